@@ -1,0 +1,3 @@
+#include "tern_kernels.h"
+
+int tern_kernels_version(void) { return 1; }

@@ -1,0 +1,1 @@
+// PLACEHOLDER: the engine lands with its own change.

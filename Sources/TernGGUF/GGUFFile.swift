@@ -1,0 +1,1 @@
+// PLACEHOLDER: the GGUF reader lands with its own change.

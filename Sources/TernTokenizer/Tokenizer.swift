@@ -1,0 +1,1 @@
+// PLACEHOLDER: the tokenizer lands with its own change.
