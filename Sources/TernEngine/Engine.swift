@@ -1,1 +1,0 @@
-// PLACEHOLDER: the engine lands with its own change.

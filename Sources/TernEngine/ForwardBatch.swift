@@ -1,0 +1,41 @@
+/// The tokens of one forward pass: any mix of prompt chunks and decode steps from different sequences.
+///
+/// Each entry says which KV-cache slot it belongs to and at which position; entries of one slot must have
+/// consecutive positions following what that slot already holds.
+public struct ForwardBatch: Sendable {
+    /// Token ids.
+    public var tokens: [Int32] = []
+    /// Position of each token in its sequence.
+    public var positions: [Int] = []
+    /// KV-cache slot of each token.
+    public var slots: [Int] = []
+    /// Whether the logits after each token are wanted (usually the last token of each sequence).
+    public var wantsLogits: [Bool] = []
+
+    /// An empty batch with room for `capacity` tokens.
+    public init(capacity: Int = 0) {
+        tokens.reserveCapacity(capacity)
+        positions.reserveCapacity(capacity)
+        slots.reserveCapacity(capacity)
+        wantsLogits.reserveCapacity(capacity)
+    }
+
+    /// Number of tokens.
+    public var count: Int { tokens.count }
+
+    /// Appends one token.
+    public mutating func append(token: Int32, position: Int, slot: Int, wantsLogits: Bool) {
+        tokens.append(token)
+        positions.append(position)
+        slots.append(slot)
+        self.wantsLogits.append(wantsLogits)
+    }
+
+    /// Removes every token, keeping the storage.
+    public mutating func removeAll() {
+        tokens.removeAll(keepingCapacity: true)
+        positions.removeAll(keepingCapacity: true)
+        slots.removeAll(keepingCapacity: true)
+        wantsLogits.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,65 @@
+public import TernTensors
+
+/// Scratch memory for forward passes of up to `maxTokens` tokens, allocated once so that a step allocates nothing.
+public final class ForwardState: @unchecked Sendable {
+    /// Most tokens one forward pass may carry.
+    public let maxTokens: Int
+    let pool: ComputePool
+    let workspace: MatMulWorkspace
+    /// [maxTokens][embedding] residual stream
+    let x: UnsafeMutablePointer<Float>
+    /// [maxTokens][embedding] normalized input of a sub-layer
+    let xb: UnsafeMutablePointer<Float>
+    /// [maxTokens][embedding] queries
+    let q: UnsafeMutablePointer<Float>
+    /// [maxTokens][kvDimension] keys of this batch
+    let k: UnsafeMutablePointer<Float>
+    /// [maxTokens][kvDimension] values of this batch
+    let v: UnsafeMutablePointer<Float>
+    /// [maxTokens][embedding] attention output before the output projection
+    let attention: UnsafeMutablePointer<Float>
+    /// [maxTokens][embedding] output of a projection, added to the residual stream
+    let projected: UnsafeMutablePointer<Float>
+    /// [maxTokens][feedForward] gate activations
+    let gate: UnsafeMutablePointer<Float>
+    /// [maxTokens][feedForward] up activations
+    let up: UnsafeMutablePointer<Float>
+    /// [threads][contextLength] attention scores of one head
+    let scores: UnsafeMutablePointer<Float>
+    let scoresStride: Int
+    /// [maxTokens][vocabulary] logits of the rows that asked for them
+    let logits: UnsafeMutablePointer<Float>
+    let vocabularySize: Int
+
+    /// Allocates scratch for `config`, batches of at most `maxTokens`, contexts of at most `contextLength`, on `pool`.
+    public init(config: ModelConfig, maxTokens: Int, contextLength: Int, pool: ComputePool) {
+        precondition(maxTokens > 0)
+        self.maxTokens = maxTokens
+        self.pool = pool
+        let embedding = config.embeddingLength
+        let ff = config.feedForwardLength
+        workspace = MatMulWorkspace(maxTokens: maxTokens, maxColumns: max(embedding, ff), threads: pool.threadCount)
+        x = .allocate(capacity: maxTokens * embedding)
+        xb = .allocate(capacity: maxTokens * embedding)
+        q = .allocate(capacity: maxTokens * embedding)
+        k = .allocate(capacity: maxTokens * config.kvDimension)
+        v = .allocate(capacity: maxTokens * config.kvDimension)
+        attention = .allocate(capacity: maxTokens * embedding)
+        projected = .allocate(capacity: maxTokens * embedding)
+        gate = .allocate(capacity: maxTokens * ff)
+        up = .allocate(capacity: maxTokens * ff)
+        scoresStride = contextLength
+        scores = .allocate(capacity: pool.threadCount * contextLength)
+        vocabularySize = config.vocabularySize
+        logits = .allocate(capacity: maxTokens * config.vocabularySize)
+    }
+
+    deinit {
+        for buffer in [x, xb, q, k, v, attention, projected, gate, up, scores, logits] { buffer.deallocate() }
+    }
+
+    /// The logits of the `row`-th token that asked for them in the last forward pass.
+    public func logits(row: Int) -> UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: logits + row * vocabularySize, count: vocabularySize)
+    }
+}

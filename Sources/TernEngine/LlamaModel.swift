@@ -1,0 +1,182 @@
+import TernGGUF
+import TernTensors
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The llama family: RMSNorm, RoPE, grouped-query attention with a KV cache, SwiGLU feed-forward.
+///
+/// SmolLM, Llama 2/3, Mistral and many others are stored under `general.architecture = llama`.
+final class LlamaModel: LanguageModel, @unchecked Sendable {
+    let config: ModelConfig
+    let weights: LlamaWeights
+    /// [ropeTableLength][ropeDimensionCount / 2] cosines and sines of each position and frequency.
+    private let ropeCos: [Float]
+    private let ropeSin: [Float]
+    private let ropeTableLength: Int
+
+    init(file: GGUFFile, config: ModelConfig) throws(EngineError) {
+        self.config = config
+        weights = try LlamaWeights(file: file, config: config)
+        // Tabulated once: RoPE rotates pair i of a head by position · base^(-2i/d).
+        let pairs = config.ropeDimensionCount / 2
+        ropeTableLength = config.contextLength
+        var cosines = [Float](repeating: 0, count: ropeTableLength * pairs)
+        var sines = cosines
+        for position in 0..<ropeTableLength {
+            for pair in 0..<pairs {
+                let frequency = pow(Double(config.ropeFrequencyBase), -2 * Double(pair) / Double(config.ropeDimensionCount))
+                let angle = Double(position) * frequency
+                cosines[position * pairs + pair] = Float(cos(angle))
+                sines[position * pairs + pair] = Float(sin(angle))
+            }
+        }
+        ropeCos = cosines
+        ropeSin = sines
+    }
+
+    func forward(_ batch: ForwardBatch, cache: KVCache, state: ForwardState) throws(EngineError) -> Int {
+        try validate(batch, cache: cache, state: state)
+        let n = batch.count
+        let dim = config.embeddingLength
+        let kvDim = config.kvDimension
+        let ff = config.feedForwardLength
+        let pool = state.pool
+
+        for i in 0..<n {
+            let embedding = weights.tokenEmbedding
+            Dequantize.row(embedding.type, source: embedding.row(Int(batch.tokens[i])), into: state.x + i * dim, count: dim)
+        }
+        for (layer, block) in weights.blocks.enumerated() {
+            for i in 0..<n {
+                FloatOps.rmsNorm(
+                    state.x + i * dim, weight: block.attentionNorm, epsilon: config.rmsNormEpsilon, output: state.xb + i * dim, count: dim)
+            }
+            matmul(block.query, state.xb, n, state.q, state)
+            matmul(block.key, state.xb, n, state.k, state)
+            matmul(block.value, state.xb, n, state.v, state)
+            for i in 0..<n {
+                let position = batch.positions[i]
+                rotate(state.q + i * dim, heads: config.headCount, position: position)
+                rotate(state.k + i * kvDim, heads: config.headCountKV, position: position)
+                let row = cache.offset(layer: layer, slot: batch.slots[i], position: position)
+                (cache.keys + row).update(from: state.k + i * kvDim, count: kvDim)
+                (cache.values + row).update(from: state.v + i * kvDim, count: kvDim)
+            }
+            attend(layer: layer, batch: batch, cache: cache, state: state)
+            matmul(block.attentionOutput, state.attention, n, state.projected, state)
+            add(state.projected, into: state.x, count: n * dim)
+
+            for i in 0..<n {
+                FloatOps.rmsNorm(
+                    state.x + i * dim, weight: block.feedForwardNorm, epsilon: config.rmsNormEpsilon, output: state.xb + i * dim,
+                    count: dim)
+            }
+            matmul(block.gate, state.xb, n, state.gate, state)
+            matmul(block.up, state.xb, n, state.up, state)
+            FloatOps.swiglu(gate: state.gate, up: state.up, count: n * ff)
+            matmul(block.down, state.gate, n, state.projected, state)
+            add(state.projected, into: state.x, count: n * dim)
+        }
+
+        // Only the rows that want logits go through the final norm and the (large) output projection.
+        var rows = 0
+        for i in 0..<n where batch.wantsLogits[i] {
+            FloatOps.rmsNorm(
+                state.x + i * dim, weight: weights.outputNorm, epsilon: config.rmsNormEpsilon, output: state.xb + rows * dim, count: dim)
+            rows += 1
+        }
+        if rows > 0 {
+            matmul(weights.output, state.xb, rows, state.logits, state)
+        }
+        return rows
+    }
+
+    private func validate(_ batch: ForwardBatch, cache: KVCache, state: ForwardState) throws(EngineError) {
+        guard batch.count > 0, batch.count <= state.maxTokens else {
+            throw EngineError(.invalidInput, "a batch holds \(batch.count) tokens; this state allows 1 to \(state.maxTokens)")
+        }
+        let limit = min(cache.contextLength, ropeTableLength, state.scoresStride)
+        for i in 0..<batch.count {
+            guard batch.tokens[i] >= 0, Int(batch.tokens[i]) < config.vocabularySize else {
+                throw EngineError(.invalidInput, "token id \(batch.tokens[i]) is outside the vocabulary of \(config.vocabularySize)")
+            }
+            guard batch.positions[i] >= 0, batch.positions[i] < limit else {
+                throw EngineError(.invalidInput, "position \(batch.positions[i]) is past the context of \(limit) tokens")
+            }
+            guard batch.slots[i] >= 0, batch.slots[i] < cache.slotCount else {
+                throw EngineError(.invalidInput, "slot \(batch.slots[i]) does not exist; the cache has \(cache.slotCount)")
+            }
+        }
+    }
+
+    @inline(__always)
+    private func matmul(
+        _ weight: WeightMatrix, _ input: UnsafeMutablePointer<Float>, _ tokens: Int, _ output: UnsafeMutablePointer<Float>,
+        _ state: ForwardState
+    ) {
+        MatMul.compute(weight, input: input, tokens: tokens, output: output, workspace: state.workspace, pool: state.pool)
+    }
+
+    private func add(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { destination[i] += source[i] }
+    }
+
+    /// Rotates adjacent pairs (2i, 2i+1) of the first `ropeDimensionCount` values of each head (GGUF llama layout).
+    private func rotate(_ vector: UnsafeMutablePointer<Float>, heads: Int, position: Int) {
+        let headSize = config.headDimension
+        let pairs = config.ropeDimensionCount / 2
+        ropeCos.withUnsafeBufferPointer { cosines in
+            ropeSin.withUnsafeBufferPointer { sines in
+                let base = position * pairs
+                for head in 0..<heads {
+                    let h = vector + head * headSize
+                    for pair in 0..<pairs {
+                        let c = cosines[base + pair], s = sines[base + pair]
+                        let a = h[2 * pair], b = h[2 * pair + 1]
+                        h[2 * pair] = a * c - b * s
+                        h[2 * pair + 1] = a * s + b * c
+                    }
+                }
+            }
+        }
+    }
+
+    /// Causal attention of every (token, head) pair against its slot's cached keys and values at positions ≤ its own.
+    private func attend(layer: Int, batch: ForwardBatch, cache: KVCache, state: ForwardState) {
+        let headSize = config.headDimension
+        let dim = config.embeddingLength
+        let kvDim = config.kvDimension
+        let group = config.headCount / config.headCountKV
+        let scale = 1 / Float(headSize).squareRoot()
+        let work = batch.count * config.headCount
+        let pool = state.pool
+        batch.positions.withUnsafeBufferPointer { positions in
+            batch.slots.withUnsafeBufferPointer { slots in
+                pool.run { thread in
+                    let scores = state.scores + thread * state.scoresStride
+                    for item in pool.range(work, thread: thread) {
+                        let token = item / config.headCount
+                        let head = item % config.headCount
+                        let kvOffset = (head / group) * headSize
+                        let query = state.q + token * dim + head * headSize
+                        let length = positions[token] + 1
+                        let base = cache.offset(layer: layer, slot: slots[token], position: 0)
+                        for t in 0..<length {
+                            scores[t] = FloatOps.dot(query, cache.keys + base + t * kvDim + kvOffset, count: headSize) * scale
+                        }
+                        FloatOps.softmax(scores, count: length)
+                        let output = state.attention + token * dim + head * headSize
+                        output.initialize(repeating: 0, count: headSize)
+                        for t in 0..<length {
+                            FloatOps.axpy(scores[t], cache.values + base + t * kvDim + kvOffset, output, count: headSize)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

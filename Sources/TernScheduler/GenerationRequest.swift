@@ -1,0 +1,41 @@
+public import TernEngine
+
+/// One sequence to generate: a tokenized prompt and how to continue it.
+public struct GenerationRequest: Sendable {
+    /// The prompt, already rendered and tokenized.
+    public var prompt: [Int32]
+    /// How to pick each next token.
+    public var sampling: SamplingParameters
+    /// Most tokens to generate.
+    public var maxTokens: Int
+    /// Log-probabilities wanted with each token: nil for none, else how many alternatives (0…20).
+    public var topLogprobs: Int?
+
+    /// A request to continue `prompt` by up to `maxTokens` tokens.
+    public init(prompt: [Int32], sampling: SamplingParameters, maxTokens: Int, topLogprobs: Int? = nil) {
+        self.prompt = prompt
+        self.sampling = sampling
+        self.maxTokens = maxTokens
+        self.topLogprobs = topLogprobs
+    }
+}
+
+/// What a running request reports, in order: tokens, then exactly one `finished`.
+public enum GenerationEvent: Sendable {
+    /// The next generated token.
+    case token(SampledToken)
+    /// The sequence ended; no more events follow.
+    case finished(GenerationSummary)
+}
+
+/// How a sequence ended and what it used.
+public struct GenerationSummary: Sendable, Equatable {
+    /// Why it ended: an end-of-generation token (`stop`) or the token limit (`length`).
+    public var finishReason: FinishReason
+    /// Tokens in the prompt.
+    public var promptTokens: Int
+    /// Prompt tokens whose keys and values were reused from the cache instead of computed.
+    public var cachedPromptTokens: Int
+    /// Tokens generated.
+    public var completionTokens: Int
+}
