@@ -37,16 +37,22 @@ struct GGUFParser {
         let tensorCount = try cursor.readCount("tensor count")
         let keyValueCount = try cursor.readCount("metadata count")
         guard keyValueCount <= cursor.remaining / Self.minimumKeyValueSize else {
-            throw GGUFError(.countTooLarge, "metadata count \(keyValueCount) is more than the \(cursor.remaining) bytes left can hold")
+            throw GGUFError(
+                .countTooLarge,
+                "metadata count \(keyValueCount) is more than the \(cursor.remaining) bytes left can hold (corrupt count or truncated file)")
         }
         guard tensorCount <= cursor.remaining / Self.minimumTensorInfoSize else {
-            throw GGUFError(.countTooLarge, "tensor count \(tensorCount) is more than the \(cursor.remaining) bytes left can hold")
+            throw GGUFError(
+                .countTooLarge,
+                "tensor count \(tensorCount) is more than the \(cursor.remaining) bytes left can hold (corrupt count or truncated file)")
         }
         try readMetadata(&cursor, count: keyValueCount)
         try readAlignment()
         guard tensorCount <= cursor.remaining / Self.minimumTensorInfoSize else {
             throw GGUFError(
-                .countTooLarge, "tensor count \(tensorCount) is more than the \(cursor.remaining) bytes left after the metadata can hold")
+                .countTooLarge,
+                "tensor count \(tensorCount) is more than the \(cursor.remaining) bytes left after the metadata can hold (corrupt count or truncated file)"
+            )
         }
         try readTensorInfos(&cursor, count: tensorCount)
         try placeDataSection(after: cursor.offset, fileSize: cursor.size)

@@ -3,7 +3,7 @@ import TernTensors
 
 /// Builds GGUF files in memory for tests: valid ones, and malformed ones through its overrides.
 ///
-/// Tensor data is laid out in order, each tensor at the next multiple of ``alignment``; the last
+/// Tensor data is laid out in order (a file without tensors has no padding), each tensor at the next multiple of ``alignment``; the last
 /// tensor's data ends the file. Offsets of every count and length field written are recorded in
 /// ``lengthFieldOffsets`` so that fuzz tests can aim at them.
 struct GGUFTestWriter {
@@ -93,7 +93,8 @@ struct GGUFTestWriter {
             Self.put(tensor.type, &out)
             Self.put(tensor.offset ?? laidOut, &out)
         }
-        while out.count % alignment != 0 { out.append(0) }
+        // Files without tensors end right after the metadata, so tests can cut them precisely.
+        while !tensors.isEmpty, out.count % alignment != 0 { out.append(0) }
         dataOffset = out.count
         for (tensor, laidOut) in zip(tensors, layout) {
             while out.count < dataOffset + Int(laidOut) { out.append(0) }
