@@ -1,7 +1,6 @@
+import TernGGUF
 import TernTensors
 import Testing
-
-@testable import TernGGUF
 
 /// SplitMix64: a small deterministic generator so fuzz runs repeat exactly.
 struct SplitMix64: RandomNumberGenerator {
