@@ -130,3 +130,31 @@ import Testing
         expectGGUFError(.invalidAlignment, writer.build())
     }
 }
+
+@Suite struct ErrorMessageTests {
+    private func error(_ bytes: [UInt8]) -> GGUFError? {
+        do {
+            _ = try GGUFFile(bytes: bytes)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func messagesNameKeyTensorAndOffset() throws {
+        var keys = GGUFTestWriter()
+        keys.add("general.name", .string("a"))
+        keys.add("general.name", .string("b"))
+        let duplicate = try #require(error(keys.build()))
+        #expect(duplicate.message.contains("general.name"))
+        #expect(duplicate.message.contains("offset 57"))  // 24-byte header, then 8 + 12 + 4 + 8 + 1 for the first entry
+        #expect(duplicate.description.hasPrefix("GGUF: duplicateKey: "))
+
+        var tensors = GGUFTestWriter()
+        tensors.tensors = [GGUFTestWriter.Tensor(rawName: Array("blk.3.ffn_up.weight".utf8), dimensions: [33], type: 3, data: [])]
+        let partial = try #require(error(tensors.build()))
+        #expect(partial.code == .partialBlock)
+        #expect(partial.message.contains("blk.3.ffn_up.weight"))
+        #expect(partial.message.contains("Q4_1"))
+    }
+}
