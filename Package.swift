@@ -13,7 +13,10 @@ let package = Package(
         .executable(name: "tern", targets: ["tern"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // Int8 and f32 hot loops in C: per-function target attributes and run-time CPU dispatch.
@@ -22,14 +25,36 @@ let package = Package(
         .target(name: "TernGGUF", dependencies: ["TernTensors"], swiftSettings: strictSwift),
         .target(name: "TernTokenizer", dependencies: ["TernGGUF"], swiftSettings: strictSwift),
         .target(name: "TernEngine", dependencies: ["TernTensors", "TernGGUF", "TernTokenizer"], swiftSettings: strictSwift),
+        .target(name: "TernOpenAI", swiftSettings: strictSwift),
+        .target(name: "TernScheduler", dependencies: ["TernEngine"], swiftSettings: strictSwift),
+        .target(
+            name: "TernServer",
+            dependencies: [
+                "TernScheduler", "TernOpenAI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
         .executableTarget(
             name: "tern",
-            dependencies: ["TernEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "TernEngine", "TernServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strictSwift
         ),
         .testTarget(name: "TernTensorsTests", dependencies: ["TernTensors"], swiftSettings: strictSwift),
         .testTarget(name: "TernGGUFTests", dependencies: ["TernGGUF"], swiftSettings: strictSwift),
         .testTarget(name: "TernTokenizerTests", dependencies: ["TernTokenizer"], swiftSettings: strictSwift),
         .testTarget(name: "TernEngineTests", dependencies: ["TernEngine"], swiftSettings: strictSwift),
+        .testTarget(name: "TernOpenAITests", dependencies: ["TernOpenAI"], swiftSettings: strictSwift),
+        .testTarget(name: "TernSchedulerTests", dependencies: ["TernScheduler"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "TernServerTests",
+            dependencies: ["TernServer", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: strictSwift
+        ),
     ]
 )
