@@ -169,11 +169,14 @@ import Testing
             fields: #""messages":[{"role":"tool","content":"x","tool_call_id":"1"}]"#, param: "messages[0].role", code: "unsupported_value",
             messageContains: "'tool'"),
         Case(fields: #""messages":[{"role":"user"}]"#, param: "messages[0].content", code: "missing_required_parameter", messageContains: "content"),
-        Case(fields: #""messages":[{"role":"user","content":null}]"#, param: "messages[0].content", code: "missing_required_parameter", messageContains: "content"),
+        Case(
+            fields: #""messages":[{"role":"user","content":null}]"#, param: "messages[0].content", code: "missing_required_parameter",
+            messageContains: "content"),
         Case(
             fields: #""messages":[{"role":"user","content":"a"},{"role":"user","content":7}]"#, param: "messages[1].content", code: "invalid_type",
             messageContains: "expected one of a string or array of objects, but got an integer"),
-        Case(fields: #""messages":[{"role":"user","content":[]}]"#, param: "messages[0].content", code: "empty_array", messageContains: "empty array"),
+        Case(
+            fields: #""messages":[{"role":"user","content":[]}]"#, param: "messages[0].content", code: "empty_array", messageContains: "empty array"),
         Case(
             fields: #""messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"image_url","image_url":{"url":"x"}}]}]"#,
             param: "messages[0].content[1].type", code: "unsupported_value", messageContains: "'image_url'"),
@@ -201,7 +204,9 @@ import Testing
         Case(
             fields: #""messages":[{"role":"user","content":"x","tool_calls":null}]"#, param: "messages[0].tool_calls", code: "unknown_parameter",
             messageContains: "tool_calls"),
-        Case(fields: #""messages":[{"role":"user","content":"x","name":1}]"#, param: "messages[0].name", code: "invalid_type", messageContains: "a string"),
+        Case(
+            fields: #""messages":[{"role":"user","content":"x","name":1}]"#, param: "messages[0].name", code: "invalid_type",
+            messageContains: "a string"),
         Case(fields: #""messages":[{"role":"user","content":"x"}],"model":7"#, param: "model", code: "invalid_type", messageContains: "a string"),
     ]
 

@@ -34,22 +34,23 @@ import Testing
         #expect(request.sampling.topK == 1)
     }
 
-    @Test(arguments: [
-        (#""prompt":[1,2,3]"#, "prompt", "unsupported_value"),
-        (#""prompt":[[1,2],[3]]"#, "prompt", "unsupported_value"),
-        (#""prompt":[]"#, "prompt", "empty_array"),
-        (#""prompt":["a",null]"#, "prompt[1]", "invalid_type"),
-        (#""prompt":{"a":1}"#, "prompt", "invalid_type"),
-        (#""logprobs":6"#, "logprobs", "integer_above_max_value"),
-        (#""logprobs":true"#, "logprobs", "invalid_type"),
-        (#""echo":true"#, "echo", "unsupported_value"),
-        (#""suffix":"end""#, "suffix", "unsupported_parameter"),
-        (#""best_of":3"#, "best_of", "unsupported_value"),
-        (#""max_tokens":0"#, "max_tokens", "integer_below_min_value"),
-        (#""temperature":3"#, "temperature", "decimal_above_max_value"),
-        (#""messages":[]"#, "messages", nil),
-        (#""stream_options":{"include_usage":true}"#, "stream_options", "invalid_value"),
-    ] as [(String, String, String?)])
+    @Test(
+        arguments: [
+            (#""prompt":[1,2,3]"#, "prompt", "unsupported_value"),
+            (#""prompt":[[1,2],[3]]"#, "prompt", "unsupported_value"),
+            (#""prompt":[]"#, "prompt", "empty_array"),
+            (#""prompt":["a",null]"#, "prompt[1]", "invalid_type"),
+            (#""prompt":{"a":1}"#, "prompt", "invalid_type"),
+            (#""logprobs":6"#, "logprobs", "integer_above_max_value"),
+            (#""logprobs":true"#, "logprobs", "invalid_type"),
+            (#""echo":true"#, "echo", "unsupported_value"),
+            (#""suffix":"end""#, "suffix", "unsupported_parameter"),
+            (#""best_of":3"#, "best_of", "unsupported_value"),
+            (#""max_tokens":0"#, "max_tokens", "integer_below_min_value"),
+            (#""temperature":3"#, "temperature", "decimal_above_max_value"),
+            (#""messages":[]"#, "messages", nil),
+            (#""stream_options":{"include_usage":true}"#, "stream_options", "invalid_value"),
+        ] as [(String, String, String?)])
     func rejectsInvalidField(fields: String, param: String, code: String?) throws {
         let error = try #require(completionError(#"{"model":"m","prompt":"p","# + fields + "}"))
         #expect(error.status == 400)

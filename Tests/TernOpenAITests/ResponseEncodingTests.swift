@@ -29,7 +29,9 @@ import Testing
         let logprobs = ChatLogprobs(content: [
             TokenLogprob(
                 token: "Hi", logprob: -0.25, bytes: [72, 105],
-                topLogprobs: [TopLogprob(token: "Hi", logprob: -0.25, bytes: [72, 105]), TopLogprob(token: "é", logprob: -.infinity, bytes: [195, 169])])
+                topLogprobs: [
+                    TopLogprob(token: "Hi", logprob: -0.25, bytes: [72, 105]), TopLogprob(token: "é", logprob: -.infinity, bytes: [195, 169]),
+                ])
         ])
         let choice = ChatCompletion.Choice(index: 1, content: "Hi", logprobs: logprobs, finishReason: .length)
         try expectEncoding(
@@ -48,7 +50,8 @@ import Testing
         let head = #""id":"chatcmpl-x","object":"chat.completion.chunk","created":7,"model":"m","service_tier":"default","system_fingerprint":null"#
         try expectEncoding(
             stream.roleChunk(index: 0),
-            equals: #"{\#(head),"choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}]}"#)
+            equals:
+                #"{\#(head),"choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}]}"#)
         try expectEncoding(
             stream.contentChunk(index: 0, text: "Hel"),
             equals: #"{\#(head),"choices":[{"index":0,"delta":{"content":"Hel"},"logprobs":null,"finish_reason":null}]}"#)
@@ -59,7 +62,8 @@ import Testing
 
     @Test func chatStreamWithUsage() throws {
         let stream = ChatCompletionChunk.Stream(id: "chatcmpl-x", created: 7, model: "m", systemFingerprint: "fp_tern_1", includeUsage: true)
-        let head = #""id":"chatcmpl-x","object":"chat.completion.chunk","created":7,"model":"m","service_tier":"default","system_fingerprint":"fp_tern_1""#
+        let head =
+            #""id":"chatcmpl-x","object":"chat.completion.chunk","created":7,"model":"m","service_tier":"default","system_fingerprint":"fp_tern_1""#
         try expectEncoding(
             stream.contentChunk(index: 0, text: "a"),
             equals: #"{\#(head),"choices":[{"index":0,"delta":{"content":"a"},"logprobs":null,"finish_reason":null}],"usage":null}"#)
@@ -71,7 +75,8 @@ import Testing
             id: "cmpl-1", created: 3, model: "m", systemFingerprint: "fp_tern_1",
             choices: [
                 Completion.Choice(
-                    index: 0, text: " there", logprobs: CompletionLogprobs(tokens: [" there"], tokenLogprobs: [-1.5], topLogprobs: [[" there": -1.5]], textOffset: [5]),
+                    index: 0, text: " there",
+                    logprobs: CompletionLogprobs(tokens: [" there"], tokenLogprobs: [-1.5], topLogprobs: [[" there": -1.5]], textOffset: [5]),
                     finishReason: .length)
             ], usage: Self.usage)
         try expectEncoding(
