@@ -1,0 +1,49 @@
+/// Ids in OpenAI's formats: `chatcmpl-…` and `cmpl-…` with random base62, and `fp_…` fingerprints.
+public enum OpenAIIdentifier {
+    /// The characters of base62.
+    static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+    /// Random characters per id, as in OpenAI's ids (≈ 173 bits).
+    public static let randomLength = 29
+
+    /// `chatcmpl-` followed by random base62.
+    public static func chatCompletion() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return chatCompletion(using: &generator)
+    }
+
+    /// `chatcmpl-` followed by base62 from `generator`.
+    public static func chatCompletion(using generator: inout some RandomNumberGenerator) -> String {
+        "chatcmpl-" + randomBase62(count: randomLength, using: &generator)
+    }
+
+    /// `cmpl-` followed by random base62.
+    public static func completion() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return completion(using: &generator)
+    }
+
+    /// `cmpl-` followed by base62 from `generator`.
+    public static func completion(using generator: inout some RandomNumberGenerator) -> String {
+        "cmpl-" + randomBase62(count: randomLength, using: &generator)
+    }
+
+    /// Uniformly random base62 characters.
+    public static func randomBase62(count: Int, using generator: inout some RandomNumberGenerator) -> String {
+        precondition(count >= 0, "count must not be negative")
+        var characters: [Character] = []
+        characters.reserveCapacity(count)
+        for _ in 0..<count {
+            characters.append(alphabet[Int.random(in: 0..<alphabet.count, using: &generator)])
+        }
+        return String(characters)
+    }
+
+    /// `fp_tern_<version>` with characters other than letters, digits, `.`, `-` and `_` replaced by `_`.
+    public static func systemFingerprint(version: String) -> String {
+        let cleaned = version.unicodeScalars.map { scalar -> String in
+            let allowed = scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "._-".unicodeScalars.contains(scalar))
+            return allowed ? String(scalar) : "_"
+        }
+        return "fp_tern_" + cleaned.joined()
+    }
+}

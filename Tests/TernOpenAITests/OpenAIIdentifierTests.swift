@@ -1,0 +1,41 @@
+import Testing
+
+@testable import TernOpenAI
+
+@Suite struct OpenAIIdentifierTests {
+    /// A deterministic generator for repeatable ids.
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test func idsHaveThePrefixAndBase62Tail() {
+        let chat = OpenAIIdentifier.chatCompletion()
+        #expect(chat.hasPrefix("chatcmpl-"))
+        let tail = chat.dropFirst("chatcmpl-".count)
+        #expect(tail.count == OpenAIIdentifier.randomLength)
+        #expect(tail.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) })
+        #expect(OpenAIIdentifier.completion().hasPrefix("cmpl-"))
+        #expect(OpenAIIdentifier.chatCompletion() != OpenAIIdentifier.chatCompletion())
+    }
+
+    @Test func seededGeneratorsRepeatAndCoverTheAlphabet() {
+        var first = SplitMix(state: 1)
+        var second = SplitMix(state: 1)
+        #expect(OpenAIIdentifier.completion(using: &first) == OpenAIIdentifier.completion(using: &second))
+        var generator = SplitMix(state: 42)
+        let sample = OpenAIIdentifier.randomBase62(count: 5000, using: &generator)
+        #expect(Set(sample).count == 62)
+    }
+
+    @Test func fingerprintSanitizesTheVersion() {
+        #expect(OpenAIIdentifier.systemFingerprint(version: "0.1.0") == "fp_tern_0.1.0")
+        #expect(OpenAIIdentifier.systemFingerprint(version: "1.0 beta/2") == "fp_tern_1.0_beta_2")
+    }
+}
