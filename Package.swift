@@ -25,7 +25,6 @@ let package = Package(
         .target(name: "TernGGUF", dependencies: ["TernTensors"], swiftSettings: strictSwift),
         .target(name: "TernTokenizer", dependencies: ["TernGGUF"], swiftSettings: strictSwift),
         .target(name: "TernEngine", dependencies: ["TernTensors", "TernGGUF", "TernTokenizer"], swiftSettings: strictSwift),
-        .target(name: "TernOpenAI", swiftSettings: strictSwift),
         .target(name: "TernScheduler", dependencies: ["TernEngine"], swiftSettings: strictSwift),
         .target(
             name: "TernServer",
@@ -49,7 +48,6 @@ let package = Package(
         .testTarget(name: "TernGGUFTests", dependencies: ["TernGGUF"], swiftSettings: strictSwift),
         .testTarget(name: "TernTokenizerTests", dependencies: ["TernTokenizer"], swiftSettings: strictSwift),
         .testTarget(name: "TernEngineTests", dependencies: ["TernEngine"], swiftSettings: strictSwift),
-        .testTarget(name: "TernOpenAITests", dependencies: ["TernOpenAI"], swiftSettings: strictSwift),
         .testTarget(name: "TernSchedulerTests", dependencies: ["TernScheduler"], swiftSettings: strictSwift),
         .testTarget(
             name: "TernServerTests",

@@ -1,7 +1,80 @@
 #ifndef TERN_KERNELS_H
 #define TERN_KERNELS_H
 
-/// Version of the kernel interface; placeholder until the int8 kernels land.
-int tern_kernels_version(void);
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Instruction-set levels the kernels are compiled for; higher is faster where the CPU supports it.
+typedef enum {
+    TERN_LEVEL_SCALAR = 0,
+    TERN_LEVEL_AVX2 = 1,   // AVX2 + FMA + F16C
+    TERN_LEVEL_AVX512 = 2, // AVX-512 F/BW/VL/DQ + VNNI
+} tern_level;
+
+/// Weight formats with kernels, numbered as in GGUF.
+typedef enum {
+    TERN_W_F32 = 0,
+    TERN_W_F16 = 1,
+    TERN_W_Q4_0 = 2,
+    TERN_W_Q4_1 = 3,
+    TERN_W_Q8_0 = 8,
+    TERN_W_BF16 = 30,
+} tern_wtype;
+
+/// One instruction-set level's kernels.
+///
+/// Activations are first converted to the companion format of the weight type (`quantize_act`):
+/// F32 → f32, F16 → f16, BF16 → bf16, Q4_0/Q4_1/Q8_0 → 8-bit blocks of 32 with an f16-rounded scale
+/// (d = amax/127, q = round-half-even(x·127/amax)), laid out as `tern_act_row_bytes` describes.
+typedef struct tern_kernels {
+    int level;
+    /// Converts `n` floats into the activation format for weights of `wtype`.
+    void (*quantize_act)(int wtype, const float *x, void *act, int64_t n);
+    /// out[t·out_stride + r] = Σ_c w[r][c]·act_t[c] for r in [row_begin, row_end), t in [0, tokens).
+    void (*gemm)(int wtype, const void *w, size_t row_bytes, int64_t row_begin, int64_t row_end, int64_t n,
+                 const void *act, size_t act_stride, int64_t tokens, float *out, size_t out_stride);
+    float (*dot_f32)(const float *x, const float *y, int64_t n);
+    /// y[i] += a·x[i]
+    void (*axpy_f32)(float a, const float *x, float *y, int64_t n);
+    /// y[i] = a·y[i]
+    void (*scale_f32)(float a, float *y, int64_t n);
+    void (*f32_to_f16)(const float *x, uint16_t *y, int64_t n);
+    void (*f16_to_f32)(const uint16_t *x, float *y, int64_t n);
+} tern_kernels;
+
+/// Bytes one activation row of `n` elements takes for weights of `wtype` (a multiple of 64).
+size_t tern_act_row_bytes(int wtype, int64_t n);
+
+/// The kernels chosen once for this process: the best level the CPU supports, lowered by `TERN_CPU=scalar|avx2|avx512`.
+const tern_kernels *tern_kernels_active(void);
+
+/// The kernels of `level`, or NULL when this CPU (or build) cannot run them.
+const tern_kernels *tern_kernels_for_level(int level);
+
+/// Exact IEEE half → float.
+float tern_f16_to_f32(uint16_t h);
+/// Float → IEEE half, rounding to nearest even.
+uint16_t tern_f32_to_f16(float f);
+/// Float → bfloat16, rounding to nearest even (NaN stays NaN).
+uint16_t tern_f32_to_bf16(float f);
+
+/// Persistent worker threads; see ComputePool.swift.
+typedef struct tern_pool tern_pool;
+typedef void (*tern_pool_fn)(void *context, int thread);
+tern_pool *tern_pool_create(int threads);
+void tern_pool_destroy(tern_pool *pool);
+/// Runs fn(context, i) for every i in [0, threads): i = 0 on the caller, the rest on the workers.
+void tern_pool_run(tern_pool *pool, tern_pool_fn fn, void *context);
+
+/// Monotonic clock in nanoseconds (for benchmarks).
+uint64_t tern_now_ns(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

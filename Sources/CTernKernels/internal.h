@@ -1,0 +1,49 @@
+// Shared helpers and the activation layout of the quantized kernels.
+#ifndef TERN_INTERNAL_H
+#define TERN_INTERNAL_H
+
+#include "tern_kernels.h"
+#include <string.h>
+
+#define TERN_INLINE static inline __attribute__((always_inline))
+
+/* Quantized activation row of nb = n/32 blocks (offsets in bytes):
+ *   [0, 32nb)       int8 qs[nb][32]    q = round-half-even(x·127/amax)
+ *   [32nb, 64nb)    float dv[nb][8]    the f16-rounded scale d, repeated 8 times (one per int32 lane)
+ *   [64nb, 96nb)    ex[nb][8]          lane 0 only, the rest 0:
+ *                                        Q4_1: float s = f16-rounded d·Σq (llama.cpp block_q8_1.s)
+ *                                        Q4_0: int32 −8·Σq, Q8_0: int32 −128·Σq (bias for unsigned weights)
+ * Repeating per lane lets 256- and 512-bit kernels load scales and biases as vectors. */
+TERN_INLINE const int8_t *act_qs(const void *act) { return (const int8_t *)act; }
+TERN_INLINE const float *act_dv(const void *act, int64_t nb) { return (const float *)((const char *)act + 32 * nb); }
+TERN_INLINE const float *act_exf(const void *act, int64_t nb) { return (const float *)((const char *)act + 64 * nb); }
+TERN_INLINE const int32_t *act_exi(const void *act, int64_t nb) { return (const int32_t *)((const char *)act + 64 * nb); }
+
+TERN_INLINE uint16_t load_u16(const void *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+TERN_INLINE uint32_t load_u32(const void *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+
+/// Round half to even for |v| < 2^22 (exact: the add puts the units digit at the last mantissa bit).
+TERN_INLINE float round_even(float v) {
+    const float magic = 12582912.0f; // 1.5·2^23
+    return (v >= 0) ? (v + magic) - magic : (v - magic) + magic;
+}
+
+/// Fills dv/ex of block `b` from the f32 scale d (amax/127) and Σq, as llama.cpp does.
+TERN_INLINE void act_finish_block(int wtype, void *act, int64_t nb, int64_t b, float d, int32_t sum) {
+    float *dv = (float *)((char *)act + 32 * nb) + 8 * b;
+    float *exf = (float *)((char *)act + 64 * nb) + 8 * b;
+    int32_t *exi = (int32_t *)exf;
+    const float dr = tern_f16_to_f32(tern_f32_to_f16(d));
+    for (int j = 0; j < 8; j++) { dv[j] = dr; exi[j] = 0; }
+    if (wtype == TERN_W_Q4_1) exf[0] = tern_f16_to_f32(tern_f32_to_f16(d * (float)sum));
+    else if (wtype == TERN_W_Q4_0) exi[0] = -8 * sum;
+    else exi[0] = -128 * sum;
+}
+
+extern const tern_kernels tern_kernels_scalar;
+#if defined(__x86_64__)
+extern const tern_kernels tern_kernels_avx2;
+extern const tern_kernels tern_kernels_avx512;
+#endif
+
+#endif

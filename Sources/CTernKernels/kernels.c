@@ -1,3 +1,0 @@
-#include "tern_kernels.h"
-
-int tern_kernels_version(void) { return 1; }

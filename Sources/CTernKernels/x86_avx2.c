@@ -1,0 +1,242 @@
+// AVX2 + FMA + F16C kernels: 256-bit, one 32-element block per step.
+#include "internal.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define TERN_RNE (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+
+#define T2 __attribute__((target("avx2,fma,f16c")))
+#define INL2 static inline __attribute__((always_inline, target("avx2,fma,f16c")))
+
+INL2 float hsum256(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+INL2 int32_t hsum256_i32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(s);
+}
+
+static T2 void quantize_act_avx2(int wtype, const float *x, void *act, int64_t n) {
+    if (wtype == TERN_W_F32) { memcpy(act, x, (size_t)n * 4); return; }
+    if (wtype == TERN_W_F16) {
+        uint16_t *y = (uint16_t *)act;
+        int64_t i = 0;
+        for (; i + 8 <= n; i += 8)
+            _mm_storeu_si128((__m128i *)(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+        for (; i < n; i++) y[i] = tern_f32_to_f16(x[i]);
+        return;
+    }
+    if (wtype == TERN_W_BF16) {
+        for (int64_t i = 0; i < n; i++) ((uint16_t *)act)[i] = tern_f32_to_bf16(x[i]);
+        return;
+    }
+    const int64_t nb = n / 32;
+    const __m256 signbit = _mm256_set1_ps(-0.0f);
+    int8_t *qs = (int8_t *)act;
+    for (int64_t b = 0; b < nb; b++) {
+        __m256 v0 = _mm256_loadu_ps(x + 32 * b), v1 = _mm256_loadu_ps(x + 32 * b + 8);
+        __m256 v2 = _mm256_loadu_ps(x + 32 * b + 16), v3 = _mm256_loadu_ps(x + 32 * b + 24);
+        __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(signbit, v0), _mm256_andnot_ps(signbit, v1)),
+                                 _mm256_max_ps(_mm256_andnot_ps(signbit, v2), _mm256_andnot_ps(signbit, v3)));
+        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        const float amax = _mm_cvtss_f32(m4);
+        const float d = amax / 127.f;
+        const __m256 id = _mm256_set1_ps(amax != 0 ? 127.f / amax : 0.f);
+        __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, id), TERN_RNE));
+        __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, id), TERN_RNE));
+        __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, id), TERN_RNE));
+        __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, id), TERN_RNE));
+        const int32_t sum = hsum256_i32(_mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3)));
+        // packs work within 128-bit lanes; the final permute restores element order
+        __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
+        p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)(qs + 32 * b), p);
+        act_finish_block(wtype, act, nb, b, d, sum);
+    }
+}
+
+/// Row `wr` against tokens [0, T) of `act` (T ≤ 4, a constant after inlining).
+INL2 void q_row_avx2(const int wtype, const int T, const uint8_t *wr, int64_t nb, const char *act, size_t as, float *out,
+                     size_t os) {
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    const __m256i ones = _mm256_set1_epi16(1);
+    const __m256i low = _mm256_set1_epi8(0x0f);
+    for (int64_t b = 0; b < nb; b++) {
+        __m256i wq;
+        __m256 vdw, vmw = _mm256_setzero_ps();
+        if (wtype == TERN_W_Q8_0) {
+            const uint8_t *blk = wr + 34 * b;
+            vdw = _mm256_set1_ps(_cvtsh_ss(load_u16(blk)));
+            wq = _mm256_loadu_si256((const __m256i *)(blk + 2));
+        } else {
+            const uint8_t *blk = wr + (wtype == TERN_W_Q4_0 ? 18 : 20) * b;
+            const __m128i x = _mm_loadu_si128((const __m128i *)(blk + (wtype == TERN_W_Q4_0 ? 2 : 4)));
+            wq = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(x, 4), x), low);
+            vdw = _mm256_set1_ps(_cvtsh_ss(load_u16(blk)));
+            if (wtype == TERN_W_Q4_1) vmw = _mm256_set1_ps(_cvtsh_ss(load_u16(blk + 2)));
+        }
+        const __m256i wabs = wtype == TERN_W_Q8_0 ? _mm256_sign_epi8(wq, wq) : wq;
+        for (int t = 0; t < T; t++) {
+            const char *a = act + (size_t)t * as;
+            const __m256i aq = _mm256_loadu_si256((const __m256i *)(a + 32 * b));
+            __m256i p;
+            if (wtype == TERN_W_Q8_0) {
+                p = _mm256_madd_epi16(_mm256_maddubs_epi16(wabs, _mm256_sign_epi8(aq, wq)), ones);
+            } else {
+                p = _mm256_madd_epi16(_mm256_maddubs_epi16(wq, aq), ones);
+                if (wtype == TERN_W_Q4_0) p = _mm256_add_epi32(p, _mm256_loadu_si256((const __m256i *)(act_exi(a, nb) + 8 * b)));
+            }
+            const __m256 sc = _mm256_mul_ps(vdw, _mm256_loadu_ps(act_dv(a, nb) + 8 * b));
+            acc[t] = _mm256_fmadd_ps(sc, _mm256_cvtepi32_ps(p), acc[t]);
+            if (wtype == TERN_W_Q4_1) acc[t] = _mm256_fmadd_ps(vmw, _mm256_loadu_ps(act_exf(a, nb) + 8 * b), acc[t]);
+        }
+    }
+    for (int t = 0; t < T; t++) out[(size_t)t * os] = hsum256(acc[t]);
+}
+
+INL2 void q_gemm_avx2(const int wtype, const uint8_t *w, size_t rb, int64_t r0, int64_t r1, int64_t nb, const char *act,
+                      size_t as, int64_t tokens, float *out, size_t os) {
+    if (tokens == 1) {
+        for (int64_t r = r0; r < r1; r++) q_row_avx2(wtype, 1, w + (size_t)r * rb, nb, act, as, out + r, os);
+        return;
+    }
+    // Blocks of 16 rows stay in L1 while every group of 4 tokens passes over them.
+    for (int64_t rb0 = r0; rb0 < r1; rb0 += 16) {
+        const int64_t rb1 = rb0 + 16 < r1 ? rb0 + 16 : r1;
+        for (int64_t t0 = 0; t0 < tokens; t0 += 4) {
+            const char *a = act + (size_t)t0 * as;
+            float *o = out + (size_t)t0 * os;
+            const int64_t left = tokens - t0;
+            for (int64_t r = rb0; r < rb1; r++) {
+                const uint8_t *wr = w + (size_t)r * rb;
+                switch (left >= 4 ? 4 : left) {
+                case 4: q_row_avx2(wtype, 4, wr, nb, a, as, o + r, os); break;
+                case 3: q_row_avx2(wtype, 3, wr, nb, a, as, o + r, os); break;
+                case 2: q_row_avx2(wtype, 2, wr, nb, a, as, o + r, os); break;
+                default: q_row_avx2(wtype, 1, wr, nb, a, as, o + r, os); break;
+                }
+            }
+        }
+    }
+}
+
+static T2 float dot_f32_avx2(const float *x, const float *y, int64_t n) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(y + i + 16), a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), _mm256_loadu_ps(y + i + 24), a3);
+    }
+    for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
+    float s = hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    for (; i < n; i++) s += x[i] * y[i];
+    return s;
+}
+
+static T2 float dot_f16_avx2(const uint16_t *x, const uint16_t *y, int64_t n) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        a0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))),
+                             _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i))), a0);
+        a1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i + 8))),
+                             _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i + 8))), a1);
+    }
+    float s = hsum256(_mm256_add_ps(a0, a1));
+    for (; i < n; i++) s += tern_f16_to_f32(x[i]) * tern_f16_to_f32(y[i]);
+    return s;
+}
+
+INL2 __m256 bf16x8(const uint16_t *p) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
+}
+
+static T2 float dot_bf16_avx2(const uint16_t *x, const uint16_t *y, int64_t n) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        a0 = _mm256_fmadd_ps(bf16x8(x + i), bf16x8(y + i), a0);
+        a1 = _mm256_fmadd_ps(bf16x8(x + i + 8), bf16x8(y + i + 8), a1);
+    }
+    float s = hsum256(_mm256_add_ps(a0, a1));
+    for (; i < n; i++) {
+        const uint32_t bx = (uint32_t)x[i] << 16, by = (uint32_t)y[i] << 16;
+        float fx, fy;
+        memcpy(&fx, &bx, 4);
+        memcpy(&fy, &by, 4);
+        s += fx * fy;
+    }
+    return s;
+}
+
+static T2 void gemm_avx2(int wtype, const void *w, size_t rb, int64_t r0, int64_t r1, int64_t n, const void *act,
+                         size_t as, int64_t tokens, float *out, size_t os) {
+    const uint8_t *wb = (const uint8_t *)w;
+    const char *a = (const char *)act;
+    switch (wtype) {
+    case TERN_W_Q4_0: q_gemm_avx2(TERN_W_Q4_0, wb, rb, r0, r1, n / 32, a, as, tokens, out, os); return;
+    case TERN_W_Q4_1: q_gemm_avx2(TERN_W_Q4_1, wb, rb, r0, r1, n / 32, a, as, tokens, out, os); return;
+    case TERN_W_Q8_0: q_gemm_avx2(TERN_W_Q8_0, wb, rb, r0, r1, n / 32, a, as, tokens, out, os); return;
+    default: break;
+    }
+    for (int64_t r = r0; r < r1; r++) {
+        const void *wr = wb + (size_t)r * rb;
+        for (int64_t t = 0; t < tokens; t++) {
+            const void *at = a + (size_t)t * as;
+            float v;
+            if (wtype == TERN_W_F32) v = dot_f32_avx2((const float *)wr, (const float *)at, n);
+            else if (wtype == TERN_W_F16) v = dot_f16_avx2((const uint16_t *)wr, (const uint16_t *)at, n);
+            else v = dot_bf16_avx2((const uint16_t *)wr, (const uint16_t *)at, n);
+            out[(size_t)t * os + r] = v;
+        }
+    }
+}
+
+static T2 void axpy_f32_avx2(float a, const float *x, float *y, int64_t n) {
+    const __m256 va = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
+static T2 void scale_f32_avx2(float a, float *y, int64_t n) {
+    const __m256 va = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(va, _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] *= a;
+}
+
+static T2 void f32_to_f16_avx2(const float *x, uint16_t *y, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < n; i++) y[i] = tern_f32_to_f16(x[i]);
+}
+
+static T2 void f16_to_f32_avx2(const uint16_t *x, float *y, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))));
+    for (; i < n; i++) y[i] = tern_f16_to_f32(x[i]);
+}
+
+const tern_kernels tern_kernels_avx2 = {
+    .level = TERN_LEVEL_AVX2,
+    .quantize_act = quantize_act_avx2,
+    .gemm = gemm_avx2,
+    .dot_f32 = dot_f32_avx2,
+    .axpy_f32 = axpy_f32_avx2,
+    .scale_f32 = scale_f32_avx2,
+    .f32_to_f16 = f32_to_f16_avx2,
+    .f16_to_f32 = f16_to_f32_avx2,
+};
+#endif

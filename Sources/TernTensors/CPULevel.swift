@@ -1,0 +1,70 @@
+import CTernKernels
+
+/// The instruction-set level the kernels run at, chosen once per process.
+///
+/// The best level the CPU supports is used unless the environment variable `TERN_CPU` (`scalar`, `avx2` or `avx512`)
+/// asks for a lower one, which is how benchmarks and tests compare the levels.
+///
+/// ```swift
+/// print(CPULevel.active)  // "avx512" on a CPU with AVX-512 VNNI
+/// ```
+public enum CPULevel: Int, Sendable, CaseIterable, CustomStringConvertible {
+    /// Portable C, the reference every other level is tested against.
+    case scalar = 0
+    /// x86-64 with AVX2, FMA and F16C.
+    case avx2 = 1
+    /// x86-64 with AVX-512 F/BW/VL/DQ and VNNI.
+    case avx512 = 2
+
+    /// The level all kernels use in this process.
+    public static let active: CPULevel = CPULevel(rawValue: Int(tern_kernels_active().pointee.level)) ?? .scalar
+
+    /// Every level this CPU can run, lowest first.
+    public static var available: [CPULevel] {
+        allCases.filter { tern_kernels_for_level(Int32($0.rawValue)) != nil }
+    }
+
+    /// The name `TERN_CPU` accepts for this level.
+    public var description: String {
+        switch self {
+        case .scalar: "scalar"
+        case .avx2: "avx2"
+        case .avx512: "avx512"
+        }
+    }
+
+    /// The kernel table of this level; the level must be in ``available``.
+    var kernels: Kernels {
+        guard let table = tern_kernels_for_level(Int32(rawValue)) else {
+            preconditionFailure("this CPU cannot run the \(self) kernels")
+        }
+        return Kernels(table.pointee)
+    }
+}
+
+/// The C kernel table with its function pointers unwrapped once.
+struct Kernels {
+    let quantizeActivations: @convention(c) (Int32, UnsafePointer<Float>?, UnsafeMutableRawPointer?, Int64) -> Void
+    let gemm:
+        @convention(c) (
+            Int32, UnsafeRawPointer?, Int, Int64, Int64, Int64, UnsafeRawPointer?, Int, Int64, UnsafeMutablePointer<Float>?, Int
+        ) -> Void
+    let dot: @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, Int64) -> Float
+    let axpy: @convention(c) (Float, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64) -> Void
+    let scale: @convention(c) (Float, UnsafeMutablePointer<Float>?, Int64) -> Void
+    let f32ToF16: @convention(c) (UnsafePointer<Float>?, UnsafeMutablePointer<UInt16>?, Int64) -> Void
+    let f16ToF32: @convention(c) (UnsafePointer<UInt16>?, UnsafeMutablePointer<Float>?, Int64) -> Void
+
+    init(_ table: tern_kernels) {
+        quantizeActivations = table.quantize_act!
+        gemm = table.gemm!
+        dot = table.dot_f32!
+        axpy = table.axpy_f32!
+        scale = table.scale_f32!
+        f32ToF16 = table.f32_to_f16!
+        f16ToF32 = table.f16_to_f32!
+    }
+
+    /// The kernels of ``CPULevel/active``.
+    static let active = Kernels(tern_kernels_active().pointee)
+}

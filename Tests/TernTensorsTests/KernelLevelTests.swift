@@ -1,0 +1,182 @@
+import CTernKernels
+import Testing
+
+@testable import TernTensors
+
+/// Every SIMD level against the scalar C reference on the same random data.
+@Suite struct KernelLevelTests {
+    static let quantizedTypes: [TensorType] = [.q4_0, .q4_1, .q8_0]
+    static let allTypes: [TensorType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q8_0]
+
+    private func table(_ level: CPULevel) -> tern_kernels { tern_kernels_for_level(Int32(level.rawValue)).pointee }
+
+    @Test func theMachineRunsEveryLevelItReports() {
+        #expect(CPULevel.available.first == .scalar)
+        #expect(CPULevel.available.contains(CPULevel.active))
+        print("kernel levels available: \(CPULevel.available), active: \(CPULevel.active)")
+    }
+
+    @Test(arguments: quantizedTypes)
+    func activationQuantizationIsIdenticalAtEveryLevel(type: TensorType) {
+        var random = SeededRandom(seed: 7)
+        for columns in [32, 96, 576, 1536] {
+            let x = randomActivations(columns + 1, random: &random)
+            let bytes = tern_act_row_bytes(Int32(type.rawValue), Int64(columns))
+            let reference = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+            let fast = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+            defer {
+                reference.deallocate()
+                fast.deallocate()
+            }
+            x.withUnsafeBufferPointer { xs in
+                let input = xs.baseAddress! + 1  // unaligned input
+                reference.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+                table(.scalar).quantize_act(Int32(type.rawValue), input, reference, Int64(columns))
+                for level in CPULevel.available where level != .scalar {
+                    fast.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+                    table(level).quantize_act(Int32(type.rawValue), input, fast, Int64(columns))
+                    #expect(
+                        UnsafeRawBufferPointer(start: reference, count: bytes).elementsEqual(UnsafeRawBufferPointer(start: fast, count: bytes)),
+                        "\(level) \(type) \(columns)")
+                }
+            }
+        }
+    }
+
+    @Test func activationQuantizationRoundTripIsBounded() {
+        var random = SeededRandom(seed: 11)
+        let columns = 1536
+        let x = randomActivations(columns, random: &random)
+        let act = UnsafeMutableRawPointer.allocate(byteCount: tern_act_row_bytes(3, Int64(columns)), alignment: 64)
+        defer { act.deallocate() }
+        table(.scalar).quantize_act(Int32(TensorType.q4_1.rawValue), x, act, Int64(columns))
+        let blocks = columns / 32
+        let scales = (act + 32 * blocks).assumingMemoryBound(to: Float.self)
+        let sums = (act + 64 * blocks).assumingMemoryBound(to: Float.self)
+        for b in 0..<blocks {
+            let amax = x[(32 * b)..<(32 * b + 32)].map(abs).max()!
+            let d = scales[8 * b]
+            #expect(abs(d - amax / 127) <= amax / 127 / 1024, "scale is the f16 of amax/127")
+            var sum = 0
+            for j in 0..<32 {
+                let q = Int(act.load(fromByteOffset: 32 * b + j, as: Int8.self))
+                sum += q
+                #expect(abs(Float(q) * d - x[32 * b + j]) <= 0.56 * amax / 127 + 1e-12)
+            }
+            #expect(abs(sums[8 * b] - Float(sum) * amax / 127) <= abs(Float(sum) * amax / 127) / 1024 + 1e-12)
+        }
+    }
+
+    @Test(arguments: allTypes)
+    func gemmMatchesScalarAtEveryLevel(type: TensorType) {
+        var random = SeededRandom(seed: 3 + UInt64(type.rawValue))
+        let blockCounts = [1, 2, 3, 7, 18, 48]
+        for blocks in blockCounts {
+            let columns = 32 * blocks
+            for tokens in [1, 2, 4, 5, 9] {
+                let rows = 19
+                let weights = RandomWeights(type: type, rows: rows, columns: columns, offset: 3, random: &random)
+                let x = randomActivations(tokens * columns, random: &random)
+                let stride = tern_act_row_bytes(Int32(type.rawValue), Int64(columns))
+                let act = UnsafeMutableRawPointer.allocate(byteCount: tokens * stride, alignment: 64)
+                defer { act.deallocate() }
+                let scalar = table(.scalar)
+                x.withUnsafeBufferPointer { xs in
+                    for t in 0..<tokens {
+                        scalar.quantize_act(Int32(type.rawValue), xs.baseAddress! + t * columns, act + t * stride, Int64(columns))
+                    }
+                }
+                var reference = [Float](repeating: 0, count: tokens * rows)
+                scalar.gemm(
+                    Int32(type.rawValue), weights.matrix.data, weights.matrix.rowBytes, 0, Int64(rows), Int64(columns), act, stride, Int64(tokens),
+                    &reference, rows)
+                let magnitude = (0..<rows).map { r in
+                    let w = weights.dequantized(r)
+                    return (0..<tokens).map { t in absoluteSum(w, x[(t * columns)..<((t + 1) * columns)]) }
+                }
+                for level in CPULevel.available where level != .scalar {
+                    var fast = [Float](repeating: .nan, count: tokens * rows)
+                    // two row ranges, the second starting at an odd row
+                    table(level).gemm(
+                        Int32(type.rawValue), weights.matrix.data, weights.matrix.rowBytes, 0, 5, Int64(columns), act, stride, Int64(tokens), &fast,
+                        rows)
+                    table(level).gemm(
+                        Int32(type.rawValue), weights.matrix.data, weights.matrix.rowBytes, 5, Int64(rows), Int64(columns), act, stride,
+                        Int64(tokens), &fast, rows)
+                    for t in 0..<tokens {
+                        for r in 0..<rows {
+                            let diff = abs(Double(fast[t * rows + r]) - Double(reference[t * rows + r]))
+                            #expect(diff <= 2e-6 * magnitude[r][t] + 1e-7, "\(level) \(type) blocks \(blocks) tokens \(tokens) [\(t)][\(r)]")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func halfConversionsAreExactAtEveryLevel() {
+        // every half bit pattern except NaNs widens exactly
+        let halves = (0...UInt16.max).filter { !Float16(bitPattern: $0).isNaN }
+        for level in CPULevel.available {
+            var widened = [Float](repeating: 0, count: halves.count)
+            table(level).f16_to_f32(halves, &widened, Int64(halves.count))
+            #expect(zip(halves, widened).allSatisfy { Float(Float16(bitPattern: $0)) == $1 }, "\(level)")
+        }
+        #expect(halves.allSatisfy { tern_f16_to_f32($0) == Float(Float16(bitPattern: $0)) })
+        // rounding to half: random floats across the whole half range, ties, subnormals and overflow
+        var random = SeededRandom(seed: 5)
+        var floats: [Float] = [0, -0, 65504, 65519.99, 65520, -65520, 1e-8, 2.98e-8, 5.96e-8, 6.1e-5, .infinity, -.infinity]
+        floats += halves.prefix(2000).map { Float(Float16(bitPattern: $0)) + Float(Float16(bitPattern: $0)).ulp * 0.5 }
+        for _ in 0..<20000 {
+            floats.append(Float(bitPattern: UInt32.random(in: 0x2F00_0000...0x4780_0000, using: &random)) * (Bool.random(using: &random) ? 1 : -1))
+        }
+        for level in CPULevel.available {
+            var rounded = [UInt16](repeating: 0, count: floats.count)
+            table(level).f32_to_f16(floats, &rounded, Int64(floats.count))
+            #expect(zip(floats, rounded).allSatisfy { Float16($0).bitPattern == $1 }, "\(level)")
+        }
+        #expect(floats.allSatisfy { tern_f32_to_f16($0) == Float16($0).bitPattern })
+    }
+
+    @Test func bfloat16RoundsToNearestEven() {
+        #expect(tern_f32_to_bf16(1.0) == 0x3F80)
+        #expect(tern_f32_to_bf16(Float(bitPattern: 0x3F80_8000)) == 0x3F80)  // tie, even stays
+        #expect(tern_f32_to_bf16(Float(bitPattern: 0x3F81_8000)) == 0x3F82)  // tie, odd rounds up
+        #expect(tern_f32_to_bf16(Float(bitPattern: 0x3F80_8001)) == 0x3F81)
+        #expect(tern_f32_to_bf16(.nan) & 0x7FC0 == 0x7FC0)
+    }
+
+    @Test func vectorHelpersMatchScalarAtEveryLevel() {
+        var random = SeededRandom(seed: 9)
+        for count in [0, 1, 7, 16, 31, 64, 100, 577] {
+            let x = (0...count).map { _ in random.float(-1...1) }
+            let y = (0...count).map { _ in random.float(-1...1) }
+            let a = random.float(-2...2)
+            for level in CPULevel.available {
+                let k = level.kernels
+                x.withUnsafeBufferPointer { xs in
+                    y.withUnsafeBufferPointer { ys in
+                        let px = xs.baseAddress! + 1, py = ys.baseAddress! + 1  // unaligned
+                        let expected = (0..<count).reduce(0.0) { $0 + Double(px[$1]) * Double(py[$1]) }
+                        #expect(abs(Double(k.dot(px, py, Int64(count))) - expected) <= 1e-5 * Double(count + 1), "\(level)")
+                    }
+                }
+                var z = y
+                z.withUnsafeMutableBufferPointer { zs in
+                    x.withUnsafeBufferPointer { xs in k.axpy(a, xs.baseAddress! + 1, zs.baseAddress! + 1, Int64(count)) }
+                }
+                #expect(z[0] == y[0])
+                #expect((0..<count).allSatisfy { abs(z[$0 + 1] - (y[$0 + 1] + a * x[$0 + 1])) <= 1e-6 }, "\(level)")
+                var s = y
+                s.withUnsafeMutableBufferPointer { k.scale(a, $0.baseAddress!, Int64(count)) }
+                #expect((0..<count).allSatisfy { s[$0] == y[$0] * a } && s[count] == y[count], "\(level)")
+            }
+        }
+        var v: [Float] = [1, 2, 3]
+        #expect(VectorMath.dot(v, v, count: 3) == 14)
+        VectorMath.axpy(2, [1, 1, 1], &v, count: 3)
+        #expect(v == [3, 4, 5])
+        VectorMath.scale(&v, by: 0.5, count: 2)
+        #expect(v == [1.5, 2, 5])
+    }
+}

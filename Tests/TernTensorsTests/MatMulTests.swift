@@ -1,0 +1,96 @@
+import CTernKernels
+import Testing
+
+@testable import TernTensors
+
+/// ``MatMul/compute`` against dequantize-then-f32, at every level, thread count and a few batch sizes.
+@Suite struct MatMulTests {
+    @Test(arguments: KernelLevelTests.allTypes)
+    func computeMatchesNaiveReference(type: TensorType) {
+        var random = SeededRandom(seed: 21 + UInt64(type.rawValue))
+        let rows = 37
+        for columns in [64, 96, 576] {
+            let weights = RandomWeights(type: type, rows: rows, columns: columns, offset: 1, random: &random)
+            let dequantized = (0..<rows).map { weights.dequantized($0) }
+            for tokens in [1, 3, 17] {
+                let x = randomActivations(tokens * columns + 1, random: &random)
+                let inputs = x.dropFirst()
+                for threads in [1, 2, 3] {
+                    let pool = ComputePool(threadCount: threads)
+                    let workspace = MatMulWorkspace(maxTokens: 20, maxColumns: 600, threads: threads)
+                    for level in CPULevel.available {
+                        var output = [Float](repeating: .nan, count: tokens * rows)
+                        x.withUnsafeBufferPointer { xs in
+                            MatMul.compute(
+                                weights.matrix, input: xs.baseAddress! + 1, tokens: tokens, output: &output, workspace: workspace, pool: pool,
+                                level: level)
+                        }
+                        for t in 0..<tokens {
+                            let xt = inputs[(inputs.startIndex + t * columns)..<(inputs.startIndex + (t + 1) * columns)]
+                            for r in 0..<rows {
+                                let w = dequantized[r]
+                                let exact = zip(w, xt).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+                                let magnitude = absoluteSum(w, xt)
+                                let bound: Double
+                                switch type {
+                                case .f32: bound = 1e-5 * magnitude
+                                case .f16: bound = 1e-3 * magnitude
+                                case .bf16: bound = 5e-3 * magnitude
+                                default: bound = activationQuantizationBound(w, xt) + 1e-4 * magnitude
+                                }
+                                let diff = abs(Double(output[t * rows + r]) - exact)
+                                if diff > bound + 1e-6 {
+                                    Issue.record("\(type) \(level) threads \(threads) cols \(columns) [\(t)][\(r)]: \(diff) > \(bound)")
+                                    return
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The integer block dot equals Σ dequantize(w)·dequantize(q) up to float rounding (and the f16 rounding of s).
+    @Test(arguments: KernelLevelTests.quantizedTypes)
+    func integerDotEqualsDequantizedDot(type: TensorType) {
+        var random = SeededRandom(seed: 33)
+        let columns = 576
+        let blocks = columns / 32
+        let weights = RandomWeights(type: type, rows: 8, columns: columns, offset: 0, random: &random)
+        let x = randomActivations(columns, random: &random)
+        let act = UnsafeMutableRawPointer.allocate(byteCount: tern_act_row_bytes(Int32(type.rawValue), Int64(columns)), alignment: 64)
+        defer { act.deallocate() }
+        let scalar = tern_kernels_for_level(0).pointee
+        scalar.quantize_act(Int32(type.rawValue), x, act, Int64(columns))
+        let scales = (act + 32 * blocks).assumingMemoryBound(to: Float.self)
+        let xq = (0..<columns).map { Float(act.load(fromByteOffset: $0, as: Int8.self)) * scales[8 * ($0 / 32)] }
+        for level in CPULevel.available {
+            var out = [Float](repeating: 0, count: 8)
+            level.kernels.gemm(Int32(type.rawValue), weights.matrix.data, weights.matrix.rowBytes, 0, 8, Int64(columns), act, 0, 1, &out, 8)
+            for r in 0..<8 {
+                let w = weights.dequantized(r)
+                let expected = zip(w, xq).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+                var bound = 1e-5 * absoluteSum(w, xq[...])
+                if type == .q4_1 {
+                    // the m·s term uses s = f16(d·Σq): relative error ≤ 2^-11 of |m·d·Σq| per block
+                    for b in 0..<blocks {
+                        let m = Float(Float16(bitPattern: weights.matrix.row(r).loadUnaligned(fromByteOffset: 20 * b + 2, as: UInt16.self)))
+                        bound += Double(abs(m * xq[(32 * b)..<(32 * b + 32)].reduce(0, +))) * 1.5e-3
+                    }
+                }
+                #expect(abs(Double(out[r]) - expected) <= bound + 1e-7, "\(type) \(level) row \(r)")
+            }
+        }
+    }
+
+    @Test func emptyBatchesAreNoOps() {
+        var random = SeededRandom(seed: 1)
+        let weights = RandomWeights(type: .q4_1, rows: 4, columns: 32, offset: 0, random: &random)
+        var output: [Float] = [42]
+        MatMul.compute(
+            weights.matrix, input: [Float](repeating: 1, count: 32), tokens: 0, output: &output,
+            workspace: MatMulWorkspace(maxTokens: 1, maxColumns: 32, threads: 1), pool: ComputePool(threadCount: 2))
+        #expect(output == [42])
+    }
+}

@@ -1,0 +1,88 @@
+import TernTensors
+
+/// A small seeded generator (SplitMix64) so every run sees the same data.
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func float(_ range: ClosedRange<Float>) -> Float { Float.random(in: range, using: &self) }
+}
+
+/// Random weights of `type` in a buffer whose first row starts `offset` bytes in (to test unaligned data).
+final class RandomWeights {
+    let buffer: UnsafeMutableRawPointer
+    let matrix: WeightMatrix
+
+    init(type: TensorType, rows: Int, columns: Int, offset: Int, random: inout SeededRandom) {
+        let rowBytes = type.rowBytes(columns)!
+        buffer = .allocate(byteCount: rows * rowBytes + offset + 64, alignment: 64)
+        let base = buffer + offset
+        for i in 0..<(rows * rowBytes) { base.storeBytes(of: UInt8.random(in: 0...255, using: &random), toByteOffset: i, as: UInt8.self) }
+        let half = { (v: Float) in Float16(v).bitPattern }
+        for r in 0..<rows {
+            let row = base + r * rowBytes
+            switch type {
+            case .f32:
+                for c in 0..<columns { row.storeBytes(of: random.float(-1...1), toByteOffset: 4 * c, as: Float.self) }
+            case .f16:
+                for c in 0..<columns { row.storeBytes(of: half(random.float(-1...1)), toByteOffset: 2 * c, as: UInt16.self) }
+            case .bf16:
+                for c in 0..<columns {
+                    let bits = random.float(-1...1).bitPattern >> 16
+                    row.storeBytes(of: UInt16(bits), toByteOffset: 2 * c, as: UInt16.self)
+                }
+            default:
+                for b in 0..<(columns / 32) {
+                    let block = row + b * type.blockBytes
+                    block.storeBytes(of: half(random.float(-0.05...0.05)), as: UInt16.self)
+                    if type == .q4_1 { block.storeBytes(of: half(random.float(-0.3...0.3)), toByteOffset: 2, as: UInt16.self) }
+                }
+            }
+        }
+        matrix = WeightMatrix(type: type, rows: rows, columns: columns, data: UnsafeRawPointer(base))
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// Row `r` as floats through the scalar reference.
+    func dequantized(_ r: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: matrix.columns) { out, count in
+            Dequantize.row(matrix.type, source: matrix.row(r), into: out.baseAddress!, count: matrix.columns)
+            count = matrix.columns
+        }
+    }
+}
+
+/// `count` random floats, some rows scaled up, some exactly zero, to exercise the quantizer's range.
+func randomActivations(_ count: Int, random: inout SeededRandom) -> [Float] {
+    (0..<count).map { i in
+        if i % 97 == 5 { return 0 }
+        let x = random.float(-1...1)
+        return i % 13 == 0 ? x * 8 : x
+    }
+}
+
+/// The kernel-comparison tolerance for one output: a multiple of `Σ|w·x|`.
+func absoluteSum(_ w: [Float], _ x: ArraySlice<Float>) -> Double {
+    zip(w, x).reduce(0) { $0 + Double(abs($1.0 * $1.1)) }
+}
+
+/// The bound on the error that 8-bit activation blocks add: `Σ_c |w_c|·amax(block of c)·0.005`.
+func activationQuantizationBound(_ w: [Float], _ x: ArraySlice<Float>) -> Double {
+    let xs = Array(x)
+    var bound = 0.0
+    for b in 0..<(xs.count / 32) {
+        let amax = xs[(32 * b)..<(32 * b + 32)].map(abs).max()!
+        for c in (32 * b)..<(32 * b + 32) { bound += Double(abs(w[c]) * amax) * 0.005 }
+    }
+    return bound
+}
