@@ -24,6 +24,7 @@ let package = Package(
         .target(name: "TernTensors", dependencies: ["CTernKernels"], swiftSettings: strictSwift),
         .target(name: "TernGGUF", dependencies: ["TernTensors"], swiftSettings: strictSwift),
         .target(name: "TernTokenizer", dependencies: ["TernGGUF"], swiftSettings: strictSwift),
+        .target(name: "TernOpenAI", swiftSettings: strictSwift),
         .target(name: "TernEngine", dependencies: ["TernTensors", "TernGGUF", "TernTokenizer"], swiftSettings: strictSwift),
         .target(name: "TernScheduler", dependencies: ["TernEngine"], swiftSettings: strictSwift),
         .target(
@@ -47,6 +48,7 @@ let package = Package(
         .testTarget(name: "TernTensorsTests", dependencies: ["TernTensors"], swiftSettings: strictSwift),
         .testTarget(name: "TernGGUFTests", dependencies: ["TernGGUF"], swiftSettings: strictSwift),
         .testTarget(name: "TernTokenizerTests", dependencies: ["TernTokenizer"], swiftSettings: strictSwift),
+        .testTarget(name: "TernOpenAITests", dependencies: ["TernOpenAI"], swiftSettings: strictSwift),
         .testTarget(name: "TernEngineTests", dependencies: ["TernEngine"], swiftSettings: strictSwift),
         .testTarget(name: "TernSchedulerTests", dependencies: ["TernScheduler"], swiftSettings: strictSwift),
         .testTarget(
