@@ -21,7 +21,6 @@ struct GGUFParser {
     }
 
     private mutating func readHeader(_ cursor: inout GGUFCursor) throws(GGUFError) {
-        try cursor.require(4, for: "magic")
         let magic = try cursor.read(UInt32.self, "magic")
         guard magic == 0x4655_4747 else {  // "GGUF" read as little-endian
             let hex = String(magic.byteSwapped, radix: 16)

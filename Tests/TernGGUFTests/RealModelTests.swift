@@ -1,8 +1,7 @@
 import Foundation
+import TernGGUF
 import TernTensors
 import Testing
-
-@testable import TernGGUF
 
 /// Loads the default model named by `TERN_TEST_MODEL`; expected values were read with the Python `gguf` package.
 @Suite struct RealModelTests {

@@ -1,8 +1,7 @@
 import Foundation
+import TernGGUF
 import TernTensors
 import Testing
-
-@testable import TernGGUF
 
 @Suite struct RoundTripTests {
     @Test(arguments: [UInt32(2), 3])

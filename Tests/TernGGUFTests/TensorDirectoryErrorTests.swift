@@ -1,7 +1,6 @@
+import TernGGUF
 import TernTensors
 import Testing
-
-@testable import TernGGUF
 
 /// A writer with the given tensors and one metadata key.
 private func writer(_ tensors: [GGUFTestWriter.Tensor]) -> GGUFTestWriter {

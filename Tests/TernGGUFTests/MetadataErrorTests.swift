@@ -1,96 +1,5 @@
-import Foundation
-import TernTensors
+import TernGGUF
 import Testing
-
-@testable import TernGGUF
-
-/// Asserts that parsing `bytes` throws a ``GGUFError`` with `code`.
-func expectGGUFError(_ code: GGUFError.Code, _ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) {
-    do {
-        let file = try GGUFFile(bytes: bytes)
-        Issue.record("expected \(code), parsed \(file.tensors.count) tensors", sourceLocation: sourceLocation)
-    } catch {
-        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
-        #expect(!error.message.isEmpty, sourceLocation: sourceLocation)
-    }
-}
-
-/// A writer with one tensor, for directory tests.
-private func oneTensor(_ tensor: GGUFTestWriter.Tensor) -> GGUFTestWriter {
-    var writer = GGUFTestWriter()
-    writer.add("general.architecture", .string("llama"))
-    writer.tensors = [tensor]
-    return writer
-}
-
-@Suite struct HeaderErrorTests {
-    @Test func wrongMagic() {
-        var writer = GGUFTestWriter.sample()
-        writer.magic = Array("GGML".utf8)
-        expectGGUFError(.badMagic, writer.build())
-    }
-
-    @Test(arguments: [UInt32(0), 1, 4, 0x0300_0000])
-    func unsupportedVersion(version: UInt32) {
-        var writer = GGUFTestWriter.sample()
-        writer.version = version
-        expectGGUFError(.unsupportedVersion, writer.build())
-    }
-
-    @Test func truncatedHeader() {
-        var writer = GGUFTestWriter.sample()
-        let bytes = writer.build()
-        for length in [0, 3, 4, 7, 8, 15, 16, 23] {
-            expectGGUFError(.truncated, Array(bytes.prefix(length)))
-        }
-    }
-
-    @Test func absurdTensorCount() {
-        var writer = GGUFTestWriter.sample()
-        writer.tensorCount = 1 << 40
-        expectGGUFError(.countTooLarge, writer.build())
-        writer.tensorCount = UInt64.max
-        expectGGUFError(.countTooLarge, writer.build())
-    }
-
-    @Test func absurdMetadataCount() {
-        var writer = GGUFTestWriter.sample()
-        writer.metadataCount = 1 << 33
-        expectGGUFError(.countTooLarge, writer.build())
-        writer.metadataCount = UInt64(Int64.max) + 1
-        expectGGUFError(.countTooLarge, writer.build())
-    }
-
-    @Test func tensorCountExceedsWhatFollowsMetadata() {
-        var writer = GGUFTestWriter()
-        // A long string value leaves room for the count before, but not after, the metadata.
-        writer.add("big", .string(String(repeating: "x", count: 400)))
-        writer.tensorCount = 10
-        expectGGUFError(.countTooLarge, writer.build())
-    }
-
-    @Test func cannotOpen() {
-        #expect(throws: GGUFError.self) { try GGUFFile(path: "/nonexistent/tern/model.gguf") }
-        do {
-            _ = try GGUFFile(path: FileManager.default.temporaryDirectory.path)
-            Issue.record("opened a directory")
-        } catch {
-            #expect(error.code == .cannotOpen)
-        }
-    }
-
-    @Test func emptyFileOnDisk() throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tern-gguf-empty-\(UUID().uuidString).gguf")
-        try Data().write(to: url)
-        defer { try? FileManager.default.removeItem(at: url) }
-        do {
-            _ = try GGUFFile(path: url.path)
-            Issue.record("opened an empty file")
-        } catch {
-            #expect(error.code == .truncated)
-        }
-    }
-}
 
 @Suite struct MetadataErrorTests {
     @Test func truncatedValue() {
@@ -136,7 +45,7 @@ private func oneTensor(_ tensor: GGUFTestWriter.Tensor) -> GGUFTestWriter {
         GGUFTestWriter.put(UInt32(8), &payload)  // strings: at least 8 bytes each
         GGUFTestWriter.put(UInt64(5), &payload)
         payload += [UInt8](repeating: 0, count: 39)
-        writer.metadata = [(Array("k".utf8), .raw(type: 8 + 1, payload: payload))]
+        writer.metadata = [(Array("k".utf8), .raw(type: 9, payload: payload))]
         expectGGUFError(.countTooLarge, writer.build())
     }
 
@@ -219,5 +128,33 @@ private func oneTensor(_ tensor: GGUFTestWriter.Tensor) -> GGUFTestWriter {
         var writer = GGUFTestWriter.sample()
         writer.add("general.alignment", value)
         expectGGUFError(.invalidAlignment, writer.build())
+    }
+}
+
+@Suite struct ErrorMessageTests {
+    private func error(_ bytes: [UInt8]) -> GGUFError? {
+        do {
+            _ = try GGUFFile(bytes: bytes)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func messagesNameKeyTensorAndOffset() throws {
+        var keys = GGUFTestWriter()
+        keys.add("general.name", .string("a"))
+        keys.add("general.name", .string("b"))
+        let duplicate = try #require(error(keys.build()))
+        #expect(duplicate.message.contains("general.name"))
+        #expect(duplicate.message.contains("offset 57"))  // 24-byte header, then 8 + 12 + 4 + 8 + 1 for the first entry
+        #expect(duplicate.description.hasPrefix("GGUF: duplicateKey: "))
+
+        var tensors = GGUFTestWriter()
+        tensors.tensors = [GGUFTestWriter.Tensor(rawName: Array("blk.3.ffn_up.weight".utf8), dimensions: [33], type: 3, data: [])]
+        let partial = try #require(error(tensors.build()))
+        #expect(partial.code == .partialBlock)
+        #expect(partial.message.contains("blk.3.ffn_up.weight"))
+        #expect(partial.message.contains("Q4_1"))
     }
 }
