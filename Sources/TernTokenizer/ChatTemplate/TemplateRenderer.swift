@@ -163,17 +163,16 @@ final class TemplateRenderer {
                 if try evaluate(condition).isTruthy { items.append(item) }
             }
         }
-        let outerLoop = lookup("loop")
         for (index, item) in items.enumerated() {
             try tick()
             try located(loop.iterable) { () throws(ChatTemplateError) in try bind(item) }
-            assign("loop", loopInfo(index: index, items: items, outer: outerLoop))
+            assign("loop", loopInfo(index: index, items: items))
             if try execute(loop.body) == .breakLoop { break }
         }
         if items.isEmpty { _ = try execute(loop.otherwise) }
     }
 
-    private func loopInfo(index: Int, items: [RuntimeValue], outer: RuntimeValue?) -> RuntimeValue {
+    private func loopInfo(index: Int, items: [RuntimeValue]) -> RuntimeValue {
         var info = RuntimeDict()
         let count = items.count
         info["index"] = .int(index + 1)
@@ -183,10 +182,9 @@ final class TemplateRenderer {
         info["first"] = .bool(index == 0)
         info["last"] = .bool(index == count - 1)
         info["length"] = .int(count)
-        var depth = 1
-        if case .dict(let outerInfo)? = outer, case .int(let d)? = outerInfo["depth"] { depth = d + 1 }
-        info["depth"] = .int(depth)
-        info["depth0"] = .int(depth - 1)
+        // Only recursive loops (not supported) go deeper than 1.
+        info["depth"] = .int(1)
+        info["depth0"] = .int(0)
         info["previtem"] = index > 0 ? items[index - 1] : .undefined(reason: "there is no previous item")
         info["nextitem"] = index + 1 < count ? items[index + 1] : .undefined(reason: "there is no next item")
         info["cycle"] = .callable(
