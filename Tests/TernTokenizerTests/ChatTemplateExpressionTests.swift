@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TernTokenizer
+import Testing
 
 /// Expressions, filters, tests, statements and whitespace control, each compared with Jinja2's rendering.
 @Suite struct ChatTemplateExpressionTests {
@@ -68,7 +68,9 @@ import TernTokenizer
     }
 
     @Test func renderMessagesConvenience() throws {
-        let template = try ChatTemplate(source: "{{ bos_token }}{% for m in messages %}{{ m.role }}:{{ m.content }}|{% endfor %}{{ extra }}{{ eos_token if add_generation_prompt }}")
+        let template = try ChatTemplate(
+            source:
+                "{{ bos_token }}{% for m in messages %}{{ m.role }}:{{ m.content }}|{% endfor %}{{ extra }}{{ eos_token if add_generation_prompt }}")
         let rendered = try template.render(
             messages: [ChatMessage(role: "user", content: "a"), ChatMessage(role: "assistant", content: "b")], addGenerationPrompt: true,
             bosToken: "<s>", eosToken: "</s>", extra: ["extra": "X"])

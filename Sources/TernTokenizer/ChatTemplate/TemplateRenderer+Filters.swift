@@ -43,7 +43,9 @@ extension TemplateRenderer {
         case "join":
             let separator = arguments.value(0, "d")?.pythonString ?? ""
             var items = try value.iterated()
-            if let attribute = arguments.value(1, "attribute") { items = try items.map { (v) throws(ChatTemplateError) in try attributePath(v, attribute) } }
+            if let attribute = arguments.value(1, "attribute") {
+                items = try items.map { (v) throws(ChatTemplateError) in try attributePath(v, attribute) }
+            }
             let text = items.map(\.pythonString).joined(separator: separator)
             try checkSize(text.utf8.count, bytes: true)
             return .string(text)

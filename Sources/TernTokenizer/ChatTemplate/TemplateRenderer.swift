@@ -135,7 +135,9 @@ final class TemplateRenderer {
         let items: [RuntimeValue]
         do { items = try value.iterated() } catch { return .failure(error) }
         guard items.count == count else {
-            let detail = items.count > count ? "too many values to unpack (expected \(count))" : "not enough values to unpack (expected \(count), got \(items.count))"
+            let detail =
+                items.count > count
+                ? "too many values to unpack (expected \(count))" : "not enough values to unpack (expected \(count), got \(items.count))"
             return .failure(ChatTemplateError(.runtime, detail))
         }
         return .success(items)
@@ -209,7 +211,8 @@ final class TemplateRenderer {
         callDepth += 1
         defer { callDepth -= 1 }
         if callDepth > options.limits.maxCallDepth {
-            throw ChatTemplateError(.limit, "macro calls nested deeper than \(options.limits.maxCallDepth) (runaway recursion in '\(definition.name)'?)")
+            throw ChatTemplateError(
+                .limit, "macro calls nested deeper than \(options.limits.maxCallDepth) (runaway recursion in '\(definition.name)'?)")
         }
         try tick()
         let savedScopes = scopes
