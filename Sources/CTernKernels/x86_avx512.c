@@ -110,13 +110,14 @@ INL5 float q_dot_avx512(const int wtype, const uint8_t *wr, int64_t nb, const ch
     return sum;
 }
 
-/// Row `wr` against tokens [0, T) of `act` (T ≤ 4, a constant after inlining).
+/// Row `wr` against tokens [0, T) of `act` (T ≤ 8, a constant after inlining).
 ///
 /// Weights become unsigned bytes (nibbles, or Q8_0 + 128) so that vpdpbusd applies; the activation row carries the
 /// matching integer bias (−8·Σq or −128·Σq) so each block's integer sum is exact, as in llama.cpp.
 INL5 void q_row_avx512(const int wtype, const int T, const uint8_t *wr, int64_t nb, const char *act, size_t as,
                        float *out, size_t os) {
-    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    __m512 acc[8];
+    for (int t = 0; t < 8; t++) acc[t] = _mm512_setzero_ps();
     const int bs = wtype == TERN_W_Q8_0 ? 34 : (wtype == TERN_W_Q4_0 ? 18 : 20);
     const int qo = wtype == TERN_W_Q4_1 ? 4 : 2;
     const __m512i idx_d = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2);
@@ -167,20 +168,24 @@ INL5 void q_gemm_avx512(const int wtype, const uint8_t *w, size_t rb, int64_t r0
         for (int64_t r = r0; r < r1; r++) out[r] = q_dot_avx512(wtype, w + (size_t)r * rb, nb, act);
         return;
     }
-    // Blocks of 16 rows stay in L1 while every group of 4 tokens passes over them.
+    // Blocks of 16 rows stay in L1 while every group of 8 tokens passes over them.
     for (int64_t rb0 = r0; rb0 < r1; rb0 += 16) {
         const int64_t rb1 = rb0 + 16 < r1 ? rb0 + 16 : r1;
-        for (int64_t t0 = 0; t0 < tokens; t0 += 4) {
+        for (int64_t t0 = 0; t0 < tokens; t0 += 8) {
             const char *a = act + (size_t)t0 * as;
             float *o = out + (size_t)t0 * os;
             const int64_t left = tokens - t0;
             for (int64_t r = rb0; r < rb1; r++) {
                 const uint8_t *wr = w + (size_t)r * rb;
-                switch (left >= 4 ? 4 : left) {
+                switch (left >= 8 ? 8 : left) {
+                case 8: q_row_avx512(wtype, 8, wr, nb, a, as, o + r, os); break;
+                case 7: q_row_avx512(wtype, 7, wr, nb, a, as, o + r, os); break;
+                case 6: q_row_avx512(wtype, 6, wr, nb, a, as, o + r, os); break;
+                case 5: q_row_avx512(wtype, 5, wr, nb, a, as, o + r, os); break;
                 case 4: q_row_avx512(wtype, 4, wr, nb, a, as, o + r, os); break;
                 case 3: q_row_avx512(wtype, 3, wr, nb, a, as, o + r, os); break;
                 case 2: q_row_avx512(wtype, 2, wr, nb, a, as, o + r, os); break;
-                default: q_row_avx512(wtype, 1, wr, nb, a, as, o + r, os); break;
+                default: out[(size_t)t0 * os + r] = q_dot_avx512(wtype, wr, nb, a); break;
                 }
             }
         }
