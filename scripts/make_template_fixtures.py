@@ -153,6 +153,93 @@ TOKENS = {
 }
 
 
+
+# Single expressions and statements, rendered both with transformers' whitespace settings and with Jinja2's defaults.
+EXPRESSIONS = [
+ ("{{ 1 + 2 * 3 }}", {}),
+ ("{{ 2 ** 3 ** 2 }}", {}),
+ ("{{ -2 ** 2 }}", {}),
+ ("{{ 7 / 2 }} {{ 6 / 2 }} {{ 7 // 2 }} {{ -7 // 2 }} {{ 7.0 // 2 }} {{ -7 % 3 }} {{ 7.5 % 2 }}", {}),
+ ("{{ 'ab' * 3 }}{{ [1] * 2 }}", {}),
+ ("{{ 'a' ~ 1 ~ 2.0 ~ none ~ true }}", {}),
+ ("{{ 1 == 1.0 }} {{ true == 1 }} {{ 'a' < 'b' }} {{ [1,2] < [1,3] }} {{ 1 != 2 }}", {}),
+ ("{{ not true or false and true }}", {}),
+ ("{{ 'x' if false }}|{{ 'y' if true else 'z' }}", {}),
+ ("{{ 0 or 'fallback' }} {{ 'a' and 'b' }} {{ [] or none }}", {}),
+ ("{{ 'hello'[1:3] }} {{ 'hello'[-1] }} {{ [1,2,3,4][::2] }} {{ [1,2,3][::-1] }} {{ 'abc'[5:] }}|", {}),
+ ("{{ \"a\\nb\\t\\x41\\u00e9\\\\ \\'q\\'\" }}", {}),
+ ("{{ 'it''s' }}", {}),
+ ("{{ 1_000 + 0x10 }} {{ 1e3 }} {{ 2.50 }}", {}),
+ ("{{ 1e20 }} {{ 1e-5 }} {{ 0.1 + 0.2 }} {{ 1/3 }}", {}),
+ ("{{ x }}|{{ x is defined }}|{{ x | default('d') }}|{{ none | default('d') }}|{{ '' | default('d', true) }}", {}),
+ ("{{ d.missing }}|{{ d['missing'] is undefined }}|{{ d.k }}", {"d": {"k": "v"}}),
+ ("{% for x in [] %}a{% else %}empty{% endfor %}", {}),
+ ("{% for k, v in d | dictsort %}{{ k }}{{ v }}{% endfor %}", {"d": {"b": 2, "a": 1, "C": 3}}),
+ ("{% for x in range(5) if x is odd %}{{ loop.index }}/{{ loop.length }}:{{ x }} {% endfor %}", {}),
+ ("{% for x in 'abc' %}{{ loop.revindex0 }}{{ loop.previtem | default('-') }}{{ loop.nextitem | default('-') }}{{ loop.cycle('o', 'e') }} {% endfor %}", {}),
+ ("{% for a in [1, 2] %}{% for b in [3, 4] %}{{ loop.depth }}{{ a }}{{ b }} {% endfor %}{% endfor %}", {}),
+ ("{% set x = 1 %}{% for i in [1] %}{% set x = 2 %}{% endfor %}{{ x }}", {}),
+ ("{% set ns = namespace(x=1) %}{% for i in [1, 2, 3] %}{% set ns.x = ns.x * 2 %}{% endfor %}{{ ns.x }}", {}),
+ ("{% set a, b = [1, 2] %}{{ b }}{{ a }}{% set c = 1, 2 %}{{ c | length }}", {}),
+ ("{% macro greet(name, greeting='Hello') %}{{ greeting }}, {{ name }}!{% endmacro %}{{ greet('Ann') }} {{ greet('Bob', greeting='Hi') }}", {}),
+ ("{% macro fact(n) %}{% if n <= 1 %}1{% else %}{{ n * (fact(n - 1) | int) }}{% endif %}{% endmacro %}{{ fact(6) }}", {}),
+ ("{% macro wrap() %}[{{ caller() }}]{% endmacro %}{% call wrap() %}inside{% endcall %}", {}),
+ ("{{ [3, 1, 2] | sort | join(',') }} {{ ['b', 'A', 'c'] | sort(reverse=true) | join }} {{ [{'n': 2}, {'n': 1}] | sort(attribute='n') | map(attribute='n') | join }}", {}),
+ ("{{ ['a', 'A', 'b'] | unique | list }} {{ [1, 2, 3] | sum }} {{ [1.5, 2] | sum }} {{ [] | first is undefined }}", {}),
+ ("{{ 'Hello World' | lower }} {{ 'hello world' | upper }} {{ 'hELLO wORLD' | capitalize }} {{ \"they're bill's-friends (ok)\" | title }} {{ \"they're\".title() }}", {}),
+ ("{{ '  x  '.strip() }}|{{ 'xxhixx'.strip('x') }}|{{ '  x '.lstrip() }}|{{ ' x  '.rstrip() }}|{{ 'a b  c'.split() }}|{{ 'a,b'.split(',') }}|{{ 'a b c'.split(' ', 1) }}|{{ 'a b c'.rsplit(' ', 1) }}", {}),
+ ("{{ 'abc'.startswith('ab') }} {{ 'abc'.endswith(('x', 'c')) }} {{ 'aXa'.replace('a', 'b') }} {{ 'abc'.find('c') }} {{ 'abab'.count('ab') }} {{ '-'.join(['a', 'b']) }}", {}),
+ ("{% for k, v in d.items() %}{{ k }}={{ v }},{% endfor %} {{ d.keys() | list }} {{ d.values() | list }} {{ d.get('a') }} {{ d.get('z') }} {{ d.get('z', 0) }}", {"d": {"a": 1, "b": [2]}}),
+ ("{{ 'a' in 'cat' }} {{ 1 in [1, 2] }} {{ 'k' in {'k': 1} }} {{ 3 not in [1] }}", {}),
+ ("{{ 3 is divisibleby(3) }} {{ 4 is divisibleby 3 }} {{ 'a' is equalto 'a' }} {{ 1 is eq 2 }} {{ none is not none }} {{ 1.5 is integer }} {{ 1.5 is float }} {{ true is number }} {{ true is integer }} {{ 'ab' is lower }} {{ x is iterable }} {{ 'ab' is sequence }} {{ 2 is gt 1 }} {{ 1 is in [1] }} {{ false is sameas false }}", {}),
+ ("{{ [1, 'a', none, true, 1.5, {'k': [1]}, \"q'\"] }}", {}),
+ ("{{ d | tojson }} {{ d | tojson(indent=2) }} {{ [] | tojson }} {{ {} | tojson(indent=2) }} {{ 'é<>&\\'\"\\n' | tojson }}", {"d": {"b": 1, "a": [1.5, None, True, "x"]}}),
+ ("{{ -1 | abs }} {{ 2.5 | round }} {{ 2.45 | round(1) }} {{ 2.4 | round(0, 'ceil') }} {{ '3.9' | float | int }} {{ 'x' | int(7) }} {{ 3 | string ~ 'a' }}", {}),
+ ("{{ 'text' | center(10) }}| {{ 'a\\nb\\n\\nc' | indent(2, true) }}| {{ 'a\\nb' | indent(first=true, blank=true) }}| {{ 'one, two three' | wordcount }}", {}),
+ ("{{ [1,2,3,4,5] | batch(2) | list }} {{ [1, 2, 3] | max }} {{ ['b', 'a'] | min }} {{ [1, 2, 3] | select('odd') | list }} {{ [0, 1, ''] | select | list }} {{ [1, 2, 3] | reject('odd') | list }}", {}),
+ ("{{ m | selectattr('role', 'eq', 'user') | map(attribute='c') | join(',') }}|{{ m | rejectattr('role', 'eq', 'user') | list | length }}|{{ m | selectattr('x') | list }}|{{ m | map(attribute='x', default='-') | join }}", {"m": [{"role": "user", "c": "1"}, {"role": "bot", "c": "2", "x": True}, {"role": "user", "c": "3"}]}),
+ ("{{ ['a', 'b'] | map('upper') | join }} {{ 'abc' | list }} {{ 'abc' | reverse }} {{ {'a': 1} | items | list | length }} {{ 'x' | length }} {{ [1, 2] | last }} {{ 'ab' | first }}", {}),
+ ("{{ '<b>' | e }} {{ '<b>' | safe }} {{ 'a' | string | length }}", {}),
+ ("{% for i in range(3) %}{% if i == 1 %}{% continue %}{% endif %}{{ i }}{% endfor %}|{% for i in range(10) %}{% if i == 3 %}{% break %}{% endif %}{{ i }}{% endfor %}|{{ range(2, 10, 3) | list }}|{{ range(5, 0, -2) | list }}", {}),
+ ("{% raw %}{{ x }}{% endraw %}", {}),
+ ("{% filter upper %}ab{{ 'c' }}{% endfilter %}{% set v %} x {% endset %}[{{ v }}]", {}),
+ ("{% set ns = namespace() %}{{ ns.missing is defined }}{{ namespace(a=1).a }}{{ namespace({'b': 2}, c=3).b }}", {}),
+ ("{{ messages[0].content }}{{ messages[0]['role'] }}", {"messages": [{"role": "user", "content": "Hi"}]}),
+ ("{{ ('a' ~ 'b') | upper }} {{ -3 | abs }} {{ (1, 2)[1] }} {{ [[1, 2]][0][1] }} {{ {'a': {'b': 'c'}}.a.b }}", {}),
+]
+
+WHITESPACE = [
+    ("  {% if true %}\n    x\n  {% endif %}\n", {}),
+    ("a  {%- if true -%}  b  {%- endif -%}  c", {}),
+    ("a\n {{- 'x' -}} \nb", {}),
+    ("{# comment #}\nline\n  {#- c -#}  \n end", {}),
+    ("  {# comment #}\nline", {}),
+    ("{%+ if true %}\n  x{% endif +%}\n", {}),
+    ("  {%+ if true %}x{% endif %}", {}),
+    ("line\n    {% for i in [1,2] %}\n    item {{ i }}\n    {% endfor %}\n", {}),
+    ("text\n", {}),
+    ("text\n\n", {}),
+    ("a\r\nb\rc", {}),
+    ("  {% raw %}\n x {% endraw %}\ny", {}),
+    ("{%- raw -%}  x  {%- endraw -%}", {}),
+    ("{{ 'a' }}\n{{ 'b' }}\n", {}),
+    ("  x {% if true %}y{% endif %}\n", {}),
+    ("\t{% set v = 1 %}\t\n{{ v }}", {}),
+    ("{% for m in messages %}\n  {{ m }}\n{% endfor %}", {"messages": ["a", "b"]}),
+]
+
+
+def expression_cases():
+    cases = []
+    for settings in (True, False):
+        env = environment("transformers")
+        env.trim_blocks = settings
+        env.lstrip_blocks = settings
+        for source, context in EXPRESSIONS + WHITESPACE:
+            cases.append({"source": source, "context": context, "trim_blocks": settings, "rendered": env.from_string(source).render(**context)})
+    return cases
+
+
 def main():
     environments = {style: environment(style) for style in ("transformers", "jinja2")}
     cases = []
@@ -185,6 +272,10 @@ def main():
     out = FIXTURES / "cases.json"
     out.write_text(json.dumps({"fixed_time": FIXED_TIME, "cases": cases}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {len(cases)} cases to {out.relative_to(ROOT)}")
+    expressions = expression_cases()
+    out = FIXTURES / "expressions.json"
+    out.write_text(json.dumps({"cases": expressions}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {len(expressions)} cases to {out.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

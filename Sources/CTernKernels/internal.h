@@ -13,11 +13,13 @@
  *   [64nb, 96nb)    ex[nb][8]          lane 0 only, the rest 0:
  *                                        Q4_1: float s = f16-rounded d·Σq (llama.cpp block_q8_1.s)
  *                                        Q4_0: int32 −8·Σq, Q8_0: int32 −128·Σq (bias for unsigned weights)
+ *   [96nb, 104nb)   float ds[nb][2]    {d, s}: a pair of blocks loads as one 128-bit [d0 s0 d1 s1] (s = 0 unless Q4_1)
  * Repeating per lane lets 256- and 512-bit kernels load scales and biases as vectors. */
 TERN_INLINE const int8_t *act_qs(const void *act) { return (const int8_t *)act; }
 TERN_INLINE const float *act_dv(const void *act, int64_t nb) { return (const float *)((const char *)act + 32 * nb); }
 TERN_INLINE const float *act_exf(const void *act, int64_t nb) { return (const float *)((const char *)act + 64 * nb); }
 TERN_INLINE const int32_t *act_exi(const void *act, int64_t nb) { return (const int32_t *)((const char *)act + 64 * nb); }
+TERN_INLINE const float *act_ds(const void *act, int64_t nb) { return (const float *)((const char *)act + 96 * nb); }
 
 TERN_INLINE uint16_t load_u16(const void *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 TERN_INLINE uint32_t load_u32(const void *p) { uint32_t v; memcpy(&v, p, 4); return v; }
@@ -35,7 +37,10 @@ TERN_INLINE void act_finish_block(int wtype, void *act, int64_t nb, int64_t b, f
     int32_t *exi = (int32_t *)exf;
     const float dr = tern_f16_to_f32(tern_f32_to_f16(d));
     for (int j = 0; j < 8; j++) { dv[j] = dr; exi[j] = 0; }
-    if (wtype == TERN_W_Q4_1) exf[0] = tern_f16_to_f32(tern_f32_to_f16(d * (float)sum));
+    float *ds = (float *)((char *)act + 96 * nb) + 2 * b;
+    ds[0] = dr;
+    ds[1] = 0;
+    if (wtype == TERN_W_Q4_1) exf[0] = ds[1] = tern_f16_to_f32(tern_f32_to_f16(d * (float)sum));
     else if (wtype == TERN_W_Q4_0) exi[0] = -8 * sum;
     else exi[0] = -128 * sum;
 }

@@ -2,6 +2,7 @@
 // The fast path (workers spinning) takes no lock and makes no system call.
 #include "internal.h"
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -113,5 +114,10 @@ void tern_pool_run(tern_pool *p, tern_pool_fn fn, void *context) {
     atomic_store_explicit(&p->pending, p->threads - 1, memory_order_relaxed);
     publish(p);
     fn(context, 0);
-    while (atomic_load_explicit(&p->pending, memory_order_acquire) != 0) cpu_relax();
+    // Workers normally finish within microseconds; on an oversubscribed machine one may be descheduled, so
+    // after a while give the core away instead of spinning against it.
+    for (unsigned spins = 1; atomic_load_explicit(&p->pending, memory_order_acquire) != 0; spins++) {
+        if (spins < 4096) cpu_relax();
+        else sched_yield();
+    }
 }

@@ -61,7 +61,7 @@ size_t tern_act_row_bytes(int wtype, int64_t n) {
     case TERN_W_F32: bytes = (size_t)n * 4; break;
     case TERN_W_F16:
     case TERN_W_BF16: bytes = (size_t)n * 2; break;
-    default: bytes = (size_t)(n / 32) * 96; break;
+    default: bytes = (size_t)(n / 32) * 104; break;
     }
     return (bytes + 63) & ~(size_t)63;
 }

@@ -73,7 +73,7 @@ import Testing
         let blockCounts = [1, 2, 3, 7, 18, 48]
         for blocks in blockCounts {
             let columns = 32 * blocks
-            for tokens in [1, 2, 4, 5, 9] {
+            for tokens in [1, 2, 3, 4, 5, 6, 7, 9] {
                 let rows = 19
                 let weights = RandomWeights(type: type, rows: rows, columns: columns, offset: 3, random: &random)
                 let x = randomActivations(tokens * columns, random: &random)

@@ -26,13 +26,17 @@ struct FixtureJSON {
 
     private mutating func expect(_ byte: UInt8) throws {
         skipSpace()
-        guard index < bytes.count, bytes[index] == byte else { throw ParseError(description: "expected \(Character(Unicode.Scalar(byte))) at \(index)") }
+        guard index < bytes.count, bytes[index] == byte else {
+            throw ParseError(description: "expected \(Character(Unicode.Scalar(byte))) at \(index)")
+        }
         index += 1
     }
 
     private mutating func literal(_ word: String, _ value: TemplateValue) throws -> TemplateValue {
         let w = Array(word.utf8)
-        guard bytes.count >= index + w.count, Array(bytes[index..<index + w.count]) == w else { throw ParseError(description: "bad literal at \(index)") }
+        guard bytes.count >= index + w.count, Array(bytes[index..<index + w.count]) == w else {
+            throw ParseError(description: "bad literal at \(index)")
+        }
         index += w.count
         return value
     }

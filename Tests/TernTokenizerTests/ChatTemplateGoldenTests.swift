@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TernTokenizer
+import Testing
 
 /// Renders real model chat templates and compares byte for byte with Jinja2's renderings.
 @Suite struct ChatTemplateGoldenTests {

@@ -30,7 +30,9 @@ extension TemplateParser {
 
     private mutating func parseOr() throws(ChatTemplateError) -> TemplateExpr {
         var left = try parseAnd()
+        var length = 0
         while isName("or") {
+            try extendChain(&length)
             let token = next()
             left = make(.or(left, try parseAnd()), at: token)
         }
@@ -39,7 +41,9 @@ extension TemplateParser {
 
     private mutating func parseAnd() throws(ChatTemplateError) -> TemplateExpr {
         var left = try parseNot()
+        var length = 0
         while isName("and") {
+            try extendChain(&length)
             let token = next()
             left = make(.and(left, try parseNot()), at: token)
         }
@@ -78,7 +82,9 @@ extension TemplateParser {
         _ ops: [String], operand: (inout TemplateParser) throws(ChatTemplateError) -> TemplateExpr
     ) throws(ChatTemplateError) -> TemplateExpr {
         var left = try operand(&self)
+        var length = 0
         while case .op(let symbol) = current.kind, ops.contains(symbol), let op = TemplateExpr.BinaryOperator(rawValue: symbol) {
+            try extendChain(&length)
             let token = next()
             left = make(.binary(op, left, try operand(&self)), at: token)
         }
@@ -187,7 +193,9 @@ extension TemplateParser {
 
     private mutating func parsePostfix(_ base: TemplateExpr) throws(ChatTemplateError) -> TemplateExpr {
         var expr = base
+        var length = 0
         while true {
+            try extendChain(&length)
             let token = current
             if skipOp(".") {
                 switch current.kind {
@@ -259,11 +267,14 @@ extension TemplateParser {
 
     private mutating func parseFilterExpression(_ base: TemplateExpr) throws(ChatTemplateError) -> TemplateExpr {
         var expr = base
+        var length = 0
         while true {
+            try extendChain(&length)
             let token = current
             if skipOp("|") {
                 let nameToken = current
                 let name = try expectName()
+                try checkFilter(name, at: nameToken)
                 let arguments = isOp("(") ? try parseCallArguments() : TemplateExpr.Arguments()
                 expr = make(.filter(expr, .init(name: name, arguments: arguments, line: nameToken.line, column: nameToken.column)), at: nameToken)
             } else if skipName("is") {
@@ -271,6 +282,9 @@ extension TemplateParser {
                 let nameToken = current
                 var name = try expectName()
                 while skipOp(".") { name += "." + (try expectName()) }
+                guard TemplateBuiltins.tests.contains(name) else {
+                    throw ChatTemplateError(.unsupported, "unsupported test '\(name)'", line: nameToken.line, column: nameToken.column)
+                }
                 var arguments = TemplateExpr.Arguments()
                 if isOp("(") {
                     arguments = try parseCallArguments()
@@ -283,6 +297,18 @@ extension TemplateParser {
             } else {
                 return expr
             }
+        }
+    }
+
+    /// Bounds operator chains (`a + b + c …`, `x.a.b …`): they nest the tree that rendering walks recursively.
+    private mutating func extendChain(_ length: inout Int) throws(ChatTemplateError) {
+        length += 1
+        if length > 256 { throw error("expression chain longer than 256 operations", .limit) }
+    }
+
+    mutating func checkFilter(_ name: String, at token: TemplateToken) throws(ChatTemplateError) {
+        guard TemplateBuiltins.filters.contains(name) else {
+            throw ChatTemplateError(.unsupported, "unsupported filter '\(name)'", line: token.line, column: token.column)
         }
     }
 

@@ -133,7 +133,8 @@ struct TemplateParser {
             try expectBlockEnd()
             let (body, _) = try parseBody(until: ["endgeneration"])
             try expectBlockEnd()
-            return .conditional(branches: [(TemplateExpr(kind: .literal(.bool(true)), line: tagToken.line, column: tagToken.column), body)], otherwise: [])
+            return .conditional(
+                branches: [(TemplateExpr(kind: .literal(.bool(true)), line: tagToken.line, column: tagToken.column), body)], otherwise: [])
         case "break", "continue":
             guard loopDepth > 0 else {
                 throw ChatTemplateError(.syntax, "'\(tag)' outside of a loop", line: tagToken.line, column: tagToken.column)
@@ -224,6 +225,7 @@ struct TemplateParser {
         repeat {
             let token = current
             let name = try expectName()
+            try checkFilter(name, at: token)
             let arguments = isOp("(") ? try parseCallArguments() : TemplateExpr.Arguments()
             filters.append(.init(name: name, arguments: arguments, line: token.line, column: token.column))
         } while skipOp("|")

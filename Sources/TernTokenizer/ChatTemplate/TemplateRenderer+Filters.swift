@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 extension TemplateRenderer {
     func applyFilter(_ filter: TemplateNode.FilterCall, to value: RuntimeValue) throws(ChatTemplateError) -> RuntimeValue {
         let arguments = try evaluate(filter.arguments)
@@ -35,7 +43,9 @@ extension TemplateRenderer {
         case "join":
             let separator = arguments.value(0, "d")?.pythonString ?? ""
             var items = try value.iterated()
-            if let attribute = arguments.value(1, "attribute") { items = try items.map { (v) throws(ChatTemplateError) in try attributePath(v, attribute) } }
+            if let attribute = arguments.value(1, "attribute") {
+                items = try items.map { (v) throws(ChatTemplateError) in try attributePath(v, attribute) }
+            }
             let text = items.map(\.pythonString).joined(separator: separator)
             try checkSize(text.utf8.count, bytes: true)
             return .string(text)
@@ -71,13 +81,16 @@ extension TemplateRenderer {
             guard let number = value.number else { throw Self.operandError("round()", value) }
             let precision = arguments.value(0, "precision")?.integer ?? 0
             let method = arguments.value(1, "method")?.pythonString ?? "common"
+            if method == "common", precision >= 0, number.isFinite {
+                return .double(Self.pythonRound(number, digits: precision))
+            }
             let scale = pow10(precision)
             let scaled = number * scale
             let rounded: Double =
                 switch method {
                 case "ceil": scaled.rounded(.up)
                 case "floor": scaled.rounded(.down)
-                case "common": scaled.rounded(.toNearestOrAwayFromZero)
+                case "common": scaled.rounded(.toNearestOrEven)
                 default: throw ChatTemplateError(.runtime, "method must be common, ceil or floor")
                 }
             return .double(rounded / scale)
@@ -124,6 +137,16 @@ extension TemplateRenderer {
             current = try item(of: current, key)
         }
         return current
+    }
+
+    /// Python's `round(x, n)`: half-to-even on the exact binary value, which C's `%.*f` also computes.
+    static func pythonRound(_ x: Double, digits: Int) -> Double {
+        var buffer = [CChar](repeating: 0, count: 400)
+        let count = buffer.withUnsafeMutableBufferPointer { pointer in
+            withVaList([Int32(min(digits, 60)), x]) { vsnprintf(pointer.baseAddress!, pointer.count, "%.*f", $0) }
+        }
+        let text = String(decoding: buffer[..<Int(max(0, min(count, 399)))].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return Double(text) ?? x
     }
 
     static func htmlEscape(_ s: String) -> String {

@@ -97,7 +97,9 @@ extension TemplateRenderer {
             for item in try value.iterated() {
                 try tick()
                 let subject = try attribute.map { (a) throws(ChatTemplateError) in try attributePath(item, a) } ?? item
-                let passed = try testName.map { (t) throws(ChatTemplateError) in try applyTest(t, to: subject, arguments: CallArguments(positional: rest)) } ?? subject.isTruthy
+                let passed =
+                    try testName.map { (t) throws(ChatTemplateError) in try applyTest(t, to: subject, arguments: CallArguments(positional: rest)) }
+                    ?? subject.isTruthy
                 if passed == keep { result.append(item) }
             }
             return .array(result)
@@ -112,7 +114,9 @@ extension TemplateRenderer {
                 }
                 return .array(result)
             }
-            guard case .string(let filter)? = arguments.positional.first else { throw ChatTemplateError(.runtime, "map() needs a filter name or attribute=") }
+            guard case .string(let filter)? = arguments.positional.first else {
+                throw ChatTemplateError(.runtime, "map() needs a filter name or attribute=")
+            }
             let rest = CallArguments(positional: Array(arguments.positional.dropFirst()), keyword: arguments.keyword)
             for item in try value.iterated() {
                 try tick()
@@ -163,7 +167,9 @@ extension TemplateRenderer {
             }
             return total
         case "batch":
-            guard let size = arguments.value(0, "linecount")?.integer, size > 0 else { throw ChatTemplateError(.runtime, "batch() needs a positive size") }
+            guard let size = arguments.value(0, "linecount")?.integer, size > 0 else {
+                throw ChatTemplateError(.runtime, "batch() needs a positive size")
+            }
             let fill = arguments.value(1, "fill_with")
             let items = try value.iterated()
             var result: [RuntimeValue] = []

@@ -135,7 +135,9 @@ final class TemplateRenderer {
         let items: [RuntimeValue]
         do { items = try value.iterated() } catch { return .failure(error) }
         guard items.count == count else {
-            let detail = items.count > count ? "too many values to unpack (expected \(count))" : "not enough values to unpack (expected \(count), got \(items.count))"
+            let detail =
+                items.count > count
+                ? "too many values to unpack (expected \(count))" : "not enough values to unpack (expected \(count), got \(items.count))"
             return .failure(ChatTemplateError(.runtime, detail))
         }
         return .success(items)
@@ -163,17 +165,16 @@ final class TemplateRenderer {
                 if try evaluate(condition).isTruthy { items.append(item) }
             }
         }
-        let outerLoop = lookup("loop")
         for (index, item) in items.enumerated() {
             try tick()
             try located(loop.iterable) { () throws(ChatTemplateError) in try bind(item) }
-            assign("loop", loopInfo(index: index, items: items, outer: outerLoop))
+            assign("loop", loopInfo(index: index, items: items))
             if try execute(loop.body) == .breakLoop { break }
         }
         if items.isEmpty { _ = try execute(loop.otherwise) }
     }
 
-    private func loopInfo(index: Int, items: [RuntimeValue], outer: RuntimeValue?) -> RuntimeValue {
+    private func loopInfo(index: Int, items: [RuntimeValue]) -> RuntimeValue {
         var info = RuntimeDict()
         let count = items.count
         info["index"] = .int(index + 1)
@@ -183,10 +184,9 @@ final class TemplateRenderer {
         info["first"] = .bool(index == 0)
         info["last"] = .bool(index == count - 1)
         info["length"] = .int(count)
-        var depth = 1
-        if case .dict(let outerInfo)? = outer, case .int(let d)? = outerInfo["depth"] { depth = d + 1 }
-        info["depth"] = .int(depth)
-        info["depth0"] = .int(depth - 1)
+        // Only recursive loops (not supported) go deeper than 1.
+        info["depth"] = .int(1)
+        info["depth0"] = .int(0)
         info["previtem"] = index > 0 ? items[index - 1] : .undefined(reason: "there is no previous item")
         info["nextitem"] = index + 1 < count ? items[index + 1] : .undefined(reason: "there is no next item")
         info["cycle"] = .callable(
@@ -211,7 +211,8 @@ final class TemplateRenderer {
         callDepth += 1
         defer { callDepth -= 1 }
         if callDepth > options.limits.maxCallDepth {
-            throw ChatTemplateError(.limit, "macro calls nested deeper than \(options.limits.maxCallDepth) (runaway recursion in '\(definition.name)'?)")
+            throw ChatTemplateError(
+                .limit, "macro calls nested deeper than \(options.limits.maxCallDepth) (runaway recursion in '\(definition.name)'?)")
         }
         try tick()
         let savedScopes = scopes
