@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct Tern: ParsableCommand {
+struct Tern: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tern",
         abstract: "Tern runs language models from GGUF files on the CPU and serves them.",
@@ -10,12 +10,13 @@ struct Tern: ParsableCommand {
             into the models folder (--models-dir, or the TERN_MODELS_DIR environment variable; default ~/.cache/tern/models).
 
             Examples:
+              tern serve --model-alias gpt-4
               tern run --prompt "Write a haiku about the sea."
               tern run --raw --prompt "The capital of France is" --max-tokens 16
               tern tokenize "<|im_start|>user"
               tern inspect model.gguf
               tern models path
             """,
-        subcommands: [RunCommand.self, TokenizeCommand.self, InspectCommand.self, ModelsCommand.self, BenchCommand.self]
+        subcommands: [ServeCommand.self, RunCommand.self, TokenizeCommand.self, InspectCommand.self, ModelsCommand.self, BenchCommand.self]
     )
 }

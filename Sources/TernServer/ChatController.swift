@@ -1,0 +1,122 @@
+import Hummingbird
+import TernEngine
+import TernOpenAI
+import TernScheduler
+import TernTokenizer
+
+/// `POST /v1/chat/completions`: validates, renders the chat template, runs the choices, answers whole or streamed.
+struct ChatController: Sendable {
+    let host: ModelHost
+    let bodyReader: RequestBodyReader
+    let keepAliveInterval: Duration
+
+    func handle(_ request: Request, context: TernRequestContext) async throws -> Response {
+        var request = request
+        let body = try await bodyReader.read(&request)
+        let chat = try ChatCompletionRequest.decode(from: body)
+        let scheduler = try host.readyScheduler(for: chat.model)
+        let model = scheduler.model
+        let prompt: [Int32]
+        do {
+            prompt = try model.encodeChat(chat.messages.map(Self.templateMessage))
+        } catch {
+            throw OpenAIError.invalidRequest("The messages could not be rendered with the model's chat template: \(error).", param: "messages")
+        }
+        let plan = try GenerationPlan.make(
+            prompts: [prompt], n: chat.n, maxTokens: chat.completionTokenLimit, sampling: chat.sampling,
+            topLogprobs: chat.logprobs ? (chat.topLogprobs ?? 0) : nil, contextLength: scheduler.configuration.contextLength,
+            vocabularySize: model.config.vocabularySize, contextParam: "messages")
+        let run = try GenerationRun(plan: plan, scheduler: scheduler, wantsLogprobs: chat.logprobs)
+        let identity = ResponseIdentity(id: OpenAIIdentifier.chatCompletion(), model: chat.model)
+        if chat.stream {
+            return streamed(run, plan: plan, chat: chat, identity: identity)
+        }
+        // The client may hang up while the choices run: that cancels the operation and with it the sequences.
+        let completion = try await request.body.consumeWithCancellationOnInboundClose { _ in
+            try await Self.whole(run, plan: plan, chat: chat, identity: identity)
+        }
+        // The connection's reader was used to watch for the hang-up, so this connection ends with the response.
+        return .json(completion, headers: [.connection: "close"])
+    }
+
+    /// A message as the chat template sees it; `developer` is the newer name of `system`.
+    static func templateMessage(_ message: TernOpenAI.ChatMessage) -> TernTokenizer.ChatMessage {
+        let role = message.role == .developer ? "system" : message.role.rawValue
+        return TernTokenizer.ChatMessage(role: role, content: message.text)
+    }
+
+    private static func whole(
+        _ run: GenerationRun, plan: GenerationPlan, chat: ChatCompletionRequest, identity: ResponseIdentity
+    ) async throws -> ChatCompletion {
+        let count = plan.sequences.count
+        var texts = Array(repeating: "", count: count)
+        var logprobs = Array(repeating: [TokenInfo](), count: count)
+        var outcomes = [GenerationRun.ChoiceOutcome?](repeating: nil, count: count)
+        do {
+            try await run.run(keepAlive: nil) { output in
+                switch output {
+                case .delta(let choice, let delta):
+                    texts[choice] += delta.text
+                    logprobs[choice] += delta.logprobs
+                case .finished(let choice, let outcome):
+                    outcomes[choice] = outcome
+                case .idle:
+                    break
+                }
+            }
+        } catch let failure as GenerationRun.Failure {
+            throw failure.underlying
+        }
+        let finished = outcomes.compactMap { $0 }
+        let choices = (0..<count).map { index in
+            ChatCompletion.Choice(
+                index: index, content: texts[index],
+                logprobs: chat.logprobs ? ChatLogprobs(content: logprobs[index].map(\.chatLogprob)) : nil,
+                finishReason: outcomes[index]?.finishReason ?? .stop)
+        }
+        return ChatCompletion(
+            id: identity.id, created: identity.created, model: identity.model, systemFingerprint: identity.systemFingerprint, choices: choices,
+            usage: Usage(promptTokens: plan.promptTokens, outcomes: finished))
+    }
+
+    private func streamed(_ run: GenerationRun, plan: GenerationPlan, chat: ChatCompletionRequest, identity: ResponseIdentity) -> Response {
+        let chunks = ChatCompletionChunk.Stream(
+            id: identity.id, created: identity.created, model: identity.model, systemFingerprint: identity.systemFingerprint,
+            includeUsage: chat.includeUsage)
+        let count = plan.sequences.count
+        let wantsLogprobs = chat.logprobs
+        let keepAlive = keepAliveInterval
+        return Response(
+            status: .ok, headers: Response.eventStreamHeaders,
+            body: ResponseBody { writer in
+                for index in 0..<count { try await writer.writeEvent(ServerSentEvents.event(chunks.roleChunk(index: index))) }
+                var outcomes: [GenerationRun.ChoiceOutcome] = []
+                do {
+                    try await run.run(keepAlive: keepAlive) { output in
+                        switch output {
+                        case .delta(let choice, let delta):
+                            let logprobs = wantsLogprobs ? ChatLogprobs(content: delta.logprobs.map(\.chatLogprob)) : nil
+                            try await writer.writeEvent(
+                                ServerSentEvents.event(chunks.contentChunk(index: choice, text: delta.text, logprobs: logprobs)))
+                        case .finished(let choice, let outcome):
+                            outcomes.append(outcome)
+                            try await writer.writeEvent(ServerSentEvents.event(chunks.finishChunk(index: choice, reason: outcome.finishReason)))
+                        case .idle:
+                            try await writer.writeEvent(ServerSentEvents.keepAlive)
+                        }
+                    }
+                } catch let failure as GenerationRun.Failure {
+                    // The 200 header is out: report in the stream and end it cleanly.
+                    let error = failure.underlying as? OpenAIError ?? .internalError()
+                    try await writer.writeEvent(ServerSentEvents.error(error))
+                    try await writer.finish(nil)
+                    return
+                }
+                if chat.includeUsage {
+                    try await writer.writeEvent(ServerSentEvents.event(chunks.usageChunk(Usage(promptTokens: plan.promptTokens, outcomes: outcomes))))
+                }
+                try await writer.writeEvent(ServerSentEvents.done)
+                try await writer.finish(nil)
+            })
+    }
+}

@@ -1,0 +1,139 @@
+import Hummingbird
+import TernEngine
+import TernOpenAI
+import TernScheduler
+
+/// `POST /v1/completions`, the legacy text API: each prompt continued `n` times, whole or streamed.
+///
+/// Prompts are tokenized with special tokens recognized (like llama.cpp's server), so a hand-written chat
+/// template works here.
+struct CompletionsController: Sendable {
+    let host: ModelHost
+    let bodyReader: RequestBodyReader
+    let keepAliveInterval: Duration
+
+    func handle(_ request: Request, context: TernRequestContext) async throws -> Response {
+        var request = request
+        let body = try await bodyReader.read(&request)
+        let completion = try CompletionRequest.decode(from: body)
+        let scheduler = try host.readyScheduler(for: completion.model)
+        let model = scheduler.model
+        let prompts = completion.prompts.map { model.encodeWithBOS($0, parseSpecial: true) }
+        let plan = try GenerationPlan.make(
+            prompts: prompts, n: completion.n, maxTokens: completion.maxTokens, sampling: completion.sampling,
+            topLogprobs: completion.logprobs, contextLength: scheduler.configuration.contextLength,
+            vocabularySize: model.config.vocabularySize, contextParam: "prompt")
+        let run = try GenerationRun(plan: plan, scheduler: scheduler, wantsLogprobs: completion.logprobs != nil)
+        let identity = ResponseIdentity(id: OpenAIIdentifier.completion(), model: completion.model)
+        if completion.stream {
+            return streamed(run, plan: plan, request: completion, identity: identity)
+        }
+        let result = try await request.body.consumeWithCancellationOnInboundClose { _ in
+            try await Self.whole(run, plan: plan, request: completion, identity: identity)
+        }
+        return .json(result, headers: [.connection: "close"])
+    }
+
+    private static func whole(
+        _ run: GenerationRun, plan: GenerationPlan, request: CompletionRequest, identity: ResponseIdentity
+    ) async throws -> Completion {
+        let count = plan.sequences.count
+        var texts = Array(repeating: "", count: count)
+        var logprobs = Array(repeating: LegacyLogprobs(), count: count)
+        var outcomes = [GenerationRun.ChoiceOutcome?](repeating: nil, count: count)
+        do {
+            try await run.run(keepAlive: nil) { output in
+                switch output {
+                case .delta(let choice, let delta):
+                    logprobs[choice].append(delta.logprobs, at: texts[choice].count)
+                    texts[choice] += delta.text
+                case .finished(let choice, let outcome):
+                    outcomes[choice] = outcome
+                case .idle:
+                    break
+                }
+            }
+        } catch let failure as GenerationRun.Failure {
+            throw failure.underlying
+        }
+        let choices = (0..<count).map { index in
+            Completion.Choice(
+                index: index, text: texts[index], logprobs: request.logprobs != nil ? logprobs[index].wire : nil,
+                finishReason: outcomes[index]?.finishReason ?? .stop)
+        }
+        return Completion(
+            id: identity.id, created: identity.created, model: identity.model, systemFingerprint: identity.systemFingerprint, choices: choices,
+            usage: Usage(promptTokens: plan.promptTokens, outcomes: outcomes.compactMap { $0 }))
+    }
+
+    private func streamed(_ run: GenerationRun, plan: GenerationPlan, request: CompletionRequest, identity: ResponseIdentity) -> Response {
+        let keepAlive = keepAliveInterval
+        let wantsLogprobs = request.logprobs != nil
+        let includeUsage = request.includeUsage
+        let count = plan.sequences.count
+        @Sendable func chunk(_ choices: [Completion.Choice], usage: Usage? = nil) -> [UInt8] {
+            ServerSentEvents.event(
+                CompletionChunk(
+                    id: identity.id, created: identity.created, model: identity.model, systemFingerprint: identity.systemFingerprint,
+                    choices: choices, usage: usage, includesUsageKey: includeUsage))
+        }
+        return Response(
+            status: .ok, headers: Response.eventStreamHeaders,
+            body: ResponseBody { writer in
+                var outcomes: [GenerationRun.ChoiceOutcome] = []
+                var offsets = Array(repeating: 0, count: count)
+                do {
+                    try await run.run(keepAlive: keepAlive) { output in
+                        switch output {
+                        case .delta(let choice, let delta):
+                            var logprobs = LegacyLogprobs()
+                            logprobs.append(delta.logprobs, at: offsets[choice])
+                            offsets[choice] += delta.text.count
+                            let piece = Completion.Choice(
+                                index: choice, text: delta.text, logprobs: wantsLogprobs ? logprobs.wire : nil, finishReason: nil)
+                            try await writer.writeEvent(chunk([piece]))
+                        case .finished(let choice, let outcome):
+                            outcomes.append(outcome)
+                            try await writer.writeEvent(chunk([Completion.Choice(index: choice, text: "", finishReason: outcome.finishReason)]))
+                        case .idle:
+                            try await writer.writeEvent(ServerSentEvents.keepAlive)
+                        }
+                    }
+                } catch let failure as GenerationRun.Failure {
+                    try await writer.writeEvent(ServerSentEvents.error(failure.underlying as? OpenAIError ?? .internalError()))
+                    try await writer.finish(nil)
+                    return
+                }
+                if includeUsage {
+                    try await writer.writeEvent(chunk([], usage: Usage(promptTokens: plan.promptTokens, outcomes: outcomes)))
+                }
+                try await writer.writeEvent(ServerSentEvents.done)
+                try await writer.finish(nil)
+            })
+    }
+}
+
+/// The legacy `logprobs` object being built: parallel arrays with character offsets into the choice text.
+struct LegacyLogprobs: Sendable {
+    private var tokens: [String] = []
+    private var tokenLogprobs: [Double] = []
+    private var topLogprobs: [[String: Double]] = []
+    private var textOffset: [Int] = []
+
+    /// Adds the entries released with text that starts at character `offset`.
+    mutating func append(_ entries: [TokenInfo], at offset: Int) {
+        var position = offset
+        for entry in entries {
+            tokens.append(entry.text)
+            tokenLogprobs.append(entry.logprob)
+            // Two alternatives can decode to the same text (pieces of a character); keep the likelier one.
+            topLogprobs.append(Dictionary(entry.alternatives.map { ($0.text, $0.logprob) }, uniquingKeysWith: { max($0, $1) }))
+            textOffset.append(position)
+            position += entry.text.count
+        }
+    }
+
+    var wire: CompletionLogprobs {
+        CompletionLogprobs(tokens: tokens, tokenLogprobs: tokenLogprobs, topLogprobs: topLogprobs, textOffset: textOffset)
+    }
+}

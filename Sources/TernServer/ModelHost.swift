@@ -1,0 +1,81 @@
+import Foundation
+public import ServiceLifecycle
+import Synchronization
+public import TernEngine
+public import TernScheduler
+
+/// Loads the model in the background and owns the scheduler that runs it; a `Service` of the application.
+///
+/// The server binds first and answers `/health` with 503 while the model loads; requests that need the model get
+/// 503 `model_loading` meanwhile. On graceful shutdown (after the HTTP server has finished its in-flight requests,
+/// because the application shuts services down in reverse order) the scheduler is stopped.
+public final class ModelHost: Service, Sendable {
+    /// Where the model stands.
+    public enum Status: Sendable {
+        /// Being loaded.
+        case loading
+        /// Loaded; the scheduler is running.
+        case ready(Scheduler)
+        /// Stopped after shutdown.
+        case stopped
+    }
+
+    /// The id and aliases of the model.
+    public let names: ModelNames
+    private let load: @Sendable () throws -> LoadedModel
+    private let makeConfiguration: @Sendable (LoadedModel) -> SchedulerConfiguration
+    private let state = Mutex<Status>(.loading)
+
+    /// A host that will call `load` (on a thread of its own) when it starts running.
+    ///
+    /// - Parameters:
+    ///   - names: the model's id and aliases.
+    ///   - configuration: the scheduler's configuration for the loaded model.
+    ///   - load: opens the model; may fetch it first.
+    public init(
+        names: ModelNames, configuration: @escaping @Sendable (LoadedModel) -> SchedulerConfiguration,
+        load: @escaping @Sendable () throws -> LoadedModel
+    ) {
+        self.names = names
+        self.load = load
+        makeConfiguration = configuration
+    }
+
+    /// The current status.
+    public var status: Status { state.withLock { $0 } }
+
+    /// The running scheduler, or nil while loading or after shutdown.
+    public var scheduler: Scheduler? {
+        if case .ready(let scheduler) = status { return scheduler }
+        return nil
+    }
+
+    /// Loads the model, starts the scheduler, waits for graceful shutdown, then stops the scheduler.
+    public func run() async throws {
+        let load = self.load
+        let makeConfiguration = self.makeConfiguration
+        let scheduler = try await onThread(named: "tern-load") {
+            let model = try load()
+            let scheduler = Scheduler(model: model, configuration: makeConfiguration(model))
+            scheduler.start()
+            return scheduler
+        }
+        state.withLock { $0 = .ready(scheduler) }
+        // Cancellation (the grace period ran out) also ends the wait; either way the scheduler is stopped.
+        try? await gracefulShutdown()
+        state.withLock { $0 = .stopped }
+        try await onThread(named: "tern-stop") { scheduler.shutdown() }
+    }
+}
+
+/// Runs blocking `work` on a new thread so that it never holds a thread of Swift's cooperative pool.
+func onThread<Value: Sendable>(named name: String, _ work: @escaping @Sendable () throws -> Value) async throws -> Value {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            continuation.resume(with: Result { try work() })
+        }
+        thread.name = name
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+}

@@ -1,0 +1,36 @@
+public import Hummingbird
+public import TernOpenAI
+
+/// An ``OpenAIError`` thrown through Hummingbird: rendered as OpenAI's JSON envelope with its status.
+///
+/// Hummingbird's `HTTPError` writes a different body, so every error leaving a handler is converted to this type
+/// (see ``OpenAIErrorMiddleware``).
+///
+/// ```swift
+/// throw OpenAIHTTPError(.modelNotFound("gpt-5"))
+/// ```
+public struct OpenAIHTTPError: HTTPResponseError, Sendable {
+    /// The error to send.
+    public var error: OpenAIError
+
+    /// Wraps `error`.
+    public init(_ error: OpenAIError) {
+        self.error = error
+    }
+
+    /// The HTTP status carried by the error.
+    public var status: HTTPResponse.Status { HTTPResponse.Status(code: error.status) }
+
+    /// `{"error":{…}}` with `content-type: application/json` and, for 429 and 503, `retry-after`.
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        Self.response(for: error)
+    }
+
+    /// The response for `error`, outside a request (also used by the middleware).
+    public static func response(for error: OpenAIError) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let seconds = error.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
+        return Response(
+            status: HTTPResponse.Status(code: error.status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: error.jsonBody)))
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Hummingbird
+import TernOpenAI
+
+/// What every response (and every chunk of a stream) of one request shares: id, time, model, fingerprint.
+struct ResponseIdentity: Sendable {
+    var id: String
+    var created: Int
+    var model: String
+    var systemFingerprint: String
+
+    /// The fingerprint of this server build.
+    static let systemFingerprint = OpenAIIdentifier.systemFingerprint(version: TernServer.version)
+
+    /// An identity for a response to a request that named `model`.
+    init(id: String, model: String) {
+        self.id = id
+        created = Int(Date().timeIntervalSince1970)
+        self.model = model
+        systemFingerprint = Self.systemFingerprint
+    }
+}
+
+extension Response {
+    /// A JSON response of `value`, encoded the way OpenAI writes it.
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        headers.append(contentsOf: extra)
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAIJSON.encode(value))))
+    }
+
+    /// The headers of a Server-Sent Events response.
+    static let eventStreamHeaders: HTTPFields = [.contentType: ServerSentEvents.contentType, .cacheControl: "no-cache"]
+}
+
+extension ResponseBodyWriter {
+    /// Writes already framed SSE bytes.
+    mutating func writeEvent(_ bytes: [UInt8]) async throws {
+        try await write(ByteBuffer(bytes: bytes))
+    }
+}
+
+extension Usage {
+    /// Usage of a request whose prompts had `promptTokens` tokens and whose choices ended as `outcomes`.
+    init(promptTokens: [Int], outcomes: [GenerationRun.ChoiceOutcome]) {
+        self.init(
+            promptTokens: promptTokens.reduce(0, +), completionTokens: outcomes.reduce(0) { $0 + $1.completionTokens },
+            cachedTokens: outcomes.map(\.cachedPromptTokens).min() ?? 0)
+    }
+}
+
+extension TokenInfo {
+    /// The chat API's shape of the entry.
+    var chatLogprob: TernOpenAI.TokenLogprob {
+        TernOpenAI.TokenLogprob(
+            token: text, logprob: logprob, bytes: bytes,
+            topLogprobs: alternatives.map { TopLogprob(token: $0.text, logprob: $0.logprob, bytes: $0.bytes) })
+    }
+}

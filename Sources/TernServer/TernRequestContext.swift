@@ -1,0 +1,15 @@
+public import Hummingbird
+
+/// The per-request context of Tern's router.
+///
+/// Request bodies are read by the controllers themselves (see ``RequestBodyReader``) so that size limits and
+/// decoding errors come back in OpenAI's error envelope; Hummingbird's own decoder is not used.
+public struct TernRequestContext: RequestContext {
+    /// Hummingbird's storage: logger, route parameters, endpoint path.
+    public var coreContext: CoreRequestContextStorage
+
+    /// Creates a context for a request arriving on a connection.
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+    }
+}

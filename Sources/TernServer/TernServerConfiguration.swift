@@ -1,0 +1,44 @@
+/// Everything `tern serve` can be told: where to listen, what the model is called, sizes and limits.
+public struct TernServerConfiguration: Sendable {
+    /// Address to bind, e.g. `127.0.0.1`.
+    public var host: String
+    /// Port to bind; 0 picks a free one.
+    public var port: Int
+    /// The id clients use for the served model, e.g. `SmolLM2-135M-Instruct.Q4_1`.
+    public var modelID: String
+    /// Other names of the model (alias → ``modelID``), so apps that hard-code `gpt-4` work unchanged.
+    public var aliases: [String: String]
+    /// Largest request body accepted; larger ones get 413.
+    public var maxBodyBytes: Int
+    /// How long a stream may stay silent (while a long prompt is processed) before a `: keep-alive` comment is sent.
+    public var keepAliveInterval: Duration
+    /// How long in-flight requests may run after SIGTERM before they are cancelled.
+    public var gracePeriod: Duration
+    /// Context length per sequence; nil means the model's own.
+    public var contextLength: Int?
+    /// Sequences generated at once.
+    public var maxSequences: Int
+    /// Requests that may wait for a free sequence before new ones get 503.
+    public var maxQueue: Int
+    /// Compute threads.
+    public var threads: Int
+
+    /// A configuration; only the model id has no default.
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, modelID: String, aliases: [String: String] = [:], maxBodyBytes: Int = 4 << 20,
+        keepAliveInterval: Duration = .seconds(3), gracePeriod: Duration = .seconds(30), contextLength: Int? = nil, maxSequences: Int = 4,
+        maxQueue: Int = 64, threads: Int = 1
+    ) {
+        self.host = host
+        self.port = port
+        self.modelID = modelID
+        self.aliases = aliases
+        self.maxBodyBytes = maxBodyBytes
+        self.keepAliveInterval = keepAliveInterval
+        self.gracePeriod = gracePeriod
+        self.contextLength = contextLength
+        self.maxSequences = maxSequences
+        self.maxQueue = maxQueue
+        self.threads = threads
+    }
+}
