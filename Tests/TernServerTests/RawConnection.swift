@@ -1,0 +1,67 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A plain TCP connection to 127.0.0.1, for tests that must hang up in the middle of a response.
+final class RawConnection {
+    private let socketDescriptor: Int32
+
+    /// Connects to `port`; reads time out after `timeoutSeconds` so a test can never hang.
+    init(port: Int, timeoutSeconds: Int = 30) throws {
+        #if canImport(Glibc)
+            socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+            socketDescriptor = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard socketDescriptor >= 0 else { throw TestSetupError("socket() failed") }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(socketDescriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socketDescriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else {
+            Self.closeDescriptor(socketDescriptor)
+            throw TestSetupError("connect() to port \(port) failed")
+        }
+    }
+
+    /// Sends a POST with a JSON body.
+    func sendPost(path: String, json: String) {
+        let request =
+            "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer test\r\n"
+            + "Content-Length: \(json.utf8.count)\r\n\r\n\(json)"
+        let bytes = Array(request.utf8)
+        _ = bytes.withUnsafeBytes { send(socketDescriptor, $0.baseAddress, $0.count, 0) }
+    }
+
+    /// Reads until `predicate` holds for everything received so far, or the peer closes or times out.
+    func receive(until predicate: (String) -> Bool) -> String {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16 << 10)
+        while !predicate(String(decoding: received, as: UTF8.self)) {
+            let count = buffer.withUnsafeMutableBytes { recv(socketDescriptor, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { break }
+            received += buffer[..<count]
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    /// Hangs up.
+    func close() { Self.closeDescriptor(socketDescriptor) }
+
+    private static func closeDescriptor(_ descriptor: Int32) {
+        #if canImport(Glibc)
+            _ = Glibc.close(descriptor)
+        #else
+            _ = Darwin.close(descriptor)
+        #endif
+    }
+}
