@@ -37,10 +37,12 @@ public struct TernServer: Sendable {
             }, load: load)
     }
 
-    /// The router with every route, the error middleware first.
+    /// The router with every route, behind the CORS and error middleware.
     public func makeRouter() -> Router<TernRequestContext> {
         let reader = RequestBodyReader(maxBytes: configuration.maxBodyBytes)
         let router = Router(context: TernRequestContext.self, options: .autoGenerateHeadEndpoints)
+        // Browser apps call the API from other origins: answer preflights, mark every response (errors too) as shareable.
+        router.add(middleware: CORSMiddleware(allowOrigin: .all))
         router.add(middleware: OpenAIErrorMiddleware(routes: Self.routeTable(maxBodyBytes: configuration.maxBodyBytes)))
         let chat = ChatController(host: host, bodyReader: reader, keepAliveInterval: configuration.keepAliveInterval)
         let completions = CompletionsController(host: host, bodyReader: reader, keepAliveInterval: configuration.keepAliveInterval)

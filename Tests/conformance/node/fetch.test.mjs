@@ -1,0 +1,87 @@
+// What a browser app does with plain fetch(), run under Node's built-in test runner against a live `tern serve`.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+const base = process.env.TERN_URL;
+if (!base) throw new Error("TERN_URL is not set: run Tests/conformance/run.sh, which starts `tern serve` and sets it");
+const url = `${base.replace(/\/$/, "")}/v1/chat/completions`;
+const headers = { "Content-Type": "application/json", Authorization: "Bearer sk-any-key" };
+
+test("POST /v1/chat/completions and read data.choices[0].message.content", async () => {
+  const data = await fetch(url, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ model: "gpt-4", messages: [{ role: "user", content: "How does AI work?" }] }),
+  }).then((r) => r.json());
+  assert.equal(typeof data.choices[0].message.content, "string");
+  assert.ok(data.choices[0].message.content.length > 0);
+  assert.equal(data.choices[0].message.role, "assistant");
+  assert.ok(["stop", "length"].includes(data.choices[0].finish_reason));
+  assert.equal(data.model, "gpt-4");
+  assert.equal(data.usage.total_tokens, data.usage.prompt_tokens + data.usage.completion_tokens);
+});
+
+test("streamed read with a ReadableStream reader", async () => {
+  const response = await fetch(url, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({
+      model: "gpt-4",
+      messages: [{ role: "user", content: "How does AI work?" }],
+      max_tokens: 12,
+      stream: true,
+      stream_options: { include_usage: true },
+    }),
+  });
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get("content-type"), /^text\/event-stream/);
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffered = "";
+  const events = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    buffered += decoder.decode(value, { stream: true });
+    let end;
+    while ((end = buffered.indexOf("\n\n")) >= 0) {
+      const block = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      const data = block.split("\n").filter((line) => line.startsWith("data: ")).map((line) => line.slice(6)).join("\n");
+      if (data) events.push(data);
+    }
+  }
+  assert.equal(events.at(-1), "[DONE]");
+  const chunks = events.slice(0, -1).map((event) => JSON.parse(event));
+  assert.equal(chunks[0].choices[0].delta.role, "assistant");
+  const text = chunks.flatMap((chunk) => chunk.choices.map((choice) => choice.delta.content ?? "")).join("");
+  assert.ok(text.length > 0);
+  assert.deepEqual(chunks.at(-1).choices, []);
+  assert.ok(chunks.at(-1).usage.completion_tokens <= 12);
+});
+
+test("errors come back as OpenAI's envelope", async () => {
+  const response = await fetch(url, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ model: "no-such-model", messages: [{ role: "user", content: "Hi" }] }),
+  });
+  assert.equal(response.status, 404);
+  const { error } = await response.json();
+  assert.equal(error.code, "model_not_found");
+  assert.deepEqual(Object.keys(error).sort(), ["code", "message", "param", "type"]);
+});
+
+test("a browser's CORS preflight is answered", async () => {
+  const response = await fetch(url, {
+    method: "OPTIONS",
+    headers: {
+      Origin: "http://app.example",
+      "Access-Control-Request-Method": "POST",
+      "Access-Control-Request-Headers": "content-type, authorization",
+    },
+  });
+  assert.ok(response.status === 204 || response.status === 200);
+  assert.equal(response.headers.get("access-control-allow-origin"), "*");
+  assert.match(response.headers.get("access-control-allow-headers").toLowerCase(), /authorization/);
+});

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Conformance against a live `tern serve` on 127.0.0.1: the official `openai` Python package (pytest), Node's built-in
+# fetch (node --test) and a bounded schemathesis run against the served /openapi.json. Starts the server on a free port
+# with the test model and `gpt-4` as an alias, waits for /health, runs the suites, then stops the server with SIGTERM
+# and checks that it exits cleanly.
+#
+#   TERN_TEST_MODEL=path/to/SmolLM2-135M-Instruct.Q4_1.gguf Tests/conformance/run.sh
+#
+# Environment: TERN_BIN (the tern executable; default: build and use the debug build), CONFORMANCE_VENV (where the
+# pinned Python packages go; default .build/conformance-venv), SCHEMATHESIS_MAX_EXAMPLES (default 10),
+# SCHEMATHESIS_MAX_TIME (seconds, default 300), CONFORMANCE_THREADS (compute threads of the server, default 1).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+here=Tests/conformance
+
+if [ -z "${TERN_TEST_MODEL:-}" ]; then
+    echo "TERN_TEST_MODEL is not set: point it at SmolLM2-135M-Instruct.Q4_1.gguf (tern models path prints it)" >&2
+    exit 1
+fi
+
+venv=${CONFORMANCE_VENV:-.build/conformance-venv}
+if ! cmp -s "$here/requirements.txt" "$venv/requirements.txt"; then
+    echo "== installing pinned clients into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
+    cp "$here/requirements.txt" "$venv/requirements.txt"
+fi
+
+bin=${TERN_BIN:-}
+if [ -z "$bin" ]; then
+    swift build --product tern
+    bin="$(swift build --show-bin-path)/tern"
+fi
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+model_id=$(basename "$TERN_TEST_MODEL" .gguf)
+log=$(mktemp)
+# A small context keeps requests without max_tokens (as a browser app sends them) short; one compute thread is steadier
+# than two on a busy two-core machine.
+"$bin" serve --model "$TERN_TEST_MODEL" --host 127.0.0.1 --port "$port" --model-alias "gpt-4=$model_id" \
+    --ctx 256 --threads "${CONFORMANCE_THREADS:-1}" --max-sequences 4 --grace-period 20 >"$log" 2>&1 &
+pid=$!
+cleanup() {
+    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+    rm -f "$log"
+}
+trap cleanup EXIT
+
+export TERN_URL="http://127.0.0.1:$port"
+echo "== waiting for $TERN_URL/health"
+ready=0
+for _ in $(seq 1 1200); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+        echo "tern serve exited early:" >&2
+        cat "$log" >&2
+        exit 1
+    fi
+    if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + "/health", timeout=2)' "$TERN_URL" 2>/dev/null; then
+        ready=1
+        break
+    fi
+    sleep 0.1
+done
+if [ "$ready" != 1 ]; then
+    echo "tern serve never became ready:" >&2
+    cat "$log" >&2
+    exit 1
+fi
+
+status=0
+echo "== openai Python SDK (pytest)"
+"$venv/bin/python" -m pytest -q -p no:cacheprovider "$here/python" || status=1
+
+echo "== Node fetch (node --test)"
+node --test "$here/node/" || status=1
+
+echo "== schemathesis against /openapi.json"
+SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$here" "$venv/bin/schemathesis" run "$TERN_URL/openapi.json" --url "$TERN_URL" \
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+    --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-10}" --max-time "${SCHEMATHESIS_MAX_TIME:-300}" --request-timeout 120 \
+    --workers 1 --seed 1 --generation-deterministic --header "Authorization: Bearer sk-schemathesis" || status=1
+
+echo "== graceful stop (SIGTERM)"
+kill -TERM "$pid"
+if wait "$pid"; then
+    echo "tern serve exited cleanly"
+else
+    echo "tern serve exited with status $? after SIGTERM:" >&2
+    cat "$log" >&2
+    status=1
+fi
+
+if [ "$status" != 0 ]; then
+    echo "== tern serve log" >&2
+    cat "$log" >&2
+fi
+exit "$status"
