@@ -33,8 +33,8 @@ import Foundation
 ///
 /// Ties are broken by the lower token id everywhere (argmax, top-k, nucleus). The random stream is our own
 /// ``Xoshiro256StarStar`` seeded from ``SamplingParameters/seed``, and every sum runs in a fixed order, so the same
-/// seed, parameters and logits give the same tokens on any machine (up to last-bit differences of `exp` between C
-/// libraries, which can only matter when a draw lands exactly on a boundary).
+/// seed, parameters and logits give the same tokens on any machine. The exponential that shapes the distribution is our
+/// own (`SamplerMath`, IEEE additions and multiplications only), not the C library's, whose last bits vary by platform.
 ///
 /// ## Cost
 ///
