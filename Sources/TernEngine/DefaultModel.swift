@@ -33,7 +33,9 @@ public enum DefaultModel {
         do {
             try manager.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw DefaultModelError("cannot create the models folder \(directory.path): \(error.localizedDescription). Set --models-dir or \(directoryVariable) to a writable folder.")
+            throw DefaultModelError(
+                "cannot create the models folder \(directory.path): \(error.localizedDescription). Set --models-dir or \(directoryVariable) to a writable folder."
+            )
         }
         let staging = directory.appendingPathComponent(".fetch-\(ProcessInfo.processInfo.processIdentifier)")
         try? manager.removeItem(at: staging)

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Small f32 vector routines of the forward pass: norms, activations, attention dot products.
@@ -34,7 +34,8 @@ enum FloatOps {
         let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
         let a = SIMD8<Float>(repeating: alpha)
         while i + 8 <= count {
-            let sum = ry.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self) + a * rx.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+            let sum =
+                ry.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self) + a * rx.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
             ry.storeBytes(of: sum, toByteOffset: 4 * i, as: SIMD8<Float>.self)
             i += 8
         }

@@ -27,6 +27,9 @@ public final class ForwardState: @unchecked Sendable {
     /// [threads][contextLength] attention scores of one head
     let scores: UnsafeMutablePointer<Float>
     let scoresStride: Int
+    /// [threads][max(contextLength, kvDimension)] f16 copies of a query or of attention weights
+    let halfScratch: UnsafeMutablePointer<UInt16>
+    let halfScratchStride: Int
     /// [maxTokens][vocabulary] logits of the rows that asked for them
     let logits: UnsafeMutablePointer<Float>
     let vocabularySize: Int
@@ -50,12 +53,20 @@ public final class ForwardState: @unchecked Sendable {
         up = .allocate(capacity: maxTokens * ff)
         scoresStride = contextLength
         scores = .allocate(capacity: pool.threadCount * contextLength)
+        halfScratchStride = max(contextLength, config.kvDimension)
+        halfScratch = .allocate(capacity: pool.threadCount * halfScratchStride)
         vocabularySize = config.vocabularySize
         logits = .allocate(capacity: maxTokens * config.vocabularySize)
     }
 
+    /// Allocates scratch as above, with a new pool of `threads` compute threads.
+    public convenience init(config: ModelConfig, maxTokens: Int, contextLength: Int, threads: Int) {
+        self.init(config: config, maxTokens: maxTokens, contextLength: contextLength, pool: ComputePool(threadCount: threads))
+    }
+
     deinit {
         for buffer in [x, xb, q, k, v, attention, projected, gate, up, scores, logits] { buffer.deallocate() }
+        halfScratch.deallocate()
     }
 
     /// The logits of the `row`-th token that asked for them in the last forward pass.

@@ -1,4 +1,4 @@
-public import TernTensors
+import TernTensors
 
 /// Why a generation ended.
 public enum FinishReason: String, Sendable {
@@ -39,9 +39,8 @@ public final class Generator {
         self.model = model
         let context = min(contextLength ?? model.config.contextLength, model.config.contextLength)
         self.contextLength = context
-        let pool = ComputePool(threadCount: threads)
         cache = KVCache(config: model.config, slotCount: 1, contextLength: context)
-        state = ForwardState(config: model.config, maxTokens: batchSize, contextLength: context, pool: pool)
+        state = ForwardState(config: model.config, maxTokens: batchSize, contextLength: context, threads: threads)
         batch = ForwardBatch(capacity: batchSize)
     }
 

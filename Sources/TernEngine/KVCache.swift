@@ -1,4 +1,7 @@
-/// Keys and values of every layer for a fixed number of sequence slots, each up to `contextLength` tokens.
+/// Keys and values of every layer for a fixed number of sequence slots, each up to `contextLength` tokens, in f16.
+///
+/// Half precision halves the memory and matches the reference engine's numerics. Values are stored transposed
+/// (one row per dimension, one column per position) so that weighting them by attention is a matrix-vector product.
 ///
 /// Memory is reserved once; pages the kernel never touches stay unbacked, so a large context costs
 /// resident memory only as sequences grow into it.
@@ -9,10 +12,10 @@ public final class KVCache: @unchecked Sendable {
     public let contextLength: Int
     let layers: Int
     let kvDimension: Int
-    /// [layers][slots][contextLength][kvDimension]
-    let keys: UnsafeMutablePointer<Float>
-    /// [layers][slots][contextLength][kvDimension]
-    let values: UnsafeMutablePointer<Float>
+    /// [layers][slots][contextLength][kvDimension] f16
+    let keys: UnsafeMutablePointer<UInt16>
+    /// [layers][slots][kvDimension][contextLength] f16
+    let values: UnsafeMutablePointer<UInt16>
 
     /// Reserves room for `slotCount` sequences of `contextLength` tokens of a model shaped like `config`.
     public init(config: ModelConfig, slotCount: Int, contextLength: Int) {
@@ -32,11 +35,11 @@ public final class KVCache: @unchecked Sendable {
     }
 
     /// Bytes reserved for keys and values together.
-    public var byteCount: Int { 2 * layers * slotCount * contextLength * kvDimension * MemoryLayout<Float>.stride }
+    public var byteCount: Int { 2 * layers * slotCount * contextLength * kvDimension * MemoryLayout<UInt16>.stride }
 
-    /// Offset of the row holding `position` of `slot` in `layer`.
+    /// Offset of the first key or value of `slot` in `layer`.
     @inline(__always)
-    func offset(layer: Int, slot: Int, position: Int) -> Int {
-        ((layer * slotCount + slot) * contextLength + position) * kvDimension
+    func offset(layer: Int, slot: Int) -> Int {
+        (layer * slotCount + slot) * contextLength * kvDimension
     }
 }

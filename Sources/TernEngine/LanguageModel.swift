@@ -20,7 +20,8 @@ public enum ModelArchitectures {
             return try LlamaModel(file: file, config: config)
         default:
             throw EngineError(
-                .unsupportedArchitecture, "model family '\(config.architecture)' is not supported yet; supported: \(supported.joined(separator: ", "))")
+                .unsupportedArchitecture,
+                "model family '\(config.architecture)' is not supported yet; supported: \(supported.joined(separator: ", "))")
         }
     }
 

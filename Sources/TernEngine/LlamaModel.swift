@@ -2,9 +2,9 @@ import TernGGUF
 import TernTensors
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The llama family: RMSNorm, RoPE, grouped-query attention with a KV cache, SwiGLU feed-forward.
@@ -44,7 +44,6 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
         let dim = config.embeddingLength
         let kvDim = config.kvDimension
         let ff = config.feedForwardLength
-        let pool = state.pool
 
         for i in 0..<n {
             let embedding = weights.tokenEmbedding
@@ -62,9 +61,7 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
                 let position = batch.positions[i]
                 rotate(state.q + i * dim, heads: config.headCount, position: position)
                 rotate(state.k + i * kvDim, heads: config.headCountKV, position: position)
-                let row = cache.offset(layer: layer, slot: batch.slots[i], position: position)
-                (cache.keys + row).update(from: state.k + i * kvDim, count: kvDim)
-                (cache.values + row).update(from: state.v + i * kvDim, count: kvDim)
+                store(token: i, position: position, layer: layer, slot: batch.slots[i], cache: cache, state: state)
             }
             attend(layer: layer, batch: batch, cache: cache, state: state)
             matmul(block.attentionOutput, state.attention, n, state.projected, state)
@@ -145,11 +142,25 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
         }
     }
 
+    /// Writes the key and value of batch row `token` into the cache, rounded to f16 (values transposed).
+    private func store(token: Int, position: Int, layer: Int, slot: Int, cache: KVCache, state: ForwardState) {
+        let kvDim = config.kvDimension
+        let base = cache.offset(layer: layer, slot: slot)
+        VectorMath.convert(state.k + token * kvDim, toHalf: cache.keys + base + position * kvDim, count: kvDim)
+        let half = state.halfScratch
+        VectorMath.convert(state.v + token * kvDim, toHalf: half, count: kvDim)
+        let values = cache.values + base + position
+        for j in 0..<kvDim { values[j * cache.contextLength] = half[j] }
+    }
+
     /// Causal attention of every (token, head) pair against its slot's cached keys and values at positions ≤ its own.
+    ///
+    /// As in the reference engine, the query and the attention weights are rounded to f16 to meet the f16 cache.
     private func attend(layer: Int, batch: ForwardBatch, cache: KVCache, state: ForwardState) {
         let headSize = config.headDimension
         let dim = config.embeddingLength
         let kvDim = config.kvDimension
+        let context = cache.contextLength
         let group = config.headCount / config.headCountKV
         let scale = 1 / Float(headSize).squareRoot()
         let work = batch.count * config.headCount
@@ -158,22 +169,21 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
             batch.slots.withUnsafeBufferPointer { slots in
                 pool.run { thread in
                     let scores = state.scores + thread * state.scoresStride
+                    let half = state.halfScratch + thread * state.halfScratchStride
                     for item in pool.range(work, thread: thread) {
                         let token = item / config.headCount
                         let head = item % config.headCount
                         let kvOffset = (head / group) * headSize
-                        let query = state.q + token * dim + head * headSize
                         let length = positions[token] + 1
-                        let base = cache.offset(layer: layer, slot: slots[token], position: 0)
-                        for t in 0..<length {
-                            scores[t] = FloatOps.dot(query, cache.keys + base + t * kvDim + kvOffset, count: headSize) * scale
-                        }
+                        let base = cache.offset(layer: layer, slot: slots[token])
+                        VectorMath.halfRowsDot(
+                            cache.keys + base + kvOffset, rowStride: kvDim, rowCount: length, columns: headSize,
+                            x: state.q + token * dim + head * headSize, scratch: half, output: scores)
+                        VectorMath.scale(scores, by: scale, count: length)
                         FloatOps.softmax(scores, count: length)
-                        let output = state.attention + token * dim + head * headSize
-                        output.initialize(repeating: 0, count: headSize)
-                        for t in 0..<length {
-                            FloatOps.axpy(scores[t], cache.values + base + t * kvDim + kvOffset, output, count: headSize)
-                        }
+                        VectorMath.halfRowsDot(
+                            cache.values + base + kvOffset * context, rowStride: context, rowCount: headSize, columns: length,
+                            x: scores, scratch: half, output: state.attention + token * dim + head * headSize)
                     }
                 }
             }

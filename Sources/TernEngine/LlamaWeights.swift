@@ -1,8 +1,8 @@
 import TernGGUF
-public import TernTensors
+import TernTensors
 
 /// The tensors of one llama-family transformer block, as views into the mapped file.
-struct LlamaBlockWeights: Sendable {
+struct LlamaBlockWeights: @unchecked Sendable {
     /// [embedding] f32
     let attentionNorm: UnsafePointer<Float>
     /// [embedding] → [embedding]

@@ -47,7 +47,7 @@ public final class Scheduler: @unchecked Sendable {
         cache = KVCache(config: model.config, slotCount: configuration.maxSequences, contextLength: configuration.contextLength)
         state = ForwardState(
             config: model.config, maxTokens: configuration.maxBatchTokens, contextLength: configuration.contextLength,
-            pool: ComputePool(threadCount: configuration.threads))
+            threads: configuration.threads)
         batch = ForwardBatch(capacity: configuration.maxBatchTokens)
     }
 

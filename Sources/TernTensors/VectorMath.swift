@@ -34,4 +34,19 @@ public enum VectorMath {
     public static func convert(half source: UnsafePointer<UInt16>, to destination: UnsafeMutablePointer<Float>, count: Int) {
         Kernels.active.f16ToF32(source, destination, Int64(count))
     }
+
+    /// `output[r] = Σ_c rows[r][c] · half(x[c])` for `r` in `0..<rowCount`, summed in f32.
+    ///
+    /// `rows` holds IEEE half values, row `r` starting `r · rowStride` halfs in; `x` is rounded to half first, into
+    /// `scratch` (room for `columns` halfs). This is how an f16 KV cache meets f32 queries and attention weights.
+    public static func halfRowsDot(
+        _ rows: UnsafePointer<UInt16>, rowStride: Int, rowCount: Int, columns: Int, x: UnsafePointer<Float>,
+        scratch: UnsafeMutablePointer<UInt16>, output: UnsafeMutablePointer<Float>
+    ) {
+        let kernels = Kernels.active
+        let type = Int32(TensorType.f16.rawValue)
+        kernels.quantizeActivations(type, x, scratch, Int64(columns))
+        kernels.gemm(
+            type, rows, rowStride * 2, 0, Int64(rowCount), Int64(columns), scratch, columns * 2, 1, output, rowCount)
+    }
 }

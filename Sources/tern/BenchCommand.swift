@@ -104,7 +104,7 @@ struct BenchResult {
         return [
             "model_filename": modelPath,
             "model_type": "\(model.config.architecture) \(model.file.metadata["general.size_label"]?.string ?? "")",
-            "model_size": size ?? 0,
+            "model_size": size,
             "n_threads": threads,
             "n_batch": max(nPrompt, 1),
             "n_prompt": nPrompt,

@@ -19,7 +19,7 @@ struct InspectCommand: ParsableCommand {
         do {
             file = try GGUFFile(path: path)
         } catch {
-            throw CleanExit.message("error: \(path): \(error)")
+            throw CommandError("\(path): \(error)")
         }
         print("GGUF version \(file.version), \(file.metadataKeys.count) metadata keys, \(file.tensors.count) tensors, alignment \(file.alignment)")
         print("")

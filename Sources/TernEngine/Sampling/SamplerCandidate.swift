@@ -43,6 +43,44 @@ extension UnsafeMutableBufferPointer where Element == SamplerCandidate {
         }
     }
 
+    /// Keeps the best `capacity` of the values of `values` in `0..<capacity`, best first, by one scan that skips
+    /// 16-value chunks holding nothing better than the current last. Returns how many were kept (≤ capacity).
+    func selectBest(_ capacity: Int, of values: UnsafeMutableBufferPointer<Float>) -> Int {
+        precondition(capacity > 0 && capacity <= count)
+        var kept = 0
+        var i = 0
+        let n = values.count
+        let base = values.baseAddress!
+        while i < n {
+            if kept == capacity && i + 16 <= n {
+                let chunk = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD16<Float>.self)
+                if !any(chunk .> self[capacity - 1].value) {
+                    i += 16
+                    continue
+                }
+            }
+            // Ids arrive in increasing order, so an equal value never precedes an element already kept.
+            let value = base[i]
+            if kept < capacity || value > self[capacity - 1].value {
+                insert(SamplerCandidate(id: Int32(truncatingIfNeeded: i), value: value), kept: &kept, capacity: capacity)
+            }
+            i += 1
+        }
+        return kept
+    }
+
+    /// Inserts `item` into the sorted `0..<kept`, dropping the last element when `kept == capacity`.
+    @inline(__always)
+    func insert(_ item: SamplerCandidate, kept: inout Int, capacity: Int) {
+        if kept < capacity { kept += 1 }
+        var j = kept - 1
+        while j > 0 && item.precedes(self[j - 1]) {
+            self[j] = self[j - 1]
+            j -= 1
+        }
+        self[j] = item
+    }
+
     /// Sorts `lo..<hi` best first; for short ranges.
     func insertionSort(_ lo: Int, _ hi: Int) {
         guard hi - lo > 1 else { return }
