@@ -30,7 +30,7 @@ let package = Package(
         .target(
             name: "TernServer",
             dependencies: [
-                "TernScheduler", "TernOpenAI",
+                "TernScheduler", "TernOpenAI", "TernEngine", "TernTokenizer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -47,13 +47,17 @@ let package = Package(
         ),
         .testTarget(name: "TernTensorsTests", dependencies: ["TernTensors"], swiftSettings: strictSwift),
         .testTarget(name: "TernGGUFTests", dependencies: ["TernGGUF"], swiftSettings: strictSwift),
-        .testTarget(name: "TernTokenizerTests", dependencies: ["TernTokenizer"], swiftSettings: strictSwift),
+        .testTarget(name: "TernTokenizerTests", dependencies: ["TernTokenizer", "TernGGUF"], swiftSettings: strictSwift),
         .testTarget(name: "TernOpenAITests", dependencies: ["TernOpenAI"], swiftSettings: strictSwift),
         .testTarget(name: "TernEngineTests", dependencies: ["TernEngine"], swiftSettings: strictSwift),
         .testTarget(name: "TernSchedulerTests", dependencies: ["TernScheduler"], swiftSettings: strictSwift),
         .testTarget(
             name: "TernServerTests",
-            dependencies: ["TernServer", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: [
+                "TernServer", "TernEngine", "TernOpenAI",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSwift
         ),
     ]

