@@ -63,15 +63,27 @@ static T2 void quantize_act_avx2(int wtype, const float *x, void *act, int64_t n
     }
 }
 
+/// Adds Q4_1's minimum term m·s of one block to the running sum, rounded once like llama.cpp's `summs += m*s` built
+/// with FMA contraction.
+INL2 float add_min_term(float summs, float m, float s) {
+    return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(m), _mm_set_ss(s), _mm_set_ss(summs)));
+}
+
 /// Row `wr` against tokens [0, T) of `act` (T ≤ 4, a constant after inlining).
+///
+/// Each output is summed in llama.cpp's AVX2 order, whatever T: per block, 8 int32 lanes of four products each (the
+/// activation row's per-lane bias makes unsigned nibbles exact), one FMA into an 8-lane accumulator, the lanes reduced
+/// by `hsum256`, then Q4_1's Σ m·s added. So a token's result does not depend on its batch.
 INL2 void q_row_avx2(const int wtype, const int T, const uint8_t *wr, int64_t nb, const char *act, size_t as, float *out,
                      size_t os) {
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    float summs[4] = {0, 0, 0, 0};
     const __m256i ones = _mm256_set1_epi16(1);
     const __m256i low = _mm256_set1_epi8(0x0f);
     for (int64_t b = 0; b < nb; b++) {
         __m256i wq;
-        __m256 vdw, vmw = _mm256_setzero_ps();
+        __m256 vdw;
+        float mw = 0;
         if (wtype == TERN_W_Q8_0) {
             const uint8_t *blk = wr + 34 * b;
             vdw = _mm256_set1_ps(_cvtsh_ss(load_u16(blk)));
@@ -81,7 +93,7 @@ INL2 void q_row_avx2(const int wtype, const int T, const uint8_t *wr, int64_t nb
             const __m128i x = _mm_loadu_si128((const __m128i *)(blk + (wtype == TERN_W_Q4_0 ? 2 : 4)));
             wq = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(x, 4), x), low);
             vdw = _mm256_set1_ps(_cvtsh_ss(load_u16(blk)));
-            if (wtype == TERN_W_Q4_1) vmw = _mm256_set1_ps(_cvtsh_ss(load_u16(blk + 2)));
+            if (wtype == TERN_W_Q4_1) mw = _cvtsh_ss(load_u16(blk + 2));
         }
         const __m256i wabs = wtype == TERN_W_Q8_0 ? _mm256_sign_epi8(wq, wq) : wq;
         for (int t = 0; t < T; t++) {
@@ -96,10 +108,14 @@ INL2 void q_row_avx2(const int wtype, const int T, const uint8_t *wr, int64_t nb
             }
             const __m256 sc = _mm256_mul_ps(vdw, _mm256_loadu_ps(act_dv(a, nb) + 8 * b));
             acc[t] = _mm256_fmadd_ps(sc, _mm256_cvtepi32_ps(p), acc[t]);
-            if (wtype == TERN_W_Q4_1) acc[t] = _mm256_fmadd_ps(vmw, _mm256_loadu_ps(act_exf(a, nb) + 8 * b), acc[t]);
+            if (wtype == TERN_W_Q4_1) summs[t] = add_min_term(summs[t], mw, act_ds(a, nb)[2 * b + 1]);
         }
     }
-    for (int t = 0; t < T; t++) out[(size_t)t * os] = hsum256(acc[t]);
+    for (int t = 0; t < T; t++) {
+        float s = hsum256(acc[t]);
+        if (wtype == TERN_W_Q4_1) s += summs[t];
+        out[(size_t)t * os] = s;
+    }
 }
 
 INL2 void q_gemm_avx2(const int wtype, const uint8_t *w, size_t rb, int64_t r0, int64_t r1, int64_t nb, const char *act,

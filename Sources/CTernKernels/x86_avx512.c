@@ -1,4 +1,4 @@
-// AVX-512 kernels with VNNI (vpdpbusd): two 32-element blocks per 512-bit step.
+// AVX-512 kernels: VNNI (vpdpbusd) on 256-bit vectors for the quantized types, 512-bit for the float types.
 #include "internal.h"
 
 #if defined(__x86_64__)
@@ -37,135 +37,90 @@ static T5 void quantize_act_avx512(int wtype, const float *x, void *act, int64_t
     }
 }
 
-/// The weights of blocks b0 and b1 as 64 unsigned bytes: nibbles (Q4_*) or q + 128 (Q8_0).
-INL5 __m512i unpack_pair(const int wtype, const uint8_t *b0, const uint8_t *b1) {
-    if (wtype == TERN_W_Q8_0) {
-        const __m512i lo = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(b0 + 2)));
-        const __m512i w = _mm512_inserti64x4(lo, _mm256_loadu_si256((const __m256i *)(b1 + 2)), 1);
-        return _mm512_xor_si512(w, _mm512_set1_epi8((char)0x80));
-    }
-    const int qo = wtype == TERN_W_Q4_1 ? 4 : 2;
-    // [q0 q0 q1 q1] from two broadcasts, then shift lanes 1 and 3 to bring the high nibbles down
-    const __m512i a = _mm512_mask_broadcast_i32x4(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(b0 + qo))),
-                                                  0xFF00, _mm_loadu_si128((const __m128i *)(b1 + qo)));
-    return _mm512_and_si512(_mm512_mask_srli_epi16(a, 0xFF00FF00u, a, 4), _mm512_set1_epi8(0x0f));
+/// Horizontal sum in a fixed order (`_mm512_reduce_add_ps` lets the compiler pick the order per call site).
+INL5 float hsum512(__m512 v) {
+    const __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+    __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+    s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+    s4 = _mm_add_ss(s4, _mm_movehdup_ps(s4));
+    return _mm_cvtss_f32(s4);
 }
 
-/// The f16 header of blocks b0 and b1 as floats [d0 m0 d1 m1] (m = 0 unless Q4_1).
-INL5 __m128 scales_pair(const int wtype, const uint8_t *b0, const uint8_t *b1) {
-    const __m128i h = wtype == TERN_W_Q4_1 ? _mm_setr_epi32((int)load_u32(b0), (int)load_u32(b1), 0, 0)
-                                           : _mm_setr_epi32(load_u16(b0), load_u16(b1), 0, 0);
-    return _mm_cvtph_ps(h);
+/// llama.cpp's `hsum_float_8`.
+INL5 float hsum256(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
 }
 
-/// Blocks b and b+1 of one row (starting at b0) against one token, accumulated into `acc` and `*accm`.
-INL5 __m512 q_pair_step(const int wtype, const uint8_t *b0, int bs, const char *a, int64_t nb, int64_t b, __m512 acc,
-                        __m128 *accm) {
-    const __m512i idx_d = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2);
-    const __m512i wq = unpack_pair(wtype, b0, b0 + bs);
-    const __m128 prod = _mm_mul_ps(scales_pair(wtype, b0, b0 + bs), _mm_loadu_ps(act_ds(a, nb) + 2 * b));
-    if (wtype == TERN_W_Q4_1) *accm = _mm_add_ps(*accm, prod);
-    const __m512i init = wtype == TERN_W_Q4_1 ? _mm512_setzero_si512() : _mm512_loadu_si512(act_exi(a, nb) + 8 * b);
-    const __m512i dot = _mm512_dpbusd_epi32(init, wq, _mm512_loadu_si512(a + 32 * b));
-    const __m512 sc = _mm512_permutexvar_ps(idx_d, _mm512_castps128_ps512(prod));
-    return _mm512_fmadd_ps(sc, _mm512_cvtepi32_ps(dot), acc);
+/// Adds Q4_1's minimum term m·s of one block to the running sum, rounded once (as in the AVX2 kernels).
+INL5 float add_min_term(float summs, float m, float s) {
+    return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(m), _mm_set_ss(s), _mm_set_ss(summs)));
 }
 
-/// One row against one token, the decode case: per pair, one 128-bit product [d0·da0 m0·s0 d1·da1 m1·s1] gives both
-/// the lane scales and the Q4_1 minimum term.
-INL5 float q_dot_avx512(const int wtype, const uint8_t *wr, int64_t nb, const char *a) {
-    const int bs = wtype == TERN_W_Q8_0 ? 34 : (wtype == TERN_W_Q4_0 ? 18 : 20);
-    const float *ds = act_ds(a, nb);
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    __m128 accm = _mm_setzero_ps();
-    int64_t b = 0;
-    for (; b + 4 <= nb; b += 4) { // two independent accumulators hide the FMA latency
-        acc0 = q_pair_step(wtype, wr + bs * b, bs, a, nb, b, acc0, &accm);
-        acc1 = q_pair_step(wtype, wr + bs * (b + 2), bs, a, nb, b + 2, acc1, &accm);
-    }
-    if (b + 2 <= nb) {
-        acc0 = q_pair_step(wtype, wr + bs * b, bs, a, nb, b, acc0, &accm);
-        b += 2;
-    }
-    float tail = 0;
-    if (b < nb) {
-        const uint8_t *b0 = wr + bs * b;
-        __m256i wq;
-        if (wtype == TERN_W_Q8_0) {
-            wq = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(b0 + 2)), _mm256_set1_epi8((char)0x80));
-        } else {
-            const __m128i x = _mm_loadu_si128((const __m128i *)(b0 + (wtype == TERN_W_Q4_1 ? 4 : 2)));
-            wq = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(x, 4), x), _mm256_set1_epi8(0x0f));
-        }
-        const __m256i init = wtype == TERN_W_Q4_1 ? _mm256_setzero_si256() : _mm256_loadu_si256((const __m256i *)(act_exi(a, nb) + 8 * b));
-        const __m256i dot = _mm256_dpbusd_epi32(init, wq, _mm256_loadu_si256((const __m256i *)(a + 32 * b)));
-        const __m128i dotx = _mm_add_epi32(_mm256_castsi256_si128(dot), _mm256_extracti128_si256(dot, 1));
-        const __m128i dot2 = _mm_add_epi32(dotx, _mm_shuffle_epi32(dotx, _MM_SHUFFLE(1, 0, 3, 2)));
-        const int32_t isum = _mm_cvtsi128_si32(_mm_add_epi32(dot2, _mm_shuffle_epi32(dot2, _MM_SHUFFLE(2, 3, 0, 1))));
-        tail = _cvtsh_ss(load_u16(b0)) * ds[2 * b] * (float)isum;
-        if (wtype == TERN_W_Q4_1) tail += _cvtsh_ss(load_u16(b0 + 2)) * ds[2 * b + 1];
-    }
-    float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) + tail;
-    if (wtype == TERN_W_Q4_1) sum += _mm_cvtss_f32(_mm_shuffle_ps(accm, accm, 1)) + _mm_cvtss_f32(_mm_shuffle_ps(accm, accm, 3));
-    return sum;
+/// One block's weights as 32 unsigned bytes: nibbles (Q4_*) or q + 128 (Q8_0).
+INL5 __m256i unpack_block(const int wtype, const uint8_t *b0) {
+    if (wtype == TERN_W_Q8_0) return _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(b0 + 2)), _mm256_set1_epi8((char)0x80));
+    const __m128i x = _mm_loadu_si128((const __m128i *)(b0 + (wtype == TERN_W_Q4_1 ? 4 : 2)));
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(x, 4), x), _mm256_set1_epi8(0x0f));
 }
 
-/// Row `wr` against tokens [0, T) of `act` (T ≤ 8, a constant after inlining).
+/// R rows (starting at `wr`, `rb` bytes apart) against tokens [0, T) of `act`; R and T are constants after inlining.
 ///
-/// Weights become unsigned bytes (nibbles, or Q8_0 + 128) so that vpdpbusd applies; the activation row carries the
-/// matching integer bias (−8·Σq or −128·Σq) so each block's integer sum is exact, as in llama.cpp.
-INL5 void q_row_avx512(const int wtype, const int T, const uint8_t *wr, int64_t nb, const char *act, size_t as,
-                       float *out, size_t os) {
-    __m512 acc[8];
-    for (int t = 0; t < 8; t++) acc[t] = _mm512_setzero_ps();
+/// Every output is summed in the order of the AVX2 kernels (llama.cpp's), whatever R, T and the caller's tiling: per
+/// block, vpdpbusd gives 8 int32 lanes of four products (unsigned weights, made exact by the activation row's per-lane
+/// bias), one FMA adds them scaled into an 8-lane accumulator, `hsum256` reduces it, and Q4_1's Σ m·s comes last. So
+/// a token's result is bit-identical alone, in any batch and at any row split, and equals the AVX2 level's.
+INL5 void q_tile_avx512(const int wtype, const int R, const int T, const uint8_t *wr, size_t rb, int64_t nb,
+                        const char *act, size_t as, float *out, size_t os) {
+    __m256 acc[4][8];
+    float summs[4][8];
+    for (int r = 0; r < R; r++)
+        for (int t = 0; t < T; t++) {
+            acc[r][t] = _mm256_setzero_ps();
+            summs[r][t] = 0;
+        }
     const int bs = wtype == TERN_W_Q8_0 ? 34 : (wtype == TERN_W_Q4_0 ? 18 : 20);
-    const int qo = wtype == TERN_W_Q4_1 ? 4 : 2;
-    const __m512i idx_d = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2);
-    const __m512i idx_m = _mm512_setr_epi32(1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3);
-    int64_t b = 0;
-    for (; b + 2 <= nb; b += 2) {
-        const uint8_t *b0 = wr + bs * b, *b1 = b0 + bs;
-        const __m512i wq = unpack_pair(wtype, b0, b1);
-        const __m512 hf = _mm512_castps128_ps512(scales_pair(wtype, b0, b1)); // d0 m0 d1 m1
-        const __m512 wd = _mm512_permutexvar_ps(idx_d, hf);
-        const __m512 wm = wtype == TERN_W_Q4_1 ? _mm512_permutexvar_ps(idx_m, hf) : _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        __m256i wq[4];
+        __m256 wd[4];
+        float mw[4];
+        for (int r = 0; r < R; r++) {
+            const uint8_t *b0 = wr + (size_t)r * rb + bs * b;
+            wq[r] = unpack_block(wtype, b0);
+            wd[r] = _mm256_set1_ps(_cvtsh_ss(load_u16(b0)));
+            mw[r] = wtype == TERN_W_Q4_1 ? _cvtsh_ss(load_u16(b0 + 2)) : 0.f;
+        }
         for (int t = 0; t < T; t++) {
             const char *a = act + (size_t)t * as;
-            const __m512i init = wtype == TERN_W_Q4_1 ? _mm512_setzero_si512() : _mm512_loadu_si512(act_exi(a, nb) + 8 * b);
-            const __m512i dot = _mm512_dpbusd_epi32(init, wq, _mm512_loadu_si512(a + 32 * b));
-            acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(wd, _mm512_loadu_ps(act_dv(a, nb) + 8 * b)), _mm512_cvtepi32_ps(dot), acc[t]);
-            if (wtype == TERN_W_Q4_1) acc[t] = _mm512_fmadd_ps(wm, _mm512_loadu_ps(act_exf(a, nb) + 8 * b), acc[t]);
-        }
-    }
-    if (b < nb) {
-        // odd block count: the last block in 256 bits
-        const uint8_t *b0 = wr + bs * b;
-        __m256i wq;
-        if (wtype == TERN_W_Q8_0) {
-            wq = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(b0 + 2)), _mm256_set1_epi8((char)0x80));
-        } else {
-            const __m128i x = _mm_loadu_si128((const __m128i *)(b0 + qo));
-            wq = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(x, 4), x), _mm256_set1_epi8(0x0f));
-        }
-        const __m256 wd = _mm256_set1_ps(_cvtsh_ss(load_u16(b0)));
-        const __m256 wm = _mm256_set1_ps(wtype == TERN_W_Q4_1 ? _cvtsh_ss(load_u16(b0 + 2)) : 0.f);
-        for (int t = 0; t < T; t++) {
-            const char *a = act + (size_t)t * as;
+            const __m256i aq = _mm256_loadu_si256((const __m256i *)(a + 32 * b));
             const __m256i init = wtype == TERN_W_Q4_1 ? _mm256_setzero_si256()
                                                       : _mm256_loadu_si256((const __m256i *)(act_exi(a, nb) + 8 * b));
-            const __m256i dot = _mm256_dpbusd_epi32(init, wq, _mm256_loadu_si256((const __m256i *)(a + 32 * b)));
-            __m256 v = _mm256_mul_ps(_mm256_mul_ps(wd, _mm256_loadu_ps(act_dv(a, nb) + 8 * b)), _mm256_cvtepi32_ps(dot));
-            if (wtype == TERN_W_Q4_1) v = _mm256_fmadd_ps(wm, _mm256_loadu_ps(act_exf(a, nb) + 8 * b), v);
-            acc[t] = _mm512_add_ps(acc[t], _mm512_zextps256_ps512(v));
+            const __m256 dv = _mm256_loadu_ps(act_dv(a, nb) + 8 * b);
+            const float s = wtype == TERN_W_Q4_1 ? act_ds(a, nb)[2 * b + 1] : 0.f;
+            for (int r = 0; r < R; r++) {
+                const __m256i dot = _mm256_dpbusd_epi32(init, wq[r], aq);
+                acc[r][t] = _mm256_fmadd_ps(_mm256_mul_ps(wd[r], dv), _mm256_cvtepi32_ps(dot), acc[r][t]);
+                if (wtype == TERN_W_Q4_1) summs[r][t] = add_min_term(summs[r][t], mw[r], s);
+            }
         }
     }
-    for (int t = 0; t < T; t++) out[(size_t)t * os] = _mm512_reduce_add_ps(acc[t]);
+    for (int r = 0; r < R; r++)
+        for (int t = 0; t < T; t++) {
+            float v = hsum256(acc[r][t]);
+            if (wtype == TERN_W_Q4_1) v += summs[r][t];
+            out[(size_t)t * os + (size_t)r] = v;
+        }
 }
 
 INL5 void q_gemm_avx512(const int wtype, const uint8_t *w, size_t rb, int64_t r0, int64_t r1, int64_t nb, const char *act,
                         size_t as, int64_t tokens, float *out, size_t os) {
     if (tokens == 1) {
-        for (int64_t r = r0; r < r1; r++) out[r] = q_dot_avx512(wtype, w + (size_t)r * rb, nb, act);
+        // decode: four rows at a time share the activation loads and give four independent FMA chains
+        int64_t r = r0;
+        for (; r + 4 <= r1; r += 4) q_tile_avx512(wtype, 4, 1, w + (size_t)r * rb, rb, nb, act, as, out + r, os);
+        for (; r < r1; r++) q_tile_avx512(wtype, 1, 1, w + (size_t)r * rb, rb, nb, act, as, out + r, os);
         return;
     }
     // Blocks of 16 rows stay in L1 while every group of 8 tokens passes over them.
@@ -178,14 +133,14 @@ INL5 void q_gemm_avx512(const int wtype, const uint8_t *w, size_t rb, int64_t r0
             for (int64_t r = rb0; r < rb1; r++) {
                 const uint8_t *wr = w + (size_t)r * rb;
                 switch (left >= 8 ? 8 : left) {
-                case 8: q_row_avx512(wtype, 8, wr, nb, a, as, o + r, os); break;
-                case 7: q_row_avx512(wtype, 7, wr, nb, a, as, o + r, os); break;
-                case 6: q_row_avx512(wtype, 6, wr, nb, a, as, o + r, os); break;
-                case 5: q_row_avx512(wtype, 5, wr, nb, a, as, o + r, os); break;
-                case 4: q_row_avx512(wtype, 4, wr, nb, a, as, o + r, os); break;
-                case 3: q_row_avx512(wtype, 3, wr, nb, a, as, o + r, os); break;
-                case 2: q_row_avx512(wtype, 2, wr, nb, a, as, o + r, os); break;
-                default: out[(size_t)t0 * os + r] = q_dot_avx512(wtype, wr, nb, a); break;
+                case 8: q_tile_avx512(wtype, 1, 8, wr, rb, nb, a, as, o + r, os); break;
+                case 7: q_tile_avx512(wtype, 1, 7, wr, rb, nb, a, as, o + r, os); break;
+                case 6: q_tile_avx512(wtype, 1, 6, wr, rb, nb, a, as, o + r, os); break;
+                case 5: q_tile_avx512(wtype, 1, 5, wr, rb, nb, a, as, o + r, os); break;
+                case 4: q_tile_avx512(wtype, 1, 4, wr, rb, nb, a, as, o + r, os); break;
+                case 3: q_tile_avx512(wtype, 1, 3, wr, rb, nb, a, as, o + r, os); break;
+                case 2: q_tile_avx512(wtype, 1, 2, wr, rb, nb, a, as, o + r, os); break;
+                default: q_tile_avx512(wtype, 1, 1, wr, rb, nb, a, as, o + r, os); break;
                 }
             }
         }
@@ -203,7 +158,7 @@ static T5 float dot_f32_avx512(const float *x, const float *y, int64_t n) {
         const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
         a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i), a0);
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+    return hsum512(_mm512_add_ps(a0, a1));
 }
 
 INL5 __m512 f16x16(const uint16_t *p, __mmask16 m) { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p)); }
@@ -217,7 +172,7 @@ static T5 float dot_f16_avx512(const uint16_t *x, const uint16_t *y, int64_t n) 
         const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
         a0 = _mm512_fmadd_ps(f16x16(x + i, m), f16x16(y + i, m), a0);
     }
-    return _mm512_reduce_add_ps(a0);
+    return hsum512(a0);
 }
 
 static T5 float dot_bf16_avx512(const uint16_t *x, const uint16_t *y, int64_t n) {
@@ -226,7 +181,7 @@ static T5 float dot_bf16_avx512(const uint16_t *x, const uint16_t *y, int64_t n)
         const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
         a0 = _mm512_fmadd_ps(bf16x16(x + i, m), bf16x16(y + i, m), a0);
     }
-    return _mm512_reduce_add_ps(a0);
+    return hsum512(a0);
 }
 
 static T5 void gemm_avx512(int wtype, const void *w, size_t rb, int64_t r0, int64_t r1, int64_t n, const void *act,
