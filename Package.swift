@@ -40,7 +40,7 @@ let package = Package(
         .executableTarget(
             name: "tern",
             dependencies: [
-                "TernEngine", "TernServer",
+                "TernEngine", "TernServer", "TernOpenAI", "TernTokenizer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift

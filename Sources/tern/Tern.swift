@@ -17,6 +17,8 @@ struct Tern: AsyncParsableCommand {
               tern inspect model.gguf
               tern models path
             """,
-        subcommands: [ServeCommand.self, RunCommand.self, TokenizeCommand.self, InspectCommand.self, ModelsCommand.self, BenchCommand.self]
+        subcommands: [
+            ServeCommand.self, ChatCommand.self, RunCommand.self, TokenizeCommand.self, InspectCommand.self, ModelsCommand.self, BenchCommand.self,
+        ]
     )
 }

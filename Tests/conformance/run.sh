@@ -74,6 +74,17 @@ echo "== openai Python SDK (pytest)"
 echo "== Node fetch (node --test)"
 node --test "$here/node/" || status=1
 
+echo "== tern chat --url (two turns piped in)"
+chat_out=$(printf 'Name a color.\nName another one.\n' | "$bin" chat --url "$TERN_URL" --temperature 0 --max-tokens 8) || status=1
+# One answer line per turn, each non-empty: the conversation went through the server twice.
+if [ "$(printf '%s\n' "$chat_out" | grep -c .)" -lt 2 ]; then
+    echo "tern chat: expected two answers, got:" >&2
+    printf '%s\n' "$chat_out" >&2
+    status=1
+else
+    echo "tern chat: two answers streamed"
+fi
+
 echo "== schemathesis against /openapi.json"
 # Run from .build so that schemathesis' own cache folder stays out of the work tree.
 hooks_dir="$PWD/$here"
