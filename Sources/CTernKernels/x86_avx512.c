@@ -114,13 +114,95 @@ INL5 void q_tile_avx512(const int wtype, const int R, const int T, const uint8_t
         }
 }
 
+/// Block `b0` of one row and the same block `b1` of the next row as 64 unsigned bytes, each half laid out like
+/// `unpack_block`: nibbles (Q4_*) or q + 128 (Q8_0).
+INL5 __m512i unpack_rows(const int wtype, const uint8_t *b0, const uint8_t *b1) {
+    if (wtype == TERN_W_Q8_0) {
+        const __m512i lo = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(b0 + 2)));
+        const __m512i w = _mm512_inserti64x4(lo, _mm256_loadu_si256((const __m256i *)(b1 + 2)), 1);
+        return _mm512_xor_si512(w, _mm512_set1_epi8((char)0x80));
+    }
+    const int qo = wtype == TERN_W_Q4_1 ? 4 : 2;
+    // [q0 q0 q1 q1] from two broadcasts, then shift lanes 1 and 3 to bring the high nibbles down
+    const __m512i a = _mm512_mask_broadcast_i32x4(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(b0 + qo))),
+                                                  0xFF00, _mm_loadu_si128((const __m128i *)(b1 + qo)));
+    return _mm512_and_si512(_mm512_mask_srli_epi16(a, 0xFF00FF00u, a, 4), _mm512_set1_epi8(0x0f));
+}
+
+/// P pairs of rows (starting at `wr`, `rb` bytes apart) against tokens [0, T) of `act`; P and T are constants after
+/// inlining.
+///
+/// The two rows of a pair share one 512-bit vector, lanes 0–7 the first and 8–15 the second, so each lane does exactly
+/// what `q_tile_avx512` does for one row (same int32 lanes, same products and FMAs, same `hsum256` of its half, the
+/// Q4_1 sums in lanes 0 and 1 of a 128-bit vector): results are bit-identical to it. The activations are broadcast
+/// to both halves by plain loads.
+INL5 void q_tile2_avx512(const int wtype, const int P, const int T, const uint8_t *wr, size_t rb, int64_t nb,
+                         const char *act, size_t as, float *out, size_t os) {
+    __m512 acc[4][8];
+    __m128 summs[4][8];
+    for (int p = 0; p < P; p++)
+        for (int t = 0; t < T; t++) {
+            acc[p][t] = _mm512_setzero_ps();
+            summs[p][t] = _mm_setzero_ps();
+        }
+    const int bs = wtype == TERN_W_Q8_0 ? 34 : (wtype == TERN_W_Q4_0 ? 18 : 20);
+    const __m512i idx_d = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2);
+    for (int64_t b = 0; b < nb; b++) {
+        __m512i wq[4];
+        __m512 wd[4];
+        __m128 mw[4];
+        for (int p = 0; p < P; p++) {
+            const uint8_t *b0 = wr + (size_t)(2 * p) * rb + bs * b, *b1 = b0 + rb;
+            wq[p] = unpack_rows(wtype, b0, b1);
+            const __m128i h = wtype == TERN_W_Q4_1 ? _mm_setr_epi32((int)load_u32(b0), (int)load_u32(b1), 0, 0)
+                                                   : _mm_setr_epi32(load_u16(b0), load_u16(b1), 0, 0);
+            const __m128 hf = _mm_cvtph_ps(h); // d0 m0 d1 m1
+            wd[p] = _mm512_permutexvar_ps(idx_d, _mm512_castps128_ps512(hf));
+            mw[p] = _mm_shuffle_ps(hf, hf, _MM_SHUFFLE(3, 1, 3, 1)); // m0 m1 m0 m1
+        }
+        for (int t = 0; t < T; t++) {
+            const char *a = act + (size_t)t * as;
+            const __m512i aq = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(a + 32 * b)));
+            const __m512i init = wtype == TERN_W_Q4_1
+                                     ? _mm512_setzero_si512()
+                                     : _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(act_exi(a, nb) + 8 * b)));
+            const __m512 dv = _mm512_broadcast_f32x8(_mm256_loadu_ps(act_dv(a, nb) + 8 * b));
+            const __m128 s = _mm_set1_ps(wtype == TERN_W_Q4_1 ? act_ds(a, nb)[2 * b + 1] : 0.f);
+            for (int p = 0; p < P; p++) {
+                const __m512i dot = _mm512_dpbusd_epi32(init, wq[p], aq);
+                acc[p][t] = _mm512_fmadd_ps(_mm512_mul_ps(wd[p], dv), _mm512_cvtepi32_ps(dot), acc[p][t]);
+                if (wtype == TERN_W_Q4_1) summs[p][t] = _mm_fmadd_ps(mw[p], s, summs[p][t]);
+            }
+        }
+    }
+    for (int p = 0; p < P; p++)
+        for (int t = 0; t < T; t++) {
+            float v0 = hsum256(_mm512_castps512_ps256(acc[p][t]));
+            float v1 = hsum256(_mm512_extractf32x8_ps(acc[p][t], 1));
+            if (wtype == TERN_W_Q4_1) {
+                v0 += _mm_cvtss_f32(summs[p][t]);
+                v1 += _mm_cvtss_f32(_mm_movehdup_ps(summs[p][t]));
+            }
+            out[(size_t)t * os + (size_t)(2 * p)] = v0;
+            out[(size_t)t * os + (size_t)(2 * p) + 1] = v1;
+        }
+}
+
+/// Rows [r0, r1) against tokens [0, T) of `act`: in pairs, the odd row alone; every output the same as `q_tile_avx512`.
+INL5 void q_rows_avx512(const int wtype, const int T, const uint8_t *w, size_t rb, int64_t r0, int64_t r1, int64_t nb,
+                        const char *act, size_t as, float *out, size_t os) {
+    int64_t r = r0;
+    for (; r + 2 <= r1; r += 2) q_tile2_avx512(wtype, 1, T, w + (size_t)r * rb, rb, nb, act, as, out + r, os);
+    if (r < r1) q_tile_avx512(wtype, 1, T, w + (size_t)r * rb, rb, nb, act, as, out + r, os);
+}
+
 INL5 void q_gemm_avx512(const int wtype, const uint8_t *w, size_t rb, int64_t r0, int64_t r1, int64_t nb, const char *act,
                         size_t as, int64_t tokens, float *out, size_t os) {
     if (tokens == 1) {
-        // decode: four rows at a time share the activation loads and give four independent FMA chains
+        // decode: eight rows at a time share the activation loads and give four independent FMA chains
         int64_t r = r0;
-        for (; r + 4 <= r1; r += 4) q_tile_avx512(wtype, 4, 1, w + (size_t)r * rb, rb, nb, act, as, out + r, os);
-        for (; r < r1; r++) q_tile_avx512(wtype, 1, 1, w + (size_t)r * rb, rb, nb, act, as, out + r, os);
+        for (; r + 8 <= r1; r += 8) q_tile2_avx512(wtype, 4, 1, w + (size_t)r * rb, rb, nb, act, as, out + r, os);
+        q_rows_avx512(wtype, 1, w, rb, r, r1, nb, act, as, out, os);
         return;
     }
     // Blocks of 16 rows stay in L1 while every group of 8 tokens passes over them.
@@ -129,19 +211,15 @@ INL5 void q_gemm_avx512(const int wtype, const uint8_t *w, size_t rb, int64_t r0
         for (int64_t t0 = 0; t0 < tokens; t0 += 8) {
             const char *a = act + (size_t)t0 * as;
             float *o = out + (size_t)t0 * os;
-            const int64_t left = tokens - t0;
-            for (int64_t r = rb0; r < rb1; r++) {
-                const uint8_t *wr = w + (size_t)r * rb;
-                switch (left >= 8 ? 8 : left) {
-                case 8: q_tile_avx512(wtype, 1, 8, wr, rb, nb, a, as, o + r, os); break;
-                case 7: q_tile_avx512(wtype, 1, 7, wr, rb, nb, a, as, o + r, os); break;
-                case 6: q_tile_avx512(wtype, 1, 6, wr, rb, nb, a, as, o + r, os); break;
-                case 5: q_tile_avx512(wtype, 1, 5, wr, rb, nb, a, as, o + r, os); break;
-                case 4: q_tile_avx512(wtype, 1, 4, wr, rb, nb, a, as, o + r, os); break;
-                case 3: q_tile_avx512(wtype, 1, 3, wr, rb, nb, a, as, o + r, os); break;
-                case 2: q_tile_avx512(wtype, 1, 2, wr, rb, nb, a, as, o + r, os); break;
-                default: q_tile_avx512(wtype, 1, 1, wr, rb, nb, a, as, o + r, os); break;
-                }
+            switch (tokens - t0 >= 8 ? 8 : tokens - t0) {
+            case 8: q_rows_avx512(wtype, 8, w, rb, rb0, rb1, nb, a, as, o, os); break;
+            case 7: q_rows_avx512(wtype, 7, w, rb, rb0, rb1, nb, a, as, o, os); break;
+            case 6: q_rows_avx512(wtype, 6, w, rb, rb0, rb1, nb, a, as, o, os); break;
+            case 5: q_rows_avx512(wtype, 5, w, rb, rb0, rb1, nb, a, as, o, os); break;
+            case 4: q_rows_avx512(wtype, 4, w, rb, rb0, rb1, nb, a, as, o, os); break;
+            case 3: q_rows_avx512(wtype, 3, w, rb, rb0, rb1, nb, a, as, o, os); break;
+            case 2: q_rows_avx512(wtype, 2, w, rb, rb0, rb1, nb, a, as, o, os); break;
+            default: q_rows_avx512(wtype, 1, w, rb, rb0, rb1, nb, a, as, o, os); break;
             }
         }
     }
