@@ -17,8 +17,10 @@ import Testing
             for rows in [5, 37] {
                 let weights = RandomWeights(type: type, rows: rows, columns: columns, offset: 3, random: &random)
                 let input = randomActivations(Self.tokens * columns, random: &random)
+                var references: [CPULevel: [Float]] = [:]
                 for level in CPULevel.available {
                     let reference = run(weights, input, columns: columns, groups: [Self.tokens], threads: 1, level: level)
+                    references[level] = reference
                     for threads in [1, 2, 3] {
                         for groups in [[Self.tokens]] + Self.groupings {
                             let output = run(weights, input, columns: columns, groups: groups, threads: threads, level: level)
@@ -32,6 +34,10 @@ import Testing
                             }
                         }
                     }
+                }
+                // the AVX-512 integer kernels sum in the AVX2 kernels' order
+                if KernelLevelTests.quantizedTypes.contains(type), let avx2 = references[.avx2], let avx512 = references[.avx512] {
+                    #expect(firstDifference(avx512, avx2) == nil, "\(type) rows \(rows) cols \(columns): AVX-512 differs from AVX2")
                 }
             }
         }
