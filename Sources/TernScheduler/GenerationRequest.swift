@@ -20,8 +20,11 @@ public struct GenerationRequest: Sendable {
     }
 }
 
-/// What a running request reports, in order: tokens, then exactly one `finished`.
+/// What a running request reports, in order: `started`, tokens, then exactly one `finished`.
 public enum GenerationEvent: Sendable {
+    /// The prompt has been processed; `cachedPromptTokens` of it were reused from the prefix cache. Comes once, before
+    /// the first token (a sequence that ends at once reports only `finished`).
+    case started(cachedPromptTokens: Int)
     /// The next generated token.
     case token(SampledToken)
     /// The sequence ended; no more events follow.

@@ -3,9 +3,10 @@ public import TernEngine
 
 /// Runs many generation requests at once on one model: continuous batching on a thread of its own.
 ///
-/// Each step builds one batch from every running sequence — the next token of each decoding sequence first, then
-/// chunks of waiting prompts up to the token budget — runs one forward pass, samples each sequence and yields its
-/// events. Compute never runs on Swift's cooperative pool or on an event loop.
+/// Each step asks the ``SchedulerPolicy`` for one batch — the next token of each decoding sequence first, then chunks
+/// of waiting prompts up to the token budget, after admitting waiting requests (reusing cached prefixes) and keeping
+/// the KV cache within its memory budget — runs one forward pass, samples each sequence and yields its events.
+/// Compute never runs on Swift's cooperative pool or on an event loop.
 ///
 /// ```swift
 /// let scheduler = Scheduler(model: model, configuration: SchedulerConfiguration(contextLength: 2048, threads: 2))
@@ -16,6 +17,8 @@ public final class Scheduler: @unchecked Sendable {
     public let model: LoadedModel
     /// Sizes and limits.
     public let configuration: SchedulerConfiguration
+    /// Resident bytes the KV cache may occupy.
+    public let kvMemoryBudget: Int
 
     private let condition = NSCondition()
     // Guarded by `condition`:
@@ -26,29 +29,51 @@ public final class Scheduler: @unchecked Sendable {
     private var stopping = false
     private var thread: Thread?
     private var finished = false
+    private var preemptions = 0
 
     // Owned by the step thread:
-    private var waiting: [ScheduledSequence] = []
-    private var running: [ScheduledSequence] = []
-    private var freeSlots: [Int]
+    private var policy: SchedulerPolicy
+    private var sequences: [Int: ScheduledSequence] = [:]
     private let cache: KVCache
     private let state: ForwardState
     private var batch: ForwardBatch
-    /// For each logit row of the last batch, the sequence it belongs to.
-    private var logitOwners: [ScheduledSequence] = []
+    private var actions: [SchedulerPolicy.CacheAction] = []
+    /// For each logit row of the last batch, the id of the sequence it belongs to.
+    private var logitOwners: [Int] = []
 
     /// Prepares a scheduler; call ``start()`` to begin serving.
-    public init(model: LoadedModel, configuration: SchedulerConfiguration) {
+    ///
+    /// - Throws: `invalidConfiguration` when the KV memory budget cannot hold one sequence of the full context.
+    public init(model: LoadedModel, configuration: SchedulerConfiguration) throws(SchedulerError) {
         self.model = model
         var configuration = configuration
         configuration.contextLength = min(configuration.contextLength, model.config.contextLength)
         self.configuration = configuration
-        freeSlots = Array((0..<configuration.maxSequences).reversed())
-        cache = KVCache(config: model.config, slotCount: configuration.maxSequences, contextLength: configuration.contextLength)
+        var footprint = KVFootprint(config: model.config, contextLength: configuration.contextLength)
+        if let pageSize = configuration.accountingPageSize { footprint.pageSize = pageSize }
+        let fullContext = footprint.bytes(tokens: configuration.contextLength)
+        kvMemoryBudget = configuration.kvMemoryBytes ?? configuration.maxSequences * fullContext
+        guard kvMemoryBudget >= fullContext else {
+            throw SchedulerError(
+                .invalidConfiguration,
+                "The KV memory budget of \(Self.mebibytes(kvMemoryBudget)) cannot hold one sequence of the full context "
+                    + "(\(configuration.contextLength) tokens need \(Self.mebibytes(fullContext)) for this model). "
+                    + "Raise the KV memory to at least \(Self.mebibytes(fullContext)) or lower the context length.")
+        }
+        policy = SchedulerPolicy(
+            limits: SchedulerPolicy.Limits(
+                maxSequences: configuration.maxSequences, slotCount: configuration.slotCount, maxBatchTokens: configuration.maxBatchTokens,
+                memoryBudget: kvMemoryBudget, footprint: footprint, prefixCache: configuration.prefixCache))
+        cache = KVCache(config: model.config, slotCount: configuration.slotCount, contextLength: configuration.contextLength)
         state = ForwardState(
             config: model.config, maxTokens: configuration.maxBatchTokens, contextLength: configuration.contextLength,
             threads: configuration.threads)
         batch = ForwardBatch(capacity: configuration.maxBatchTokens)
+    }
+
+    static func mebibytes(_ bytes: Int) -> String {
+        let value = Double(bytes) / 1_048_576
+        return value < 10 ? "\((value * 10).rounded() / 10) MiB" : "\(Int(value.rounded())) MiB"
     }
 
     /// Starts the step thread.
@@ -109,6 +134,13 @@ public final class Scheduler: @unchecked Sendable {
         return queued
     }
 
+    /// Sequences preempted so far (their keys and values dropped for memory, recomputed later).
+    public var preemptionCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return preemptions
+    }
+
     private func cancel(_ id: Int) {
         condition.lock()
         cancelled.insert(id)
@@ -119,74 +151,58 @@ public final class Scheduler: @unchecked Sendable {
     // MARK: - Step thread
 
     private func loop() {
+        var arrived: [ScheduledSequence] = []
+        var cancelledNow: Set<Int> = []
         while true {
             condition.lock()
-            while inbox.isEmpty && cancelled.isEmpty && running.isEmpty && waiting.isEmpty && !stopping { condition.wait() }
-            if stopping && inbox.isEmpty && running.isEmpty && waiting.isEmpty {
+            while inbox.isEmpty && cancelled.isEmpty && policy.isIdle && !stopping { condition.wait() }
+            if stopping && inbox.isEmpty && policy.isIdle {
                 finished = true
                 condition.broadcast()
                 condition.unlock()
                 return
             }
-            waiting.append(contentsOf: inbox)
-            inbox.removeAll(keepingCapacity: true)
-            let cancelledNow = cancelled
-            cancelled.removeAll(keepingCapacity: true)
+            swap(&arrived, &inbox)
+            swap(&cancelledNow, &cancelled)
             condition.unlock()
 
-            if !cancelledNow.isEmpty {
-                for sequence in running + waiting where cancelledNow.contains(sequence.id) { finish(sequence, reason: nil) }
+            for sequence in arrived {
+                for token in sequence.request.prompt { sequence.sampler.accept(token, isPrompt: true) }
+                sequences[sequence.id] = sequence
+                policy.enqueue(id: sequence.id, prompt: sequence.request.prompt)
             }
-            admit()
-            guard !running.isEmpty else { continue }
+            arrived.removeAll(keepingCapacity: true)
+            for id in cancelledNow {
+                if let sequence = sequences[id] { finish(sequence, reason: nil) }
+            }
+            cancelledNow.removeAll(keepingCapacity: true)
             step()
         }
     }
 
-    private func admit() {
-        while !freeSlots.isEmpty, !waiting.isEmpty {
-            let sequence = waiting.removeFirst()
-            sequence.slot = freeSlots.removeLast()
-            for token in sequence.request.prompt { sequence.sampler.accept(token, isPrompt: true) }
-            running.append(sequence)
-        }
-    }
-
     private func step() {
-        batch.removeAll()
-        logitOwners.removeAll(keepingCapacity: true)
-        var budget = configuration.maxBatchTokens
-        // Decoding sequences first, one token each, so that running streams never wait for a long prompt.
-        for sequence in running {
-            guard let token = sequence.pendingToken else { continue }
-            batch.append(token: token, position: sequence.processed, slot: sequence.slot, wantsLogits: true)
-            logitOwners.append(sequence)
-            budget -= 1
+        policy.schedule(actions: &actions, batch: &batch, owners: &logitOwners)
+        if policy.preemptionCount != preemptions {
+            condition.lock()
+            preemptions = policy.preemptionCount
+            condition.unlock()
         }
-        // Then prompt chunks, oldest first, in what is left of the budget.
-        for sequence in running where sequence.pendingToken == nil && budget > 0 {
-            let prompt = sequence.request.prompt
-            let end = min(prompt.count, sequence.processed + budget)
-            for index in sequence.processed..<end {
-                let last = index == prompt.count - 1
-                batch.append(token: prompt[index], position: index, slot: sequence.slot, wantsLogits: last)
-                if last { logitOwners.append(sequence) }
+        for action in actions {
+            switch action {
+            case .copy(let from, let to, let count): cache.copyPrefix(from: from, to: to, count: count)
+            case .release(let slot): cache.release(slot: slot)
             }
-            sequence.chunk = end - sequence.processed
-            budget -= sequence.chunk
         }
+        guard batch.count > 0 else { return }
         do {
             _ = try model.model.forward(batch, cache: cache, state: state)
         } catch {
-            for sequence in running { fail(sequence, error) }
+            for sequence in policy.running.compactMap({ sequences[$0.id] }) { fail(sequence, error) }
             return
         }
-        // Advance positions: every token of the batch is now in the cache.
-        for sequence in running {
-            sequence.processed += sequence.pendingToken != nil ? 1 : sequence.chunk
-            sequence.chunk = 0
-        }
-        for (row, sequence) in logitOwners.enumerated() {
+        policy.completeStep()
+        for (row, id) in logitOwners.enumerated() {
+            guard let sequence = sequences[id] else { continue }
             sample(sequence, logits: state.logits(row: row))
         }
     }
@@ -198,10 +214,14 @@ public final class Scheduler: @unchecked Sendable {
             finish(sequence, reason: .stop)
             return
         }
+        if sequence.generated == 0 {
+            sequence.continuation.yield(.started(cachedPromptTokens: policy.sequence(id: sequence.id)?.cachedPromptTokens ?? 0))
+        }
         sequence.generated += 1
-        sequence.pendingToken = sampled.token
+        policy.append(id: sequence.id, token: sampled.token)
         sequence.continuation.yield(.token(sampled))
-        if sequence.generated >= sequence.request.maxTokens || sequence.processed + 1 >= configuration.contextLength {
+        // The next step would store the new token; the one after it would have no position left.
+        if sequence.generated >= sequence.request.maxTokens || sequence.request.prompt.count + sequence.generated >= configuration.contextLength {
             finish(sequence, reason: .length)
         }
     }
@@ -209,10 +229,11 @@ public final class Scheduler: @unchecked Sendable {
     /// Ends `sequence`: with a summary when `reason` is given, silently when it was cancelled.
     private func finish(_ sequence: ScheduledSequence, reason: FinishReason?) {
         if let reason {
+            let cached = policy.sequence(id: sequence.id)?.cachedPromptTokens ?? 0
             sequence.continuation.yield(
                 .finished(
                     GenerationSummary(
-                        finishReason: reason, promptTokens: sequence.request.prompt.count, cachedPromptTokens: 0,
+                        finishReason: reason, promptTokens: sequence.request.prompt.count, cachedPromptTokens: cached,
                         completionTokens: sequence.generated)))
         }
         sequence.continuation.finish()
@@ -224,35 +245,24 @@ public final class Scheduler: @unchecked Sendable {
         release(sequence)
     }
 
+    /// Frees the sequence; its slot keeps the keys and values for the prefix cache.
     private func release(_ sequence: ScheduledSequence) {
-        if let index = running.firstIndex(where: { $0 === sequence }) {
-            running.remove(at: index)
-            freeSlots.append(sequence.slot)
-        } else if let index = waiting.firstIndex(where: { $0 === sequence }) {
-            waiting.remove(at: index)
-        }
+        policy.remove(id: sequence.id)
+        sequences[sequence.id] = nil
         condition.lock()
         queued -= 1
         condition.unlock()
     }
 }
 
-/// A request's state on the step thread.
+/// A request's client-side state on the step thread; its tokens and cache position live in the ``SchedulerPolicy``.
 final class ScheduledSequence {
     let id: Int
     let request: GenerationRequest
     let continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation
     let sampler: Sampler
-    /// KV-cache slot while running.
-    var slot = -1
-    /// Tokens whose keys and values are in the cache.
-    var processed = 0
     /// Tokens generated so far.
     var generated = 0
-    /// The last sampled token, to be fed in the next step; nil while the prompt is being processed.
-    var pendingToken: Int32?
-    /// Prompt tokens placed in the batch being run.
-    var chunk = 0
 
     init(id: Int, request: GenerationRequest, continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation, vocabularySize: Int) {
         self.id = id

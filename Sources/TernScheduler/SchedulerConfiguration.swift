@@ -4,19 +4,39 @@ public struct SchedulerConfiguration: Sendable {
     public var maxSequences: Int
     /// Tokens of prompt plus completion one sequence may hold.
     public var contextLength: Int
-    /// Most tokens in one forward pass: one per decoding sequence, the rest for prompt chunks.
+    /// Most tokens in one forward pass: one per decoding sequence, the rest for prompt chunks. Smaller steps keep
+    /// running streams flowing while a long prompt is processed; larger ones process prompts a little faster.
     public var maxBatchTokens: Int
     /// Requests that may wait for a free sequence before new ones are refused as overloaded.
     public var maxQueue: Int
     /// Compute threads.
     public var threads: Int
+    /// Resident bytes the KV cache may occupy; nil means room for every sequence at the full context.
+    ///
+    /// Must hold at least one sequence of the full context. When running sequences need more, the newest is
+    /// preempted and computed again later; idle cached prefixes are evicted first.
+    public var kvMemoryBytes: Int?
+    /// Whether finished sequences' keys and values are kept and reused by prompts that start the same way.
+    public var prefixCache: Bool
+    /// Page size for memory accounting; tests make it tiny so that memory grows with every token.
+    var accountingPageSize: Int?
 
-    /// A configuration; `contextLength` nil means the model's own.
-    public init(maxSequences: Int = 4, contextLength: Int, maxBatchTokens: Int = 256, maxQueue: Int = 64, threads: Int) {
+    /// A configuration.
+    public init(
+        maxSequences: Int = 4, contextLength: Int, maxBatchTokens: Int = 64, maxQueue: Int = 64, threads: Int, kvMemoryBytes: Int? = nil,
+        prefixCache: Bool = true
+    ) {
         self.maxSequences = max(1, maxSequences)
         self.contextLength = max(1, contextLength)
         self.maxBatchTokens = max(self.maxSequences, maxBatchTokens)
         self.maxQueue = max(0, maxQueue)
         self.threads = max(1, threads)
+        self.kvMemoryBytes = kvMemoryBytes
+        self.prefixCache = prefixCache
     }
+
+    /// KV-cache slots: the running sequences, and as many again for idle cached prefixes when the cache is on.
+    ///
+    /// Slots only reserve address space; the memory budget bounds what they occupy.
+    var slotCount: Int { prefixCache ? 2 * maxSequences : maxSequences }
 }

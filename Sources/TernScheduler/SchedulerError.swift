@@ -1,4 +1,4 @@
-/// Why the scheduler refused a request.
+/// Why the scheduler refused a request or a configuration.
 public struct SchedulerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The kind of refusal.
     public enum Code: Sendable, Equatable {
@@ -10,6 +10,8 @@ public struct SchedulerError: Error, Sendable, Equatable, CustomStringConvertibl
         case invalidRequest
         /// The scheduler is stopping and takes no new work.
         case shuttingDown
+        /// The configuration cannot work, e.g. a KV memory budget smaller than one full context.
+        case invalidConfiguration
     }
 
     /// The kind of refusal.

@@ -71,14 +71,18 @@ struct GenerationRun: Sendable {
                 let (tokenizer, stops, wantsLogprobs) = (tokenizer, plan.stops, wantsLogprobs)
                 group.addTask {
                     var decoder = ChoiceDecoder(tokenizer: tokenizer, stops: stops, wantsLogprobs: wantsLogprobs)
+                    var cachedPromptTokens = 0
                     do {
                         for try await event in stream {
                             switch event {
+                            case .started(let cached):
+                                cachedPromptTokens = cached
                             case .token(let token):
                                 let delta = decoder.accept(token)
                                 if !delta.text.isEmpty || !delta.logprobs.isEmpty { sink.yield(.output(.delta(choice: choice, delta))) }
                                 if decoder.isStopped {
-                                    let outcome = ChoiceOutcome(finishReason: .stop, completionTokens: decoder.tokenCount, cachedPromptTokens: 0)
+                                    let outcome = ChoiceOutcome(
+                                        finishReason: .stop, completionTokens: decoder.tokenCount, cachedPromptTokens: cachedPromptTokens)
                                     sink.yield(.output(.finished(choice: choice, outcome)))
                                     return  // dropping the stream cancels the sequence
                                 }
@@ -139,6 +143,8 @@ struct GenerationRun: Sendable {
             return .contextLengthExceeded(promptTokens: prompt, completionTokens: requested, limit: limit, param: contextParam)
         case .invalidRequest:
             return .invalidRequest(error.message)
+        case .invalidConfiguration:
+            return .internalError(error.message)
         }
     }
 }

@@ -56,7 +56,7 @@ public final class ModelHost: Service, Sendable {
         let makeConfiguration = self.makeConfiguration
         let scheduler = try await onThread(named: "tern-load") {
             let model = try load()
-            let scheduler = Scheduler(model: model, configuration: makeConfiguration(model))
+            let scheduler = try Scheduler(model: model, configuration: makeConfiguration(model))
             scheduler.start()
             return scheduler
         }

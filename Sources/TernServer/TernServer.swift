@@ -33,7 +33,8 @@ public struct TernServer: Sendable {
             configuration: { model in
                 SchedulerConfiguration(
                     maxSequences: configuration.maxSequences, contextLength: configuration.contextLength ?? model.config.contextLength,
-                    maxQueue: configuration.maxQueue, threads: configuration.threads)
+                    maxBatchTokens: configuration.maxBatchTokens, maxQueue: configuration.maxQueue, threads: configuration.threads,
+                    kvMemoryBytes: configuration.kvMemoryBytes, prefixCache: configuration.prefixCache)
             }, load: load)
     }
 

@@ -22,12 +22,18 @@ public struct TernServerConfiguration: Sendable {
     public var maxQueue: Int
     /// Compute threads.
     public var threads: Int
+    /// Resident bytes the KV cache may occupy; nil means room for every sequence at the full context.
+    public var kvMemoryBytes: Int?
+    /// Whether prompts reuse the keys and values of earlier ones that started the same way.
+    public var prefixCache: Bool
+    /// Most tokens in one forward pass (decode tokens plus prompt chunks).
+    public var maxBatchTokens: Int
 
     /// A configuration; only the model id has no default.
     public init(
         host: String = "127.0.0.1", port: Int = 8080, modelID: String, aliases: [String: String] = [:], maxBodyBytes: Int = 4 << 20,
         keepAliveInterval: Duration = .seconds(3), gracePeriod: Duration = .seconds(30), contextLength: Int? = nil, maxSequences: Int = 4,
-        maxQueue: Int = 64, threads: Int = 1
+        maxQueue: Int = 64, threads: Int = 1, kvMemoryBytes: Int? = nil, prefixCache: Bool = true, maxBatchTokens: Int = 64
     ) {
         self.host = host
         self.port = port
@@ -40,5 +46,8 @@ public struct TernServerConfiguration: Sendable {
         self.maxSequences = maxSequences
         self.maxQueue = maxQueue
         self.threads = threads
+        self.kvMemoryBytes = kvMemoryBytes
+        self.prefixCache = prefixCache
+        self.maxBatchTokens = maxBatchTokens
     }
 }

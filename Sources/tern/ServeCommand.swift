@@ -16,6 +16,7 @@ struct ServeCommand: AsyncParsableCommand {
             Examples:
               tern serve
               tern serve --model model.gguf --port 8080 --model-alias gpt-4 --model-alias gpt-4o-mini
+              tern serve --max-sequences 8 --ctx 4096 --kv-memory 512MiB
             """
     )
 
@@ -38,11 +39,27 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Context length per sequence in tokens (default: the model's).")
     var ctx: Int?
 
-    @Option(name: .long, help: "Sequences generated at once.")
+    @Option(name: .long, help: "Sequences generated at once (continuous batching); each may use the whole context.")
     var maxSequences = 4
 
-    @Option(name: .long, help: "Requests that may wait for a free sequence before new ones get 503.")
+    @Option(name: .long, help: "Requests that may wait for a free sequence before new ones get 503 overloaded with retry-after.")
     var maxQueue = 64
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Resident memory for keys and values, e.g. 512MiB (default: room for --max-sequences sequences at the full context). "
+                + "Must hold one full context; when sequences need more, the newest waits and is recomputed later.",
+            valueName: "size"))
+    var kvMemory: ByteSize?
+
+    @Flag(name: .long, help: "Do not reuse the keys and values of earlier prompts that start the same way (for benchmarks).")
+    var noPrefixCache = false
+
+    @Option(
+        name: .long,
+        help: "Most tokens in one forward pass: one per running sequence plus prompt chunks. Smaller keeps streams smooth while prompts are read.")
+    var batchTokens = 64
 
     @Option(name: .long, help: "Largest request body in bytes.")
     var maxBodyBytes = 4 << 20
@@ -62,6 +79,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let ctx, ctx < 1 { throw ValidationError("--ctx must be at least 1") }
         guard maxSequences >= 1 else { throw ValidationError("--max-sequences must be at least 1") }
         guard maxQueue >= 0 else { throw ValidationError("--max-queue must be 0 or more") }
+        guard batchTokens >= 1 && batchTokens <= 4096 else { throw ValidationError("--batch-tokens must be between 1 and 4096") }
         guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
         guard gracePeriod >= 0 else { throw ValidationError("--grace-period must be 0 or more") }
         _ = try aliases()
@@ -88,7 +106,8 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = TernServerConfiguration(
             host: host, port: port, modelID: modelID, aliases: try aliases(), maxBodyBytes: maxBodyBytes,
             gracePeriod: .seconds(gracePeriod), contextLength: ctx, maxSequences: maxSequences, maxQueue: maxQueue,
-            threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, kvMemoryBytes: kvMemory?.bytes, prefixCache: !noPrefixCache,
+            maxBatchTokens: batchTokens)
         let options = modelOptions
         let log = logger
         let server = try TernServer(configuration: configuration) {

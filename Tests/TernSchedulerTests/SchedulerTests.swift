@@ -29,6 +29,7 @@ struct SchedulerTests {
             switch event {
             case .token(let sampled): tokens.append(sampled.token)
             case .finished(let done): summary = done
+            case .started: break
             }
         }
         return (tokens, summary)
@@ -37,7 +38,7 @@ struct SchedulerTests {
     @Test func concurrentGreedyEqualsAlone() async throws {
         let model = try Self.model.get()
         // Small batches force prompts to be split into chunks and mixed with decode steps.
-        let scheduler = Scheduler(
+        let scheduler = try Scheduler(
             model: model, configuration: SchedulerConfiguration(maxSequences: 3, contextLength: 256, maxBatchTokens: 8, maxQueue: 16, threads: 2))
         scheduler.start()
         defer { scheduler.shutdown() }
@@ -62,7 +63,7 @@ struct SchedulerTests {
 
     @Test func lengthLimitAndUsage() async throws {
         let model = try Self.model.get()
-        let scheduler = Scheduler(model: model, configuration: SchedulerConfiguration(contextLength: 128, threads: 2))
+        let scheduler = try Scheduler(model: model, configuration: SchedulerConfiguration(contextLength: 128, threads: 2))
         scheduler.start()
         defer { scheduler.shutdown() }
         let (tokens, summary) = try await collect(scheduler, "The meaning of life is", model: model, maxTokens: 5)
@@ -73,7 +74,7 @@ struct SchedulerTests {
 
     @Test func contextLimitIsRefusedWithNumbers() throws {
         let model = try Self.model.get()
-        let scheduler = Scheduler(model: model, configuration: SchedulerConfiguration(contextLength: 16, threads: 1))
+        let scheduler = try Scheduler(model: model, configuration: SchedulerConfiguration(contextLength: 16, threads: 1))
         let request = GenerationRequest(prompt: Array(repeating: 42, count: 10), sampling: .greedy, maxTokens: 10)
         #expect(throws: SchedulerError.self) { try scheduler.submit(request) }
         do {
@@ -85,7 +86,7 @@ struct SchedulerTests {
 
     @Test func cancellingFreesTheSequence() async throws {
         let model = try Self.model.get()
-        let scheduler = Scheduler(model: model, configuration: SchedulerConfiguration(maxSequences: 1, contextLength: 256, threads: 2))
+        let scheduler = try Scheduler(model: model, configuration: SchedulerConfiguration(maxSequences: 1, contextLength: 256, threads: 2))
         scheduler.start()
         defer { scheduler.shutdown() }
         let request = GenerationRequest(prompt: model.tokenizer.encode("Tell me a story.", parseSpecial: false), sampling: .greedy, maxTokens: 200)

@@ -31,12 +31,12 @@ enum TestServer {
 
     static func make(
         contextLength: Int? = 512, maxBodyBytes: Int = 64 << 10, keepAlive: Duration = .seconds(3), maxSequences: Int = 4,
-        load: (@Sendable () throws -> LoadedModel)? = nil
+        maxQueue: Int = 64, load: (@Sendable () throws -> LoadedModel)? = nil
     ) throws -> TernServer {
         let model = try TestModel.load()
         let configuration = TernServerConfiguration(
             host: "127.0.0.1", port: 0, modelID: modelID, aliases: ["gpt-4": modelID], maxBodyBytes: maxBodyBytes,
-            keepAliveInterval: keepAlive, contextLength: contextLength, maxSequences: maxSequences, threads: 1)
+            keepAliveInterval: keepAlive, contextLength: contextLength, maxSequences: maxSequences, maxQueue: maxQueue, threads: 1)
         return try TernServer(configuration: configuration, load: load ?? { model })
     }
 

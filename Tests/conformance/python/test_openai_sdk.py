@@ -23,7 +23,8 @@ def test_whole_chat(client, model):
     assert usage.prompt_tokens > 0
     assert 0 < usage.completion_tokens <= 8
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
-    assert usage.prompt_tokens_details.cached_tokens == 0
+    # Earlier tests may have left this prompt in the prefix cache; the last prompt token is always computed.
+    assert 0 <= usage.prompt_tokens_details.cached_tokens < usage.prompt_tokens
 
 
 def test_streamed_chat(client, model):

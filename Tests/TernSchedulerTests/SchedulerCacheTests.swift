@@ -1,0 +1,138 @@
+import TernEngine
+import Testing
+
+@testable import TernScheduler
+
+/// The prefix cache and the memory budget on the real model: reuse and preemption must not change a single token.
+@Suite(.serialized)
+struct SchedulerCacheTests {
+    /// Long enough (about 60 tokens) that a request arriving while another computes it waits and copies it.
+    static let system =
+        String(
+            repeating: "You are a helpful assistant who answers in one short sentence, precisely and politely, without lists. ", count: 3) + "\n"
+    static let questions = ["Q: What is the capital of Italy?\nA:", "Q: Name a primary color.\nA:", "Q: What is 3 times 4?\nA:"]
+
+    func tokens(_ text: String, _ model: LoadedModel) -> [Int32] { model.tokenizer.encode(text, parseSpecial: false) }
+
+    func run(_ scheduler: Scheduler, _ prompt: [Int32], maxTokens: Int = 12) async throws -> ([Int32], GenerationSummary?) {
+        var tokens: [Int32] = []
+        var summary: GenerationSummary?
+        for try await event in try scheduler.submit(GenerationRequest(prompt: prompt, sampling: .greedy, maxTokens: maxTokens)) {
+            switch event {
+            case .token(let sampled): tokens.append(sampled.token)
+            case .finished(let done): summary = done
+            case .started: break
+            }
+        }
+        return (tokens, summary)
+    }
+
+    func commonPrefix(_ a: [Int32], _ b: [Int32]) -> Int { zip(a, b).prefix { $0 == $1 }.count }
+
+    @Test func cachedAnswersEqualUncachedOnesAndReportTheReuse() async throws {
+        let model = try SchedulerTests.model.get()
+        let prompts = Self.questions.map { tokens(Self.system + $0, model) }
+        let plain = try Scheduler(
+            model: model,
+            configuration: SchedulerConfiguration(maxSequences: 2, contextLength: 256, maxBatchTokens: 16, threads: 2, prefixCache: false))
+        plain.start()
+        defer { plain.shutdown() }
+        var expected: [[Int32]] = []
+        for prompt in prompts {
+            let (tokens, summary) = try await run(plain, prompt)
+            #expect(summary?.cachedPromptTokens == 0)
+            expected.append(tokens)
+        }
+
+        let cached = try Scheduler(
+            model: model, configuration: SchedulerConfiguration(maxSequences: 2, contextLength: 256, maxBatchTokens: 16, threads: 2))
+        cached.start()
+        defer { cached.shutdown() }
+        for (index, prompt) in prompts.enumerated() {
+            let (tokens, summary) = try await run(cached, prompt)
+            #expect(tokens == expected[index])
+            let shared = index == 0 ? 0 : commonPrefix(prompts[index - 1], prompt)
+            #expect(summary?.cachedPromptTokens == shared)
+        }
+        #expect(commonPrefix(prompts[0], prompts[1]) >= 15)
+
+        // The next turn of a conversation: the previous prompt and answer come back with more text after them.
+        let (answer, first) = try await run(cached, prompts[2])
+        let nextTurn = prompts[2] + answer + tokens("\nQ: And 5 times 6?\nA:", model)
+        let (followUp, summary) = try await run(cached, nextTurn)
+        let (followUpAlone, _) = try await run(plain, nextTurn)
+        #expect(followUp == followUpAlone)
+        // Everything the first turn computed: its prompt and its answer, but for a last token cut off by the length limit.
+        let computed = prompts[2].count + answer.count - (first?.finishReason == .length ? 1 : 0)
+        #expect(summary?.cachedPromptTokens == computed)
+    }
+
+    @Test func concurrentRequestsSharingASystemPromptEqualAlone() async throws {
+        let model = try SchedulerTests.model.get()
+        let prompts = Self.questions.map { tokens(Self.system + $0, model) }
+        let plain = try Scheduler(
+            model: model, configuration: SchedulerConfiguration(maxSequences: 1, contextLength: 256, threads: 2, prefixCache: false))
+        plain.start()
+        defer { plain.shutdown() }
+        var alone: [[Int32]] = []
+        for prompt in prompts { alone.append(try await run(plain, prompt).0) }
+
+        let cached = try Scheduler(
+            model: model, configuration: SchedulerConfiguration(maxSequences: 3, contextLength: 256, maxBatchTokens: 8, threads: 2))
+        cached.start()
+        defer { cached.shutdown() }
+        let together = try await withThrowingTaskGroup(of: (Int, [Int32], Int).self) { group in
+            for (index, prompt) in prompts.enumerated() {
+                group.addTask {
+                    let (tokens, summary) = try await run(cached, prompt)
+                    return (index, tokens, summary?.cachedPromptTokens ?? -1)
+                }
+            }
+            var results = [([Int32], Int)](repeating: ([], 0), count: prompts.count)
+            for try await (index, tokens, reused) in group { results[index] = (tokens, reused) }
+            return results
+        }
+        #expect(together.map(\.0) == alone)
+        // The first to arrive computes the system prompt; the others copy it, from a running or an idle slot.
+        #expect(together.map(\.1).filter { $0 > 0 }.count == 2)
+    }
+
+    @Test func preemptedSequencesResumeWithIdenticalTokens() async throws {
+        let model = try SchedulerTests.model.get()
+        let prompts = SchedulerTests.prompts.map { tokens($0, model) }
+        var configuration = SchedulerConfiguration(maxSequences: 3, contextLength: 64, maxBatchTokens: 16, threads: 2)
+        // Count memory by the byte and allow one full context: three sequences of ~32 tokens cannot run together.
+        configuration.accountingPageSize = 2
+        configuration.kvMemoryBytes = KVFootprint(config: model.config, contextLength: 64).bytesPerToken * 64
+        let alone = try Scheduler(model: model, configuration: SchedulerConfiguration(maxSequences: 1, contextLength: 64, threads: 2))
+        alone.start()
+        defer { alone.shutdown() }
+        var expected: [[Int32]] = []
+        for prompt in prompts { expected.append(try await run(alone, prompt, maxTokens: 24).0) }
+
+        let scheduler = try Scheduler(model: model, configuration: configuration)
+        scheduler.start()
+        defer { scheduler.shutdown() }
+        let together = try await withThrowingTaskGroup(of: (Int, [Int32]).self) { group in
+            for (index, prompt) in prompts.enumerated() {
+                group.addTask { (index, try await run(scheduler, prompt, maxTokens: 24).0) }
+            }
+            var results = [[Int32]](repeating: [], count: prompts.count)
+            for try await (index, tokens) in group { results[index] = tokens }
+            return results
+        }
+        #expect(together == expected)
+        #expect(scheduler.preemptionCount > 0)
+    }
+
+    @Test func aBudgetBelowOneFullContextIsRefusedWithNumbers() throws {
+        let model = try SchedulerTests.model.get()
+        let configuration = SchedulerConfiguration(contextLength: 2048, threads: 1, kvMemoryBytes: 1 << 20)
+        #expect {
+            _ = try Scheduler(model: model, configuration: configuration)
+        } throws: { error in
+            guard let error = error as? SchedulerError, error.code == .invalidConfiguration else { return false }
+            return error.message.contains("1.0 MiB") && error.message.contains("2048 tokens")
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import TernServer
+import Testing
+
+extension ServerTests {
+    /// A full server says "busy, retry" with 503 `overloaded` and `retry-after`, and keeps serving; repeated prompts
+    /// report the reused prefix in `usage`.
+    @Suite struct AdmissionTests {
+        @Test func pastTheQueueRequestsGet503WithRetryAfter() async throws {
+            let server = try TestServer.make(maxSequences: 1, maxQueue: 0)
+            try await TestServer.test(server, .live) { client in
+                let port = try #require(client.port)
+                let connection = try RawConnection(port: port)
+                connection.sendPost(
+                    path: "/v1/chat/completions",
+                    json: #"{"model":"gpt-4","messages":[{"role":"user","content":"Tell a long story."}],"max_tokens":400,"stream":true}"#)
+                _ = connection.receive { $0.components(separatedBy: "data: ").count > 2 }
+                let scheduler = try #require(server.host.scheduler)
+                #expect(scheduler.load == 1)
+
+                let refused = try await client.chat(#""max_tokens": 1"#)
+                let error = try refused.openAIError(status: .serviceUnavailable)
+                #expect(error["code"] as? String == "overloaded")
+                #expect(error["type"] as? String == "server_error")
+                let retryAfter = try #require(refused.headers[.retryAfter])
+                #expect((Int(retryAfter) ?? 0) >= 1)
+
+                connection.close()
+                #expect(try await DisconnectAndConcurrencyTests.waitForIdle(server))
+                #expect(try await client.chat(#""max_tokens": 1"#).status == .ok)
+            }
+        }
+
+        @Test func aRepeatedPromptReportsCachedTokens() async throws {
+            try await TestServer.test(try TestServer.make()) { client in
+                let fields = #""max_tokens": 3, "temperature": 0"#
+                let content = "You are a careful assistant. Answer briefly: what is the boiling point of water at sea level?"
+                let first = try await client.chat(fields, content: content).json()
+                let second = try await client.chat(fields, content: content).json()
+                func cached(_ body: [String: Any]) -> Int? {
+                    ((body["usage"] as? [String: Any])?["prompt_tokens_details"] as? [String: Any])?["cached_tokens"] as? Int
+                }
+                let promptTokens = try #require((second["usage"] as? [String: Any])?["prompt_tokens"] as? Int)
+                #expect(cached(first) == 0)
+                // All but the last prompt token, whose logits must be computed.
+                #expect(cached(second) == promptTokens - 1)
+                func answer(_ body: [String: Any]) -> String? {
+                    ((body["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])?["content"] as? String
+                }
+                #expect(answer(first) == answer(second))
+            }
+        }
+    }
+}
