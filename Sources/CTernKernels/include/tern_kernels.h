@@ -44,6 +44,11 @@ typedef struct tern_kernels {
     void (*scale_f32)(float a, float *y, int64_t n);
     void (*f32_to_f16)(const float *x, uint16_t *y, int64_t n);
     void (*f16_to_f32)(const uint16_t *x, float *y, int64_t n);
+    /// x = softmax(x) in place: e^(x-max) in groups of 8 or 16 lanes (the level's width), each group summed in f32
+    /// and the groups in f64, as the reference engine sums its padded rows.
+    void (*softmax_f32)(float *x, int64_t n);
+    /// gate[i] = SiLU(gate[i])·up[i]
+    void (*swiglu_f32)(float *gate, const float *up, int64_t n);
 } tern_kernels;
 
 /// Bytes one activation row of `n` elements takes for weights of `wtype` (a multiple of 64).
