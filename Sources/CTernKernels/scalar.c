@@ -183,6 +183,27 @@ static void f16_to_f32_scalar(const uint16_t *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] = tern_f16_to_f32(x[i]);
 }
 
+static void softmax_f32_scalar(float *x, int64_t n) {
+    float max = -INFINITY;
+    for (int64_t i = 0; i < n; i++) max = x[i] > max ? x[i] : max;
+    double sum = 0;
+    for (int64_t i = 0; i < n; i += 8) {
+        float v[8];
+        for (int j = 0; j < 8; j++) v[j] = i + j < n ? (x[i + j] = exp_ref256(x[i + j] - max)) : 0.0f;
+        // The 256-bit reference's horizontal sum: lanes i and i+4, then pairs 0+2 and 1+3, then the two.
+        const float w0 = v[0] + v[4], w1 = v[1] + v[5], w2 = v[2] + v[6], w3 = v[3] + v[7];
+        sum += (double)((w0 + w2) + (w1 + w3));
+    }
+    const float inverse = (float)(1.0 / sum);
+    for (int64_t i = 0; i < n; i++) x[i] *= inverse;
+}
+
+static void swiglu_f32_scalar(float *gate, const float *up, int64_t n) {
+    const int64_t full = n - n % 8; // whole 8-lane groups; the reference does the rest with the C library's expf
+    for (int64_t i = 0; i < full; i++) gate[i] = gate[i] / (1.0f + exp_ref256(0.0f - gate[i])) * up[i];
+    for (int64_t i = full; i < n; i++) gate[i] = swiglu_tail(gate[i], up[i]);
+}
+
 const tern_kernels tern_kernels_scalar = {
     .level = TERN_LEVEL_SCALAR,
     .quantize_act = quantize_act_scalar,
@@ -192,4 +213,6 @@ const tern_kernels tern_kernels_scalar = {
     .scale_f32 = scale_f32_scalar,
     .f32_to_f16 = f32_to_f16_scalar,
     .f16_to_f32 = f16_to_f32_scalar,
+    .softmax_f32 = softmax_f32_scalar,
+    .swiglu_f32 = swiglu_f32_scalar,
 };

@@ -245,6 +245,76 @@ static T2 void f16_to_f32_avx2(const uint16_t *x, float *y, int64_t n) {
     for (; i < n; i++) y[i] = tern_f16_to_f32(x[i]);
 }
 
+/// Lanes [0, min(k, 8)) set.
+INL2 __m256i tail_mask8(int64_t k) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(k < 8 ? k : 8)), lane);
+}
+
+/// exp_ref256 on 8 lanes.
+INL2 __m256 exp8(__m256 x) {
+    const __m256 r = _mm256_set1_ps(0x1.8p23f);
+    const __m256 z = _mm256_fmadd_ps(x, _mm256_set1_ps(0x1.715476p+0f), r);
+    const __m256 n = _mm256_sub_ps(z, r);
+    const __m256 b = _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.7f7d1cp-20f), _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.62e4p-1f), x));
+    const __m256 u = _mm256_mul_ps(b, b);
+    const __m256 j = _mm256_fmadd_ps(
+        _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_set1_ps(0x1.0e4020p-7f), b, _mm256_set1_ps(0x1.573e2ep-5f)), u,
+                        _mm256_fmadd_ps(_mm256_set1_ps(0x1.555e66p-3f), b, _mm256_set1_ps(0x1.fffdb6p-2f))),
+        u, _mm256_mul_ps(_mm256_set1_ps(0x1.ffffecp-1f), b));
+    const __m256 big = _mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), n), _mm256_set1_ps(126), _CMP_GT_OQ);
+    if (!_mm256_movemask_ps(big)) {
+        // 2^n by putting n (the low bits of z) into the exponent field.
+        const __m256 k = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_slli_epi32(_mm256_castps_si256(z), 23),
+                                                              _mm256_castps_si256(_mm256_set1_ps(1))));
+        return _mm256_fmadd_ps(j, k, k);
+    }
+    float lanes[8];
+    _mm256_storeu_ps(lanes, x);
+    for (int i = 0; i < 8; i++) lanes[i] = exp_ref256(lanes[i]);
+    return _mm256_loadu_ps(lanes);
+}
+
+static T2 void softmax_f32_avx2(float *x, int64_t n) {
+    __m256 vmax = _mm256_set1_ps(-INFINITY);
+    for (int64_t i = 0; i < n; i += 8) {
+        const __m256i m = tail_mask8(n - i);
+        vmax = _mm256_max_ps(vmax, _mm256_blendv_ps(vmax, _mm256_maskload_ps(x + i, m), _mm256_castsi256_ps(m)));
+    }
+    float lanes[8];
+    _mm256_storeu_ps(lanes, vmax);
+    float max = lanes[0];
+    for (int i = 1; i < 8; i++) max = lanes[i] > max ? lanes[i] : max;
+    const __m256 vm = _mm256_set1_ps(max);
+    double sum = 0;
+    for (int64_t i = 0; i < n; i += 8) {
+        const __m256i m = tail_mask8(n - i);
+        // Lanes past the end stand for the reference's masked positions: e^-inf = 0.
+        const __m256 v = _mm256_and_ps(_mm256_castsi256_ps(m), exp8(_mm256_sub_ps(_mm256_maskload_ps(x + i, m), vm)));
+        // (Lanes past the end computed e^-max; the mask zeroes them.)
+        _mm256_maskstore_ps(x + i, m, v);
+        __m128 h = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
+        h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+        h = _mm_add_ss(h, _mm_movehdup_ps(h));
+        sum += (double)_mm_cvtss_f32(h);
+    }
+    const __m256 inverse = _mm256_set1_ps((float)(1.0 / sum));
+    for (int64_t i = 0; i < n; i += 8) {
+        const __m256i m = tail_mask8(n - i);
+        _mm256_maskstore_ps(x + i, m, _mm256_mul_ps(inverse, _mm256_maskload_ps(x + i, m)));
+    }
+}
+
+static T2 void swiglu_f32_avx2(float *gate, const float *up, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 g = _mm256_loadu_ps(gate + i);
+        const __m256 silu = _mm256_div_ps(g, _mm256_add_ps(_mm256_set1_ps(1), exp8(_mm256_sub_ps(_mm256_setzero_ps(), g))));
+        _mm256_storeu_ps(gate + i, _mm256_mul_ps(silu, _mm256_loadu_ps(up + i)));
+    }
+    for (; i < n; i++) gate[i] = swiglu_tail(gate[i], up[i]);
+}
+
 const tern_kernels tern_kernels_avx2 = {
     .level = TERN_LEVEL_AVX2,
     .quantize_act = quantize_act_avx2,
@@ -254,5 +324,7 @@ const tern_kernels tern_kernels_avx2 = {
     .scale_f32 = scale_f32_avx2,
     .f32_to_f16 = f32_to_f16_avx2,
     .f16_to_f32 = f16_to_f32_avx2,
+    .softmax_f32 = softmax_f32_avx2,
+    .swiglu_f32 = swiglu_f32_avx2,
 };
 #endif

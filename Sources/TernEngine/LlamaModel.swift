@@ -21,17 +21,19 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
     init(file: GGUFFile, config: ModelConfig) throws(EngineError) {
         self.config = config
         weights = try LlamaWeights(file: file, config: config)
-        // Tabulated once: RoPE rotates pair i of a head by position · base^(-2i/d).
+        // Tabulated once: RoPE rotates pair i of a head by position · base^(-2i/d). The angles are formed as the
+        // reference engine forms them, by repeated f32 multiplication, so that both rotate by the same floats.
         let pairs = config.ropeDimensionCount / 2
         ropeTableLength = config.contextLength
         var cosines = [Float](repeating: 0, count: ropeTableLength * pairs)
         var sines = cosines
+        let step = powf(config.ropeFrequencyBase, -2 / Float(config.ropeDimensionCount))
         for position in 0..<ropeTableLength {
+            var angle = Float(position)
             for pair in 0..<pairs {
-                let frequency = pow(Double(config.ropeFrequencyBase), -2 * Double(pair) / Double(config.ropeDimensionCount))
-                let angle = Double(position) * frequency
-                cosines[position * pairs + pair] = Float(cos(angle))
-                sines[position * pairs + pair] = Float(sin(angle))
+                cosines[position * pairs + pair] = cosf(angle)
+                sines[position * pairs + pair] = sinf(angle)
+                angle *= step
             }
         }
         ropeCos = cosines
@@ -74,7 +76,7 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
             }
             matmul(block.gate, state.xb, n, state.gate, state)
             matmul(block.up, state.xb, n, state.up, state)
-            FloatOps.swiglu(gate: state.gate, up: state.up, count: n * ff)
+            for i in 0..<n { VectorMath.swiglu(gate: state.gate + i * ff, up: state.up + i * ff, count: ff) }
             matmul(block.down, state.gate, n, state.projected, state)
             add(state.projected, into: state.x, count: n * dim)
         }
@@ -134,8 +136,9 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
                     for pair in 0..<pairs {
                         let c = cosines[base + pair], s = sines[base + pair]
                         let a = h[2 * pair], b = h[2 * pair + 1]
-                        h[2 * pair] = a * c - b * s
-                        h[2 * pair + 1] = a * s + b * c
+                        // Fused as the reference engine's compiled code fuses them: a·c − (b·s), a·s + (b·c).
+                        h[2 * pair] = (-(b * s)).addingProduct(a, c)
+                        h[2 * pair + 1] = (b * c).addingProduct(a, s)
                     }
                 }
             }
@@ -167,10 +170,10 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
         let pool = state.pool
         batch.positions.withUnsafeBufferPointer { positions in
             batch.slots.withUnsafeBufferPointer { slots in
-                pool.run { thread in
+                pool.forEach(work) { items, thread in
                     let scores = state.scores + thread * state.scoresStride
                     let half = state.halfScratch + thread * state.halfScratchStride
-                    for item in pool.range(work, thread: thread) {
+                    for item in items {
                         let token = item / config.headCount
                         let head = item % config.headCount
                         let kvOffset = (head / group) * headSize
@@ -180,7 +183,7 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
                             cache.keys + base + kvOffset, rowStride: kvDim, rowCount: length, columns: headSize,
                             x: state.q + token * dim + head * headSize, scratch: half, output: scores)
                         VectorMath.scale(scores, by: scale, count: length)
-                        FloatOps.softmax(scores, count: length)
+                        VectorMath.softmax(scores, count: length)
                         VectorMath.halfRowsDot(
                             cache.values + base + kvOffset * context, rowStride: context, rowCount: headSize, columns: length,
                             x: scores, scratch: half, output: state.attention + token * dim + head * headSize)

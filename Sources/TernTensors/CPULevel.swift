@@ -54,6 +54,8 @@ struct Kernels {
     let scale: @convention(c) (Float, UnsafeMutablePointer<Float>?, Int64) -> Void
     let f32ToF16: @convention(c) (UnsafePointer<Float>?, UnsafeMutablePointer<UInt16>?, Int64) -> Void
     let f16ToF32: @convention(c) (UnsafePointer<UInt16>?, UnsafeMutablePointer<Float>?, Int64) -> Void
+    let softmax: @convention(c) (UnsafeMutablePointer<Float>?, Int64) -> Void
+    let swiglu: @convention(c) (UnsafeMutablePointer<Float>?, UnsafePointer<Float>?, Int64) -> Void
 
     init(_ table: tern_kernels) {
         quantizeActivations = table.quantize_act!
@@ -63,6 +65,8 @@ struct Kernels {
         scale = table.scale_f32!
         f32ToF16 = table.f32_to_f16!
         f16ToF32 = table.f16_to_f32!
+        softmax = table.softmax_f32!
+        swiglu = table.swiglu_f32!
     }
 
     /// The kernels of ``CPULevel/active``.

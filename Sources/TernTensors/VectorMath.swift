@@ -23,6 +23,21 @@ public enum VectorMath {
         Kernels.active.scale(a, y, Int64(count))
     }
 
+    /// Softmax of `count` floats in place.
+    ///
+    /// The exponentials and their sum are computed as the reference engine (llama.cpp) computes them at this
+    /// instruction-set level: its polynomial e^x, lanes of 8 or 16 summed in f32, those sums in f64.
+    @inline(__always)
+    public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        Kernels.active.softmax(x, Int64(count))
+    }
+
+    /// `gate[i] = SiLU(gate[i]) · up[i]` for `i` in `0..<count`, with the reference engine's e^x (see ``softmax(_:count:)``).
+    @inline(__always)
+    public static func swiglu(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+        Kernels.active.swiglu(gate, up, Int64(count))
+    }
+
     /// Rounds `count` floats to IEEE half precision (nearest even), as bit patterns.
     @inline(__always)
     public static func convert(_ source: UnsafePointer<Float>, toHalf destination: UnsafeMutablePointer<UInt16>, count: Int) {

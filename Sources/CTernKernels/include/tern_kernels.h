@@ -44,6 +44,11 @@ typedef struct tern_kernels {
     void (*scale_f32)(float a, float *y, int64_t n);
     void (*f32_to_f16)(const float *x, uint16_t *y, int64_t n);
     void (*f16_to_f32)(const uint16_t *x, float *y, int64_t n);
+    /// x = softmax(x) in place: e^(x-max) in groups of 8 or 16 lanes (the level's width), each group summed in f32
+    /// and the groups in f64, as the reference engine sums its padded rows.
+    void (*softmax_f32)(float *x, int64_t n);
+    /// gate[i] = SiLU(gate[i])·up[i]
+    void (*swiglu_f32)(float *gate, const float *up, int64_t n);
 } tern_kernels;
 
 /// Bytes one activation row of `n` elements takes for weights of `wtype` (a multiple of 64).
@@ -64,11 +69,12 @@ uint16_t tern_f32_to_bf16(float f);
 
 /// Persistent worker threads; see ComputePool.swift.
 typedef struct tern_pool tern_pool;
-typedef void (*tern_pool_fn)(void *context, int thread);
+typedef void (*tern_pool_fn)(void *context, int chunk, int thread);
 tern_pool *tern_pool_create(int threads);
 void tern_pool_destroy(tern_pool *pool);
-/// Runs fn(context, i) for every i in [0, threads): i = 0 on the caller, the rest on the workers.
-void tern_pool_run(tern_pool *pool, tern_pool_fn fn, void *context);
+/// Runs fn(context, chunk, thread) for every chunk in [0, chunks) (at most 65535), each chunk on whichever thread
+/// claims it first; thread 0 is the caller, 1..threads-1 the workers. Returns when every chunk is done.
+void tern_pool_run(tern_pool *pool, tern_pool_fn fn, void *context, int chunks);
 
 /// Monotonic clock in nanoseconds (for benchmarks).
 uint64_t tern_now_ns(void);
