@@ -159,7 +159,7 @@ public final class Scheduler: @unchecked Sendable {
         // Decoding sequences first, one token each, so that running streams never wait for a long prompt.
         for sequence in running {
             guard let token = sequence.pendingToken else { continue }
-            batch.append(token: token, position: sequence.processed, slot: sequence.slot, wantsLogits: true)
+            batch.append(token: token, position: sequence.processed, slot: sequence.slot, wantsLogits: true, decoding: true)
             logitOwners.append(sequence)
             budget -= 1
         }
