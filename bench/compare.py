@@ -25,6 +25,7 @@ import pathlib
 import statistics
 import subprocess
 import sys
+import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -63,9 +64,18 @@ def run_json(command: list[str], env: dict[str, str] | None = None) -> list[dict
 
 
 def peer_env(llama_bench: str) -> dict[str, str]:
-    # The PyPI build keeps its shared libraries next to the binary or in a lib folder beside it.
+    """LD_LIBRARY_PATH for the peer: the PyPI build keeps its shared libraries beside the binary, with full version
+    numbers only (libllama.so.0.6.0), so links by their sonames (libllama.so.0) go into a private folder."""
     folder = pathlib.Path(llama_bench).resolve().parent
-    paths = [str(folder), str(folder.parent / "lib"), os.environ.get("LD_LIBRARY_PATH", "")]
+    links = pathlib.Path(tempfile.mkdtemp(prefix="tern-peer-libs-"))
+    for library in folder.glob("lib*.so.*"):
+        name = library.name
+        cut = name.index(".so.") + 4
+        base, major = name[: cut - 1], name[:cut] + name[cut:].split(".")[0]
+        for link in {links / base, links / major}:
+            if not link.exists():
+                link.symlink_to(library)
+    paths = [str(links), str(folder), str(folder.parent / "lib"), os.environ.get("LD_LIBRARY_PATH", "")]
     return {**os.environ, "LD_LIBRARY_PATH": ":".join(p for p in paths if p)}
 
 

@@ -50,40 +50,25 @@ TERN_INLINE void act_finish_block(int wtype, void *act, int64_t nb, int64_t b, f
     if (wtype == TERN_W_Q4_1) exf[0] = ds[1] = tern_f16_to_f32(tern_f32_to_f16(d * (float)sum));
 }
 
-/* e^x the way the reference engine's vector code computes it, one lane at a time: x = n·ln2 + b, then a degree-5
- * polynomial in b scaled by 2^n. Its 256-bit and 512-bit versions round differently (the 512-bit one adds the
- * polynomial's 1 before scaling, the 256-bit one after, with an FMA), so each level matches its own. */
-TERN_INLINE float exp_reduce(float x, float *n) {
+/* The reference engine is llama.cpp built for AVX-512, whose golden data Tern is tested against; every level
+ * reproduces its arithmetic for the operations below, whatever its own vector width:
+ *  - e^x: its vector code's x = n·ln2 + b, a degree-5 polynomial in b, scaled by 2^n (exp_ref);
+ *  - sums over 16 lanes in its horizontal order: lanes i and i+8, then i and i+4, then (0+2)+(1+3) (hsum16). */
+TERN_INLINE float exp_ref(float x) {
     const float r = 0x1.8p23f;
-    *n = fmaf(x, 0x1.715476p+0f, r) - r;
-    return fmaf(-*n, 0x1.7f7d1cp-20f, fmaf(-*n, 0x1.62e4p-1f, x));
-}
-/// The 512-bit reference exp.
-TERN_INLINE float exp_ref512(float x) {
-    float n;
-    const float b = exp_reduce(x, &n);
+    const float n = fmaf(x, 0x1.715476p+0f, r) - r;
+    const float b = fmaf(-n, 0x1.7f7d1cp-20f, fmaf(-n, 0x1.62e4p-1f, x));
     if (fabsf(n) > 192) return n <= 0 ? 0.0f : INFINITY;
     const float u = b * b;
     const float j = fmaf(fmaf(fmaf(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u, fmaf(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)), u,
                          fmaf(0x1.ffffecp-1f, b, 1.0f));
     return ldexpf(j, (int)n);
 }
-/// The 256-bit (and 128-bit) reference exp.
-TERN_INLINE float exp_ref256(float x) {
-    float n;
-    const float b = exp_reduce(x, &n);
-    const float u = b * b;
-    const float j = fmaf(fmaf(fmaf(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u, fmaf(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)), u,
-                         0x1.ffffecp-1f * b);
-    if (fabsf(n) <= 126) {
-        const float k = ldexpf(1.0f, (int)n);
-        return fmaf(j, k, k);
-    }
-    if (fabsf(n) > 192) return n <= 0 ? 0.0f : INFINITY;
-    // 2^n split in two factors that are each representable: s1·s2 = 2^n.
-    const float s1 = n <= 0 ? 0x1p-125f : 0x1p127f;
-    const float s2 = ldexpf(1.0f, (int)n - (n <= 0 ? -125 : 127));
-    return fmaf(s2, j, s2) * s1;
+
+TERN_INLINE float hsum16(const float v[16]) {
+    float s[4];
+    for (int i = 0; i < 4; i++) s[i] = (v[i] + v[i + 8]) + (v[i + 4] + v[i + 12]);
+    return (s[0] + s[2]) + (s[1] + s[3]);
 }
 
 /// SiLU(x)·g for a tail element, with the C library's expf as the reference engine has there.

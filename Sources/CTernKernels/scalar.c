@@ -98,37 +98,41 @@ static void quantize_act_scalar(int wtype, const float *x, void *act, int64_t n)
     }
 }
 
-/// One weight row · one quantized activation row: Σ_blocks d_w·d_a·Σ q_w q_a (+ m_w·s_a for Q4_1).
+/// One weight row · one quantized activation row: Σ_blocks d_w·d_a·Σ q_w q_a (+ m_w·s_a for Q4_1), summed in the
+/// reference's order (its AVX2 block dot, which its AVX-512 build uses too): per block, 8 exact int32 lanes of four
+/// products each, one FMA into an 8-lane accumulator, the lanes added as `hsum256` does, then Q4_1's Σ m·s.
 static float vec_dot_q_scalar(int wtype, const uint8_t *w, const void *act, int64_t nb) {
     const int8_t *a = act_qs(act);
     const float *dv = act_dv(act, nb);
     const float *exf = act_exf(act, nb);
-    float sum = 0;
+    float acc[8] = {0};
+    float summs = 0;
     for (int64_t b = 0; b < nb; b++) {
         const int8_t *ab = a + 32 * b;
-        const float da = dv[8 * b];
-        int32_t isum = 0;
+        int32_t lane[8] = {0};
+        float dw;
         if (wtype == TERN_W_Q8_0) {
             const uint8_t *blk = w + 34 * b;
-            for (int j = 0; j < 32; j++) isum += (int8_t)blk[2 + j] * ab[j];
-            sum += tern_f16_to_f32(load_u16(blk)) * da * (float)isum;
-        } else if (wtype == TERN_W_Q4_0) {
-            const uint8_t *blk = w + 18 * b;
-            for (int j = 0; j < 16; j++) {
-                isum += ((blk[2 + j] & 0x0f) - 8) * ab[j];
-                isum += ((blk[2 + j] >> 4) - 8) * ab[j + 16];
-            }
-            sum += tern_f16_to_f32(load_u16(blk)) * da * (float)isum;
+            dw = tern_f16_to_f32(load_u16(blk));
+            for (int j = 0; j < 32; j++) lane[j / 4] += (int8_t)blk[2 + j] * ab[j];
         } else {
-            const uint8_t *blk = w + 20 * b;
+            const uint8_t *blk = w + (wtype == TERN_W_Q4_0 ? 18 : 20) * b;
+            const uint8_t *q = blk + (wtype == TERN_W_Q4_0 ? 2 : 4);
+            const int bias = wtype == TERN_W_Q4_0 ? 8 : 0;
+            dw = tern_f16_to_f32(load_u16(blk));
             for (int j = 0; j < 16; j++) {
-                isum += (blk[4 + j] & 0x0f) * ab[j];
-                isum += (blk[4 + j] >> 4) * ab[j + 16];
+                lane[j / 4] += ((q[j] & 0x0f) - bias) * ab[j];
+                lane[4 + j / 4] += ((q[j] >> 4) - bias) * ab[j + 16];
             }
-            sum += tern_f16_to_f32(load_u16(blk)) * da * (float)isum + tern_f16_to_f32(load_u16(blk + 2)) * exf[8 * b];
+            if (wtype == TERN_W_Q4_1) summs = fmaf(tern_f16_to_f32(load_u16(blk + 2)), exf[8 * b], summs);
         }
+        const float scale = dw * dv[8 * b];
+        for (int j = 0; j < 8; j++) acc[j] = fmaf(scale, (float)lane[j], acc[j]);
     }
-    return sum;
+    float t[4];
+    for (int j = 0; j < 4; j++) t[j] = acc[j] + acc[j + 4];
+    const float sum = (t[0] + t[2]) + (t[1] + t[3]);
+    return wtype == TERN_W_Q4_1 ? sum + summs : sum;
 }
 
 static float dot_f32_scalar(const float *x, const float *y, int64_t n) {
@@ -187,21 +191,36 @@ static void softmax_f32_scalar(float *x, int64_t n) {
     float max = -INFINITY;
     for (int64_t i = 0; i < n; i++) max = x[i] > max ? x[i] : max;
     double sum = 0;
-    for (int64_t i = 0; i < n; i += 8) {
-        float v[8];
-        for (int j = 0; j < 8; j++) v[j] = i + j < n ? (x[i + j] = exp_ref256(x[i + j] - max)) : 0.0f;
-        // The 256-bit reference's horizontal sum: lanes i and i+4, then pairs 0+2 and 1+3, then the two.
-        const float w0 = v[0] + v[4], w1 = v[1] + v[5], w2 = v[2] + v[6], w3 = v[3] + v[7];
-        sum += (double)((w0 + w2) + (w1 + w3));
+    for (int64_t i = 0; i < n; i += 16) {
+        float v[16];
+        for (int j = 0; j < 16; j++) v[j] = i + j < n ? (x[i + j] = exp_ref(x[i + j] - max)) : 0.0f;
+        sum += (double)hsum16(v);
     }
     const float inverse = (float)(1.0 / sum);
     for (int64_t i = 0; i < n; i++) x[i] *= inverse;
 }
 
 static void swiglu_f32_scalar(float *gate, const float *up, int64_t n) {
-    const int64_t full = n - n % 8; // whole 8-lane groups; the reference does the rest with the C library's expf
-    for (int64_t i = 0; i < full; i++) gate[i] = gate[i] / (1.0f + exp_ref256(0.0f - gate[i])) * up[i];
+    const int64_t full = n - n % 16; // whole 16-lane groups; the reference does the rest with the C library's expf
+    for (int64_t i = 0; i < full; i++) gate[i] = gate[i] / (1.0f + exp_ref(0.0f - gate[i])) * up[i];
     for (int64_t i = full; i < n; i++) gate[i] = swiglu_tail(gate[i], up[i]);
+}
+
+static void f16_rows_dot_scalar(const uint16_t *rows, size_t stride, int64_t count, const uint16_t *x, int64_t n, float *out,
+                                int one_token) {
+    const int64_t step = one_token ? 64 : 16;
+    for (int64_t r = 0; r < count; r++) {
+        const uint16_t *row = rows + (size_t)r * stride;
+        float acc[4][16] = {{0}};
+        for (int64_t i = 0; i < n; i += step) {
+            for (int64_t j = 0; j < step && i + j < n; j++) {
+                // Products of halfs are exact in f32, so this add rounds as the reference's FMA does.
+                acc[j / 16][j % 16] += tern_f16_to_f32(row[i + j]) * tern_f16_to_f32(x[i + j]);
+            }
+        }
+        for (int l = 0; l < 16; l++) acc[0][l] = (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]);
+        out[r] = hsum16(acc[0]);
+    }
 }
 
 const tern_kernels tern_kernels_scalar = {
@@ -215,4 +234,5 @@ const tern_kernels tern_kernels_scalar = {
     .f16_to_f32 = f16_to_f32_scalar,
     .softmax_f32 = softmax_f32_scalar,
     .swiglu_f32 = swiglu_f32_scalar,
+    .f16_rows_dot = f16_rows_dot_scalar,
 };

@@ -245,13 +245,13 @@ static T2 void f16_to_f32_avx2(const uint16_t *x, float *y, int64_t n) {
     for (; i < n; i++) y[i] = tern_f16_to_f32(x[i]);
 }
 
-/// Lanes [0, min(k, 8)) set.
+/// Lanes [0, min(k, 8)) set (k may be negative: none).
 INL2 __m256i tail_mask8(int64_t k) {
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(k < 8 ? k : 8)), lane);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(k < 0 ? 0 : (k < 8 ? k : 8))), lane);
 }
 
-/// exp_ref256 on 8 lanes.
+/// exp_ref on 8 lanes.
 INL2 __m256 exp8(__m256 x) {
     const __m256 r = _mm256_set1_ps(0x1.8p23f);
     const __m256 z = _mm256_fmadd_ps(x, _mm256_set1_ps(0x1.715476p+0f), r);
@@ -261,19 +261,23 @@ INL2 __m256 exp8(__m256 x) {
     const __m256 j = _mm256_fmadd_ps(
         _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_set1_ps(0x1.0e4020p-7f), b, _mm256_set1_ps(0x1.573e2ep-5f)), u,
                         _mm256_fmadd_ps(_mm256_set1_ps(0x1.555e66p-3f), b, _mm256_set1_ps(0x1.fffdb6p-2f))),
-        u, _mm256_mul_ps(_mm256_set1_ps(0x1.ffffecp-1f), b));
+        u, _mm256_fmadd_ps(_mm256_set1_ps(0x1.ffffecp-1f), b, _mm256_set1_ps(1.0f)));
     const __m256 big = _mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), n), _mm256_set1_ps(126), _CMP_GT_OQ);
     if (!_mm256_movemask_ps(big)) {
-        // 2^n by putting n (the low bits of z) into the exponent field.
+        // 2^n is a normal float here: put n (the low bits of z) into the exponent field; the product rounds as
+        // the reference's scalef does.
         const __m256 k = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_slli_epi32(_mm256_castps_si256(z), 23),
                                                               _mm256_castps_si256(_mm256_set1_ps(1))));
-        return _mm256_fmadd_ps(j, k, k);
+        return _mm256_mul_ps(j, k);
     }
     float lanes[8];
     _mm256_storeu_ps(lanes, x);
-    for (int i = 0; i < 8; i++) lanes[i] = exp_ref256(lanes[i]);
+    for (int i = 0; i < 8; i++) lanes[i] = exp_ref(lanes[i]);
     return _mm256_loadu_ps(lanes);
 }
+
+/// hsum16 of lanes 0-7 in `lo` and 8-15 in `hi`.
+INL2 float hsum16x2(__m256 lo, __m256 hi) { return hsum256(_mm256_add_ps(lo, hi)); }
 
 static T2 void softmax_f32_avx2(float *x, int64_t n) {
     __m256 vmax = _mm256_set1_ps(-INFINITY);
@@ -287,16 +291,15 @@ static T2 void softmax_f32_avx2(float *x, int64_t n) {
     for (int i = 1; i < 8; i++) max = lanes[i] > max ? lanes[i] : max;
     const __m256 vm = _mm256_set1_ps(max);
     double sum = 0;
-    for (int64_t i = 0; i < n; i += 8) {
-        const __m256i m = tail_mask8(n - i);
-        // Lanes past the end stand for the reference's masked positions: e^-inf = 0.
-        const __m256 v = _mm256_and_ps(_mm256_castsi256_ps(m), exp8(_mm256_sub_ps(_mm256_maskload_ps(x + i, m), vm)));
-        // (Lanes past the end computed e^-max; the mask zeroes them.)
-        _mm256_maskstore_ps(x + i, m, v);
-        __m128 h = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
-        h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-        h = _mm_add_ss(h, _mm_movehdup_ps(h));
-        sum += (double)_mm_cvtss_f32(h);
+    for (int64_t i = 0; i < n; i += 16) {
+        __m256 v[2];
+        for (int h = 0; h < 2; h++) {
+            const __m256i m = tail_mask8(n - i - 8 * h);
+            // Lanes past the end stand for the reference's masked positions, e^-inf = 0: the mask zeroes them.
+            v[h] = _mm256_and_ps(_mm256_castsi256_ps(m), exp8(_mm256_sub_ps(_mm256_maskload_ps(x + i + 8 * h, m), vm)));
+            _mm256_maskstore_ps(x + i + 8 * h, m, v[h]);
+        }
+        sum += (double)hsum16x2(v[0], v[1]);
     }
     const __m256 inverse = _mm256_set1_ps((float)(1.0 / sum));
     for (int64_t i = 0; i < n; i += 8) {
@@ -306,13 +309,40 @@ static T2 void softmax_f32_avx2(float *x, int64_t n) {
 }
 
 static T2 void swiglu_f32_avx2(float *gate, const float *up, int64_t n) {
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
+    const int64_t full = n - n % 16; // whole 16-lane groups; the reference does the rest with the C library's expf
+    for (int64_t i = 0; i < full; i += 8) {
         const __m256 g = _mm256_loadu_ps(gate + i);
         const __m256 silu = _mm256_div_ps(g, _mm256_add_ps(_mm256_set1_ps(1), exp8(_mm256_sub_ps(_mm256_setzero_ps(), g))));
         _mm256_storeu_ps(gate + i, _mm256_mul_ps(silu, _mm256_loadu_ps(up + i)));
     }
-    for (; i < n; i++) gate[i] = swiglu_tail(gate[i], up[i]);
+    for (int64_t i = full; i < n; i++) gate[i] = swiglu_tail(gate[i], up[i]);
+}
+
+INL2 __m256 f16x8(const uint16_t *p, int64_t left) {
+    if (left >= 8) return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+    uint16_t lanes[8] = {0};
+    for (int64_t i = 0; i < left; i++) lanes[i] = p[i];
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)lanes));
+}
+
+static T2 void f16_rows_dot_avx2(const uint16_t *rows, size_t stride, int64_t count, const uint16_t *x, int64_t n, float *out,
+                                 int one_token) {
+    const int groups = one_token ? 4 : 1; // 16-lane accumulators, each kept as two 8-lane halves
+    for (int64_t r = 0; r < count; r++) {
+        const uint16_t *row = rows + (size_t)r * stride;
+        __m256 lo[4], hi[4];
+        for (int g = 0; g < 4; g++) lo[g] = hi[g] = _mm256_setzero_ps();
+        for (int64_t i = 0; i < n; i += 16 * groups) {
+            for (int g = 0; g < groups; g++) {
+                const int64_t at = i + 16 * g;
+                if (at >= n) break;
+                lo[g] = _mm256_fmadd_ps(f16x8(row + at, n - at), f16x8(x + at, n - at), lo[g]);
+                if (at + 8 < n) hi[g] = _mm256_fmadd_ps(f16x8(row + at + 8, n - at - 8), f16x8(x + at + 8, n - at - 8), hi[g]);
+            }
+        }
+        out[r] = hsum16x2(_mm256_add_ps(_mm256_add_ps(lo[0], lo[2]), _mm256_add_ps(lo[1], lo[3])),
+                          _mm256_add_ps(_mm256_add_ps(hi[0], hi[2]), _mm256_add_ps(hi[1], hi[3])));
+    }
 }
 
 const tern_kernels tern_kernels_avx2 = {
@@ -326,5 +356,6 @@ const tern_kernels tern_kernels_avx2 = {
     .f16_to_f32 = f16_to_f32_avx2,
     .softmax_f32 = softmax_f32_avx2,
     .swiglu_f32 = swiglu_f32_avx2,
+    .f16_rows_dot = f16_rows_dot_avx2,
 };
 #endif

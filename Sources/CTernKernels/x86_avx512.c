@@ -315,7 +315,7 @@ static T5 void f16_to_f32_avx512(const uint16_t *x, float *y, int64_t n) {
     }
 }
 
-/// exp_ref512 on 16 lanes.
+/// exp_ref on 16 lanes.
 INL5 __m512 exp16(__m512 x) {
     const __m512 r = _mm512_set1_ps(0x1.8p23f);
     const __m512 z = _mm512_fmadd_ps(x, _mm512_set1_ps(0x1.715476p+0f), r);
@@ -366,6 +366,32 @@ static T5 void swiglu_f32_avx512(float *gate, const float *up, int64_t n) {
     for (; i < n; i++) gate[i] = swiglu_tail(gate[i], up[i]);
 }
 
+static T5 void f16_rows_dot_avx512(const uint16_t *rows, size_t stride, int64_t count, const uint16_t *x, int64_t n, float *out,
+                                   int one_token) {
+    for (int64_t r = 0; r < count; r++) {
+        const uint16_t *row = rows + (size_t)r * stride;
+        if (!one_token) {
+            __m512 acc = _mm512_setzero_ps();
+            for (int64_t i = 0; i < n; i += 16) {
+                const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+                acc = _mm512_fmadd_ps(f16x16(row + i, m), f16x16(x + i, m), acc);
+            }
+            out[r] = hsum512(acc);
+            continue;
+        }
+        __m512 a[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+        for (int64_t i = 0; i < n; i += 64) {
+            for (int j = 0; j < 4; j++) {
+                const int64_t at = i + 16 * j;
+                if (at >= n) break;
+                const __mmask16 m = n - at >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - at)) - 1);
+                a[j] = _mm512_fmadd_ps(f16x16(row + at, m), f16x16(x + at, m), a[j]);
+            }
+        }
+        out[r] = hsum512(_mm512_add_ps(_mm512_add_ps(a[0], a[2]), _mm512_add_ps(a[1], a[3])));
+    }
+}
+
 const tern_kernels tern_kernels_avx512 = {
     .level = TERN_LEVEL_AVX512,
     .quantize_act = quantize_act_avx512,
@@ -377,5 +403,6 @@ const tern_kernels tern_kernels_avx512 = {
     .f16_to_f32 = f16_to_f32_avx512,
     .softmax_f32 = softmax_f32_avx512,
     .swiglu_f32 = swiglu_f32_avx512,
+    .f16_rows_dot = f16_rows_dot_avx512,
 };
 #endif

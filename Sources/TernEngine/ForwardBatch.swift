@@ -11,6 +11,9 @@ public struct ForwardBatch: Sendable {
     public var slots: [Int] = []
     /// Whether the logits after each token are wanted (usually the last token of each sequence).
     public var wantsLogits: [Bool] = []
+    /// Whether each token is a single decode step of its sequence rather than part of a prompt; its attention then
+    /// sums in the order the reference engine uses for one token (see ``HalfDotOrder``).
+    public var decoding: [Bool] = []
 
     /// An empty batch with room for `capacity` tokens.
     public init(capacity: Int = 0) {
@@ -18,17 +21,19 @@ public struct ForwardBatch: Sendable {
         positions.reserveCapacity(capacity)
         slots.reserveCapacity(capacity)
         wantsLogits.reserveCapacity(capacity)
+        decoding.reserveCapacity(capacity)
     }
 
     /// Number of tokens.
     public var count: Int { tokens.count }
 
-    /// Appends one token.
-    public mutating func append(token: Int32, position: Int, slot: Int, wantsLogits: Bool) {
+    /// Appends one token; `decoding` marks a sequence's one-token step (as opposed to a prompt token).
+    public mutating func append(token: Int32, position: Int, slot: Int, wantsLogits: Bool, decoding: Bool = false) {
         tokens.append(token)
         positions.append(position)
         slots.append(slot)
         self.wantsLogits.append(wantsLogits)
+        self.decoding.append(decoding)
     }
 
     /// Removes every token, keeping the storage.
@@ -37,5 +42,6 @@ public struct ForwardBatch: Sendable {
         positions.removeAll(keepingCapacity: true)
         slots.removeAll(keepingCapacity: true)
         wantsLogits.removeAll(keepingCapacity: true)
+        decoding.removeAll(keepingCapacity: true)
     }
 }

@@ -55,7 +55,8 @@ public final class Generator {
             batch.removeAll()
             let end = min(tokens.count, index + state.maxTokens)
             for i in index..<end {
-                batch.append(token: tokens[i], position: start + i, slot: 0, wantsLogits: i == tokens.count - 1)
+                // A call with one token is a decode step, with the reference engine's one-token attention order.
+                batch.append(token: tokens[i], position: start + i, slot: 0, wantsLogits: i == tokens.count - 1, decoding: tokens.count == 1)
             }
             _ = try model.model.forward(batch, cache: cache, state: state)
             index = end

@@ -170,23 +170,26 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
         let pool = state.pool
         batch.positions.withUnsafeBufferPointer { positions in
             batch.slots.withUnsafeBufferPointer { slots in
-                pool.forEach(work) { items, thread in
-                    let scores = state.scores + thread * state.scoresStride
-                    let half = state.halfScratch + thread * state.halfScratchStride
-                    for item in items {
-                        let token = item / config.headCount
-                        let head = item % config.headCount
-                        let kvOffset = (head / group) * headSize
-                        let length = positions[token] + 1
-                        let base = cache.offset(layer: layer, slot: slots[token])
-                        VectorMath.halfRowsDot(
-                            cache.keys + base + kvOffset, rowStride: kvDim, rowCount: length, columns: headSize,
-                            x: state.q + token * dim + head * headSize, scratch: half, output: scores)
-                        VectorMath.scale(scores, by: scale, count: length)
-                        VectorMath.softmax(scores, count: length)
-                        VectorMath.halfRowsDot(
-                            cache.values + base + kvOffset * context, rowStride: context, rowCount: headSize, columns: length,
-                            x: scores, scratch: half, output: state.attention + token * dim + head * headSize)
+                batch.decoding.withUnsafeBufferPointer { decoding in
+                    pool.forEach(work) { items, thread in
+                        let scores = state.scores + thread * state.scoresStride
+                        let half = state.halfScratch + thread * state.halfScratchStride
+                        for item in items {
+                            let token = item / config.headCount
+                            let head = item % config.headCount
+                            let kvOffset = (head / group) * headSize
+                            let length = positions[token] + 1
+                            let base = cache.offset(layer: layer, slot: slots[token])
+                            let order: HalfDotOrder = decoding[token] ? .oneToken : .batched
+                            VectorMath.halfRowsDot(
+                                cache.keys + base + kvOffset, rowStride: kvDim, rowCount: length, columns: headSize,
+                                x: state.q + token * dim + head * headSize, scratch: half, order: order, output: scores)
+                            VectorMath.scale(scores, by: scale, count: length)
+                            VectorMath.softmax(scores, count: length)
+                            VectorMath.halfRowsDot(
+                                cache.values + base + kvOffset * context, rowStride: context, rowCount: headSize, columns: length,
+                                x: scores, scratch: half, order: order, output: state.attention + token * dim + head * headSize)
+                        }
                     }
                 }
             }

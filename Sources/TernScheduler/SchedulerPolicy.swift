@@ -138,7 +138,10 @@ public struct SchedulerPolicy: Sendable {
         let sequence = running.remove(at: index)
         slots[sequence.slot].running = false
         slots[sequence.slot].lastUse = clock
-        slots[sequence.slot].tokens = limits.prefixCache ? Array(sequence.tokens[0..<sequence.processed]) : []
+        // Only prompt tokens are offered for reuse: a later prompt computes its tokens as a prompt, and the engine sums
+        // a decode step's attention in another order, so reused generated tokens would not match a fresh computation.
+        let reusable = min(sequence.processed, sequence.promptCount)
+        slots[sequence.slot].tokens = limits.prefixCache ? Array(sequence.tokens[0..<reusable]) : []
     }
 
     /// Admits what fits, keeps memory within the budget and fills `batch` with the next step's tokens.
@@ -161,7 +164,11 @@ public struct SchedulerPolicy: Sendable {
             let end = sequence.processed + sequence.fed
             for position in sequence.processed..<end {
                 let last = position == sequence.tokens.count - 1
-                batch.append(token: sequence.tokens[position], position: position, slot: sequence.slot, wantsLogits: last)
+                // Generated tokens are always computed as one-token decode steps, also when a preempted sequence is
+                // recomputed, so that their keys and values come out bit for bit the same.
+                batch.append(
+                    token: sequence.tokens[position], position: position, slot: sequence.slot, wantsLogits: last,
+                    decoding: position >= sequence.promptCount)
             }
             if end == sequence.tokens.count { owners.append(sequence.id) }
         }
@@ -252,7 +259,7 @@ public struct SchedulerPolicy: Sendable {
             if reuse > best.reuse { best = (index, false, reuse) }
         }
         for other in running {
-            let reuse = min(commonPrefix(other.tokens, tokens), other.processed, tokens.count - 1)
+            let reuse = min(commonPrefix(other.tokens, tokens), other.processed, other.promptCount, tokens.count - 1)
             if reuse > best.reuse { best = (other.slot, true, reuse) }
         }
         return best

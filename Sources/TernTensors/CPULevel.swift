@@ -56,6 +56,7 @@ struct Kernels {
     let f16ToF32: @convention(c) (UnsafePointer<UInt16>?, UnsafeMutablePointer<Float>?, Int64) -> Void
     let softmax: @convention(c) (UnsafeMutablePointer<Float>?, Int64) -> Void
     let swiglu: @convention(c) (UnsafeMutablePointer<Float>?, UnsafePointer<Float>?, Int64) -> Void
+    let halfRowsDot: @convention(c) (UnsafePointer<UInt16>?, Int, Int64, UnsafePointer<UInt16>?, Int64, UnsafeMutablePointer<Float>?, Int32) -> Void
 
     init(_ table: tern_kernels) {
         quantizeActivations = table.quantize_act!
@@ -67,6 +68,7 @@ struct Kernels {
         f16ToF32 = table.f16_to_f32!
         softmax = table.softmax_f32!
         swiglu = table.swiglu_f32!
+        halfRowsDot = table.f16_rows_dot!
     }
 
     /// The kernels of ``CPULevel/active``.

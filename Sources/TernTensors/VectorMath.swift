@@ -50,18 +50,27 @@ public enum VectorMath {
         Kernels.active.f16ToF32(source, destination, Int64(count))
     }
 
-    /// `output[r] = Σ_c rows[r][c] · half(x[c])` for `r` in `0..<rowCount`, summed in f32.
+    /// `output[r] = Σ_c rows[r][c] · half(x[c])` for `r` in `0..<rowCount`, summed in f32 in the given order.
     ///
     /// `rows` holds IEEE half values, row `r` starting `r · rowStride` halfs in; `x` is rounded to half first, into
     /// `scratch` (room for `columns` halfs). This is how an f16 KV cache meets f32 queries and attention weights.
     public static func halfRowsDot(
         _ rows: UnsafePointer<UInt16>, rowStride: Int, rowCount: Int, columns: Int, x: UnsafePointer<Float>,
-        scratch: UnsafeMutablePointer<UInt16>, output: UnsafeMutablePointer<Float>
+        scratch: UnsafeMutablePointer<UInt16>, order: HalfDotOrder, output: UnsafeMutablePointer<Float>
     ) {
         let kernels = Kernels.active
-        let type = Int32(TensorType.f16.rawValue)
-        kernels.quantizeActivations(type, x, scratch, Int64(columns))
-        kernels.gemm(
-            type, rows, rowStride * 2, 0, Int64(rowCount), Int64(columns), scratch, columns * 2, 1, output, rowCount)
+        kernels.f32ToF16(x, scratch, Int64(columns))
+        kernels.halfRowsDot(rows, rowStride, Int64(rowCount), scratch, Int64(columns), output, order == .oneToken ? 1 : 0)
     }
+}
+
+/// The order in which ``VectorMath/halfRowsDot(_:rowStride:rowCount:columns:x:scratch:order:output:)`` sums.
+///
+/// The reference engine (llama.cpp) sums attention dot products in one order when a batch holds several tokens and
+/// in another when it holds one; Tern follows it, so that its logits stay bit-compatible in both cases.
+public enum HalfDotOrder: Sendable {
+    /// One accumulator along the row, then a horizontal sum (the reference's path for batches of tokens).
+    case batched
+    /// Four accumulators, added pairwise, then a horizontal sum (the reference's path for a single token).
+    case oneToken
 }

@@ -10,11 +10,11 @@ struct GoldenGreedyTests {
     static let marginFloor = 0.3
     /// Largest allowed difference between one of llama.cpp's top-5 logits and ours.
     ///
-    /// This model's logits move by up to ~0.5 when its activations change by one or two float ulps (the 8-bit
-    /// activation quantization turns such noise into whole steps), so only bit-identical arithmetic stays within a
-    /// few tenths; see docs/correctness.md. Every prompt's first step now matches llama.cpp exactly; measured over
-    /// all steps: at most 0.72 (AVX-512), 0.76 (AVX2), 0.78 (scalar).
-    static let logitTolerance: Float = 1.0
+    /// Tern reproduces the reference's arithmetic bit for bit at every kernel level (see docs/correctness.md), so the
+    /// only difference left is the reference file's rounding of the logits (≈5·10⁻⁵). Anything larger means an
+    /// operation no longer rounds as llama.cpp does: this model turns such one-ulp differences into logit changes of
+    /// 0.3–0.7 within a few steps.
+    static let logitTolerance: Float = 0.01
 
     struct Case: CustomTestStringConvertible, Sendable {
         let name: String

@@ -71,7 +71,7 @@ struct SchedulerPolicyTests {
         policy.enqueue(id: 1, prompt: system + [500, 501])
         while policy.sequence(id: 1) != nil { Self.step(&policy, finishAfter: [1: 3]) }
         #expect(policy.cachedPrefixes.count == 1)
-        #expect(policy.cachedPrefixes.first?.count == 45)  // prompt + 3 generated, all computed before the end was seen
+        #expect(policy.cachedPrefixes.first?.count == 42)  // the prompt; generated tokens are not offered for reuse
 
         policy.enqueue(id: 2, prompt: system + [600, 601, 602])
         let step = Self.step(&policy)

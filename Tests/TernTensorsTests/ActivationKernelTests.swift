@@ -4,8 +4,8 @@ import Testing
 
 @testable import TernTensors
 
-/// Softmax and SwiGLU: close to the exact functions at every level, and the AVX2 level bit for bit the scalar one
-/// (both compute the reference engine's 256-bit e^x, lane by lane).
+/// Softmax, SwiGLU and the attention dot products: close to the exact functions, and bit for bit the same at every
+/// level (each reproduces the reference engine's AVX-512 arithmetic, whatever its own vector width).
 @Suite struct ActivationKernelTests {
     private func table(_ level: CPULevel) -> tern_kernels { tern_kernels_for_level(Int32(level.rawValue)).pointee }
 
@@ -53,21 +53,48 @@ import Testing
         }
     }
 
-    @Test func avx2AndScalarLevelsAgreeBitForBit() {
-        guard CPULevel.available.contains(.avx2) else { return }
+    @Test func everyLevelAgreesBitForBit() {
         var random = SeededRandom(seed: 23)
-        for count in [3, 8, 64, 300, 1536] {
+        for count in [3, 8, 16, 17, 64, 300, 1536] {
             let x = (0..<count).map { _ in random.float(-40...40) }
             let up = (0..<count).map { _ in random.float(-2...2) }
-            var a = x, b = x
-            table(.scalar).softmax_f32(&a, Int64(count))
-            table(.avx2).softmax_f32(&b, Int64(count))
-            #expect(a == b, "softmax \(count)")
-            a = x
-            b = x
-            table(.scalar).swiglu_f32(&a, up, Int64(count))
-            table(.avx2).swiglu_f32(&b, up, Int64(count))
-            #expect(a == b, "swiglu \(count)")
+            var softmax = x
+            var swiglu = x
+            table(.scalar).softmax_f32(&softmax, Int64(count))
+            table(.scalar).swiglu_f32(&swiglu, up, Int64(count))
+            for level in CPULevel.available where level != .scalar {
+                var a = x
+                var b = x
+                table(level).softmax_f32(&a, Int64(count))
+                table(level).swiglu_f32(&b, up, Int64(count))
+                #expect(a == softmax, "softmax \(level) \(count)")
+                #expect(b == swiglu, "swiglu \(level) \(count)")
+            }
+        }
+    }
+
+    @Test(arguments: [1, 7, 16, 33, 64, 65, 200, 256])
+    func halfRowsDotIsExactlySummedTheSameAtEveryLevel(columns: Int) {
+        var random = SeededRandom(seed: UInt64(columns))
+        let rowCount = 5
+        let stride = columns + 3
+        var rows = [UInt16](repeating: 0, count: rowCount * stride)
+        var x = [UInt16](repeating: 0, count: columns)
+        for i in rows.indices { rows[i] = tern_f32_to_f16(random.float(-4...4)) }
+        for i in x.indices { x[i] = tern_f32_to_f16(random.float(-4...4)) }
+        for oneToken in [Int32(0), 1] {
+            var reference = [Float](repeating: 0, count: rowCount)
+            table(.scalar).f16_rows_dot(rows, stride, Int64(rowCount), x, Int64(columns), &reference, oneToken)
+            for r in 0..<rowCount {
+                var exact = 0.0
+                for c in 0..<columns { exact += Double(tern_f16_to_f32(rows[r * stride + c])) * Double(tern_f16_to_f32(x[c])) }
+                #expect(abs(Double(reference[r]) - exact) <= 1e-5 * Double(columns) * 16, "row \(r)")
+            }
+            for level in CPULevel.available where level != .scalar {
+                var out = [Float](repeating: 0, count: rowCount)
+                table(level).f16_rows_dot(rows, stride, Int64(rowCount), x, Int64(columns), &out, oneToken)
+                #expect(out == reference, "\(level), one token: \(oneToken)")
+            }
         }
     }
 }

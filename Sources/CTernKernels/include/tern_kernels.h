@@ -49,6 +49,12 @@ typedef struct tern_kernels {
     void (*softmax_f32)(float *x, int64_t n);
     /// gate[i] = SiLU(gate[i])·up[i]
     void (*swiglu_f32)(float *gate, const float *up, int64_t n);
+    /// out[r] = Σ_c rows[r·row_stride + c]·x[c] over c < n, all IEEE halfs, summed in f32 in one of the reference
+    /// engine's two orders: its prompt path (`one_token` = 0: one accumulator along the row, then a horizontal sum) or
+    /// its one-token path (four accumulators over steps of four vectors, added pairwise, then a horizontal sum).
+    /// Columns past n count as zeros, as the reference's padded rows do.
+    void (*f16_rows_dot)(const uint16_t *rows, size_t row_stride, int64_t row_count, const uint16_t *x, int64_t n, float *out,
+                         int one_token);
 } tern_kernels;
 
 /// Bytes one activation row of `n` elements takes for weights of `wtype` (a multiple of 64).
