@@ -18,7 +18,8 @@ struct Tern: AsyncParsableCommand {
               tern models path
             """,
         subcommands: [
-            ServeCommand.self, ChatCommand.self, RunCommand.self, TokenizeCommand.self, InspectCommand.self, ModelsCommand.self, BenchCommand.self,
+            ServeCommand.self, KeysCommand.self, ChatCommand.self, RunCommand.self, TokenizeCommand.self, InspectCommand.self, ModelsCommand.self,
+            BenchCommand.self,
         ]
     )
 }
