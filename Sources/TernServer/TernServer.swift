@@ -95,12 +95,14 @@ public struct TernServer: Sendable {
             maxHeaderFieldSize: 16 << 10, maxHeaderListSize: 16 << 10, maxHeaderFieldCount: 100)
         let http1 = HTTP1Channel.Configuration(idleTimeout: idle, httpDecoderConfiguration: decoder)
         guard let tls = configuration.tls else { return .http1(configuration: http1) }
+        var stream = http1
+        stream.additionalChannelHandlers = { [HTTP2ConnectionHeaderFilter()] }
         let certificates = try NIOSSLCertificate.fromPEMFile(tls.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(file: tls.privateKeyPath, format: .pem)
         let tlsConfiguration = TLSConfiguration.makeServerConfiguration(certificateChain: certificates, privateKey: .privateKey(key))
         return try .http2Upgrade(
             tlsConfiguration: tlsConfiguration,
-            configuration: HTTP2UpgradeChannel.Configuration(idleTimeout: configuration.idleTimeout, streamConfiguration: http1))
+            configuration: HTTP2UpgradeChannel.Configuration(idleTimeout: configuration.idleTimeout, streamConfiguration: stream))
     }
 
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully within the grace period.

@@ -4,9 +4,13 @@ import socket
 import ssl
 import urllib.parse
 
-import httpx
 import openai
 import pytest
+
+try:  # the HTTP client under the pinned openai package
+    import httpx2 as httpx
+except ImportError:
+    import httpx
 
 MESSAGES = [{"role": "user", "content": "Name a color."}]
 
@@ -27,7 +31,7 @@ def ca() -> str:
 def test_openai_sdk_verifies_the_certificate(url, ca):
     client = openai.OpenAI(
         base_url=url + "/v1", api_key=os.environ["TERN_API_KEY"], max_retries=0, timeout=120,
-        http_client=openai.DefaultHttpClient(verify=ca),
+        http_client=openai.DefaultHttpxClient(verify=ssl.create_default_context(cafile=ca)),
     )
     response = client.chat.completions.create(model="gpt-4", messages=MESSAGES, max_tokens=3)
     assert response.choices[0].message.content is not None
@@ -52,7 +56,7 @@ def test_alpn_offers_http2(url, ca):
 
 def test_requests_over_http2(url, ca):
     headers = {"Authorization": "Bearer " + os.environ["TERN_API_KEY"]}
-    with httpx.Client(http2=True, verify=ca, timeout=120) as client:
+    with httpx.Client(http2=True, verify=ssl.create_default_context(cafile=ca), timeout=120) as client:
         models = client.get(url + "/v1/models", headers=headers)
         assert models.http_version == "HTTP/2"
         assert models.status_code == 200
