@@ -165,6 +165,44 @@ extension ServerTests {
             }
         }
 
+        @Test func aClientThatHangsUpIsRecordedAndChargedForWhatWasGenerated() async throws {
+            try await TestAccess.with { access in
+                let key = try await access.key(NewAPIKey(name: "quitter"))
+                let server = try TestServer.make(access: access.control)
+                try await TestServer.test(server, .live) { client in
+                    let port = try #require(client.port)
+                    for stream in [true, false] {
+                        let connection = try RawConnection(port: port)
+                        connection.sendPost(
+                            path: "/v1/chat/completions",
+                            json:
+                                #"{"model":"gpt-4","messages":[{"role":"user","content":"Tell a long story."}],"max_tokens":400,"stream":\#(stream)}"#,
+                            key: key)
+                        if stream {
+                            _ = connection.receive { $0.components(separatedBy: "data: ").count > 3 }
+                        } else {
+                            let scheduler = try #require(server.host.scheduler)
+                            for _ in 0..<2000 where scheduler.load == 0 { try await Task.sleep(for: .milliseconds(5)) }
+                            try await Task.sleep(for: .milliseconds(200))
+                        }
+                        connection.close()
+                        #expect(try await DisconnectAndConcurrencyTests.waitForIdle(server))
+                    }
+                    // The rows are written as the requests wind down: poll (bounded).
+                    var usage = try await access.usage(of: "quitter")
+                    for _ in 0..<400 where usage?.requests != 2 {
+                        try await Task.sleep(for: .milliseconds(10))
+                        usage = try await access.usage(of: "quitter")
+                    }
+                    #expect(usage?.requests == 2)
+                    #expect(usage?.failedRequests == 2)
+                    // The streamed one had sent at least two content chunks: those tokens count.
+                    #expect((usage?.completionTokens ?? 0) >= 2)
+                    #expect((usage?.promptTokens ?? 0) > 0)
+                }
+            }
+        }
+
         @Test func adminAPINeedsAnAdminKeyAndManagesKeys() async throws {
             try await TestAccess.with { access in
                 let admin = try await access.key(NewAPIKey(name: "root", isAdmin: true))

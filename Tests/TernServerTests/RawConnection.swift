@@ -34,9 +34,9 @@ final class RawConnection {
     }
 
     /// Sends a POST with a JSON body.
-    func sendPost(path: String, json: String) {
+    func sendPost(path: String, json: String, key: String = "test") {
         let request =
-            "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer test\r\n"
+            "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer \(key)\r\n"
             + "Content-Length: \(json.utf8.count)\r\n\r\n\(json)"
         let bytes = Array(request.utf8)
         _ = bytes.withUnsafeBytes { send(socketDescriptor, $0.baseAddress, $0.count, 0) }
