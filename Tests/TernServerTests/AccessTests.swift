@@ -203,6 +203,26 @@ extension ServerTests {
             }
         }
 
+        @Test(arguments: [false, true])
+        func logsNeverHoldAKeyAndHoldPromptsOnlyWhenAsked(logPrompts: Bool) async throws {
+            try await TestAccess.with { access in
+                let key = try await access.key(NewAPIKey(name: "logged"))
+                let lines = LogCapture.Lines()
+                let server = try TestServer.make(access: access.control, configure: { $0.logPrompts = logPrompts })
+                try await server.makeApplication(logger: LogCapture.logger(lines)).test(.router) { client in
+                    try await TestServer.waitUntilReady(client)
+                    #expect(try await client.chat(#""max_tokens": 1"#, content: "secret-prompt-words", key: key).status == .ok)
+                    #expect(try await client.chat(#""temperature": 9"#, content: "secret-prompt-words", key: key).status == .badRequest)
+                    #expect(try await client.get("/v1/models", key: key + "x").status == .unauthorized)
+                }
+                let text = lines.all.joined(separator: "\n")
+                #expect(!lines.all.isEmpty)
+                #expect(!text.contains(key))
+                #expect(!text.contains(String(key.dropFirst(5).prefix(12))))
+                #expect(text.contains("secret-prompt-words") == logPrompts)
+            }
+        }
+
         @Test func adminAPINeedsAnAdminKeyAndManagesKeys() async throws {
             try await TestAccess.with { access in
                 let admin = try await access.key(NewAPIKey(name: "root", isAdmin: true))
