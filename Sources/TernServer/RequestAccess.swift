@@ -102,7 +102,7 @@ final class RequestAccess: Sendable {
     /// Writes the request's ledger row (durably) and settles its reservation; only the first call does anything.
     ///
     /// - Parameter usage: the tokens the response reports; nil for a request that ended without one (an error, a
-    ///   hang-up), which is charged its prompt (if a reservation was made) and what was generated.
+    ///   hang-up), which is charged its prompt (if generation started) and what was generated.
     func commit(status: Int, usage: Usage? = nil) async throws {
         let taken: State? = state.withLock { state in
             guard !state.committed else { return nil }
@@ -110,7 +110,8 @@ final class RequestAccess: Sendable {
             return state
         }
         guard let taken else { return }
-        let prompt = usage?.promptTokens ?? (taken.reservation != nil ? taken.promptTokens : 0)
+        // Without a usage the prompt counts only if generation started (a refusal by the scheduler costs nothing).
+        let prompt = usage?.promptTokens ?? (taken.progress != nil ? taken.promptTokens : 0)
         let completion = usage?.completionTokens ?? taken.progress?.completionTokens ?? 0
         let record = UsageRecord(
             keyID: key.id, model: taken.model, endpoint: endpoint, status: status, promptTokens: prompt, cachedTokens: usage?.cachedTokens ?? 0,
