@@ -1,12 +1,17 @@
-// Persistent worker threads that spin briefly on a generation counter, then sleep on a condition variable.
-// The fast path (workers spinning) takes no lock and makes no system call.
+// Persistent worker threads that share each call's chunks through one atomic counter.
+//
+// A call publishes a work word (generation, chunk count, next chunk); every thread, the caller included, claims
+// chunks with a compare-and-swap until none are left, and the caller returns once all chunks are done. Work is not
+// split in advance, so a worker that the OS has descheduled (a busy machine) delays a call by at most the one chunk
+// it holds: the other threads take the rest. Idle workers spin briefly on the work word, then sleep on a condition
+// variable; the fast path takes no lock and makes no system call.
 #include "internal.h"
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#define TERN_SPIN_NS 1000000u // spin about 1 ms after a job before sleeping
+#define TERN_SPIN_NS 1000000u // spin about 1 ms after a call before sleeping
 
 typedef struct {
     tern_pool *pool;
@@ -14,18 +19,22 @@ typedef struct {
 } worker_arg;
 
 struct tern_pool {
-    _Alignas(64) _Atomic uint32_t generation; // bumped once per run; workers wait for a change
+    // generation (32 bits) | chunk count (16) | next chunk (16). A new generation means a new call.
+    _Alignas(64) _Atomic uint64_t work;
+    _Alignas(64) _Atomic uint32_t done; // chunks of the current call that have finished
+    _Alignas(64) _Atomic int sleepers;
     _Atomic int stop;
     tern_pool_fn fn;
     void *context;
-    _Alignas(64) _Atomic int pending; // workers still busy with the current run
-    _Alignas(64) _Atomic int sleepers;
+    uint32_t generation; // caller's copy of the current generation
     pthread_mutex_t mutex;
     pthread_cond_t wake;
     int threads;
     pthread_t *workers;
     worker_arg *args;
 };
+
+static inline uint32_t work_generation(uint64_t w) { return (uint32_t)(w >> 32); }
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -35,15 +44,30 @@ static inline void cpu_relax(void) {
 #endif
 }
 
+/// Claims and runs chunks of call `generation` until there are none left (or a newer call began).
+static void run_chunks(tern_pool *p, uint32_t generation, int thread) {
+    uint64_t w = atomic_load_explicit(&p->work, memory_order_acquire);
+    for (;;) {
+        if (work_generation(w) != generation) return;
+        const uint32_t total = (uint32_t)(w >> 16) & 0xFFFF, next = (uint32_t)w & 0xFFFF;
+        if (next >= total) return;
+        if (!atomic_compare_exchange_weak_explicit(&p->work, &w, w + 1, memory_order_acquire, memory_order_acquire)) continue;
+        // The claimed chunk is not done, so the call is still running and fn/context are its own.
+        p->fn(p->context, (int)next, thread);
+        atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
+        w = atomic_load_explicit(&p->work, memory_order_acquire);
+    }
+}
+
 static void *worker_main(void *raw) {
     const worker_arg *arg = (const worker_arg *)raw;
     tern_pool *p = arg->pool;
     uint32_t seen = 0;
     for (;;) {
-        uint32_t g = atomic_load_explicit(&p->generation, memory_order_acquire);
+        uint32_t g = work_generation(atomic_load_explicit(&p->work, memory_order_acquire));
         if (g == seen) {
             uint64_t start = 0;
-            for (unsigned spins = 1; (g = atomic_load_explicit(&p->generation, memory_order_acquire)) == seen; spins++) {
+            for (unsigned spins = 1; (g = work_generation(atomic_load_explicit(&p->work, memory_order_acquire))) == seen; spins++) {
                 cpu_relax();
                 if ((spins & 255) != 0) continue;
                 const uint64_t now = tern_now_ns();
@@ -52,16 +76,16 @@ static void *worker_main(void *raw) {
             }
             if (g == seen) {
                 pthread_mutex_lock(&p->mutex);
-                atomic_fetch_add(&p->sleepers, 1); // seq_cst: pairs with the caller's bump-then-check
-                while ((g = atomic_load(&p->generation)) == seen) pthread_cond_wait(&p->wake, &p->mutex);
+                atomic_fetch_add(&p->sleepers, 1); // seq_cst: pairs with the caller's publish-then-check
+                while ((g = work_generation(atomic_load(&p->work))) == seen && !atomic_load(&p->stop))
+                    pthread_cond_wait(&p->wake, &p->mutex);
                 atomic_fetch_sub(&p->sleepers, 1);
                 pthread_mutex_unlock(&p->mutex);
             }
         }
         seen = g;
         if (atomic_load_explicit(&p->stop, memory_order_relaxed)) return NULL;
-        p->fn(p->context, arg->index);
-        atomic_fetch_sub_explicit(&p->pending, 1, memory_order_release);
+        run_chunks(p, g, arg->index);
     }
 }
 
@@ -83,8 +107,7 @@ tern_pool *tern_pool_create(int threads) {
     return p;
 }
 
-static void publish(tern_pool *p) {
-    atomic_fetch_add(&p->generation, 1); // seq_cst: either a sleeper sees the new generation or we see the sleeper
+static void wake_sleepers(tern_pool *p) {
     if (atomic_load(&p->sleepers) > 0) {
         pthread_mutex_lock(&p->mutex);
         pthread_cond_broadcast(&p->wake);
@@ -95,7 +118,10 @@ static void publish(tern_pool *p) {
 void tern_pool_destroy(tern_pool *p) {
     if (p == NULL) return;
     atomic_store(&p->stop, 1);
-    publish(p);
+    atomic_fetch_add(&p->work, (uint64_t)1 << 32); // a new generation wakes the spinners
+    pthread_mutex_lock(&p->mutex);
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->mutex);
     for (int i = 0; i < p->threads - 1; i++) pthread_join(p->workers[i], NULL);
     pthread_cond_destroy(&p->wake);
     pthread_mutex_destroy(&p->mutex);
@@ -104,19 +130,24 @@ void tern_pool_destroy(tern_pool *p) {
     free(p);
 }
 
-void tern_pool_run(tern_pool *p, tern_pool_fn fn, void *context) {
-    if (p->threads == 1) {
-        fn(context, 0);
+void tern_pool_run(tern_pool *p, tern_pool_fn fn, void *context, int chunks) {
+    if (chunks <= 0) return;
+    if (p->threads == 1 || chunks == 1) {
+        for (int c = 0; c < chunks; c++) fn(context, c, 0);
         return;
     }
     p->fn = fn;
     p->context = context;
-    atomic_store_explicit(&p->pending, p->threads - 1, memory_order_relaxed);
-    publish(p);
-    fn(context, 0);
-    // Workers normally finish within microseconds; on an oversubscribed machine one may be descheduled, so
-    // after a while give the core away instead of spinning against it.
-    for (unsigned spins = 1; atomic_load_explicit(&p->pending, memory_order_acquire) != 0; spins++) {
+    atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+    p->generation++;
+    if (p->generation == 0) p->generation = 1; // workers start having seen generation 0
+    // seq_cst store: either a worker about to sleep sees the new generation, or we see it among the sleepers.
+    atomic_store(&p->work, ((uint64_t)p->generation << 32) | ((uint64_t)chunks << 16));
+    wake_sleepers(p);
+    run_chunks(p, p->generation, 0);
+    // Only chunks that a worker claimed and is still running remain; if the OS descheduled that worker, give the
+    // core away instead of spinning against it.
+    for (unsigned spins = 1; atomic_load_explicit(&p->done, memory_order_acquire) != (uint32_t)chunks; spins++) {
         if (spins < 4096) cpu_relax();
         else sched_yield();
     }

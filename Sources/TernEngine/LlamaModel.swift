@@ -167,10 +167,10 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
         let pool = state.pool
         batch.positions.withUnsafeBufferPointer { positions in
             batch.slots.withUnsafeBufferPointer { slots in
-                pool.run { thread in
+                pool.forEach(work) { items, thread in
                     let scores = state.scores + thread * state.scoresStride
                     let half = state.halfScratch + thread * state.halfScratchStride
-                    for item in pool.range(work, thread: thread) {
+                    for item in items {
                         let token = item / config.headCount
                         let head = item % config.headCount
                         let kvOffset = (head / group) * headSize

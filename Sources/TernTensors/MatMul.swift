@@ -47,16 +47,14 @@ public enum MatMul {
                 kernels.quantizeActivations(type, input + t * columns, activations + t * stride, Int64(columns))
             }
         } else {
-            pool.run { thread in
-                for t in pool.range(tokens, thread: thread) {
+            pool.forEach(tokens) { range, _ in
+                for t in range {
                     kernels.quantizeActivations(type, input + t * columns, activations + t * stride, Int64(columns))
                 }
             }
         }
         let rows = weight.rows
-        pool.run { thread in
-            let share = pool.range(rows, thread: thread)
-            if share.isEmpty { return }
+        pool.forEach(rows, alignment: 16) { share, _ in
             kernels.gemm(
                 type, weight.data, weight.rowBytes, Int64(share.lowerBound), Int64(share.upperBound), Int64(columns),
                 activations, stride, Int64(tokens), output, rows)

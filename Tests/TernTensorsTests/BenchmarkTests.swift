@@ -14,13 +14,14 @@ struct BenchmarkTests {
         for threads in [1, 2] {
             let pool = ComputePool(threadCount: threads)
             let sink = Atomic<Int>(0)
-            for _ in 0..<1000 { pool.run { sink.add($0 + 1, ordering: .relaxed) } }
+            let chunks = 4 * threads
+            for _ in 0..<1000 { pool.run(chunks: chunks) { chunk, _ in sink.add(chunk + 1, ordering: .relaxed) } }
             let calls = 200_000
             let start = tern_now_ns()
-            for _ in 0..<calls { pool.run { sink.add($0 + 1, ordering: .relaxed) } }
+            for _ in 0..<calls { pool.run(chunks: chunks) { chunk, _ in sink.add(chunk + 1, ordering: .relaxed) } }
             let perCall = Double(tern_now_ns() - start) / Double(calls)
-            print("bench ComputePool(threadCount: \(threads)).run, empty body: \(String(format: "%.0f", perCall)) ns per call")
-            #expect(sink.load(ordering: .relaxed) == (1000 + calls) * threads * (threads + 1) / 2)
+            print("bench ComputePool(threadCount: \(threads)).run, \(chunks) empty chunks: \(String(format: "%.0f", perCall)) ns per call")
+            #expect(sink.load(ordering: .relaxed) == (1000 + calls) * chunks * (chunks + 1) / 2)
         }
     }
 

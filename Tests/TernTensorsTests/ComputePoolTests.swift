@@ -11,12 +11,12 @@ import Testing
         let hits = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: count)
         for i in 0..<count { (hits + i).initialize(to: Atomic(0)) }
         defer { hits.deallocate() }
-        let threadHits = Atomic<Int>(0)
+        let badThread = Atomic<Int>(0)
         for call in 1...500 {
             let n = call % 7 == 0 ? 0 : (call * 37) % count
-            pool.run { thread in
-                threadHits.add(1 << (thread * 8), ordering: .relaxed)
-                for i in pool.range(n, thread: thread) { hits[i].add(1, ordering: .relaxed) }
+            pool.forEach(n, alignment: call % 3 + 1) { range, thread in
+                if !(0..<threads).contains(thread) { badThread.add(1, ordering: .relaxed) }
+                for i in range { hits[i].add(1, ordering: .relaxed) }
             }
             for i in 0..<count {
                 let expected = i < n ? 1 : 0
@@ -25,32 +25,54 @@ import Testing
                     return
                 }
             }
-            var perThread = threadHits.exchange(0, ordering: .relaxed)
-            for _ in 0..<threads {
-                #expect(perThread & 0xFF == 1)
-                perThread >>= 8
+        }
+        #expect(badThread.load(ordering: .relaxed) == 0)
+    }
+
+    @Test func chunksAreAlignedAndCoverTheCount() {
+        for threads in 1...6 {
+            let pool = ComputePool(threadCount: threads)
+            for count in [1, 5, 37, 192, 576, 1001, 49152, 1 << 20] {
+                for alignment in [1, 16] {
+                    let size = pool.chunkSize(count, alignment: alignment)
+                    let chunks = (count + size - 1) / size
+                    #expect(size >= 1 && chunks <= 0xFFFF)
+                    #expect(size % alignment == 0 || chunks == 1)
+                    #expect(threads == 1 ? chunks == 1 : chunks <= threads * ComputePool.chunksPerThread)
+                }
             }
         }
     }
 
-    @Test func rangesPartitionTheCount() {
-        for threads in 1...6 {
-            let pool = ComputePool(threadCount: threads)
-            for count in [0, 1, 5, 37, 576, 1001] {
-                let ranges = (0..<threads).map { pool.range(count, thread: $0) }
-                #expect(ranges.first?.lowerBound == 0 && ranges.last?.upperBound == count)
-                for (a, b) in zip(ranges, ranges.dropFirst()) { #expect(a.upperBound == b.lowerBound) }
-                #expect(ranges.map(\.count).max()! - ranges.map(\.count).min()! <= 1)
+    /// A worker that stalls (as when the OS deschedules it) does not hold the call: the caller runs the other chunks.
+    @Test func aStalledWorkerLeavesItsShareToTheCaller() {
+        let pool = ComputePool(threadCount: 2)
+        let chunks = 8
+        let callerChunks = Atomic<Int>(0)
+        let workerChunks = Atomic<Int>(0)
+        pool.run(chunks: chunks) { _, thread in
+            if thread == 0 {
+                callerChunks.add(1, ordering: .relaxed)
+            } else {
+                workerChunks.add(1, ordering: .relaxed)
+                // Hold this chunk until the caller has run every other one; bounded so that a static split fails
+                // the expectation below instead of hanging.
+                var spins = 0
+                while callerChunks.load(ordering: .relaxed) + workerChunks.load(ordering: .relaxed) < chunks, spins < 2_000_000_000 {
+                    spins += 1
+                }
             }
         }
+        #expect(callerChunks.load(ordering: .relaxed) + workerChunks.load(ordering: .relaxed) == chunks)
+        #expect(workerChunks.load(ordering: .relaxed) <= 1 || callerChunks.load(ordering: .relaxed) == 0)
     }
 
     @Test func poolsCanBeCreatedAndDroppedRepeatedly() {
         for _ in 0..<20 {
             let pool = ComputePool(threadCount: 3)
             let total = Atomic<Int>(0)
-            pool.run { thread in total.add(thread + 1, ordering: .relaxed) }
-            #expect(total.load(ordering: .relaxed) == 6)
+            pool.run(chunks: 6) { chunk, _ in total.add(chunk + 1, ordering: .relaxed) }
+            #expect(total.load(ordering: .relaxed) == 21)
         }
     }
 }

@@ -64,11 +64,12 @@ uint16_t tern_f32_to_bf16(float f);
 
 /// Persistent worker threads; see ComputePool.swift.
 typedef struct tern_pool tern_pool;
-typedef void (*tern_pool_fn)(void *context, int thread);
+typedef void (*tern_pool_fn)(void *context, int chunk, int thread);
 tern_pool *tern_pool_create(int threads);
 void tern_pool_destroy(tern_pool *pool);
-/// Runs fn(context, i) for every i in [0, threads): i = 0 on the caller, the rest on the workers.
-void tern_pool_run(tern_pool *pool, tern_pool_fn fn, void *context);
+/// Runs fn(context, chunk, thread) for every chunk in [0, chunks) (at most 65535), each chunk on whichever thread
+/// claims it first; thread 0 is the caller, 1..threads-1 the workers. Returns when every chunk is done.
+void tern_pool_run(tern_pool *pool, tern_pool_fn fn, void *context, int chunks);
 
 /// Monotonic clock in nanoseconds (for benchmarks).
 uint64_t tern_now_ns(void);
