@@ -17,6 +17,12 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // Int8 and f32 hot loops in C: per-function target attributes and run-time CPU dispatch.
@@ -27,11 +33,25 @@ let package = Package(
         .target(name: "TernOpenAI", swiftSettings: strictSwift),
         .target(name: "TernEngine", dependencies: ["TernTensors", "TernGGUF", "TernTokenizer"], swiftSettings: strictSwift),
         .target(name: "TernScheduler", dependencies: ["TernEngine"], swiftSettings: strictSwift),
+        // API keys, rate-limit and budget state, the usage ledger: SQLite (bundled, nothing from the system) by default.
+        .target(
+            name: "TernStore",
+            dependencies: [.product(name: "SQLiteNIO", package: "sqlite-nio"), .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSwift
+        ),
         .target(
             name: "TernServer",
             dependencies: [
-                "TernScheduler", "TernOpenAI", "TernEngine", "TernTokenizer",
+                "TernScheduler", "TernOpenAI", "TernEngine", "TernTokenizer", "TernStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTPTypesHTTP2", package: "swift-nio-extras"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -40,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "tern",
             dependencies: [
-                "TernEngine", "TernServer", "TernOpenAI", "TernTokenizer",
+                "TernEngine", "TernServer", "TernOpenAI", "TernTokenizer", "TernStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -51,11 +71,14 @@ let package = Package(
         .testTarget(name: "TernOpenAITests", dependencies: ["TernOpenAI"], swiftSettings: strictSwift),
         .testTarget(name: "TernEngineTests", dependencies: ["TernEngine"], swiftSettings: strictSwift),
         .testTarget(name: "TernSchedulerTests", dependencies: ["TernScheduler"], swiftSettings: strictSwift),
+        .testTarget(name: "TernStoreTests", dependencies: ["TernStore"], swiftSettings: strictSwift),
         .testTarget(
             name: "TernServerTests",
             dependencies: [
-                "TernServer", "TernEngine", "TernOpenAI",
+                "TernServer", "TernEngine", "TernOpenAI", "TernStore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift

@@ -9,12 +9,15 @@ struct ChatController: Sendable {
     let host: ModelHost
     let bodyReader: RequestBodyReader
     let keepAliveInterval: Duration
+    let logPrompts: Bool
 
     func handle(_ request: Request, context: TernRequestContext) async throws -> Response {
         var request = request
         let body = try await bodyReader.read(&request)
         let chat = try ChatCompletionRequest.decode(from: body)
         let scheduler = try host.readyScheduler(for: chat.model)
+        try context.access?.use(model: chat.model, names: host.names.names(of: chat.model))
+        if logPrompts { context.logger.info("prompt", metadata: ["prompt.messages": "\(chat.messages.map(\.text))"]) }
         let model = scheduler.model
         let prompt: [Int32]
         do {
@@ -26,15 +29,20 @@ struct ChatController: Sendable {
             prompts: [prompt], n: chat.n, maxTokens: chat.completionTokenLimit, sampling: chat.sampling,
             topLogprobs: chat.logprobs ? (chat.topLogprobs ?? 0) : nil, contextLength: scheduler.configuration.contextLength,
             vocabularySize: model.config.vocabularySize, contextParam: "messages")
+        try await context.access?.reserve(plan)
         let run = try GenerationRun(plan: plan, scheduler: scheduler, wantsLogprobs: chat.logprobs)
+        context.access?.track(run.progress)
         let identity = ResponseIdentity(id: OpenAIIdentifier.chatCompletion(), model: chat.model)
         if chat.stream {
-            return streamed(run, plan: plan, chat: chat, identity: identity)
+            context.access?.markStreaming()
+            return streamed(run, plan: plan, chat: chat, identity: identity, access: context.access)
         }
         // The client may hang up while the choices run: that cancels the operation and with it the sequences.
         let completion = try await request.body.consumeWithCancellationOnInboundClose { _ in
             try await Self.whole(run, plan: plan, chat: chat, identity: identity)
         }
+        // In the ledger before the first byte of the answer goes out.
+        try await context.access?.commitOrFail(status: 200, usage: completion.usage)
         // The connection's reader was used to watch for the hang-up, so this connection ends with the response.
         return .json(completion, headers: [.connection: "close"])
     }
@@ -79,7 +87,9 @@ struct ChatController: Sendable {
             usage: Usage(promptTokens: plan.promptTokens, outcomes: finished))
     }
 
-    private func streamed(_ run: GenerationRun, plan: GenerationPlan, chat: ChatCompletionRequest, identity: ResponseIdentity) -> Response {
+    private func streamed(
+        _ run: GenerationRun, plan: GenerationPlan, chat: ChatCompletionRequest, identity: ResponseIdentity, access: RequestAccess?
+    ) -> Response {
         let chunks = ChatCompletionChunk.Stream(
             id: identity.id, created: identity.created, model: identity.model, systemFingerprint: identity.systemFingerprint,
             includeUsage: chat.includeUsage)
@@ -108,12 +118,20 @@ struct ChatController: Sendable {
                 } catch let failure as GenerationRun.Failure {
                     // The 200 header is out: report in the stream and end it cleanly.
                     let error = failure.underlying as? OpenAIError ?? .internalError()
+                    try? await access?.commit(status: error.status)
                     try await writer.writeEvent(ServerSentEvents.error(error))
                     try await writer.finish(nil)
                     return
                 }
+                let usage = Usage(promptTokens: plan.promptTokens, outcomes: outcomes)
+                // In the ledger before the last bytes (usage, [DONE]) go out; if it cannot be written, the stream ends in an error.
+                if let failure = await access?.commitReportingFailure(status: 200, usage: usage) {
+                    try await writer.writeEvent(ServerSentEvents.error(failure))
+                    try await writer.finish(nil)
+                    return
+                }
                 if chat.includeUsage {
-                    try await writer.writeEvent(ServerSentEvents.event(chunks.usageChunk(Usage(promptTokens: plan.promptTokens, outcomes: outcomes))))
+                    try await writer.writeEvent(ServerSentEvents.event(chunks.usageChunk(usage)))
                 }
                 try await writer.writeEvent(ServerSentEvents.done)
                 try await writer.finish(nil)

@@ -11,26 +11,33 @@ struct CompletionsController: Sendable {
     let host: ModelHost
     let bodyReader: RequestBodyReader
     let keepAliveInterval: Duration
+    let logPrompts: Bool
 
     func handle(_ request: Request, context: TernRequestContext) async throws -> Response {
         var request = request
         let body = try await bodyReader.read(&request)
         let completion = try CompletionRequest.decode(from: body)
         let scheduler = try host.readyScheduler(for: completion.model)
+        try context.access?.use(model: completion.model, names: host.names.names(of: completion.model))
+        if logPrompts { context.logger.info("prompt", metadata: ["prompt.text": "\(completion.prompts)"]) }
         let model = scheduler.model
         let prompts = completion.prompts.map { model.encodeWithBOS($0, parseSpecial: true) }
         let plan = try GenerationPlan.make(
             prompts: prompts, n: completion.n, maxTokens: completion.maxTokens, sampling: completion.sampling,
             topLogprobs: completion.logprobs, contextLength: scheduler.configuration.contextLength,
             vocabularySize: model.config.vocabularySize, contextParam: "prompt")
+        try await context.access?.reserve(plan)
         let run = try GenerationRun(plan: plan, scheduler: scheduler, wantsLogprobs: completion.logprobs != nil)
+        context.access?.track(run.progress)
         let identity = ResponseIdentity(id: OpenAIIdentifier.completion(), model: completion.model)
         if completion.stream {
-            return streamed(run, plan: plan, request: completion, identity: identity)
+            context.access?.markStreaming()
+            return streamed(run, plan: plan, request: completion, identity: identity, access: context.access)
         }
         let result = try await request.body.consumeWithCancellationOnInboundClose { _ in
             try await Self.whole(run, plan: plan, request: completion, identity: identity)
         }
+        try await context.access?.commitOrFail(status: 200, usage: result.usage)
         return .json(result, headers: [.connection: "close"])
     }
 
@@ -66,7 +73,9 @@ struct CompletionsController: Sendable {
             usage: Usage(promptTokens: plan.promptTokens, outcomes: outcomes.compactMap { $0 }))
     }
 
-    private func streamed(_ run: GenerationRun, plan: GenerationPlan, request: CompletionRequest, identity: ResponseIdentity) -> Response {
+    private func streamed(
+        _ run: GenerationRun, plan: GenerationPlan, request: CompletionRequest, identity: ResponseIdentity, access: RequestAccess?
+    ) -> Response {
         let keepAlive = keepAliveInterval
         let wantsLogprobs = request.logprobs != nil
         let includeUsage = request.includeUsage
@@ -100,12 +109,20 @@ struct CompletionsController: Sendable {
                         }
                     }
                 } catch let failure as GenerationRun.Failure {
-                    try await writer.writeEvent(ServerSentEvents.error(failure.underlying as? OpenAIError ?? .internalError()))
+                    let error = failure.underlying as? OpenAIError ?? .internalError()
+                    try? await access?.commit(status: error.status)
+                    try await writer.writeEvent(ServerSentEvents.error(error))
+                    try await writer.finish(nil)
+                    return
+                }
+                let usage = Usage(promptTokens: plan.promptTokens, outcomes: outcomes)
+                if let failure = await access?.commitReportingFailure(status: 200, usage: usage) {
+                    try await writer.writeEvent(ServerSentEvents.error(failure))
                     try await writer.finish(nil)
                     return
                 }
                 if includeUsage {
-                    try await writer.writeEvent(chunk([], usage: Usage(promptTokens: plan.promptTokens, outcomes: outcomes)))
+                    try await writer.writeEvent(chunk([], usage: usage))
                 }
                 try await writer.writeEvent(ServerSentEvents.done)
                 try await writer.finish(nil)

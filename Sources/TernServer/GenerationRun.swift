@@ -41,6 +41,8 @@ struct GenerationRun: Sendable {
     private let streams: [AsyncThrowingStream<GenerationEvent, any Error>]
     private let tokenizer: Tokenizer
     private let wantsLogprobs: Bool
+    /// Tokens generated so far, over all choices.
+    let progress = GenerationProgress()
 
     /// Submits every sequence of `plan`; a refusal (queue full, shutting down, too long) throws before anything ran.
     init(plan: GenerationPlan, scheduler: Scheduler, wantsLogprobs: Bool) throws(OpenAIError) {
@@ -68,7 +70,7 @@ struct GenerationRun: Sendable {
             defer { group.cancelAll() }
             for (sequence, stream) in zip(plan.sequences, streams) {
                 let choice = sequence.choice
-                let (tokenizer, stops, wantsLogprobs) = (tokenizer, plan.stops, wantsLogprobs)
+                let (tokenizer, stops, wantsLogprobs, progress) = (tokenizer, plan.stops, wantsLogprobs, progress)
                 group.addTask {
                     var decoder = ChoiceDecoder(tokenizer: tokenizer, stops: stops, wantsLogprobs: wantsLogprobs)
                     var cachedPromptTokens = 0
@@ -78,6 +80,7 @@ struct GenerationRun: Sendable {
                             case .started(let cached):
                                 cachedPromptTokens = cached
                             case .token(let token):
+                                progress.addToken()
                                 let delta = decoder.accept(token)
                                 if !delta.text.isEmpty || !delta.logprobs.isEmpty { sink.yield(.output(.delta(choice: choice, delta))) }
                                 if decoder.isStopped {

@@ -17,6 +17,10 @@ public struct ModelNames: Sendable, Equatable {
     /// Whether a request may name the model `name`.
     public func serves(_ name: String) -> Bool { name == id || aliases[name] != nil }
 
+    /// Every name of the model a request calls `name`: that name and the id it stands for (a key limited to
+    /// `gpt-4` or to the id may use either spelling of the one it names).
+    public func names(of name: String) -> [String] { name == id ? [id] : [name, aliases[name] ?? id] }
+
     /// The id and then the aliases, sorted, as listed by `GET /v1/models`.
     public var all: [String] { [id] + aliases.keys.sorted() }
 }

@@ -6,6 +6,8 @@ import TernOpenAI
 struct RequestBodyReader: Sendable {
     /// The largest body accepted.
     let maxBytes: Int
+    /// How long the whole body may take to arrive (a client trickling it byte by byte holds a connection); nil for ever.
+    var timeout: Duration? = nil
 
     /// Checks the content type and length, then collects the body (keeping it on the request, so that
     /// `consumeWithCancellationOnInboundClose` can still watch the connection).
@@ -21,13 +23,43 @@ struct RequestBodyReader: Sendable {
             throw OpenAIHTTPError(.bodyTooLarge(limit: maxBytes))
         }
         do {
-            let buffer = try await request.collectBody(upTo: maxBytes)
+            let buffer = try await collect(&request)
             return Array(buffer.readableBytesView)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw OpenAIHTTPError(.bodyTooLarge(limit: maxBytes))
+        } catch is BodyTimeout {
+            throw OpenAIHTTPError(
+                OpenAIError(
+                    status: 408, message: "The request body did not arrive within \(timeout.map { "\($0)" } ?? "the time limit").",
+                    type: "invalid_request_error", code: "request_timeout"))
         } catch {
             throw OpenAIHTTPError(.invalidRequest("The request body could not be read: \(error)."))
         }
+    }
+
+    private struct BodyTimeout: Error {}
+
+    /// Collects the body, giving up after ``timeout``.
+    private func collect(_ request: inout Request) async throws -> ByteBuffer {
+        guard let timeout else { return try await request.collectBody(upTo: maxBytes) }
+        let limit = maxBytes
+        let original = request
+        let collected = try await withThrowingTaskGroup(of: Request?.self) { group in
+            group.addTask {
+                var request = original
+                _ = try await request.collectBody(upTo: limit)
+                return request
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let request = first else { throw BodyTimeout() }
+            return request
+        }
+        request = collected
+        return try await request.collectBody(upTo: maxBytes)
     }
 
     /// `application/json` or any `…+json` type, parameters such as `charset` allowed.

@@ -1,4 +1,5 @@
 public import Hummingbird
+import TernStore
 
 /// The per-request context of Tern's router.
 ///
@@ -7,6 +8,10 @@ public import Hummingbird
 public struct TernRequestContext: RequestContext {
     /// Hummingbird's storage: logger, route parameters, endpoint path.
     public var coreContext: CoreRequestContextStorage
+    /// The key, limits and ledger row of an authenticated `/v1` request; nil without access control.
+    var access: RequestAccess?
+    /// The key of an authenticated `/admin` request.
+    var adminKey: APIKey?
 
     /// Creates a context for a request arriving on a connection.
     public init(source: ApplicationRequestContextSource) {

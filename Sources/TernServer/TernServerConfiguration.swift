@@ -28,6 +28,15 @@ public struct TernServerConfiguration: Sendable {
     public var prefixCache: Bool
     /// Most tokens in one forward pass (decode tokens plus prompt chunks).
     public var maxBatchTokens: Int
+    /// Browser origins allowed to call the API (CORS); empty for none.
+    public var corsOrigins: [String] = []
+    /// A connection that sends nothing (not even the rest of a request's head) for this long is closed; a request
+    /// body must arrive within it too. Nil for never.
+    public var idleTimeout: Duration? = .seconds(30)
+    /// Serve HTTPS (HTTP/2 or HTTP/1.1 by ALPN) with this certificate and key; nil for plain HTTP.
+    public var tls: TLSFiles?
+    /// Log the prompt of every request (a debugging aid; keys are never logged).
+    public var logPrompts = false
 
     /// A configuration; only the model id has no default.
     public init(
@@ -49,5 +58,19 @@ public struct TernServerConfiguration: Sendable {
         self.kvMemoryBytes = kvMemoryBytes
         self.prefixCache = prefixCache
         self.maxBatchTokens = maxBatchTokens
+    }
+}
+
+/// PEM files of a server certificate (chain) and its private key.
+public struct TLSFiles: Sendable, Equatable {
+    /// The certificate, followed by any intermediate certificates.
+    public var certificatePath: String
+    /// The private key.
+    public var privateKeyPath: String
+
+    /// Files for `--tls-cert` and `--tls-key`.
+    public init(certificatePath: String, privateKeyPath: String) {
+        self.certificatePath = certificatePath
+        self.privateKeyPath = privateKeyPath
     }
 }

@@ -23,7 +23,7 @@ struct ChatCommand: ParsableCommand {
     @Option(name: .long, help: "Base URL of a running server, e.g. http://127.0.0.1:8080. Default: run the model here.")
     var url: String?
 
-    @Option(name: .long, help: "API key sent to --url as a bearer token (or set OPENAI_API_KEY).")
+    @Option(name: .long, help: "API key sent to --url as a bearer token (or set TERN_API_KEY or OPENAI_API_KEY).")
     var apiKey: String?
 
     @Option(name: .customLong("model-name"), help: "Model name sent to --url. Default: the server's first model.")
@@ -55,7 +55,8 @@ struct ChatCommand: ParsableCommand {
             guard let base = URL(string: url), base.scheme == "http" || base.scheme == "https" else {
                 throw ValidationError("--url must be an http or https URL, such as http://127.0.0.1:8080")
             }
-            let key = apiKey ?? ProcessInfo.processInfo.environment["OPENAI_API_KEY"] ?? "none"
+            let environment = ProcessInfo.processInfo.environment
+            let key = apiKey ?? environment["TERN_API_KEY"] ?? environment["OPENAI_API_KEY"] ?? "none"
             backend = RemoteChatBackend(base: base, apiKey: key, model: modelName)
         } else {
             let model = try modelOptions.load()

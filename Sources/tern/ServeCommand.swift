@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import TernEngine
 import TernServer
+import TernStore
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,16 +12,22 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             The socket is bound first; the model loads in the background and GET /health answers 503 until it is ready. \
             SIGTERM or SIGINT stops accepting connections, lets requests in flight finish (up to --grace-period seconds), \
-            then exits. Any bearer key, or none, is accepted.
+            then exits.
+
+            Every /v1 and /admin request needs an API key (Authorization: Bearer KEY). On the first start with an empty \
+            data folder, Tern creates an admin key and prints it once; make more with `tern keys create`. /health and \
+            /openapi.json need no key. --no-auth lets anyone in, and only on a loopback address.
 
             Examples:
               tern serve
               tern serve --model model.gguf --port 8080 --model-alias gpt-4 --model-alias gpt-4o-mini
               tern serve --max-sequences 8 --ctx 4096 --kv-memory 512MiB
+              tern serve --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --cors-origin https://app.example.com
             """
     )
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var data: DataOptions
 
     @Option(name: .long, help: "Address to listen on.")
     var host = "127.0.0.1"
@@ -67,6 +74,33 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds in-flight requests may run after SIGTERM before they are cancelled.")
     var gracePeriod = 30
 
+    @Flag(name: .long, help: "No API keys, limits or ledger: anyone who reaches the port may use it. Loopback addresses only.")
+    var noAuth = false
+
+    @Option(name: .long, help: "Requests per minute for keys without their own limit.")
+    var rpm = 600
+
+    @Option(name: .long, help: "Tokens (prompt plus max completion) per minute for keys without their own limit.")
+    var tpm = 1_000_000
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("A browser origin allowed to call the API, e.g. https://app.example.com (repeatable). Default: none.", valueName: "ORIGIN")
+    )
+    var corsOrigin: [String] = []
+
+    @Option(name: .long, help: "Certificate chain (PEM) to serve HTTPS with HTTP/2; needs --tls-key.")
+    var tlsCert: String?
+
+    @Option(name: .long, help: "Private key (PEM) of --tls-cert.")
+    var tlsKey: String?
+
+    @Option(name: .long, help: "Seconds a connection may stay silent (also mid-request) before it is closed; 0 for never.")
+    var idleTimeout = 30
+
+    @Flag(name: .long, help: "Log every prompt (a debugging aid; keys are never logged).")
+    var logPrompts = false
+
     /// The id clients use: the model file's name without `.gguf`.
     var modelID: String {
         let file = URL(fileURLWithPath: modelOptions.model ?? DefaultModel.fileName).lastPathComponent
@@ -82,6 +116,17 @@ struct ServeCommand: AsyncParsableCommand {
         guard batchTokens >= 1 && batchTokens <= 4096 else { throw ValidationError("--batch-tokens must be between 1 and 4096") }
         guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
         guard gracePeriod >= 0 else { throw ValidationError("--grace-period must be 0 or more") }
+        guard rpm >= 1, tpm >= 1 else { throw ValidationError("--rpm and --tpm must be at least 1") }
+        guard idleTimeout >= 0 else { throw ValidationError("--idle-timeout must be 0 or more") }
+        if noAuth, !Self.isLoopback(host) {
+            throw ValidationError(
+                "--no-auth lets anyone who reaches the port use the server; it is refused on \(host). Use --host 127.0.0.1, or keys (tern keys create)."
+            )
+        }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        for origin in corsOrigin where origin == "*" || !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {
+            throw ValidationError("--cors-origin \(origin): give an origin such as https://app.example.com (no wildcards)")
+        }
         _ = try aliases()
     }
 
@@ -100,23 +145,68 @@ struct ServeCommand: AsyncParsableCommand {
         return aliases
     }
 
+    /// Whether `host` is reachable from this machine only.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+
     func run() async throws {
         var logger = Logger(label: "tern")
         logger.logLevel = .info
-        let configuration = TernServerConfiguration(
+        var configuration = TernServerConfiguration(
             host: host, port: port, modelID: modelID, aliases: try aliases(), maxBodyBytes: maxBodyBytes,
             gracePeriod: .seconds(gracePeriod), contextLength: ctx, maxSequences: maxSequences, maxQueue: maxQueue,
             threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, kvMemoryBytes: kvMemory?.bytes, prefixCache: !noPrefixCache,
             maxBatchTokens: batchTokens)
+        configuration.corsOrigins = corsOrigin
+        configuration.idleTimeout = idleTimeout > 0 ? .seconds(idleTimeout) : nil
+        configuration.logPrompts = logPrompts
+        if let tlsCert, let tlsKey { configuration.tls = TLSFiles(certificatePath: tlsCert, privateKeyPath: tlsKey) }
+        var store: SQLiteStore?
+        var access: AccessControl?
+        if !noAuth {
+            let opened = try await data.open()
+            store = opened
+            try await Self.createFirstKey(in: opened)
+            access = AccessControl(store: opened, defaultLimits: KeyLimits(requestsPerMinute: rpm, tokensPerMinute: tpm))
+        } else {
+            logger.warning("--no-auth: every request is let in without a key")
+        }
         let options = modelOptions
+        let id = modelID
         let log = logger
-        let server = try TernServer(configuration: configuration) {
+        let server = try TernServer(configuration: configuration, access: access) {
             let path = try options.resolvePath()
             log.info("loading model", metadata: ["model.path": "\(path)"])
             let model = try LoadedModel(path: path)
-            log.info("model ready", metadata: ["model.id": "\(configuration.modelID)"])
+            log.info("model ready", metadata: ["model.id": "\(id)"])
             return model
         }
-        try await server.run(logger: logger)
+        do {
+            try await server.run(logger: logger)
+        } catch {
+            try? await store?.close()
+            throw error
+        }
+        try? await store?.close()
+    }
+
+    /// On a first start (no keys at all), creates an admin key and prints it once, with how to make more.
+    static func createFirstKey(in store: SQLiteStore) async throws {
+        guard try await store.keys().isEmpty else { return }
+        let created = try await store.create(NewAPIKey(name: "default", isAdmin: true))
+        let text = """
+
+            Tern created its first API key, 'default' (an admin key). It is shown only this once:
+
+                \(created.secret.value)
+
+            Clients send it as 'Authorization: Bearer <key>' (the OpenAI SDKs read it from OPENAI_API_KEY).
+            Make more keys with `tern keys create --name NAME` (see `tern keys --help`); they are kept in
+            \((store.path as NSString).deletingLastPathComponent).
+
+
+            """
+        FileHandle.standardOutput.write(Data(text.utf8))
     }
 }

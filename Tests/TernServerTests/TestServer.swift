@@ -29,15 +29,18 @@ struct TestSetupError: Error, CustomStringConvertible {
 enum TestServer {
     static let modelID = "smollm2-test"
 
+    /// A server without access control unless `access` is given (the access tests give one).
     static func make(
         contextLength: Int? = 512, maxBodyBytes: Int = 64 << 10, keepAlive: Duration = .seconds(3), maxSequences: Int = 4,
-        maxQueue: Int = 64, load: (@Sendable () throws -> LoadedModel)? = nil
+        maxQueue: Int = 64, access: AccessControl? = nil, configure: (inout TernServerConfiguration) -> Void = { _ in },
+        load: (@Sendable () throws -> LoadedModel)? = nil
     ) throws -> TernServer {
         let model = try TestModel.load()
-        let configuration = TernServerConfiguration(
+        var configuration = TernServerConfiguration(
             host: "127.0.0.1", port: 0, modelID: modelID, aliases: ["gpt-4": modelID], maxBodyBytes: maxBodyBytes,
             keepAliveInterval: keepAlive, contextLength: contextLength, maxSequences: maxSequences, maxQueue: maxQueue, threads: 1)
-        return try TernServer(configuration: configuration, load: load ?? { model })
+        configure(&configuration)
+        return try TernServer(configuration: configuration, access: access, load: load ?? { model })
     }
 
     /// Runs `test` against the application once the model is ready.
@@ -64,15 +67,25 @@ enum TestServer {
 }
 
 extension TestClientProtocol {
-    /// POSTs a JSON body.
-    func post(_ uri: String, json: String, contentType: String = "application/json") async throws -> TestResponse {
-        try await execute(uri: uri, method: .post, headers: [.contentType: contentType], body: ByteBuffer(string: json))
+    /// POSTs a JSON body, with `Authorization: Bearer key` when a key is given.
+    func post(_ uri: String, json: String, contentType: String = "application/json", key: String? = nil) async throws -> TestResponse {
+        var headers: HTTPFields = [.contentType: contentType]
+        if let key { headers[.authorization] = "Bearer \(key)" }
+        return try await execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: json))
     }
 
     /// POSTs a chat request to the test model.
-    func chat(_ fields: String = "", content: String = "Say hello.") async throws -> TestResponse {
+    func chat(_ fields: String = "", content: String = "Say hello.", key: String? = nil) async throws -> TestResponse {
         let extra = fields.isEmpty ? "" : ", " + fields
-        return try await post("/v1/chat/completions", json: #"{"model":"gpt-4","messages":[{"role":"user","content":"\#(content)"}]\#(extra)}"#)
+        return try await post(
+            "/v1/chat/completions", json: #"{"model":"gpt-4","messages":[{"role":"user","content":"\#(content)"}]\#(extra)}"#, key: key)
+    }
+
+    /// A GET with a bearer key.
+    func get(_ uri: String, key: String?) async throws -> TestResponse {
+        var headers: HTTPFields = [:]
+        if let key { headers[.authorization] = "Bearer \(key)" }
+        return try await execute(uri: uri, method: .get, headers: headers)
     }
 }
 

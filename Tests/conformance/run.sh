@@ -31,43 +31,71 @@ if [ -z "$bin" ]; then
     swift build --product tern
     bin="$(swift build --show-bin-path)/tern"
 fi
+export TERN_BIN="$bin"
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
 model_id=$(basename "$TERN_TEST_MODEL" .gguf)
 log=$(mktemp)
-# A small context keeps requests without max_tokens (as a browser app sends them) short; one compute thread is steadier
-# than two on a busy two-core machine.
-"$bin" serve --model "$TERN_TEST_MODEL" --host 127.0.0.1 --port "$port" --model-alias "gpt-4=$model_id" \
-    --ctx 256 --threads "${CONFORMANCE_THREADS:-1}" --max-sequences 4 --grace-period 20 >"$log" 2>&1 &
-pid=$!
+data_dir=$(mktemp -d)
+export TERN_DATA_DIR="$data_dir"
+pid=""
 cleanup() {
-    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
-    rm -f "$log"
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+    rm -rf "$log" "$data_dir"
 }
 trap cleanup EXIT
 
+# Keys made the way an operator makes them: the suites use the first; the others are for 401/403/429 tests.
+# schemathesis sends thousands of requests a minute: its key gets limits well above the server defaults.
+TERN_API_KEY=$("$bin" keys create --name conformance --rpm 100000 --tpm 100000000)
+TERN_ADMIN_KEY=$("$bin" keys create --name conformance-admin --admin)
+TERN_LIMITED_KEY=$("$bin" keys create --name limited --models some-other-model)
+TERN_BUDGET_KEY=$("$bin" keys create --name budget --budget-tokens 1 --budget-period day)
+export TERN_API_KEY TERN_ADMIN_KEY TERN_LIMITED_KEY TERN_BUDGET_KEY
+
+start_server() {
+    # A small context keeps requests without max_tokens (as a browser app sends them) short; one compute thread is
+    # steadier than two on a busy two-core machine.
+    "$bin" serve --model "$TERN_TEST_MODEL" --host 127.0.0.1 --port "$port" --model-alias "gpt-4=$model_id" \
+        --ctx 256 --threads "${CONFORMANCE_THREADS:-1}" --max-sequences 4 --grace-period 20 \
+        --cors-origin http://app.example "$@" >>"$log" 2>&1 &
+    pid=$!
+}
+start_server
+
 export TERN_URL="http://127.0.0.1:$port"
-echo "== waiting for $TERN_URL/health"
-ready=0
-for _ in $(seq 1 1200); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-        echo "tern serve exited early:" >&2
-        cat "$log" >&2
-        exit 1
-    fi
-    if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + "/health", timeout=2)' "$TERN_URL" 2>/dev/null; then
-        ready=1
-        break
-    fi
-    sleep 0.1
-done
-if [ "$ready" != 1 ]; then
+# Waits until /health of URL answers 200 (CA: the certificate authority to trust for https), or fails with the log.
+wait_ready() {
+    local url=$1 server=$2 ca=${3:-}
+    echo "== waiting for $url/health"
+    for _ in $(seq 1 1200); do
+        if ! kill -0 "$server" 2>/dev/null; then
+            echo "tern serve exited early:" >&2
+            cat "$log" >&2
+            exit 1
+        fi
+        if python3 -c 'import ssl, sys, urllib.request
+context = ssl.create_default_context(cafile=sys.argv[2]) if sys.argv[2] else None
+urllib.request.urlopen(sys.argv[1] + "/health", timeout=2, context=context)' "$url" "$ca" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
     echo "tern serve never became ready:" >&2
     cat "$log" >&2
     exit 1
-fi
+}
+wait_ready "$TERN_URL" "$pid"
 
 status=0
+echo "== usage ledger: three responses read to the end, then SIGKILL, then restart on the same data folder"
+"$venv/bin/python" "$here/ledger_durability.py" kill "$pid" || status=1
+wait "$pid" 2>/dev/null || true
+start_server
+wait_ready "$TERN_URL" "$pid"
+"$venv/bin/python" "$here/ledger_durability.py" verify || status=1
+
 echo "== openai Python SDK (pytest)"
 "$venv/bin/python" -m pytest -q -p no:cacheprovider "$here/python" || status=1
 
@@ -75,7 +103,7 @@ echo "== Node fetch (node --test)"
 node --test "$here/node/" || status=1
 
 echo "== tern chat --url (two turns piped in)"
-chat_out=$(printf 'Name a color.\nName another one.\n' | "$bin" chat --url "$TERN_URL" --temperature 0 --max-tokens 8) || status=1
+chat_out=$(printf 'Name a color.\nName another one.\n' | "$bin" chat --url "$TERN_URL" --temperature 0 --max-tokens 8) || status=1  # key: TERN_API_KEY
 # One answer line per turn, each non-empty: the conversation went through the server twice.
 if [ "$(printf '%s\n' "$chat_out" | grep -c .)" -lt 2 ]; then
     echo "tern chat: expected two answers, got:" >&2
@@ -92,7 +120,28 @@ venv_abs="$(cd "$venv" && pwd)"
 (cd .build && SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$hooks_dir" "$venv_abs/bin/schemathesis" run "$TERN_URL/openapi.json" --url "$TERN_URL" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-10}" --max-time "${SCHEMATHESIS_MAX_TIME:-300}" --request-timeout 120 \
-    --workers 1 --seed 1 --generation-deterministic --header "Authorization: Bearer sk-schemathesis") || status=1
+    --workers 1 --seed 1 --generation-deterministic --header "Authorization: Bearer $TERN_API_KEY") || status=1
+
+echo "== TLS: HTTPS and HTTP/2 by ALPN with a certificate made here, verified by the openai SDK"
+tls_dir="$data_dir/tls"
+mkdir -p "$tls_dir"
+(
+    cd "$tls_dir"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=Tern test CA" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=localhost" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile server.ext 2>/dev/null
+)
+plain_pid=$pid
+tls_port=$(free_port)
+port=$tls_port start_server --tls-cert "$tls_dir/server.pem" --tls-key "$tls_dir/server.key"
+tls_pid=$pid
+pid=$plain_pid
+wait_ready "https://127.0.0.1:$tls_port" "$tls_pid" "$tls_dir/ca.pem"
+TERN_TLS_URL="https://127.0.0.1:$tls_port" TERN_TLS_CA="$tls_dir/ca.pem" \
+    "$venv/bin/python" -m pytest -q -p no:cacheprovider "$here/tls" || status=1
+kill -TERM "$tls_pid"
+wait "$tls_pid" || { echo "the TLS server did not stop cleanly" >&2; status=1; }
 
 echo "== graceful stop (SIGTERM)"
 kill -TERM "$pid"

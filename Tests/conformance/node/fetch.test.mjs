@@ -5,7 +5,9 @@ import { test } from "node:test";
 const base = process.env.TERN_URL;
 if (!base) throw new Error("TERN_URL is not set: run Tests/conformance/run.sh, which starts `tern serve` and sets it");
 const url = `${base.replace(/\/$/, "")}/v1/chat/completions`;
-const headers = { "Content-Type": "application/json", Authorization: "Bearer sk-any-key" };
+const key = process.env.TERN_API_KEY;
+if (!key) throw new Error("TERN_API_KEY is not set: run Tests/conformance/run.sh, which makes one with `tern keys create`");
+const headers = { "Content-Type": "application/json", Authorization: `Bearer ${key}` };
 
 test("POST /v1/chat/completions and read data.choices[0].message.content", async () => {
   const data = await fetch(url, {
@@ -72,16 +74,43 @@ test("errors come back as OpenAI's envelope", async () => {
   assert.deepEqual(Object.keys(error).sort(), ["code", "message", "param", "type"]);
 });
 
-test("a browser's CORS preflight is answered", async () => {
-  const response = await fetch(url, {
+const preflight = (origin) =>
+  fetch(url, {
     method: "OPTIONS",
     headers: {
-      Origin: "http://app.example",
+      Origin: origin,
       "Access-Control-Request-Method": "POST",
       "Access-Control-Request-Headers": "content-type, authorization",
     },
   });
-  assert.ok(response.status === 204 || response.status === 200);
-  assert.equal(response.headers.get("access-control-allow-origin"), "*");
+
+test("a CORS preflight from a listed origin (--cors-origin) is answered", async () => {
+  const response = await preflight("http://app.example");
+  assert.equal(response.status, 204);
+  assert.equal(response.headers.get("access-control-allow-origin"), "http://app.example");
   assert.match(response.headers.get("access-control-allow-headers").toLowerCase(), /authorization/);
+});
+
+test("a listed origin may read answers and the rate-limit headers", async () => {
+  const response = await fetch(`${base.replace(/\/$/, "")}/v1/models`, { headers: { ...headers, Origin: "http://app.example" } });
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get("access-control-allow-origin"), "http://app.example");
+  assert.match(response.headers.get("access-control-expose-headers"), /x-ratelimit-remaining-requests/);
+});
+
+test("another origin gets no CORS headers", async () => {
+  const response = await preflight("http://evil.example");
+  assert.equal(response.headers.get("access-control-allow-origin"), null);
+  const get = await fetch(`${base.replace(/\/$/, "")}/v1/models`, { headers: { ...headers, Origin: "http://evil.example" } });
+  assert.equal(get.headers.get("access-control-allow-origin"), null);
+});
+
+test("without a key: 401 invalid_api_key", async () => {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ model: "gpt-4", messages: [{ role: "user", content: "Hi" }] }),
+  });
+  assert.equal(response.status, 401);
+  assert.equal((await response.json()).error.code, "invalid_api_key");
 });

@@ -169,9 +169,10 @@ def test_too_large_is_413(client, model):
     assert caught.value.status_code == 413
 
 
-def test_malformed_json_and_content_type(base_url):
+def test_malformed_json_and_content_type(base_url, api_key):
     for body, content_type in ((b'{"model": "gpt-4", "messages": [', "application/json"), (b"{}", "text/plain")):
-        request = urllib.request.Request(base_url + "/v1/chat/completions", data=body, headers={"Content-Type": content_type})
+        headers = {"Content-Type": content_type, "Authorization": f"Bearer {api_key}"}
+        request = urllib.request.Request(base_url + "/v1/chat/completions", data=body, headers=headers)
         try:
             urllib.request.urlopen(request, timeout=30)
             raise AssertionError("expected a 400")

@@ -1,0 +1,29 @@
+public import TernStore
+
+/// Who may call the API and how much: the key store, the usage ledger and the limiter.
+///
+/// Give one to ``TernServer`` to require a bearer key on every `/v1` and `/admin` route; leave it out (`--no-auth`)
+/// for a local experiment where anyone who can reach the port may use it.
+public struct AccessControl: Sendable {
+    /// Where keys are looked up (on every request, so that `tern keys revoke` takes effect at once).
+    public var keys: any APIKeyStore
+    /// Where every request's usage is written before its last byte is sent.
+    public var ledger: any UsageLedger
+    /// Per-key rate limits and budgets.
+    public var limits: any RateLimitState
+    /// Limits for keys that have none of their own.
+    public var defaultLimits: KeyLimits
+
+    /// Access control over a store that keeps both keys and the ledger (``SQLiteStore``), limits in memory.
+    public init(store: some APIKeyStore & UsageLedger, defaultLimits: KeyLimits) {
+        self.init(keys: store, ledger: store, limits: InMemoryRateLimitState(ledger: store), defaultLimits: defaultLimits)
+    }
+
+    /// Access control from its parts.
+    public init(keys: any APIKeyStore, ledger: any UsageLedger, limits: any RateLimitState, defaultLimits: KeyLimits) {
+        self.keys = keys
+        self.ledger = ledger
+        self.limits = limits
+        self.defaultLimits = defaultLimits
+    }
+}

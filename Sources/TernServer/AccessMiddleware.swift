@@ -1,0 +1,121 @@
+import Foundation
+import Hummingbird
+import Logging
+import TernOpenAI
+import TernStore
+
+/// Bearer-key authentication, rate limits and the usage ledger for `/v1/…`, `/admin/…` and `/metrics`.
+///
+/// - No key, or one that is unknown, revoked or expired: 401 `invalid_api_key`.
+/// - `/admin/…` with a key that is not an admin key: 403.
+/// - Over the key's requests-per-minute or concurrency limit: 429 `rate_limit_exceeded` with `retry-after`.
+/// - Otherwise the request runs with a ``RequestAccess`` in its context; its response carries OpenAI's
+///   `x-ratelimit-*` headers, and its ledger row is written before the last byte goes out.
+///
+/// `/health` and `/openapi.json` stay open: a load balancer's health check needs no key, and the API description
+/// is public.
+struct AccessMiddleware: RouterMiddleware {
+    typealias Context = TernRequestContext
+
+    let control: AccessControl
+
+    /// Whether `path` needs a key.
+    static func isProtected(_ path: String) -> Bool {
+        path == "/v1" || path.hasPrefix("/v1/") || path == "/admin" || path.hasPrefix("/admin/") || path == "/metrics"
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        guard Self.isProtected(path) else { return try await next(request, context) }
+        let now = Date()
+        guard let secret = Self.bearerToken(request.headers[.authorization]) else {
+            return OpenAIHTTPError.response(for: Self.missingKey)
+        }
+        let key: APIKey?
+        do {
+            key = try await control.keys.key(for: secret)
+        } catch {
+            context.logger.error("key lookup failed", metadata: ["error": "\(error)"])
+            return OpenAIHTTPError.response(for: .internalError())
+        }
+        guard let key else { return OpenAIHTTPError.response(for: .invalidAPIKey(secret.value)) }
+        guard key.isActive(at: now) else {
+            let reason = key.revokedAt != nil ? "has been revoked" : "has expired"
+            return OpenAIHTTPError.response(
+                for: OpenAIError(
+                    status: 401, message: "The API key \(key.prefix)*** \(reason).", type: "invalid_request_error", code: "invalid_api_key"))
+        }
+        var context = context
+        context.logger[metadataKey: "key.id"] = .string(key.id)
+        if path == "/admin" || path.hasPrefix("/admin/") {
+            guard key.isAdmin else {
+                return OpenAIHTTPError.response(
+                    for: .permissionDenied("This API key may not use the admin API; create an admin key with `tern keys create --admin`."))
+            }
+            context.adminKey = key
+            return try await next(request, context)
+        }
+        let policy = KeyPolicy(key: key, defaults: control.defaultLimits)
+        let ticket: RequestTicket
+        switch control.limits.admit(policy, now: now) {
+        case .success(let admitted):
+            ticket = admitted
+        case .failure(let rejection):
+            var response = OpenAIHTTPError.response(for: RateLimitHeaders.error(for: rejection))
+            RateLimitHeaders.apply(control.limits.snapshot(policy, now: Date()), to: &response.headers)
+            return response
+        }
+        let access = RequestAccess(key: key, policy: policy, ticket: ticket, endpoint: path, control: control, startedAt: now)
+        context.access = access
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            // The client went away before a response existed (the error middleware converts everything else).
+            try? await access.commit(status: 499)
+            throw error
+        }
+        RateLimitHeaders.apply(control.limits.snapshot(policy, now: Date()), to: &response.headers)
+        if access.isStreaming, response.status == .ok {
+            // The controller commits before `data: [DONE]`; this covers a stream that ended another way.
+            let body = response.body
+            let logger = context.logger
+            response.body = ResponseBody(contentLength: body.contentLength) { writer in
+                do {
+                    try await body.write(writer)
+                } catch {
+                    try? await access.commit(status: 499)
+                    throw error
+                }
+                do { try await access.commit(status: 200) } catch { logger.error("usage not recorded", metadata: ["error": "\(error)"]) }
+            }
+            return response
+        }
+        do {
+            try await access.commit(status: Int(response.status.code))
+        } catch {
+            context.logger.error("usage not recorded", metadata: ["error": "\(error)"])
+            return OpenAIHTTPError.response(for: Self.ledgerFailure)
+        }
+        return response
+    }
+
+    /// The key of `Authorization: Bearer KEY`; nil when the header is missing or has another scheme.
+    static func bearerToken(_ header: String?) -> APIKeySecret? {
+        guard let header else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : APIKeySecret(token)
+    }
+
+    /// 401 for a request without a bearer key.
+    static var missingKey: OpenAIError {
+        var error = OpenAIError.missingAPIKey
+        error.code = "invalid_api_key"
+        return error
+    }
+
+    /// 500 when the ledger cannot be written: nothing is delivered that is not recorded.
+    static let ledgerFailure = OpenAIError.internalError("The server could not record the usage of this request, so it was not delivered.")
+}

@@ -1,0 +1,123 @@
+import Foundation
+import Synchronization
+import TernOpenAI
+import TernStore
+
+/// The authenticated key of one request, its admission, its token reservation, and its one ledger row.
+///
+/// The access middleware creates it; controllers reserve tokens once the prompt is known (``reserve(promptTokens:maxCompletionTokens:)``)
+/// and commit the row just before the last byte of the response (``commit(status:usage:)``). Whatever path the
+/// request takes, the row is written and the limiter settled exactly once: the middleware commits for requests
+/// that did not.
+final class RequestAccess: Sendable {
+    /// The key.
+    let key: APIKey
+    /// Its policy.
+    let policy: KeyPolicy
+    /// The API path.
+    let endpoint: String
+    private let control: AccessControl
+    private let ticket: RequestTicket
+    private let startedAt: Date
+
+    private struct State {
+        var model = ""
+        var promptTokens = 0
+        var reservation: TokenReservation?
+        var progress: GenerationProgress?
+        var committed = false
+        var streaming = false
+    }
+
+    private let state = Mutex(State())
+
+    init(key: APIKey, policy: KeyPolicy, ticket: RequestTicket, endpoint: String, control: AccessControl, startedAt: Date) {
+        self.key = key
+        self.policy = policy
+        self.ticket = ticket
+        self.endpoint = endpoint
+        self.control = control
+        self.startedAt = startedAt
+    }
+
+    /// Records the model the request names, and refuses (403) a model the key may not use.
+    func use(model: String, names: [String]) throws(OpenAIError) {
+        state.withLock { $0.model = model }
+        guard key.allows(model: names) else {
+            throw OpenAIError(
+                status: 403, message: "This API key may not use the model `\(model)`.", type: "invalid_request_error", code: "model_not_allowed")
+        }
+    }
+
+    /// Holds the request's tokens (prompt plus the most it may generate) against the per-minute limit and the
+    /// budget; 429 when either cannot cover them.
+    func reserve(promptTokens: Int, maxCompletionTokens: Int) async throws {
+        let tokens = promptTokens + maxCompletionTokens
+        state.withLock { $0.promptTokens = promptTokens }
+        switch try await control.limits.reserveTokens(ticket, tokens: tokens, now: Date()) {
+        case .success(let reservation):
+            state.withLock { $0.reservation = reservation }
+        case .failure(let rejection):
+            throw RateLimitHeaders.error(for: rejection)
+        }
+    }
+
+    /// Reserves the tokens of `plan`: every prompt plus the most every choice may generate.
+    func reserve(_ plan: GenerationPlan) async throws {
+        try await reserve(
+            promptTokens: plan.promptTokens.reduce(0, +), maxCompletionTokens: plan.sequences.reduce(0) { $0 + $1.request.maxTokens })
+    }
+
+    /// ``commit(status:usage:)`` for a whole response: a failure to record becomes a 500 instead of the answer.
+    func commitOrFail(status: Int, usage: Usage) async throws(OpenAIError) {
+        do {
+            try await commit(status: status, usage: usage)
+        } catch {
+            throw AccessMiddleware.ledgerFailure
+        }
+    }
+
+    /// ``commit(status:usage:)`` for a stream: the error to end the stream with when the row cannot be written.
+    func commitReportingFailure(status: Int, usage: Usage) async -> OpenAIError? {
+        do {
+            try await commit(status: status, usage: usage)
+            return nil
+        } catch {
+            return AccessMiddleware.ledgerFailure
+        }
+    }
+
+    /// Follows the generation, so that an early end is charged for what was generated.
+    func track(_ progress: GenerationProgress) {
+        state.withLock { $0.progress = progress }
+    }
+
+    /// The response is a stream: the controller commits inside the body; the middleware only if it did not.
+    func markStreaming() {
+        state.withLock { $0.streaming = true }
+    }
+
+    var isStreaming: Bool { state.withLock { $0.streaming } }
+
+    /// Writes the request's ledger row (durably) and settles its reservation; only the first call does anything.
+    ///
+    /// - Parameter usage: the tokens the response reports; nil for a request that ended without one (an error, a
+    ///   hang-up), which is charged its prompt (if generation started) and what was generated.
+    func commit(status: Int, usage: Usage? = nil) async throws {
+        let taken: State? = state.withLock { state in
+            guard !state.committed else { return nil }
+            state.committed = true
+            return state
+        }
+        guard let taken else { return }
+        // Without a usage the prompt counts only if generation started (a refusal by the scheduler costs nothing).
+        let prompt = usage?.promptTokens ?? (taken.progress != nil ? taken.promptTokens : 0)
+        let completion = usage?.completionTokens ?? taken.progress?.completionTokens ?? 0
+        let record = UsageRecord(
+            keyID: key.id, model: taken.model, endpoint: endpoint, status: status, promptTokens: prompt, cachedTokens: usage?.cachedTokens ?? 0,
+            completionTokens: completion, startedAt: startedAt, finishedAt: Date())
+        // Settle even when the write fails: the tokens were spent either way.
+        defer { control.limits.finish(ticket, reservation: taken.reservation, usedTokens: prompt + completion, now: Date()) }
+        try await control.ledger.record(record)
+    }
+}

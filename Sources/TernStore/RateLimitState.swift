@@ -1,0 +1,87 @@
+public import Foundation
+
+/// Per-key admission: requests and tokens per minute, concurrent requests, token budgets.
+///
+/// A request is admitted once (``admit(_:now:)``: a request and a concurrency slot), reserves its tokens once the
+/// prompt is known (``reserveTokens(_:tokens:now:)``: prompt plus the most it may generate), and finishes once
+/// (``finish(_:reservation:usedTokens:now:)``: the reservation is settled with the real count, the slot freed).
+/// Implementations must make the check and the reservation one atomic step, so that racing requests never
+/// overrun a limit or a budget.
+public protocol RateLimitState: Sendable {
+    /// Takes a request and a concurrency slot, or says which limit refuses it.
+    func admit(_ policy: KeyPolicy, now: Date) -> Result<RequestTicket, RateLimitRejection>
+    /// Reserves `tokens` against the tokens-per-minute limit and the budget, or says which refuses them.
+    func reserveTokens(_ ticket: RequestTicket, tokens: Int, now: Date) async throws -> Result<TokenReservation, RateLimitRejection>
+    /// Ends a request: frees its slot and settles its reservation (if any) with `usedTokens`.
+    func finish(_ ticket: RequestTicket, reservation: TokenReservation?, usedTokens: Int, now: Date)
+    /// The limits and what is left of them, for the `x-ratelimit-*` headers.
+    func snapshot(_ policy: KeyPolicy, now: Date) -> RateLimitSnapshot
+}
+
+/// The limits that apply to one key (its own, or the server's defaults).
+public struct KeyPolicy: Sendable, Equatable {
+    /// The key's id.
+    public var keyID: String
+    /// Effective limits; nil for none.
+    public var limits: KeyLimits
+    /// The key's budget.
+    public var budget: TokenBudget?
+
+    /// The policy of `key`, with missing limits taken from `defaults`.
+    public init(key: APIKey, defaults: KeyLimits) {
+        keyID = key.id
+        limits = key.limits.filled(from: defaults)
+        budget = key.budget
+    }
+
+    /// A policy from its parts.
+    public init(keyID: String, limits: KeyLimits, budget: TokenBudget? = nil) {
+        self.keyID = keyID
+        self.limits = limits
+        self.budget = budget
+    }
+}
+
+/// An admitted request; hand it back to ``RateLimitState/finish(_:reservation:usedTokens:now:)`` exactly once.
+public struct RequestTicket: Sendable, Equatable {
+    /// The policy the request was admitted under.
+    public var policy: KeyPolicy
+}
+
+/// Tokens held for a running request.
+public struct TokenReservation: Sendable, Equatable {
+    /// Tokens held against the per-minute limit and the budget.
+    public var tokens: Int
+    /// The start of the budget period they were held in; nil when the key has no budget.
+    public var budgetPeriodStart: Date?
+}
+
+/// Why a request was refused.
+public enum RateLimitRejection: Error, Sendable, Equatable {
+    /// Requests per minute; retry after the given seconds.
+    case requests(limit: Int, retryAfter: Double)
+    /// Tokens per minute; retry after the given seconds, or nil when the request alone is more than the limit.
+    case tokens(limit: Int, requested: Int, retryAfter: Double?)
+    /// Too many requests of this key are running.
+    case concurrency(limit: Int)
+    /// The budget cannot cover the request.
+    case budget(TokenBudget, remaining: Int, requested: Int, resetsAt: Date)
+}
+
+/// Limits and remainders as OpenAI's `x-ratelimit-*` headers carry them.
+public struct RateLimitSnapshot: Sendable, Equatable {
+    /// One limit: its size, what is left, and the seconds until it is full again.
+    public struct Limit: Sendable, Equatable {
+        /// The limit per minute.
+        public var limit: Int
+        /// Left now.
+        public var remaining: Int
+        /// Seconds until `remaining == limit`.
+        public var resetSeconds: Double
+    }
+
+    /// Requests per minute; nil when unlimited.
+    public var requests: Limit?
+    /// Tokens per minute; nil when unlimited.
+    public var tokens: Limit?
+}

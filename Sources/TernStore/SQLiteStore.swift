@@ -1,0 +1,204 @@
+public import Foundation
+import SQLiteNIO
+
+/// Keys and the usage ledger in one SQLite file (bundled SQLite, WAL journal, `synchronous=FULL`).
+///
+/// ```swift
+/// let store = try await SQLiteStore.open(directory: "/var/lib/tern")
+/// let created = try await store.create(NewAPIKey(name: "ci", limits: KeyLimits(requestsPerMinute: 60)))
+/// print(created.secret.value)   // shown once
+/// try await store.close()
+/// ```
+///
+/// Every call runs on NIO's blocking-I/O thread pool, never on an event loop or Swift's cooperative pool. Each
+/// operation is one SQL statement, so a write is committed (and, with `synchronous=FULL`, on disk) when it returns.
+/// Several processes may open the same file: SQLite's locks serialise writers, and a busy database is retried.
+public final class SQLiteStore: APIKeyStore, UsageLedger {
+    /// The database's file name inside the data directory.
+    public static let fileName = "tern.sqlite"
+
+    /// The path of the database file.
+    public let path: String
+    private let connection: SQLiteConnection
+
+    private init(path: String, connection: SQLiteConnection) {
+        self.path = path
+        self.connection = connection
+    }
+
+    /// Opens (creating if needed) `directory/tern.sqlite`; the directory is created readable by its owner only.
+    public static func open(directory: String) async throws -> SQLiteStore {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw TernStoreError(.database, "cannot create the data directory \(directory): \(error.localizedDescription)")
+        }
+        return try await open(path: (directory as NSString).appendingPathComponent(fileName))
+    }
+
+    /// Opens (creating if needed) the database file at `path`.
+    public static func open(path: String) async throws -> SQLiteStore {
+        let connection: SQLiteConnection
+        do {
+            connection = try await SQLiteConnection.open(storage: .file(path: path))
+        } catch {
+            throw TernStoreError(.database, "cannot open the database \(path): \(error)")
+        }
+        let store = SQLiteStore(path: path, connection: connection)
+        do {
+            try await store.prepare()
+        } catch {
+            try? await connection.close()
+            throw TernStoreError(.database, "cannot prepare the database \(path): \(error)")
+        }
+        // Key hashes and usage: nobody else needs to read them.
+        _ = chmod(path, 0o600)
+        return store
+    }
+
+    /// Closes the connection; the store must not be used afterwards.
+    public func close() async throws {
+        try await connection.close()
+    }
+
+    private func prepare() async throws {
+        // WAL: readers (tern keys list) never block the server's writes. FULL: a commit is on disk when it returns.
+        _ = try await connection.query("PRAGMA journal_mode=WAL")
+        _ = try await connection.query("PRAGMA synchronous=FULL")
+        for statement in Self.schema { _ = try await connection.query(statement) }
+    }
+
+    static let schema = [
+        """
+        CREATE TABLE IF NOT EXISTS api_keys (
+            id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL,
+            admin INTEGER NOT NULL DEFAULT 0, models TEXT, rpm INTEGER, tpm INTEGER, max_concurrent INTEGER,
+            budget_tokens INTEGER, budget_period TEXT, created_at INTEGER NOT NULL, expires_at INTEGER, revoked_at INTEGER)
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS usage (
+            id INTEGER PRIMARY KEY, key_id TEXT NOT NULL, model TEXT NOT NULL, endpoint TEXT NOT NULL, status INTEGER NOT NULL,
+            prompt_tokens INTEGER NOT NULL, cached_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,
+            started_at INTEGER NOT NULL, finished_at INTEGER NOT NULL, duration_ms INTEGER NOT NULL)
+        """,
+        "CREATE INDEX IF NOT EXISTS usage_by_key ON usage (key_id, finished_at)",
+    ]
+
+    static let keyColumns =
+        "id, name, prefix, admin, models, rpm, tpm, max_concurrent, budget_tokens, budget_period, created_at, expires_at, revoked_at"
+
+    // MARK: APIKeyStore
+
+    public func create(_ new: NewAPIKey) async throws -> CreatedAPIKey {
+        try new.validate()
+        let secret = APIKeySecret.generate()
+        let id = "key_" + APIKeySecret.randomString(length: 12)
+        let key = APIKey(
+            id: id, name: new.name ?? id, prefix: secret.displayPrefix, isAdmin: new.isAdmin, models: new.models, limits: new.limits,
+            budget: new.budget, createdAt: Self.truncated(Date()), expiresAt: new.expiresAt.map(Self.truncated))
+        let binds: [SQLiteData] = [
+            .text(key.id), .text(key.name), .text(secret.hash), .text(key.prefix), .integer(key.isAdmin ? 1 : 0),
+            Self.text(key.models.map { Self.encodeModels($0) }), Self.integer(key.limits.requestsPerMinute),
+            Self.integer(key.limits.tokensPerMinute), Self.integer(key.limits.maxConcurrent), Self.integer(key.budget?.tokens),
+            Self.text(key.budget?.period.rawValue), .integer(Self.milliseconds(key.createdAt)), Self.integer(key.expiresAt.map(Self.milliseconds)),
+        ]
+        do {
+            _ = try await connection.query(
+                """
+                INSERT INTO api_keys (id, name, hash, prefix, admin, models, rpm, tpm, max_concurrent, budget_tokens, budget_period, \
+                created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, binds)
+        } catch let error as SQLiteError where error.reason == .constraint || error.reason == .constraintUniqueFailed {
+            throw TernStoreError(.duplicateName, "a key named '\(key.name)' exists already; choose another --name")
+        }
+        return CreatedAPIKey(key: key, secret: secret)
+    }
+
+    public func key(for secret: APIKeySecret) async throws -> APIKey? {
+        let rows = try await connection.query("SELECT \(Self.keyColumns) FROM api_keys WHERE hash = ?", [.text(secret.hash)])
+        return try rows.first.map(Self.decodeKey)
+    }
+
+    public func keys() async throws -> [APIKey] {
+        try await connection.query("SELECT \(Self.keyColumns) FROM api_keys ORDER BY created_at, rowid").map(Self.decodeKey)
+    }
+
+    public func revoke(_ idOrName: String) async throws -> APIKey {
+        let now = Self.milliseconds(Date())
+        _ = try await connection.query(
+            "UPDATE api_keys SET revoked_at = ? WHERE (id = ? OR name = ?) AND revoked_at IS NULL", [.integer(now), .text(idOrName), .text(idOrName)])
+        let rows = try await connection.query("SELECT \(Self.keyColumns) FROM api_keys WHERE id = ? OR name = ?", [.text(idOrName), .text(idOrName)])
+        guard let row = rows.first else { throw TernStoreError(.notFound, "no key with id or name '\(idOrName)'; `tern keys list` shows them") }
+        return try Self.decodeKey(row)
+    }
+
+    // MARK: UsageLedger
+
+    public func record(_ entry: UsageRecord) async throws {
+        let duration = max(0, Self.milliseconds(entry.finishedAt) - Self.milliseconds(entry.startedAt))
+        _ = try await connection.query(
+            """
+            INSERT INTO usage (key_id, model, endpoint, status, prompt_tokens, cached_tokens, completion_tokens, started_at, finished_at, \
+            duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .text(entry.keyID), .text(entry.model), .text(entry.endpoint), .integer(entry.status), .integer(entry.promptTokens),
+                .integer(entry.cachedTokens), .integer(entry.completionTokens), .integer(Self.milliseconds(entry.startedAt)),
+                .integer(Self.milliseconds(entry.finishedAt)), .integer(duration),
+            ])
+    }
+
+    public func usage(since: Date?) async throws -> [KeyUsage] {
+        let rows = try await connection.query(
+            """
+            SELECT k.id, k.name, COUNT(u.id), COALESCE(SUM(u.status >= 400), 0), COALESCE(SUM(u.prompt_tokens), 0),
+                   COALESCE(SUM(u.cached_tokens), 0), COALESCE(SUM(u.completion_tokens), 0)
+            FROM api_keys k LEFT JOIN usage u ON u.key_id = k.id AND u.finished_at >= ?
+            GROUP BY k.id ORDER BY k.created_at, k.rowid
+            """, [.integer(since.map(Self.milliseconds) ?? Int.min)])
+        return rows.map { row in
+            let values = row.columns.map(\.data)
+            return KeyUsage(
+                id: values[0].string ?? "", name: values[1].string ?? "", requests: values[2].integer ?? 0, failedRequests: values[3].integer ?? 0,
+                promptTokens: values[4].integer ?? 0, cachedTokens: values[5].integer ?? 0, completionTokens: values[6].integer ?? 0)
+        }
+    }
+
+    public func tokensUsed(keyID: String, since: Date) async throws -> Int {
+        let rows = try await connection.query(
+            "SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) FROM usage WHERE key_id = ? AND finished_at >= ?",
+            [.text(keyID), .integer(Self.milliseconds(since))])
+        return rows.first?.columns.first?.data.integer ?? 0
+    }
+
+    // MARK: Encoding
+
+    private static func decodeKey(_ row: SQLiteRow) throws -> APIKey {
+        let values = row.columns.map(\.data)
+        guard values.count == 13, let id = values[0].string, let name = values[1].string, let prefix = values[2].string,
+            let created = values[10].integer
+        else { throw TernStoreError(.database, "a row of api_keys is malformed") }
+        var budget: TokenBudget?
+        if let tokens = values[8].integer, let period = values[9].string.flatMap(BudgetPeriod.init(rawValue:)) {
+            budget = TokenBudget(tokens: tokens, period: period)
+        }
+        return APIKey(
+            id: id, name: name, prefix: prefix, isAdmin: values[3].integer == 1, models: values[4].string.map(decodeModels),
+            limits: KeyLimits(requestsPerMinute: values[5].integer, tokensPerMinute: values[6].integer, maxConcurrent: values[7].integer),
+            budget: budget, createdAt: date(created), expiresAt: values[11].integer.map(date), revokedAt: values[12].integer.map(date))
+    }
+
+    private static func encodeModels(_ models: [String]) -> String {
+        String(decoding: (try? JSONEncoder().encode(models)) ?? Data("[]".utf8), as: UTF8.self)
+    }
+
+    private static func decodeModels(_ text: String) -> [String] {
+        (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+    }
+
+    private static func integer(_ value: Int?) -> SQLiteData { value.map { .integer($0) } ?? .null }
+    private static func text(_ value: String?) -> SQLiteData { value.map { .text($0) } ?? .null }
+    static func milliseconds(_ date: Date) -> Int { Int((date.timeIntervalSince1970 * 1000).rounded(.down)) }
+    private static func date(_ milliseconds: Int) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+    private static func truncated(_ date: Date) -> Date { Self.date(milliseconds(date)) }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import TernStore
+import Testing
+
+@Suite struct SQLiteStoreTests {
+    @Test func createdKeyIsFoundByItsSecretAndStoredOnlyAsHash() async throws {
+        try await withTemporaryStore { store, directory in
+            let created = try await store.create(
+                NewAPIKey(name: "ci", models: ["gpt-4"], limits: KeyLimits(requestsPerMinute: 60), budget: TokenBudget(tokens: 1000, period: .day)))
+            #expect(created.secret.value.hasPrefix("tern-"))
+            #expect(created.secret.value.count == APIKeySecret.prefix.count + APIKeySecret.randomLength)
+            #expect(try await store.key(for: created.secret) == created.key)
+            #expect(try await store.key(for: APIKeySecret(created.secret.value + "x")) == nil)
+            // The file holds the hash, never the key.
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: store.path))
+            let wal = (try? Data(contentsOf: URL(fileURLWithPath: store.path + "-wal"))) ?? Data()
+            let contents = bytes + wal
+            #expect(contents.range(of: Data(created.secret.value.utf8)) == nil)
+            #expect(contents.range(of: Data(created.secret.hash.utf8)) != nil)
+            _ = directory
+        }
+    }
+
+    @Test func keysAreRandom() {
+        let secrets = Set((0..<100).map { _ in APIKeySecret.generate().value })
+        #expect(secrets.count == 100)
+    }
+
+    @Test func duplicateNameIsRefused() async throws {
+        try await withTemporaryStore { store, _ in
+            _ = try await store.create(NewAPIKey(name: "same"))
+            await #expect(throws: TernStoreError.self) { try await store.create(NewAPIKey(name: "same")) }
+            let keys = try await store.keys()
+            #expect(keys.count == 1)
+        }
+    }
+
+    @Test func invalidSettingsAreRefused() async throws {
+        try await withTemporaryStore { store, _ in
+            await #expect(throws: TernStoreError.self) { try await store.create(NewAPIKey(name: "bad name")) }
+            await #expect(throws: TernStoreError.self) { try await store.create(NewAPIKey(limits: KeyLimits(requestsPerMinute: 0))) }
+            await #expect(throws: TernStoreError.self) { try await store.create(NewAPIKey(budget: TokenBudget(tokens: 0, period: .day))) }
+            let keys = try await store.keys()
+            #expect(keys.isEmpty)
+        }
+    }
+
+    @Test func revokeByNameOrIdMarksTheKey() async throws {
+        try await withTemporaryStore { store, _ in
+            let first = try await store.create(NewAPIKey(name: "first"))
+            let second = try await store.create(NewAPIKey(name: "second"))
+            let revoked = try await store.revoke("first")
+            #expect(revoked.revokedAt != nil)
+            #expect(try await store.key(for: first.secret)?.isActive(at: Date()) == false)
+            _ = try await store.revoke(second.key.id)
+            #expect(try await store.keys().allSatisfy { $0.revokedAt != nil })
+            await #expect(throws: TernStoreError.self) { try await store.revoke("nobody") }
+        }
+    }
+
+    @Test func expiredKeyIsNotActive() {
+        let key = APIKey(id: "k", name: "k", prefix: "tern-", createdAt: Date(), expiresAt: Date(timeIntervalSinceNow: -1))
+        #expect(!key.isActive(at: Date()))
+        #expect(APIKey(id: "k", name: "k", prefix: "tern-", createdAt: Date()).isActive(at: Date()))
+    }
+
+    @Test func usageSumsRowsPerKeyIncludingKeysWithoutRequests() async throws {
+        try await withTemporaryStore { store, _ in
+            let used = try await store.create(NewAPIKey(name: "used"))
+            _ = try await store.create(NewAPIKey(name: "idle"))
+            let now = Date()
+            for status in [200, 200, 429] {
+                try await store.record(
+                    UsageRecord(
+                        keyID: used.key.id, model: "gpt-4", endpoint: "/v1/chat/completions", status: status, promptTokens: 10, cachedTokens: 2,
+                        completionTokens: status == 200 ? 5 : 0, startedAt: now, finishedAt: now))
+            }
+            let usage = try await store.usage(since: nil)
+            #expect(usage.map(\.name) == ["used", "idle"])
+            #expect(
+                usage[0]
+                    == KeyUsage(
+                        id: used.key.id, name: "used", requests: 3, failedRequests: 1, promptTokens: 30, cachedTokens: 6, completionTokens: 10))
+            #expect(usage[1].requests == 0)
+            #expect(try await store.tokensUsed(keyID: used.key.id, since: now.addingTimeInterval(-1)) == 40)
+            #expect(try await store.tokensUsed(keyID: used.key.id, since: now.addingTimeInterval(1)) == 0)
+            #expect(try await store.usage(since: now.addingTimeInterval(1))[0].requests == 0)
+        }
+    }
+
+    @Test func aSecondConnectionSeesKeysAndRowsAtOnce() async throws {
+        try await withTemporaryStore { store, directory in
+            let other = try await SQLiteStore.open(directory: directory)
+            let created = try await other.create(NewAPIKey(name: "from-cli"))
+            #expect(try await store.key(for: created.secret)?.name == "from-cli")
+            _ = try await other.revoke("from-cli")
+            #expect(try await store.key(for: created.secret)?.revokedAt != nil)
+            try await other.close()
+        }
+    }
+
+    @Test func budgetPeriodsAreUTCCalendarPeriods() throws {
+        let date = try #require(ISO8601DateFormatter().date(from: "2026-03-15T17:30:00Z"))
+        let format = ISO8601DateFormatter()
+        #expect(format.string(from: BudgetPeriod.day.start(containing: date)) == "2026-03-15T00:00:00Z")
+        #expect(format.string(from: BudgetPeriod.day.end(containing: date)) == "2026-03-16T00:00:00Z")
+        #expect(format.string(from: BudgetPeriod.month.start(containing: date)) == "2026-03-01T00:00:00Z")
+        #expect(format.string(from: BudgetPeriod.month.end(containing: date)) == "2026-04-01T00:00:00Z")
+    }
+}
