@@ -473,7 +473,11 @@ def main() -> None:
         runs.append(("tern (no prefix cache)", ["--max-sequences", str(args.parallel), "--no-prefix-cache"], ["shared"]))
     for name, extra, wanted in runs:
         port = free_port()
-        command = [str(tern), "serve", "--model", model, "--port", str(port), "--threads", str(args.threads), *extra, *args.tern_args.split()]
+        # No keys, as llama-server runs without one: both serve on 127.0.0.1 only.
+        command = [
+            str(tern), "serve", "--model", model, "--port", str(port), "--threads", str(args.threads), "--no-auth", *extra,
+            *args.tern_args.split(),
+        ]
         server = Server(name, command, port)
         try:
             server.wait_ready()
