@@ -75,6 +75,13 @@ extension OpenAIError {
             code: "request_too_large")
     }
 
+    /// 431 for a request head whose header fields are over the limit.
+    public static func headerFieldsTooLarge(limit: Int) -> OpenAIError {
+        OpenAIError(
+            status: 431, message: "The request's header fields are too large. The maximum is \(limit) bytes in all.",
+            type: "invalid_request_error", code: "request_header_fields_too_large")
+    }
+
     /// 400 `context_length_exceeded`, with OpenAI's wording.
     ///
     /// - Parameters:

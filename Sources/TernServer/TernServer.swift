@@ -91,13 +91,15 @@ public struct TernServer: Sendable {
     /// HTTP/1.1, or with TLS files HTTP/2 and HTTP/1.1 by ALPN; both with the idle timeout and header limits.
     func makeServerBuilder() throws -> HTTPServerBuilder {
         let idle = configuration.idleTimeout.map { TimeAmount($0) }
-        // 16 KiB of header fields in all: a request to this API needs far less, and larger heads are closed early.
+        // 16 KiB of header fields in all: a request to this API needs far less, and larger heads get 431 and a close.
+        let headerLimit = 16 << 10
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
-            maxHeaderFieldSize: 16 << 10, maxHeaderListSize: 16 << 10, maxHeaderFieldCount: 100)
-        let http1 = HTTP1Channel.Configuration(idleTimeout: idle, httpDecoderConfiguration: decoder)
+            maxHeaderFieldSize: headerLimit, maxHeaderListSize: headerLimit, maxHeaderFieldCount: 100)
+        var http1 = HTTP1Channel.Configuration(idleTimeout: idle, httpDecoderConfiguration: decoder)
+        http1.additionalChannelHandlers = { [OversizedHeadHandler(limit: headerLimit)] }
         guard let tls = configuration.tls else { return .http1(configuration: http1) }
         var stream = http1
-        stream.additionalChannelHandlers = { [HTTP2ConnectionHeaderFilter()] }
+        stream.additionalChannelHandlers = { [OversizedHeadHandler(limit: headerLimit), HTTP2ConnectionHeaderFilter()] }
         let certificates = try NIOSSLCertificate.fromPEMFile(tls.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(file: tls.privateKeyPath, format: .pem)
         let tlsConfiguration = TLSConfiguration.makeServerConfiguration(certificateChain: certificates, privateKey: .privateKey(key))
