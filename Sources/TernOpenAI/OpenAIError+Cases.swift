@@ -76,9 +76,9 @@ extension OpenAIError {
     }
 
     /// 431 for a request head whose header fields are over the limit.
-    public static func headerFieldsTooLarge(limit: Int) -> OpenAIError {
+    public static func headerFieldsTooLarge(bytes: Int, fields: Int) -> OpenAIError {
         OpenAIError(
-            status: 431, message: "The request's header fields are too large. The maximum is \(limit) bytes and 100 fields.",
+            status: 431, message: "The request's header fields are too large. The maximum is \(bytes) bytes and \(fields) fields.",
             type: "invalid_request_error", code: "request_header_fields_too_large")
     }
 

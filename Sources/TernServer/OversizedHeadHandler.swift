@@ -12,11 +12,15 @@ final class OversizedHeadHandler: ChannelInboundHandler, RemovableChannelHandler
     typealias InboundIn = HTTPRequestPart
     typealias OutboundOut = HTTPResponsePart
 
-    /// Bytes of header fields allowed in one request head (the decoder's limit), for the message.
-    private let limit: Int
+    /// The decoder's limits on one request head, for the message: bytes of header fields, and fields.
+    private let bytes: Int
+    private let fields: Int
     private var answered = false
 
-    init(limit: Int) { self.limit = limit }
+    init(bytes: Int, fields: Int) {
+        self.bytes = bytes
+        self.fields = fields
+    }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard let parserError = error as? HTTPParserError, parserError == .headerOverflow else {
@@ -25,7 +29,7 @@ final class OversizedHeadHandler: ChannelInboundHandler, RemovableChannelHandler
         }
         guard !answered else { return }
         answered = true
-        let body = OpenAIError.headerFieldsTooLarge(limit: limit).jsonBody
+        let body = OpenAIError.headerFieldsTooLarge(bytes: bytes, fields: fields).jsonBody
         var fields = HTTPFields()
         fields[.contentType] = "application/json"
         fields[.contentLength] = "\(body.count)"

@@ -92,14 +92,15 @@ public struct TernServer: Sendable {
     func makeServerBuilder() throws -> HTTPServerBuilder {
         let idle = configuration.idleTimeout.map { TimeAmount($0) }
         // 16 KiB of header fields in all: a request to this API needs far less, and larger heads get 431 and a close.
-        let headerLimit = 16 << 10
+        let headerBytes = 16 << 10
+        let headerFields = 100
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
-            maxHeaderFieldSize: headerLimit, maxHeaderListSize: headerLimit, maxHeaderFieldCount: 100)
+            maxHeaderFieldSize: headerBytes, maxHeaderListSize: headerBytes, maxHeaderFieldCount: headerFields)
         var http1 = HTTP1Channel.Configuration(idleTimeout: idle, httpDecoderConfiguration: decoder)
-        http1.additionalChannelHandlers = { [OversizedHeadHandler(limit: headerLimit)] }
+        http1.additionalChannelHandlers = { [OversizedHeadHandler(bytes: headerBytes, fields: headerFields)] }
         guard let tls = configuration.tls else { return .http1(configuration: http1) }
         var stream = http1
-        stream.additionalChannelHandlers = { [OversizedHeadHandler(limit: headerLimit), HTTP2ConnectionHeaderFilter()] }
+        stream.additionalChannelHandlers = { [OversizedHeadHandler(bytes: headerBytes, fields: headerFields), HTTP2ConnectionHeaderFilter()] }
         let certificates = try NIOSSLCertificate.fromPEMFile(tls.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(file: tls.privateKeyPath, format: .pem)
         let tlsConfiguration = TLSConfiguration.makeServerConfiguration(certificateChain: certificates, privateKey: .privateKey(key))
