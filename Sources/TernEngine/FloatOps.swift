@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// Small f32 routines of the forward pass that are not kernels.
 enum FloatOps {
     /// output = input / sqrt(mean(input²) + epsilon) · weight
