@@ -23,6 +23,21 @@ TERN_INLINE const float *act_exf(const void *act, int64_t nb) { return (const fl
 TERN_INLINE const int32_t *act_exi(const void *act, int64_t nb) { return (const int32_t *)((const char *)act + 64 * nb); }
 TERN_INLINE const float *act_ds(const void *act, int64_t nb) { return (const float *)((const char *)act + 96 * nb); }
 
+/* Packed weights. Q4_0, Q4_1 and Q8_0 matrices are repacked once at load (tern_pack) so that one 512-bit load holds
+ * the same four quant bytes of 16 rows, the unit of one int32 lane of the block dot. Rows go in groups of 16 (the
+ * last padded with zero rows); a group's blocks follow one another, block b holding its rows' block b as
+ *   f16 d[16], then (Q4_1 only) f16 m[16], then the quants as words: word j (64 bytes) = bytes 4j..4j+3 of the
+ *   quants of rows 0..15 (4 words for Q4_*, whose byte k holds elements k and k+16; 8 words for Q8_0).
+ * Nothing is converted: the bytes are GGUF's, moved. */
+TERN_INLINE int packed_type(int wtype) { return wtype == TERN_W_Q4_0 || wtype == TERN_W_Q4_1 || wtype == TERN_W_Q8_0; }
+TERN_INLINE int packed_quant_words(int wtype) { return wtype == TERN_W_Q8_0 ? 8 : 4; }
+TERN_INLINE int packed_head_bytes(int wtype) { return wtype == TERN_W_Q4_1 ? 64 : 32; }
+TERN_INLINE int packed_block_bytes(int wtype) { return packed_head_bytes(wtype) + 64 * packed_quant_words(wtype); }
+/// Block 0 of the group holding row `row`.
+TERN_INLINE const uint8_t *packed_group(const void *w, int wtype, int64_t nb, int64_t row) {
+    return (const uint8_t *)w + (size_t)(row / 16) * (size_t)nb * (size_t)packed_block_bytes(wtype);
+}
+
 TERN_INLINE uint16_t load_u16(const void *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 TERN_INLINE uint32_t load_u32(const void *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 

@@ -98,35 +98,33 @@ static void quantize_act_scalar(int wtype, const float *x, void *act, int64_t n)
     }
 }
 
-/// One weight row · one quantized activation row: Σ_blocks d_w·d_a·Σ q_w q_a (+ m_w·s_a for Q4_1), summed in the
-/// reference's order (its AVX2 block dot, which its AVX-512 build uses too): per block, 8 exact int32 lanes of four
-/// products each, one FMA into an 8-lane accumulator, the lanes added as `hsum256` does, then Q4_1's Σ m·s.
-static float vec_dot_q_scalar(int wtype, const uint8_t *w, const void *act, int64_t nb) {
+/// Row `r` (0–15) of a packed group · one quantized activation row: Σ_blocks d_w·d_a·Σ q_w q_a (+ m_w·s_a for Q4_1),
+/// summed in the reference's order (its AVX2 block dot, which its AVX-512 build uses too): per block, 8 exact int32
+/// lanes of four products each, one FMA into an 8-lane accumulator, the lanes added as `hsum256` does, then Q4_1's
+/// Σ m·s.
+static float vec_dot_q_scalar(int wtype, const uint8_t *group, int r, const void *act, int64_t nb) {
     const int8_t *a = act_qs(act);
     const float *dv = act_dv(act, nb);
     const float *exf = act_exf(act, nb);
     float acc[8] = {0};
     float summs = 0;
     for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *p = group + (size_t)b * (size_t)packed_block_bytes(wtype);
+        const uint8_t *q = p + packed_head_bytes(wtype) + 4 * r; // word j of this row at q + 64j
         const int8_t *ab = a + 32 * b;
         int32_t lane[8] = {0};
-        float dw;
         if (wtype == TERN_W_Q8_0) {
-            const uint8_t *blk = w + 34 * b;
-            dw = tern_f16_to_f32(load_u16(blk));
-            for (int j = 0; j < 32; j++) lane[j / 4] += (int8_t)blk[2 + j] * ab[j];
+            for (int j = 0; j < 32; j++) lane[j / 4] += (int8_t)q[64 * (j / 4) + j % 4] * ab[j];
         } else {
-            const uint8_t *blk = w + (wtype == TERN_W_Q4_0 ? 18 : 20) * b;
-            const uint8_t *q = blk + (wtype == TERN_W_Q4_0 ? 2 : 4);
             const int bias = wtype == TERN_W_Q4_0 ? 8 : 0;
-            dw = tern_f16_to_f32(load_u16(blk));
             for (int j = 0; j < 16; j++) {
-                lane[j / 4] += ((q[j] & 0x0f) - bias) * ab[j];
-                lane[4 + j / 4] += ((q[j] >> 4) - bias) * ab[j + 16];
+                const uint8_t byte = q[64 * (j / 4) + j % 4];
+                lane[j / 4] += ((byte & 0x0f) - bias) * ab[j];
+                lane[4 + j / 4] += ((byte >> 4) - bias) * ab[j + 16];
             }
-            if (wtype == TERN_W_Q4_1) summs = fmaf(tern_f16_to_f32(load_u16(blk + 2)), exf[8 * b], summs);
+            if (wtype == TERN_W_Q4_1) summs = fmaf(tern_f16_to_f32(load_u16(p + 32 + 2 * r)), exf[8 * b], summs);
         }
-        const float scale = dw * dv[8 * b];
+        const float scale = tern_f16_to_f32(load_u16(p + 2 * r)) * dv[8 * b];
         for (int j = 0; j < 8; j++) acc[j] = fmaf(scale, (float)lane[j], acc[j]);
     }
     float t[4];
@@ -164,7 +162,7 @@ static void gemm_scalar(int wtype, const void *w, size_t row_bytes, int64_t r0, 
             case TERN_W_F32: v = dot_f32_scalar((const float *)wr, (const float *)a, n); break;
             case TERN_W_F16: v = dot_f16_scalar((const uint16_t *)wr, (const uint16_t *)a, n); break;
             case TERN_W_BF16: v = dot_bf16_scalar((const uint16_t *)wr, (const uint16_t *)a, n); break;
-            default: v = vec_dot_q_scalar(wtype, wr, a, n / 32); break;
+            default: v = vec_dot_q_scalar(wtype, packed_group(w, wtype, n / 32, r), (int)(r % 16), a, n / 32); break;
             }
             out[(size_t)t * out_stride + r] = v;
         }

@@ -63,84 +63,60 @@ static T2 void quantize_act_avx2(int wtype, const float *x, void *act, int64_t n
     }
 }
 
-/// Adds Q4_1's minimum term m·s of one block to the running sum, rounded once like llama.cpp's `summs += m*s` built
-/// with FMA contraction.
-INL2 float add_min_term(float summs, float m, float s) {
-    return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(m), _mm_set_ss(s), _mm_set_ss(summs)));
-}
-
-/// Row `wr` against tokens [0, T) of `act` (T ≤ 4, a constant after inlining).
+/// Rows 8h..8h+7 of one packed group against the token `a`; the first `valid` of them are stored.
 ///
-/// Each output is summed in llama.cpp's AVX2 order, whatever T: per block, 8 int32 lanes of four products each (the
-/// activation row's per-lane bias makes unsigned nibbles exact), one FMA into an 8-lane accumulator, the lanes reduced
-/// by `hsum256`, then Q4_1's Σ m·s added. So a token's result does not depend on its batch.
-INL2 void q_row_avx2(const int wtype, const int T, const uint8_t *wr, int64_t nb, const char *act, size_t as, float *out,
-                     size_t os) {
-    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    float summs[4] = {0, 0, 0, 0};
-    const __m256i ones = _mm256_set1_epi16(1);
-    const __m256i low = _mm256_set1_epi8(0x0f);
-    for (int64_t b = 0; b < nb; b++) {
-        __m256i wq;
-        __m256 vdw;
-        float mw = 0;
-        if (wtype == TERN_W_Q8_0) {
-            const uint8_t *blk = wr + 34 * b;
-            vdw = _mm256_set1_ps(_cvtsh_ss(load_u16(blk)));
-            wq = _mm256_loadu_si256((const __m256i *)(blk + 2));
-        } else {
-            const uint8_t *blk = wr + (wtype == TERN_W_Q4_0 ? 18 : 20) * b;
-            const __m128i x = _mm_loadu_si128((const __m128i *)(blk + (wtype == TERN_W_Q4_0 ? 2 : 4)));
-            wq = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(x, 4), x), low);
-            vdw = _mm256_set1_ps(_cvtsh_ss(load_u16(blk)));
-            if (wtype == TERN_W_Q4_1) mw = _cvtsh_ss(load_u16(blk + 2));
-        }
-        const __m256i wabs = wtype == TERN_W_Q8_0 ? _mm256_sign_epi8(wq, wq) : wq;
-        for (int t = 0; t < T; t++) {
-            const char *a = act + (size_t)t * as;
-            const __m256i aq = _mm256_loadu_si256((const __m256i *)(a + 32 * b));
-            __m256i p;
+/// Lane r is row 8h + r. Per block, word j of the quants gives int32 lane j (the low nibbles, or the Q8_0 bytes) and
+/// lane j + 4 (the high nibbles) of llama.cpp's 8-lane AVX2 block dot for 8 rows at once, exact (vpmaddubsw pairs
+/// cannot saturate: nibbles, or Q8_0's |w| against sign-moved activations); one FMA per lane scales it into that lane's
+/// accumulator. The lanes are added in `hsum256`'s order and Q4_1's Σ m·s comes last, as at every level.
+INL2 void q_half_avx2(const int wtype, const uint8_t *group, int h, int64_t nb, const char *a, float *out, int valid) {
+    __m256 acc[8];
+    for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_ps();
+    __m256 summs = _mm256_setzero_ps();
+    const __m256i ones = _mm256_set1_epi16(1), nibble = _mm256_set1_epi8(0x0f);
+    const int bytes = packed_block_bytes(wtype), words = packed_quant_words(wtype);
+    const uint8_t *p = group;
+    for (int64_t b = 0; b < nb; b++, p += bytes) {
+        const float *ds = act_ds(a, nb) + 2 * b;
+        const __m256 dd = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + 16 * h))), _mm256_set1_ps(ds[0]));
+        if (wtype == TERN_W_Q4_1)
+            summs = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + 32 + 16 * h))), _mm256_set1_ps(ds[1]), summs);
+        const int32_t *aq = (const int32_t *)(a + 32 * b), *bias = act_exi(a, nb) + 8 * b;
+        const uint8_t *q = p + packed_head_bytes(wtype) + 32 * h;
+        for (int j = 0; j < words; j++) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(q + 64 * j));
             if (wtype == TERN_W_Q8_0) {
-                p = _mm256_madd_epi16(_mm256_maddubs_epi16(wabs, _mm256_sign_epi8(aq, wq)), ones);
-            } else {
-                p = _mm256_madd_epi16(_mm256_maddubs_epi16(wq, aq), ones);
-                if (wtype == TERN_W_Q4_0) p = _mm256_add_epi32(p, _mm256_loadu_si256((const __m256i *)(act_exi(a, nb) + 8 * b)));
+                const __m256i dot = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(v, v), _mm256_sign_epi8(_mm256_set1_epi32(aq[j]), v)), ones);
+                acc[j] = _mm256_fmadd_ps(dd, _mm256_cvtepi32_ps(dot), acc[j]);
+                continue;
             }
-            const __m256 sc = _mm256_mul_ps(vdw, _mm256_loadu_ps(act_dv(a, nb) + 8 * b));
-            acc[t] = _mm256_fmadd_ps(sc, _mm256_cvtepi32_ps(p), acc[t]);
-            if (wtype == TERN_W_Q4_1) summs[t] = add_min_term(summs[t], mw, act_ds(a, nb)[2 * b + 1]);
+            for (int half = 0; half < 2; half++) {
+                const __m256i w = half == 0 ? _mm256_and_si256(v, nibble) : _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
+                const int lane = j + 4 * half;
+                __m256i dot = _mm256_madd_epi16(_mm256_maddubs_epi16(w, _mm256_set1_epi32(aq[lane])), ones);
+                if (wtype == TERN_W_Q4_0) dot = _mm256_add_epi32(dot, _mm256_set1_epi32(bias[lane]));
+                acc[lane] = _mm256_fmadd_ps(dd, _mm256_cvtepi32_ps(dot), acc[lane]);
+            }
         }
     }
-    for (int t = 0; t < T; t++) {
-        float s = hsum256(acc[t]);
-        if (wtype == TERN_W_Q4_1) s += summs[t];
-        out[(size_t)t * os] = s;
-    }
+    __m256 v = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(acc[0], acc[4]), _mm256_add_ps(acc[2], acc[6])),
+                             _mm256_add_ps(_mm256_add_ps(acc[1], acc[5]), _mm256_add_ps(acc[3], acc[7])));
+    if (wtype == TERN_W_Q4_1) v = _mm256_add_ps(v, summs);
+    float lanes[8];
+    _mm256_storeu_ps(lanes, v);
+    memcpy(out, lanes, (size_t)valid * 4);
 }
 
-INL2 void q_gemm_avx2(const int wtype, const uint8_t *w, size_t rb, int64_t r0, int64_t r1, int64_t nb, const char *act,
-                      size_t as, int64_t tokens, float *out, size_t os) {
-    if (tokens == 1) {
-        for (int64_t r = r0; r < r1; r++) q_row_avx2(wtype, 1, w + (size_t)r * rb, nb, act, as, out + r, os);
-        return;
-    }
-    // Blocks of 16 rows stay in L1 while every group of 4 tokens passes over them.
-    for (int64_t rb0 = r0; rb0 < r1; rb0 += 16) {
-        const int64_t rb1 = rb0 + 16 < r1 ? rb0 + 16 : r1;
-        for (int64_t t0 = 0; t0 < tokens; t0 += 4) {
-            const char *a = act + (size_t)t0 * as;
-            float *o = out + (size_t)t0 * os;
-            const int64_t left = tokens - t0;
-            for (int64_t r = rb0; r < rb1; r++) {
-                const uint8_t *wr = w + (size_t)r * rb;
-                switch (left >= 4 ? 4 : left) {
-                case 4: q_row_avx2(wtype, 4, wr, nb, a, as, o + r, os); break;
-                case 3: q_row_avx2(wtype, 3, wr, nb, a, as, o + r, os); break;
-                case 2: q_row_avx2(wtype, 2, wr, nb, a, as, o + r, os); break;
-                default: q_row_avx2(wtype, 1, wr, nb, a, as, o + r, os); break;
-                }
+/// Rows [r0, r1) (r0 a multiple of 16) against every token, each group's weights reused from L1 across the tokens.
+INL2 void q_gemm_avx2(const int wtype, const uint8_t *w, int64_t r0, int64_t r1, int64_t nb, const char *act, size_t as,
+                      int64_t tokens, float *out, size_t os) {
+    for (int64_t r = r0; r < r1; r += 16) {
+        const uint8_t *group = packed_group(w, wtype, nb, r);
+        for (int64_t t = 0; t < tokens; t++)
+            for (int h = 0; h < 2 && r + 8 * h < r1; h++) {
+                const int64_t left = r1 - (r + 8 * h);
+                q_half_avx2(wtype, group, h, nb, act + (size_t)t * as, out + (size_t)t * os + r + 8 * h, left < 8 ? (int)left : 8);
             }
-        }
     }
 }
 
@@ -200,9 +176,9 @@ static T2 void gemm_avx2(int wtype, const void *w, size_t rb, int64_t r0, int64_
     const uint8_t *wb = (const uint8_t *)w;
     const char *a = (const char *)act;
     switch (wtype) {
-    case TERN_W_Q4_0: q_gemm_avx2(TERN_W_Q4_0, wb, rb, r0, r1, n / 32, a, as, tokens, out, os); return;
-    case TERN_W_Q4_1: q_gemm_avx2(TERN_W_Q4_1, wb, rb, r0, r1, n / 32, a, as, tokens, out, os); return;
-    case TERN_W_Q8_0: q_gemm_avx2(TERN_W_Q8_0, wb, rb, r0, r1, n / 32, a, as, tokens, out, os); return;
+    case TERN_W_Q4_0: q_gemm_avx2(TERN_W_Q4_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
+    case TERN_W_Q4_1: q_gemm_avx2(TERN_W_Q4_1, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
+    case TERN_W_Q8_0: q_gemm_avx2(TERN_W_Q8_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     default: break;
     }
     for (int64_t r = r0; r < r1; r++) {

@@ -46,182 +46,82 @@ INL5 float hsum512(__m512 v) {
     return _mm_cvtss_f32(s4);
 }
 
-/// llama.cpp's `hsum_float_8`.
-INL5 float hsum256(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
+/// Bytes ahead of the current block that the group kernel asks the cache for: weights stream from far memory once
+/// per token, and the hardware prefetcher alone leaves about half the bandwidth unused.
+#define TERN_PREFETCH_BYTES 2048
 
-/// Adds Q4_1's minimum term m·s of one block to the running sum, rounded once (as in the AVX2 kernels).
-INL5 float add_min_term(float summs, float m, float s) {
-    return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(m), _mm_set_ss(s), _mm_set_ss(summs)));
-}
-
-/// One block's weights as 32 unsigned bytes: nibbles (Q4_*) or q + 128 (Q8_0).
-INL5 __m256i unpack_block(const int wtype, const uint8_t *b0) {
-    if (wtype == TERN_W_Q8_0) return _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(b0 + 2)), _mm256_set1_epi8((char)0x80));
-    const __m128i x = _mm_loadu_si128((const __m128i *)(b0 + (wtype == TERN_W_Q4_1 ? 4 : 2)));
-    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(x, 4), x), _mm256_set1_epi8(0x0f));
-}
-
-/// R rows (starting at `wr`, `rb` bytes apart) against tokens [0, T) of `act`; R and T are constants after inlining.
+/// The 16 rows of one packed group against tokens [0, T) of `act` (T is 1 or 2, a constant after inlining); the first
+/// `valid` rows are stored.
 ///
-/// Every output is summed in the order of the AVX2 kernels (llama.cpp's), whatever R, T and the caller's tiling: per
-/// block, vpdpbusd gives 8 int32 lanes of four products (unsigned weights, made exact by the activation row's per-lane
-/// bias), one FMA adds them scaled into an 8-lane accumulator, `hsum256` reduces it, and Q4_1's Σ m·s comes last. So
-/// a token's result is bit-identical alone, in any batch and at any row split, and equals the AVX2 level's.
-INL5 void q_tile_avx512(const int wtype, const int R, const int T, const uint8_t *wr, size_t rb, int64_t nb,
-                        const char *act, size_t as, float *out, size_t os) {
-    __m256 acc[4][8];
-    float summs[4][8];
-    for (int r = 0; r < R; r++)
-        for (int t = 0; t < T; t++) {
-            acc[r][t] = _mm256_setzero_ps();
-            summs[r][t] = 0;
-        }
-    const int bs = wtype == TERN_W_Q8_0 ? 34 : (wtype == TERN_W_Q4_0 ? 18 : 20);
-    for (int64_t b = 0; b < nb; b++) {
-        __m256i wq[4];
-        __m256 wd[4];
-        float mw[4];
-        for (int r = 0; r < R; r++) {
-            const uint8_t *b0 = wr + (size_t)r * rb + bs * b;
-            wq[r] = unpack_block(wtype, b0);
-            wd[r] = _mm256_set1_ps(_cvtsh_ss(load_u16(b0)));
-            mw[r] = wtype == TERN_W_Q4_1 ? _cvtsh_ss(load_u16(b0 + 2)) : 0.f;
-        }
+/// Lane r of every vector is row r. Per block, word j of the quants gives, by one vpdpbusd each, int32 lane j (the low
+/// nibbles, or the Q8_0 bytes) and lane j + 4 (the high nibbles) of llama.cpp's 8-lane block dot for all 16 rows, exact
+/// (unsigned weights, made exact by the activation row's per-lane bias); one FMA per lane scales it into that lane's
+/// accumulator A[j]. The lanes are then added in `hsum256`'s order and Q4_1's Σ m·s comes last, so every output is
+/// bit-identical to the AVX2 and scalar levels (and to llama.cpp), alone or in any batch.
+INL5 void q_group_avx512(const int wtype, const int T, const uint8_t *group, int64_t nb, const char *act, size_t as,
+                         float *out, size_t os, int valid) {
+    __m512 acc[2][8], summs[2];
+    for (int t = 0; t < T; t++) {
+        for (int j = 0; j < 8; j++) acc[t][j] = _mm512_setzero_ps();
+        summs[t] = _mm512_setzero_ps();
+    }
+    const int bytes = packed_block_bytes(wtype), words = packed_quant_words(wtype);
+    const __m512i nibble = _mm512_set1_epi8(0x0f);
+    const uint8_t *p = group;
+    for (int64_t b = 0; b < nb; b++, p += bytes) {
+        for (int k = 0; k < bytes; k += 64) _mm_prefetch((const char *)p + TERN_PREFETCH_BYTES + k, _MM_HINT_T0);
+        const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
+        const __m512 mw = wtype == TERN_W_Q4_1 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p + 32))) : dw;
+        __m512 dd[2];
+        const int32_t *aq[2], *bias[2];
         for (int t = 0; t < T; t++) {
             const char *a = act + (size_t)t * as;
-            const __m256i aq = _mm256_loadu_si256((const __m256i *)(a + 32 * b));
-            const __m256i init = wtype == TERN_W_Q4_1 ? _mm256_setzero_si256()
-                                                      : _mm256_loadu_si256((const __m256i *)(act_exi(a, nb) + 8 * b));
-            const __m256 dv = _mm256_loadu_ps(act_dv(a, nb) + 8 * b);
-            const float s = wtype == TERN_W_Q4_1 ? act_ds(a, nb)[2 * b + 1] : 0.f;
-            for (int r = 0; r < R; r++) {
-                const __m256i dot = _mm256_dpbusd_epi32(init, wq[r], aq);
-                acc[r][t] = _mm256_fmadd_ps(_mm256_mul_ps(wd[r], dv), _mm256_cvtepi32_ps(dot), acc[r][t]);
-                if (wtype == TERN_W_Q4_1) summs[r][t] = add_min_term(summs[r][t], mw[r], s);
+            const float *ds = act_ds(a, nb) + 2 * b;
+            dd[t] = _mm512_mul_ps(dw, _mm512_set1_ps(ds[0]));
+            if (wtype == TERN_W_Q4_1) summs[t] = _mm512_fmadd_ps(mw, _mm512_set1_ps(ds[1]), summs[t]);
+            aq[t] = (const int32_t *)(a + 32 * b);
+            bias[t] = act_exi(a, nb) + 8 * b;
+        }
+        const uint8_t *q = p + packed_head_bytes(wtype);
+        for (int j = 0; j < words; j++) {
+            const __m512i v = _mm512_loadu_si512(q + 64 * j);
+            // Q8_0: q + 128 (unsigned); Q4_*: the low nibbles here, the high ones below
+            const __m512i w0 = wtype == TERN_W_Q8_0 ? _mm512_xor_si512(v, _mm512_set1_epi8((char)0x80)) : _mm512_and_si512(v, nibble);
+            for (int t = 0; t < T; t++) {
+                const __m512i init = wtype == TERN_W_Q4_1 ? _mm512_setzero_si512() : _mm512_set1_epi32(bias[t][j]);
+                const __m512i dot = _mm512_dpbusd_epi32(init, w0, _mm512_set1_epi32(aq[t][j]));
+                acc[t][j] = _mm512_fmadd_ps(dd[t], _mm512_cvtepi32_ps(dot), acc[t][j]);
+            }
+            if (wtype == TERN_W_Q8_0) continue;
+            const __m512i w1 = _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble);
+            for (int t = 0; t < T; t++) {
+                const __m512i init = wtype == TERN_W_Q4_1 ? _mm512_setzero_si512() : _mm512_set1_epi32(bias[t][j + 4]);
+                const __m512i dot = _mm512_dpbusd_epi32(init, w1, _mm512_set1_epi32(aq[t][j + 4]));
+                acc[t][j + 4] = _mm512_fmadd_ps(dd[t], _mm512_cvtepi32_ps(dot), acc[t][j + 4]);
             }
         }
     }
-    for (int r = 0; r < R; r++)
-        for (int t = 0; t < T; t++) {
-            float v = hsum256(acc[r][t]);
-            if (wtype == TERN_W_Q4_1) v += summs[r][t];
-            out[(size_t)t * os + (size_t)r] = v;
-        }
-}
-
-/// Block `b0` of one row and the same block `b1` of the next row as 64 unsigned bytes, each half laid out like
-/// `unpack_block`: nibbles (Q4_*) or q + 128 (Q8_0).
-INL5 __m512i unpack_rows(const int wtype, const uint8_t *b0, const uint8_t *b1) {
-    if (wtype == TERN_W_Q8_0) {
-        const __m512i lo = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(b0 + 2)));
-        const __m512i w = _mm512_inserti64x4(lo, _mm256_loadu_si256((const __m256i *)(b1 + 2)), 1);
-        return _mm512_xor_si512(w, _mm512_set1_epi8((char)0x80));
+    const __mmask16 keep = (__mmask16)((1u << valid) - 1);
+    for (int t = 0; t < T; t++) {
+        __m512 *A = acc[t];
+        __m512 v = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(A[0], A[4]), _mm512_add_ps(A[2], A[6])),
+                                 _mm512_add_ps(_mm512_add_ps(A[1], A[5]), _mm512_add_ps(A[3], A[7])));
+        if (wtype == TERN_W_Q4_1) v = _mm512_add_ps(v, summs[t]);
+        _mm512_mask_storeu_ps(out + (size_t)t * os, keep, v);
     }
-    const int qo = wtype == TERN_W_Q4_1 ? 4 : 2;
-    // [q0 q0 q1 q1] from two broadcasts, then shift lanes 1 and 3 to bring the high nibbles down
-    const __m512i a = _mm512_mask_broadcast_i32x4(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(b0 + qo))),
-                                                  0xFF00, _mm_loadu_si128((const __m128i *)(b1 + qo)));
-    return _mm512_and_si512(_mm512_mask_srli_epi16(a, 0xFF00FF00u, a, 4), _mm512_set1_epi8(0x0f));
 }
 
-/// P pairs of rows (starting at `wr`, `rb` bytes apart) against tokens [0, T) of `act`; P and T are constants after
-/// inlining.
-///
-/// The two rows of a pair share one 512-bit vector, lanes 0–7 the first and 8–15 the second, so each lane does exactly
-/// what `q_tile_avx512` does for one row (same int32 lanes, same products and FMAs, same `hsum256` of its half, the
-/// Q4_1 sums in lanes 0 and 1 of a 128-bit vector): results are bit-identical to it. The activations are broadcast
-/// to both halves by plain loads.
-INL5 void q_tile2_avx512(const int wtype, const int P, const int T, const uint8_t *wr, size_t rb, int64_t nb,
-                         const char *act, size_t as, float *out, size_t os) {
-    __m512 acc[4][8];
-    __m128 summs[4][8];
-    for (int p = 0; p < P; p++)
-        for (int t = 0; t < T; t++) {
-            acc[p][t] = _mm512_setzero_ps();
-            summs[p][t] = _mm_setzero_ps();
-        }
-    const int bs = wtype == TERN_W_Q8_0 ? 34 : (wtype == TERN_W_Q4_0 ? 18 : 20);
-    const __m512i idx_d = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2);
-    for (int64_t b = 0; b < nb; b++) {
-        __m512i wq[4];
-        __m512 wd[4];
-        __m128 mw[4];
-        for (int p = 0; p < P; p++) {
-            const uint8_t *b0 = wr + (size_t)(2 * p) * rb + bs * b, *b1 = b0 + rb;
-            wq[p] = unpack_rows(wtype, b0, b1);
-            const __m128i h = wtype == TERN_W_Q4_1 ? _mm_setr_epi32((int)load_u32(b0), (int)load_u32(b1), 0, 0)
-                                                   : _mm_setr_epi32(load_u16(b0), load_u16(b1), 0, 0);
-            const __m128 hf = _mm_cvtph_ps(h); // d0 m0 d1 m1
-            wd[p] = _mm512_permutexvar_ps(idx_d, _mm512_castps128_ps512(hf));
-            mw[p] = _mm_shuffle_ps(hf, hf, _MM_SHUFFLE(3, 1, 3, 1)); // m0 m1 m0 m1
-        }
-        for (int t = 0; t < T; t++) {
-            const char *a = act + (size_t)t * as;
-            const __m512i aq = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(a + 32 * b)));
-            const __m512i init = wtype == TERN_W_Q4_1
-                                     ? _mm512_setzero_si512()
-                                     : _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(act_exi(a, nb) + 8 * b)));
-            const __m512 dv = _mm512_broadcast_f32x8(_mm256_loadu_ps(act_dv(a, nb) + 8 * b));
-            const __m128 s = _mm_set1_ps(wtype == TERN_W_Q4_1 ? act_ds(a, nb)[2 * b + 1] : 0.f);
-            for (int p = 0; p < P; p++) {
-                const __m512i dot = _mm512_dpbusd_epi32(init, wq[p], aq);
-                acc[p][t] = _mm512_fmadd_ps(_mm512_mul_ps(wd[p], dv), _mm512_cvtepi32_ps(dot), acc[p][t]);
-                if (wtype == TERN_W_Q4_1) summs[p][t] = _mm_fmadd_ps(mw[p], s, summs[p][t]);
-            }
-        }
-    }
-    for (int p = 0; p < P; p++)
-        for (int t = 0; t < T; t++) {
-            float v0 = hsum256(_mm512_castps512_ps256(acc[p][t]));
-            float v1 = hsum256(_mm512_extractf32x8_ps(acc[p][t], 1));
-            if (wtype == TERN_W_Q4_1) {
-                v0 += _mm_cvtss_f32(summs[p][t]);
-                v1 += _mm_cvtss_f32(_mm_movehdup_ps(summs[p][t]));
-            }
-            out[(size_t)t * os + (size_t)(2 * p)] = v0;
-            out[(size_t)t * os + (size_t)(2 * p) + 1] = v1;
-        }
-}
-
-/// Rows [r0, r1) against tokens [0, T) of `act`: in pairs, the odd row alone; every output the same as `q_tile_avx512`.
-INL5 void q_rows_avx512(const int wtype, const int T, const uint8_t *w, size_t rb, int64_t r0, int64_t r1, int64_t nb,
-                        const char *act, size_t as, float *out, size_t os) {
-    int64_t r = r0;
-    for (; r + 2 <= r1; r += 2) q_tile2_avx512(wtype, 1, T, w + (size_t)r * rb, rb, nb, act, as, out + r, os);
-    if (r < r1) q_tile_avx512(wtype, 1, T, w + (size_t)r * rb, rb, nb, act, as, out + r, os);
-}
-
-INL5 void q_gemm_avx512(const int wtype, const uint8_t *w, size_t rb, int64_t r0, int64_t r1, int64_t nb, const char *act,
-                        size_t as, int64_t tokens, float *out, size_t os) {
-    if (tokens == 1) {
-        // decode: eight rows at a time share the activation loads and give four independent FMA chains
-        int64_t r = r0;
-        for (; r + 8 <= r1; r += 8) q_tile2_avx512(wtype, 4, 1, w + (size_t)r * rb, rb, nb, act, as, out + r, os);
-        q_rows_avx512(wtype, 1, w, rb, r, r1, nb, act, as, out, os);
-        return;
-    }
-    // Blocks of 16 rows stay in L1 while every group of 8 tokens passes over them.
-    for (int64_t rb0 = r0; rb0 < r1; rb0 += 16) {
-        const int64_t rb1 = rb0 + 16 < r1 ? rb0 + 16 : r1;
-        for (int64_t t0 = 0; t0 < tokens; t0 += 8) {
-            const char *a = act + (size_t)t0 * as;
-            float *o = out + (size_t)t0 * os;
-            switch (tokens - t0 >= 8 ? 8 : tokens - t0) {
-            case 8: q_rows_avx512(wtype, 8, w, rb, rb0, rb1, nb, a, as, o, os); break;
-            case 7: q_rows_avx512(wtype, 7, w, rb, rb0, rb1, nb, a, as, o, os); break;
-            case 6: q_rows_avx512(wtype, 6, w, rb, rb0, rb1, nb, a, as, o, os); break;
-            case 5: q_rows_avx512(wtype, 5, w, rb, rb0, rb1, nb, a, as, o, os); break;
-            case 4: q_rows_avx512(wtype, 4, w, rb, rb0, rb1, nb, a, as, o, os); break;
-            case 3: q_rows_avx512(wtype, 3, w, rb, rb0, rb1, nb, a, as, o, os); break;
-            case 2: q_rows_avx512(wtype, 2, w, rb, rb0, rb1, nb, a, as, o, os); break;
-            default: q_rows_avx512(wtype, 1, w, rb, rb0, rb1, nb, a, as, o, os); break;
-            }
-        }
+/// Rows [r0, r1) (r0 a multiple of 16) against every token: one group at a time, its weights reused from L1 for every
+/// pair of tokens.
+INL5 void q_gemm_avx512(const int wtype, const uint8_t *w, int64_t r0, int64_t r1, int64_t nb, const char *act, size_t as,
+                        int64_t tokens, float *out, size_t os) {
+    for (int64_t r = r0; r < r1; r += 16) {
+        const uint8_t *group = packed_group(w, wtype, nb, r);
+        const int valid = r1 - r < 16 ? (int)(r1 - r) : 16;
+        int64_t t = 0;
+        for (; t + 2 <= tokens; t += 2)
+            q_group_avx512(wtype, 2, group, nb, act + (size_t)t * as, as, out + (size_t)t * os + r, os, valid);
+        if (t < tokens) q_group_avx512(wtype, 1, group, nb, act + (size_t)t * as, as, out + (size_t)t * os + r, os, valid);
     }
 }
 
@@ -267,9 +167,9 @@ static T5 void gemm_avx512(int wtype, const void *w, size_t rb, int64_t r0, int6
     const uint8_t *wb = (const uint8_t *)w;
     const char *a = (const char *)act;
     switch (wtype) {
-    case TERN_W_Q4_0: q_gemm_avx512(TERN_W_Q4_0, wb, rb, r0, r1, n / 32, a, as, tokens, out, os); return;
-    case TERN_W_Q4_1: q_gemm_avx512(TERN_W_Q4_1, wb, rb, r0, r1, n / 32, a, as, tokens, out, os); return;
-    case TERN_W_Q8_0: q_gemm_avx512(TERN_W_Q8_0, wb, rb, r0, r1, n / 32, a, as, tokens, out, os); return;
+    case TERN_W_Q4_0: q_gemm_avx512(TERN_W_Q4_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
+    case TERN_W_Q4_1: q_gemm_avx512(TERN_W_Q4_1, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
+    case TERN_W_Q8_0: q_gemm_avx512(TERN_W_Q8_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     default: break;
     }
     for (int64_t r = r0; r < r1; r++) {

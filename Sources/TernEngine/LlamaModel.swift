@@ -47,10 +47,7 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
         let kvDim = config.kvDimension
         let ff = config.feedForwardLength
 
-        for i in 0..<n {
-            let embedding = weights.tokenEmbedding
-            Dequantize.row(embedding.type, source: embedding.row(Int(batch.tokens[i])), into: state.x + i * dim, count: dim)
-        }
+        for i in 0..<n { weights.tokenEmbedding.dequantizeRow(Int(batch.tokens[i]), into: state.x + i * dim) }
         for (layer, block) in weights.blocks.enumerated() {
             for i in 0..<n {
                 FloatOps.rmsNorm(

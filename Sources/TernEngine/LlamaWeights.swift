@@ -1,7 +1,7 @@
 import TernGGUF
 import TernTensors
 
-/// The tensors of one llama-family transformer block, as views into the mapped file.
+/// The tensors of one llama-family transformer block: views into the mapped file, the quantized matrices packed.
 struct LlamaBlockWeights: @unchecked Sendable {
     /// [embedding] f32
     let attentionNorm: UnsafePointer<Float>
@@ -45,7 +45,10 @@ struct LlamaWeights: @unchecked Sendable {
             guard info.type.hasKernels else {
                 throw EngineError(.invalidTensor, "tensor \(name) is stored as \(info.type), which Tern cannot compute with yet")
             }
-            return WeightMatrix(type: info.type, rows: rows, columns: columns, data: file.data(for: info).baseAddress!)
+            let matrix = WeightMatrix(type: info.type, rows: rows, columns: columns, data: file.data(for: info).baseAddress!)
+            // a packed matrix owns a copy; the file's pages need not stay resident beside it
+            if matrix.isPacked { file.evict(info) }
+            return matrix
         }
         func vector(_ name: String) throws(EngineError) -> UnsafePointer<Float> {
             guard let info = file.tensor(named: name) else {

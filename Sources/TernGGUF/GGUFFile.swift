@@ -77,6 +77,15 @@ public final class GGUFFile: @unchecked Sendable {
         return UnsafeRawBufferPointer(start: storage.base + dataOffset + tensor.offset, count: tensor.byteCount)
     }
 
+    /// Lets the pages of `tensor`'s data leave this process's resident memory, for a tensor that was copied elsewhere.
+    ///
+    /// The data stays readable: a mapped file reads it back from disk if it is touched again. Pages shared with a
+    /// neighbouring tensor are kept. An owned copy of the file is left as it is.
+    public func evict(_ tensor: GGUFTensorInfo) {
+        let range = data(for: tensor)
+        storage.evict(range)
+    }
+
     /// The bytes of the whole file; valid while this `GGUFFile` lives.
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage.base, count: storage.count) }
 }

@@ -42,6 +42,16 @@ final class GGUFStorage: @unchecked Sendable {
         isMapped = false
     }
 
+    /// Drops the whole pages inside `range` from resident memory (mapped files only); reading them maps them back.
+    func evict(_ range: UnsafeRawBufferPointer) {
+        guard isMapped, let start = range.baseAddress, range.count > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (Int(bitPattern: start) + page - 1) / page * page
+        let end = (Int(bitPattern: start) + range.count) / page * page
+        guard end > first, let address = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        _ = madvise(address, end - first, MADV_DONTNEED)
+    }
+
     deinit {
         if isMapped {
             munmap(UnsafeMutableRawPointer(mutating: base), count)

@@ -1,7 +1,11 @@
-/// A read-only matrix of weights stored in one of the ``TensorType`` formats, usually a view into a mapped GGUF file.
+import CTernKernels
+
+/// A read-only matrix of weights stored in one of the ``TensorType`` formats.
 ///
-/// Row `r` holds the `columns` weights that produce output feature `r`; rows are `rowBytes` apart.
-/// In GGUF terms `columns` is `ne[0]` and `rows` is `ne[1]`.
+/// Row `r` holds the `columns` weights that produce output feature `r`. In GGUF terms `columns` is `ne[0]` and `rows`
+/// is `ne[1]`. F32, F16 and BF16 matrices are views of their rows where they lie (usually the mapped GGUF file); Q4_0,
+/// Q4_1 and Q8_0 matrices are repacked once into memory the matrix owns, rows interleaved in groups of 16 so that one
+/// vector load feeds the same four bytes of 16 rows into the integer dot-product instructions (`tern_pack`).
 public struct WeightMatrix: @unchecked Sendable {
     /// Storage format of every row.
     public let type: TensorType
@@ -9,12 +13,16 @@ public struct WeightMatrix: @unchecked Sendable {
     public let rows: Int
     /// Number of elements in a row (input features).
     public let columns: Int
-    /// First byte of row 0; the memory must outlive the matrix (the mapped file does).
+    /// The weights as the kernels read them: the rows `rowBytes` apart, or the packed copy when ``isPacked``.
     public let data: UnsafeRawPointer
-    /// Bytes per row.
+    /// Bytes per row as GGUF stores it.
     public let rowBytes: Int
+    /// Owner of the packed copy, if any.
+    private let packed: PackedStorage?
 
-    /// Wraps `data` as a `rows` × `columns` matrix of `type`.
+    /// Wraps the `rows` × `columns` matrix of `type` at `data`, packing it when `type` is one of the packed types.
+    ///
+    /// Unpacked matrices keep pointing at `data`, which must outlive them; packed ones no longer read it.
     ///
     /// - Precondition: `columns` is a whole number of blocks of `type`.
     public init(type: TensorType, rows: Int, columns: Int, data: UnsafeRawPointer) {
@@ -24,13 +32,46 @@ public struct WeightMatrix: @unchecked Sendable {
         self.type = type
         self.rows = rows
         self.columns = columns
-        self.data = data
         self.rowBytes = rowBytes
+        let code = Int32(type.rawValue)
+        let bytes = tern_packed_bytes(code, Int64(rows), Int64(columns))
+        if bytes > 0 {
+            let storage = PackedStorage(byteCount: bytes)
+            tern_pack(code, data, rowBytes, Int64(rows), Int64(columns), storage.base)
+            packed = storage
+            self.data = UnsafeRawPointer(storage.base)
+        } else {
+            packed = nil
+            self.data = data
+        }
     }
 
-    /// Address of row `row`.
-    @inline(__always)
-    public func row(_ row: Int) -> UnsafeRawPointer {
-        data + row * rowBytes
+    /// Whether ``data`` holds the packed layout of `tern_pack` rather than plain rows.
+    public var isPacked: Bool { packed != nil }
+
+    /// Converts row `row` to `columns` floats (an embedding lookup), without allocating.
+    public func dequantizeRow(_ row: Int, into destination: UnsafeMutablePointer<Float>) {
+        precondition(row >= 0 && row < rows, "row \(row) is outside 0..<\(rows)")
+        guard isPacked else {
+            Dequantize.row(type, source: data + row * rowBytes, into: destination, count: columns)
+            return
+        }
+        let code = Int32(type.rawValue)
+        withUnsafeTemporaryAllocation(byteCount: type.blockBytes, alignment: 8) { block in
+            for b in 0..<(columns / type.blockElements) {
+                tern_unpack_block(code, data, Int64(columns), Int64(row), Int64(b), block.baseAddress!)
+                Dequantize.row(
+                    type, source: UnsafeRawPointer(block.baseAddress!), into: destination + b * type.blockElements, count: type.blockElements)
+            }
+        }
     }
+}
+
+/// 64-byte aligned memory holding one packed matrix, freed with the last ``WeightMatrix`` that shares it.
+private final class PackedStorage: @unchecked Sendable {
+    let base: UnsafeMutableRawPointer
+
+    init(byteCount: Int) { base = .allocate(byteCount: byteCount, alignment: 64) }
+
+    deinit { base.deallocate() }
 }

@@ -77,11 +77,26 @@ import Testing
                 if type == .q4_1 {
                     // the m·s term uses s = f16(d·Σq): relative error ≤ 2^-11 of |m·d·Σq| per block
                     for b in 0..<blocks {
-                        let m = Float(Float16(bitPattern: weights.matrix.row(r).loadUnaligned(fromByteOffset: 20 * b + 2, as: UInt16.self)))
+                        let m = Float(Float16(bitPattern: weights.row(r).loadUnaligned(fromByteOffset: 20 * b + 2, as: UInt16.self)))
                         bound += Double(abs(m * xq[(32 * b)..<(32 * b + 32)].reduce(0, +))) * 1.5e-3
                     }
                 }
                 #expect(abs(Double(out[r]) - expected) <= bound + 1e-7, "\(type) \(level) row \(r)")
+            }
+        }
+    }
+
+    /// Packing moves bytes and nothing else: every row of a packed matrix converts to the floats of its GGUF row.
+    @Test(arguments: KernelLevelTests.allTypes)
+    func packedRowsDequantizeLikeTheirSource(type: TensorType) {
+        var random = SeededRandom(seed: 41)
+        for (rows, columns) in [(1, 32), (15, 64), (16, 96), (37, 576)] {
+            let weights = RandomWeights(type: type, rows: rows, columns: columns, offset: 5, random: &random)
+            #expect(weights.matrix.isPacked == KernelLevelTests.quantizedTypes.contains(type))
+            var row = [Float](repeating: .nan, count: columns)
+            for r in 0..<rows {
+                weights.matrix.dequantizeRow(r, into: &row)
+                #expect(row.elementsEqual(weights.dequantized(r)) { $0.bitPattern == $1.bitPattern }, "\(type) \(rows)×\(columns) row \(r)")
             }
         }
     }

@@ -20,6 +20,8 @@ struct SeededRandom: RandomNumberGenerator {
 /// Random weights of `type` in a buffer whose first row starts `offset` bytes in (to test unaligned data).
 final class RandomWeights {
     let buffer: UnsafeMutableRawPointer
+    /// Row 0 as GGUF stores it.
+    let source: UnsafeRawPointer
     let matrix: WeightMatrix
 
     init(type: TensorType, rows: Int, columns: Int, offset: Int, random: inout SeededRandom) {
@@ -48,15 +50,19 @@ final class RandomWeights {
                 }
             }
         }
-        matrix = WeightMatrix(type: type, rows: rows, columns: columns, data: UnsafeRawPointer(base))
+        source = UnsafeRawPointer(base)
+        matrix = WeightMatrix(type: type, rows: rows, columns: columns, data: source)
     }
 
     deinit { buffer.deallocate() }
 
-    /// Row `r` as floats through the scalar reference.
+    /// Row `r` as GGUF stores it (the matrix may hold a packed copy).
+    func row(_ r: Int) -> UnsafeRawPointer { source + r * matrix.rowBytes }
+
+    /// Row `r` as floats through the scalar reference, from the GGUF bytes.
     func dequantized(_ r: Int) -> [Float] {
         [Float](unsafeUninitializedCapacity: matrix.columns) { out, count in
-            Dequantize.row(matrix.type, source: matrix.row(r), into: out.baseAddress!, count: matrix.columns)
+            Dequantize.row(matrix.type, source: row(r), into: out.baseAddress!, count: matrix.columns)
             count = matrix.columns
         }
     }

@@ -35,6 +35,8 @@ typedef struct tern_kernels {
     /// Converts `n` floats into the activation format for weights of `wtype`.
     void (*quantize_act)(int wtype, const float *x, void *act, int64_t n);
     /// out[t·out_stride + r] = Σ_c w[r][c]·act_t[c] for r in [row_begin, row_end), t in [0, tokens).
+    /// Q4_0, Q4_1 and Q8_0 weights are packed (`tern_pack`; `row_bytes` is not used) and `row_begin` is a multiple of 16;
+    /// other types are GGUF rows `row_bytes` apart.
     void (*gemm)(int wtype, const void *w, size_t row_bytes, int64_t row_begin, int64_t row_end, int64_t n,
                  const void *act, size_t act_stride, int64_t tokens, float *out, size_t out_stride);
     float (*dot_f32)(const float *x, const float *y, int64_t n);
@@ -56,6 +58,13 @@ typedef struct tern_kernels {
     void (*f16_rows_dot)(const uint16_t *rows, size_t row_stride, int64_t row_count, const uint16_t *x, int64_t n, float *out,
                          int one_token);
 } tern_kernels;
+
+/// Bytes `rows` × `n` weights of `wtype` take packed, or 0 for the types the kernels read as GGUF stores them.
+size_t tern_packed_bytes(int wtype, int64_t rows, int64_t n);
+/// Packs `rows` GGUF rows of `n` weights of `wtype`, `row_bytes` apart, into `dst` (`tern_packed_bytes` long).
+void tern_pack(int wtype, const void *src, size_t row_bytes, int64_t rows, int64_t n, void *dst);
+/// Copies block `block` of row `row` of packed weights back into GGUF's block layout at `dst`.
+void tern_unpack_block(int wtype, const void *packed, int64_t n, int64_t row, int64_t block, void *dst);
 
 /// Bytes one activation row of `n` elements takes for weights of `wtype` (a multiple of 64).
 size_t tern_act_row_bytes(int wtype, int64_t n);
