@@ -266,9 +266,44 @@ static T5 void swiglu_f32_avx512(float *gate, const float *up, int64_t n) {
     for (; i < n; i++) gate[i] = swiglu_tail(gate[i], up[i]);
 }
 
+/// hsum512 of 16 vectors at once, with its pairings (lanes i and i+8, then i and i+4, then (0+2)+(1+3)): lane 4a + b of
+/// the result sums v[a + 4b].
+INL5 __m512 hsum512x16(const __m512 v[16]) {
+    __m512 a[8], b[4], c[2];
+    for (int k = 0; k < 8; k++)
+        a[k] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * k], v[2 * k + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_f32x4(v[2 * k], v[2 * k + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    for (int k = 0; k < 4; k++)
+        b[k] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * k], a[2 * k + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                             _mm512_shuffle_f32x4(a[2 * k], a[2 * k + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+    for (int k = 0; k < 2; k++)
+        c[k] = _mm512_add_ps(_mm512_shuffle_ps(b[2 * k], b[2 * k + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_ps(b[2 * k], b[2 * k + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    return _mm512_add_ps(_mm512_shuffle_ps(c[0], c[1], _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_ps(c[0], c[1], _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+/// 16 rows in the prompt order (one accumulator per row along it), x widened once for all of them.
+INL5 void f16_rows16_dot_avx512(const uint16_t *rows, size_t stride, const uint16_t *x, int64_t n, float *out) {
+    __m512 acc[16];
+    for (int k = 0; k < 16; k++) acc[k] = _mm512_setzero_ps();
+    for (int64_t i = 0; i < n; i += 16) {
+        const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        const __m512 xv = f16x16(x + i, m);
+        for (int k = 0; k < 16; k++) {
+            // row 4a + b goes to slot a + 4b, so that hsum512x16 puts it in lane 4a + b
+            const int slot = (k / 4) + 4 * (k % 4);
+            acc[slot] = _mm512_fmadd_ps(f16x16(rows + (size_t)k * stride + i, m), xv, acc[slot]);
+        }
+    }
+    _mm512_storeu_ps(out, hsum512x16(acc));
+}
+
 static T5 void f16_rows_dot_avx512(const uint16_t *rows, size_t stride, int64_t count, const uint16_t *x, int64_t n, float *out,
                                    int one_token) {
-    for (int64_t r = 0; r < count; r++) {
+    int64_t r = 0;
+    if (!one_token)
+        for (; r + 16 <= count; r += 16) f16_rows16_dot_avx512(rows + (size_t)r * stride, stride, x, n, out + r);
+    for (; r < count; r++) {
         const uint16_t *row = rows + (size_t)r * stride;
         if (!one_token) {
             __m512 acc = _mm512_setzero_ps();

@@ -49,33 +49,36 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
 
         for i in 0..<n { weights.tokenEmbedding.dequantizeRow(Int(batch.tokens[i]), into: state.x + i * dim) }
         for (layer, block) in weights.blocks.enumerated() {
-            for i in 0..<n {
+            eachToken(n, state) { i, _ in
                 FloatOps.rmsNorm(
                     state.x + i * dim, weight: block.attentionNorm, epsilon: config.rmsNormEpsilon, output: state.xb + i * dim, count: dim)
             }
-            matmul(block.query, state.xb, n, state.q, state)
-            matmul(block.key, state.xb, n, state.k, state)
-            matmul(block.value, state.xb, n, state.v, state)
-            for i in 0..<n {
-                let position = batch.positions[i]
-                rotate(state.q + i * dim, heads: config.headCount, position: position)
-                rotate(state.k + i * kvDim, heads: config.headCountKV, position: position)
-                store(token: i, position: position, layer: layer, slot: batch.slots[i], cache: cache, state: state)
+            MatMul.compute(
+                .init(block.query, output: state.q), .init(block.key, output: state.k), .init(block.value, output: state.v), input: state.xb,
+                tokens: n, workspace: state.workspace, pool: state.pool)
+            batch.positions.withUnsafeBufferPointer { positions in
+                batch.slots.withUnsafeBufferPointer { slots in
+                    eachToken(n, state) { i, thread in
+                        rotate(state.q + i * dim, heads: config.headCount, position: positions[i])
+                        rotate(state.k + i * kvDim, heads: config.headCountKV, position: positions[i])
+                        store(token: i, position: positions[i], layer: layer, slot: slots[i], cache: cache, state: state, thread: thread)
+                    }
+                }
             }
             attend(layer: layer, batch: batch, cache: cache, state: state)
             matmul(block.attentionOutput, state.attention, n, state.projected, state)
-            add(state.projected, into: state.x, count: n * dim)
-
-            for i in 0..<n {
+            eachToken(n, state) { i, _ in
+                add(state.projected + i * dim, into: state.x + i * dim, count: dim)
                 FloatOps.rmsNorm(
                     state.x + i * dim, weight: block.feedForwardNorm, epsilon: config.rmsNormEpsilon, output: state.xb + i * dim,
                     count: dim)
             }
-            matmul(block.gate, state.xb, n, state.gate, state)
-            matmul(block.up, state.xb, n, state.up, state)
-            for i in 0..<n { VectorMath.swiglu(gate: state.gate + i * ff, up: state.up + i * ff, count: ff) }
+            MatMul.compute(
+                .init(block.gate, output: state.gate), .init(block.up, output: state.up), input: state.xb, tokens: n, workspace: state.workspace,
+                pool: state.pool)
+            eachToken(n, state) { i, _ in VectorMath.swiglu(gate: state.gate + i * ff, up: state.up + i * ff, count: ff) }
             matmul(block.down, state.gate, n, state.projected, state)
-            add(state.projected, into: state.x, count: n * dim)
+            eachToken(n, state) { i, _ in add(state.projected + i * dim, into: state.x + i * dim, count: dim) }
         }
 
         // Only the rows that want logits go through the final norm and the (large) output projection.
@@ -117,6 +120,14 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
         MatMul.compute(weight, input: input, tokens: tokens, output: output, workspace: state.workspace, pool: state.pool)
     }
 
+    /// Runs `body(row, thread)` for every token row of the batch, the rows shared among the pool's threads.
+    @inline(__always)
+    private func eachToken(_ count: Int, _ state: ForwardState, _ body: (_ row: Int, _ thread: Int) -> Void) {
+        state.pool.forEach(count) { rows, thread in
+            for row in rows { body(row, thread) }
+        }
+    }
+
     private func add(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, count: Int) {
         for i in 0..<count { destination[i] += source[i] }
     }
@@ -143,11 +154,11 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
     }
 
     /// Writes the key and value of batch row `token` into the cache, rounded to f16 (values transposed).
-    private func store(token: Int, position: Int, layer: Int, slot: Int, cache: KVCache, state: ForwardState) {
+    private func store(token: Int, position: Int, layer: Int, slot: Int, cache: KVCache, state: ForwardState, thread: Int) {
         let kvDim = config.kvDimension
         let base = cache.offset(layer: layer, slot: slot)
         VectorMath.convert(state.k + token * kvDim, toHalf: cache.keys + base + position * kvDim, count: kvDim)
-        let half = state.halfScratch
+        let half = state.halfScratch + thread * state.halfScratchStride
         VectorMath.convert(state.v + token * kvDim, toHalf: half, count: kvDim)
         let values = cache.values + base + position
         for j in 0..<kvDim { values[j * cache.contextLength] = half[j] }
@@ -171,7 +182,9 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
                     pool.forEach(work) { items, thread in
                         let scores = state.scores + thread * state.scoresStride
                         let half = state.halfScratch + thread * state.halfScratchStride
-                        for item in items {
+                        for index in items {
+                            // Later tokens attend to more positions: handing them out first balances the threads.
+                            let item = work - 1 - index
                             let token = item / config.headCount
                             let head = item % config.headCount
                             let kvOffset = (head / group) * headSize

@@ -101,6 +101,43 @@ import Testing
         }
     }
 
+    /// Products that share an input, computed in one call, equal the same products computed one by one, bit for bit,
+    /// whether the matrices share a type or not.
+    @Test(arguments: [TensorType.q4_1, .q8_0, .f16])
+    func sharedInputProductsEqualSeparateOnes(secondType: TensorType) {
+        var random = SeededRandom(seed: 51)
+        let columns = 96
+        let shapes: [(TensorType, Int)] = [(.q4_1, 40), (secondType, 16), (.q4_1, 7)]
+        let matrices = shapes.map { RandomWeights(type: $0.0, rows: $0.1, columns: columns, offset: 0, random: &random) }
+        for tokens in [1, 5, 20] {
+            let x = randomActivations(tokens * columns, random: &random)
+            for threads in [1, 2, 3] {
+                let pool = ComputePool(threadCount: threads)
+                let workspace = MatMulWorkspace(maxTokens: 20, maxColumns: columns, threads: threads)
+                var separate = shapes.map { [Float](repeating: .nan, count: tokens * $0.1) }
+                var (a, b, c) = (separate[0], separate[1], separate[2])
+                for i in 0..<3 {
+                    MatMul.compute(matrices[i].matrix, input: x, tokens: tokens, output: &separate[i], workspace: workspace, pool: pool)
+                }
+                a.withUnsafeMutableBufferPointer { a in
+                    b.withUnsafeMutableBufferPointer { b in
+                        c.withUnsafeMutableBufferPointer { c in
+                            MatMul.compute(
+                                .init(matrices[0].matrix, output: a.baseAddress!), .init(matrices[1].matrix, output: b.baseAddress!),
+                                .init(matrices[2].matrix, output: c.baseAddress!), input: x, tokens: tokens, workspace: workspace, pool: pool)
+                        }
+                    }
+                }
+                let together = [a, b, c]
+                for i in 0..<3 {
+                    #expect(
+                        together[i].elementsEqual(separate[i]) { $0.bitPattern == $1.bitPattern },
+                        "matrix \(i), second \(secondType), tokens \(tokens), threads \(threads)")
+                }
+            }
+        }
+    }
+
     @Test func emptyBatchesAreNoOps() {
         var random = SeededRandom(seed: 1)
         let weights = RandomWeights(type: .q4_1, rows: 4, columns: 32, offset: 0, random: &random)
