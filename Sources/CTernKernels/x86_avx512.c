@@ -47,7 +47,7 @@ INL5 float hsum512(__m512 v) {
 }
 
 /// Bytes ahead of the current block that the group kernel asks the cache for: weights stream from far memory once
-/// per token, and the hardware prefetcher alone leaves about half the bandwidth unused.
+/// per call, and the hardware prefetcher alone leaves about half the bandwidth unused.
 #define TERN_PREFETCH_BYTES 2048
 
 /// The 16 rows of one packed group against tokens [0, T) of `act` (T is 1 or 2, a constant after inlining); the first
@@ -59,7 +59,7 @@ INL5 float hsum512(__m512 v) {
 /// accumulator A[j]. The lanes are then added in `hsum256`'s order and Q4_1's Σ m·s comes last, so every output is
 /// bit-identical to the AVX2 and scalar levels (and to llama.cpp), alone or in any batch.
 INL5 void q_group_avx512(const int wtype, const int T, const uint8_t *group, int64_t nb, const char *act, size_t as,
-                         float *out, size_t os, int valid) {
+                         float *out, size_t os, int valid, size_t prefetch) {
     __m512 acc[2][8], summs[2];
     for (int t = 0; t < T; t++) {
         for (int j = 0; j < 8; j++) acc[t][j] = _mm512_setzero_ps();
@@ -69,7 +69,7 @@ INL5 void q_group_avx512(const int wtype, const int T, const uint8_t *group, int
     const __m512i nibble = _mm512_set1_epi8(0x0f);
     const uint8_t *p = group;
     for (int64_t b = 0; b < nb; b++, p += bytes) {
-        for (int k = 0; k < bytes; k += 64) _mm_prefetch((const char *)p + TERN_PREFETCH_BYTES + k, _MM_HINT_T0);
+        for (int k = 0; k < bytes; k += 64) _mm_prefetch((const char *)p + prefetch + k, _MM_HINT_T0);
         const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
         const __m512 mw = wtype == TERN_W_Q4_1 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p + 32))) : dw;
         __m512 dd[2];
@@ -112,16 +112,21 @@ INL5 void q_group_avx512(const int wtype, const int T, const uint8_t *group, int
 }
 
 /// Rows [r0, r1) (r0 a multiple of 16) against every token: one group at a time, its weights reused from L1 for every
-/// pair of tokens.
+/// pair of tokens. The first pass over a group prefetches just ahead of itself; later passes, which hit L1, fetch the
+/// next group, so that memory and arithmetic overlap in batches too.
 INL5 void q_gemm_avx512(const int wtype, const uint8_t *w, int64_t r0, int64_t r1, int64_t nb, const char *act, size_t as,
                         int64_t tokens, float *out, size_t os) {
+    const size_t group_bytes = (size_t)nb * (size_t)packed_block_bytes(wtype);
     for (int64_t r = r0; r < r1; r += 16) {
         const uint8_t *group = packed_group(w, wtype, nb, r);
         const int valid = r1 - r < 16 ? (int)(r1 - r) : 16;
         int64_t t = 0;
         for (; t + 2 <= tokens; t += 2)
-            q_group_avx512(wtype, 2, group, nb, act + (size_t)t * as, as, out + (size_t)t * os + r, os, valid);
-        if (t < tokens) q_group_avx512(wtype, 1, group, nb, act + (size_t)t * as, as, out + (size_t)t * os + r, os, valid);
+            q_group_avx512(wtype, 2, group, nb, act + (size_t)t * as, as, out + (size_t)t * os + r, os, valid,
+                           t == 0 ? TERN_PREFETCH_BYTES : group_bytes);
+        if (t < tokens)
+            q_group_avx512(wtype, 1, group, nb, act + (size_t)t * as, as, out + (size_t)t * os + r, os, valid,
+                           t == 0 ? TERN_PREFETCH_BYTES : group_bytes);
     }
 }
 
@@ -298,11 +303,38 @@ INL5 void f16_rows16_dot_avx512(const uint16_t *rows, size_t stride, const uint1
     _mm512_storeu_ps(out, hsum512x16(acc));
 }
 
+/// 16 rows in the one-token order (four accumulators over steps of four vectors), four rows at a time so that each
+/// piece of x is widened once per four rows.
+INL5 void f16_rows16_dot_one_token_avx512(const uint16_t *rows, size_t stride, const uint16_t *x, int64_t n, float *out) {
+    __m512 sums[16];
+    for (int k0 = 0; k0 < 16; k0 += 4) {
+        __m512 a[4][4];
+        for (int r = 0; r < 4; r++)
+            for (int j = 0; j < 4; j++) a[r][j] = _mm512_setzero_ps();
+        for (int64_t i = 0; i < n; i += 64) {
+            for (int j = 0; j < 4; j++) {
+                const int64_t at = i + 16 * j;
+                if (at >= n) break;
+                const __mmask16 m = n - at >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - at)) - 1);
+                const __m512 xv = f16x16(x + at, m);
+                for (int r = 0; r < 4; r++) a[r][j] = _mm512_fmadd_ps(f16x16(rows + (size_t)(k0 + r) * stride + at, m), xv, a[r][j]);
+            }
+        }
+        for (int r = 0; r < 4; r++) {
+            const int k = k0 + r;
+            sums[(k / 4) + 4 * (k % 4)] = _mm512_add_ps(_mm512_add_ps(a[r][0], a[r][2]), _mm512_add_ps(a[r][1], a[r][3]));
+        }
+    }
+    _mm512_storeu_ps(out, hsum512x16(sums));
+}
+
 static T5 void f16_rows_dot_avx512(const uint16_t *rows, size_t stride, int64_t count, const uint16_t *x, int64_t n, float *out,
                                    int one_token) {
     int64_t r = 0;
-    if (!one_token)
-        for (; r + 16 <= count; r += 16) f16_rows16_dot_avx512(rows + (size_t)r * stride, stride, x, n, out + r);
+    for (; r + 16 <= count; r += 16) {
+        if (one_token) f16_rows16_dot_one_token_avx512(rows + (size_t)r * stride, stride, x, n, out + r);
+        else f16_rows16_dot_avx512(rows + (size_t)r * stride, stride, x, n, out + r);
+    }
     for (; r < count; r++) {
         const uint16_t *row = rows + (size_t)r * stride;
         if (!one_token) {
