@@ -10,18 +10,14 @@
 
 /* Quantized activation row of nb = n/32 blocks (offsets in bytes):
  *   [0, 32nb)       int8 qs[nb][32]    q = round-half-even(x·127/amax)
- *   [32nb, 64nb)    float dv[nb][8]    the f16-rounded scale d, repeated 8 times (one per int32 lane)
- *   [64nb, 96nb)    ex[nb][8]          Q4_1: lane 0 float s = f16-rounded d·Σq (llama.cpp block_q8_1.s), the rest 0
- *                                      Q4_0: int32 −8·Σq, Q8_0: int32 −128·Σq, lane j summing q[4j..4j+3] (the
- *                                        bias for unsigned weights, per lane so that each int32 lane of a block dot
- *                                        equals llama.cpp's lane of four signed products)
- *   [96nb, 104nb)   float ds[nb][2]    {d, s}: a pair of blocks loads as one 128-bit [d0 s0 d1 s1] (s = 0 unless Q4_1)
- * Repeating per lane lets 256- and 512-bit kernels load scales and biases as vectors. */
+ *   [32nb, 64nb)    int32 ex[nb][8]    Q4_0: −8·Σq, Q8_0: −128·Σq, lane j summing q[4j..4j+3] (the bias for unsigned
+ *                                      weights, per lane so that each int32 lane of a block dot equals llama.cpp's
+ *                                      lane of four signed products); Q4_1: 0
+ *   [64nb, 72nb)    float ds[nb][2]    {d, s}: d the f16-rounded scale amax/127, s (Q4_1 only, else 0) the f16-rounded
+ *                                      d·Σq (llama.cpp's block_q8_1.s) */
 TERN_INLINE const int8_t *act_qs(const void *act) { return (const int8_t *)act; }
-TERN_INLINE const float *act_dv(const void *act, int64_t nb) { return (const float *)((const char *)act + 32 * nb); }
-TERN_INLINE const float *act_exf(const void *act, int64_t nb) { return (const float *)((const char *)act + 64 * nb); }
-TERN_INLINE const int32_t *act_exi(const void *act, int64_t nb) { return (const int32_t *)((const char *)act + 64 * nb); }
-TERN_INLINE const float *act_ds(const void *act, int64_t nb) { return (const float *)((const char *)act + 96 * nb); }
+TERN_INLINE const int32_t *act_exi(const void *act, int64_t nb) { return (const int32_t *)((const char *)act + 32 * nb); }
+TERN_INLINE const float *act_ds(const void *act, int64_t nb) { return (const float *)((const char *)act + 64 * nb); }
 
 /* Packed weights. Q4_0, Q4_1 and Q8_0 matrices are repacked once at load (tern_pack) so that one 512-bit load holds
  * the same four quant bytes of 16 rows, the unit of one int32 lane of the block dot. Rows go in groups of 16 (the
@@ -47,22 +43,15 @@ TERN_INLINE float round_even(float v) {
     return (v >= 0) ? (v + magic) - magic : (v - magic) + magic;
 }
 
-/// Fills dv/ex of block `b` (whose qs are stored) from the f32 scale d (amax/127) and Σq, as llama.cpp does.
+/// Fills ex and ds of block `b` (whose qs are stored) from the f32 scale d (amax/127) and Σq, as llama.cpp does.
 TERN_INLINE void act_finish_block(int wtype, void *act, int64_t nb, int64_t b, float d, int32_t sum) {
-    float *dv = (float *)((char *)act + 32 * nb) + 8 * b;
-    float *exf = (float *)((char *)act + 64 * nb) + 8 * b;
-    int32_t *exi = (int32_t *)exf;
+    int32_t *ex = (int32_t *)((char *)act + 32 * nb) + 8 * b;
     const int8_t *q = (const int8_t *)act + 32 * b;
     const int32_t unit = wtype == TERN_W_Q4_0 ? -8 : (wtype == TERN_W_Q8_0 ? -128 : 0);
-    const float dr = tern_f16_to_f32(tern_f32_to_f16(d));
-    for (int j = 0; j < 8; j++) {
-        dv[j] = dr;
-        exi[j] = unit * (q[4 * j] + q[4 * j + 1] + q[4 * j + 2] + q[4 * j + 3]);
-    }
-    float *ds = (float *)((char *)act + 96 * nb) + 2 * b;
-    ds[0] = dr;
-    ds[1] = 0;
-    if (wtype == TERN_W_Q4_1) exf[0] = ds[1] = tern_f16_to_f32(tern_f32_to_f16(d * (float)sum));
+    for (int j = 0; j < 8; j++) ex[j] = unit * (q[4 * j] + q[4 * j + 1] + q[4 * j + 2] + q[4 * j + 3]);
+    float *ds = (float *)((char *)act + 64 * nb) + 2 * b;
+    ds[0] = tern_f16_to_f32(tern_f32_to_f16(d));
+    ds[1] = wtype == TERN_W_Q4_1 ? tern_f16_to_f32(tern_f32_to_f16(d * (float)sum)) : 0;
 }
 
 /* The reference engine is llama.cpp built for AVX-512, whose golden data Tern is tested against; every level

@@ -61,7 +61,7 @@ size_t tern_act_row_bytes(int wtype, int64_t n) {
     case TERN_W_F32: bytes = (size_t)n * 4; break;
     case TERN_W_F16:
     case TERN_W_BF16: bytes = (size_t)n * 2; break;
-    default: bytes = (size_t)(n / 32) * 104; break;
+    default: bytes = (size_t)(n / 32) * 72; break;
     }
     return (bytes + 63) & ~(size_t)63;
 }
@@ -104,8 +104,7 @@ static void quantize_act_scalar(int wtype, const float *x, void *act, int64_t n)
 /// Σ m·s.
 static float vec_dot_q_scalar(int wtype, const uint8_t *group, int r, const void *act, int64_t nb) {
     const int8_t *a = act_qs(act);
-    const float *dv = act_dv(act, nb);
-    const float *exf = act_exf(act, nb);
+    const float *ds = act_ds(act, nb);
     float acc[8] = {0};
     float summs = 0;
     for (int64_t b = 0; b < nb; b++) {
@@ -122,9 +121,9 @@ static float vec_dot_q_scalar(int wtype, const uint8_t *group, int r, const void
                 lane[j / 4] += ((byte & 0x0f) - bias) * ab[j];
                 lane[4 + j / 4] += ((byte >> 4) - bias) * ab[j + 16];
             }
-            if (wtype == TERN_W_Q4_1) summs = fmaf(tern_f16_to_f32(load_u16(p + 32 + 2 * r)), exf[8 * b], summs);
+            if (wtype == TERN_W_Q4_1) summs = fmaf(tern_f16_to_f32(load_u16(p + 32 + 2 * r)), ds[2 * b + 1], summs);
         }
-        const float scale = tern_f16_to_f32(load_u16(p + 2 * r)) * dv[8 * b];
+        const float scale = tern_f16_to_f32(load_u16(p + 2 * r)) * ds[2 * b];
         for (int j = 0; j < 8; j++) acc[j] = fmaf(scale, (float)lane[j], acc[j]);
     }
     float t[4];

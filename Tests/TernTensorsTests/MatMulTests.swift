@@ -65,8 +65,8 @@ import Testing
         defer { act.deallocate() }
         let scalar = tern_kernels_for_level(0).pointee
         scalar.quantize_act(Int32(type.rawValue), x, act, Int64(columns))
-        let scales = (act + 32 * blocks).assumingMemoryBound(to: Float.self)
-        let xq = (0..<columns).map { Float(act.load(fromByteOffset: $0, as: Int8.self)) * scales[8 * ($0 / 32)] }
+        let scales = (act + 64 * blocks).assumingMemoryBound(to: Float.self)  // {d, s} per block
+        let xq = (0..<columns).map { Float(act.load(fromByteOffset: $0, as: Int8.self)) * scales[2 * ($0 / 32)] }
         for level in CPULevel.available {
             var out = [Float](repeating: 0, count: 8)
             level.kernels.gemm(Int32(type.rawValue), weights.matrix.data, weights.matrix.rowBytes, 0, 8, Int64(columns), act, 0, 1, &out, 8)
