@@ -1,4 +1,4 @@
-// AVX2 + FMA + F16C kernels: 256-bit, one 32-element block per step.
+// AVX2 + FMA + F16C kernels: 256-bit, eight rows of a packed group per vector for the quantized types.
 #include "internal.h"
 
 #if defined(__x86_64__)

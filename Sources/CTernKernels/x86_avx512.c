@@ -1,4 +1,4 @@
-// AVX-512 kernels: VNNI (vpdpbusd) on 256-bit vectors for the quantized types, 512-bit for the float types.
+// AVX-512 kernels: VNNI (vpdpbusd) over packed groups of 16 rows for the quantized types, 512-bit for the float types.
 #include "internal.h"
 
 #if defined(__x86_64__)
