@@ -10,9 +10,10 @@
 
 /* Quantized activation row of nb = n/32 blocks (offsets in bytes):
  *   [0, 32nb)       int8 qs[nb][32]    q = round-half-even(x·127/amax)
- *   [32nb, 64nb)    int32 ex[nb][8]    Q4_0: −8·Σq, Q8_0: −128·Σq, lane j summing q[4j..4j+3] (the bias for unsigned
- *                                      weights, per lane so that each int32 lane of a block dot equals llama.cpp's
- *                                      lane of four signed products); Q4_1: 0
+ *   [32nb, 64nb)    int32 ex[nb][8]    TERN_ACT_MAGIC plus, for Q4_0, −8·Σq and, for Q8_0, −128·Σq, lane j summing
+ *                                      q[4j..4j+3]: the bias for unsigned weights, per lane so that each int32 lane of
+ *                                      a block dot equals llama.cpp's lane of four signed products; the magic makes the
+ *                                      biased sum, read as a float, 1.5·2^23 + that lane (exact for |lane| < 2^22)
  *   [64nb, 72nb)    float ds[nb][2]    {d, s}: d the f16-rounded scale amax/127, s (Q4_1 only, else 0) the f16-rounded
  *                                      d·Σq (llama.cpp's block_q8_1.s) */
 TERN_INLINE const int8_t *act_qs(const void *act) { return (const int8_t *)act; }
@@ -43,12 +44,17 @@ TERN_INLINE float round_even(float v) {
     return (v >= 0) ? (v + magic) - magic : (v - magic) + magic;
 }
 
+/// 1.5·2^23 as an int32 bit pattern and as a float: an integer i with |i| < 2^22 added to the pattern gives the float
+/// 1.5·2^23 + i, so subtracting the float converts i exactly.
+#define TERN_ACT_MAGIC 0x4B400000
+#define TERN_ACT_MAGIC_F 12582912.0f
+
 /// Fills ex and ds of block `b` (whose qs are stored) from the f32 scale d (amax/127) and Σq, as llama.cpp does.
 TERN_INLINE void act_finish_block(int wtype, void *act, int64_t nb, int64_t b, float d, int32_t sum) {
     int32_t *ex = (int32_t *)((char *)act + 32 * nb) + 8 * b;
     const int8_t *q = (const int8_t *)act + 32 * b;
     const int32_t unit = wtype == TERN_W_Q4_0 ? -8 : (wtype == TERN_W_Q8_0 ? -128 : 0);
-    for (int j = 0; j < 8; j++) ex[j] = unit * (q[4 * j] + q[4 * j + 1] + q[4 * j + 2] + q[4 * j + 3]);
+    for (int j = 0; j < 8; j++) ex[j] = TERN_ACT_MAGIC + unit * (q[4 * j] + q[4 * j + 1] + q[4 * j + 2] + q[4 * j + 3]);
     float *ds = (float *)((char *)act + 64 * nb) + 2 * b;
     ds[0] = tern_f16_to_f32(tern_f32_to_f16(d));
     ds[1] = wtype == TERN_W_Q4_1 ? tern_f16_to_f32(tern_f32_to_f16(d * (float)sum)) : 0;
@@ -77,6 +83,15 @@ TERN_INLINE float hsum16(const float v[16]) {
 
 /// SiLU(x)·g for a tail element, with the C library's expf as the reference engine has there.
 TERN_INLINE float swiglu_tail(float x, float g) { return x / (1.0f + expf(-x)) * g; }
+
+/// One head's pairs, fused as the reference: fma(a, c, −(b·s)) and fma(a, s, b·c).
+TERN_INLINE void rope_pairs(float *v, int64_t pairs, const float *cs, const float *sn) {
+    for (int64_t i = 0; i < pairs; i++) {
+        const float a = v[2 * i], b = v[2 * i + 1], c = cs[i], s = sn[i];
+        v[2 * i] = fmaf(a, c, -(b * s));
+        v[2 * i + 1] = fmaf(a, s, b * c);
+    }
+}
 
 extern const tern_kernels tern_kernels_scalar;
 #if defined(__x86_64__)

@@ -220,6 +220,10 @@ static void f16_rows_dot_scalar(const uint16_t *rows, size_t stride, int64_t cou
     }
 }
 
+static void rope_f32_scalar(float *x, int64_t heads, int64_t head_size, int64_t pairs, const float *cs, const float *sn) {
+    for (int64_t h = 0; h < heads; h++) rope_pairs(x + h * head_size, pairs, cs, sn);
+}
+
 const tern_kernels tern_kernels_scalar = {
     .level = TERN_LEVEL_SCALAR,
     .quantize_act = quantize_act_scalar,
@@ -232,4 +236,5 @@ const tern_kernels tern_kernels_scalar = {
     .softmax_f32 = softmax_f32_scalar,
     .swiglu_f32 = swiglu_f32_scalar,
     .f16_rows_dot = f16_rows_dot_scalar,
+    .rope_f32 = rope_f32_scalar,
 };

@@ -94,7 +94,7 @@ INL2 void q_half_avx2(const int wtype, const uint8_t *group, int h, int64_t nb, 
                 const __m256i w = half == 0 ? _mm256_and_si256(v, nibble) : _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
                 const int lane = j + 4 * half;
                 __m256i dot = _mm256_madd_epi16(_mm256_maddubs_epi16(w, _mm256_set1_epi32(aq[lane])), ones);
-                if (wtype == TERN_W_Q4_0) dot = _mm256_add_epi32(dot, _mm256_set1_epi32(bias[lane]));
+                if (wtype == TERN_W_Q4_0) dot = _mm256_add_epi32(dot, _mm256_set1_epi32(bias[lane] - TERN_ACT_MAGIC));
                 acc[lane] = _mm256_fmadd_ps(dd, _mm256_cvtepi32_ps(dot), acc[lane]);
             }
         }
@@ -321,6 +321,11 @@ static T2 void f16_rows_dot_avx2(const uint16_t *rows, size_t stride, int64_t co
     }
 }
 
+/// The scalar loop, compiled with FMA so that fmaf is one instruction.
+static T2 void rope_f32_avx2(float *x, int64_t heads, int64_t head_size, int64_t pairs, const float *cs, const float *sn) {
+    for (int64_t h = 0; h < heads; h++) rope_pairs(x + h * head_size, pairs, cs, sn);
+}
+
 const tern_kernels tern_kernels_avx2 = {
     .level = TERN_LEVEL_AVX2,
     .quantize_act = quantize_act_avx2,
@@ -333,5 +338,6 @@ const tern_kernels tern_kernels_avx2 = {
     .softmax_f32 = softmax_f32_avx2,
     .swiglu_f32 = swiglu_f32_avx2,
     .f16_rows_dot = f16_rows_dot_avx2,
+    .rope_f32 = rope_f32_avx2,
 };
 #endif

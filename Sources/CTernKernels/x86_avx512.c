@@ -50,28 +50,66 @@ INL5 float hsum512(__m512 v) {
 /// per call, and the hardware prefetcher alone leaves about half the bandwidth unused.
 #define TERN_PREFETCH_BYTES 2048
 
-/// The 16 rows of one packed group against tokens [0, T) of `act` (T is 1 or 2, a constant after inlining); the first
-/// `valid` rows are stored.
+/// One block of a packed group made ready for reuse by later token pairs: scales in f32 and the quant words as the
+/// unsigned bytes vpdpbusd takes (word j is int32 lane j of the block dot: low nibbles in 0–3, high ones in 4–7).
+typedef struct {
+    float d[16], m[16];
+    uint8_t q[8][64];
+} ready_block;
+
+/// Blocks per slice of a group held ready at once (20 KiB, in L1 beside the activations), and tokens per tile
+/// whose accumulators wait in memory between slices when a row has more blocks than a slice.
+#define TERN_SLICE_BLOCKS 32
+#define TERN_TILE_TOKENS 16
+
+/// Where a pass over a slice takes its weights: straight from the packed group (one use), from the packed group while
+/// writing the ready copy (the first of several token pairs), or from the ready copy (the later pairs).
+enum { FROM_PACKED, READYING, FROM_READY };
+
+/// The 16 rows of one packed group, blocks [b0, b0 + bn), against tokens [0, T) of `act` (T is 1 or 2, `mode` and
+/// `wtype` constants after inlining).
 ///
 /// Lane r of every vector is row r. Per block, word j of the quants gives, by one vpdpbusd each, int32 lane j (the low
 /// nibbles, or the Q8_0 bytes) and lane j + 4 (the high nibbles) of llama.cpp's 8-lane block dot for all 16 rows, exact
 /// (unsigned weights, made exact by the activation row's per-lane bias); one FMA per lane scales it into that lane's
-/// accumulator A[j]. The lanes are then added in `hsum256`'s order and Q4_1's Σ m·s comes last, so every output is
-/// bit-identical to the AVX2 and scalar levels (and to llama.cpp), alone or in any batch.
-INL5 void q_group_avx512(const int wtype, const int T, const uint8_t *group, int64_t nb, const char *act, size_t as,
-                         float *out, size_t os, int valid, size_t prefetch) {
+/// accumulator A[j]. The bias also carries 1.5·2^23, so the int32 sum read as a float is 1.5·2^23 plus the dot and
+/// one subtraction gives the dot as a float, exactly, on either FMA port (a conversion would take the port vpdpbusd
+/// needs). Over the last slice the lanes are added in `hsum256`'s order and Q4_1's Σ m·s comes last, so every output is
+/// bit-identical to the AVX2 and scalar levels (and to llama.cpp), alone or in any batch. Accumulators of a row longer
+/// than one slice wait in `spill` (9 vectors per token) between slices.
+INL5 void q_pass_avx512(const int wtype, const int T, const int mode, const uint8_t *p, ready_block *ready, int64_t nb,
+                        int64_t b0, int64_t bn, const char *act, size_t as, __m512 *spill, int first, int last, float *out,
+                        size_t os, int valid, size_t prefetch) {
     __m512 acc[2][8], summs[2];
     for (int t = 0; t < T; t++) {
-        for (int j = 0; j < 8; j++) acc[t][j] = _mm512_setzero_ps();
-        summs[t] = _mm512_setzero_ps();
+        for (int j = 0; j < 8; j++) acc[t][j] = first ? _mm512_setzero_ps() : spill[9 * t + j];
+        summs[t] = first ? _mm512_setzero_ps() : spill[9 * t + 8];
     }
     const int bytes = packed_block_bytes(wtype), words = packed_quant_words(wtype);
     const __m512i nibble = _mm512_set1_epi8(0x0f);
-    const uint8_t *p = group;
-    for (int64_t b = 0; b < nb; b++, p += bytes) {
-        for (int k = 0; k < bytes; k += 64) _mm_prefetch((const char *)p + prefetch + k, _MM_HINT_T0);
-        const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
-        const __m512 mw = wtype == TERN_W_Q4_1 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p + 32))) : dw;
+    const __m512 magic = _mm512_set1_ps(TERN_ACT_MAGIC_F);
+    // Q4_1 read once has port 0 to spare (its nibbles keep the other port busy): a plain conversion saves the bias loads.
+    const int plain = mode == FROM_PACKED && wtype == TERN_W_Q4_1;
+    for (int64_t i = 0; i < bn; i++, p += bytes) {
+        const int64_t b = b0 + i;
+        ready_block *r = ready + i;
+        // What the ready passes fetch is needed a whole pass later: into L2, so it does not hold up their own loads.
+        if (mode == FROM_READY)
+            for (int k = 0; k < bytes; k += 64) _mm_prefetch((const char *)p + prefetch + k, _MM_HINT_T1);
+        else
+            for (int k = 0; k < bytes; k += 64) _mm_prefetch((const char *)p + prefetch + k, _MM_HINT_T0);
+        __m512 dw, mw;
+        if (mode == FROM_READY) {
+            dw = _mm512_load_ps(r->d);
+            mw = wtype == TERN_W_Q4_1 ? _mm512_load_ps(r->m) : dw;
+        } else {
+            dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
+            mw = wtype == TERN_W_Q4_1 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p + 32))) : dw;
+            if (mode == READYING) {
+                _mm512_store_ps(r->d, dw);
+                if (wtype == TERN_W_Q4_1) _mm512_store_ps(r->m, mw);
+            }
+        }
         __m512 dd[2];
         const int32_t *aq[2], *bias[2];
         for (int t = 0; t < T; t++) {
@@ -84,22 +122,43 @@ INL5 void q_group_avx512(const int wtype, const int T, const uint8_t *group, int
         }
         const uint8_t *q = p + packed_head_bytes(wtype);
         for (int j = 0; j < words; j++) {
-            const __m512i v = _mm512_loadu_si512(q + 64 * j);
-            // Q8_0: q + 128 (unsigned); Q4_*: the low nibbles here, the high ones below
-            const __m512i w0 = wtype == TERN_W_Q8_0 ? _mm512_xor_si512(v, _mm512_set1_epi8((char)0x80)) : _mm512_and_si512(v, nibble);
+            __m512i v = _mm512_setzero_si512(), w0;
+            if (mode == FROM_READY) {
+                w0 = _mm512_load_si512(r->q[j]);
+            } else {
+                v = _mm512_loadu_si512(q + 64 * j);
+                // Q8_0: q + 128 (unsigned); Q4_*: the low nibbles here, the high ones below
+                w0 = wtype == TERN_W_Q8_0 ? _mm512_xor_si512(v, _mm512_set1_epi8((char)0x80)) : _mm512_and_si512(v, nibble);
+                if (mode == READYING) _mm512_store_si512(r->q[j], w0);
+            }
             for (int t = 0; t < T; t++) {
-                const __m512i init = wtype == TERN_W_Q4_1 ? _mm512_setzero_si512() : _mm512_set1_epi32(bias[t][j]);
+                const __m512i init = plain ? _mm512_setzero_si512() : _mm512_set1_epi32(bias[t][j]);
                 const __m512i dot = _mm512_dpbusd_epi32(init, w0, _mm512_set1_epi32(aq[t][j]));
-                acc[t][j] = _mm512_fmadd_ps(dd[t], _mm512_cvtepi32_ps(dot), acc[t][j]);
+                const __m512 lane = plain ? _mm512_cvtepi32_ps(dot) : _mm512_sub_ps(_mm512_castsi512_ps(dot), magic);
+                acc[t][j] = _mm512_fmadd_ps(dd[t], lane, acc[t][j]);
             }
             if (wtype == TERN_W_Q8_0) continue;
-            const __m512i w1 = _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble);
+            __m512i w1;
+            if (mode == FROM_READY) {
+                w1 = _mm512_load_si512(r->q[j + 4]);
+            } else {
+                w1 = _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble);
+                if (mode == READYING) _mm512_store_si512(r->q[j + 4], w1);
+            }
             for (int t = 0; t < T; t++) {
-                const __m512i init = wtype == TERN_W_Q4_1 ? _mm512_setzero_si512() : _mm512_set1_epi32(bias[t][j + 4]);
+                const __m512i init = plain ? _mm512_setzero_si512() : _mm512_set1_epi32(bias[t][j + 4]);
                 const __m512i dot = _mm512_dpbusd_epi32(init, w1, _mm512_set1_epi32(aq[t][j + 4]));
-                acc[t][j + 4] = _mm512_fmadd_ps(dd[t], _mm512_cvtepi32_ps(dot), acc[t][j + 4]);
+                const __m512 lane = plain ? _mm512_cvtepi32_ps(dot) : _mm512_sub_ps(_mm512_castsi512_ps(dot), magic);
+                acc[t][j + 4] = _mm512_fmadd_ps(dd[t], lane, acc[t][j + 4]);
             }
         }
+    }
+    if (!last) {
+        for (int t = 0; t < T; t++) {
+            for (int j = 0; j < 8; j++) spill[9 * t + j] = acc[t][j];
+            spill[9 * t + 8] = summs[t];
+        }
+        return;
     }
     const __mmask16 keep = (__mmask16)((1u << valid) - 1);
     for (int t = 0; t < T; t++) {
@@ -111,22 +170,46 @@ INL5 void q_group_avx512(const int wtype, const int T, const uint8_t *group, int
     }
 }
 
-/// Rows [r0, r1) (r0 a multiple of 16) against every token: one group at a time, its weights reused from L1 for every
-/// pair of tokens. The first pass over a group prefetches just ahead of itself; later passes, which hit L1, fetch the
-/// next group, so that memory and arithmetic overlap in batches too.
+/// Rows [r0, r1) (r0 a multiple of 16) against every token, one group at a time.
+///
+/// One or two tokens read each group once, straight from the packed weights, prefetching just ahead. More tokens take
+/// a group in slices: the first token pair readies the slice's blocks (unpacked nibbles, f32 scales) while it computes
+/// and the later pairs reuse that copy from L1, which saves them the unpacking and conversions; those later passes
+/// fetch what comes next (the next slice or group) so that memory and arithmetic overlap.
 INL5 void q_gemm_avx512(const int wtype, const uint8_t *w, int64_t r0, int64_t r1, int64_t nb, const char *act, size_t as,
                         int64_t tokens, float *out, size_t os) {
-    const size_t group_bytes = (size_t)nb * (size_t)packed_block_bytes(wtype);
+    const int bytes = packed_block_bytes(wtype);
+    const size_t group_bytes = (size_t)nb * (size_t)bytes;
+    _Alignas(64) ready_block ready[TERN_SLICE_BLOCKS];
+    _Alignas(64) __m512 spill[9 * TERN_TILE_TOKENS];
     for (int64_t r = r0; r < r1; r += 16) {
         const uint8_t *group = packed_group(w, wtype, nb, r);
         const int valid = r1 - r < 16 ? (int)(r1 - r) : 16;
-        int64_t t = 0;
-        for (; t + 2 <= tokens; t += 2)
-            q_group_avx512(wtype, 2, group, nb, act + (size_t)t * as, as, out + (size_t)t * os + r, os, valid,
-                           t == 0 ? TERN_PREFETCH_BYTES : group_bytes);
-        if (t < tokens)
-            q_group_avx512(wtype, 1, group, nb, act + (size_t)t * as, as, out + (size_t)t * os + r, os, valid,
-                           t == 0 ? TERN_PREFETCH_BYTES : group_bytes);
+        if (tokens <= 2) {
+            if (tokens == 2) q_pass_avx512(wtype, 2, FROM_PACKED, group, NULL, nb, 0, nb, act, as, NULL, 1, 1, out + r, os, valid, TERN_PREFETCH_BYTES);
+            else q_pass_avx512(wtype, 1, FROM_PACKED, group, NULL, nb, 0, nb, act, as, NULL, 1, 1, out + r, os, valid, TERN_PREFETCH_BYTES);
+            continue;
+        }
+        for (int64_t t0 = 0; t0 < tokens; t0 += TERN_TILE_TOKENS) {
+            const int64_t t1 = tokens - t0 < TERN_TILE_TOKENS ? tokens : t0 + TERN_TILE_TOKENS;
+            for (int64_t b0 = 0; b0 < nb; b0 += TERN_SLICE_BLOCKS) {
+                const int64_t bn = nb - b0 < TERN_SLICE_BLOCKS ? nb - b0 : TERN_SLICE_BLOCKS;
+                const int first = b0 == 0, last = b0 + bn == nb;
+                const uint8_t *slice = group + (size_t)b0 * (size_t)bytes;
+                // Later passes fetch the next slice of this group, or the same blocks of the next group.
+                const size_t ahead = last ? group_bytes - (size_t)b0 * (size_t)bytes : (size_t)bn * (size_t)bytes;
+                for (int64_t t = t0; t < t1; t += 2) {
+                    const char *a = act + (size_t)t * as;
+                    float *o = out + (size_t)t * os + r;
+                    __m512 *s = spill + 9 * (t - t0);
+                    const int pair = t + 2 <= t1;
+                    if (t == t0 && pair) q_pass_avx512(wtype, 2, READYING, slice, ready, nb, b0, bn, a, as, s, first, last, o, os, valid, TERN_PREFETCH_BYTES);
+                    else if (t == t0) q_pass_avx512(wtype, 1, READYING, slice, ready, nb, b0, bn, a, as, s, first, last, o, os, valid, TERN_PREFETCH_BYTES);
+                    else if (pair) q_pass_avx512(wtype, 2, FROM_READY, slice, ready, nb, b0, bn, a, as, s, first, last, o, os, valid, ahead);
+                    else q_pass_avx512(wtype, 1, FROM_READY, slice, ready, nb, b0, bn, a, as, s, first, last, o, os, valid, ahead);
+                }
+            }
+        }
     }
 }
 
@@ -359,6 +442,27 @@ static T5 void f16_rows_dot_avx512(const uint16_t *rows, size_t stride, int64_t 
     }
 }
 
+/// Eight pairs per vector: the even lanes fuse a·c and subtract the rounded b·s, the odd lanes fuse a·s and add the
+/// rounded b·c, so each lane is the scalar fma exactly.
+static T5 void rope_f32_avx512(float *x, int64_t heads, int64_t head_size, int64_t pairs, const float *cs, const float *sn) {
+    const __m512i twice = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+    for (int64_t h = 0; h < heads; h++) {
+        float *v = x + h * head_size;
+        for (int64_t i = 0; i < pairs; i += 8) {
+            const int k = pairs - i >= 8 ? 8 : (int)(pairs - i);
+            const __mmask16 both = (__mmask16)((1u << (2 * k)) - 1);
+            const __mmask8 one = (__mmask8)((1u << k) - 1);
+            const __m512 xv = _mm512_maskz_loadu_ps(both, v + 2 * i);
+            const __m512 c = _mm512_permutexvar_ps(twice, _mm512_castps256_ps512(_mm256_maskz_loadu_ps(one, cs + i)));
+            const __m512 s = _mm512_permutexvar_ps(twice, _mm512_castps256_ps512(_mm256_maskz_loadu_ps(one, sn + i)));
+            const __m512 swapped = _mm512_permute_ps(xv, 0xB1); // (b, a) in each pair
+            const __m512 even = _mm512_fmsub_ps(xv, c, _mm512_mul_ps(swapped, s));
+            const __m512 odd = _mm512_fmadd_ps(swapped, s, _mm512_mul_ps(xv, c));
+            _mm512_mask_storeu_ps(v + 2 * i, both, _mm512_mask_blend_ps((__mmask16)0xAAAA, even, odd));
+        }
+    }
+}
+
 const tern_kernels tern_kernels_avx512 = {
     .level = TERN_LEVEL_AVX512,
     .quantize_act = quantize_act_avx512,
@@ -371,5 +475,6 @@ const tern_kernels tern_kernels_avx512 = {
     .softmax_f32 = softmax_f32_avx512,
     .swiglu_f32 = swiglu_f32_avx512,
     .f16_rows_dot = f16_rows_dot_avx512,
+    .rope_f32 = rope_f32_avx512,
 };
 #endif

@@ -134,21 +134,12 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
 
     /// Rotates adjacent pairs (2i, 2i+1) of the first `ropeDimensionCount` values of each head (GGUF llama layout).
     private func rotate(_ vector: UnsafeMutablePointer<Float>, heads: Int, position: Int) {
-        let headSize = config.headDimension
         let pairs = config.ropeDimensionCount / 2
         ropeCos.withUnsafeBufferPointer { cosines in
             ropeSin.withUnsafeBufferPointer { sines in
-                let base = position * pairs
-                for head in 0..<heads {
-                    let h = vector + head * headSize
-                    for pair in 0..<pairs {
-                        let c = cosines[base + pair], s = sines[base + pair]
-                        let a = h[2 * pair], b = h[2 * pair + 1]
-                        // Fused as the reference engine's compiled code fuses them: a·c − (b·s), a·s + (b·c).
-                        h[2 * pair] = (-(b * s)).addingProduct(a, c)
-                        h[2 * pair + 1] = (b * c).addingProduct(a, s)
-                    }
-                }
+                VectorMath.rotate(
+                    vector, heads: heads, headSize: config.headDimension, pairs: pairs, cosines: cosines.baseAddress! + position * pairs,
+                    sines: sines.baseAddress! + position * pairs)
             }
         }
     }

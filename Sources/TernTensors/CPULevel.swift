@@ -57,6 +57,7 @@ struct Kernels {
     let softmax: @convention(c) (UnsafeMutablePointer<Float>?, Int64) -> Void
     let swiglu: @convention(c) (UnsafeMutablePointer<Float>?, UnsafePointer<Float>?, Int64) -> Void
     let halfRowsDot: @convention(c) (UnsafePointer<UInt16>?, Int, Int64, UnsafePointer<UInt16>?, Int64, UnsafeMutablePointer<Float>?, Int32) -> Void
+    let rope: @convention(c) (UnsafeMutablePointer<Float>?, Int64, Int64, Int64, UnsafePointer<Float>?, UnsafePointer<Float>?) -> Void
 
     init(_ table: tern_kernels) {
         quantizeActivations = table.quantize_act!
@@ -69,6 +70,7 @@ struct Kernels {
         softmax = table.softmax_f32!
         swiglu = table.swiglu_f32!
         halfRowsDot = table.f16_rows_dot!
+        rope = table.rope_f32!
     }
 
     /// The kernels of ``CPULevel/active``.

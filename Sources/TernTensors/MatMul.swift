@@ -87,30 +87,49 @@ public enum MatMul {
                 }
             }
         }
-        // Chunks of whole groups: about 4 per thread for one token, where a call is short and each hand-off counts,
-        // 16 for a batch, where a call is long and the last chunk decides when all threads are done.
+        // Chunks of whole groups: about 4 per thread for up to 16 tokens (a decode step), where a call is short and
+        // each chunk starts with its weights cold, 16 for a prompt, where a call is long and the last chunk decides
+        // when all threads are done.
         let rows = (first.weight.rows, second?.weight.rows ?? 0, third?.weight.rows ?? 0)
-        let pieces = pool.threadCount == 1 ? 1 : pool.threadCount * (tokens == 1 ? 4 : 16)
+        let pieces = pool.threadCount == 1 ? 1 : pool.threadCount * (tokens <= 16 ? 4 : 16)
         let perPiece = (rows.0 + rows.1 + rows.2 + pieces - 1) / pieces
         let size = max(rowAlignment, (perPiece + rowAlignment - 1) / rowAlignment * rowAlignment)
         let chunks = ((rows.0 + size - 1) / size, (rows.1 + size - 1) / size, (rows.2 + size - 1) / size)
+        // Plain values only in the per-chunk closure: copying a Product would retain its packed storage from every
+        // thread at once, and those reference counts would bounce between the cores.
+        let targets = (Target(first), second.map(Target.init), third.map(Target.init))
         pool.run(chunks: chunks.0 + chunks.1 + chunks.2) { chunk, _ in
-            let product: Product
+            let target: Target
             var index = chunk
             if index < chunks.0 {
-                product = first
+                target = targets.0
             } else if index < chunks.0 + chunks.1 {
-                product = second!
+                target = targets.1!
                 index -= chunks.0
             } else {
-                product = third!
+                target = targets.2!
                 index -= chunks.0 + chunks.1
             }
             let begin = index * size
-            let end = min(product.weight.rows, begin + size)
+            let end = min(target.rows, begin + size)
             kernels.gemm(
-                type, product.weight.data, product.weight.rowBytes, Int64(begin), Int64(end), Int64(columns), activations, stride,
-                Int64(tokens), product.output, product.weight.rows)
+                type, target.data, target.rowBytes, Int64(begin), Int64(end), Int64(columns), activations, stride, Int64(tokens), target.output,
+                target.rows)
+        }
+    }
+
+    /// What a chunk of one product needs, without the reference to the weights' storage.
+    private struct Target {
+        let data: UnsafeRawPointer
+        let rowBytes: Int
+        let rows: Int
+        let output: UnsafeMutablePointer<Float>
+
+        init(_ product: Product) {
+            data = product.weight.data
+            rowBytes = product.weight.rowBytes
+            rows = product.weight.rows
+            output = product.output
         }
     }
 }

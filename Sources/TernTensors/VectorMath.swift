@@ -50,6 +50,16 @@ public enum VectorMath {
         Kernels.active.f16ToF32(source, destination, Int64(count))
     }
 
+    /// Rotates `heads` heads of `headSize` floats in place by rotary position embedding: pair `i` of each head's first
+    /// `2·pairs` values, `(a, b)`, becomes `(a·c − b·s, a·s + b·c)` with `c = cosines[i]`, `s = sines[i]`, fused as the
+    /// reference engine fuses it (`a·c` and `a·s` exact inside the FMA, the other product rounded).
+    @inline(__always)
+    public static func rotate(
+        _ x: UnsafeMutablePointer<Float>, heads: Int, headSize: Int, pairs: Int, cosines: UnsafePointer<Float>, sines: UnsafePointer<Float>
+    ) {
+        Kernels.active.rope(x, Int64(heads), Int64(headSize), Int64(pairs), cosines, sines)
+    }
+
     /// `output[r] = Σ_c rows[r][c] · half(x[c])` for `r` in `0..<rowCount`, summed in f32 in the given order.
     ///
     /// `rows` holds IEEE half values, row `r` starting `r · rowStride` halfs in; `x` is rounded to half first, into

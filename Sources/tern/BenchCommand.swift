@@ -7,9 +7,10 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure prompt processing (pp) and generation (tg) speed, like llama-bench.",
         discussion: """
-            pp: one forward pass over -p random tokens. tg: -n forward passes of one token each, from an empty context. \
-            Tokenization and sampling are not timed. A warm-up run comes first; each test then runs -r times and \
-            reports the mean and standard deviation of tokens per second. --json prints the keys llama-bench's JSON uses \
+            pp: one forward pass over -p random tokens. tg: -n forward passes of one token each, from an empty context; \
+            with -s N, each pass carries the next token of N sequences at once (a server's decode step under N \
+            clients) and t/s counts the tokens of all of them. Tokenization and sampling are not timed. A warm-up run \
+            comes first; each test then runs -r times and reports the mean and standard deviation of tokens per second. --json prints the keys llama-bench's JSON uses \
             (n_prompt, n_gen, n_threads, avg_ts, stddev_ts, …).
             """
     )
@@ -21,6 +22,9 @@ struct BenchCommand: ParsableCommand {
 
     @Option(name: [.customShort("n"), .long], help: "Generated tokens for the tg test (0 skips it).")
     var nGen = 128
+
+    @Option(name: [.customShort("s"), .long], help: "Sequences decoded together in the tg test.")
+    var sequences = 1
 
     @Option(name: [.customShort("t"), .long], help: "Compute threads (default: one per core).")
     var threads: Int?
@@ -34,6 +38,7 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         guard nPrompt >= 0, nGen >= 0, nPrompt + nGen > 0 else { throw ValidationError("-p and -n must be 0 or more, not both 0") }
         guard repetitions > 0 else { throw ValidationError("-r must be at least 1") }
+        guard sequences > 0 else { throw ValidationError("-s must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("-t must be at least 1") }
     }
 
@@ -46,6 +51,7 @@ struct BenchCommand: ParsableCommand {
             throw ValidationError("the model's context holds \(model.config.contextLength) tokens; -p and -n must fit in it")
         }
         let generator = Generator(model: model, contextLength: context, threads: threadCount, batchSize: max(nPrompt, 1))
+        let decoder = sequences > 1 ? ParallelDecoder(model: model, sequences: sequences, contextLength: context, threads: threadCount) : nil
         var generatorRandom = SystemRandomNumberGenerator()
         let vocabulary = Int32(model.config.vocabularySize)
         var results: [BenchResult] = []
@@ -54,11 +60,13 @@ struct BenchCommand: ParsableCommand {
             let work = {
                 if prompt > 0 {
                     _ = try generator.prefill(tokens)
+                } else if let decoder {
+                    for position in 0..<generated { try decoder.step(token: tokens[position], position: position) }
                 } else {
                     for position in 0..<generated { _ = try generator.prefill([tokens[position]], start: position) }
                 }
             }
-            let name = prompt > 0 ? "pp\(prompt)" : "tg\(generated)"
+            let name = BenchResult.name(nPrompt: prompt, nGen: generated, sequences: sequences)
             if !json { printError("\(name): warm-up …") }
             try work()
             var samples: [Double] = []
@@ -69,7 +77,8 @@ struct BenchCommand: ParsableCommand {
                 let elapsed = ContinuousClock.now - start
                 samples.append(Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) * 1e-9)
             }
-            results.append(BenchResult(nPrompt: prompt, nGen: generated, threads: threadCount, samplesNanoseconds: samples))
+            let batch = prompt > 0 ? 1 : sequences
+            results.append(BenchResult(nPrompt: prompt, nGen: generated, sequences: batch, threads: threadCount, samplesNanoseconds: samples))
         }
         if json {
             let objects = results.map { $0.jsonObject(modelPath: path, model: model) }
@@ -90,11 +99,17 @@ struct BenchCommand: ParsableCommand {
 struct BenchResult {
     let nPrompt: Int
     let nGen: Int
+    /// Sequences decoded together (1 for pp).
+    let sequences: Int
     let threads: Int
     let samplesNanoseconds: [Double]
 
-    var name: String { nPrompt > 0 ? "pp\(nPrompt)" : "tg\(nGen)" }
-    var tokens: Double { Double(nPrompt + nGen) }
+    static func name(nPrompt: Int, nGen: Int, sequences: Int) -> String {
+        nPrompt > 0 ? "pp\(nPrompt)" : sequences > 1 ? "tg\(nGen)×\(sequences)" : "tg\(nGen)"
+    }
+
+    var name: String { Self.name(nPrompt: nPrompt, nGen: nGen, sequences: sequences) }
+    var tokens: Double { Double(nPrompt + nGen * sequences) }
     var rates: [Double] { samplesNanoseconds.map { tokens / ($0 * 1e-9) } }
     var averageRate: Double { mean(rates) }
     var rateStandardDeviation: Double { standardDeviation(rates) }
@@ -109,6 +124,7 @@ struct BenchResult {
             "n_batch": max(nPrompt, 1),
             "n_prompt": nPrompt,
             "n_gen": nGen,
+            "n_sequences": sequences,
             "test_time": ISO8601DateFormatter().string(from: Date()),
             "avg_ns": Int(mean(samplesNanoseconds)),
             "stddev_ns": Int(standardDeviation(samplesNanoseconds)),

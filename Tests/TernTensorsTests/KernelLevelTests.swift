@@ -69,10 +69,11 @@ import Testing
     @Test(arguments: allTypes)
     func gemmMatchesScalarAtEveryLevel(type: TensorType) {
         var random = SeededRandom(seed: 3 + UInt64(type.rawValue))
-        let blockCounts = [1, 2, 3, 7, 18, 48]
+        // 48 and 70 blocks span several of the AVX-512 kernel's slices, 17 and 33 tokens several of its token tiles
+        let blockCounts = [1, 2, 3, 7, 18, 48, 70]
         for blocks in blockCounts {
             let columns = 32 * blocks
-            for tokens in [1, 2, 3, 4, 5, 6, 7, 9] {
+            for tokens in [1, 2, 3, 4, 5, 6, 7, 9, 17, 33] {
                 let rows = 19
                 let weights = RandomWeights(type: type, rows: rows, columns: columns, offset: 3, random: &random)
                 let x = randomActivations(tokens * columns, random: &random)
@@ -149,6 +150,33 @@ import Testing
         #expect(tern_f32_to_bf16(Float(bitPattern: 0x3F81_8000)) == 0x3F82)  // tie, odd rounds up
         #expect(tern_f32_to_bf16(Float(bitPattern: 0x3F80_8001)) == 0x3F81)
         #expect(tern_f32_to_bf16(.nan) & 0x7FC0 == 0x7FC0)
+    }
+
+    @Test func rotaryEmbeddingIsTheReferenceFormulaAtEveryLevel() {
+        var random = SeededRandom(seed: 11)
+        for pairs in [1, 5, 8, 13, 32] {
+            for heads in 1...3 {
+                let headSize = 2 * pairs + 4  // values past the rotated ones stay as they are
+                let x = (0..<(heads * headSize)).map { _ in random.float(-50...50) }
+                let cosines = (0..<pairs).map { _ in random.float(-1...1) }
+                let sines = (0..<pairs).map { _ in random.float(-1...1) }
+                var expected = x
+                for h in 0..<heads {
+                    for i in 0..<pairs {
+                        let (a, b, c, s) = (x[h * headSize + 2 * i], x[h * headSize + 2 * i + 1], cosines[i], sines[i])
+                        expected[h * headSize + 2 * i] = (-(b * s)).addingProduct(a, c)
+                        expected[h * headSize + 2 * i + 1] = (b * c).addingProduct(a, s)
+                    }
+                }
+                for level in CPULevel.available {
+                    var y = x
+                    y.withUnsafeMutableBufferPointer { ys in
+                        level.kernels.rope(ys.baseAddress!, Int64(heads), Int64(headSize), Int64(pairs), cosines, sines)
+                    }
+                    #expect(y.map(\.bitPattern) == expected.map(\.bitPattern), "\(level) pairs \(pairs) heads \(heads)")
+                }
+            }
+        }
     }
 
     @Test func vectorHelpersMatchScalarAtEveryLevel() {

@@ -57,6 +57,10 @@ typedef struct tern_kernels {
     /// Columns past n count as zeros, as the reference's padded rows do.
     void (*f16_rows_dot)(const uint16_t *rows, size_t row_stride, int64_t row_count, const uint16_t *x, int64_t n, float *out,
                          int one_token);
+    /// Rotary position embedding of `heads` heads of `head_size` floats at x: pair i (x[2i], x[2i+1]) of each head's
+    /// first 2·pairs values becomes (a·c − b·s, a·s + b·c) with c = cos[i], s = sin[i], each product of the pair's own
+    /// element fused and the other rounded, as the reference engine's compiled code computes it.
+    void (*rope_f32)(float *x, int64_t heads, int64_t head_size, int64_t pairs, const float *cos, const float *sin);
 } tern_kernels;
 
 /// Bytes `rows` × `n` weights of `wtype` take packed, or 0 for the types the kernels read as GGUF stores them.
