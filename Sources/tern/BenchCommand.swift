@@ -10,8 +10,8 @@ struct BenchCommand: ParsableCommand {
             pp: one forward pass over -p random tokens. tg: -n forward passes of one token each, from an empty context; \
             with -s N, each pass carries the next token of N sequences at once (a server's decode step under N \
             clients) and t/s counts the tokens of all of them. Tokenization and sampling are not timed. A warm-up run \
-            comes first; each test then runs -r times and reports the mean and standard deviation of tokens per second. --json prints the keys llama-bench's JSON uses \
-            (n_prompt, n_gen, n_threads, avg_ts, stddev_ts, …).
+            comes first; each test then runs -r times and reports the mean and standard deviation of tokens per \
+            second. --json prints the keys llama-bench's JSON uses (n_prompt, n_gen, n_threads, avg_ts, stddev_ts, …).
             """
     )
 
