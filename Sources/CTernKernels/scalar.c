@@ -203,20 +203,23 @@ static void swiglu_f32_scalar(float *gate, const float *up, int64_t n) {
     for (int64_t i = full; i < n; i++) gate[i] = swiglu_tail(gate[i], up[i]);
 }
 
-static void f16_rows_dot_scalar(const uint16_t *rows, size_t stride, int64_t count, const uint16_t *x, int64_t n, float *out,
-                                int one_token) {
+static void f16_rows_dot_scalar(const uint16_t *rows, size_t stride, int64_t count, const float *xs, size_t x_stride,
+                                int64_t x_count, int64_t n, float *out, size_t out_stride, int one_token) {
     const int64_t step = one_token ? 64 : 16;
-    for (int64_t r = 0; r < count; r++) {
-        const uint16_t *row = rows + (size_t)r * stride;
-        float acc[4][16] = {{0}};
-        for (int64_t i = 0; i < n; i += step) {
-            for (int64_t j = 0; j < step && i + j < n; j++) {
-                // Products of halfs are exact in f32, so this add rounds as the reference's FMA does.
-                acc[j / 16][j % 16] += tern_f16_to_f32(row[i + j]) * tern_f16_to_f32(x[i + j]);
+    for (int64_t k = 0; k < x_count; k++) {
+        const float *x = xs + (size_t)k * x_stride;
+        for (int64_t r = 0; r < count; r++) {
+            const uint16_t *row = rows + (size_t)r * stride;
+            float acc[4][16] = {{0}};
+            for (int64_t i = 0; i < n; i += step) {
+                for (int64_t j = 0; j < step && i + j < n; j++) {
+                    // Products of halfs are exact in f32, so this add rounds as the reference's FMA does.
+                    acc[j / 16][j % 16] += tern_f16_to_f32(row[i + j]) * x[i + j];
+                }
             }
+            for (int l = 0; l < 16; l++) acc[0][l] = (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]);
+            out[(size_t)k * out_stride + r] = hsum16(acc[0]);
         }
-        for (int l = 0; l < 16; l++) acc[0][l] = (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]);
-        out[r] = hsum16(acc[0]);
     }
 }
 

@@ -301,23 +301,33 @@ INL2 __m256 f16x8(const uint16_t *p, int64_t left) {
     return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)lanes));
 }
 
-static T2 void f16_rows_dot_avx2(const uint16_t *rows, size_t stride, int64_t count, const uint16_t *x, int64_t n, float *out,
-                                 int one_token) {
+INL2 __m256 f32x8(const float *p, int64_t left) {
+    if (left >= 8) return _mm256_loadu_ps(p);
+    float lanes[8] = {0};
+    for (int64_t i = 0; i < left; i++) lanes[i] = p[i];
+    return _mm256_loadu_ps(lanes);
+}
+
+static T2 void f16_rows_dot_avx2(const uint16_t *rows, size_t stride, int64_t count, const float *xs, size_t x_stride,
+                                 int64_t x_count, int64_t n, float *out, size_t out_stride, int one_token) {
     const int groups = one_token ? 4 : 1; // 16-lane accumulators, each kept as two 8-lane halves
-    for (int64_t r = 0; r < count; r++) {
-        const uint16_t *row = rows + (size_t)r * stride;
-        __m256 lo[4], hi[4];
-        for (int g = 0; g < 4; g++) lo[g] = hi[g] = _mm256_setzero_ps();
-        for (int64_t i = 0; i < n; i += 16 * groups) {
-            for (int g = 0; g < groups; g++) {
-                const int64_t at = i + 16 * g;
-                if (at >= n) break;
-                lo[g] = _mm256_fmadd_ps(f16x8(row + at, n - at), f16x8(x + at, n - at), lo[g]);
-                if (at + 8 < n) hi[g] = _mm256_fmadd_ps(f16x8(row + at + 8, n - at - 8), f16x8(x + at + 8, n - at - 8), hi[g]);
+    for (int64_t k = 0; k < x_count; k++) {
+        const float *x = xs + (size_t)k * x_stride;
+        for (int64_t r = 0; r < count; r++) {
+            const uint16_t *row = rows + (size_t)r * stride;
+            __m256 lo[4], hi[4];
+            for (int g = 0; g < 4; g++) lo[g] = hi[g] = _mm256_setzero_ps();
+            for (int64_t i = 0; i < n; i += 16 * groups) {
+                for (int g = 0; g < groups; g++) {
+                    const int64_t at = i + 16 * g;
+                    if (at >= n) break;
+                    lo[g] = _mm256_fmadd_ps(f16x8(row + at, n - at), f32x8(x + at, n - at), lo[g]);
+                    if (at + 8 < n) hi[g] = _mm256_fmadd_ps(f16x8(row + at + 8, n - at - 8), f32x8(x + at + 8, n - at - 8), hi[g]);
+                }
             }
+            out[(size_t)k * out_stride + r] = hsum16x2(_mm256_add_ps(_mm256_add_ps(lo[0], lo[2]), _mm256_add_ps(lo[1], lo[3])),
+                                                       _mm256_add_ps(_mm256_add_ps(hi[0], hi[2]), _mm256_add_ps(hi[1], hi[3])));
         }
-        out[r] = hsum16x2(_mm256_add_ps(_mm256_add_ps(lo[0], lo[2]), _mm256_add_ps(lo[1], lo[3])),
-                          _mm256_add_ps(_mm256_add_ps(hi[0], hi[2]), _mm256_add_ps(hi[1], hi[3])));
     }
 }
 

@@ -370,75 +370,75 @@ INL5 __m512 hsum512x16(const __m512 v[16]) {
     return _mm512_add_ps(_mm512_shuffle_ps(c[0], c[1], _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_ps(c[0], c[1], _MM_SHUFFLE(3, 1, 3, 1)));
 }
 
-/// 16 rows in the prompt order (one accumulator per row along it), x widened once for all of them.
-INL5 void f16_rows16_dot_avx512(const uint16_t *rows, size_t stride, const uint16_t *x, int64_t n, float *out) {
-    __m512 acc[16];
-    for (int k = 0; k < 16; k++) acc[k] = _mm512_setzero_ps();
-    for (int64_t i = 0; i < n; i += 16) {
-        const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
-        const __m512 xv = f16x16(x + i, m);
-        for (int k = 0; k < 16; k++) {
-            // row 4a + b goes to slot a + 4b, so that hsum512x16 puts it in lane 4a + b
-            const int slot = (k / 4) + 4 * (k % 4);
-            acc[slot] = _mm512_fmadd_ps(f16x16(rows + (size_t)k * stride + i, m), xv, acc[slot]);
-        }
-    }
-    _mm512_storeu_ps(out, hsum512x16(acc));
-}
+/// How far ahead the f16 row kernel prefetches, in rows, and how much of each row (in halfs).
+#define TERN_ROW_PREFETCH_ROWS 8
+#define TERN_ROW_PREFETCH_HALFS 256
 
-/// 16 rows in the one-token order (four accumulators over steps of four vectors), four rows at a time so that each
-/// piece of x is widened once per four rows.
-INL5 void f16_rows16_dot_one_token_avx512(const uint16_t *rows, size_t stride, const uint16_t *x, int64_t n, float *out) {
-    __m512 sums[16];
-    for (int k0 = 0; k0 < 16; k0 += 4) {
-        __m512 a[4][4];
-        for (int r = 0; r < 4; r++)
-            for (int j = 0; j < 4; j++) a[r][j] = _mm512_setzero_ps();
-        for (int64_t i = 0; i < n; i += 64) {
-            for (int j = 0; j < 4; j++) {
+/// Rows [0, rn) (rn ≤ 16) against NX vectors x (f32 holding halfs), R rows at a time, each row read once for all the
+/// vectors. Each sum is formed as the reference forms it (prompt order: one accumulator along the row; one-token
+/// order: four, over steps of four vectors, added pairwise) and reduced by hsum512, sixteen rows at once by
+/// hsum512x16 when the tile is whole. Rows past rn repeat the last one and are dropped.
+INL5 void f16_tile_dot_avx512(const uint16_t *rows, size_t stride, int rn, const float *x, size_t xs, const int NX, int64_t n,
+                              float *out, size_t os, const int one_token) {
+    const int R = one_token ? (NX == 1 ? 4 : NX <= 3 ? 2 : 1) : 4; // at most 24 accumulators
+    const int J = one_token ? 4 : 1;
+    __m512 red[4][16];
+    for (int k0 = 0; k0 < rn; k0 += R) {
+        const uint16_t *rp[4];
+        for (int r = 0; r < R; r++) rp[r] = rows + (size_t)(k0 + r < rn ? k0 + r : rn - 1) * stride;
+        // The cache of a sequence is cold, and rows far apart (the transposed values) defeat the hardware prefetcher:
+        // ask for the start of the rows a few ahead (a prefetch past the last row is harmless: prefetches never fault).
+        for (int r = 0; r < R; r++)
+            for (int64_t at = 0; at < n && at < TERN_ROW_PREFETCH_HALFS; at += 32)
+                _mm_prefetch((const char *)(rp[r] + TERN_ROW_PREFETCH_ROWS * stride + at), _MM_HINT_T0);
+        __m512 a[4][4][4]; // [row][vector][accumulator]
+        for (int r = 0; r < R; r++)
+            for (int v = 0; v < NX; v++)
+                for (int j = 0; j < J; j++) a[r][v][j] = _mm512_setzero_ps();
+        for (int64_t i = 0; i < n; i += 16 * J) {
+            for (int j = 0; j < J; j++) {
                 const int64_t at = i + 16 * j;
                 if (at >= n) break;
                 const __mmask16 m = n - at >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - at)) - 1);
-                const __m512 xv = f16x16(x + at, m);
-                for (int r = 0; r < 4; r++) a[r][j] = _mm512_fmadd_ps(f16x16(rows + (size_t)(k0 + r) * stride + at, m), xv, a[r][j]);
+                for (int r = 0; r < R; r++) {
+                    const __m512 rv = f16x16(rp[r] + at, m);
+                    for (int v = 0; v < NX; v++) a[r][v][j] = _mm512_fmadd_ps(rv, _mm512_maskz_loadu_ps(m, x + (size_t)v * xs + at), a[r][v][j]);
+                }
             }
         }
-        for (int r = 0; r < 4; r++) {
+        for (int r = 0; r < R; r++) {
             const int k = k0 + r;
-            sums[(k / 4) + 4 * (k % 4)] = _mm512_add_ps(_mm512_add_ps(a[r][0], a[r][2]), _mm512_add_ps(a[r][1], a[r][3]));
+            if (k >= rn) break;
+            for (int v = 0; v < NX; v++) {
+                const __m512 sum =
+                    one_token ? _mm512_add_ps(_mm512_add_ps(a[r][v][0], a[r][v][2]), _mm512_add_ps(a[r][v][1], a[r][v][3])) : a[r][v][0];
+                if (rn == 16) red[v][(k / 4) + 4 * (k % 4)] = sum; // row 4a + b goes to slot a + 4b: hsum512x16's lane 4a + b
+                else out[(size_t)v * os + k] = hsum512(sum);
+            }
         }
     }
-    _mm512_storeu_ps(out, hsum512x16(sums));
+    if (rn == 16)
+        for (int v = 0; v < NX; v++) _mm512_storeu_ps(out + (size_t)v * os, hsum512x16(red[v]));
 }
 
-static T5 void f16_rows_dot_avx512(const uint16_t *rows, size_t stride, int64_t count, const uint16_t *x, int64_t n, float *out,
-                                   int one_token) {
-    int64_t r = 0;
-    for (; r + 16 <= count; r += 16) {
-        if (one_token) f16_rows16_dot_one_token_avx512(rows + (size_t)r * stride, stride, x, n, out + r);
-        else f16_rows16_dot_avx512(rows + (size_t)r * stride, stride, x, n, out + r);
+#define TERN_ROWS_DOT_TILES(NX)                                                                                                \
+    for (int64_t r = 0; r < count; r += 16) {                                                                                  \
+        const int rn = count - r < 16 ? (int)(count - r) : 16;                                                                 \
+        if (one_token) f16_tile_dot_avx512(rows + (size_t)r * stride, stride, rn, xv, xs, NX, n, ov + r, os, 1);              \
+        else f16_tile_dot_avx512(rows + (size_t)r * stride, stride, rn, xv, xs, NX, n, ov + r, os, 0);                        \
     }
-    for (; r < count; r++) {
-        const uint16_t *row = rows + (size_t)r * stride;
-        if (!one_token) {
-            __m512 acc = _mm512_setzero_ps();
-            for (int64_t i = 0; i < n; i += 16) {
-                const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
-                acc = _mm512_fmadd_ps(f16x16(row + i, m), f16x16(x + i, m), acc);
-            }
-            out[r] = hsum512(acc);
-            continue;
+
+static T5 void f16_rows_dot_avx512(const uint16_t *rows, size_t stride, int64_t count, const float *x, size_t xs, int64_t x_count,
+                                   int64_t n, float *out, size_t os, int one_token) {
+    for (int64_t v0 = 0; v0 < x_count; v0 += 4) {
+        const float *xv = x + (size_t)v0 * xs;
+        float *ov = out + (size_t)v0 * os;
+        switch (x_count - v0 < 4 ? x_count - v0 : 4) {
+        case 1: TERN_ROWS_DOT_TILES(1) break;
+        case 2: TERN_ROWS_DOT_TILES(2) break;
+        case 3: TERN_ROWS_DOT_TILES(3) break;
+        default: TERN_ROWS_DOT_TILES(4) break;
         }
-        __m512 a[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-        for (int64_t i = 0; i < n; i += 64) {
-            for (int j = 0; j < 4; j++) {
-                const int64_t at = i + 16 * j;
-                if (at >= n) break;
-                const __mmask16 m = n - at >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - at)) - 1);
-                a[j] = _mm512_fmadd_ps(f16x16(row + at, m), f16x16(x + at, m), a[j]);
-            }
-        }
-        out[r] = hsum512(_mm512_add_ps(_mm512_add_ps(a[0], a[2]), _mm512_add_ps(a[1], a[3])));
     }
 }
 

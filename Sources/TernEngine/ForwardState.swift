@@ -24,12 +24,18 @@ public final class ForwardState: @unchecked Sendable {
     let gate: UnsafeMutablePointer<Float>
     /// [maxTokens][feedForward] up activations
     let up: UnsafeMutablePointer<Float>
-    /// [threads][contextLength] attention scores of one head
+    /// [threads][group][contextLength] attention scores of the query heads that share one key/value head
     let scores: UnsafeMutablePointer<Float>
+    /// Floats between two heads' scores.
     let scoresStride: Int
-    /// [threads][max(contextLength, kvDimension)] f16 copies of a query or of attention weights
+    /// Floats between two threads' scores.
+    let scoresThreadStride: Int
+    /// [threads][max(contextLength, kvDimension)] f16 copies of a value row, a query or attention weights
     let halfScratch: UnsafeMutablePointer<UInt16>
     let halfScratchStride: Int
+    /// [threads][group · max(contextLength, headDimension)] queries or attention weights rounded to f16
+    let roundedScratch: UnsafeMutablePointer<Float>
+    let roundedScratchStride: Int
     /// [maxTokens][vocabulary] logits of the rows that asked for them
     let logits: UnsafeMutablePointer<Float>
     let vocabularySize: Int
@@ -51,10 +57,14 @@ public final class ForwardState: @unchecked Sendable {
         projected = .allocate(capacity: maxTokens * embedding)
         gate = .allocate(capacity: maxTokens * ff)
         up = .allocate(capacity: maxTokens * ff)
+        let group = config.headCount / config.headCountKV
         scoresStride = contextLength
-        scores = .allocate(capacity: pool.threadCount * contextLength)
+        scoresThreadStride = group * contextLength
+        scores = .allocate(capacity: pool.threadCount * scoresThreadStride)
         halfScratchStride = max(contextLength, config.kvDimension)
         halfScratch = .allocate(capacity: pool.threadCount * halfScratchStride)
+        roundedScratchStride = group * max(contextLength, config.headDimension)
+        roundedScratch = .allocate(capacity: pool.threadCount * roundedScratchStride)
         vocabularySize = config.vocabularySize
         logits = .allocate(capacity: maxTokens * config.vocabularySize)
     }
@@ -65,7 +75,7 @@ public final class ForwardState: @unchecked Sendable {
     }
 
     deinit {
-        for buffer in [x, xb, q, k, v, attention, projected, gate, up, scores, logits] { buffer.deallocate() }
+        for buffer in [x, xb, q, k, v, attention, projected, gate, up, scores, roundedScratch, logits] { buffer.deallocate() }
         halfScratch.deallocate()
     }
 

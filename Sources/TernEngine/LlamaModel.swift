@@ -165,31 +165,39 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
         let context = cache.contextLength
         let group = config.headCount / config.headCountKV
         let scale = 1 / Float(headSize).squareRoot()
-        let work = batch.count * config.headCount
+        let work = batch.count * config.headCountKV
         let pool = state.pool
         batch.positions.withUnsafeBufferPointer { positions in
             batch.slots.withUnsafeBufferPointer { slots in
                 batch.decoding.withUnsafeBufferPointer { decoding in
                     pool.forEach(work) { items, thread in
-                        let scores = state.scores + thread * state.scoresStride
+                        let scores = state.scores + thread * state.scoresThreadStride
                         let half = state.halfScratch + thread * state.halfScratchStride
+                        let rounded = state.roundedScratch + thread * state.roundedScratchStride
                         for index in items {
                             // Later tokens attend to more positions: handing them out first balances the threads.
                             let item = work - 1 - index
-                            let token = item / config.headCount
-                            let head = item % config.headCount
-                            let kvOffset = (head / group) * headSize
+                            let token = item / config.headCountKV
+                            let kvHead = item % config.headCountKV
+                            // The query heads [kvHead·group, (kvHead + 1)·group) share this key/value head: one read serves them all.
+                            let kvOffset = kvHead * headSize
+                            let queries = token * dim + kvHead * group * headSize
                             let length = positions[token] + 1
                             let base = cache.offset(layer: layer, slot: slots[token])
                             let order: HalfDotOrder = decoding[token] ? .oneToken : .batched
                             VectorMath.halfRowsDot(
-                                cache.keys + base + kvOffset, rowStride: kvDim, rowCount: length, columns: headSize,
-                                x: state.q + token * dim + head * headSize, scratch: half, order: order, output: scores)
-                            VectorMath.scale(scores, by: scale, count: length)
-                            VectorMath.softmax(scores, count: length)
+                                cache.keys + base + kvOffset, rowStride: kvDim, rowCount: length, columns: headSize, x: state.q + queries,
+                                xStride: headSize, xCount: group, scratch: rounded, halfScratch: half, order: order, output: scores,
+                                outputStride: state.scoresStride)
+                            for head in 0..<group {
+                                let headScores = scores + head * state.scoresStride
+                                VectorMath.scale(headScores, by: scale, count: length)
+                                VectorMath.softmax(headScores, count: length)
+                            }
                             VectorMath.halfRowsDot(
-                                cache.values + base + kvOffset * context, rowStride: context, rowCount: headSize, columns: length,
-                                x: scores, scratch: half, order: order, output: state.attention + token * dim + head * headSize)
+                                cache.values + base + kvOffset * context, rowStride: context, rowCount: headSize, columns: length, x: scores,
+                                xStride: state.scoresStride, xCount: group, scratch: rounded, halfScratch: half, order: order,
+                                output: state.attention + queries, outputStride: headSize)
                         }
                     }
                 }

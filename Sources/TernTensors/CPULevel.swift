@@ -56,7 +56,9 @@ struct Kernels {
     let f16ToF32: @convention(c) (UnsafePointer<UInt16>?, UnsafeMutablePointer<Float>?, Int64) -> Void
     let softmax: @convention(c) (UnsafeMutablePointer<Float>?, Int64) -> Void
     let swiglu: @convention(c) (UnsafeMutablePointer<Float>?, UnsafePointer<Float>?, Int64) -> Void
-    let halfRowsDot: @convention(c) (UnsafePointer<UInt16>?, Int, Int64, UnsafePointer<UInt16>?, Int64, UnsafeMutablePointer<Float>?, Int32) -> Void
+    let halfRowsDot:
+        @convention(c) (UnsafePointer<UInt16>?, Int, Int64, UnsafePointer<Float>?, Int, Int64, Int64, UnsafeMutablePointer<Float>?, Int, Int32) ->
+            Void
     let rope: @convention(c) (UnsafeMutablePointer<Float>?, Int64, Int64, Int64, UnsafePointer<Float>?, UnsafePointer<Float>?) -> Void
 
     init(_ table: tern_kernels) {

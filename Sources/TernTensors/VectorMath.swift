@@ -60,17 +60,24 @@ public enum VectorMath {
         Kernels.active.rope(x, Int64(heads), Int64(headSize), Int64(pairs), cosines, sines)
     }
 
-    /// `output[r] = Σ_c rows[r][c] · half(x[c])` for `r` in `0..<rowCount`, summed in f32 in the given order.
+    /// `output[k·outputStride + r] = Σ_c rows[r][c] · half(x[k·xStride + c])` for `r` in `0..<rowCount` and `k` in
+    /// `0..<xCount`, summed in f32 in the given order.
     ///
-    /// `rows` holds IEEE half values, row `r` starting `r · rowStride` halfs in; `x` is rounded to half first, into
-    /// `scratch` (room for `columns` halfs). This is how an f16 KV cache meets f32 queries and attention weights.
+    /// `rows` holds IEEE half values, row `r` starting `r · rowStride` halfs in. Each `x` is rounded to half first (through
+    /// `halfScratch`, room for `columns` halfs) into `scratch` (room for `xCount · columns` floats). This is how an f16
+    /// KV cache meets f32 queries and attention weights; several `x` read the rows once (query heads sharing a KV head).
     public static func halfRowsDot(
-        _ rows: UnsafePointer<UInt16>, rowStride: Int, rowCount: Int, columns: Int, x: UnsafePointer<Float>,
-        scratch: UnsafeMutablePointer<UInt16>, order: HalfDotOrder, output: UnsafeMutablePointer<Float>
+        _ rows: UnsafePointer<UInt16>, rowStride: Int, rowCount: Int, columns: Int, x: UnsafePointer<Float>, xStride: Int, xCount: Int,
+        scratch: UnsafeMutablePointer<Float>, halfScratch: UnsafeMutablePointer<UInt16>, order: HalfDotOrder,
+        output: UnsafeMutablePointer<Float>, outputStride: Int
     ) {
         let kernels = Kernels.active
-        kernels.f32ToF16(x, scratch, Int64(columns))
-        kernels.halfRowsDot(rows, rowStride, Int64(rowCount), scratch, Int64(columns), output, order == .oneToken ? 1 : 0)
+        for k in 0..<xCount {
+            kernels.f32ToF16(x + k * xStride, halfScratch, Int64(columns))
+            kernels.f16ToF32(halfScratch, scratch + k * columns, Int64(columns))
+        }
+        kernels.halfRowsDot(
+            rows, rowStride, Int64(rowCount), scratch, columns, Int64(xCount), Int64(columns), output, outputStride, order == .oneToken ? 1 : 0)
     }
 }
 

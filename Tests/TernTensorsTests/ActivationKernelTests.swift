@@ -78,22 +78,31 @@ import Testing
         var random = SeededRandom(seed: UInt64(columns))
         let rowCount = 37  // two blocks of 16 rows and a tail
         let stride = columns + 3
+        let xStride = columns + 5
+        let outputStride = rowCount + 2
         var rows = [UInt16](repeating: 0, count: rowCount * stride)
-        var x = [UInt16](repeating: 0, count: columns)
         for i in rows.indices { rows[i] = tern_f32_to_f16(random.float(-4...4)) }
-        for i in x.indices { x[i] = tern_f32_to_f16(random.float(-4...4)) }
-        for oneToken in [Int32(0), 1] {
-            var reference = [Float](repeating: 0, count: rowCount)
-            table(.scalar).f16_rows_dot(rows, stride, Int64(rowCount), x, Int64(columns), &reference, oneToken)
-            for r in 0..<rowCount {
-                var exact = 0.0
-                for c in 0..<columns { exact += Double(tern_f16_to_f32(rows[r * stride + c])) * Double(tern_f16_to_f32(x[c])) }
-                #expect(abs(Double(reference[r]) - exact) <= 1e-5 * Double(columns) * 16, "row \(r)")
-            }
-            for level in CPULevel.available where level != .scalar {
-                var out = [Float](repeating: 0, count: rowCount)
-                table(level).f16_rows_dot(rows, stride, Int64(rowCount), x, Int64(columns), &out, oneToken)
-                #expect(out == reference, "\(level), one token: \(oneToken)")
+        // Up to 6 vectors: one at a time as a lone query head, several as the heads that share a key/value head.
+        for xCount in [1, 3, 6] {
+            var x = [Float](repeating: 0, count: xCount * xStride)
+            for i in x.indices { x[i] = tern_f16_to_f32(tern_f32_to_f16(random.float(-4...4))) }
+            for oneToken in [Int32(0), 1] {
+                var reference = [Float](repeating: 0, count: xCount * outputStride)
+                table(.scalar).f16_rows_dot(
+                    rows, stride, Int64(rowCount), x, xStride, Int64(xCount), Int64(columns), &reference, outputStride, oneToken)
+                for k in 0..<xCount {
+                    for r in 0..<rowCount {
+                        var exact = 0.0
+                        for c in 0..<columns { exact += Double(tern_f16_to_f32(rows[r * stride + c])) * Double(x[k * xStride + c]) }
+                        #expect(abs(Double(reference[k * outputStride + r]) - exact) <= 1e-5 * Double(columns) * 16, "vector \(k) row \(r)")
+                    }
+                }
+                for level in CPULevel.available where level != .scalar {
+                    var out = [Float](repeating: 0, count: xCount * outputStride)
+                    table(level).f16_rows_dot(
+                        rows, stride, Int64(rowCount), x, xStride, Int64(xCount), Int64(columns), &out, outputStride, oneToken)
+                    #expect(out == reference, "\(level), \(xCount) vectors, one token: \(oneToken)")
+                }
             }
         }
     }

@@ -51,12 +51,14 @@ typedef struct tern_kernels {
     void (*softmax_f32)(float *x, int64_t n);
     /// gate[i] = SiLU(gate[i])·up[i]
     void (*swiglu_f32)(float *gate, const float *up, int64_t n);
-    /// out[r] = Σ_c rows[r·row_stride + c]·x[c] over c < n, all IEEE halfs, summed in f32 in one of the reference
-    /// engine's two orders: its prompt path (`one_token` = 0: one accumulator along the row, then a horizontal sum) or
-    /// its one-token path (four accumulators over steps of four vectors, added pairwise, then a horizontal sum).
-    /// Columns past n count as zeros, as the reference's padded rows do.
-    void (*f16_rows_dot)(const uint16_t *rows, size_t row_stride, int64_t row_count, const uint16_t *x, int64_t n, float *out,
-                         int one_token);
+    /// out[k·out_stride + r] = Σ_c rows[r·row_stride + c]·x[k·x_stride + c] over c < n, for r < row_count and k < x_count:
+    /// IEEE-half rows against f32 vectors whose values the caller has rounded to half, summed in f32 in one of the
+    /// reference engine's two orders: its prompt path (`one_token` = 0: one accumulator along the row, then a horizontal
+    /// sum) or its one-token path (four accumulators over steps of four vectors, added pairwise, then a horizontal sum).
+    /// Columns past n count as zeros, as the reference's padded rows do. Several x read each row once: the query heads
+    /// that share a key/value head.
+    void (*f16_rows_dot)(const uint16_t *rows, size_t row_stride, int64_t row_count, const float *x, size_t x_stride,
+                         int64_t x_count, int64_t n, float *out, size_t out_stride, int one_token);
     /// Rotary position embedding of `heads` heads of `head_size` floats at x: pair i (x[2i], x[2i+1]) of each head's
     /// first 2·pairs values becomes (a·c − b·s, a·s + b·c) with c = cos[i], s = sin[i], each product of the pair's own
     /// element fused and the other rounded, as the reference engine's compiled code computes it.
