@@ -8,22 +8,18 @@
 #define T5 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
 #define INL5 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
 
-static T5 void quantize_act_avx512(int wtype, const float *x, void *act, int64_t n) {
-    if (wtype == TERN_W_F32) { memcpy(act, x, (size_t)n * 4); return; }
-    if (wtype == TERN_W_F16) {
-        uint16_t *y = (uint16_t *)act;
-        int64_t i = 0;
-        for (; i + 16 <= n; i += 16)
-            _mm256_storeu_si256((__m256i *)(y + i), _mm512_cvtps_ph(_mm512_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
-        for (; i < n; i++) y[i] = tern_f32_to_f16(x[i]);
-        return;
-    }
-    if (wtype == TERN_W_BF16) {
-        for (int64_t i = 0; i < n; i++) ((uint16_t *)act)[i] = tern_f32_to_bf16(x[i]);
-        return;
-    }
+/// x rounded to half and back, by the F16C unit (the same nearest-even rounding as tern_f32_to_f16).
+INL5 float round_half(float x) { return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtps_ph(_mm_set_ss(x), _MM_FROUND_TO_NEAREST_INT))); }
+
+/// The 8-bit blocks of `n` floats for weights of `wtype` (a constant after inlining), as act_finish_block lays them out:
+/// one vpdpbusd against ones sums each lane's four quants for the bias, whose magic alone is left for Q4_1.
+INL5 void quantize_blocks_avx512(const int wtype, const float *x, void *act, int64_t n) {
     const int64_t nb = n / 32;
     int8_t *qs = (int8_t *)act;
+    int32_t *ex = (int32_t *)((char *)act + 32 * nb);
+    float *ds = (float *)((char *)act + 64 * nb);
+    const __m256i magic = _mm256_set1_epi32(TERN_ACT_MAGIC), ones = _mm256_set1_epi8(1);
+    const __m256i unit = _mm256_set1_epi32(wtype == TERN_W_Q4_0 ? -8 : wtype == TERN_W_Q8_0 ? -128 : 0);
     for (int64_t b = 0; b < nb; b++) {
         const __m512 v0 = _mm512_loadu_ps(x + 32 * b), v1 = _mm512_loadu_ps(x + 32 * b + 16);
         const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
@@ -31,9 +27,40 @@ static T5 void quantize_act_avx512(int wtype, const float *x, void *act, int64_t
         const __m512 id = _mm512_set1_ps(amax != 0 ? 127.f / amax : 0.f);
         const __m512i i0 = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(v0, id), TERN_RNE));
         const __m512i i1 = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(v1, id), TERN_RNE));
-        _mm_storeu_si128((__m128i *)(qs + 32 * b), _mm512_cvtsepi32_epi8(i0));
-        _mm_storeu_si128((__m128i *)(qs + 32 * b + 16), _mm512_cvtsepi32_epi8(i1));
-        act_finish_block(wtype, act, nb, b, d, _mm512_reduce_add_epi32(_mm512_add_epi32(i0, i1)));
+        const __m256i q = _mm256_set_m128i(_mm512_cvtsepi32_epi8(i1), _mm512_cvtsepi32_epi8(i0));
+        _mm256_storeu_si256((__m256i *)(qs + 32 * b), q);
+        const __m256i lanes = _mm256_dpbusd_epi32(_mm256_setzero_si256(), ones, q); // Σ of each lane's four quants
+        if (wtype == TERN_W_Q4_1) _mm256_storeu_si256((__m256i *)(ex + 8 * b), magic);
+        else _mm256_storeu_si256((__m256i *)(ex + 8 * b), _mm256_add_epi32(magic, _mm256_mullo_epi32(unit, lanes)));
+        ds[2 * b] = round_half(d);
+        if (wtype == TERN_W_Q4_1) {
+            __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(lanes), _mm256_extracti128_si256(lanes, 1));
+            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, _MM_SHUFFLE(1, 0, 3, 2)));
+            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, _MM_SHUFFLE(2, 3, 0, 1)));
+            ds[2 * b + 1] = round_half(d * (float)_mm_cvtsi128_si32(s4));
+        } else {
+            ds[2 * b + 1] = 0;
+        }
+    }
+}
+
+static T5 void quantize_act_avx512(int wtype, const float *x, void *act, int64_t n) {
+    switch (wtype) {
+    case TERN_W_F32: memcpy(act, x, (size_t)n * 4); return;
+    case TERN_W_F16: {
+        uint16_t *y = (uint16_t *)act;
+        int64_t i = 0;
+        for (; i + 16 <= n; i += 16)
+            _mm256_storeu_si256((__m256i *)(y + i), _mm512_cvtps_ph(_mm512_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+        for (; i < n; i++) y[i] = tern_f32_to_f16(x[i]);
+        return;
+    }
+    case TERN_W_BF16:
+        for (int64_t i = 0; i < n; i++) ((uint16_t *)act)[i] = tern_f32_to_bf16(x[i]);
+        return;
+    case TERN_W_Q4_0: quantize_blocks_avx512(TERN_W_Q4_0, x, act, n); return;
+    case TERN_W_Q4_1: quantize_blocks_avx512(TERN_W_Q4_1, x, act, n); return;
+    default: quantize_blocks_avx512(TERN_W_Q8_0, x, act, n); return;
     }
 }
 

@@ -76,7 +76,8 @@ public enum MatMul {
         let columns = weight.columns
         let stride = tern_act_row_bytes(type, Int64(columns))
         let activations = workspace.activations
-        if tokens < 2 * pool.threadCount {
+        // A few thousand values take about as long to quantize as a pool call takes to hand out and collect.
+        if tokens < 2 * pool.threadCount || tokens * columns <= 8192 {
             for t in 0..<tokens {
                 kernels.quantizeActivations(type, input + t * columns, activations + t * stride, Int64(columns))
             }
