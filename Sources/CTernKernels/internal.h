@@ -93,6 +93,10 @@ TERN_INLINE void rope_pairs(float *v, int64_t pairs, const float *cs, const floa
     }
 }
 
+/// The portable f16_cols_dot, which the AVX2 level shares.
+void tern_f16_cols_dot_scalar(const uint16_t *rows, size_t stride, int64_t n, int64_t cols, const float *xs, size_t x_stride,
+                              int64_t x_count, float *out, size_t out_stride, int one_token);
+
 extern const tern_kernels tern_kernels_scalar;
 #if defined(__x86_64__)
 extern const tern_kernels tern_kernels_avx2;

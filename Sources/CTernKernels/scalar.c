@@ -223,6 +223,22 @@ static void f16_rows_dot_scalar(const uint16_t *rows, size_t stride, int64_t cou
     }
 }
 
+void tern_f16_cols_dot_scalar(const uint16_t *rows, size_t stride, int64_t n, int64_t cols, const float *xs, size_t x_stride,
+                              int64_t x_count, float *out, size_t out_stride, int one_token) {
+    const int64_t classes = one_token ? 64 : 16;
+    for (int64_t k = 0; k < x_count; k++) {
+        const float *x = xs + (size_t)k * x_stride;
+        for (int64_t c = 0; c < cols; c++) {
+            float acc[64] = {0};
+            // Products of halfs are exact in f32, so this add rounds as the reference's FMA does.
+            for (int64_t p = 0; p < n; p++) acc[p % classes] += tern_f16_to_f32(rows[(size_t)p * stride + c]) * x[p];
+            float lanes[16];
+            for (int l = 0; l < 16; l++) lanes[l] = one_token ? (acc[l] + acc[32 + l]) + (acc[16 + l] + acc[48 + l]) : acc[l];
+            out[(size_t)k * out_stride + c] = hsum16(lanes);
+        }
+    }
+}
+
 static void rope_f32_scalar(float *x, int64_t heads, int64_t head_size, int64_t pairs, const float *cs, const float *sn) {
     for (int64_t h = 0; h < heads; h++) rope_pairs(x + h * head_size, pairs, cs, sn);
 }
@@ -239,5 +255,6 @@ const tern_kernels tern_kernels_scalar = {
     .softmax_f32 = softmax_f32_scalar,
     .swiglu_f32 = swiglu_f32_scalar,
     .f16_rows_dot = f16_rows_dot_scalar,
+    .f16_cols_dot = tern_f16_cols_dot_scalar,
     .rope_f32 = rope_f32_scalar,
 };

@@ -348,6 +348,7 @@ const tern_kernels tern_kernels_avx2 = {
     .softmax_f32 = softmax_f32_avx2,
     .swiglu_f32 = swiglu_f32_avx2,
     .f16_rows_dot = f16_rows_dot_avx2,
+    .f16_cols_dot = tern_f16_cols_dot_scalar, // exact in any order of evaluation: the portable loop is the same sum
     .rope_f32 = rope_f32_avx2,
 };
 #endif

@@ -469,6 +469,53 @@ static T5 void f16_rows_dot_avx512(const uint16_t *rows, size_t stride, int64_t 
     }
 }
 
+/// Columns [0, 16) (the first `valid`) of position rows [0, n) against NX vectors x: each position's class accumulators
+/// (64 or 16 per vector, on the stack) take one FMA, then the classes are combined as f16_rows_dot combines its lanes.
+INL5 void f16_cols16_dot_avx512(const uint16_t *rows, size_t stride, int64_t n, int valid, const float *x, size_t xs, const int NX,
+                                float *out, size_t os, const int one_token) {
+    const int classes = one_token ? 64 : 16;
+    const __mmask16 keep = (__mmask16)((1u << valid) - 1);
+    __m512 acc[4][64];
+    for (int v = 0; v < NX; v++)
+        for (int c = 0; c < classes; c++) acc[v][c] = _mm512_setzero_ps();
+    for (int64_t p = 0; p < n; p++) {
+        _mm_prefetch((const char *)(rows + (size_t)(p + 16) * stride), _MM_HINT_T0);
+        const __m512 r = f16x16(rows + (size_t)p * stride, keep);
+        const int c = (int)(p & (classes - 1));
+        for (int v = 0; v < NX; v++) acc[v][c] = _mm512_fmadd_ps(r, _mm512_set1_ps(x[(size_t)v * xs + p]), acc[v][c]);
+    }
+    for (int v = 0; v < NX; v++) {
+        __m512 lanes[16];
+        for (int l = 0; l < 16; l++)
+            lanes[l] = one_token ? _mm512_add_ps(_mm512_add_ps(acc[v][l], acc[v][32 + l]), _mm512_add_ps(acc[v][16 + l], acc[v][48 + l]))
+                                 : acc[v][l];
+        __m512 s[4];
+        for (int i = 0; i < 4; i++) s[i] = _mm512_add_ps(_mm512_add_ps(lanes[i], lanes[i + 8]), _mm512_add_ps(lanes[i + 4], lanes[i + 12]));
+        _mm512_mask_storeu_ps(out + (size_t)v * os, keep, _mm512_add_ps(_mm512_add_ps(s[0], s[2]), _mm512_add_ps(s[1], s[3])));
+    }
+}
+
+#define TERN_COLS_DOT_CHUNKS(NX)                                                                                               \
+    for (int64_t c = 0; c < cols; c += 16) {                                                                                   \
+        const int valid = cols - c < 16 ? (int)(cols - c) : 16;                                                                \
+        if (one_token) f16_cols16_dot_avx512(rows + c, stride, n, valid, xv, xs, NX, ov + c, os, 1);                          \
+        else f16_cols16_dot_avx512(rows + c, stride, n, valid, xv, xs, NX, ov + c, os, 0);                                    \
+    }
+
+static T5 void f16_cols_dot_avx512(const uint16_t *rows, size_t stride, int64_t n, int64_t cols, const float *x, size_t xs,
+                                   int64_t x_count, float *out, size_t os, int one_token) {
+    for (int64_t v0 = 0; v0 < x_count; v0 += 4) {
+        const float *xv = x + (size_t)v0 * xs;
+        float *ov = out + (size_t)v0 * os;
+        switch (x_count - v0 < 4 ? x_count - v0 : 4) {
+        case 1: TERN_COLS_DOT_CHUNKS(1) break;
+        case 2: TERN_COLS_DOT_CHUNKS(2) break;
+        case 3: TERN_COLS_DOT_CHUNKS(3) break;
+        default: TERN_COLS_DOT_CHUNKS(4) break;
+        }
+    }
+}
+
 /// Eight pairs per vector: the even lanes fuse a·c and subtract the rounded b·s, the odd lanes fuse a·s and add the
 /// rounded b·c, so each lane is the scalar fma exactly.
 static T5 void rope_f32_avx512(float *x, int64_t heads, int64_t head_size, int64_t pairs, const float *cs, const float *sn) {
@@ -502,6 +549,7 @@ const tern_kernels tern_kernels_avx512 = {
     .softmax_f32 = softmax_f32_avx512,
     .swiglu_f32 = swiglu_f32_avx512,
     .f16_rows_dot = f16_rows_dot_avx512,
+    .f16_cols_dot = f16_cols_dot_avx512,
     .rope_f32 = rope_f32_avx512,
 };
 #endif

@@ -30,7 +30,7 @@ public final class ForwardState: @unchecked Sendable {
     let scoresStride: Int
     /// Floats between two threads' scores.
     let scoresThreadStride: Int
-    /// [threads][max(contextLength, kvDimension)] f16 copies of a value row, a query or attention weights
+    /// [threads][max(contextLength, kvDimension)] f16 copies of a query or of attention weights
     let halfScratch: UnsafeMutablePointer<UInt16>
     let halfScratchStride: Int
     /// [threads][group · max(contextLength, headDimension)] queries or attention weights rounded to f16

@@ -6,8 +6,8 @@
 
 /// Keys and values of every layer for a fixed number of sequence slots, each up to `contextLength` tokens, in f16.
 ///
-/// Half precision halves the memory and matches the reference engine's numerics. Values are stored transposed
-/// (one row per dimension, one column per position) so that weighting them by attention is a matrix-vector product.
+/// Half precision halves the memory and matches the reference engine's numerics. Keys and values are both stored one
+/// row per position, so that a sequence's memory grows with its length and a token's key and value are each one write.
 ///
 /// Memory is reserved once (anonymous, page-aligned mappings); pages the kernel never touches stay unbacked, so a large
 /// context costs resident memory only as sequences grow into it, and ``release(slot:)`` hands a slot's pages back.
@@ -20,7 +20,7 @@ public final class KVCache: @unchecked Sendable {
     let kvDimension: Int
     /// [layers][slots][contextLength][kvDimension] f16
     let keys: UnsafeMutablePointer<UInt16>
-    /// [layers][slots][kvDimension][contextLength] f16
+    /// [layers][slots][contextLength][kvDimension] f16
     let values: UnsafeMutablePointer<UInt16>
     private let mappedBytes: Int
 
@@ -65,10 +65,7 @@ public final class KVCache: @unchecked Sendable {
             let from = offset(layer: layer, slot: source)
             let to = offset(layer: layer, slot: destination)
             (keys + to).update(from: keys + from, count: count * kvDimension)
-            // Values are transposed: the prefix is the first `count` entries of each dimension's row.
-            for row in 0..<kvDimension {
-                (values + to + row * contextLength).update(from: values + from + row * contextLength, count: count)
-            }
+            (values + to).update(from: values + from, count: count * kvDimension)
         }
     }
 

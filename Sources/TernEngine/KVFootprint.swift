@@ -1,7 +1,7 @@
 /// How much resident memory a KV-cache slot holding some number of tokens occupies.
 ///
-/// Keys fill a slot's region front to back; values are stored by dimension, so every one of a layer's
-/// `kvDimension` rows is touched from the first token on. Memory is counted in whole pages, as the kernel backs it.
+/// Keys and values each fill a slot's region of a layer front to back, one row per position. Memory is counted in whole
+/// pages, as the kernel backs it.
 ///
 /// ```swift
 /// let footprint = KVFootprint(config: model.config, contextLength: 8192)
@@ -34,9 +34,8 @@ public struct KVFootprint: Sendable, Equatable {
     public func bytes(tokens: Int) -> Int {
         guard tokens > 0 else { return 0 }
         let half = MemoryLayout<UInt16>.stride
-        let keys = min(roundUp(tokens * kvDimension * half), contextLength * kvDimension * half)
-        let valueRow = min(roundUp(tokens * half), contextLength * half)
-        return layers * (keys + kvDimension * valueRow)
+        let region = min(roundUp(tokens * kvDimension * half), contextLength * kvDimension * half)
+        return 2 * layers * region
     }
 
     /// Bytes one token adds once its pages are backed.

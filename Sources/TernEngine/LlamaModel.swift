@@ -58,10 +58,10 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
                 tokens: n, workspace: state.workspace, pool: state.pool)
             batch.positions.withUnsafeBufferPointer { positions in
                 batch.slots.withUnsafeBufferPointer { slots in
-                    eachToken(n, state) { i, thread in
+                    eachToken(n, state) { i, _ in
                         rotate(state.q + i * dim, heads: config.headCount, position: positions[i])
                         rotate(state.k + i * kvDim, heads: config.headCountKV, position: positions[i])
-                        store(token: i, position: positions[i], layer: layer, slot: slots[i], cache: cache, state: state, thread: thread)
+                        store(token: i, position: positions[i], layer: layer, slot: slots[i], cache: cache, state: state)
                     }
                 }
             }
@@ -144,15 +144,12 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
         }
     }
 
-    /// Writes the key and value of batch row `token` into the cache, rounded to f16 (values transposed).
-    private func store(token: Int, position: Int, layer: Int, slot: Int, cache: KVCache, state: ForwardState, thread: Int) {
+    /// Writes the key and value of batch row `token` into the cache, rounded to f16.
+    private func store(token: Int, position: Int, layer: Int, slot: Int, cache: KVCache, state: ForwardState) {
         let kvDim = config.kvDimension
-        let base = cache.offset(layer: layer, slot: slot)
-        VectorMath.convert(state.k + token * kvDim, toHalf: cache.keys + base + position * kvDim, count: kvDim)
-        let half = state.halfScratch + thread * state.halfScratchStride
-        VectorMath.convert(state.v + token * kvDim, toHalf: half, count: kvDim)
-        let values = cache.values + base + position
-        for j in 0..<kvDim { values[j * cache.contextLength] = half[j] }
+        let at = cache.offset(layer: layer, slot: slot) + position * kvDim
+        VectorMath.convert(state.k + token * kvDim, toHalf: cache.keys + at, count: kvDim)
+        VectorMath.convert(state.v + token * kvDim, toHalf: cache.values + at, count: kvDim)
     }
 
     /// Causal attention of every (token, head) pair against its slot's cached keys and values at positions ≤ its own.
@@ -162,7 +159,6 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
         let headSize = config.headDimension
         let dim = config.embeddingLength
         let kvDim = config.kvDimension
-        let context = cache.contextLength
         let group = config.headCount / config.headCountKV
         let scale = 1 / Float(headSize).squareRoot()
         let work = batch.count * config.headCountKV
@@ -194,8 +190,8 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
                                 VectorMath.scale(headScores, by: scale, count: length)
                                 VectorMath.softmax(headScores, count: length)
                             }
-                            VectorMath.halfRowsDot(
-                                cache.values + base + kvOffset * context, rowStride: context, rowCount: headSize, columns: length, x: scores,
+                            VectorMath.halfColumnsDot(
+                                cache.values + base + kvOffset, rowStride: kvDim, rowCount: length, columns: headSize, x: scores,
                                 xStride: state.scoresStride, xCount: group, scratch: rounded, halfScratch: half, order: order,
                                 output: state.attention + queries, outputStride: headSize)
                         }

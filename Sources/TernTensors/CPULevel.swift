@@ -59,6 +59,9 @@ struct Kernels {
     let halfRowsDot:
         @convention(c) (UnsafePointer<UInt16>?, Int, Int64, UnsafePointer<Float>?, Int, Int64, Int64, UnsafeMutablePointer<Float>?, Int, Int32) ->
             Void
+    let halfColumnsDot:
+        @convention(c) (UnsafePointer<UInt16>?, Int, Int64, Int64, UnsafePointer<Float>?, Int, Int64, UnsafeMutablePointer<Float>?, Int, Int32) ->
+            Void
     let rope: @convention(c) (UnsafeMutablePointer<Float>?, Int64, Int64, Int64, UnsafePointer<Float>?, UnsafePointer<Float>?) -> Void
 
     init(_ table: tern_kernels) {
@@ -72,6 +75,7 @@ struct Kernels {
         softmax = table.softmax_f32!
         swiglu = table.swiglu_f32!
         halfRowsDot = table.f16_rows_dot!
+        halfColumnsDot = table.f16_cols_dot!
         rope = table.rope_f32!
     }
 

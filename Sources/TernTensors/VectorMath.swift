@@ -81,6 +81,27 @@ public enum VectorMath {
     }
 }
 
+extension VectorMath {
+    /// `output[k·outputStride + c] = Σ_p rows[p][c] · half(x[k·xStride + p])` for `c` in `0..<columns` and `k` in
+    /// `0..<xCount`, over `p` in `0..<rowCount`: the sums ``halfRowsDot(_:rowStride:rowCount:columns:x:xStride:xCount:scratch:halfScratch:order:output:outputStride:)``
+    /// makes of the transposed rows, in the same order, for rows stored one per position (the values of a KV cache).
+    ///
+    /// Each `x` (`rowCount` floats) is rounded to half first, through `halfScratch` into `scratch`, as there.
+    public static func halfColumnsDot(
+        _ rows: UnsafePointer<UInt16>, rowStride: Int, rowCount: Int, columns: Int, x: UnsafePointer<Float>, xStride: Int, xCount: Int,
+        scratch: UnsafeMutablePointer<Float>, halfScratch: UnsafeMutablePointer<UInt16>, order: HalfDotOrder,
+        output: UnsafeMutablePointer<Float>, outputStride: Int
+    ) {
+        let kernels = Kernels.active
+        for k in 0..<xCount {
+            kernels.f32ToF16(x + k * xStride, halfScratch, Int64(rowCount))
+            kernels.f16ToF32(halfScratch, scratch + k * rowCount, Int64(rowCount))
+        }
+        kernels.halfColumnsDot(
+            rows, rowStride, Int64(rowCount), Int64(columns), scratch, rowCount, Int64(xCount), output, outputStride, order == .oneToken ? 1 : 0)
+    }
+}
+
 /// The order in which ``VectorMath/halfRowsDot(_:rowStride:rowCount:columns:x:scratch:order:output:)`` sums.
 ///
 /// The reference engine (llama.cpp) sums attention dot products in one order when a batch holds several tokens and

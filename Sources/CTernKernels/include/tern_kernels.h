@@ -59,6 +59,12 @@ typedef struct tern_kernels {
     /// that share a key/value head.
     void (*f16_rows_dot)(const uint16_t *rows, size_t row_stride, int64_t row_count, const float *x, size_t x_stride,
                          int64_t x_count, int64_t n, float *out, size_t out_stride, int one_token);
+    /// out[k·out_stride + c] = Σ_p rows[p·row_stride + c]·x[k·x_stride + p] over p < n, for c < cols and k < x_count: the
+    /// sums f16_rows_dot makes of the transposed rows, in the same order, for rows stored one per position (the values
+    /// of a KV cache). Position p joins class p mod 64 (one-token order) or p mod 16 (prompt order), each class a chain
+    /// in position order, and the classes are combined as f16_rows_dot combines its lanes.
+    void (*f16_cols_dot)(const uint16_t *rows, size_t row_stride, int64_t n, int64_t cols, const float *x, size_t x_stride,
+                         int64_t x_count, float *out, size_t out_stride, int one_token);
     /// Rotary position embedding of `heads` heads of `head_size` floats at x: pair i (x[2i], x[2i+1]) of each head's
     /// first 2·pairs values becomes (a·c − b·s, a·s + b·c) with c = cos[i], s = sin[i], each product of the pair's own
     /// element fused and the other rounded, as the reference engine's compiled code computes it.
