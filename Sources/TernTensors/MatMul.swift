@@ -88,34 +88,32 @@ public enum MatMul {
                 }
             }
         }
-        // Chunks of whole groups: about 4 per thread for up to 16 tokens (a decode step), where a call is short and
-        // each chunk starts with its weights cold, 16 for a prompt, where a call is long and the last chunk decides
-        // when all threads are done.
+        // Chunks of whole groups, over the matrices' groups one after another. One to three tokens stream the weights
+        // and cut them evenly, 4 chunks per thread. More tokens compute long enough per group that a thread left with
+        // the tail of a large chunk would keep the others waiting: large chunks (2 per thread for a decode step of up
+        // to 16 tokens, 8 for a prompt), then single groups that even out the end.
         let rows = (first.weight.rows, second?.weight.rows ?? 0, third?.weight.rows ?? 0)
-        let pieces = pool.threadCount == 1 ? 1 : pool.threadCount * (tokens <= 16 ? 4 : 16)
-        let perPiece = (rows.0 + rows.1 + rows.2 + pieces - 1) / pieces
-        let size = max(rowAlignment, (perPiece + rowAlignment - 1) / rowAlignment * rowAlignment)
-        let chunks = ((rows.0 + size - 1) / size, (rows.1 + size - 1) / size, (rows.2 + size - 1) / size)
+        let groups = ((rows.0 + rowAlignment - 1) / rowAlignment, (rows.1 + rowAlignment - 1) / rowAlignment, (rows.2 + rowAlignment - 1) / rowAlignment)
+        let plan = ChunkPlan(
+            units: groups.0 + groups.1 + groups.2, threads: pool.threadCount, largePerThread: tokens < 4 ? 4 : tokens <= 16 ? 2 : 8,
+            singlesLast: tokens >= 4)
         // Plain values only in the per-chunk closure: copying a Product would retain its packed storage from every
         // thread at once, and those reference counts would bounce between the cores.
         let targets = (Target(first), second.map(Target.init), third.map(Target.init))
-        pool.run(chunks: chunks.0 + chunks.1 + chunks.2) { chunk, _ in
-            let target: Target
-            var index = chunk
-            if index < chunks.0 {
-                target = targets.0
-            } else if index < chunks.0 + chunks.1 {
-                target = targets.1!
-                index -= chunks.0
-            } else {
-                target = targets.2!
-                index -= chunks.0 + chunks.1
+        pool.run(chunks: plan.count) { chunk, _ in
+            let units = plan.range(chunk)
+            // The part of the chunk's units that falls on the matrix whose groups start at `base`.
+            func compute(_ target: Target?, base: Int, groups: Int) {
+                let begin = max(units.lowerBound, base) - base
+                let end = min(units.upperBound, base + groups) - base
+                guard let target, begin < end else { return }
+                kernels.gemm(
+                    type, target.data, target.rowBytes, Int64(begin * rowAlignment), Int64(min(target.rows, end * rowAlignment)),
+                    Int64(columns), activations, stride, Int64(tokens), target.output, target.rows)
             }
-            let begin = index * size
-            let end = min(target.rows, begin + size)
-            kernels.gemm(
-                type, target.data, target.rowBytes, Int64(begin), Int64(end), Int64(columns), activations, stride, Int64(tokens), target.output,
-                target.rows)
+            compute(targets.0, base: 0, groups: groups.0)
+            compute(targets.1, base: groups.0, groups: groups.1)
+            compute(targets.2, base: groups.0 + groups.1, groups: groups.2)
         }
     }
 
