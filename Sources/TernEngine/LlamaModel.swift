@@ -48,14 +48,14 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
         let ff = config.feedForwardLength
 
         for i in 0..<n { weights.tokenEmbedding.dequantizeRow(Int(batch.tokens[i]), into: state.x + i * dim) }
-        for (layer, block) in weights.blocks.enumerated() {
-            eachToken(n, state) { i, _ in
-                FloatOps.rmsNorm(
-                    state.x + i * dim, weight: block.attentionNorm, epsilon: config.rmsNormEpsilon, output: state.xb + i * dim, count: dim)
-            }
+        let blocks = weights.blocks
+        // Each pass over the token rows also converts its output into the activation format of the product that follows
+        // (MatMul.prepare), and a layer's last residual add runs with the next layer's first norm: fewer hand-offs.
+        if let first = blocks.first { eachToken(n, state) { i, _ in normalizeForAttention(row: i, block: first, state: state) } }
+        for (layer, block) in blocks.enumerated() {
             MatMul.compute(
                 .init(block.query, output: state.q), .init(block.key, output: state.k), .init(block.value, output: state.v), input: state.xb,
-                tokens: n, workspace: state.workspace, pool: state.pool)
+                tokens: n, workspace: state.workspace, pool: state.pool, prepared: block.query.type)
             batch.positions.withUnsafeBufferPointer { positions in
                 batch.slots.withUnsafeBufferPointer { slots in
                     eachToken(n, state) { i, _ in
@@ -72,13 +72,23 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
                 FloatOps.rmsNorm(
                     state.x + i * dim, weight: block.feedForwardNorm, epsilon: config.rmsNormEpsilon, output: state.xb + i * dim,
                     count: dim)
+                MatMul.prepare(state.xb + i * dim, row: i, columns: dim, for: block.gate.type, workspace: state.workspace)
             }
             MatMul.compute(
                 .init(block.gate, output: state.gate), .init(block.up, output: state.up), input: state.xb, tokens: n, workspace: state.workspace,
-                pool: state.pool)
-            eachToken(n, state) { i, _ in VectorMath.swiglu(gate: state.gate + i * ff, up: state.up + i * ff, count: ff) }
-            matmul(block.down, state.gate, n, state.projected, state)
-            eachToken(n, state) { i, _ in add(state.projected + i * dim, into: state.x + i * dim, count: dim) }
+                pool: state.pool, prepared: block.gate.type)
+            eachToken(n, state) { i, _ in
+                VectorMath.swiglu(gate: state.gate + i * ff, up: state.up + i * ff, count: ff)
+                MatMul.prepare(state.gate + i * ff, row: i, columns: ff, for: block.down.type, workspace: state.workspace)
+            }
+            MatMul.compute(
+                block.down, input: state.gate, tokens: n, output: state.projected, workspace: state.workspace, pool: state.pool,
+                prepared: block.down.type)
+            let next = layer + 1 < blocks.count ? blocks[layer + 1] : nil
+            eachToken(n, state) { i, _ in
+                add(state.projected + i * dim, into: state.x + i * dim, count: dim)
+                if let next { normalizeForAttention(row: i, block: next, state: state) }
+            }
         }
 
         // Only the rows that want logits go through the final norm and the (large) output projection.
@@ -126,6 +136,13 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
         state.pool.forEach(count) { rows, thread in
             for row in rows { body(row, thread) }
         }
+    }
+
+    /// The attention norm of row `row` into `xb`, converted for the block's query, key and value products.
+    private func normalizeForAttention(row: Int, block: LlamaBlockWeights, state: ForwardState) {
+        let dim = config.embeddingLength
+        FloatOps.rmsNorm(state.x + row * dim, weight: block.attentionNorm, epsilon: config.rmsNormEpsilon, output: state.xb + row * dim, count: dim)
+        MatMul.prepare(state.xb + row * dim, row: row, columns: dim, for: block.query.type, workspace: state.workspace)
     }
 
     private func add(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, count: Int) {

@@ -26,11 +26,28 @@ public enum MatMul {
     /// - Parameters:
     ///   - input: `[tokens][weight.columns]` row-major.
     ///   - output: `[tokens][weight.rows]` row-major.
+    ///   - prepared: the activation format already in `workspace` (see ``prepare(_:row:columns:for:workspace:)``); if
+    ///     it is `weight`'s type, the input is not converted again.
     public static func compute(
         _ weight: WeightMatrix, input: UnsafePointer<Float>, tokens: Int, output: UnsafeMutablePointer<Float>,
-        workspace: MatMulWorkspace, pool: ComputePool
+        workspace: MatMulWorkspace, pool: ComputePool, prepared: TensorType? = nil
     ) {
-        run(Product(weight, output: output), nil, nil, input: input, tokens: tokens, workspace: workspace, pool: pool, kernels: .active)
+        run(
+            Product(weight, output: output), nil, nil, input: input, tokens: tokens, workspace: workspace, pool: pool, kernels: .active,
+            prepared: prepared)
+    }
+
+    /// Converts row `row` of a batch's input (`columns` floats) into `workspace`, in the activation format of weights
+    /// of `type`.
+    ///
+    /// The pass that produces a row (a norm, say) can convert it at once, on the thread that has it in cache; a
+    /// ``compute`` with `prepared: type` then skips its own conversion, which would otherwise cost a hand-off to the
+    /// pool or a serial pass. Different rows may be prepared on different threads at once.
+    public static func prepare(_ input: UnsafePointer<Float>, row: Int, columns: Int, for type: TensorType, workspace: MatMulWorkspace) {
+        precondition(type.hasKernels && row < workspace.maxTokens && columns <= workspace.maxColumns)
+        let code = Int32(type.rawValue)
+        let stride = tern_act_row_bytes(code, Int64(columns))
+        Kernels.active.quantizeActivations(code, input, workspace.activations + row * stride, Int64(columns))
     }
 
     /// ``compute(_:input:tokens:output:workspace:pool:)`` at a given ``CPULevel`` (one of ``CPULevel/available``),
@@ -39,7 +56,9 @@ public enum MatMul {
         _ weight: WeightMatrix, input: UnsafePointer<Float>, tokens: Int, output: UnsafeMutablePointer<Float>,
         workspace: MatMulWorkspace, pool: ComputePool, level: CPULevel
     ) {
-        run(Product(weight, output: output), nil, nil, input: input, tokens: tokens, workspace: workspace, pool: pool, kernels: level.kernels)
+        run(
+            Product(weight, output: output), nil, nil, input: input, tokens: tokens, workspace: workspace, pool: pool, kernels: level.kernels,
+            prepared: nil)
     }
 
     /// Two or three products of one input (a layer's query, key and value projections, say) in one call: the input is
@@ -48,17 +67,18 @@ public enum MatMul {
     /// Matrices must agree in ``WeightMatrix/columns``; if their types differ they are computed one after another.
     public static func compute(
         _ first: Product, _ second: Product, _ third: Product? = nil, input: UnsafePointer<Float>, tokens: Int, workspace: MatMulWorkspace,
-        pool: ComputePool
+        pool: ComputePool, prepared: TensorType? = nil
     ) {
         precondition(first.weight.columns == second.weight.columns && (third?.weight.columns ?? first.weight.columns) == first.weight.columns)
         let kernels = Kernels.active
         if second.weight.type != first.weight.type || (third.map { $0.weight.type != first.weight.type } ?? false) {
-            run(first, nil, nil, input: input, tokens: tokens, workspace: workspace, pool: pool, kernels: kernels)
-            run(second, nil, nil, input: input, tokens: tokens, workspace: workspace, pool: pool, kernels: kernels)
-            if let third { run(third, nil, nil, input: input, tokens: tokens, workspace: workspace, pool: pool, kernels: kernels) }
+            // Each product converts the input for itself, overwriting what was prepared: only the first may use it.
+            run(first, nil, nil, input: input, tokens: tokens, workspace: workspace, pool: pool, kernels: kernels, prepared: prepared)
+            run(second, nil, nil, input: input, tokens: tokens, workspace: workspace, pool: pool, kernels: kernels, prepared: nil)
+            if let third { run(third, nil, nil, input: input, tokens: tokens, workspace: workspace, pool: pool, kernels: kernels, prepared: nil) }
             return
         }
-        run(first, second, third, input: input, tokens: tokens, workspace: workspace, pool: pool, kernels: kernels)
+        run(first, second, third, input: input, tokens: tokens, workspace: workspace, pool: pool, kernels: kernels, prepared: prepared)
     }
 
     /// Rows per chunk of work are a multiple of this: the packed group of the quantized kernels.
@@ -66,7 +86,7 @@ public enum MatMul {
 
     private static func run(
         _ first: Product, _ second: Product?, _ third: Product?, input: UnsafePointer<Float>, tokens: Int, workspace: MatMulWorkspace,
-        pool: ComputePool, kernels: Kernels
+        pool: ComputePool, kernels: Kernels, prepared: TensorType?
     ) {
         let weight = first.weight
         precondition(weight.type.hasKernels, "no kernels for \(weight.type)")
@@ -76,15 +96,18 @@ public enum MatMul {
         let columns = weight.columns
         let stride = tern_act_row_bytes(type, Int64(columns))
         let activations = workspace.activations
-        // A few thousand values take about as long to quantize as a pool call takes to hand out and collect.
-        if tokens < 2 * pool.threadCount || tokens * columns <= 8192 {
-            for t in 0..<tokens {
-                kernels.quantizeActivations(type, input + t * columns, activations + t * stride, Int64(columns))
-            }
-        } else {
-            pool.forEach(tokens) { range, _ in
-                for t in range {
+        // The input is converted here unless the pass that produced it already did, row by row.
+        if prepared != weight.type {
+            // A few thousand values take about as long to quantize as a pool call takes to hand out and collect.
+            if tokens < 2 * pool.threadCount || tokens * columns <= 8192 {
+                for t in 0..<tokens {
                     kernels.quantizeActivations(type, input + t * columns, activations + t * stride, Int64(columns))
+                }
+            } else {
+                pool.forEach(tokens) { range, _ in
+                    for t in range {
+                        kernels.quantizeActivations(type, input + t * columns, activations + t * stride, Int64(columns))
+                    }
                 }
             }
         }
@@ -93,7 +116,8 @@ public enum MatMul {
         // the tail of a large chunk would keep the others waiting: large chunks (2 per thread for a decode step of up
         // to 16 tokens, 8 for a prompt), then single groups that even out the end.
         let rows = (first.weight.rows, second?.weight.rows ?? 0, third?.weight.rows ?? 0)
-        let groups = ((rows.0 + rowAlignment - 1) / rowAlignment, (rows.1 + rowAlignment - 1) / rowAlignment, (rows.2 + rowAlignment - 1) / rowAlignment)
+        let align = rowAlignment
+        let groups = ((rows.0 + align - 1) / align, (rows.1 + align - 1) / align, (rows.2 + align - 1) / align)
         let plan = ChunkPlan(
             units: groups.0 + groups.1 + groups.2, threads: pool.threadCount, largePerThread: tokens < 4 ? 4 : tokens <= 16 ? 2 : 8,
             singlesLast: tokens >= 4)

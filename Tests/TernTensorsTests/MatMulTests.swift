@@ -128,11 +128,34 @@ import Testing
                         }
                     }
                 }
+                // Rows converted beforehand by MatMul.prepare (over what another input left in the workspace) give the same.
+                var (d, e, f) = (separate[0], separate[1], separate[2])
+                let other = randomActivations(tokens * columns, random: &random)
+                var scratch = [Float](repeating: 0, count: tokens * matrices[0].matrix.rows)
+                MatMul.compute(matrices[0].matrix, input: other, tokens: tokens, output: &scratch, workspace: workspace, pool: pool)
+                for t in 0..<tokens {
+                    MatMul.prepare(
+                        x.withUnsafeBufferPointer { $0.baseAddress! } + t * columns, row: t, columns: columns, for: .q4_1, workspace: workspace)
+                }
+                d.withUnsafeMutableBufferPointer { d in
+                    e.withUnsafeMutableBufferPointer { e in
+                        f.withUnsafeMutableBufferPointer { f in
+                            MatMul.compute(
+                                .init(matrices[0].matrix, output: d.baseAddress!), .init(matrices[1].matrix, output: e.baseAddress!),
+                                .init(matrices[2].matrix, output: f.baseAddress!), input: x, tokens: tokens, workspace: workspace, pool: pool,
+                                prepared: .q4_1)
+                        }
+                    }
+                }
                 let together = [a, b, c]
+                let prepared = [d, e, f]
                 for i in 0..<3 {
                     #expect(
                         together[i].elementsEqual(separate[i]) { $0.bitPattern == $1.bitPattern },
                         "matrix \(i), second \(secondType), tokens \(tokens), threads \(threads)")
+                    #expect(
+                        prepared[i].elementsEqual(separate[i]) { $0.bitPattern == $1.bitPattern },
+                        "prepared: matrix \(i), second \(secondType), tokens \(tokens), threads \(threads)")
                 }
             }
         }
