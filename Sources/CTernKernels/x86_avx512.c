@@ -476,9 +476,17 @@ INL5 void f16_cols16_dot_avx512(const uint16_t *rows, size_t stride, int64_t n, 
     const int classes = one_token ? 64 : 16;
     const __mmask16 keep = (__mmask16)((1u << valid) - 1);
     __m512 acc[4][64];
+    // The first position of each class starts its chain from zero (no pass to clear the accumulators first); classes
+    // with no position stay zero.
+    const __m512 zero = _mm512_setzero_ps();
+    const int64_t first = n < classes ? n : classes;
+    for (int64_t p = 0; p < first; p++) {
+        const __m512 r = f16x16(rows + (size_t)p * stride, keep);
+        for (int v = 0; v < NX; v++) acc[v][p] = _mm512_fmadd_ps(r, _mm512_set1_ps(x[(size_t)v * xs + p]), zero);
+    }
     for (int v = 0; v < NX; v++)
-        for (int c = 0; c < classes; c++) acc[v][c] = _mm512_setzero_ps();
-    for (int64_t p = 0; p < n; p++) {
+        for (int64_t c = first; c < classes; c++) acc[v][c] = zero;
+    for (int64_t p = first; p < n; p++) {
         _mm_prefetch((const char *)(rows + (size_t)(p + 16) * stride), _MM_HINT_T0);
         const __m512 r = f16x16(rows + (size_t)p * stride, keep);
         const int c = (int)(p & (classes - 1));
