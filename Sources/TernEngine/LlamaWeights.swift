@@ -35,6 +35,11 @@ struct LlamaWeights: @unchecked Sendable {
 
     init(file: GGUFFile, config: ModelConfig) throws(EngineError) {
         let embedding = config.embeddingLength
+        // Room for the packed copy of every matrix in the file, in one mapping.
+        let arena = WeightArena(
+            capacity: file.tensors.reduce(0) { sum, info in
+                info.dimensions.count == 2 ? sum + WeightArena.bytes(for: info.type, rows: info.rowCount, columns: info.rowElements) : sum
+            })
         func matrix(_ name: String, columns: Int, rows: Int) throws(EngineError) -> WeightMatrix {
             guard let info = file.tensor(named: name) else {
                 throw EngineError(.invalidTensor, "tensor \(name) is missing")
@@ -45,7 +50,7 @@ struct LlamaWeights: @unchecked Sendable {
             guard info.type.hasKernels else {
                 throw EngineError(.invalidTensor, "tensor \(name) is stored as \(info.type), which Tern cannot compute with yet")
             }
-            let matrix = WeightMatrix(type: info.type, rows: rows, columns: columns, data: file.data(for: info).baseAddress!)
+            let matrix = WeightMatrix(type: info.type, rows: rows, columns: columns, data: file.data(for: info).baseAddress!, arena: arena)
             // a packed matrix owns a copy; the file's pages need not stay resident beside it
             if matrix.isPacked { file.evict(info) }
             return matrix

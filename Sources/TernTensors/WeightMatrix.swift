@@ -22,10 +22,12 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// Wraps the `rows` × `columns` matrix of `type` at `data`, packing it when `type` is one of the packed types.
     ///
-    /// Unpacked matrices keep pointing at `data`, which must outlive them; packed ones no longer read it.
+    /// Unpacked matrices keep pointing at `data`, which must outlive them; packed ones no longer read it. The packed
+    /// copy goes into `arena` when there is one with room (a model's matrices together, in huge pages), else into
+    /// memory of its own.
     ///
     /// - Precondition: `columns` is a whole number of blocks of `type`.
-    public init(type: TensorType, rows: Int, columns: Int, data: UnsafeRawPointer) {
+    public init(type: TensorType, rows: Int, columns: Int, data: UnsafeRawPointer, arena: WeightArena? = nil) {
         guard let rowBytes = type.rowBytes(columns) else {
             preconditionFailure("\(columns) columns is not a whole number of \(type) blocks")
         }
@@ -36,7 +38,7 @@ public struct WeightMatrix: @unchecked Sendable {
         let code = Int32(type.rawValue)
         let bytes = tern_packed_bytes(code, Int64(rows), Int64(columns))
         if bytes > 0 {
-            let storage = PackedStorage(byteCount: bytes)
+            let storage = PackedStorage(byteCount: bytes, arena: arena)
             tern_pack(code, data, rowBytes, Int64(rows), Int64(columns), storage.base)
             packed = storage
             self.data = UnsafeRawPointer(storage.base)
@@ -67,11 +69,22 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 }
 
-/// 64-byte aligned memory holding one packed matrix, freed with the last ``WeightMatrix`` that shares it.
+/// 64-byte aligned memory holding one packed matrix, freed (or its arena released) with the last ``WeightMatrix``
+/// that shares it.
 private final class PackedStorage: @unchecked Sendable {
     let base: UnsafeMutableRawPointer
+    /// The arena `base` lies in, kept alive by this matrix; nil when `base` is the matrix's own allocation.
+    private let arena: WeightArena?
 
-    init(byteCount: Int) { base = .allocate(byteCount: byteCount, alignment: 64) }
+    init(byteCount: Int, arena: WeightArena?) {
+        if let arena, let piece = arena.allocate(byteCount) {
+            base = piece
+            self.arena = arena
+        } else {
+            base = .allocate(byteCount: byteCount, alignment: 64)
+            self.arena = nil
+        }
+    }
 
-    deinit { base.deallocate() }
+    deinit { if arena == nil { base.deallocate() } }
 }
