@@ -44,19 +44,38 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-/// Claims and runs chunks of call `generation` until there are none left (or a newer call began).
-static void run_chunks(tern_pool *p, uint32_t generation, int thread) {
+struct tern_pool_claim {
+    tern_pool *pool; // NULL when the caller runs every chunk itself
+    uint32_t generation;
+};
+
+/// The next unclaimed chunk of call `generation`, or -1 when there is none (or a newer call began).
+static int claim_chunk(tern_pool *p, uint32_t generation) {
     uint64_t w = atomic_load_explicit(&p->work, memory_order_acquire);
     for (;;) {
-        if (work_generation(w) != generation) return;
+        if (work_generation(w) != generation) return -1;
         const uint32_t total = (uint32_t)(w >> 16) & 0xFFFF, next = (uint32_t)w & 0xFFFF;
-        if (next >= total) return;
-        if (!atomic_compare_exchange_weak_explicit(&p->work, &w, w + 1, memory_order_acquire, memory_order_acquire)) continue;
-        // The claimed chunk is not done, so the call is still running and fn/context are its own.
-        p->fn(p->context, (int)next, thread);
-        atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
-        w = atomic_load_explicit(&p->work, memory_order_acquire);
+        if (next >= total) return -1;
+        if (atomic_compare_exchange_weak_explicit(&p->work, &w, w + 1, memory_order_acquire, memory_order_acquire)) return (int)next;
     }
+}
+
+int tern_pool_next(tern_pool_claim *claim) {
+    if (claim->pool == NULL) return -1;
+    const int chunk = claim_chunk(claim->pool, claim->generation);
+    // A newly claimed chunk keeps the call open, so the one just run may count as done.
+    if (chunk >= 0) atomic_fetch_add_explicit(&claim->pool->done, 1, memory_order_release);
+    return chunk;
+}
+
+/// Runs chunks of call `generation` until there are none left (or a newer call began).
+static void run_chunks(tern_pool *p, uint32_t generation, int thread) {
+    const int first = claim_chunk(p, generation);
+    if (first < 0) return;
+    // The claimed chunk is not done, so the call is still running and fn/context are its own.
+    tern_pool_claim claim = {p, generation};
+    p->fn(p->context, first, thread, &claim);
+    atomic_fetch_add_explicit(&p->done, 1, memory_order_release); // the last chunk fn ran
 }
 
 static void *worker_main(void *raw) {
@@ -133,7 +152,8 @@ void tern_pool_destroy(tern_pool *p) {
 void tern_pool_run(tern_pool *p, tern_pool_fn fn, void *context, int chunks) {
     if (chunks <= 0) return;
     if (p->threads == 1 || chunks == 1) {
-        for (int c = 0; c < chunks; c++) fn(context, c, 0);
+        tern_pool_claim alone = {NULL, 0};
+        for (int c = 0; c < chunks; c++) fn(context, c, 0, &alone);
         return;
     }
     p->fn = fn;

@@ -48,8 +48,15 @@ public final class ComputePool: @unchecked Sendable {
             withUnsafeMutablePointer(to: &context) { pointer in
                 tern_pool_run(
                     pool,
-                    { raw, chunk, thread in
-                        raw!.assumingMemoryBound(to: ((Int, Int) -> Void).self).pointee(Int(chunk), Int(thread))
+                    { raw, first, thread, claim in
+                        // One copy of the body per thread and call, not per chunk: a copy retains the closure's
+                        // context, and every thread doing that at once bounces its reference count between cores.
+                        let body = raw!.assumingMemoryBound(to: ((Int, Int) -> Void).self).pointee
+                        var chunk = first
+                        while chunk >= 0 {
+                            body(Int(chunk), Int(thread))
+                            chunk = tern_pool_next(claim)
+                        }
                     }, pointer, Int32(chunks))
             }
         }

@@ -96,12 +96,20 @@ uint16_t tern_f32_to_bf16(float f);
 
 /// Persistent worker threads; see ComputePool.swift.
 typedef struct tern_pool tern_pool;
-typedef void (*tern_pool_fn)(void *context, int chunk, int thread);
+/// A thread's hold on the chunks of one call (see tern_pool_next).
+typedef struct tern_pool_claim tern_pool_claim;
+/// Runs `chunk`, then each chunk tern_pool_next(claim) hands it until that returns -1: a thread enters fn once per call,
+/// so whatever a body sets up (a Swift closure's retained context) is set up once per thread, not once per chunk.
+typedef void (*tern_pool_fn)(void *context, int chunk, int thread, tern_pool_claim *claim);
 tern_pool *tern_pool_create(int threads);
 void tern_pool_destroy(tern_pool *pool);
-/// Runs fn(context, chunk, thread) for every chunk in [0, chunks) (at most 65535), each chunk on whichever thread
-/// claims it first; thread 0 is the caller, 1..threads-1 the workers. Returns when every chunk is done.
+/// Runs every chunk in [0, chunks) (at most 65535) through fn(context, chunk, thread, claim), each chunk on whichever
+/// thread claims it first; thread 0 is the caller, 1..threads-1 the workers. Returns when every chunk is done.
 void tern_pool_run(tern_pool *pool, tern_pool_fn fn, void *context, int chunks);
+/// The next chunk of the call for the thread holding `claim`, or -1 when none is left. The chunk the thread ran before
+/// counts as done once the next is claimed, or once fn returns: the call, and its context, last until every fn has
+/// returned.
+int tern_pool_next(tern_pool_claim *claim);
 
 /// Monotonic clock in nanoseconds (for benchmarks).
 uint64_t tern_now_ns(void);
