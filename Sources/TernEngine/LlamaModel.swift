@@ -169,7 +169,8 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
         VectorMath.convert(state.v + token * kvDim, toHalf: cache.values + at, count: kvDim)
     }
 
-    /// Causal attention of every (token, head) pair against its slot's cached keys and values at positions ≤ its own.
+    /// Causal attention of every token's query heads against its slot's cached keys and values at positions ≤ its own,
+    /// one work item per token and key/value head (the query heads that share it read its cache once).
     ///
     /// As in the reference engine, the query and the attention weights are rounded to f16 to meet the f16 cache.
     private func attend(layer: Int, batch: ForwardBatch, cache: KVCache, state: ForwardState) {
