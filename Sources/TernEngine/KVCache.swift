@@ -1,3 +1,5 @@
+import TernTensors
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -93,14 +95,6 @@ public final class KVCache: @unchecked Sendable {
     }
 
     private static func map(_ bytes: Int) -> UnsafeMutablePointer<UInt16> {
-        #if canImport(Glibc)
-            let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE
-        #else
-            let flags = MAP_PRIVATE | MAP_ANON
-        #endif
-        guard let raw = mmap(nil, bytes, PROT_READ | PROT_WRITE, flags, -1, 0), raw != MAP_FAILED else {
-            fatalError("could not reserve \(bytes) bytes of address space for the KV cache")
-        }
-        return raw.bindMemory(to: UInt16.self, capacity: bytes / MemoryLayout<UInt16>.stride)
+        AddressSpace.reserve(bytes, for: "the KV cache").bindMemory(to: UInt16.self, capacity: bytes / MemoryLayout<UInt16>.stride)
     }
 }

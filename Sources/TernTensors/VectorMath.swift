@@ -72,10 +72,7 @@ public enum VectorMath {
         output: UnsafeMutablePointer<Float>, outputStride: Int
     ) {
         let kernels = Kernels.active
-        for k in 0..<xCount {
-            kernels.f32ToF16(x + k * xStride, halfScratch, Int64(columns))
-            kernels.f16ToF32(halfScratch, scratch + k * columns, Int64(columns))
-        }
+        roundToHalf(x, stride: xStride, count: xCount, length: columns, through: halfScratch, into: scratch)
         kernels.halfRowsDot(
             rows, rowStride, Int64(rowCount), scratch, columns, Int64(xCount), Int64(columns), output, outputStride, order == .oneToken ? 1 : 0)
     }
@@ -93,16 +90,26 @@ extension VectorMath {
         output: UnsafeMutablePointer<Float>, outputStride: Int
     ) {
         let kernels = Kernels.active
-        for k in 0..<xCount {
-            kernels.f32ToF16(x + k * xStride, halfScratch, Int64(rowCount))
-            kernels.f16ToF32(halfScratch, scratch + k * rowCount, Int64(rowCount))
-        }
+        roundToHalf(x, stride: xStride, count: xCount, length: rowCount, through: halfScratch, into: scratch)
         kernels.halfColumnsDot(
             rows, rowStride, Int64(rowCount), Int64(columns), scratch, rowCount, Int64(xCount), output, outputStride, order == .oneToken ? 1 : 0)
     }
+
+    /// `count` vectors of `length` floats, `stride` apart, rounded to half (through `half`) into `rounded`, packed.
+    private static func roundToHalf(
+        _ x: UnsafePointer<Float>, stride: Int, count: Int, length: Int, through half: UnsafeMutablePointer<UInt16>,
+        into rounded: UnsafeMutablePointer<Float>
+    ) {
+        let kernels = Kernels.active
+        for k in 0..<count {
+            kernels.f32ToF16(x + k * stride, half, Int64(length))
+            kernels.f16ToF32(half, rounded + k * length, Int64(length))
+        }
+    }
 }
 
-/// The order in which ``VectorMath/halfRowsDot(_:rowStride:rowCount:columns:x:scratch:order:output:)`` sums.
+/// The order in which ``VectorMath/halfRowsDot(_:rowStride:rowCount:columns:x:xStride:xCount:scratch:halfScratch:order:output:outputStride:)``
+/// and ``VectorMath/halfColumnsDot(_:rowStride:rowCount:columns:x:xStride:xCount:scratch:halfScratch:order:output:outputStride:)`` sum.
 ///
 /// The reference engine (llama.cpp) sums attention dot products in one order when a batch holds several tokens and
 /// in another when it holds one; Tern follows it, so that its logits stay bit-compatible in both cases.

@@ -26,14 +26,7 @@ public final class WeightArena: @unchecked Sendable {
     public init(capacity: Int) {
         precondition(capacity >= 0)
         mappedBytes = (capacity + Self.hugePageSize - 1) / Self.hugePageSize * Self.hugePageSize + Self.hugePageSize
-        #if canImport(Glibc)
-            let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE
-        #else
-            let flags = MAP_PRIVATE | MAP_ANON
-        #endif
-        guard let raw = mmap(nil, mappedBytes, PROT_READ | PROT_WRITE, flags, -1, 0), raw != MAP_FAILED else {
-            fatalError("could not reserve \(mappedBytes) bytes of address space for the weights")
-        }
+        let raw = AddressSpace.reserve(mappedBytes, for: "the weights")
         base = raw
         #if canImport(Glibc)
             let start = (Int(bitPattern: raw) + Self.hugePageSize - 1) / Self.hugePageSize * Self.hugePageSize - Int(bitPattern: raw)
