@@ -47,6 +47,7 @@ static inline void cpu_relax(void) {
 struct tern_pool_claim {
     tern_pool *pool; // NULL when the caller runs every chunk itself
     uint32_t generation;
+    uint32_t claimed; // chunks this thread has taken in this call
 };
 
 /// The next unclaimed chunk of call `generation`, or -1 when there is none (or a newer call began).
@@ -63,8 +64,7 @@ static int claim_chunk(tern_pool *p, uint32_t generation) {
 int tern_pool_next(tern_pool_claim *claim) {
     if (claim->pool == NULL) return -1;
     const int chunk = claim_chunk(claim->pool, claim->generation);
-    // A newly claimed chunk keeps the call open, so the one just run may count as done.
-    if (chunk >= 0) atomic_fetch_add_explicit(&claim->pool->done, 1, memory_order_release);
+    if (chunk >= 0) claim->claimed++;
     return chunk;
 }
 
@@ -73,9 +73,11 @@ static void run_chunks(tern_pool *p, uint32_t generation, int thread) {
     const int first = claim_chunk(p, generation);
     if (first < 0) return;
     // The claimed chunk is not done, so the call is still running and fn/context are its own.
-    tern_pool_claim claim = {p, generation};
+    tern_pool_claim claim = {p, generation, 1};
     p->fn(p->context, first, thread, &claim);
-    atomic_fetch_add_explicit(&p->done, 1, memory_order_release); // the last chunk fn ran
+    // Every chunk this thread ran counts as done at once, after fn has returned: one atomic add per thread and call
+    // instead of one per chunk, and the call (with its context) lasts until every fn is out.
+    atomic_fetch_add_explicit(&p->done, claim.claimed, memory_order_release);
 }
 
 static void *worker_main(void *raw) {
@@ -152,7 +154,7 @@ void tern_pool_destroy(tern_pool *p) {
 void tern_pool_run(tern_pool *p, tern_pool_fn fn, void *context, int chunks) {
     if (chunks <= 0) return;
     if (p->threads == 1 || chunks == 1) {
-        tern_pool_claim alone = {NULL, 0};
+        tern_pool_claim alone = {NULL, 0, 0};
         for (int c = 0; c < chunks; c++) fn(context, c, 0, &alone);
         return;
     }

@@ -106,9 +106,8 @@ void tern_pool_destroy(tern_pool *pool);
 /// Runs every chunk in [0, chunks) (at most 65535) through fn(context, chunk, thread, claim), each chunk on whichever
 /// thread claims it first; thread 0 is the caller, 1..threads-1 the workers. Returns when every chunk is done.
 void tern_pool_run(tern_pool *pool, tern_pool_fn fn, void *context, int chunks);
-/// The next chunk of the call for the thread holding `claim`, or -1 when none is left. The chunk the thread ran before
-/// counts as done once the next is claimed, or once fn returns: the call, and its context, last until every fn has
-/// returned.
+/// The next chunk of the call for the thread holding `claim`, or -1 when none is left. The chunks a thread ran count as
+/// done when its fn returns: the call, and its context, last until every fn has returned.
 int tern_pool_next(tern_pool_claim *claim);
 
 /// Monotonic clock in nanoseconds (for benchmarks).
