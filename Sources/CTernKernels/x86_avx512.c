@@ -448,6 +448,20 @@ INL5 void f16_tile_dot_avx512(const uint16_t *rows, size_t stride, int rn, const
         for (int v = 0; v < NX; v++) _mm512_storeu_ps(out + (size_t)v * os, hsum512x16(red[v]));
 }
 
+/// BODY(NX) for the vectors x (x_count of them, xs apart; outputs os apart) in groups of up to four, with xv and ov at
+/// the group's first vector and output and NX a constant in each expansion.
+#define TERN_BY_VECTOR_GROUPS(BODY)                                                                                            \
+    for (int64_t v0 = 0; v0 < x_count; v0 += 4) {                                                                             \
+        const float *xv = x + (size_t)v0 * xs;                                                                                 \
+        float *ov = out + (size_t)v0 * os;                                                                                     \
+        switch (x_count - v0 < 4 ? x_count - v0 : 4) {                                                                         \
+        case 1: BODY(1) break;                                                                                                 \
+        case 2: BODY(2) break;                                                                                                 \
+        case 3: BODY(3) break;                                                                                                 \
+        default: BODY(4) break;                                                                                                \
+        }                                                                                                                      \
+    }
+
 #define TERN_ROWS_DOT_TILES(NX)                                                                                                \
     for (int64_t r = 0; r < count; r += 16) {                                                                                  \
         const int rn = count - r < 16 ? (int)(count - r) : 16;                                                                 \
@@ -457,16 +471,7 @@ INL5 void f16_tile_dot_avx512(const uint16_t *rows, size_t stride, int rn, const
 
 static T5 void f16_rows_dot_avx512(const uint16_t *rows, size_t stride, int64_t count, const float *x, size_t xs, int64_t x_count,
                                    int64_t n, float *out, size_t os, int one_token) {
-    for (int64_t v0 = 0; v0 < x_count; v0 += 4) {
-        const float *xv = x + (size_t)v0 * xs;
-        float *ov = out + (size_t)v0 * os;
-        switch (x_count - v0 < 4 ? x_count - v0 : 4) {
-        case 1: TERN_ROWS_DOT_TILES(1) break;
-        case 2: TERN_ROWS_DOT_TILES(2) break;
-        case 3: TERN_ROWS_DOT_TILES(3) break;
-        default: TERN_ROWS_DOT_TILES(4) break;
-        }
-    }
+    TERN_BY_VECTOR_GROUPS(TERN_ROWS_DOT_TILES)
 }
 
 /// Columns [0, 16) (the first `valid`) of position rows [0, n) against NX vectors x: each position's class accumulators
@@ -512,16 +517,7 @@ INL5 void f16_cols16_dot_avx512(const uint16_t *rows, size_t stride, int64_t n, 
 
 static T5 void f16_cols_dot_avx512(const uint16_t *rows, size_t stride, int64_t n, int64_t cols, const float *x, size_t xs,
                                    int64_t x_count, float *out, size_t os, int one_token) {
-    for (int64_t v0 = 0; v0 < x_count; v0 += 4) {
-        const float *xv = x + (size_t)v0 * xs;
-        float *ov = out + (size_t)v0 * os;
-        switch (x_count - v0 < 4 ? x_count - v0 : 4) {
-        case 1: TERN_COLS_DOT_CHUNKS(1) break;
-        case 2: TERN_COLS_DOT_CHUNKS(2) break;
-        case 3: TERN_COLS_DOT_CHUNKS(3) break;
-        default: TERN_COLS_DOT_CHUNKS(4) break;
-        }
-    }
+    TERN_BY_VECTOR_GROUPS(TERN_COLS_DOT_CHUNKS)
 }
 
 /// Eight pairs per vector: the even lanes fuse a·c and subtract the rounded b·s, the odd lanes fuse a·s and add the
