@@ -448,6 +448,41 @@ INL5 void f16_tile_dot_avx512(const uint16_t *rows, size_t stride, int rn, const
         for (int v = 0; v < NX; v++) _mm512_storeu_ps(out + (size_t)v * os, hsum512x16(red[v]));
 }
 
+/// f16_tile_dot_avx512 for rows of exactly 64 (the head size of most small models), with the NX vectors held in
+/// registers across the rows. In the one-token order the row is one step of four vectors, and since a row's products
+/// with a vector are exact in f32 (halfs times values rounded to half), (p0 + p2) + (p1 + p3) is fma(r2, x2, p0) +
+/// fma(r3, x3, p1): the same sums in five instructions instead of seven. Each chain starts by fusing its first product
+/// with +0, as the general kernel's zeroed accumulators do.
+INL5 void f16_tile_dot64_avx512(const uint16_t *rows, size_t stride, int rn, const float *x, size_t xs, const int NX, float *out,
+                                size_t os, const int one_token) {
+    const __m512 zero = _mm512_setzero_ps();
+    __m512 xv[4][4], red[4][16];
+    for (int v = 0; v < NX; v++)
+        for (int j = 0; j < 4; j++) xv[v][j] = _mm512_loadu_ps(x + (size_t)v * xs + 16 * j);
+    for (int k = 0; k < rn; k++) {
+        const uint16_t *row = rows + (size_t)k * stride;
+        _mm_prefetch((const char *)(row + TERN_ROW_PREFETCH_ROWS * stride), _MM_HINT_T0);
+        _mm_prefetch((const char *)(row + TERN_ROW_PREFETCH_ROWS * stride + 32), _MM_HINT_T0);
+        __m512 r[4];
+        for (int j = 0; j < 4; j++) r[j] = f16x16(row + 16 * j, (__mmask16)0xffff);
+        for (int v = 0; v < NX; v++) {
+            __m512 sum;
+            if (one_token) {
+                const __m512 even = _mm512_fmadd_ps(r[2], xv[v][2], _mm512_fmadd_ps(r[0], xv[v][0], zero));
+                const __m512 odd = _mm512_fmadd_ps(r[3], xv[v][3], _mm512_fmadd_ps(r[1], xv[v][1], zero));
+                sum = _mm512_add_ps(even, odd);
+            } else {
+                sum = zero;
+                for (int j = 0; j < 4; j++) sum = _mm512_fmadd_ps(r[j], xv[v][j], sum);
+            }
+            if (rn == 16) red[v][(k / 4) + 4 * (k % 4)] = sum; // row 4a + b goes to slot a + 4b: hsum512x16's lane 4a + b
+            else out[(size_t)v * os + k] = hsum512(sum);
+        }
+    }
+    if (rn == 16)
+        for (int v = 0; v < NX; v++) _mm512_storeu_ps(out + (size_t)v * os, hsum512x16(red[v]));
+}
+
 /// BODY(NX) for the vectors x (x_count of them, xs apart; outputs os apart) in groups of up to four, with xv and ov at
 /// the group's first vector and output and NX a constant in each expansion.
 #define TERN_BY_VECTOR_GROUPS(BODY)                                                                                            \
@@ -465,7 +500,9 @@ INL5 void f16_tile_dot_avx512(const uint16_t *rows, size_t stride, int rn, const
 #define TERN_ROWS_DOT_TILES(NX)                                                                                                \
     for (int64_t r = 0; r < count; r += 16) {                                                                                  \
         const int rn = count - r < 16 ? (int)(count - r) : 16;                                                                 \
-        if (one_token) f16_tile_dot_avx512(rows + (size_t)r * stride, stride, rn, xv, xs, NX, n, ov + r, os, 1);              \
+        if (n == 64 && one_token) f16_tile_dot64_avx512(rows + (size_t)r * stride, stride, rn, xv, xs, NX, ov + r, os, 1);     \
+        else if (n == 64) f16_tile_dot64_avx512(rows + (size_t)r * stride, stride, rn, xv, xs, NX, ov + r, os, 0);            \
+        else if (one_token) f16_tile_dot_avx512(rows + (size_t)r * stride, stride, rn, xv, xs, NX, n, ov + r, os, 1);         \
         else f16_tile_dot_avx512(rows + (size_t)r * stride, stride, rn, xv, xs, NX, n, ov + r, os, 0);                        \
     }
 
@@ -508,8 +545,67 @@ INL5 void f16_cols16_dot_avx512(const uint16_t *rows, size_t stride, int64_t n, 
     }
 }
 
+/// Class `c` of 64 columns against NX vectors: the chain over positions c, c + classes, … below n, in position order,
+/// started by fusing the first product with +0; zero for a class with no position.
+INL5 void f16_class64_avx512(const uint16_t *rows, size_t stride, int64_t n, int64_t c, int64_t classes, const float *x, size_t xs,
+                             const int NX, __m512 acc[4][4]) {
+    for (int v = 0; v < NX; v++)
+        for (int w = 0; w < 4; w++) acc[v][w] = _mm512_setzero_ps();
+    for (int64_t p = c; p < n; p += classes) {
+        const uint16_t *row = rows + (size_t)p * stride;
+        __m512 r[4];
+        for (int w = 0; w < 4; w++) r[w] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(row + 16 * w)));
+        for (int v = 0; v < NX; v++) {
+            const __m512 xp = _mm512_set1_ps(x[(size_t)v * xs + p]);
+            for (int w = 0; w < 4; w++) acc[v][w] = _mm512_fmadd_ps(r[w], xp, acc[v][w]);
+        }
+    }
+}
+
+/// f16_cols_dot for exactly 64 columns: each class one chain in registers over all 64 columns (each position's row
+/// read once, each weight broadcast once), the classes combined in the same tree as f16_cols16_dot_avx512.
+INL5 void f16_cols64_dot_avx512(const uint16_t *rows, size_t stride, int64_t n, const float *x, size_t xs, const int NX, float *out,
+                                size_t os, const int one_token) {
+    // The classes visit the rows 64 (or 16) apart, which the hardware prefetcher does not follow: ask for them all in
+    // order first, into L1 while they fit beside the rest and into L2 beyond.
+    if (n <= 256)
+        for (int64_t p = 0; p < n; p++) {
+            _mm_prefetch((const char *)(rows + (size_t)p * stride), _MM_HINT_T0);
+            _mm_prefetch((const char *)(rows + (size_t)p * stride + 32), _MM_HINT_T0);
+        }
+    else
+        for (int64_t p = 0; p < n; p++) {
+            _mm_prefetch((const char *)(rows + (size_t)p * stride), _MM_HINT_T1);
+            _mm_prefetch((const char *)(rows + (size_t)p * stride + 32), _MM_HINT_T1);
+        }
+    __m512 lane[16][4][4], a[4][4], b[4][4];
+    for (int l = 0; l < 16; l++) {
+        if (!one_token) {
+            f16_class64_avx512(rows, stride, n, l, 16, x, xs, NX, lane[l]);
+            continue;
+        }
+        f16_class64_avx512(rows, stride, n, l, 64, x, xs, NX, a);
+        f16_class64_avx512(rows, stride, n, l + 32, 64, x, xs, NX, b);
+        for (int v = 0; v < NX; v++)
+            for (int w = 0; w < 4; w++) lane[l][v][w] = _mm512_add_ps(a[v][w], b[v][w]);
+        f16_class64_avx512(rows, stride, n, l + 16, 64, x, xs, NX, a);
+        f16_class64_avx512(rows, stride, n, l + 48, 64, x, xs, NX, b);
+        for (int v = 0; v < NX; v++)
+            for (int w = 0; w < 4; w++) lane[l][v][w] = _mm512_add_ps(lane[l][v][w], _mm512_add_ps(a[v][w], b[v][w]));
+    }
+    for (int v = 0; v < NX; v++)
+        for (int w = 0; w < 4; w++) {
+            __m512 s[4];
+            for (int i = 0; i < 4; i++)
+                s[i] = _mm512_add_ps(_mm512_add_ps(lane[i][v][w], lane[i + 8][v][w]), _mm512_add_ps(lane[i + 4][v][w], lane[i + 12][v][w]));
+            _mm512_storeu_ps(out + (size_t)v * os + 16 * w, _mm512_add_ps(_mm512_add_ps(s[0], s[2]), _mm512_add_ps(s[1], s[3])));
+        }
+}
+
 #define TERN_COLS_DOT_CHUNKS(NX)                                                                                               \
-    for (int64_t c = 0; c < cols; c += 16) {                                                                                   \
+    if (cols == 64 && one_token) f16_cols64_dot_avx512(rows, stride, n, xv, xs, NX, ov, os, 1);                               \
+    else if (cols == 64) f16_cols64_dot_avx512(rows, stride, n, xv, xs, NX, ov, os, 0);                                       \
+    else for (int64_t c = 0; c < cols; c += 16) {                                                                              \
         const int valid = cols - c < 16 ? (int)(cols - c) : 16;                                                                \
         if (one_token) f16_cols16_dot_avx512(rows + c, stride, n, valid, xv, xs, NX, ov + c, os, 1);                          \
         else f16_cols16_dot_avx512(rows + c, stride, n, valid, xv, xs, NX, ov + c, os, 0);                                    \
