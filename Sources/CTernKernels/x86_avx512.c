@@ -511,104 +511,78 @@ static T5 void f16_rows_dot_avx512(const uint16_t *rows, size_t stride, int64_t 
     TERN_BY_VECTOR_GROUPS(TERN_ROWS_DOT_TILES)
 }
 
-/// Columns [0, 16) (the first `valid`) of position rows [0, n) against NX vectors x: each position's class accumulators
-/// (64 or 16 per vector, on the stack) take one FMA, then the classes are combined as f16_rows_dot combines its lanes.
-INL5 void f16_cols16_dot_avx512(const uint16_t *rows, size_t stride, int64_t n, int valid, const float *x, size_t xs, const int NX,
-                                float *out, size_t os, const int one_token) {
-    const int classes = one_token ? 64 : 16;
-    const __mmask16 keep = (__mmask16)((1u << valid) - 1);
-    __m512 acc[4][64];
-    // The first position of each class starts its chain from zero (no pass to clear the accumulators first); classes
-    // with no position stay zero.
-    const __m512 zero = _mm512_setzero_ps();
-    const int64_t first = n < classes ? n : classes;
-    for (int64_t p = 0; p < first; p++) {
-        const __m512 r = f16x16(rows + (size_t)p * stride, keep);
-        for (int v = 0; v < NX; v++) acc[v][p] = _mm512_fmadd_ps(r, _mm512_set1_ps(x[(size_t)v * xs + p]), zero);
-    }
+/// Class `c` of up to 64 columns (W vectors of 16, the last masked by `keep`) against NX vectors: the chain over
+/// positions c, c + classes, … below n, in position order, started by fusing the first product with +0; zero for a
+/// class with no position.
+INL5 void f16_class_dot_avx512(const uint16_t *rows, size_t stride, int64_t n, int64_t c, int64_t classes, const int W,
+                               __mmask16 keep, const float *x, size_t xs, const int NX, __m512 acc[4][4]) {
     for (int v = 0; v < NX; v++)
-        for (int64_t c = first; c < classes; c++) acc[v][c] = zero;
-    for (int64_t p = first; p < n; p++) {
-        _mm_prefetch((const char *)(rows + (size_t)(p + 16) * stride), _MM_HINT_T0);
-        const __m512 r = f16x16(rows + (size_t)p * stride, keep);
-        const int c = (int)(p & (classes - 1));
-        for (int v = 0; v < NX; v++) acc[v][c] = _mm512_fmadd_ps(r, _mm512_set1_ps(x[(size_t)v * xs + p]), acc[v][c]);
-    }
-    for (int v = 0; v < NX; v++) {
-        __m512 lanes[16];
-        for (int l = 0; l < 16; l++)
-            lanes[l] = one_token ? _mm512_add_ps(_mm512_add_ps(acc[v][l], acc[v][32 + l]), _mm512_add_ps(acc[v][16 + l], acc[v][48 + l]))
-                                 : acc[v][l];
-        __m512 s[4];
-        for (int i = 0; i < 4; i++) s[i] = _mm512_add_ps(_mm512_add_ps(lanes[i], lanes[i + 8]), _mm512_add_ps(lanes[i + 4], lanes[i + 12]));
-        _mm512_mask_storeu_ps(out + (size_t)v * os, keep, _mm512_add_ps(_mm512_add_ps(s[0], s[2]), _mm512_add_ps(s[1], s[3])));
-    }
-}
-
-/// Class `c` of 64 columns against NX vectors: the chain over positions c, c + classes, … below n, in position order,
-/// started by fusing the first product with +0; zero for a class with no position.
-INL5 void f16_class64_avx512(const uint16_t *rows, size_t stride, int64_t n, int64_t c, int64_t classes, const float *x, size_t xs,
-                             const int NX, __m512 acc[4][4]) {
-    for (int v = 0; v < NX; v++)
-        for (int w = 0; w < 4; w++) acc[v][w] = _mm512_setzero_ps();
+        for (int w = 0; w < W; w++) acc[v][w] = _mm512_setzero_ps();
     for (int64_t p = c; p < n; p += classes) {
         const uint16_t *row = rows + (size_t)p * stride;
         __m512 r[4];
-        for (int w = 0; w < 4; w++) r[w] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(row + 16 * w)));
+        for (int w = 0; w < W; w++) r[w] = f16x16(row + 16 * w, w == W - 1 ? keep : (__mmask16)0xffff);
         for (int v = 0; v < NX; v++) {
             const __m512 xp = _mm512_set1_ps(x[(size_t)v * xs + p]);
-            for (int w = 0; w < 4; w++) acc[v][w] = _mm512_fmadd_ps(r[w], xp, acc[v][w]);
+            for (int w = 0; w < W; w++) acc[v][w] = _mm512_fmadd_ps(r[w], xp, acc[v][w]);
         }
     }
 }
 
-/// f16_cols_dot for exactly 64 columns: each class one chain in registers over all 64 columns (each position's row
-/// read once, each weight broadcast once), the classes combined in the same tree as f16_cols16_dot_avx512.
-INL5 void f16_cols64_dot_avx512(const uint16_t *rows, size_t stride, int64_t n, const float *x, size_t xs, const int NX, float *out,
-                                size_t os, const int one_token) {
+/// Up to 64 columns (W vectors, the last masked by `keep`) of position rows [0, n) against NX vectors x. Each class
+/// (position mod 64, or 16 in the prompt order) is one chain in registers across the columns — each position's row
+/// widened once, each weight broadcast once — and the classes are combined as f16_rows_dot combines its lanes: lane
+/// l is (class l + class l+32) + (class l+16 + class l+48) (class l in the prompt order), then the lanes go through
+/// hsum16's pairings.
+INL5 void f16_cols64_dot_avx512(const uint16_t *rows, size_t stride, int64_t n, const int W, __mmask16 keep, const float *x,
+                                size_t xs, const int NX, float *out, size_t os, const int one_token) {
     // The classes visit the rows 64 (or 16) apart, which the hardware prefetcher does not follow: ask for them all in
     // order first, into L1 while they fit beside the rest and into L2 beyond.
-    if (n <= 256)
-        for (int64_t p = 0; p < n; p++) {
-            _mm_prefetch((const char *)(rows + (size_t)p * stride), _MM_HINT_T0);
-            _mm_prefetch((const char *)(rows + (size_t)p * stride + 32), _MM_HINT_T0);
-        }
-    else
-        for (int64_t p = 0; p < n; p++) {
-            _mm_prefetch((const char *)(rows + (size_t)p * stride), _MM_HINT_T1);
-            _mm_prefetch((const char *)(rows + (size_t)p * stride + 32), _MM_HINT_T1);
+    for (int64_t p = 0; p < n; p++)
+        for (int w = 0; w < W; w += 2) {
+            if (n <= 256) _mm_prefetch((const char *)(rows + (size_t)p * stride + 16 * w), _MM_HINT_T0);
+            else _mm_prefetch((const char *)(rows + (size_t)p * stride + 16 * w), _MM_HINT_T1);
         }
     __m512 lane[16][4][4], a[4][4], b[4][4];
     for (int l = 0; l < 16; l++) {
         if (!one_token) {
-            f16_class64_avx512(rows, stride, n, l, 16, x, xs, NX, lane[l]);
+            f16_class_dot_avx512(rows, stride, n, l, 16, W, keep, x, xs, NX, lane[l]);
             continue;
         }
-        f16_class64_avx512(rows, stride, n, l, 64, x, xs, NX, a);
-        f16_class64_avx512(rows, stride, n, l + 32, 64, x, xs, NX, b);
+        f16_class_dot_avx512(rows, stride, n, l, 64, W, keep, x, xs, NX, a);
+        f16_class_dot_avx512(rows, stride, n, l + 32, 64, W, keep, x, xs, NX, b);
         for (int v = 0; v < NX; v++)
-            for (int w = 0; w < 4; w++) lane[l][v][w] = _mm512_add_ps(a[v][w], b[v][w]);
-        f16_class64_avx512(rows, stride, n, l + 16, 64, x, xs, NX, a);
-        f16_class64_avx512(rows, stride, n, l + 48, 64, x, xs, NX, b);
+            for (int w = 0; w < W; w++) lane[l][v][w] = _mm512_add_ps(a[v][w], b[v][w]);
+        f16_class_dot_avx512(rows, stride, n, l + 16, 64, W, keep, x, xs, NX, a);
+        f16_class_dot_avx512(rows, stride, n, l + 48, 64, W, keep, x, xs, NX, b);
         for (int v = 0; v < NX; v++)
-            for (int w = 0; w < 4; w++) lane[l][v][w] = _mm512_add_ps(lane[l][v][w], _mm512_add_ps(a[v][w], b[v][w]));
+            for (int w = 0; w < W; w++) lane[l][v][w] = _mm512_add_ps(lane[l][v][w], _mm512_add_ps(a[v][w], b[v][w]));
     }
     for (int v = 0; v < NX; v++)
-        for (int w = 0; w < 4; w++) {
+        for (int w = 0; w < W; w++) {
             __m512 s[4];
             for (int i = 0; i < 4; i++)
                 s[i] = _mm512_add_ps(_mm512_add_ps(lane[i][v][w], lane[i + 8][v][w]), _mm512_add_ps(lane[i + 4][v][w], lane[i + 12][v][w]));
-            _mm512_storeu_ps(out + (size_t)v * os + 16 * w, _mm512_add_ps(_mm512_add_ps(s[0], s[2]), _mm512_add_ps(s[1], s[3])));
+            _mm512_mask_storeu_ps(out + (size_t)v * os + 16 * w, w == W - 1 ? keep : (__mmask16)0xffff,
+                                  _mm512_add_ps(_mm512_add_ps(s[0], s[2]), _mm512_add_ps(s[1], s[3])));
         }
 }
 
+/// One chunk of up to 64 columns at `c` with W vectors (W and NX constants in each expansion).
+#define TERN_COLS_CHUNK(W, NX)                                                                                                 \
+    if (one_token) f16_cols64_dot_avx512(rows + c, stride, n, W, keep, xv, xs, NX, ov + c, os, 1);                             \
+    else f16_cols64_dot_avx512(rows + c, stride, n, W, keep, xv, xs, NX, ov + c, os, 0);
+
 #define TERN_COLS_DOT_CHUNKS(NX)                                                                                               \
-    if (cols == 64 && one_token) f16_cols64_dot_avx512(rows, stride, n, xv, xs, NX, ov, os, 1);                               \
-    else if (cols == 64) f16_cols64_dot_avx512(rows, stride, n, xv, xs, NX, ov, os, 0);                                       \
-    else for (int64_t c = 0; c < cols; c += 16) {                                                                              \
-        const int valid = cols - c < 16 ? (int)(cols - c) : 16;                                                                \
-        if (one_token) f16_cols16_dot_avx512(rows + c, stride, n, valid, xv, xs, NX, ov + c, os, 1);                          \
-        else f16_cols16_dot_avx512(rows + c, stride, n, valid, xv, xs, NX, ov + c, os, 0);                                    \
+    for (int64_t c = 0; c < cols; c += 64) {                                                                                   \
+        const int64_t left = cols - c < 64 ? cols - c : 64;                                                                    \
+        const __mmask16 keep = left % 16 == 0 ? (__mmask16)0xffff : (__mmask16)((1u << (left % 16)) - 1);                      \
+        switch ((left + 15) / 16) {                                                                                            \
+        case 1: TERN_COLS_CHUNK(1, NX) break;                                                                                  \
+        case 2: TERN_COLS_CHUNK(2, NX) break;                                                                                  \
+        case 3: TERN_COLS_CHUNK(3, NX) break;                                                                                  \
+        default: TERN_COLS_CHUNK(4, NX) break;                                                                                 \
+        }                                                                                                                      \
     }
 
 static T5 void f16_cols_dot_avx512(const uint16_t *rows, size_t stride, int64_t n, int64_t cols, const float *x, size_t xs,
