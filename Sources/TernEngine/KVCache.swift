@@ -71,14 +71,17 @@ public final class KVCache: @unchecked Sendable {
         }
     }
 
-    /// Gives the memory pages of `slot` back to the system; its contents become undefined (zero).
-    public func release(slot: Int) {
-        precondition((0..<slotCount).contains(slot))
+    /// Gives the memory pages of `slot` back to the system, all of them or those past its first `keeping` positions
+    /// (a page that holds any of those stays); what they held becomes undefined (zero).
+    public func release(slot: Int, keeping: Int = 0) {
+        precondition((0..<slotCount).contains(slot) && keeping >= 0)
+        guard keeping < contextLength else { return }
+        let kept = keeping * kvDimension * MemoryLayout<UInt16>.stride
         let slotBytes = contextLength * kvDimension * MemoryLayout<UInt16>.stride
         for layer in 0..<layers {
-            let start = offset(layer: layer, slot: slot) * MemoryLayout<UInt16>.stride
-            Self.discard(UnsafeMutableRawPointer(keys), from: start, count: slotBytes)
-            Self.discard(UnsafeMutableRawPointer(values), from: start, count: slotBytes)
+            let start = offset(layer: layer, slot: slot) * MemoryLayout<UInt16>.stride + kept
+            Self.discard(UnsafeMutableRawPointer(keys), from: start, count: slotBytes - kept)
+            Self.discard(UnsafeMutableRawPointer(values), from: start, count: slotBytes - kept)
         }
     }
 

@@ -56,9 +56,9 @@ public final class Scheduler: @unchecked Sendable {
         guard kvMemoryBudget >= fullContext else {
             throw SchedulerError(
                 .invalidConfiguration,
-                "The KV memory budget of \(Self.mebibytes(kvMemoryBudget)) cannot hold one sequence of the full context "
-                    + "(\(configuration.contextLength) tokens need \(Self.mebibytes(fullContext)) for this model). "
-                    + "Raise the KV memory to at least \(Self.mebibytes(fullContext)) or lower the context length.")
+                "The KV memory budget of \(Self.mebibytes(kvMemoryBudget, rule: .down)) cannot hold one sequence of the full context "
+                    + "(\(configuration.contextLength) tokens need \(Self.mebibytes(fullContext, rule: .up)) for this model). "
+                    + "Raise the KV memory to at least \(Self.mebibytes(fullContext, rule: .up)) or lower the context length.")
         }
         policy = SchedulerPolicy(
             limits: SchedulerPolicy.Limits(
@@ -71,9 +71,11 @@ public final class Scheduler: @unchecked Sendable {
         batch = ForwardBatch(capacity: configuration.maxBatchTokens)
     }
 
-    static func mebibytes(_ bytes: Int) -> String {
+    /// `bytes` in MiB for a message, to a tenth below 10 MiB. A size the user must reach is rounded `.up` (passing the
+    /// figure shown is enough) and one that falls short `.down`, so that the two never show the same figure.
+    static func mebibytes(_ bytes: Int, rule: FloatingPointRoundingRule) -> String {
         let value = Double(bytes) / 1_048_576
-        return value < 10 ? "\((value * 10).rounded() / 10) MiB" : "\(Int(value.rounded())) MiB"
+        return value < 10 ? "\((value * 10).rounded(rule) / 10) MiB" : "\(Int(value.rounded(rule))) MiB"
     }
 
     /// Starts the step thread.
@@ -113,7 +115,7 @@ public final class Scheduler: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         guard !stopping else { throw SchedulerError(.shuttingDown, "the server is shutting down") }
-        guard queued < configuration.maxQueue + configuration.maxSequences else {
+        guard queued < configuration.capacity else {
             throw SchedulerError(.overloaded, "The server is overloaded with requests; retry shortly.")
         }
         let id = nextID
@@ -191,6 +193,7 @@ public final class Scheduler: @unchecked Sendable {
             switch action {
             case .copy(let from, let to, let count): cache.copyPrefix(from: from, to: to, count: count)
             case .release(let slot): cache.release(slot: slot)
+            case .truncate(let slot, let keeping): cache.release(slot: slot, keeping: keeping)
             }
         }
         guard batch.count > 0 else { return }

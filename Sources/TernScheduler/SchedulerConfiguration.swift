@@ -18,6 +18,8 @@ public struct SchedulerConfiguration: Sendable {
     public var kvMemoryBytes: Int?
     /// Whether finished sequences' keys and values are kept and reused by prompts that start the same way.
     public var prefixCache: Bool
+    /// Sequences the scheduler holds at most, running and queued: a request that needs more can never be admitted.
+    public var capacity: Int { maxSequences + maxQueue }
     /// Page size for memory accounting; tests make it tiny so that memory grows with every token.
     var accountingPageSize: Int?
 

@@ -49,6 +49,8 @@ public struct SchedulerPolicy: Sendable {
         case copy(from: Int, to: Int, count: Int)
         /// Hand the pages of `slot` back to the system.
         case release(slot: Int)
+        /// Hand back the pages of `slot` past its first `keeping` positions: what an earlier, longer sequence left there.
+        case truncate(slot: Int, keeping: Int)
     }
 
     /// A request's progress.
@@ -223,13 +225,20 @@ public struct SchedulerPolicy: Sendable {
             return false
         }
         // Memory for the whole known sequence plus its next token, with every running sequence one token further: a
-        // sequence admitted into the last free bytes would only be preempted again at once.
-        let needed = limits.footprint.bytes(tokens: max(slots[target].highWater, sequence.tokens.count + 1))
-        var others = usage(committed: true) - limits.footprint.bytes(tokens: slots[target].highWater)
+        // sequence admitted into the last free bytes would only be preempted again at once. Pages past that, left by a
+        // longer sequence before, are handed back rather than counted: a slot that once held a long sequence would
+        // otherwise charge its old size to every short one that follows, and keep the others out.
+        let keep = sequence.tokens.count + 1
+        let stale = slots[target].highWater
+        let needed = limits.footprint.bytes(tokens: keep)
+        var others = usage(committed: true) - limits.footprint.bytes(tokens: stale)
         while others + needed > limits.memoryBudget {
             guard let victim = leastRecentlyUsedIdle(excluding: target) else { return false }
             others -= limits.footprint.bytes(tokens: slots[victim].highWater)
             evict(victim, &actions)
+        }
+        if limits.footprint.bytes(tokens: stale) > needed {
+            actions.append(.truncate(slot: target, keeping: keep))
         }
         if let source, sourceRunning, reuse > 0 {
             actions.append(.copy(from: source, to: target, count: reuse))
@@ -242,7 +251,7 @@ public struct SchedulerPolicy: Sendable {
         }
         slots[target].running = true
         slots[target].tokens = []
-        slots[target].highWater = max(slots[target].highWater, reuse)
+        slots[target].highWater = max(min(stale, keep), reuse)
         slots[target].lastUse = clock
         let position = running.firstIndex { $0.id > sequence.id } ?? running.endIndex
         running.insert(sequence, at: position)

@@ -28,6 +28,7 @@ struct ChatController: Sendable {
         let plan = try GenerationPlan.make(
             prompts: [prompt], n: chat.n, maxTokens: chat.completionTokenLimit, sampling: chat.sampling,
             topLogprobs: chat.logprobs ? (chat.topLogprobs ?? 0) : nil, contextLength: scheduler.configuration.contextLength,
+            capacity: scheduler.configuration.capacity,
             vocabularySize: model.config.vocabularySize, contextParam: "messages")
         try await context.access?.reserve(plan)
         let run = try GenerationRun(plan: plan, scheduler: scheduler, wantsLogprobs: chat.logprobs)
@@ -35,7 +36,7 @@ struct ChatController: Sendable {
         let identity = ResponseIdentity(id: OpenAIIdentifier.chatCompletion(), model: chat.model)
         if chat.stream {
             context.access?.markStreaming()
-            return streamed(run, plan: plan, chat: chat, identity: identity, access: context.access)
+            return streamed(run, plan: plan, chat: chat, identity: identity, access: context.access, body: request.body)
         }
         // The client may hang up while the choices run: that cancels the operation and with it the sequences.
         let completion = try await request.body.consumeWithCancellationOnInboundClose { _ in
@@ -88,53 +89,28 @@ struct ChatController: Sendable {
     }
 
     private func streamed(
-        _ run: GenerationRun, plan: GenerationPlan, chat: ChatCompletionRequest, identity: ResponseIdentity, access: RequestAccess?
+        _ run: GenerationRun, plan: GenerationPlan, chat: ChatCompletionRequest, identity: ResponseIdentity, access: RequestAccess?,
+        body: RequestBody
     ) -> Response {
         let chunks = ChatCompletionChunk.Stream(
             id: identity.id, created: identity.created, model: identity.model, systemFingerprint: identity.systemFingerprint,
             includeUsage: chat.includeUsage)
         let count = plan.sequences.count
         let wantsLogprobs = chat.logprobs
+        let includeUsage = chat.includeUsage
         let keepAlive = keepAliveInterval
         return Response(
             status: .ok, headers: Response.eventStreamHeaders,
             body: ResponseBody { writer in
                 for index in 0..<count { try await writer.writeEvent(ServerSentEvents.event(chunks.roleChunk(index: index))) }
-                var outcomes: [GenerationRun.ChoiceOutcome] = []
-                do {
-                    try await run.run(keepAlive: keepAlive) { output in
-                        switch output {
-                        case .delta(let choice, let delta):
-                            let logprobs = wantsLogprobs ? ChatLogprobs(content: delta.logprobs.map(\.chatLogprob)) : nil
-                            try await writer.writeEvent(
-                                ServerSentEvents.event(chunks.contentChunk(index: choice, text: delta.text, logprobs: logprobs)))
-                        case .finished(let choice, let outcome):
-                            outcomes.append(outcome)
-                            try await writer.writeEvent(ServerSentEvents.event(chunks.finishChunk(index: choice, reason: outcome.finishReason)))
-                        case .idle:
-                            try await writer.writeEvent(ServerSentEvents.keepAlive)
-                        }
-                    }
-                } catch let failure as GenerationRun.Failure {
-                    // The 200 header is out: report in the stream and end it cleanly.
-                    let error = failure.underlying as? OpenAIError ?? .internalError()
-                    try? await access?.commit(status: error.status)
-                    try await writer.writeEvent(ServerSentEvents.error(error))
-                    try await writer.finish(nil)
-                    return
-                }
-                let usage = Usage(promptTokens: plan.promptTokens, outcomes: outcomes)
-                // In the ledger before the last bytes (usage, [DONE]) go out; if it cannot be written, the stream ends in an error.
-                if let failure = await access?.commitReportingFailure(status: 200, usage: usage) {
-                    try await writer.writeEvent(ServerSentEvents.error(failure))
-                    try await writer.finish(nil)
-                    return
-                }
-                if chat.includeUsage {
-                    try await writer.writeEvent(ServerSentEvents.event(chunks.usageChunk(usage)))
-                }
-                try await writer.writeEvent(ServerSentEvents.done)
-                try await writer.finish(nil)
+                try await run.stream(
+                    to: &writer, watching: body, promptTokens: plan.promptTokens, access: access, keepAlive: keepAlive,
+                    delta: { choice, delta in
+                        let logprobs = wantsLogprobs ? ChatLogprobs(content: delta.logprobs.map(\.chatLogprob)) : nil
+                        return ServerSentEvents.event(chunks.contentChunk(index: choice, text: delta.text, logprobs: logprobs))
+                    },
+                    finished: { choice, reason in ServerSentEvents.event(chunks.finishChunk(index: choice, reason: reason)) },
+                    usage: includeUsage ? { usage in ServerSentEvents.event(chunks.usageChunk(usage)) } : nil)
             })
     }
 }

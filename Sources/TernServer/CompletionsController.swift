@@ -25,6 +25,7 @@ struct CompletionsController: Sendable {
         let plan = try GenerationPlan.make(
             prompts: prompts, n: completion.n, maxTokens: completion.maxTokens, sampling: completion.sampling,
             topLogprobs: completion.logprobs, contextLength: scheduler.configuration.contextLength,
+            capacity: scheduler.configuration.capacity,
             vocabularySize: model.config.vocabularySize, contextParam: "prompt")
         try await context.access?.reserve(plan)
         let run = try GenerationRun(plan: plan, scheduler: scheduler, wantsLogprobs: completion.logprobs != nil)
@@ -32,7 +33,7 @@ struct CompletionsController: Sendable {
         let identity = ResponseIdentity(id: OpenAIIdentifier.completion(), model: completion.model)
         if completion.stream {
             context.access?.markStreaming()
-            return streamed(run, plan: plan, request: completion, identity: identity, access: context.access)
+            return streamed(run, plan: plan, request: completion, identity: identity, access: context.access, body: request.body)
         }
         let result = try await request.body.consumeWithCancellationOnInboundClose { _ in
             try await Self.whole(run, plan: plan, request: completion, identity: identity)
@@ -74,7 +75,8 @@ struct CompletionsController: Sendable {
     }
 
     private func streamed(
-        _ run: GenerationRun, plan: GenerationPlan, request: CompletionRequest, identity: ResponseIdentity, access: RequestAccess?
+        _ run: GenerationRun, plan: GenerationPlan, request: CompletionRequest, identity: ResponseIdentity, access: RequestAccess?,
+        body: RequestBody
     ) -> Response {
         let keepAlive = keepAliveInterval
         let wantsLogprobs = request.logprobs != nil
@@ -89,43 +91,19 @@ struct CompletionsController: Sendable {
         return Response(
             status: .ok, headers: Response.eventStreamHeaders,
             body: ResponseBody { writer in
-                var outcomes: [GenerationRun.ChoiceOutcome] = []
                 var offsets = Array(repeating: 0, count: count)
-                do {
-                    try await run.run(keepAlive: keepAlive) { output in
-                        switch output {
-                        case .delta(let choice, let delta):
-                            var logprobs = LegacyLogprobs()
-                            logprobs.append(delta.logprobs, at: offsets[choice])
-                            offsets[choice] += delta.text.count
-                            let piece = Completion.Choice(
-                                index: choice, text: delta.text, logprobs: wantsLogprobs ? logprobs.wire : nil, finishReason: nil)
-                            try await writer.writeEvent(chunk([piece]))
-                        case .finished(let choice, let outcome):
-                            outcomes.append(outcome)
-                            try await writer.writeEvent(chunk([Completion.Choice(index: choice, text: "", finishReason: outcome.finishReason)]))
-                        case .idle:
-                            try await writer.writeEvent(ServerSentEvents.keepAlive)
-                        }
-                    }
-                } catch let failure as GenerationRun.Failure {
-                    let error = failure.underlying as? OpenAIError ?? .internalError()
-                    try? await access?.commit(status: error.status)
-                    try await writer.writeEvent(ServerSentEvents.error(error))
-                    try await writer.finish(nil)
-                    return
-                }
-                let usage = Usage(promptTokens: plan.promptTokens, outcomes: outcomes)
-                if let failure = await access?.commitReportingFailure(status: 200, usage: usage) {
-                    try await writer.writeEvent(ServerSentEvents.error(failure))
-                    try await writer.finish(nil)
-                    return
-                }
-                if includeUsage {
-                    try await writer.writeEvent(chunk([], usage: usage))
-                }
-                try await writer.writeEvent(ServerSentEvents.done)
-                try await writer.finish(nil)
+                try await run.stream(
+                    to: &writer, watching: body, promptTokens: plan.promptTokens, access: access, keepAlive: keepAlive,
+                    delta: { choice, delta in
+                        var logprobs = LegacyLogprobs()
+                        logprobs.append(delta.logprobs, at: offsets[choice])
+                        offsets[choice] += delta.text.count
+                        return chunk([
+                            Completion.Choice(index: choice, text: delta.text, logprobs: wantsLogprobs ? logprobs.wire : nil, finishReason: nil)
+                        ])
+                    },
+                    finished: { choice, reason in chunk([Completion.Choice(index: choice, text: "", finishReason: reason)]) },
+                    usage: includeUsage ? { usage in chunk([], usage: usage) } : nil)
             })
     }
 }

@@ -29,11 +29,19 @@ struct GenerationPlan: Sendable {
     ///
     /// - Parameters:
     ///   - maxTokens: the client's limit, or nil for "the rest of the context".
+    ///   - capacity: sequences the scheduler can hold, running and queued; a request for more is refused as invalid,
+    ///     not as overloaded, since retrying could never help.
     ///   - contextParam: `messages` or `prompt`, named in a context-length error.
     static func make(
         prompts: [[Int32]], n: Int, maxTokens: Int?, sampling: TernOpenAI.SamplingParameters, topLogprobs: Int?,
-        contextLength: Int, vocabularySize: Int, contextParam: String
+        contextLength: Int, capacity: Int, vocabularySize: Int, contextParam: String
     ) throws(OpenAIError) -> GenerationPlan {
+        guard prompts.count * n <= capacity else {
+            let asked = prompts.count > 1 ? "\(prompts.count) prompts × n = \(n)" : "n = \(n)"
+            throw .invalidRequest(
+                "This request asks for \(prompts.count * n) completions (\(asked)); this server holds at most \(capacity) at a time, "
+                    + "running and queued. Ask for fewer completions per request.", param: prompts.count > 1 ? contextParam : "n")
+        }
         var sequences: [Sequence] = []
         for (promptIndex, prompt) in prompts.enumerated() {
             guard !prompt.isEmpty else {

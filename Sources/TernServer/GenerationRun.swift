@@ -131,6 +131,8 @@ struct GenerationRun: Sendable {
                     }
                 }
             }
+            // The messages end before every choice has only when this task is cancelled: the client went away.
+            throw CancellationError()
         }
     }
 

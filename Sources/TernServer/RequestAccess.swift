@@ -118,6 +118,9 @@ final class RequestAccess: Sendable {
             completionTokens: completion, startedAt: startedAt, finishedAt: Date())
         // Settle even when the write fails: the tokens were spent either way.
         defer { control.limits.finish(ticket, reservation: taken.reservation, usedTokens: prompt + completion, now: Date()) }
-        try await control.ledger.record(record)
+        // In a task of its own: the caller's may be cancelled (a client that hangs up cancels the run that commits),
+        // and the row must be written all the same.
+        let ledger = control.ledger
+        try await Task { try await ledger.record(record) }.value
     }
 }

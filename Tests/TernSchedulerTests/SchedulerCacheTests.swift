@@ -1,3 +1,4 @@
+import Foundation
 import TernEngine
 import Testing
 
@@ -126,6 +127,60 @@ struct SchedulerCacheTests {
         #expect(scheduler.preemptionCount > 0)
     }
 
+    /// After a long answer, its slot is trimmed for the next, shorter sequence: two short requests then fit the budget
+    /// together (the shorter finishes first) and their tokens are those computed alone, the kept prefix intact.
+    @Test func aSlotLeftByALongAnswerIsTrimmedAndSharedRequestsRunTogether() async throws {
+        let model = try SchedulerTests.model.get()
+        let story = tokens(Self.system + "Once upon a time, in a small village,", model)
+        let short = [tokens(Self.system + Self.questions[1], model), tokens(Self.system + Self.questions[2], model)]
+        let maxTokens = [60, 6]
+        let alone = try Scheduler(
+            model: model, configuration: SchedulerConfiguration(maxSequences: 1, contextLength: 256, threads: 2, prefixCache: false))
+        alone.start()
+        defer { alone.shutdown() }
+        var expected: [[Int32]] = []
+        for (prompt, limit) in zip(short, maxTokens) { expected.append(try await run(alone, prompt, maxTokens: limit).0) }
+
+        // Room for one full context, counted by the byte: the story's slot alone would leave no room for a second request.
+        var configuration = SchedulerConfiguration(maxSequences: 2, contextLength: 256, maxBatchTokens: 64, threads: 2)
+        configuration.accountingPageSize = 2
+        configuration.kvMemoryBytes = KVFootprint(config: model.config, contextLength: 256).bytesPerToken * 256
+        let scheduler = try Scheduler(model: model, configuration: configuration)
+        scheduler.start()
+        defer { scheduler.shutdown() }
+        let (long, _) = try await run(scheduler, story, maxTokens: 150)
+        #expect(story.count + long.count > 200)
+
+        let streams = try zip(short, maxTokens).map { prompt, limit in
+            try scheduler.submit(GenerationRequest(prompt: prompt, sampling: .greedy, maxTokens: limit))
+        }
+        let finishOrder = FinishOrder()
+        let results = try await withThrowingTaskGroup(of: (Int, [Int32], Int).self) { group in
+            for (index, stream) in streams.enumerated() {
+                group.addTask {
+                    var tokens: [Int32] = []
+                    var cached = -1
+                    for try await event in stream {
+                        switch event {
+                        case .token(let sampled): tokens.append(sampled.token)
+                        case .finished(let summary):
+                            cached = summary.cachedPromptTokens
+                            finishOrder.append(index)
+                        case .started: break
+                        }
+                    }
+                    return (index, tokens, cached)
+                }
+            }
+            var results = [([Int32], Int)](repeating: ([], 0), count: streams.count)
+            for try await (index, tokens, cached) in group { results[index] = (tokens, cached) }
+            return results
+        }
+        #expect(results.map(\.0) == expected)
+        #expect(results.allSatisfy { $0.1 > 0 })
+        #expect(finishOrder.indices == [1, 0])
+    }
+
     @Test func aBudgetBelowOneFullContextIsRefusedWithNumbers() throws {
         let model = try SchedulerTests.model.get()
         let configuration = SchedulerConfiguration(contextLength: 2048, threads: 1, kvMemoryBytes: 1 << 20)
@@ -135,5 +190,40 @@ struct SchedulerCacheTests {
             guard let error = error as? SchedulerError, error.code == .invalidConfiguration else { return false }
             return error.message.contains("1.0 MiB") && error.message.contains("2048 tokens")
         }
+    }
+
+    /// The size the refusal asks for is enough when passed back, also for a context whose need is not a whole MiB.
+    @Test(arguments: [2048, 2060])
+    func theBudgetARefusalSuggestsIsAccepted(contextLength: Int) throws {
+        let model = try SchedulerTests.model.get()
+        var message = ""
+        do {
+            _ = try Scheduler(model: model, configuration: SchedulerConfiguration(contextLength: contextLength, threads: 1, kvMemoryBytes: 1 << 20))
+        } catch {
+            message = error.message
+        }
+        let suggested = try #require(message.split(separator: "at least ").last?.split(separator: " ").first.flatMap { Double($0) })
+        let bytes = Int(suggested * 1_048_576)
+        let scheduler = try Scheduler(
+            model: model, configuration: SchedulerConfiguration(contextLength: contextLength, threads: 1, kvMemoryBytes: bytes))
+        #expect(scheduler.kvMemoryBudget == bytes)
+    }
+}
+
+/// The order in which concurrent requests finished.
+final class FinishOrder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var order: [Int] = []
+
+    func append(_ index: Int) {
+        lock.lock()
+        order.append(index)
+        lock.unlock()
+    }
+
+    var indices: [Int] {
+        lock.lock()
+        defer { lock.unlock() }
+        return order
     }
 }

@@ -77,7 +77,8 @@ struct SchedulerPolicyTests {
         let step = Self.step(&policy)
         #expect(policy.sequence(id: 2)?.cachedPromptTokens == 40)
         #expect(step.batch.positions == [40, 41, 42])
-        #expect(step.actions.isEmpty)
+        // Nothing to copy; only the pages past the new prompt and its next token (45 > 44 positions) are handed back.
+        #expect(step.actions == [.truncate(slot: 0, keeping: 44)])
 
         while policy.sequence(id: 2) != nil { Self.step(&policy, finishAfter: [2: 1]) }
 
@@ -170,6 +171,23 @@ struct SchedulerPolicyTests {
         #expect(resumed.owners == [2])
         while policy.sequence(id: 2) != nil { Self.step(&policy, finishAfter: [2: 25]) }
         #expect(policy.isIdle)
+    }
+
+    /// A slot keeps its pages after its sequence ends; the next sequence in it must not be charged for them, or one long
+    /// answer would leave the server running one request at a time under a tight budget.
+    @Test(arguments: [true, false])
+    func aSlotThatHeldALongSequenceIsTrimmedForShortOnes(prefixCache: Bool) {
+        var policy = Self.policy(maxSequences: 4, slots: 4, batchTokens: 64, budgetTokens: 100, prefixCache: prefixCache)
+        policy.enqueue(id: 1, prompt: Self.prompt(0..<10))
+        while policy.sequence(id: 1) != nil { Self.step(&policy, finishAfter: [1: 80]) }
+        for id in 2...5 { policy.enqueue(id: id, prompt: Self.prompt(0..<10) + [Int32(id)]) }
+        let step = Self.step(&policy)
+        // The long sequence's slot is taken first (its prefix, or the first slot that keeps nothing) and trimmed to
+        // the new prompt and its next token; the four run together in 4 × 12 of the 100 tokens.
+        #expect(step.actions.first == .truncate(slot: 0, keeping: 12))
+        #expect(policy.running.count == 4)
+        #expect(policy.memoryInUse <= Self.footprint.bytes(tokens: 100))
+        #expect(policy.sequence(id: 3)?.cachedPromptTokens == (prefixCache ? 10 : 0))
     }
 
     @Test func withoutThePrefixCacheNothingIsReused() {

@@ -33,6 +33,25 @@ extension ServerTests {
             }
         }
 
+        /// More completions than the server can ever hold at once (running plus queued) is the client's error, not a
+        /// busy server: a 503 would have clients retry forever.
+        @Test func aRequestLargerThanTheServerIsRefusedAs400() async throws {
+            try await TestServer.test(try TestServer.make(maxSequences: 1, maxQueue: 2)) { client in
+                let tooMany = try await client.chat(#""max_tokens": 1, "n": 4"#).openAIError(status: .badRequest)
+                #expect(tooMany["param"] as? String == "n")
+                #expect(tooMany["type"] as? String == "invalid_request_error")
+                #expect((tooMany["message"] as? String)?.contains("at most 3") == true)
+                let prompts = try await client.post(
+                    "/v1/completions", json: #"{"model":"gpt-4","prompt":["a","b"],"n":2,"max_tokens":1}"#
+                ).openAIError(status: .badRequest)
+                #expect(prompts["param"] as? String == "prompt")
+                // As many as fit: one runs, two wait their turn.
+                let fits = try await client.chat(#""max_tokens": 1, "n": 3"#)
+                #expect(fits.status == .ok)
+                #expect((try fits.json()["choices"] as? [Any])?.count == 3)
+            }
+        }
+
         @Test func aRepeatedPromptReportsCachedTokens() async throws {
             try await TestServer.test(try TestServer.make()) { client in
                 let fields = #""max_tokens": 3, "temperature": 0"#

@@ -27,6 +27,36 @@ extension ServerTests {
             }
         }
 
+        /// A streamed request still waiting in the queue writes nothing that could fail; its hang-up must free its place
+        /// at once all the same, not at the next keep-alive (a minute here) or when it would start.
+        @Test func hangingUpWhileQueuedFreesThePlace() async throws {
+            let server = try TestServer.make(keepAlive: .seconds(60), maxSequences: 1, maxQueue: 1)
+            try await TestServer.test(server, .live) { client in
+                let port = try #require(client.port)
+                let story = #"{"model":"gpt-4","messages":[{"role":"user","content":"Tell a long story."}],"max_tokens":400,"stream":true}"#
+                let running = try RawConnection(port: port)
+                running.sendPost(path: "/v1/chat/completions", json: story)
+                _ = running.receive { $0.components(separatedBy: "data: ").count > 3 }
+                let queued = try RawConnection(port: port)
+                queued.sendPost(path: "/v1/chat/completions", json: story)
+                // Its role chunk: the response has started, the sequence waits for the running one.
+                _ = queued.receive { $0.contains("data: ") }
+                let scheduler = try #require(server.host.scheduler)
+                #expect(scheduler.load == 2)
+                queued.close()
+                for _ in 0..<4000 where scheduler.load > 1 { try await Task.sleep(for: .milliseconds(5)) }
+                #expect(scheduler.load == 1)
+                // The running story is far from its 400 tokens: the place was freed by the hang-up, not by the queue
+                // moving on once the story ended.
+                var streamed = ""
+                while case let more = running.readAvailable(), !more.isEmpty { streamed += more }
+                #expect(streamed.components(separatedBy: "data: ").count < 200)
+                running.close()
+                #expect(try await Self.waitForIdle(server))
+                #expect(try await client.chat(#""max_tokens": 1"#).status == .ok)
+            }
+        }
+
         @Test func hangingUpOnAWholeRequestCancelsTheSequence() async throws {
             let server = try TestServer.make()
             try await TestServer.test(server, .live) { client in
