@@ -23,6 +23,8 @@ struct GenerationRun: Sendable {
     struct ChoiceOutcome: Sendable, Equatable {
         var finishReason: TernOpenAI.FinishReason
         var completionTokens: Int
+        /// Index of the prompt the choice continues.
+        var prompt: Int
         var cachedPromptTokens: Int
     }
 
@@ -69,7 +71,7 @@ struct GenerationRun: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             defer { group.cancelAll() }
             for (sequence, stream) in zip(plan.sequences, streams) {
-                let choice = sequence.choice
+                let (choice, prompt) = (sequence.choice, sequence.prompt)
                 let (tokenizer, stops, wantsLogprobs, progress) = (tokenizer, plan.stops, wantsLogprobs, progress)
                 group.addTask {
                     var decoder = ChoiceDecoder(tokenizer: tokenizer, stops: stops, wantsLogprobs: wantsLogprobs)
@@ -85,7 +87,8 @@ struct GenerationRun: Sendable {
                                 if !delta.text.isEmpty || !delta.logprobs.isEmpty { sink.yield(.output(.delta(choice: choice, delta))) }
                                 if decoder.isStopped {
                                     let outcome = ChoiceOutcome(
-                                        finishReason: .stop, completionTokens: decoder.tokenCount, cachedPromptTokens: cachedPromptTokens)
+                                        finishReason: .stop, completionTokens: decoder.tokenCount, prompt: prompt,
+                                        cachedPromptTokens: cachedPromptTokens)
                                     sink.yield(.output(.finished(choice: choice, outcome)))
                                     return  // dropping the stream cancels the sequence
                                 }
@@ -94,7 +97,8 @@ struct GenerationRun: Sendable {
                                 if !delta.text.isEmpty || !delta.logprobs.isEmpty { sink.yield(.output(.delta(choice: choice, delta))) }
                                 let outcome = ChoiceOutcome(
                                     finishReason: summary.finishReason == .length ? .length : .stop,
-                                    completionTokens: summary.completionTokens, cachedPromptTokens: summary.cachedPromptTokens)
+                                    completionTokens: summary.completionTokens, prompt: prompt,
+                                    cachedPromptTokens: summary.cachedPromptTokens)
                                 sink.yield(.output(.finished(choice: choice, outcome)))
                                 return
                             }

@@ -43,10 +43,14 @@ extension ResponseBodyWriter {
 
 extension Usage {
     /// Usage of a request whose prompts had `promptTokens` tokens and whose choices ended as `outcomes`.
+    ///
+    /// Each prompt counts once however many choices continue it, and so does its cached part: the least any of its
+    /// choices found in the cache.
     init(promptTokens: [Int], outcomes: [GenerationRun.ChoiceOutcome]) {
+        let cachedPerPrompt = Dictionary(grouping: outcomes, by: \.prompt).values.map { $0.map(\.cachedPromptTokens).min() ?? 0 }
         self.init(
             promptTokens: promptTokens.reduce(0, +), completionTokens: outcomes.reduce(0) { $0 + $1.completionTokens },
-            cachedTokens: outcomes.map(\.cachedPromptTokens).min() ?? 0)
+            cachedTokens: cachedPerPrompt.reduce(0, +))
     }
 }
 

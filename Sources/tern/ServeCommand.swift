@@ -180,6 +180,9 @@ struct ServeCommand: AsyncParsableCommand {
             log.info("loading model", metadata: ["model.path": "\(path)"])
             let model = try LoadedModel(path: path)
             log.info("model ready", metadata: ["model.id": "\(id)"])
+            if let ctx, ctx > model.config.contextLength {
+                log.warning("--ctx \(ctx) is longer than the model's context; using \(model.config.contextLength) tokens")
+            }
             return model
         }
         do {

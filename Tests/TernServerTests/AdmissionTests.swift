@@ -35,6 +35,20 @@ extension ServerTests {
 
         /// More completions than the server can ever hold at once (running plus queued) is the client's error, not a
         /// busy server: a 503 would have clients retry forever.
+        /// Several prompts in one request: each one's cached part counts (a sum, as `prompt_tokens` is).
+        @Test func cachedTokensAddUpOverPrompts() async throws {
+            try await TestServer.test(try TestServer.make()) { client in
+                let prompt = "You are a careful assistant. Answer briefly: what is the boiling point of water at sea level?"
+                let body = #"{"model":"gpt-4","prompt":["\#(prompt)","\#(prompt)"],"max_tokens":1,"temperature":0}"#
+                _ = try await client.post("/v1/completions", json: body).json()
+                let usage = try #require(try await client.post("/v1/completions", json: body).json()["usage"] as? [String: Any])
+                let promptTokens = try #require(usage["prompt_tokens"] as? Int)
+                let cached = (usage["prompt_tokens_details"] as? [String: Any])?["cached_tokens"] as? Int
+                // Both prompts reuse all but their last token.
+                #expect(cached == promptTokens - 2)
+            }
+        }
+
         @Test func aRequestLargerThanTheServerIsRefusedAs400() async throws {
             try await TestServer.test(try TestServer.make(maxSequences: 1, maxQueue: 2)) { client in
                 let tooMany = try await client.chat(#""max_tokens": 1, "n": 4"#).openAIError(status: .badRequest)
