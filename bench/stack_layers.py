@@ -101,8 +101,8 @@ def main() -> int:
         kind, offset = r.take("<I"), r.take("<Q")
         infos.append((name, dims, kind, offset))
     data_start = (r.at + alignment - 1) // alignment * alignment
-    ends = sorted(o for *_, o in infos)[1:] + [len(data) - data_start]
-    span = {o: e - o for o, e in zip(sorted(o for *_, o in infos), ends)}
+    offsets = sorted(o for *_, o in infos)
+    span = {o: e - o for o, e in zip(offsets, offsets[1:] + [len(data) - data_start])}
 
     out_infos = list(infos)
     for k in range(1, args.times):

@@ -14,8 +14,10 @@ swift format lint --strict --recursive Package.swift Sources Tests
 echo "== build"
 swift build "${flags[@]}" --build-tests
 
+tern="$(swift build "${flags[@]}" --show-bin-path)/tern"
+
 echo "== default model"
-TERN_TEST_MODEL="$("$(swift build "${flags[@]}" --show-bin-path)/tern" models path)"
+TERN_TEST_MODEL="$("$tern" models path)"
 export TERN_TEST_MODEL
 echo "$TERN_TEST_MODEL"
 
@@ -27,11 +29,11 @@ stacked="$(mktemp -d)"
 python3 bench/stack_layers.py "$TERN_TEST_MODEL" "$stacked/same.gguf" --times 1
 cmp "$TERN_TEST_MODEL" "$stacked/same.gguf"
 python3 bench/stack_layers.py "$TERN_TEST_MODEL" "$stacked/double.gguf" --times 2
-blocks="$("$(swift build "${flags[@]}" --show-bin-path)/tern" inspect "$stacked/double.gguf" | sed -n 's/^ *llama.block_count = //p')"
+blocks="$("$tern" inspect "$stacked/double.gguf" | sed -n 's/^ *llama.block_count = //p')"
 [ "$blocks" = 60 ] || { echo "stacked model has block_count '$blocks', expected 60"; exit 1; }
-"$(swift build "${flags[@]}" --show-bin-path)/tern" bench --model "$stacked/double.gguf" -p 16 -n 8 -r 1
+"$tern" bench --model "$stacked/double.gguf" -p 16 -n 8 -r 1
 rm -rf "$stacked"
 
 echo "== conformance (openai SDK, fetch, schemathesis) against a live tern serve"
-TERN_BIN="$(swift build "${flags[@]}" --show-bin-path)/tern" SCHEMATHESIS_MAX_TIME="${SCHEMATHESIS_MAX_TIME:-120}" \
+TERN_BIN="$tern" SCHEMATHESIS_MAX_TIME="${SCHEMATHESIS_MAX_TIME:-120}" \
     Tests/conformance/run.sh

@@ -17,45 +17,39 @@ extension GenerationRun {
         usage usageChunk: ((Usage) -> [UInt8])?
     ) async throws {
         try await body.consumeWithCancellationOnInboundClose { _ in
-            try await write(
-                to: &writer, promptTokens: promptTokens, access: access, keepAlive: keepAlive, delta: delta, finished: finished,
-                usage: usageChunk)
+            try await write(to: &writer)
         }
-    }
 
-    private func write(
-        to writer: inout any ResponseBodyWriter, promptTokens: [Int], access: RequestAccess?, keepAlive: Duration?,
-        delta: (_ choice: Int, ChoiceDelta) -> [UInt8], finished: (_ choice: Int, FinishReason) -> [UInt8],
-        usage usageChunk: ((Usage) -> [UInt8])?
-    ) async throws {
-        var outcomes: [ChoiceOutcome] = []
-        do {
-            try await run(keepAlive: keepAlive) { output in
-                switch output {
-                case .delta(let choice, let piece):
-                    try await writer.writeEvent(delta(choice, piece))
-                case .finished(let choice, let outcome):
-                    outcomes.append(outcome)
-                    try await writer.writeEvent(finished(choice, outcome.finishReason))
-                case .idle:
-                    try await writer.writeEvent(ServerSentEvents.keepAlive)
+        func write(to writer: inout any ResponseBodyWriter) async throws {
+            var outcomes: [ChoiceOutcome] = []
+            do {
+                try await run(keepAlive: keepAlive) { output in
+                    switch output {
+                    case .delta(let choice, let piece):
+                        try await writer.writeEvent(delta(choice, piece))
+                    case .finished(let choice, let outcome):
+                        outcomes.append(outcome)
+                        try await writer.writeEvent(finished(choice, outcome.finishReason))
+                    case .idle:
+                        try await writer.writeEvent(ServerSentEvents.keepAlive)
+                    }
                 }
+            } catch let failure as Failure {
+                let error = failure.underlying as? OpenAIError ?? .internalError()
+                try? await access?.commit(status: error.status)
+                try await writer.writeEvent(ServerSentEvents.error(error))
+                try await writer.finish(nil)
+                return
             }
-        } catch let failure as Failure {
-            let error = failure.underlying as? OpenAIError ?? .internalError()
-            try? await access?.commit(status: error.status)
-            try await writer.writeEvent(ServerSentEvents.error(error))
+            let usage = Usage(promptTokens: promptTokens, outcomes: outcomes)
+            if let failure = await access?.commitReportingFailure(status: 200, usage: usage) {
+                try await writer.writeEvent(ServerSentEvents.error(failure))
+                try await writer.finish(nil)
+                return
+            }
+            if let usageChunk { try await writer.writeEvent(usageChunk(usage)) }
+            try await writer.writeEvent(ServerSentEvents.done)
             try await writer.finish(nil)
-            return
         }
-        let usage = Usage(promptTokens: promptTokens, outcomes: outcomes)
-        if let failure = await access?.commitReportingFailure(status: 200, usage: usage) {
-            try await writer.writeEvent(ServerSentEvents.error(failure))
-            try await writer.finish(nil)
-            return
-        }
-        if let usageChunk { try await writer.writeEvent(usageChunk(usage)) }
-        try await writer.writeEvent(ServerSentEvents.done)
-        try await writer.finish(nil)
     }
 }
