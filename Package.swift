@@ -32,7 +32,8 @@ let package = Package(
         .target(name: "TernTokenizer", dependencies: ["TernGGUF"], swiftSettings: strictSwift),
         .target(name: "TernOpenAI", swiftSettings: strictSwift),
         .target(name: "TernEngine", dependencies: ["TernTensors", "TernGGUF", "TernTokenizer"], swiftSettings: strictSwift),
-        .target(name: "TernScheduler", dependencies: ["TernEngine"], swiftSettings: strictSwift),
+        .target(
+            name: "TernScheduler", dependencies: ["TernEngine", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSwift),
         // API keys, rate-limit and budget state, the usage ledger: SQLite (bundled, nothing from the system) by default.
         .target(
             name: "TernStore",

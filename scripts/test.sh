@@ -34,6 +34,10 @@ blocks="$("$tern" inspect "$stacked/double.gguf" | sed -n 's/^ *llama.block_coun
 "$tern" bench --model "$stacked/double.gguf" -p 16 -n 8 -r 1
 rm -rf "$stacked"
 
+echo "== tern serve refuses a setting it cannot honour, before loading anything"
+if out="$(timeout 60 "$tern" serve --no-auth --max-sequences 5000 2>&1)"; then echo "tern serve accepted --max-sequences 5000"; exit 1; fi
+grep -q -- "--max-sequences must be between 1 and 1024" <<<"$out" || { echo "unexpected message: $out"; exit 1; }
+
 echo "== conformance (openai SDK, fetch, schemathesis) against a live tern serve"
 TERN_BIN="$tern" SCHEMATHESIS_MAX_TIME="${SCHEMATHESIS_MAX_TIME:-120}" \
     Tests/conformance/run.sh

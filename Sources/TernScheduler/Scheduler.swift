@@ -1,4 +1,5 @@
 import Foundation
+public import Logging
 public import TernEngine
 
 /// Runs many generation requests at once on one model: continuous batching on a thread of its own.
@@ -29,7 +30,8 @@ public final class Scheduler: @unchecked Sendable {
     private var stopping = false
     private var thread: Thread?
     private var finished = false
-    private var preemptions = 0
+    private var published = SchedulerMetrics()
+    private var rejected = 0
 
     // Owned by the step thread:
     private var policy: SchedulerPolicy
@@ -40,12 +42,18 @@ public final class Scheduler: @unchecked Sendable {
     private var actions: [SchedulerPolicy.CacheAction] = []
     /// For each logit row of the last batch, the id of the sequence it belongs to.
     private var logitOwners: [Int] = []
+    private var counters = SchedulerMetrics()
+    private let logger: Logger
 
     /// Prepares a scheduler; call ``start()`` to begin serving.
     ///
+    /// - Parameter logger: where preemptions are reported (the KV memory budget is too small for the load).
     /// - Throws: `invalidConfiguration` when the KV memory budget cannot hold one sequence of the full context.
-    public init(model: LoadedModel, configuration: SchedulerConfiguration) throws(SchedulerError) {
+    public init(
+        model: LoadedModel, configuration: SchedulerConfiguration, logger: Logger = Logger(label: "tern.scheduler")
+    ) throws(SchedulerError) {
         self.model = model
+        self.logger = logger
         var configuration = configuration
         configuration.contextLength = min(configuration.contextLength, model.config.contextLength)
         self.configuration = configuration
@@ -69,6 +77,8 @@ public final class Scheduler: @unchecked Sendable {
             config: model.config, maxTokens: configuration.maxBatchTokens, contextLength: configuration.contextLength,
             threads: configuration.threads)
         batch = ForwardBatch(capacity: configuration.maxBatchTokens)
+        counters.kvBytesBudget = kvMemoryBudget
+        published = counters
     }
 
     /// `bytes` in MiB for a message, to a tenth below 10 MiB. A size the user must reach is rounded `.up` (passing the
@@ -116,6 +126,7 @@ public final class Scheduler: @unchecked Sendable {
         defer { condition.unlock() }
         guard !stopping else { throw SchedulerError(.shuttingDown, "the server is shutting down") }
         guard queued < configuration.capacity else {
+            rejected += 1
             throw SchedulerError(.overloaded, "The server is overloaded with requests; retry shortly.")
         }
         let id = nextID
@@ -136,11 +147,14 @@ public final class Scheduler: @unchecked Sendable {
         return queued
     }
 
-    /// Sequences preempted so far (their keys and values dropped for memory, recomputed later).
-    public var preemptionCount: Int {
+    /// Load, KV memory and counters, as of the last step.
+    public var metrics: SchedulerMetrics {
         condition.lock()
         defer { condition.unlock() }
-        return preemptions
+        var metrics = published
+        metrics.waiting += inbox.count
+        metrics.requestsRejected = rejected
+        return metrics
     }
 
     private func cancel(_ id: Int) {
@@ -179,15 +193,21 @@ public final class Scheduler: @unchecked Sendable {
             }
             cancelledNow.removeAll(keepingCapacity: true)
             step()
+            publishMetrics()
         }
     }
 
     private func step() {
         policy.schedule(actions: &actions, batch: &batch, owners: &logitOwners)
-        if policy.preemptionCount != preemptions {
-            condition.lock()
-            preemptions = policy.preemptionCount
-            condition.unlock()
+        if policy.preemptionCount != counters.preemptions {
+            let new = policy.preemptionCount - counters.preemptions
+            counters.preemptions = policy.preemptionCount
+            let message =
+                "KV memory full: preempted \(new) running sequence(s), to be computed again when memory frees up; a larger KV memory "
+                + "budget or fewer sequences at once avoids the recomputation"
+            logger.warning(
+                "\(message)",
+                metadata: ["preemptions.total": "\(counters.preemptions)", "kv.budget.bytes": "\(kvMemoryBudget)"])
         }
         for action in actions {
             switch action {
@@ -197,12 +217,16 @@ public final class Scheduler: @unchecked Sendable {
             }
         }
         guard batch.count > 0 else { return }
+        let started = ContinuousClock.now
         do {
             _ = try model.model.forward(batch, cache: cache, state: state)
         } catch {
             for sequence in policy.running.compactMap({ sequences[$0.id] }) { fail(sequence, error) }
             return
         }
+        counters.steps += 1
+        counters.stepTokens += batch.count
+        counters.stepSeconds += (ContinuousClock.now - started).seconds
         policy.completeStep()
         for (row, id) in logitOwners.enumerated() {
             guard let sequence = sequences[id] else { continue }
@@ -211,6 +235,11 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     private func sample(_ sequence: ScheduledSequence, logits: UnsafeMutableBufferPointer<Float>) {
+        if sequence.generated == 0 {
+            counters.promptTokens += sequence.request.prompt.count
+            counters.cachedPromptTokens += policy.sequence(id: sequence.id)?.cachedPromptTokens ?? 0
+            counters.timeToFirstToken.observe((ContinuousClock.now - sequence.submitted).seconds)
+        }
         let sampled = sequence.sampler.sample(logits: logits, topLogprobs: sequence.request.topLogprobs)
         sequence.sampler.accept(sampled.token, isPrompt: false)
         if model.tokenizer.isEndOfGeneration(sampled.token) {
@@ -221,6 +250,7 @@ public final class Scheduler: @unchecked Sendable {
             sequence.continuation.yield(.started(cachedPromptTokens: policy.sequence(id: sequence.id)?.cachedPromptTokens ?? 0))
         }
         sequence.generated += 1
+        counters.generatedTokens += 1
         policy.append(id: sequence.id, token: sampled.token)
         sequence.continuation.yield(.token(sampled))
         // The next step would store the new token; the one after it would have no position left.
@@ -231,6 +261,7 @@ public final class Scheduler: @unchecked Sendable {
 
     /// Ends `sequence`: with a summary when `reason` is given, silently when it was cancelled.
     private func finish(_ sequence: ScheduledSequence, reason: FinishReason?) {
+        if reason == nil { counters.requestsCancelled += 1 } else { counters.requestsFinished += 1 }
         if let reason {
             let cached = policy.sequence(id: sequence.id)?.cachedPromptTokens ?? 0
             sequence.continuation.yield(
@@ -239,22 +270,33 @@ public final class Scheduler: @unchecked Sendable {
                         finishReason: reason, promptTokens: sequence.request.prompt.count, cachedPromptTokens: cached,
                         completionTokens: sequence.generated)))
         }
-        sequence.continuation.finish()
         release(sequence)
+        sequence.continuation.finish()
     }
 
     private func fail(_ sequence: ScheduledSequence, _ error: any Error) {
-        sequence.continuation.finish(throwing: error)
+        counters.requestsFailed += 1
         release(sequence)
+        sequence.continuation.finish(throwing: error)
     }
 
-    /// Frees the sequence; its slot keeps the keys and values for the prefix cache.
+    /// Makes this step's counters and the load after it visible to ``metrics``.
+    private func publishMetrics(releasing: Bool = false) {
+        counters.running = policy.running.count
+        counters.waiting = policy.waiting.count
+        counters.kvBytesInUse = policy.memoryInUse
+        condition.lock()
+        published = counters
+        if releasing { queued -= 1 }
+        condition.unlock()
+    }
+
+    /// Frees the sequence (its slot keeps the keys and values for the prefix cache) before its stream ends, so that
+    /// a client that has seen the end finds its place free and the metrics counting it.
     private func release(_ sequence: ScheduledSequence) {
         policy.remove(id: sequence.id)
         sequences[sequence.id] = nil
-        condition.lock()
-        queued -= 1
-        condition.unlock()
+        publishMetrics(releasing: true)
     }
 }
 
@@ -266,11 +308,21 @@ final class ScheduledSequence {
     let sampler: Sampler
     /// Tokens generated so far.
     var generated = 0
+    /// When it was submitted, for the time to its first token.
+    let submitted = ContinuousClock.now
 
     init(id: Int, request: GenerationRequest, continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation, vocabularySize: Int) {
         self.id = id
         self.request = request
         self.continuation = continuation
         sampler = Sampler(parameters: request.sampling, vocabularySize: vocabularySize)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    fileprivate var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) * 1e-18
     }
 }

@@ -8,6 +8,7 @@ import TernStore
 ///
 /// - No key, or one that is unknown, revoked or expired: 401 `invalid_api_key`.
 /// - `/admin/…` with a key that is not an admin key: 403.
+/// - `/metrics`: any valid key; a scrape is neither rate-limited nor written to the ledger.
 /// - Over the key's requests-per-minute or concurrency limit: 429 `rate_limit_exceeded` with `retry-after`.
 /// - Otherwise the request runs with a ``RequestAccess`` in its context; its response carries OpenAI's
 ///   `x-ratelimit-*` headers, and its ledger row is written before the last byte goes out.
@@ -47,6 +48,7 @@ struct AccessMiddleware: RouterMiddleware {
         }
         var context = context
         context.logger[metadataKey: "key.id"] = .string(key.id)
+        if path == "/metrics" { return try await next(request, context) }
         if path == "/admin" || path.hasPrefix("/admin/") {
             guard key.isAdmin else {
                 return OpenAIHTTPError.response(

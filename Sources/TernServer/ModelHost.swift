@@ -1,4 +1,5 @@
 import Foundation
+public import Logging
 public import ServiceLifecycle
 import Synchronization
 public import TernEngine
@@ -24,6 +25,7 @@ public final class ModelHost: Service, Sendable {
     public let names: ModelNames
     private let load: @Sendable () throws -> LoadedModel
     private let makeConfiguration: @Sendable (LoadedModel) -> SchedulerConfiguration
+    private let logger: Logger
     private let state = Mutex<Status>(.loading)
 
     /// A host that will call `load` (on a thread of its own) when it starts running.
@@ -31,12 +33,14 @@ public final class ModelHost: Service, Sendable {
     /// - Parameters:
     ///   - names: the model's id and aliases.
     ///   - configuration: the scheduler's configuration for the loaded model.
+    ///   - logger: the scheduler's logger.
     ///   - load: opens the model; may fetch it first.
     public init(
-        names: ModelNames, configuration: @escaping @Sendable (LoadedModel) -> SchedulerConfiguration,
+        names: ModelNames, configuration: @escaping @Sendable (LoadedModel) -> SchedulerConfiguration, logger: Logger,
         load: @escaping @Sendable () throws -> LoadedModel
     ) {
         self.names = names
+        self.logger = logger
         self.load = load
         makeConfiguration = configuration
     }
@@ -54,9 +58,10 @@ public final class ModelHost: Service, Sendable {
     public func run() async throws {
         let load = self.load
         let makeConfiguration = self.makeConfiguration
+        let logger = self.logger
         let scheduler = try await onThread(named: "tern-load") {
             let model = try load()
-            let scheduler = try Scheduler(model: model, configuration: makeConfiguration(model))
+            let scheduler = try Scheduler(model: model, configuration: makeConfiguration(model), logger: logger)
             scheduler.start()
             return scheduler
         }

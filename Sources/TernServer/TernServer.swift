@@ -29,15 +29,21 @@ public struct TernServer: Sendable {
     public let host: ModelHost
     /// Keys, limits and the ledger; nil when every request is let in (`--no-auth`).
     public let access: AccessControl?
+    /// Where the server, its requests and its scheduler log.
+    public let logger: Logger
 
     /// A server that will serve the model returned by `load` (called once, on a thread of its own, after binding).
     ///
-    /// - Parameter access: keys, limits and ledger; nil lets every request in without a key.
-    public init(configuration: TernServerConfiguration, access: AccessControl?, load: @escaping @Sendable () throws -> LoadedModel)
-        throws(ModelNamesError)
-    {
+    /// - Parameters:
+    ///   - access: keys, limits and ledger; nil lets every request in without a key.
+    ///   - logger: where the server, its requests and its scheduler log.
+    public init(
+        configuration: TernServerConfiguration, access: AccessControl?, logger: Logger = Logger(label: "tern"),
+        load: @escaping @Sendable () throws -> LoadedModel
+    ) throws(ModelNamesError) {
         self.configuration = configuration
         self.access = access
+        self.logger = logger
         let names = try ModelNames(id: configuration.modelID, aliases: configuration.aliases)
         host = ModelHost(
             names: names,
@@ -46,7 +52,7 @@ public struct TernServer: Sendable {
                     maxSequences: configuration.maxSequences, contextLength: configuration.contextLength ?? model.config.contextLength,
                     maxBatchTokens: configuration.maxBatchTokens, maxQueue: configuration.maxQueue, threads: configuration.threads,
                     kvMemoryBytes: configuration.kvMemoryBytes, prefixCache: configuration.prefixCache)
-            }, load: load)
+            }, logger: logger, load: load)
     }
 
     /// The router with every route, behind the CORS, access and error middleware (in that order).
@@ -75,13 +81,15 @@ public struct TernServer: Sendable {
         router.get("/v1/models/**") { _, context in try info.model(context.parameters.getCatchAll().joined(separator: "/")) }
         router.get("/health") { _, _ in info.health() }
         router.get("/openapi.json") { _, _ in info.openAPI() }
+        let metrics = MetricsController(host: host)
+        router.get("/metrics") { _, _ in metrics.metrics() }
         return router
     }
 
     /// The application: the router on the configured address, with the model host as a service.
     ///
     /// Services stop in reverse order, so on shutdown the HTTP server finishes first and the scheduler after it.
-    public func makeApplication(logger: Logger = Logger(label: "tern")) throws -> some ApplicationProtocol {
+    public func makeApplication() throws -> some ApplicationProtocol {
         Application(
             router: makeRouter(), server: try makeServerBuilder(),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "tern"),
@@ -110,9 +118,9 @@ public struct TernServer: Sendable {
     }
 
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully within the grace period.
-    public func run(logger: Logger = Logger(label: "tern")) async throws {
+    public func run() async throws {
         var group = ServiceGroupConfiguration(
-            services: [.init(service: try makeApplication(logger: logger))], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            services: [.init(service: try makeApplication())], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = configuration.gracePeriod
         try await ServiceGroup(configuration: group).run()
     }
@@ -121,7 +129,8 @@ public struct TernServer: Sendable {
         RouteTable(
             exact: [
                 "/v1/chat/completions": ["POST"], "/v1/completions": ["POST"], "/v1/models": ["GET", "HEAD"], "/health": ["GET", "HEAD"],
-                "/openapi.json": ["GET", "HEAD"], "/admin/keys": ["GET", "HEAD", "POST"], "/admin/usage": ["GET", "HEAD"],
+                "/openapi.json": ["GET", "HEAD"], "/metrics": ["GET", "HEAD"], "/admin/keys": ["GET", "HEAD", "POST"],
+                "/admin/usage": ["GET", "HEAD"],
             ], prefixes: [("/v1/models/", ["GET", "HEAD"]), ("/admin/keys/", ["DELETE"])], maxBodyBytes: maxBodyBytes)
     }
 }

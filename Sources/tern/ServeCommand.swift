@@ -111,7 +111,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let ctx, ctx < 1 { throw ValidationError("--ctx must be at least 1") }
-        guard maxSequences >= 1 else { throw ValidationError("--max-sequences must be at least 1") }
+        // Each sequence has a row in every step's scratch buffers (logits alone: a vocabulary of floats) and two KV slots.
+        guard (1...1024).contains(maxSequences) else { throw ValidationError("--max-sequences must be between 1 and 1024") }
         guard maxQueue >= 0 else { throw ValidationError("--max-queue must be 0 or more") }
         guard batchTokens >= 1 && batchTokens <= 4096 else { throw ValidationError("--batch-tokens must be between 1 and 4096") }
         guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
@@ -175,7 +176,7 @@ struct ServeCommand: AsyncParsableCommand {
         let options = modelOptions
         let id = modelID
         let log = logger
-        let server = try TernServer(configuration: configuration, access: access) {
+        let server = try TernServer(configuration: configuration, access: access, logger: logger) {
             let path = try options.resolvePath()
             log.info("loading model", metadata: ["model.path": "\(path)"])
             let model = try LoadedModel(path: path)
@@ -186,7 +187,7 @@ struct ServeCommand: AsyncParsableCommand {
             return model
         }
         do {
-            try await server.run(logger: logger)
+            try await server.run()
         } catch {
             try? await store?.close()
             throw error

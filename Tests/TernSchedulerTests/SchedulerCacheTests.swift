@@ -124,7 +124,7 @@ struct SchedulerCacheTests {
             return results
         }
         #expect(together == expected)
-        #expect(scheduler.preemptionCount > 0)
+        #expect(scheduler.metrics.preemptions > 0)
     }
 
     /// After a long answer, its slot is trimmed for the next, shorter sequence: two short requests then fit the budget

@@ -89,12 +89,13 @@ struct SchedulerTests {
         let scheduler = try Scheduler(model: model, configuration: SchedulerConfiguration(maxSequences: 1, contextLength: 256, threads: 2))
         scheduler.start()
         defer { scheduler.shutdown() }
-        let request = GenerationRequest(prompt: model.tokenizer.encode("Tell me a story.", parseSpecial: false), sampling: .greedy, maxTokens: 200)
+        let story = model.tokenizer.encode("Once upon a time, in a small village,", parseSpecial: false)
         var received = 0
-        for try await event in try scheduler.submit(request) {
+        for try await event in try scheduler.submit(GenerationRequest(prompt: story, sampling: .greedy, maxTokens: 200)) {
             if case .token = event { received += 1 }
             if received == 2 { break }
         }
+        #expect(received == 2)
         // The next request gets the only slot once the cancelled one is released.
         let (tokens, _) = try await collect(scheduler, "The capital of France is", model: model, maxTokens: 3)
         #expect(tokens.count == 3)
@@ -104,6 +105,58 @@ struct SchedulerTests {
             polls += 1
         }
         #expect(scheduler.load == 0)
+        let metrics = scheduler.metrics
+        #expect(metrics.requestsCancelled == 1)
+        #expect(metrics.requestsFinished == 1)
+        #expect(metrics.generatedTokens >= 2 + 3)
+    }
+
+    /// The metrics add up to what the requests report: prompt, cached and generated tokens, requests ended, a time to
+    /// first token each, and the tokens fed to the engine (each prompt's uncached part, and every generated token but
+    /// the last of a sequence cut at its limit).
+    @Test func metricsAddUpToTheRequests() async throws {
+        let model = try Self.model.get()
+        let scheduler = try Scheduler(
+            model: model, configuration: SchedulerConfiguration(maxSequences: 2, contextLength: 256, maxBatchTokens: 16, threads: 2))
+        var untouched = SchedulerMetrics()
+        untouched.kvBytesBudget = scheduler.kvMemoryBudget
+        #expect(scheduler.metrics == untouched)
+        scheduler.start()
+        defer { scheduler.shutdown() }
+        var summaries = try await withThrowingTaskGroup(of: GenerationSummary?.self) { group in
+            for prompt in Self.prompts { group.addTask { try await collect(scheduler, prompt, model: model, maxTokens: 12).1 } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        // Asked twice in a row, a prompt reuses its cached keys and values the second time.
+        for _ in 0..<2 { summaries.append(try await collect(scheduler, Self.prompts[0], model: model, maxTokens: 12).1) }
+        let done = summaries.compactMap { $0 }
+        #expect(done.count == Self.prompts.count + 2)
+
+        let metrics = scheduler.metrics
+        #expect(metrics.requestsFinished == done.count)
+        #expect(metrics.requestsCancelled == 0 && metrics.requestsFailed == 0 && metrics.requestsRejected == 0)
+        #expect(metrics.running == 0 && metrics.waiting == 0)
+        #expect(metrics.promptTokens == done.map(\.promptTokens).reduce(0, +))
+        #expect(metrics.cachedPromptTokens == done.map(\.cachedPromptTokens).reduce(0, +))
+        #expect(metrics.cachedPromptTokens > 0)
+        #expect(metrics.generatedTokens == done.map(\.completionTokens).reduce(0, +))
+        let fed = done.map { $0.promptTokens - $0.cachedPromptTokens + $0.completionTokens - ($0.finishReason == .length ? 1 : 0) }
+        #expect(metrics.stepTokens == fed.reduce(0, +))
+        #expect(metrics.steps > 0 && metrics.steps <= metrics.stepTokens && metrics.stepSeconds > 0)
+        #expect(metrics.timeToFirstToken.count == done.count)
+        #expect(metrics.timeToFirstToken.sum > 0)
+        #expect(metrics.timeToFirstToken.cumulativeCounts.last == done.count)
+        #expect(metrics.kvBytesInUse > 0 && metrics.kvBytesInUse <= metrics.kvBytesBudget)
+        #expect(metrics.preemptions == 0)
+    }
+
+    @Test func histogramBucketsHoldValuesAtOrBelowTheirBound() {
+        var histogram = SchedulerMetrics.Histogram(bounds: [0.1, 1])
+        for value in [0.05, 0.1, 0.5, 1, 7] { histogram.observe(value) }
+        #expect(histogram.counts == [2, 2, 1])
+        #expect(histogram.cumulativeCounts == [2, 4, 5])
+        #expect(histogram.count == 5)
+        #expect(abs(histogram.sum - 8.65) < 1e-9)
     }
 }
 

@@ -32,6 +32,22 @@ extension ServerTests {
             }
         }
 
+        /// `/metrics` takes any valid key, even one allowed no served model (a scraper's), and a scrape is neither
+        /// limited nor charged.
+        @Test func metricsTakeAnyValidKeyAndAreNotCharged() async throws {
+            try await TestAccess.with { access in
+                let scraper = try await access.key(NewAPIKey(name: "scraper", models: ["none"], limits: KeyLimits(requestsPerMinute: 1)))
+                try await TestServer.test(try TestServer.make(access: access.control)) { client in
+                    let missing = try await client.get("/metrics", key: nil).openAIError(status: .unauthorized)
+                    #expect(missing["code"] as? String == "invalid_api_key")
+                    for _ in 0..<3 { #expect(try await client.get("/metrics", key: scraper).status == .ok) }
+                    #expect(try await client.chat(#""max_tokens": 1"#, key: scraper).status == .forbidden)
+                    let ledger = try #require(try await access.usage(of: "scraper"))
+                    #expect(ledger.requests == 1)
+                }
+            }
+        }
+
         @Test func revokedAndExpiredKeysAre401() async throws {
             try await TestAccess.with { access in
                 let key = try await access.key(NewAPIKey(name: "soon-revoked"))
@@ -208,8 +224,9 @@ extension ServerTests {
             try await TestAccess.with { access in
                 let key = try await access.key(NewAPIKey(name: "logged"))
                 let lines = LogCapture.Lines()
-                let server = try TestServer.make(access: access.control, configure: { $0.logPrompts = logPrompts })
-                try await server.makeApplication(logger: LogCapture.logger(lines)).test(.router) { client in
+                let server = try TestServer.make(
+                    access: access.control, logger: LogCapture.logger(lines), configure: { $0.logPrompts = logPrompts })
+                try await server.makeApplication().test(.router) { client in
                     try await TestServer.waitUntilReady(client)
                     #expect(try await client.chat(#""max_tokens": 1"#, content: "secret-prompt-words", key: key).status == .ok)
                     #expect(try await client.chat(#""temperature": 9"#, content: "secret-prompt-words", key: key).status == .badRequest)

@@ -26,6 +26,9 @@ extension ServerTests {
                 #expect(error["type"] as? String == "server_error")
                 let retryAfter = try #require(refused.headers[.retryAfter])
                 #expect((Int(retryAfter) ?? 0) >= 1)
+                let metrics = try await client.metrics()
+                #expect(metrics["tern_requests_total{outcome=\"rejected\"}"] == 1)
+                #expect(metrics["tern_requests_running"] == 1)
 
                 connection.close()
                 #expect(try await DisconnectAndConcurrencyTests.waitForIdle(server))

@@ -119,9 +119,7 @@ extension ServerTests {
                 gate.wait()
                 return model
             })
-            var logger = Logger(label: "tern-test")
-            logger.logLevel = .warning
-            try await server.makeApplication(logger: logger).test(.router) { client in
+            try await server.makeApplication().test(.router) { client in
                 defer { gate.open() }  // never leave the loading thread waiting, even when an expectation throws
                 let health = try await client.execute(uri: "/health", method: .get)
                 #expect(health.status == .serviceUnavailable)

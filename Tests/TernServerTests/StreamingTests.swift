@@ -76,6 +76,29 @@ extension ServerTests {
             }
         }
 
+        /// An answer that ends at once (the end-of-turn token, id 2, is favoured here) is empty, ends with `stop` and
+        /// counts 0 completion tokens, whole and streamed.
+        @Test func anAnswerThatEndsAtOnceIsEmptyAndStops() async throws {
+            try await TestServer.test(try TestServer.make(), .ahc(.http)) { client in
+                let endAtOnce = #""max_tokens": 8, "logit_bias": {"2": 100}"#
+                let whole = try await client.chat(endAtOnce).json()
+                let choice = try #require((whole["choices"] as? [[String: Any]])?.first)
+                #expect((choice["message"] as? [String: Any])?["content"] as? String == "")
+                #expect(choice["finish_reason"] as? String == "stop")
+                #expect((whole["usage"] as? [String: Any])?["completion_tokens"] as? Int == 0)
+
+                let response = try await client.chat(endAtOnce + #", "stream": true, "stream_options": {"include_usage": true}"#)
+                let events = Self.events(response)
+                #expect(events.last == "[DONE]")
+                let chunks = try events.dropLast().map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+                let deltas = chunks.compactMap { ($0["choices"] as? [[String: Any]])?.first }
+                #expect((deltas.first?["delta"] as? [String: Any])?["role"] as? String == "assistant")
+                #expect(deltas.compactMap { ($0["delta"] as? [String: Any])?["content"] as? String }.joined() == "")
+                #expect(deltas.last?["finish_reason"] as? String == "stop")
+                #expect((chunks.last?["usage"] as? [String: Any])?["completion_tokens"] as? Int == 0)
+            }
+        }
+
         /// The `data:` payloads of a response.
         static func events(_ response: TestResponse) -> [String] {
             var parser = ServerSentEventParser()

@@ -32,24 +32,29 @@ enum TestServer {
     /// A server without access control unless `access` is given (the access tests give one).
     static func make(
         contextLength: Int? = 512, maxBodyBytes: Int = 64 << 10, keepAlive: Duration = .seconds(3), maxSequences: Int = 4,
-        maxQueue: Int = 64, access: AccessControl? = nil, configure: (inout TernServerConfiguration) -> Void = { _ in },
-        load: (@Sendable () throws -> LoadedModel)? = nil
+        maxQueue: Int = 64, access: AccessControl? = nil, logger: Logger = quietLogger,
+        configure: (inout TernServerConfiguration) -> Void = { _ in }, load: (@Sendable () throws -> LoadedModel)? = nil
     ) throws -> TernServer {
         let model = try TestModel.load()
         var configuration = TernServerConfiguration(
             host: "127.0.0.1", port: 0, modelID: modelID, aliases: ["gpt-4": modelID], maxBodyBytes: maxBodyBytes,
             keepAliveInterval: keepAlive, contextLength: contextLength, maxSequences: maxSequences, maxQueue: maxQueue, threads: 1)
         configure(&configuration)
-        return try TernServer(configuration: configuration, access: access, load: load ?? { model })
+        return try TernServer(configuration: configuration, access: access, logger: logger, load: load ?? { model })
+    }
+
+    /// Warnings and errors only, to the standard output.
+    static var quietLogger: Logger {
+        var logger = Logger(label: "tern-test")
+        logger.logLevel = .warning
+        return logger
     }
 
     /// Runs `test` against the application once the model is ready.
     static func test<Value>(
         _ server: TernServer, _ setup: TestingSetup = .router, _ test: @Sendable (any TestClientProtocol) async throws -> Value
     ) async throws -> Value {
-        var logger = Logger(label: "tern-test")
-        logger.logLevel = .warning
-        return try await server.makeApplication(logger: logger).test(setup) { client in
+        try await server.makeApplication().test(setup) { client in
             try await waitUntilReady(client)
             return try await test(client)
         }
