@@ -147,7 +147,7 @@ public final class Scheduler: @unchecked Sendable {
         return queued
     }
 
-    /// Load, KV memory and counters, as of the last step.
+    /// Load, KV memory and counters, as of the last step or the last sequence that ended.
     public var metrics: SchedulerMetrics {
         condition.lock()
         defer { condition.unlock() }
@@ -170,7 +170,10 @@ public final class Scheduler: @unchecked Sendable {
         var arrived: [ScheduledSequence] = []
         var cancelledNow: Set<Int> = []
         while true {
+            // The last step's counters are published under the lock the loop takes anyway.
+            measureLoad()
             condition.lock()
+            published = counters
             while inbox.isEmpty && cancelled.isEmpty && policy.isIdle && !stopping { condition.wait() }
             if stopping && inbox.isEmpty && policy.isIdle {
                 finished = true
@@ -193,7 +196,6 @@ public final class Scheduler: @unchecked Sendable {
             }
             cancelledNow.removeAll(keepingCapacity: true)
             step()
-            publishMetrics()
         }
     }
 
@@ -280,15 +282,11 @@ public final class Scheduler: @unchecked Sendable {
         sequence.continuation.finish(throwing: error)
     }
 
-    /// Makes this step's counters and the load after it visible to ``metrics``.
-    private func publishMetrics(releasing: Bool = false) {
+    /// Sets the gauges of ``counters`` from the policy.
+    private func measureLoad() {
         counters.running = policy.running.count
         counters.waiting = policy.waiting.count
         counters.kvBytesInUse = policy.memoryInUse
-        condition.lock()
-        published = counters
-        if releasing { queued -= 1 }
-        condition.unlock()
     }
 
     /// Frees the sequence (its slot keeps the keys and values for the prefix cache) before its stream ends, so that
@@ -296,7 +294,11 @@ public final class Scheduler: @unchecked Sendable {
     private func release(_ sequence: ScheduledSequence) {
         policy.remove(id: sequence.id)
         sequences[sequence.id] = nil
-        publishMetrics(releasing: true)
+        measureLoad()
+        condition.lock()
+        published = counters
+        queued -= 1
+        condition.unlock()
     }
 }
 
