@@ -18,9 +18,10 @@ struct MetricsController: Sendable {
     /// The exposition of `metrics`: one `# HELP` and `# TYPE` line per family, then its samples.
     static func render(_ metrics: SchedulerMetrics, ready: Bool, version: String) -> String {
         var text = ""
-        func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
+        // `samples` are (what follows the family's name: a suffix and labels, value).
+        func family(_ name: String, _ type: String, _ help: String, _ samples: [(String, String)]) {
             text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
-            for sample in samples { text += "\(name)\(sample.labels) \(sample.value)\n" }
+            for (suffix, value) in samples { text += "\(name)\(suffix) \(value)\n" }
         }
         func single(_ name: String, _ type: String, _ help: String, _ value: Int) { family(name, type, help, [("", "\(value)")]) }
 
@@ -51,12 +52,11 @@ struct MetricsController: Sendable {
 
         let histogram = metrics.timeToFirstToken
         let bounds = histogram.bounds.map { "\($0)" } + ["+Inf"]
-        let buckets = zip(bounds, histogram.cumulativeCounts).map { (labels: "{le=\"\($0)\"}", value: "\($1)") }
-        text += "# HELP tern_time_to_first_token_seconds Seconds from a request's submission to its first token: queueing and prompt processing.\n"
-        text += "# TYPE tern_time_to_first_token_seconds histogram\n"
-        for bucket in buckets { text += "tern_time_to_first_token_seconds_bucket\(bucket.labels) \(bucket.value)\n" }
-        text += "tern_time_to_first_token_seconds_sum \(histogram.sum)\n"
-        text += "tern_time_to_first_token_seconds_count \(histogram.count)\n"
+        family(
+            "tern_time_to_first_token_seconds", "histogram",
+            "Seconds from a request's submission to its first token: queueing and prompt processing.",
+            zip(bounds, histogram.cumulativeCounts).map { ("_bucket{le=\"\($0)\"}", "\($1)") }
+                + [("_sum", "\(histogram.sum)"), ("_count", "\(histogram.count)")])
         return text
     }
 }
