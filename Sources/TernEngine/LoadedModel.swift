@@ -24,7 +24,9 @@ public final class LoadedModel: Sendable {
     public var config: ModelConfig { model.config }
 
     /// Renders `messages` with the model's chat template and tokenizes the result, special tokens parsed.
-    public func encodeChat(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) throws -> [Int32] {
+    ///
+    /// - Parameter limit: stop tokenizing once the prompt has more than this many tokens (see ``Tokenizer/encode(_:parseSpecial:limit:)``).
+    public func encodeChat(_ messages: [ChatMessage], addGenerationPrompt: Bool = true, limit: Int = .max) throws -> [Int32] {
         guard let chatTemplate else {
             throw EngineError(.invalidMetadata, "this model has no tokenizer.chat_template; use a raw prompt instead")
         }
@@ -32,12 +34,14 @@ public final class LoadedModel: Sendable {
             messages: messages, addGenerationPrompt: addGenerationPrompt,
             bosToken: tokenizer.bosTokenID.map { tokenizer.tokenText($0) } ?? "",
             eosToken: tokenizer.eosTokenID.map { tokenizer.tokenText($0) } ?? "")
-        return encodeWithBOS(text, parseSpecial: true)
+        return encodeWithBOS(text, parseSpecial: true, limit: limit)
     }
 
     /// Tokenizes `text`, adding the BOS token first when the model asks for it.
-    public func encodeWithBOS(_ text: String, parseSpecial: Bool) -> [Int32] {
-        var ids = tokenizer.encode(text, parseSpecial: parseSpecial)
+    ///
+    /// - Parameter limit: stop once more than this many tokens are found (see ``Tokenizer/encode(_:parseSpecial:limit:)``).
+    public func encodeWithBOS(_ text: String, parseSpecial: Bool, limit: Int = .max) -> [Int32] {
+        var ids = tokenizer.encode(text, parseSpecial: parseSpecial, limit: limit)
         if tokenizer.addBOS, let bos = tokenizer.bosTokenID, ids.first != bos {
             ids.insert(bos, at: 0)
         }

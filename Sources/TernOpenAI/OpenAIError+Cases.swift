@@ -82,6 +82,14 @@ extension OpenAIError {
             type: "invalid_request_error", code: "request_header_fields_too_large")
     }
 
+    /// 400 for a prompt longer than the whole context (counted only up to the limit, so no total is given).
+    public static func promptTooLong(limit: Int, param: String = "messages") -> OpenAIError {
+        let what = param == "messages" ? "the messages alone are" : "the prompt alone is"
+        return invalidRequest(
+            "This model's maximum context length is \(limit) tokens, and \(what) longer than that. Please reduce the length of your \(param).",
+            param: param, code: "context_length_exceeded")
+    }
+
     /// 400 `context_length_exceeded`, with OpenAI's wording.
     ///
     /// - Parameters:

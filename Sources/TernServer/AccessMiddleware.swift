@@ -4,30 +4,34 @@ import Logging
 import TernOpenAI
 import TernStore
 
-/// Bearer-key authentication, rate limits and the usage ledger for `/v1/…`, `/admin/…` and `/metrics`.
+/// Bearer-key authentication, rate limits and the usage ledger for one route, as its ``RouteAccess`` says.
+///
+/// The router installs one on every route that is not open (see ``TernServer/makeRouter()``), so it runs exactly for
+/// the route the router matched; it never looks at the path.
 ///
 /// - No key, or one that is unknown, revoked or expired: 401 `invalid_api_key`.
-/// - `/admin/…` with a key that is not an admin key: 403.
-/// - `/metrics`: any valid key; a scrape is neither rate-limited nor written to the ledger.
-/// - Over the key's requests-per-minute or concurrency limit: 429 `rate_limit_exceeded` with `retry-after`.
-/// - Otherwise the request runs with a ``RequestAccess`` in its context; its response carries OpenAI's
-///   `x-ratelimit-*` headers, and its ledger row is written before the last byte goes out.
-///
-/// `/health` and `/openapi.json` stay open: a load balancer's health check needs no key, and the API description
-/// is public.
+/// - An admin route with a key that is not an admin key: 403.
+/// - ``RouteAccess/anyKey`` (`/metrics`): any valid key; a scrape is neither rate-limited nor written to the ledger.
+/// - ``RouteAccess/metered``: over the key's requests-per-minute or concurrency limit, 429 `rate_limit_exceeded` with
+///   `retry-after` (and a ledger row); otherwise the request runs with a ``RequestAccess`` in its context, its
+///   response carries OpenAI's `x-ratelimit-*` headers, and its ledger row is written before the last byte goes out.
 struct AccessMiddleware: RouterMiddleware {
     typealias Context = TernRequestContext
 
     let control: AccessControl
+    /// What the route needs; never ``RouteAccess/open``.
+    let access: RouteAccess
+    /// The route's path pattern, as the ledger records it.
+    let endpoint: String
 
-    /// Whether `path` needs a key.
-    static func isProtected(_ path: String) -> Bool {
-        path == "/v1" || path.hasPrefix("/v1/") || path == "/admin" || path.hasPrefix("/admin/") || path == "/metrics"
+    init(control: AccessControl, access: RouteAccess, endpoint: String) {
+        precondition(access != .open, "open routes have no access check")
+        self.control = control
+        self.access = access
+        self.endpoint = endpoint
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let path = request.uri.path
-        guard Self.isProtected(path) else { return try await next(request, context) }
         let now = Date()
         guard let secret = Self.bearerToken(request.headers[.authorization]) else {
             return OpenAIHTTPError.response(for: Self.missingKey)
@@ -48,15 +52,26 @@ struct AccessMiddleware: RouterMiddleware {
         }
         var context = context
         context.logger[metadataKey: "key.id"] = .string(key.id)
-        if path == "/metrics" { return try await next(request, context) }
-        if path == "/admin" || path.hasPrefix("/admin/") {
+        switch access {
+        case .open, .anyKey:
+            return try await next(request, context)
+        case .admin:
             guard key.isAdmin else {
                 return OpenAIHTTPError.response(
                     for: .permissionDenied("This API key may not use the admin API; create an admin key with `tern keys create --admin`."))
             }
             context.adminKey = key
             return try await next(request, context)
+        case .metered:
+            return try await metered(request, context: context, key: key, now: now, next: next)
         }
+    }
+
+    /// A `/v1` request: admitted under the key's limits, its usage written to the ledger.
+    private func metered(
+        _ request: Request, context: Context, key: APIKey, now: Date, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var context = context
         let policy = KeyPolicy(key: key, defaults: control.defaultLimits)
         let ticket: RequestTicket
         switch control.limits.admit(policy, now: now) {
@@ -65,9 +80,19 @@ struct AccessMiddleware: RouterMiddleware {
         case .failure(let rejection):
             var response = OpenAIHTTPError.response(for: RateLimitHeaders.error(for: rejection))
             RateLimitHeaders.apply(control.limits.snapshot(policy, now: Date()), to: &response.headers)
+            // A refusal is a request too: the ledger has one row for every request that came with a valid key.
+            let record = UsageRecord(
+                keyID: key.id, model: "", endpoint: endpoint, status: Int(response.status.code), promptTokens: 0, cachedTokens: 0,
+                completionTokens: 0, startedAt: now, finishedAt: Date())
+            do {
+                try await control.ledger.record(record)
+            } catch {
+                context.logger.error("usage not recorded", metadata: ["error": "\(error)"])
+                return OpenAIHTTPError.response(for: Self.ledgerFailure)
+            }
             return response
         }
-        let access = RequestAccess(key: key, policy: policy, ticket: ticket, endpoint: path, control: control, startedAt: now)
+        let access = RequestAccess(key: key, policy: policy, ticket: ticket, endpoint: endpoint, control: control, startedAt: now)
         context.access = access
         var response: Response
         do {

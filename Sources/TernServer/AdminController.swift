@@ -3,7 +3,7 @@ import Hummingbird
 import TernOpenAI
 import TernStore
 
-/// The admin API (an admin key required, see ``AccessMiddleware``): the operations of `tern keys` over HTTP.
+/// The admin API (an admin key required: every operation takes an ``AdminKey``): the operations of `tern keys` over HTTP.
 ///
 /// - `POST /admin/keys` `{"name","models","rpm","tpm","max_concurrent","budget_tokens","budget_period","expires_at","admin"}`
 ///   → 201 with the key record and `"key"`, the secret, shown this once.
@@ -14,7 +14,7 @@ struct AdminController: Sendable {
     let ledger: any UsageLedger
     let bodyReader: RequestBodyReader
 
-    func create(_ request: Request) async throws -> Response {
+    func create(_ request: Request, by admin: AdminKey) async throws -> Response {
         var request = request
         let body = try await bodyReader.read(&request)
         let new: NewAPIKey
@@ -35,12 +35,12 @@ struct AdminController: Sendable {
         }
     }
 
-    func list() async throws -> Response {
+    func list(by admin: AdminKey) async throws -> Response {
         let all = try await keys.keys()
         return try Self.json(["object": "list", "data": try all.map(Self.jsonObject)])
     }
 
-    func revoke(_ idOrName: String) async throws -> Response {
+    func revoke(_ idOrName: String, by admin: AdminKey) async throws -> Response {
         do {
             return try Self.json(try Self.jsonObject(try await keys.revoke(idOrName)))
         } catch let error as TernStoreError {
@@ -48,7 +48,7 @@ struct AdminController: Sendable {
         }
     }
 
-    func usage() async throws -> Response {
+    func usage(by admin: AdminKey) async throws -> Response {
         let rows = try await ledger.usage(since: nil)
         let data = try rows.map { try JSONSerialization.jsonObject(with: TernStoreJSON.encoder.encode($0)) }
         return try Self.json(["object": "list", "data": data])

@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 import TernEngine
 import TernOpenAI
 import TernScheduler
@@ -10,6 +11,8 @@ struct ChatController: Sendable {
     let bodyReader: RequestBodyReader
     let keepAliveInterval: Duration
     let logPrompts: Bool
+    /// Watches the request's connection for the client hanging up.
+    let connections: ConnectionRegistry
 
     func handle(_ request: Request, context: TernRequestContext) async throws -> Response {
         var request = request
@@ -21,7 +24,8 @@ struct ChatController: Sendable {
         let model = scheduler.model
         let prompt: [Int32]
         do {
-            prompt = try model.encodeChat(chat.messages.map(Self.templateMessage))
+            // Tokenizing stops past the context: a prompt far longer than it is refused for the price of one context.
+            prompt = try model.encodeChat(chat.messages.map(Self.templateMessage), limit: scheduler.configuration.contextLength)
         } catch {
             throw OpenAIError.invalidRequest("The messages could not be rendered with the model's chat template: \(error).", param: "messages")
         }
@@ -36,16 +40,15 @@ struct ChatController: Sendable {
         let identity = ResponseIdentity(id: OpenAIIdentifier.chatCompletion(), model: chat.model)
         if chat.stream {
             context.access?.markStreaming()
-            return streamed(run, plan: plan, chat: chat, identity: identity, access: context.access, body: request.body)
+            return streamed(run, plan: plan, chat: chat, identity: identity, access: context.access, channel: context.channel)
         }
         // The client may hang up while the choices run: that cancels the operation and with it the sequences.
-        let completion = try await request.body.consumeWithCancellationOnInboundClose { _ in
+        let completion = try await connections.whileConnected(context.channel) {
             try await Self.whole(run, plan: plan, chat: chat, identity: identity)
         }
         // In the ledger before the first byte of the answer goes out.
         try await context.access?.commitOrFail(status: 200, usage: completion.usage)
-        // The connection's reader was used to watch for the hang-up, so this connection ends with the response.
-        return .json(completion, headers: [.connection: "close"])
+        return .json(completion)
     }
 
     /// A message as the chat template sees it; `developer` is the newer name of `system`.
@@ -90,7 +93,7 @@ struct ChatController: Sendable {
 
     private func streamed(
         _ run: GenerationRun, plan: GenerationPlan, chat: ChatCompletionRequest, identity: ResponseIdentity, access: RequestAccess?,
-        body: RequestBody
+        channel: any Channel
     ) -> Response {
         let chunks = ChatCompletionChunk.Stream(
             id: identity.id, created: identity.created, model: identity.model, systemFingerprint: identity.systemFingerprint,
@@ -104,7 +107,7 @@ struct ChatController: Sendable {
             body: ResponseBody { writer in
                 for index in 0..<count { try await writer.writeEvent(ServerSentEvents.event(chunks.roleChunk(index: index))) }
                 try await run.stream(
-                    to: &writer, watching: body, promptTokens: plan.promptTokens, access: access, keepAlive: keepAlive,
+                    to: &writer, watching: channel, in: connections, promptTokens: plan.promptTokens, access: access, keepAlive: keepAlive,
                     delta: { choice, delta in
                         let logprobs = wantsLogprobs ? ChatLogprobs(content: delta.logprobs.map(\.chatLogprob)) : nil
                         return ServerSentEvents.event(chunks.contentChunk(index: choice, text: delta.text, logprobs: logprobs))

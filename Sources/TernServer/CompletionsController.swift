@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 import TernEngine
 import TernOpenAI
 import TernScheduler
@@ -12,6 +13,8 @@ struct CompletionsController: Sendable {
     let bodyReader: RequestBodyReader
     let keepAliveInterval: Duration
     let logPrompts: Bool
+    /// Watches the request's connection for the client hanging up.
+    let connections: ConnectionRegistry
 
     func handle(_ request: Request, context: TernRequestContext) async throws -> Response {
         var request = request
@@ -21,7 +24,9 @@ struct CompletionsController: Sendable {
         try context.access?.use(model: completion.model, names: host.names.names(of: completion.model))
         if logPrompts { context.logger.info("prompt", metadata: ["prompt.text": "\(completion.prompts)"]) }
         let model = scheduler.model
-        let prompts = completion.prompts.map { model.encodeWithBOS($0, parseSpecial: true) }
+        // Tokenizing stops past the context: a prompt far longer than it is refused for the price of one context.
+        let contextLength = scheduler.configuration.contextLength
+        let prompts = completion.prompts.map { model.encodeWithBOS($0, parseSpecial: true, limit: contextLength) }
         let plan = try GenerationPlan.make(
             prompts: prompts, n: completion.n, maxTokens: completion.maxTokens, sampling: completion.sampling,
             topLogprobs: completion.logprobs, contextLength: scheduler.configuration.contextLength,
@@ -33,13 +38,13 @@ struct CompletionsController: Sendable {
         let identity = ResponseIdentity(id: OpenAIIdentifier.completion(), model: completion.model)
         if completion.stream {
             context.access?.markStreaming()
-            return streamed(run, plan: plan, request: completion, identity: identity, access: context.access, body: request.body)
+            return streamed(run, plan: plan, request: completion, identity: identity, access: context.access, channel: context.channel)
         }
-        let result = try await request.body.consumeWithCancellationOnInboundClose { _ in
+        let result = try await connections.whileConnected(context.channel) {
             try await Self.whole(run, plan: plan, request: completion, identity: identity)
         }
         try await context.access?.commitOrFail(status: 200, usage: result.usage)
-        return .json(result, headers: [.connection: "close"])
+        return .json(result)
     }
 
     private static func whole(
@@ -76,7 +81,7 @@ struct CompletionsController: Sendable {
 
     private func streamed(
         _ run: GenerationRun, plan: GenerationPlan, request: CompletionRequest, identity: ResponseIdentity, access: RequestAccess?,
-        body: RequestBody
+        channel: any Channel
     ) -> Response {
         let keepAlive = keepAliveInterval
         let wantsLogprobs = request.logprobs != nil
@@ -93,7 +98,7 @@ struct CompletionsController: Sendable {
             body: ResponseBody { writer in
                 var offsets = Array(repeating: 0, count: count)
                 try await run.stream(
-                    to: &writer, watching: body, promptTokens: plan.promptTokens, access: access, keepAlive: keepAlive,
+                    to: &writer, watching: channel, in: connections, promptTokens: plan.promptTokens, access: access, keepAlive: keepAlive,
                     delta: { choice, delta in
                         var logprobs = LegacyLogprobs()
                         logprobs.append(delta.logprobs, at: offsets[choice])

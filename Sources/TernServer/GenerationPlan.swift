@@ -47,6 +47,8 @@ struct GenerationPlan: Sendable {
             guard !prompt.isEmpty else {
                 throw .invalidRequest("The prompt is empty after tokenization.", param: contextParam, code: "empty_prompt")
             }
+            // Prompts are tokenized only up to one token past the context: all that is known is that it is too long.
+            guard prompt.count <= contextLength else { throw .promptTooLong(limit: contextLength, param: contextParam) }
             let limit = maxTokens ?? max(1, contextLength - prompt.count)
             guard prompt.count + limit <= contextLength else {
                 throw .contextLengthExceeded(promptTokens: prompt.count, completionTokens: limit, limit: contextLength, param: contextParam)

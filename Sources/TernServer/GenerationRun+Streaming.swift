@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 import TernOpenAI
 
 extension GenerationRun {
@@ -12,11 +13,12 @@ extension GenerationRun {
     /// The request's connection is watched meanwhile: when the client hangs up, the run is cancelled at once, also
     /// while its sequences still wait in the queue and nothing is being written that could fail.
     func stream(
-        to writer: inout any ResponseBodyWriter, watching body: RequestBody, promptTokens: [Int], access: RequestAccess?,
+        to writer: inout any ResponseBodyWriter, watching channel: any Channel, in connections: ConnectionRegistry, promptTokens: [Int],
+        access: RequestAccess?,
         keepAlive: Duration?, delta: (_ choice: Int, ChoiceDelta) -> [UInt8], finished: (_ choice: Int, FinishReason) -> [UInt8],
         usage usageChunk: ((Usage) -> [UInt8])?
     ) async throws {
-        try await body.consumeWithCancellationOnInboundClose { _ in
+        try await connections.whileConnected(channel) {
             try await write(to: &writer)
         }
 

@@ -6,8 +6,8 @@ import NIOHTTPTypesHTTP2
 /// Drops `Connection` from responses sent on an HTTP/2 stream, where the header is forbidden (RFC 9113 §8.2.2) and
 /// would reset the stream; on HTTP/1.1 the header passes through.
 ///
-/// Whole answers carry `Connection: close` because their connection's reader was used to watch for a hang-up; on
-/// HTTP/2 each request is a stream of its own and needs no such thing.
+/// Answers sent before a body was read (413, 408) carry `Connection: close`; on HTTP/2 a request is a stream of its
+/// own, and ending the stream is all it takes.
 final class HTTP2ConnectionHeaderFilter: ChannelOutboundHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart

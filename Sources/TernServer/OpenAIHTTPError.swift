@@ -21,7 +21,8 @@ public struct OpenAIHTTPError: HTTPResponseError, Sendable {
     /// The HTTP status carried by the error.
     public var status: HTTPResponse.Status { HTTPResponse.Status(code: error.status) }
 
-    /// `{"error":{…}}` with `content-type: application/json` and, for 429 and 503, `retry-after`.
+    /// `{"error":{…}}` with `content-type: application/json`; for 429 and 503 `retry-after`, for 408 and 413
+    /// `connection: close`.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         Self.response(for: error)
     }
@@ -30,6 +31,8 @@ public struct OpenAIHTTPError: HTTPResponseError, Sendable {
     public static func response(for error: OpenAIError) -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let seconds = error.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
+        // Sent before the body was read (too large, too slow): the connection ends with the answer, not the idle timeout.
+        if error.status == 408 || error.status == 413 { headers[.connection] = "close" }
         return Response(
             status: HTTPResponse.Status(code: error.status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: error.jsonBody)))
     }

@@ -9,8 +9,7 @@ struct RequestBodyReader: Sendable {
     /// How long the whole body may take to arrive (a client trickling it byte by byte holds a connection); nil for ever.
     var timeout: Duration? = nil
 
-    /// Checks the content type and length, then collects the body (keeping it on the request, so that
-    /// `consumeWithCancellationOnInboundClose` can still watch the connection).
+    /// Checks the content type and length, then collects the body.
     func read(_ request: inout Request) async throws(OpenAIHTTPError) -> [UInt8] {
         if let contentType = request.headers[.contentType], !Self.isJSON(contentType) {
             throw OpenAIHTTPError(

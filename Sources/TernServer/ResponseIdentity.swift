@@ -29,9 +29,8 @@ extension Response {
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAIJSON.encode(value))))
     }
 
-    /// The headers of a Server-Sent Events response. The connection's reader watches for a hang-up while the events
-    /// flow, so the connection ends with the stream.
-    static let eventStreamHeaders: HTTPFields = [.contentType: ServerSentEvents.contentType, .cacheControl: "no-cache", .connection: "close"]
+    /// The headers of a Server-Sent Events response.
+    static let eventStreamHeaders: HTTPFields = [.contentType: ServerSentEvents.contentType, .cacheControl: "no-cache"]
 }
 
 extension ResponseBodyWriter {

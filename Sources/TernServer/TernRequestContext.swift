@@ -1,4 +1,5 @@
 public import Hummingbird
+import NIOCore
 import TernStore
 
 /// The per-request context of Tern's router.
@@ -12,9 +13,12 @@ public struct TernRequestContext: RequestContext {
     var access: RequestAccess?
     /// The key of an authenticated `/admin` request.
     var adminKey: APIKey?
+    /// The connection (or HTTP/2 stream) the request came on, watched for the client hanging up.
+    let channel: any Channel
 
     /// Creates a context for a request arriving on a connection.
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        channel = source.channel
     }
 }

@@ -31,6 +31,8 @@ public struct TernServer: Sendable {
     public let access: AccessControl?
     /// Where the server, its requests and its scheduler log.
     public let logger: Logger
+    /// The open connections: bounded by ``TernServerConfiguration/maxConnections``, watched for hang-ups.
+    let connections: ConnectionRegistry
 
     /// A server that will serve the model returned by `load` (called once, on a thread of its own, after binding).
     ///
@@ -44,6 +46,7 @@ public struct TernServer: Sendable {
         self.configuration = configuration
         self.access = access
         self.logger = logger
+        connections = ConnectionRegistry(maxConnections: configuration.maxConnections, silentGrace: TimeAmount(configuration.silentConnectionGrace))
         let names = try ModelNames(id: configuration.modelID, aliases: configuration.aliases)
         host = ModelHost(
             names: names,
@@ -55,45 +58,30 @@ public struct TernServer: Sendable {
             }, logger: logger, load: load)
     }
 
-    /// The router with every route, behind the CORS, access and error middleware (in that order).
-    public func makeRouter() -> Router<TernRequestContext> {
-        let reader = RequestBodyReader(maxBytes: configuration.maxBodyBytes, timeout: configuration.idleTimeout)
-        let router = Router(context: TernRequestContext.self, options: .autoGenerateHeadEndpoints)
-        // Browser apps on the listed origins only: preflights carry no key, so CORS comes before authentication.
-        if !configuration.corsOrigins.isEmpty { router.add(middleware: CORSOriginMiddleware(origins: Set(configuration.corsOrigins))) }
-        if let access { router.add(middleware: AccessMiddleware(control: access)) }
-        router.add(middleware: OpenAIErrorMiddleware(routes: Self.routeTable(maxBodyBytes: configuration.maxBodyBytes)))
-        let chat = ChatController(
-            host: host, bodyReader: reader, keepAliveInterval: configuration.keepAliveInterval, logPrompts: configuration.logPrompts)
-        let completions = CompletionsController(
-            host: host, bodyReader: reader, keepAliveInterval: configuration.keepAliveInterval, logPrompts: configuration.logPrompts)
-        let info = InfoController(host: host)
-        if let access {
-            let admin = AdminController(keys: access.keys, ledger: access.ledger, bodyReader: reader)
-            router.post("/admin/keys") { request, _ in try await admin.create(request) }
-            router.get("/admin/keys") { _, _ in try await admin.list() }
-            router.delete("/admin/keys/{key}") { _, context in try await admin.revoke(try context.parameters.require("key")) }
-            router.get("/admin/usage") { _, _ in try await admin.usage() }
-        }
-        router.post("/v1/chat/completions") { request, context in try await chat.handle(request, context: context) }
-        router.post("/v1/completions") { request, context in try await completions.handle(request, context: context) }
-        router.get("/v1/models") { _, _ in info.models() }
-        router.get("/v1/models/**") { _, context in try info.model(context.parameters.getCatchAll().joined(separator: "/")) }
-        router.get("/health") { _, _ in info.health() }
-        router.get("/openapi.json") { _, _ in info.openAPI() }
-        let metrics = MetricsController(host: host)
-        router.get("/metrics") { _, _ in metrics.metrics() }
-        return router
-    }
-
     /// The application: the router on the configured address, with the model host as a service.
     ///
     /// Services stop in reverse order, so on shutdown the HTTP server finishes first and the scheduler after it.
     public func makeApplication() throws -> some ApplicationProtocol {
-        Application(
-            router: makeRouter(), server: try makeServerBuilder(),
-            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "tern"),
-            services: [host], logger: logger)
+        let logger = logger
+        let configuration = ApplicationConfiguration(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "tern",
+            availableConnectionsDelegate: ConnectionLimit(maxConnections: configuration.maxConnections))
+        return Application(
+            router: makeRouter(), server: try makeServerBuilder(), configuration: configuration, services: [host],
+            onServerRunning: { listener in
+                // One accept per wake-up, so that the gate is asked before each; and no busy loop when out of descriptors.
+                do {
+                    try await listener.setOption(ChannelOptions.maxMessagesPerRead, value: 1)
+                    try await listener.eventLoop.submit {
+                        let pause = AcceptPauseHandler { error in
+                            logger.warning("out of file descriptors; accepting paused", metadata: ["error": "\(error)"])
+                        }
+                        try listener.pipeline.syncOperations.addHandler(pause, position: .first)
+                    }.get()
+                } catch {
+                    logger.error("the listener's accept limits could not be set", metadata: ["error": "\(error)"])
+                }
+            }, logger: logger)
     }
 
     /// HTTP/1.1, or with TLS files HTTP/2 and HTTP/1.1 by ALPN; both with the idle timeout and header limits.
@@ -105,16 +93,37 @@ public struct TernServer: Sendable {
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
             maxHeaderFieldSize: headerBytes, maxHeaderListSize: headerBytes, maxHeaderFieldCount: headerFields)
         var http1 = HTTP1Channel.Configuration(idleTimeout: idle, httpDecoderConfiguration: decoder)
-        http1.additionalChannelHandlers = { [OversizedHeadHandler(bytes: headerBytes, fields: headerFields)] }
-        guard let tls = configuration.tls else { return .http1(configuration: http1) }
+        let connections = connections
+        // Inbound in this order after the HTTP/1 codec, outbound in reverse: parse errors are answered first, and the
+        // tracker, next to the application, sees every request and response.
+        http1.additionalChannelHandlers = {
+            [
+                HTTPParseErrorHandler(headerBytes: headerBytes, headerFields: headerFields), CloseAfterResponseHandler(),
+                ConnectionTracker(registry: connections),
+            ]
+        }
+        guard let tls = configuration.tls else {
+            let http1 = http1
+            return HTTPServerBuilder { responder in
+                GuardedChildChannel(base: HTTP1Channel(responder: responder, configuration: http1), registry: connections, plainHTTP: true)
+            }
+        }
         var stream = http1
-        stream.additionalChannelHandlers = { [OversizedHeadHandler(bytes: headerBytes, fields: headerFields), HTTP2ConnectionHeaderFilter()] }
+        stream.additionalChannelHandlers = {
+            [
+                HTTPParseErrorHandler(headerBytes: headerBytes, headerFields: headerFields), CloseAfterResponseHandler(),
+                HTTP2ConnectionHeaderFilter(), ConnectionTracker(registry: connections),
+            ]
+        }
         let certificates = try NIOSSLCertificate.fromPEMFile(tls.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(file: tls.privateKeyPath, format: .pem)
         let tlsConfiguration = TLSConfiguration.makeServerConfiguration(certificateChain: certificates, privateKey: .privateKey(key))
-        return try .http2Upgrade(
-            tlsConfiguration: tlsConfiguration,
-            configuration: HTTP2UpgradeChannel.Configuration(idleTimeout: configuration.idleTimeout, streamConfiguration: stream))
+        let http2 = HTTP2UpgradeChannel.Configuration(idleTimeout: configuration.idleTimeout, streamConfiguration: stream)
+        return HTTPServerBuilder { responder in
+            GuardedChildChannel(
+                base: try HTTP2UpgradeChannel(tlsConfiguration: tlsConfiguration, configuration: http2, responder: responder),
+                registry: connections, plainHTTP: false)
+        }
     }
 
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully within the grace period.
@@ -123,14 +132,5 @@ public struct TernServer: Sendable {
             services: [.init(service: try makeApplication())], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = configuration.gracePeriod
         try await ServiceGroup(configuration: group).run()
-    }
-
-    static func routeTable(maxBodyBytes: Int) -> RouteTable {
-        RouteTable(
-            exact: [
-                "/v1/chat/completions": ["POST"], "/v1/completions": ["POST"], "/v1/models": ["GET", "HEAD"], "/health": ["GET", "HEAD"],
-                "/openapi.json": ["GET", "HEAD"], "/metrics": ["GET", "HEAD"], "/admin/keys": ["GET", "HEAD", "POST"],
-                "/admin/usage": ["GET", "HEAD"],
-            ], prefixes: [("/v1/models/", ["GET", "HEAD"]), ("/admin/keys/", ["DELETE"])], maxBodyBytes: maxBodyBytes)
     }
 }

@@ -37,6 +37,12 @@ public struct TernServerConfiguration: Sendable {
     public var tls: TLSFiles?
     /// Log the prompt of every request (a debugging aid; keys are never logged).
     public var logPrompts = false
+    /// The most client connections open at once. At the limit a new connection takes the place of the connection idle
+    /// longest; when every connection is busy it gets 503. Keep it well under the process's open-file limit.
+    public var maxConnections = 512
+    /// How long a connection may go without sending a request before it counts as idle, to be closed for a new one
+    /// when the server is at ``maxConnections``.
+    public var silentConnectionGrace: Duration = .seconds(5)
 
     /// A configuration; only the model id has no default.
     public init(

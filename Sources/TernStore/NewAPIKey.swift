@@ -28,8 +28,8 @@ public struct NewAPIKey: Sendable, Equatable {
         self.expiresAt = expiresAt
     }
 
-    /// Checks the values a person typed: a name of sensible characters, positive limits.
-    public func validate() throws(TernStoreError) {
+    /// Checks the values a person typed: a name of sensible characters, positive limits, an expiry in the future.
+    public func validate(now: Date = Date()) throws(TernStoreError) {
         if let name {
             guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.@".contains($0) }) else {
                 throw TernStoreError(.invalidValue, "name must be 1 to 64 letters, digits or - _ . @ (got '\(name)')")
@@ -39,6 +39,9 @@ public struct NewAPIKey: Sendable, Equatable {
             if let value, value < 1 { throw TernStoreError(.invalidValue, "\(label) must be at least 1 (got \(value))") }
         }
         if let budget, budget.tokens < 1 { throw TernStoreError(.invalidValue, "budget tokens must be at least 1 (got \(budget.tokens))") }
+        if let expiresAt, expiresAt <= now {
+            throw TernStoreError(.invalidValue, "the expiry \(expiresAt.formatted(.iso8601)) has passed; a key must expire in the future")
+        }
         if let models, models.isEmpty || models.contains(where: \.isEmpty) {
             throw TernStoreError(.invalidValue, "models must name at least one model, without empty names")
         }

@@ -1,6 +1,12 @@
 public import Foundation
 import SQLiteNIO
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Keys and the usage ledger in one SQLite file (bundled SQLite, WAL journal, `synchronous=FULL`).
 ///
 /// ```swift
@@ -20,10 +26,14 @@ public final class SQLiteStore: APIKeyStore, UsageLedger {
     /// The path of the database file.
     public let path: String
     private let connection: SQLiteConnection
+    /// Usage rows on their way into the ledger, written together (at most 500 a statement: 5000 of SQLite's 32766
+    /// parameters).
+    private let ledgerWrites: GroupCommit<UsageRecord>
 
     private init(path: String, connection: SQLiteConnection) {
         self.path = path
         self.connection = connection
+        ledgerWrites = GroupCommit(maxBatch: 500) { entries in try await Self.insert(entries, into: connection) }
     }
 
     /// Opens (creating if needed) `directory/tern.sqlite`; the directory is created readable by its owner only.
@@ -37,7 +47,11 @@ public final class SQLiteStore: APIKeyStore, UsageLedger {
     }
 
     /// Opens (creating if needed) the database file at `path`.
+    ///
+    /// The file and SQLite's `-wal` and `-shm` files are readable by their owner only from the start: SQLite gives
+    /// its side files the database's permissions, so the database is created 0600 before SQLite opens it.
     public static func open(path: String) async throws -> SQLiteStore {
+        createOwnerOnlyFile(path)
         let connection: SQLiteConnection
         do {
             connection = try await SQLiteConnection.open(storage: .file(path: path))
@@ -51,8 +65,8 @@ public final class SQLiteStore: APIKeyStore, UsageLedger {
             try? await connection.close()
             throw TernStoreError(.database, "cannot prepare the database \(path): \(error)")
         }
-        // Key hashes and usage: nobody else needs to read them.
-        _ = chmod(path, 0o600)
+        // Key hashes and usage: nobody else needs to read them (also for a database made by an earlier version).
+        for file in [path, path + "-wal", path + "-shm"] { _ = chmod(file, 0o600) }
         return store
     }
 
@@ -134,18 +148,30 @@ public final class SQLiteStore: APIKeyStore, UsageLedger {
 
     // MARK: UsageLedger
 
+    /// Writes the row durably before returning. Rows recorded at the same time share one statement (and one sync of
+    /// the disk), so a burst of requests, refused ones included, costs a few writes.
     public func record(_ entry: UsageRecord) async throws {
-        let duration = max(0, Self.milliseconds(entry.finishedAt) - Self.milliseconds(entry.startedAt))
+        try await ledgerWrites.submit(entry)
+    }
+
+    /// One `INSERT` of `entries`: one transaction, one sync.
+    static func insert(_ entries: [UsageRecord], into connection: SQLiteConnection) async throws {
+        let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        var binds: [SQLiteData] = []
+        binds.reserveCapacity(entries.count * 10)
+        for entry in entries {
+            let duration = max(0, milliseconds(entry.finishedAt) - milliseconds(entry.startedAt))
+            binds += [
+                .text(entry.keyID), .text(entry.model), .text(entry.endpoint), .integer(entry.status), .integer(entry.promptTokens),
+                .integer(entry.cachedTokens), .integer(entry.completionTokens), .integer(milliseconds(entry.startedAt)),
+                .integer(milliseconds(entry.finishedAt)), .integer(duration),
+            ]
+        }
         _ = try await connection.query(
             """
             INSERT INTO usage (key_id, model, endpoint, status, prompt_tokens, cached_tokens, completion_tokens, started_at, finished_at, \
-            duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                .text(entry.keyID), .text(entry.model), .text(entry.endpoint), .integer(entry.status), .integer(entry.promptTokens),
-                .integer(entry.cachedTokens), .integer(entry.completionTokens), .integer(Self.milliseconds(entry.startedAt)),
-                .integer(Self.milliseconds(entry.finishedAt)), .integer(duration),
-            ])
+            duration_ms) VALUES \(Array(repeating: row, count: entries.count).joined(separator: ", "))
+            """, binds)
     }
 
     public func usage(since: Date?) async throws -> [KeyUsage] {
@@ -201,4 +227,10 @@ public final class SQLiteStore: APIKeyStore, UsageLedger {
     static func milliseconds(_ date: Date) -> Int { Int((date.timeIntervalSince1970 * 1000).rounded(.down)) }
     private static func date(_ milliseconds: Int) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
     private static func truncated(_ date: Date) -> Date { Self.date(milliseconds(date)) }
+}
+
+/// Creates an empty file at `path` readable by its owner only, unless something is there already.
+private func createOwnerOnlyFile(_ path: String) {
+    let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+    if descriptor >= 0 { _ = close(descriptor) }
 }

@@ -23,6 +23,9 @@ public final class Tokenizer: Sendable {
     /// Tokens whose bytes are produced only when special tokens are rendered (control, unknown).
     private let pieceIsSpecial: [Bool]
     private let endOfGeneration: Set<Int32>
+    /// The most bytes of text any one token stands for: a text of more than `n` times this many bytes has more than
+    /// `n` tokens.
+    private let longestTokenBytes: Int
 
     /// The beginning-of-sequence token, if the model has one.
     public let bosTokenID: Int32?
@@ -100,6 +103,7 @@ public final class Tokenizer: Sendable {
         pieceBytes = bytes
         pieceOffsets = offsets
         pieceIsSpecial = special
+        longestTokenBytes = max(1, zip(offsets.dropFirst(), offsets).map { $0 - $1 }.max() ?? 1)
     }
 
     /// Token texts llama.cpp takes as the end-of-turn token when `tokenizer.ggml.eot_token_id` is absent.
@@ -116,26 +120,43 @@ public final class Tokenizer: Sendable {
 
     /// Token ids for `text`, without BOS or EOS.
     ///
-    /// - Parameter parseSpecial: when `true`, control-token text such as `<|im_start|>` becomes that token; when
-    ///   `false` it is tokenized as plain text. User-defined tokens are matched either way, as in llama.cpp.
-    public func encode(_ text: String, parseSpecial: Bool) -> [Int32] {
+    /// - Parameters:
+    ///   - parseSpecial: when `true`, control-token text such as `<|im_start|>` becomes that token; when `false` it is
+    ///     tokenized as plain text. User-defined tokens are matched either way, as in llama.cpp.
+    ///   - limit: stop once more than this many tokens are found (the result then holds the first ones, more than
+    ///     `limit`), so that a text far longer than a context costs no more than a context's worth of work.
+    public func encode(_ text: String, parseSpecial: Bool, limit: Int = .max) -> [Int32] {
         var text = text
-        return text.withUTF8 { bytes in
-            var out: [Int32] = []
-            out.reserveCapacity(bytes.count / 3 + 1)
-            for fragment in specialTokens.partition(bytes, parseSpecial: parseSpecial) {
-                switch fragment {
-                case .token(let id):
-                    out.append(id)
-                case .text(let range):
-                    let fragmentBytes = UnsafeBufferPointer(rebasing: bytes[range])
-                    for word in preTokenizer.split(fragmentBytes) {
-                        encoder.encode(UnsafeBufferPointer(rebasing: fragmentBytes[word]), into: &out)
-                    }
+        return text.withUTF8 { whole in
+            // Every token covers at most `longestTokenBytes` bytes, so this prefix alone has more than `limit` tokens.
+            let enough = limit < Int.max / longestTokenBytes - 1 ? (limit + 1) * longestTokenBytes : Int.max
+            if whole.count > enough {
+                let found = encode(UnsafeBufferPointer(rebasing: whole[..<enough]), parseSpecial: parseSpecial, limit: limit)
+                // A vocabulary without some byte's token drops that byte; then the bound does not hold, and all is read.
+                if found.count > limit { return found }
+            }
+            return encode(whole, parseSpecial: parseSpecial, limit: limit)
+        }
+    }
+
+    /// Token ids for `bytes`, stopping once there are more than `limit`.
+    private func encode(_ bytes: UnsafeBufferPointer<UInt8>, parseSpecial: Bool, limit: Int) -> [Int32] {
+        var out: [Int32] = []
+        out.reserveCapacity(min(bytes.count / 3, limit) + 1)
+        fragments: for fragment in specialTokens.partition(bytes, parseSpecial: parseSpecial) {
+            switch fragment {
+            case .token(let id):
+                out.append(id)
+            case .text(let range):
+                let fragmentBytes = UnsafeBufferPointer(rebasing: bytes[range])
+                for word in preTokenizer.split(fragmentBytes) {
+                    encoder.encode(UnsafeBufferPointer(rebasing: fragmentBytes[word]), into: &out)
+                    if out.count > limit { break fragments }
                 }
             }
-            return out
+            if out.count > limit { break }
         }
+        return out
     }
 
     /// The text of `ids`; invalid UTF-8 (a character cut off at the end) becomes U+FFFD.

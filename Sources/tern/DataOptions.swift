@@ -18,12 +18,36 @@ struct DataOptions: ParsableArguments {
         return (NSHomeDirectory() as NSString).appendingPathComponent(".local/share/tern")
     }
 
-    /// Opens the store, turning failures into a message for a person.
+    /// Opens the store, turning failures into a message for a person; warns when other users can read the folder.
     func open() async throws -> SQLiteStore {
+        warnIfOthersCanRead()
         do {
             return try await SQLiteStore.open(directory: directory)
         } catch {
             throw CommandError("cannot open Tern's database in \(directory): \(error)")
         }
+    }
+
+    /// Claims the folder for one `tern serve` (see ``DataFolderLock``); held until the process exits.
+    func lockForServing() throws -> DataFolderLock {
+        do {
+            return try DataFolderLock.acquire(directory: directory)
+        } catch {
+            throw CommandError(error.message)
+        }
+    }
+
+    /// The folder holds key hashes and every request's usage: a folder that others may enter is worth a warning
+    /// (Tern creates its own folder and files for their owner only, but does not change a folder it did not make).
+    private func warnIfOthersCanRead() {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: directory),
+            let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0
+        else { return }
+        let text = """
+            warning: other users can open the data folder \(directory) (mode \(String(mode, radix: 8))); it holds the API keys' \
+            hashes and the usage ledger. Make it private with: chmod 700 \(directory)
+
+            """
+        FileHandle.standardError.write(Data(text.utf8))
     }
 }

@@ -66,8 +66,11 @@ struct KeysCreateCommand: AsyncParsableCommand {
     func validate() throws {
         if budgetPeriod != nil, budgetTokens == nil { throw ValidationError("--budget-period needs --budget-tokens") }
         if let budgetPeriod, BudgetPeriod(rawValue: budgetPeriod) == nil { throw ValidationError("--budget-period must be day or month") }
-        if let expires, KeyDates.parse(expires) == nil {
-            throw ValidationError("--expires \(expires): give a date like 2027-01-01 or a time like 2027-01-01T12:00:00Z")
+        if let expires {
+            guard let date = KeyDates.parse(expires) else {
+                throw ValidationError("--expires \(expires): give a date like 2027-01-01 or a time like 2027-01-01T12:00:00Z")
+            }
+            guard date > Date() else { throw ValidationError("--expires \(expires) has passed: a key must expire in the future") }
         }
     }
 

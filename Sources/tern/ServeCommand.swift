@@ -98,6 +98,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds a connection may stay silent (also mid-request) before it is closed; 0 for never.")
     var idleTimeout = 30
 
+    @Option(
+        name: .long,
+        help: "Client connections open at once. At the limit a new one replaces the connection idle longest; when all are busy it gets 503.")
+    var maxConnections = 512
+
     @Flag(name: .long, help: "Log every prompt (a debugging aid; keys are never logged).")
     var logPrompts = false
 
@@ -119,6 +124,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard gracePeriod >= 0 else { throw ValidationError("--grace-period must be 0 or more") }
         guard rpm >= 1, tpm >= 1 else { throw ValidationError("--rpm and --tpm must be at least 1") }
         guard idleTimeout >= 0 else { throw ValidationError("--idle-timeout must be 0 or more") }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
         if noAuth, !Self.isLoopback(host) {
             throw ValidationError(
                 "--no-auth lets anyone who reaches the port use the server; it is refused on \(host). Use --host 127.0.0.1, or keys (tern keys create)."
@@ -162,10 +168,14 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.corsOrigins = corsOrigin
         configuration.idleTimeout = idleTimeout > 0 ? .seconds(idleTimeout) : nil
         configuration.logPrompts = logPrompts
+        try OpenFileLimit.raise(toFit: maxConnections)
+        configuration.maxConnections = maxConnections
         if let tlsCert, let tlsKey { configuration.tls = TLSFiles(certificatePath: tlsCert, privateKeyPath: tlsKey) }
         var store: SQLiteStore?
         var access: AccessControl?
+        var lock: DataFolderLock?
         if !noAuth {
+            lock = try data.lockForServing()
             let opened = try await data.open()
             store = opened
             try await Self.createFirstKey(in: opened)
@@ -193,6 +203,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw error
         }
         try? await store?.close()
+        withExtendedLifetime(lock) {}
     }
 
     /// On a first start (no keys at all), creates an admin key and prints it once, with how to make more.

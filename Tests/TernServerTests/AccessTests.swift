@@ -14,7 +14,7 @@ extension ServerTests {
             try await TestAccess.with { access in
                 let key = try await access.key()
                 try await TestServer.test(try TestServer.make(access: access.control)) { client in
-                    for uri in ["/v1/models", "/v1/models/gpt-4", "/admin/keys", "/v1/embeddings"] {
+                    for uri in ["/v1/models", "/v1/models/gpt-4", "/admin/keys", "/metrics"] {
                         let missing = try await client.get(uri, key: nil).openAIError(status: .unauthorized)
                         #expect(missing["code"] as? String == "invalid_api_key", "\(uri)")
                     }
@@ -22,6 +22,8 @@ extension ServerTests {
                     #expect(wrong["code"] as? String == "invalid_api_key")
                     // The message shows at most the first characters of what was sent.
                     #expect((wrong["message"] as? String)?.contains("tern-wrong") == false)
+                    // A path no route serves is 404 with or without a key, as OpenAI answers it.
+                    #expect(try await client.get("/v1/embeddings", key: nil).status == .notFound)
                     let chat = try await client.chat(#""max_tokens": 1"#).openAIError(status: .unauthorized)
                     #expect(chat["code"] as? String == "invalid_api_key")
                     // Open: health and the API description.
@@ -51,7 +53,9 @@ extension ServerTests {
         @Test func revokedAndExpiredKeysAre401() async throws {
             try await TestAccess.with { access in
                 let key = try await access.key(NewAPIKey(name: "soon-revoked"))
-                let expired = try await access.key(NewAPIKey(expiresAt: Date(timeIntervalSinceNow: -60)))
+                // A key cannot be made with an expiry that has passed: this one expires a moment after it is made.
+                let expired = try await access.key(NewAPIKey(expiresAt: Date(timeIntervalSinceNow: 0.5)))
+                try await Task.sleep(for: .seconds(1))
                 try await TestServer.test(try TestServer.make(access: access.control)) { client in
                     #expect(try await client.get("/v1/models", key: key).status == .ok)
                     _ = try await access.store.revoke("soon-revoked")
@@ -111,6 +115,35 @@ extension ServerTests {
                     #expect(error["code"] as? String == "rate_limit_exceeded")
                     #expect(limited.headers[.retryAfter].flatMap { Int($0) }.map { $0 >= 1 } == true)
                     #expect(limited.headers[HTTPField.Name("x-ratelimit-remaining-requests")!] == "0")
+                }
+            }
+        }
+
+        /// Requests refused for requests per minute, tokens per minute or concurrency are rows of the ledger too.
+        @Test func everyRateLimitRefusalIsALedgerRow() async throws {
+            try await TestAccess.with { access in
+                let perMinute = try await access.key(NewAPIKey(name: "rpm", limits: KeyLimits(requestsPerMinute: 1, tokensPerMinute: 100)))
+                let single = try await access.key(NewAPIKey(name: "single", limits: KeyLimits(maxConcurrent: 1)))
+                let server = try TestServer.make(access: access.control)
+                try await TestServer.test(server, .live) { client in
+                    #expect(try await client.chat(#""max_tokens": 200"#, key: perMinute).status == .tooManyRequests)  // tokens
+                    #expect(try await client.get("/v1/models", key: perMinute).status == .tooManyRequests)  // requests
+                    // One request of `single` runs (streaming); a second one at the same time is refused.
+                    let port = try #require(client.port)
+                    let running = try RawConnection(port: port)
+                    running.sendPost(
+                        path: "/v1/chat/completions",
+                        json: TestServer.longStory(stream: true),
+                        key: single)
+                    _ = running.receive { $0.contains("data: ") }
+                    let refused = try await client.get("/v1/models", key: single).openAIError(status: .tooManyRequests)
+                    #expect(refused["code"] as? String == "rate_limit_exceeded")
+                    running.close()
+                    #expect(try await DisconnectAndConcurrencyTests.waitForIdle(server))
+                    let rows = try await access.usage(of: "single", once: 2)
+                    #expect(rows?.requests == 2 && rows?.failedRequests == 2)  // the refusal and the hang-up
+                    let limited = try #require(try await access.usage(of: "rpm"))
+                    #expect(limited.requests == 2 && limited.failedRequests == 2)
                 }
             }
         }
@@ -192,7 +225,7 @@ extension ServerTests {
                         connection.sendPost(
                             path: "/v1/chat/completions",
                             json:
-                                #"{"model":"gpt-4","messages":[{"role":"user","content":"Tell a long story."}],"max_tokens":400,"stream":\#(stream)}"#,
+                                TestServer.longStory(stream: stream),
                             key: key)
                         if stream {
                             _ = connection.receive { $0.components(separatedBy: "data: ").count > 3 }
@@ -204,12 +237,7 @@ extension ServerTests {
                         connection.close()
                         #expect(try await DisconnectAndConcurrencyTests.waitForIdle(server))
                     }
-                    // The rows are written as the requests wind down: poll (bounded).
-                    var usage = try await access.usage(of: "quitter")
-                    for _ in 0..<400 where usage?.requests != 2 {
-                        try await Task.sleep(for: .milliseconds(10))
-                        usage = try await access.usage(of: "quitter")
-                    }
+                    let usage = try await access.usage(of: "quitter", once: 2)
                     #expect(usage?.requests == 2)
                     #expect(usage?.failedRequests == 2)
                     // The streamed one had sent at least two content chunks: those tokens count.
@@ -258,6 +286,8 @@ extension ServerTests {
                     #expect(String(buffer: try await client.get("/admin/keys", key: admin).body).contains(secret) == false)
                     let duplicate = try await client.post("/admin/keys", json: #"{"name":"made"}"#, key: admin).openAIError(status: .badRequest)
                     #expect(duplicate["code"] as? String == "duplicate_name")
+                    let past = try await client.post("/admin/keys", json: #"{"name":"old","expires_at":"2020-01-01T00:00:00Z"}"#, key: admin)
+                    #expect((try past.openAIError(status: .badRequest)["message"] as? String)?.contains("has passed") == true)
                     let revoked = try await client.execute(uri: "/admin/keys/made", method: .delete, headers: [.authorization: "Bearer \(admin)"])
                     #expect(revoked.status == .ok)
                     #expect(try await client.get("/v1/models", key: secret).status == .unauthorized)

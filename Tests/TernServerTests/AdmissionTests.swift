@@ -15,7 +15,7 @@ extension ServerTests {
                 let connection = try RawConnection(port: port)
                 connection.sendPost(
                     path: "/v1/chat/completions",
-                    json: #"{"model":"gpt-4","messages":[{"role":"user","content":"Tell a long story."}],"max_tokens":400,"stream":true}"#)
+                    json: TestServer.longStory(stream: true))
                 _ = connection.receive { $0.components(separatedBy: "data: ").count > 2 }
                 let scheduler = try #require(server.host.scheduler)
                 #expect(scheduler.load == 1)

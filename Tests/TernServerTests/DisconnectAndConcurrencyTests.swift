@@ -14,7 +14,7 @@ extension ServerTests {
                 let connection = try RawConnection(port: port)
                 connection.sendPost(
                     path: "/v1/chat/completions",
-                    json: #"{"model":"gpt-4","messages":[{"role":"user","content":"Tell a long story."}],"max_tokens":400,"stream":true}"#)
+                    json: TestServer.longStory(stream: true))
                 // The role chunk and at least two content chunks have arrived: the sequence is generating.
                 let received = connection.receive { $0.components(separatedBy: "data: ").count > 3 }
                 #expect(received.hasPrefix("HTTP/1.1 200"))
@@ -33,7 +33,7 @@ extension ServerTests {
             let server = try TestServer.make(keepAlive: .seconds(60), maxSequences: 1, maxQueue: 1)
             try await TestServer.test(server, .live) { client in
                 let port = try #require(client.port)
-                let story = #"{"model":"gpt-4","messages":[{"role":"user","content":"Tell a long story."}],"max_tokens":400,"stream":true}"#
+                let story = TestServer.longStory(stream: true)
                 let running = try RawConnection(port: port)
                 running.sendPost(path: "/v1/chat/completions", json: story)
                 _ = running.receive { $0.components(separatedBy: "data: ").count > 3 }
@@ -64,7 +64,7 @@ extension ServerTests {
                 let connection = try RawConnection(port: port)
                 connection.sendPost(
                     path: "/v1/chat/completions",
-                    json: #"{"model":"gpt-4","messages":[{"role":"user","content":"Tell a long story."}],"max_tokens":400}"#)
+                    json: TestServer.longStory(stream: false))
                 let scheduler = try #require(server.host.scheduler)
                 // Wait (bounded) until the request is running, then hang up.
                 for _ in 0..<2000 where scheduler.load == 0 { try await Task.sleep(for: .milliseconds(5)) }

@@ -109,6 +109,11 @@ extension ServerTests {
                 let long = String(repeating: "word ", count: 100)
                 let completion = try await client.post("/v1/completions", json: #"{"model":"gpt-4","prompt":"\#(long)","max_tokens":1}"#)
                 #expect(try completion.openAIError(status: .badRequest)["param"] as? String == "prompt")
+                // Far longer than the context: refused as too long, without counting it all.
+                let huge = String(repeating: "word ", count: 10_000)
+                let tooLong = try await client.chat(content: huge).openAIError(status: .badRequest)
+                #expect(tooLong["code"] as? String == "context_length_exceeded")
+                #expect((tooLong["message"] as? String)?.contains("the messages alone are longer than that") == true)
             }
         }
 

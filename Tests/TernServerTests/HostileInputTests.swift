@@ -131,7 +131,7 @@ extension ServerTests {
             let connection = try RawConnection(port: port, timeoutSeconds: 20)
             defer { connection.close() }
             connection.write("GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            return connection.receive { $0.contains("}]}") }
+            return connection.receiveResponse().map { $0.head + "\r\n\r\n" + $0.body } ?? ""
         }
     }
 }

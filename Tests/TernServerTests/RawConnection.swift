@@ -76,6 +76,36 @@ final class RawConnection {
         return String(decoding: received, as: UTF8.self)
     }
 
+    /// Reads one whole response (by its `Content-Length`, or to the last chunk of a chunked body) and returns its
+    /// status, head and body; nil when the connection ended before a whole response came.
+    func receiveResponse() -> (status: Int, head: String, body: String)? {
+        var parsed: (status: Int, head: String, body: String)?
+        _ = receive { text in
+            parsed = Self.parseResponse(text)
+            return parsed != nil
+        }
+        return parsed
+    }
+
+    /// The first whole response in `text`, if there is one.
+    static func parseResponse(_ text: String) -> (status: Int, head: String, body: String)? {
+        guard let end = text.range(of: "\r\n\r\n"), text.hasPrefix("HTTP/1.1 "), let status = Int(text.dropFirst(9).prefix(3)) else {
+            return nil
+        }
+        let head = String(text[..<end.lowerBound])
+        let rest = text[end.upperBound...]
+        let fields = head.lowercased().split(separator: "\r\n")
+        if let length = fields.first(where: { $0.hasPrefix("content-length:") }).flatMap({
+            Int($0.dropFirst(15).trimmingCharacters(in: .whitespaces))
+        }) {
+            return rest.utf8.count >= length ? (status, head, String(rest.utf8.prefix(length))!) : nil
+        }
+        if fields.contains("transfer-encoding: chunked") {
+            return rest.hasSuffix("0\r\n\r\n") ? (status, head, String(rest)) : nil
+        }
+        return (status, head, String(rest))
+    }
+
     /// Hangs up.
     func close() { Self.closeDescriptor(socketDescriptor) }
 

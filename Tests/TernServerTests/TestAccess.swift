@@ -35,4 +35,15 @@ struct TestAccess {
     func usage(of name: String) async throws -> KeyUsage? {
         try await store.usage(since: nil).first { $0.name == name }
     }
+
+    /// The ledger's totals of the key named `name` once it holds `requests` rows (or after four seconds): rows are
+    /// written as requests wind down, so a test that has just hung up polls.
+    func usage(of name: String, once requests: Int) async throws -> KeyUsage? {
+        var usage = try await usage(of: name)
+        for _ in 0..<400 where usage?.requests != requests {
+            try await Task.sleep(for: .milliseconds(10))
+            usage = try await self.usage(of: name)
+        }
+        return usage
+    }
 }

@@ -29,6 +29,13 @@ struct TestSetupError: Error, CustomStringConvertible {
 enum TestServer {
     static let modelID = "smollm2-test"
 
+    /// A chat request that runs for its whole `max_tokens` (400): the model's end tokens are banned, so a test that needs
+    /// a request in flight is not cut short by an early end.
+    static func longStory(stream: Bool, maxTokens: Int = 400) -> String {
+        #"{"model":"gpt-4","messages":[{"role":"user","content":"Tell a long story."}],"max_tokens":\#(maxTokens),"#
+            + #""logit_bias":{"0":-100,"2":-100},"stream":\#(stream)}"#
+    }
+
     /// A server without access control unless `access` is given (the access tests give one).
     static func make(
         contextLength: Int? = 512, maxBodyBytes: Int = 64 << 10, keepAlive: Duration = .seconds(3), maxSequences: Int = 4,

@@ -21,6 +21,53 @@ import Testing
         }
     }
 
+    /// The database and SQLite's side files are private from the first start, also in a folder that already existed
+    /// (whose own permissions Tern leaves alone).
+    @Test func filesAreReadableByTheirOwnerOnlyFromTheStart() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tern-open-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try await SQLiteStore.open(directory: directory)
+        _ = try await store.create(NewAPIKey(name: "first"))
+        for file in [store.path, store.path + "-wal", store.path + "-shm"] {
+            let mode = try #require(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? NSNumber)
+            #expect(mode.intValue == 0o600, "\(file): \(String(mode.intValue, radix: 8))")
+        }
+        try await store.close()
+    }
+
+    /// One server per data folder: a second lock is refused while the first is held, and works once it is released.
+    @Test func aDataFolderIsLockedByOneServer() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tern-lock-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var first: DataFolderLock? = try DataFolderLock.acquire(directory: directory)
+        #expect(first != nil)
+        let refusal = #expect(throws: TernStoreError.self) { try DataFolderLock.acquire(directory: directory) }
+        #expect(refusal?.message.contains("process \(getpid())") == true)
+        first = nil
+        #expect(throws: Never.self) { _ = try DataFolderLock.acquire(directory: directory) }
+    }
+
+    /// Many rows at once, as a burst of requests (or of refusals) writes them: every one lands, once.
+    @Test func concurrentRowsAreAllRecorded() async throws {
+        try await withTemporaryStore { store, _ in
+            let key = try await store.create(NewAPIKey(name: "burst")).key
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<200 {
+                    group.addTask {
+                        try await store.record(
+                            UsageRecord(
+                                keyID: key.id, model: "m", endpoint: "/v1/models", status: index % 2 == 0 ? 200 : 429, promptTokens: 1,
+                                startedAt: Date(), finishedAt: Date()))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let usage = try #require(try await store.usage(since: nil).first)
+            #expect(usage.requests == 200 && usage.failedRequests == 100 && usage.promptTokens == 200)
+        }
+    }
+
     @Test func keysAreRandom() {
         let secrets = Set((0..<100).map { _ in APIKeySecret.generate().value })
         #expect(secrets.count == 100)
@@ -40,6 +87,7 @@ import Testing
             await #expect(throws: TernStoreError.self) { try await store.create(NewAPIKey(name: "bad name")) }
             await #expect(throws: TernStoreError.self) { try await store.create(NewAPIKey(limits: KeyLimits(requestsPerMinute: 0))) }
             await #expect(throws: TernStoreError.self) { try await store.create(NewAPIKey(budget: TokenBudget(tokens: 0, period: .day))) }
+            await #expect(throws: TernStoreError.self) { try await store.create(NewAPIKey(expiresAt: Date(timeIntervalSinceNow: -60))) }
             let keys = try await store.keys()
             #expect(keys.isEmpty)
         }

@@ -29,6 +29,23 @@ import Testing
         #expect(tokenizer.encode(entry.text, parseSpecial: true) == entry.idsParseSpecial, "\(entry.text.debugDescription)")
     }
 
+    /// With a limit, tokenizing stops soon after the limit is passed, and what it found is what the whole text starts with.
+    @Test func aLimitStopsTokenizingPastIt() throws {
+        let tokenizer = try TestModel.tokenizer()
+        let paragraph = TestModel.golden.tokenize.map(\.text).joined(separator: " ")
+        let text = String(repeating: paragraph + "\n", count: 200)
+        let whole = tokenizer.encode(text, parseSpecial: true)
+        for limit in [0, 1, 100, 1000] {
+            let limited = tokenizer.encode(text, parseSpecial: true, limit: limit)
+            #expect(limited.count > limit && limited.count < limit + 64, "limit \(limit): \(limited.count) tokens")
+            #expect(Array(whole.prefix(limit)) == Array(limited.prefix(limit)))
+        }
+        #expect(tokenizer.encode(text, parseSpecial: true, limit: whole.count) == whole)
+        // A text of one repeated byte: few tokens per byte, and the limit still holds.
+        let run = String(repeating: "a", count: 1 << 20)
+        #expect(tokenizer.encode(run, parseSpecial: false, limit: 10).count > 10)
+    }
+
     @Test func chatTemplateRenderingsMatchLlamaCpp() throws {
         let tokenizer = try TestModel.tokenizer()
         for entry in TestModel.golden.chatTemplate {

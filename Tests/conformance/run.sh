@@ -122,6 +122,17 @@ venv_abs="$(cd "$venv" && pwd)"
     --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-10}" --max-time "${SCHEMATHESIS_MAX_TIME:-300}" --request-timeout 120 \
     --workers 1 --seed 1 --generation-deterministic --header "Authorization: Bearer $TERN_API_KEY") || status=1
 
+echo "== graceful stop (SIGTERM)"
+kill -TERM "$pid"
+if wait "$pid"; then
+    echo "tern serve exited cleanly"
+else
+    echo "tern serve exited with status $? after SIGTERM:" >&2
+    cat "$log" >&2
+    status=1
+fi
+
+# One server per data folder: the TLS server takes the folder (and its keys) over from the plain one.
 echo "== TLS: HTTPS and HTTP/2 by ALPN with a certificate made here, verified by the openai SDK"
 tls_dir="$data_dir/tls"
 mkdir -p "$tls_dir"
@@ -132,26 +143,16 @@ mkdir -p "$tls_dir"
     printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >server.ext
     openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile server.ext 2>/dev/null
 )
-plain_pid=$pid
-tls_port=$(free_port)
-port=$tls_port start_server --tls-cert "$tls_dir/server.pem" --tls-key "$tls_dir/server.key"
-tls_pid=$pid
-pid=$plain_pid
-wait_ready "https://127.0.0.1:$tls_port" "$tls_pid" "$tls_dir/ca.pem"
-TERN_TLS_URL="https://127.0.0.1:$tls_port" TERN_TLS_CA="$tls_dir/ca.pem" \
+port=$(free_port)
+start_server --tls-cert "$tls_dir/server.pem" --tls-key "$tls_dir/server.key"
+wait_ready "https://127.0.0.1:$port" "$pid" "$tls_dir/ca.pem"
+TERN_TLS_URL="https://127.0.0.1:$port" TERN_TLS_CA="$tls_dir/ca.pem" \
     "$venv/bin/python" -m pytest -q -p no:cacheprovider "$here/tls" || status=1
-kill -TERM "$tls_pid"
-wait "$tls_pid" || { echo "the TLS server did not stop cleanly" >&2; status=1; }
-
-echo "== graceful stop (SIGTERM)"
 kill -TERM "$pid"
-if wait "$pid"; then
-    echo "tern serve exited cleanly"
-else
-    echo "tern serve exited with status $? after SIGTERM:" >&2
-    cat "$log" >&2
-    status=1
-fi
+wait "$pid" || { echo "the TLS server did not stop cleanly" >&2; status=1; }
+
+echo "== tern serve as an operator starts it (first key, refusals, data folder lock, private files, descriptors)"
+"$venv/bin/python" -m pytest -q -p no:cacheprovider "$here/cli" || status=1
 
 if [ "$status" != 0 ]; then
     echo "== tern serve log" >&2

@@ -88,7 +88,13 @@ test("a CORS preflight from a listed origin (--cors-origin) is answered", async 
   const response = await preflight("http://app.example");
   assert.equal(response.status, 204);
   assert.equal(response.headers.get("access-control-allow-origin"), "http://app.example");
-  assert.match(response.headers.get("access-control-allow-headers").toLowerCase(), /authorization/);
+  const allowed = response.headers.get("access-control-allow-headers").toLowerCase().split(/,\s*/);
+  // Real header names only: a pattern such as `x-stainless-*` matches nothing in a browser.
+  for (const name of ["authorization", "content-type", "x-stainless-os", "x-stainless-retry-count", "x-stainless-timeout"]) {
+    assert.ok(allowed.includes(name), `${name} in ${allowed}`);
+  }
+  assert.ok(allowed.every((name) => /^[a-z0-9-]+$/.test(name)), `${allowed}`);
+  assert.equal(response.headers.get("vary"), "Origin");
 });
 
 test("a listed origin may read answers and the rate-limit headers", async () => {
@@ -96,6 +102,7 @@ test("a listed origin may read answers and the rate-limit headers", async () => 
   assert.equal(response.status, 200);
   assert.equal(response.headers.get("access-control-allow-origin"), "http://app.example");
   assert.match(response.headers.get("access-control-expose-headers"), /x-ratelimit-remaining-requests/);
+  assert.equal(response.headers.get("vary"), "Origin");
 });
 
 test("another origin gets no CORS headers", async () => {
@@ -103,6 +110,8 @@ test("another origin gets no CORS headers", async () => {
   assert.equal(response.headers.get("access-control-allow-origin"), null);
   const get = await fetch(`${base.replace(/\/$/, "")}/v1/models`, { headers: { ...headers, Origin: "http://evil.example" } });
   assert.equal(get.headers.get("access-control-allow-origin"), null);
+  // The answer depends on the origin, so a shared cache must not hand it to another one.
+  assert.equal(get.headers.get("vary"), "Origin");
 });
 
 test("without a key: 401 invalid_api_key", async () => {

@@ -1,0 +1,12 @@
+/// Who may call a route. Every route states it in the one route list (``TernServer/routes()``), and the router
+/// installs the matching check on that route alone, so the decision is made on exactly what the router matched.
+enum RouteAccess: Sendable, Equatable {
+    /// No key: the health check and the API description. Anything else needs a key.
+    case open
+    /// Any valid key, neither rate-limited nor written to the ledger: `/metrics`, for scrapers.
+    case anyKey
+    /// A valid key within its limits, and one ledger row per request: the `/v1` API.
+    case metered
+    /// A valid admin key: the admin API.
+    case admin
+}

@@ -1,0 +1,82 @@
+public import Hummingbird
+import TernOpenAI
+
+extension TernServer {
+    /// Every route the server serves, with who may call it: the one list the router is built from.
+    ///
+    /// The admin API is served only with access control (it manages the keys).
+    public func routes() -> [TernRoute] {
+        let reader = RequestBodyReader(maxBytes: configuration.maxBodyBytes, timeout: configuration.idleTimeout)
+        let chat = ChatController(
+            host: host, bodyReader: reader, keepAliveInterval: configuration.keepAliveInterval, logPrompts: configuration.logPrompts,
+            connections: connections)
+        let completions = CompletionsController(
+            host: host, bodyReader: reader, keepAliveInterval: configuration.keepAliveInterval, logPrompts: configuration.logPrompts,
+            connections: connections)
+        let info = InfoController(host: host)
+        let metrics = MetricsController(host: host)
+        var routes = [
+            TernRoute(.post, "/v1/chat/completions") { request, context in try await chat.handle(request, context: context) },
+            TernRoute(.post, "/v1/completions") { request, context in try await completions.handle(request, context: context) },
+            TernRoute(.get, "/v1/models") { _, _ in info.models() },
+            TernRoute(.get, "/v1/models/**") { _, context in try info.model(context.parameters.getCatchAll().joined(separator: "/")) },
+            TernRoute(.get, "/metrics", access: .anyKey) { _, _ in metrics.metrics() },
+            TernRoute(.get, "/health", access: .open) { _, _ in info.health() },
+            TernRoute(.get, "/openapi.json", access: .open) { _, _ in info.openAPI() },
+        ]
+        if let access {
+            let admin = AdminController(keys: access.keys, ledger: access.ledger, bodyReader: reader)
+            routes += [
+                TernRoute(.post, "/admin/keys", access: .admin) { request, context in
+                    try await admin.create(request, by: try AdminKey(context.adminKey))
+                },
+                TernRoute(.get, "/admin/keys", access: .admin) { _, context in try await admin.list(by: try AdminKey(context.adminKey)) },
+                TernRoute(.delete, "/admin/keys/{key}", access: .admin) { _, context in
+                    try await admin.revoke(try context.parameters.require("key"), by: try AdminKey(context.adminKey))
+                },
+                TernRoute(.get, "/admin/usage", access: .admin) { _, context in try await admin.usage(by: try AdminKey(context.adminKey)) },
+            ]
+        }
+        return routes
+    }
+
+    /// The router: every route of ``routes()`` behind its own access check, 405 for the other methods of a served path,
+    /// 404 for everything else; every error in OpenAI's envelope.
+    ///
+    /// A route's check is part of that route's responder, so it runs exactly when the router picked that route,
+    /// whatever the spelling of the path (doubled slashes, a trailing slash, an absolute-form target).
+    public func makeRouter() -> Router<TernRequestContext> {
+        let router = Router(context: TernRequestContext.self, options: .autoGenerateHeadEndpoints)
+        // Browser apps on the listed origins only: preflights carry no key, so CORS comes before authentication.
+        if !configuration.corsOrigins.isEmpty { router.add(middleware: CORSOriginMiddleware(origins: Set(configuration.corsOrigins))) }
+        let errors = OpenAIErrorMiddleware<TernRequestContext>(maxBodyBytes: configuration.maxBodyBytes)
+        router.add(middleware: errors)
+        let routes = routes()
+        for route in routes {
+            let group = router.group()
+            if route.access != .open {
+                if let access {
+                    group.add(middleware: AccessMiddleware(control: access, access: route.access, endpoint: route.path))
+                } else {
+                    precondition(route.access != .admin, "admin routes are served only with access control")
+                }
+            }
+            // Inside the access check too, so that it sees every error as the response the client gets.
+            group.add(middleware: errors)
+            group.on(RouterPath(route.path), method: route.method, use: route.handler)
+        }
+        for (path, served) in Dictionary(grouping: routes, by: \.path) {
+            let allowed = served.map(\.method) + (served.contains { $0.method == .get } ? [.head] : [])
+            let names = allowed.map(\.rawValue)
+            for method in Self.answeredMethods where !allowed.contains(method) {
+                router.on(RouterPath(path), method: method) { request, _ -> Response in
+                    throw OpenAIError.methodNotAllowed(method: method.rawValue, path: request.uri.path, allowed: names)
+                }
+            }
+        }
+        return router
+    }
+
+    /// Methods answered with 405 on a served path that does not take them (any other method is a 404).
+    static let answeredMethods: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options]
+}

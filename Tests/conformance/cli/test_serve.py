@@ -1,0 +1,200 @@
+"""`tern serve` as an operator starts it: the first key, refusals at start, one server per data folder, private
+files, and a process that runs out of file descriptors without spinning."""
+import os
+import re
+import resource
+import socket
+import stat
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+BIN = os.environ.get("TERN_BIN", "")
+MODEL = os.environ.get("TERN_TEST_MODEL", "")
+
+
+@pytest.fixture(autouse=True)
+def needs_binary():
+    if not BIN or not MODEL:
+        pytest.fail("TERN_BIN and TERN_TEST_MODEL must be set: run Tests/conformance/run.sh")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url, key=None):
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"} if key else {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+class Server:
+    """A `tern serve` on a free port with its output in a file; stopped with SIGTERM."""
+
+    def __init__(self, data_dir, *args, preexec_fn=None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.output = tempfile.TemporaryFile(mode="w+")
+        self.process = subprocess.Popen(
+            [BIN, "serve", "--model", MODEL, "--port", str(self.port), "--data-dir", data_dir, "--threads", "1", *args],
+            stdout=self.output, stderr=subprocess.STDOUT, text=True, preexec_fn=preexec_fn,
+        )
+
+    def wait_ready(self):
+        for _ in range(600):
+            assert self.process.poll() is None, f"tern serve exited: {self.text()}"
+            try:
+                if get(self.url + "/health") == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"tern serve never became ready: {self.text()}")
+
+    def text(self) -> str:
+        self.output.seek(0)
+        return self.output.read()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=60)
+
+
+def test_first_start_prints_one_admin_key_that_works(tmp_path):
+    data = str(tmp_path / "data")
+    server = Server(data).wait_ready()
+    try:
+        keys = re.findall(r"tern-[A-Za-z0-9]{40}", server.text())
+        assert len(keys) == 1, server.text()
+        assert get(server.url + "/v1/models") == 401
+        assert get(server.url + "/v1/models", keys[0]) == 200
+        assert get(server.url + "/admin/keys", keys[0]) == 200  # an admin key
+    finally:
+        server.stop()
+    # A second start finds the key and prints none.
+    again = Server(data).wait_ready()
+    try:
+        assert not re.findall(r"tern-[A-Za-z0-9]{40}", again.text())
+        assert get(again.url + "/v1/models", keys[0]) == 200
+    finally:
+        again.stop()
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.1", "::"])
+def test_no_auth_is_refused_on_a_public_address(tmp_path, host):
+    result = subprocess.run(
+        [BIN, "serve", "--no-auth", "--host", host, "--model", MODEL, "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0
+    assert "--no-auth" in result.stderr and "refused" in result.stderr
+
+
+def test_a_second_server_on_the_same_data_folder_is_refused_and_keys_still_work(tmp_path):
+    data = str(tmp_path / "data")
+    first = Server(data).wait_ready()
+    try:
+        second = subprocess.run(
+            [BIN, "serve", "--model", MODEL, "--port", str(free_port()), "--data-dir", data],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert second.returncode != 0
+        assert f"process {first.process.pid}" in second.stderr and "--data-dir" in second.stderr, second.stderr
+        # `tern keys` works beside the running server, and the server sees its key at once.
+        made = subprocess.run([BIN, "keys", "create", "--name", "beside", "--data-dir", data], capture_output=True, text=True, check=True)
+        assert get(first.url + "/v1/models", made.stdout.strip()) == 200
+    finally:
+        first.stop()
+    # Once the first has stopped, the folder is free.
+    Server(data).wait_ready().stop()
+
+
+def test_files_are_private_from_the_first_start_and_an_open_folder_is_warned_about(tmp_path):
+    data = tmp_path / "shared"
+    data.mkdir(mode=0o755)
+    os.chmod(data, 0o755)
+    server = Server(str(data)).wait_ready()
+    try:
+        assert "other users can open the data folder" in server.text()
+        for name in ["tern.sqlite", "tern.sqlite-wal", "tern.sqlite-shm", "tern.lock"]:
+            mode = stat.S_IMODE(os.stat(data / name).st_mode)
+            assert mode == 0o600, f"{name}: {oct(mode)}"
+    finally:
+        server.stop()
+    private = tmp_path / "private"
+    server = Server(str(private)).wait_ready()
+    try:
+        assert stat.S_IMODE(os.stat(private).st_mode) == 0o700
+        assert "other users can open" not in server.text()
+    finally:
+        server.stop()
+
+
+def test_a_past_expiry_is_refused(tmp_path):
+    result = subprocess.run(
+        [BIN, "keys", "create", "--expires", "2020-01-01", "--data-dir", str(tmp_path)], capture_output=True, text=True
+    )
+    assert result.returncode != 0 and "has passed" in result.stderr
+
+
+def test_max_connections_beyond_the_open_file_limit_is_refused(tmp_path):
+    def low_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+
+    result = subprocess.run(
+        [BIN, "serve", "--model", MODEL, "--port", str(free_port()), "--data-dir", str(tmp_path), "--max-connections", "1000"],
+        capture_output=True, text=True, timeout=60, preexec_fn=low_limit,
+    )
+    assert result.returncode != 0
+    assert "--max-connections 192 or less" in result.stderr, result.stderr
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat_file:
+        fields = stat_file.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_out_of_file_descriptors_the_server_waits_instead_of_spinning(tmp_path):
+    """With more clients than descriptors, accepting pauses (no busy loop) and resumes once clients leave."""
+    server = Server(str(tmp_path / "data"), "--no-auth").wait_ready()
+    clients = []
+    try:
+        # Lower the running server's limit (it checks the limit against --max-connections at start) so that it
+        # runs out of descriptors long before it reaches its connection limit.
+        resource.prlimit(server.process.pid, resource.RLIMIT_NOFILE, (64, 64))
+        for _ in range(120):
+            clients.append(socket.create_connection(("127.0.0.1", server.port), timeout=10))
+        time.sleep(1)
+        before = cpu_seconds(server.process.pid)
+        time.sleep(3)
+        used = cpu_seconds(server.process.pid) - before
+        # A spinning accept loop burns a whole core (about 3 s here); a waiting server almost nothing.
+        assert used < 1.0, f"the server used {used:.2f} s of CPU in 3 s while out of descriptors"
+        assert "out of file descriptors" in server.text()
+        for client in clients:
+            client.close()
+        clients = []
+        status = None
+        for _ in range(100):
+            try:
+                status = get(server.url + "/health")
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert status == 200
+    finally:
+        for client in clients:
+            client.close()
+        server.stop()
