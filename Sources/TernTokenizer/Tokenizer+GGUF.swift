@@ -1,6 +1,13 @@
 public import TernGGUF
 
 extension Tokenizer {
+    /// Builds the tokenizer of the GGUF file at `path` from its metadata alone, so a vocabulary-only file will do.
+    ///
+    /// - Throws: `GGUFError` when the file cannot be read, ``TokenizerError`` when its tokenizer is not supported.
+    public convenience init(ggufPath path: String) throws {
+        try self.init(gguf: GGUFFile(path: path))
+    }
+
     /// Builds the tokenizer described by a GGUF file's `tokenizer.ggml.*` metadata.
     ///
     /// ```swift
@@ -43,16 +50,28 @@ extension TokenizerVocabulary {
             types = Array(repeating: .normal, count: tokens.count)
         }
         let merges: [String]
-        if model == "gpt2" {
+        if model == "gpt2" || model == "gemma4" {
             merges = try required("tokenizer.ggml.merges") { $0.stringArray }
         } else {
             merges = metadata["tokenizer.ggml.merges"]?.stringArray ?? []
         }
+        var scores: [Float] = []
+        if let rawScores = metadata["tokenizer.ggml.scores"]?.array {
+            scores.reserveCapacity(rawScores.count)
+            for (index, value) in rawScores.enumerated() {
+                guard let score = value.double else {
+                    throw TokenizerError(.invalidVocabulary, "tokenizer.ggml.scores[\(index)] is not a number: \(value)")
+                }
+                scores.append(Float(score))
+            }
+        }
         self.init(
-            model: model, tokens: tokens, tokenTypes: types, merges: merges,
+            model: model, tokens: tokens, tokenTypes: types, merges: merges, scores: scores,
             preTokenizer: metadata["tokenizer.ggml.pre"]?.string,
             bosTokenID: tokenID("tokenizer.ggml.bos_token_id"), eosTokenID: tokenID("tokenizer.ggml.eos_token_id"),
             eotTokenID: tokenID("tokenizer.ggml.eot_token_id"), eomTokenID: tokenID("tokenizer.ggml.eom_token_id"),
-            addBOS: metadata["tokenizer.ggml.add_bos_token"]?.bool, addEOS: metadata["tokenizer.ggml.add_eos_token"]?.bool)
+            unknownTokenID: tokenID("tokenizer.ggml.unknown_token_id"), addBOS: metadata["tokenizer.ggml.add_bos_token"]?.bool,
+            addEOS: metadata["tokenizer.ggml.add_eos_token"]?.bool, addSpacePrefix: metadata["tokenizer.ggml.add_space_prefix"]?.bool,
+            modelName: metadata["general.name"]?.string)
     }
 }

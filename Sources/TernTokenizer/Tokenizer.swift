@@ -1,8 +1,10 @@
 /// Text to token ids and back, matching llama.cpp token for token.
 ///
-/// Built from a ``TokenizerVocabulary`` (or straight from a GGUF file with ``init(gguf:)``). Encoding finds special
-/// tokens first (when asked), splits the rest with the model's pre-tokenizer and merges each word with byte-level BPE.
-/// Decoding maps ids back to raw bytes; ``StreamingDetokenizer`` does it one token at a time.
+/// Built from a ``TokenizerVocabulary`` (or straight from a GGUF file with ``init(gguf:)``). Three kinds of vocabulary
+/// are supported, named by `tokenizer.ggml.model`: `gpt2` (byte-level BPE after a pre-tokenizer), `llama`
+/// (SentencePiece with scores and byte fallback) and `gemma4` (SentencePiece-style BPE). Encoding finds special tokens
+/// first (when asked), then encodes the text between them. Decoding maps ids back to raw bytes;
+/// ``StreamingDetokenizer`` does it one token at a time.
 ///
 /// ```swift
 /// let tokenizer = try Tokenizer(gguf: GGUFFile(path: path))
@@ -10,45 +12,47 @@
 /// let text = tokenizer.decode(ids, renderSpecial: true)
 /// ```
 public final class Tokenizer: Sendable {
+    /// How text between special tokens becomes tokens.
+    private enum Encoder: Sendable {
+        case bytePair(PreTokenizer, BytePairEncoder)
+        case sentencePiece(SentencePieceEncoder)
+    }
+
     /// The vocabulary strings, by id.
     private let tokens: [String]
     /// The type of each token, after llama.cpp's promotion of end-of-generation tokens to control.
     private let types: [TokenType]
-    private let preTokenizer: PreTokenizer
-    private let encoder: BytePairEncoder
+    private let encoder: Encoder
+    /// Whether spaces are written `▁` before encoding (SentencePiece and Gemma 4).
+    private let escapesSpaces: Bool
+    /// Whether a space goes before the text and after every special token (SentencePiece only, as in llama.cpp).
+    private let prefixesSpace: Bool
     private let specialTokens: SpecialTokenMatcher
-    /// Decoded bytes of every token, concatenated; token `i` is `pieceBytes[pieceOffsets[i]..<pieceOffsets[i + 1]]`.
-    private let pieceBytes: [UInt8]
-    private let pieceOffsets: [Int]
-    /// Tokens whose bytes are produced only when special tokens are rendered (control, unknown).
-    private let pieceIsSpecial: [Bool]
+    private let pieces: TokenPieces
     private let endOfGeneration: Set<Int32>
-    /// The most bytes of text any one token stands for: a text of more than `n` times this many bytes has more than
-    /// `n` tokens.
-    private let longestTokenBytes: Int
 
     /// The beginning-of-sequence token, if the model has one.
     public let bosTokenID: Int32?
     /// The end-of-sequence token, if the model has one.
     public let eosTokenID: Int32?
-    /// Whether prompts should start with ``bosTokenID``; ``encode(_:parseSpecial:)`` never adds it itself.
+    /// Whether prompts should start with ``bosTokenID``; ``encode(_:parseSpecial:limit:)`` never adds it itself.
     public let addBOS: Bool
     /// Whether prompts should end with ``eosTokenID``.
     public let addEOS: Bool
+    /// Whether the vocabulary prefixes text with a space (`tokenizer.ggml.add_space_prefix`): SentencePiece encoding
+    /// puts one before the text and after every special token, and ``decode(_:renderSpecial:)`` removes it from the
+    /// start.
+    public let addSpacePrefix: Bool
+    /// The `tokenizer.ggml.pre` name in use (`default` when the file names none).
+    public let preTokenizerName: String
 
-    /// Token texts that end generation when present, as in llama.cpp.
-    static let endOfGenerationTexts: Set<String> = [
-        "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
-        "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>",
-    ]
+    /// The `tokenizer.ggml.model` values this tokenizer implements.
+    static let supportedModels = ["gpt2", "llama", "gemma4"]
 
     /// Builds a tokenizer from plain values.
     ///
     /// - Throws: ``TokenizerError`` for an unsupported model or pre-tokenizer, or inconsistent vocabulary data.
     public init(vocabulary: TokenizerVocabulary) throws(TokenizerError) {
-        guard vocabulary.model == "gpt2" else {
-            throw TokenizerError(.unsupportedModel, "unsupported tokenizer model '\(vocabulary.model)' (supported: gpt2)")
-        }
         let count = vocabulary.tokens.count
         guard count > 0, count < Int(Int32.max) / 2 else {
             throw TokenizerError(.invalidVocabulary, "vocabulary has \(count) tokens")
@@ -56,67 +60,65 @@ public final class Tokenizer: Sendable {
         guard vocabulary.tokenTypes.count == count else {
             throw TokenizerError(.invalidVocabulary, "\(vocabulary.tokenTypes.count) token types for \(count) tokens")
         }
-        var idForText: [String: Int32] = [:]
-        idForText.reserveCapacity(count)
-        for (id, text) in vocabulary.tokens.enumerated() { idForText[text] = Int32(id) }  // Later duplicates win.
-
+        guard vocabulary.scores.isEmpty || vocabulary.scores.count >= count else {
+            throw TokenizerError(.invalidVocabulary, "\(vocabulary.scores.count) scores for \(count) tokens")
+        }
+        // llama.cpp gives empty token texts a name so that they cannot match anything.
+        let tokens = vocabulary.tokens.enumerated().map { $1.isEmpty ? "[EMPTY_\($0)]" : $1 }
         func validID(_ id: Int32?) -> Int32? { id.flatMap { $0 >= 0 && Int($0) < count ? $0 : nil } }
-        let eos = validID(vocabulary.eosTokenID)
-        let eom = validID(vocabulary.eomTokenID)
-        var eot = validID(vocabulary.eotTokenID)
+
+        let isSentencePiece = vocabulary.model == "llama"
+        var addBOS = vocabulary.addBOS
+        switch vocabulary.model {
+        case "gpt2", "gemma4":
+            // llama.cpp names Gemma 4's pre-tokenizer by its model, whatever the file says.
+            let name = vocabulary.model == "gemma4" ? "gemma4" : vocabulary.preTokenizer ?? "default"
+            let preTokenizer = try PreTokenizer(name: name)
+            let family = preTokenizer.family
+            let wholeWords: BytePairEncoder.WholeWords =
+                family.ignoresMerges ? .always : family.escapesSpaces ? .newlineRuns : .never
+            encoder = .bytePair(
+                preTokenizer,
+                try BytePairEncoder(tokens: tokens, merges: vocabulary.merges, byteLevel: !family.escapesSpaces, wholeWords: wholeWords))
+            escapesSpaces = family.escapesSpaces
+            preTokenizerName = name
+            // Gemma 4 needs BOS; llama.cpp overrides a file that says otherwise.
+            addBOS = family.escapesSpaces ? true : addBOS ?? family.addsBOS
+        case "llama":
+            let scores = vocabulary.scores.isEmpty ? [Float](repeating: 0, count: count) : vocabulary.scores
+            encoder = .sentencePiece(
+                SentencePieceEncoder(tokens: tokens, scores: scores, unknownTokenID: validID(vocabulary.unknownTokenID) ?? validID(0)))
+            escapesSpaces = true
+            preTokenizerName = vocabulary.preTokenizer ?? "default"
+            addBOS = addBOS ?? true
+        default:
+            throw TokenizerError(
+                .unsupportedModel,
+                "unsupported tokenizer model '\(vocabulary.model)' (supported: \(Self.supportedModels.joined(separator: ", ")))")
+        }
+        addSpacePrefix = vocabulary.addSpacePrefix ?? isSentencePiece
+        prefixesSpace = isSentencePiece && addSpacePrefix
+
+        // SentencePiece vocabularies default to <s> = 1 and </s> = 2, as in llama.cpp.
+        let eos = validID(vocabulary.eosTokenID) ?? (isSentencePiece ? validID(2) : nil)
         var types = vocabulary.tokenTypes
-        var endOfGeneration = Set([eos, eot, eom].compactMap { $0 })
-        for (id, text) in vocabulary.tokens.enumerated() where Self.endOfGenerationTexts.contains(text) {
-            endOfGeneration.insert(Int32(id))
-            types[id] = .control
-        }
-        if eot == nil {
-            eot = vocabulary.tokens.firstIndex { Self.endOfTurnTexts.contains($0) }.map { Int32($0) }
-            if let eot { endOfGeneration.insert(eot) }
-        }
+        endOfGeneration = EndOfGeneration.resolve(
+            tokens: tokens, types: &types, eos: eos, eot: validID(vocabulary.eotTokenID), eom: validID(vocabulary.eomTokenID))
 
-        tokens = vocabulary.tokens
+        self.tokens = tokens
         self.types = types
-        preTokenizer = try PreTokenizer(name: vocabulary.preTokenizer ?? "default")
-        encoder = try BytePairEncoder(tokens: vocabulary.tokens, idForText: idForText, merges: vocabulary.merges)
-        specialTokens = SpecialTokenMatcher(tokens: vocabulary.tokens, types: types)
-        self.endOfGeneration = endOfGeneration
-        bosTokenID = validID(vocabulary.bosTokenID)
+        specialTokens = SpecialTokenMatcher(
+            tokens: tokens, types: types,
+            strip: SpecialTokenMatcher.stripRule(modelName: vocabulary.modelName, preTokenizer: vocabulary.preTokenizer))
+        pieces = TokenPieces(tokens: tokens, types: types, byteLevel: !escapesSpaces)
+        bosTokenID = validID(vocabulary.bosTokenID) ?? (isSentencePiece ? validID(1) : nil)
         eosTokenID = eos
-        addBOS = vocabulary.addBOS ?? false
+        self.addBOS = addBOS ?? false
         addEOS = vocabulary.addEOS ?? false
-
-        var bytes: [UInt8] = []
-        var offsets = [0]
-        var special: [Bool] = []
-        offsets.reserveCapacity(count + 1)
-        special.reserveCapacity(count)
-        for (text, type) in zip(vocabulary.tokens, types) {
-            switch type {
-            case .normal: bytes.append(contentsOf: ByteLevelMapping.decode(text))
-            case .control, .unknown, .userDefined: bytes.append(contentsOf: text.utf8)
-            case .byte, .unused, .undefined: break  // llama.cpp renders nothing for these in byte-level BPE.
-            }
-            offsets.append(bytes.count)
-            special.append(type == .control || type == .unknown)
-        }
-        pieceBytes = bytes
-        pieceOffsets = offsets
-        pieceIsSpecial = special
-        longestTokenBytes = max(1, zip(offsets.dropFirst(), offsets).map { $0 - $1 }.max() ?? 1)
     }
-
-    /// Token texts llama.cpp takes as the end-of-turn token when `tokenizer.ggml.eot_token_id` is absent.
-    static let endOfTurnTexts: Set<String> = [
-        "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<EOT>", "_<EOT>", "<｜end▁of▁sentence｜>",
-        "<end_of_utterance>",
-    ]
 
     /// The number of tokens in the vocabulary.
     public var vocabularySize: Int { tokens.count }
-
-    /// The `tokenizer.ggml.pre` name in use.
-    public var preTokenizerName: String { preTokenizer.name }
 
     /// Token ids for `text`, without BOS or EOS.
     ///
@@ -128,8 +130,8 @@ public final class Tokenizer: Sendable {
     public func encode(_ text: String, parseSpecial: Bool, limit: Int = .max) -> [Int32] {
         var text = text
         return text.withUTF8 { whole in
-            // Every token covers at most `longestTokenBytes` bytes, so this prefix alone has more than `limit` tokens.
-            let enough = limit < Int.max / longestTokenBytes - 1 ? (limit + 1) * longestTokenBytes : Int.max
+            // Every token covers at most `pieces.longest` bytes, so this prefix alone has more than `limit` tokens.
+            let enough = limit < Int.max / pieces.longest - 1 ? (limit + 1) * pieces.longest : Int.max
             if whole.count > enough {
                 let found = encode(UnsafeBufferPointer(rebasing: whole[..<enough]), parseSpecial: parseSpecial, limit: limit)
                 // A vocabulary without some byte's token drops that byte; then the bound does not hold, and all is read.
@@ -141,30 +143,58 @@ public final class Tokenizer: Sendable {
 
     /// Token ids for `bytes`, stopping once there are more than `limit`.
     private func encode(_ bytes: UnsafeBufferPointer<UInt8>, parseSpecial: Bool, limit: Int) -> [Int32] {
+        var workspace = BytePairEncoder.Workspace()
         var out: [Int32] = []
         out.reserveCapacity(min(bytes.count / 3, limit) + 1)
-        fragments: for fragment in specialTokens.partition(bytes, parseSpecial: parseSpecial) {
+        // SentencePiece puts a space before the text and after every special token.
+        var afterSpecial = true
+        for fragment in specialTokens.partition(bytes, parseSpecial: parseSpecial) {
             switch fragment {
             case .token(let id):
                 out.append(id)
+                afterSpecial = true
             case .text(let range):
-                let fragmentBytes = UnsafeBufferPointer(rebasing: bytes[range])
-                for word in preTokenizer.split(fragmentBytes) {
-                    encoder.encode(UnsafeBufferPointer(rebasing: fragmentBytes[word]), into: &out)
-                    if out.count > limit { break fragments }
+                let text = UnsafeBufferPointer(rebasing: bytes[range])
+                if escapesSpaces {
+                    let escaped = Metaspace.escape(text, prefix: prefixesSpace && afterSpecial)
+                    escaped.withUnsafeBufferPointer { encodeText($0, into: &out, limit: limit, workspace: &workspace) }
+                } else {
+                    encodeText(text, into: &out, limit: limit, workspace: &workspace)
                 }
+                afterSpecial = false
             }
             if out.count > limit { break }
         }
         return out
     }
 
+    /// Appends the tokens of text between special tokens (spaces already escaped where the vocabulary wants it).
+    private func encodeText(
+        _ text: UnsafeBufferPointer<UInt8>, into out: inout [Int32], limit: Int, workspace: inout BytePairEncoder.Workspace
+    ) {
+        switch encoder {
+        case .bytePair(let preTokenizer, let merger):
+            for word in preTokenizer.split(text) {
+                merger.encode(UnsafeBufferPointer(rebasing: text[word]), into: &out, workspace: &workspace)
+                if out.count > limit { return }
+            }
+        case .sentencePiece(let merger):
+            merger.encode(text, into: &out)
+        }
+    }
+
     /// The text of `ids`; invalid UTF-8 (a character cut off at the end) becomes U+FFFD.
+    ///
+    /// As llama.cpp's `llama_detokenize` does, the space that ``addSpacePrefix`` put before the text is removed from the
+    /// first token.
     ///
     /// - Parameter renderSpecial: when `true`, control tokens produce their text; otherwise they produce nothing.
     public func decode(_ ids: [Int32], renderSpecial: Bool = false) -> String {
         var bytes: [UInt8] = []
-        for id in ids { appendBytes(of: id, renderSpecial: renderSpecial, to: &bytes) }
+        for (index, id) in ids.enumerated() {
+            checkID(id)
+            pieces.append(Int(id), renderSpecial: renderSpecial, stripSpace: index == 0 && addSpacePrefix, to: &bytes)
+        }
         return String(decoding: bytes, as: UTF8.self)
     }
 
@@ -177,20 +207,19 @@ public final class Tokenizer: Sendable {
 
     /// Appends the raw bytes of token `id` to `bytes`. `id` must be in the vocabulary.
     public func appendBytes(of id: Int32, renderSpecial: Bool, to bytes: inout [UInt8]) {
-        precondition(id >= 0 && Int(id) < tokens.count, "token id \(id) outside the vocabulary of \(tokens.count)")
-        if pieceIsSpecial[Int(id)] && !renderSpecial { return }
-        bytes.append(contentsOf: pieceBytes[pieceOffsets[Int(id)]..<pieceOffsets[Int(id) + 1]])
+        checkID(id)
+        pieces.append(Int(id), renderSpecial: renderSpecial, to: &bytes)
     }
 
-    /// The vocabulary string of token `id` as stored in the model (byte-level form, e.g. `Ġhello`), for debugging.
+    /// The vocabulary string of token `id` as stored in the model (e.g. `Ġhello` or `▁hello`), for debugging.
     public func tokenText(_ id: Int32) -> String {
-        precondition(id >= 0 && Int(id) < tokens.count, "token id \(id) outside the vocabulary of \(tokens.count)")
+        checkID(id)
         return tokens[Int(id)]
     }
 
     /// The type of token `id`, after end-of-generation tokens have been made control tokens.
     public func tokenType(_ id: Int32) -> TokenType {
-        precondition(id >= 0 && Int(id) < tokens.count, "token id \(id) outside the vocabulary of \(tokens.count)")
+        checkID(id)
         return types[Int(id)]
     }
 
@@ -199,4 +228,8 @@ public final class Tokenizer: Sendable {
 
     /// All end-of-generation token ids, ascending.
     public var endOfGenerationTokenIDs: [Int32] { endOfGeneration.sorted() }
+
+    private func checkID(_ id: Int32) {
+        precondition(id >= 0 && Int(id) < tokens.count, "token id \(id) outside the vocabulary of \(tokens.count)")
+    }
 }

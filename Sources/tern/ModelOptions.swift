@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TernEngine
+import TernTokenizer
 
 /// Options that choose the model, shared by the commands that load one.
 struct ModelOptions: ParsableArguments {
@@ -19,6 +20,16 @@ struct ModelOptions: ParsableArguments {
             return model
         }
         return try DefaultModel.path(in: DefaultModel.directory(modelsDir)) { line in printError(line) }
+    }
+
+    /// Builds only the tokenizer of the model, from the file's metadata (a vocabulary-only GGUF will do).
+    func loadTokenizer() throws -> Tokenizer {
+        let path = try resolvePath()
+        do {
+            return try Tokenizer(ggufPath: path)
+        } catch {
+            throw CommandError("cannot read the tokenizer of \(path): \(error)")
+        }
     }
 
     /// Opens the model, turning errors into messages for a person.

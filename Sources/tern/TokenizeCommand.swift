@@ -5,7 +5,10 @@ struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize",
         abstract: "Print the token ids of a text as a JSON array.",
-        discussion: "Special-token text such as <|im_start|> becomes its special token unless --no-parse-special is given."
+        discussion: """
+            Only the model's tokenizer is read, so a vocabulary-only GGUF file works too. Special-token text such as \
+            <|im_start|> becomes its special token unless --no-parse-special is given. No BOS token is added.
+            """
     )
 
     @OptionGroup var modelOptions: ModelOptions
@@ -17,8 +20,7 @@ struct TokenizeCommand: ParsableCommand {
     var text: String
 
     func run() throws {
-        let model = try modelOptions.load()
-        let ids = model.tokenizer.encode(text, parseSpecial: parseSpecial)
+        let ids = try modelOptions.loadTokenizer().encode(text, parseSpecial: parseSpecial)
         print("[" + ids.map(String.init).joined(separator: ", ") + "]")
     }
 }

@@ -44,17 +44,48 @@ import Testing
         #expect(tokenizer.encode("<|im_end|>", parseSpecial: true) == [imEnd])
     }
 
-    @Test func unsupportedPreTokenizerAndModelAreNamed() {
+    /// llama.cpp's adjustments by token text: harmony's <|end|> ends a message only; gpt-oss's <|channel|> is always matched.
+    @Test func endOfGenerationFollowsLlamaCppRulesByText() {
+        let tokens = ["<|return|>", "<|call|>", "<|end|>", "<|channel|>", "<|im_end|>", "<|eot_id|>", "x"]
+        var types = [TokenType](repeating: .control, count: 6) + [.normal]
+        let ids = EndOfGeneration.resolve(tokens: tokens, types: &types, eos: nil, eot: nil, eom: nil)
+        #expect(ids == [0, 1, 4, 5])
+        #expect((types[2], types[3]) == (.userDefined, .userDefined))
+        // Ids the file gives count whatever their text; a recognised text becomes a control token.
+        var plain = [TokenType](repeating: .normal, count: 3)
+        #expect(EndOfGeneration.resolve(tokens: ["a", "<|im_end|>", "b"], types: &plain, eos: 2, eot: nil, eom: nil) == [1, 2])
+        #expect(plain == [.normal, .control, .normal])
+    }
+
+    @Test func unsupportedPreTokenizerAndModelAreNamed() throws {
         let tokens = TinyVocabulary(extra: [], merges: []).tokens
         let types = [TokenType](repeating: .normal, count: tokens.count)
-        #expect(throws: TokenizerError(.unsupportedPreTokenizer, "unsupported pre-tokenizer 'falcon'")) {
-            try Tokenizer(vocabulary: TokenizerVocabulary(model: "gpt2", tokens: tokens, tokenTypes: types, merges: [], preTokenizer: "falcon"))
+        let error = #expect(throws: TokenizerError.self) {
+            try Tokenizer(vocabulary: TokenizerVocabulary(model: "gpt2", tokens: tokens, tokenTypes: types, merges: [], preTokenizer: "xyz"))
         }
-        #expect(throws: TokenizerError(.unsupportedModel, "unsupported tokenizer model 'bert' (supported: gpt2)")) {
+        #expect(error?.code == .unsupportedPreTokenizer)
+        #expect(error?.message.hasPrefix("unsupported pre-tokenizer 'xyz' (supported: ") == true)
+        for name in ["llama-bpe", "qwen2", "deepseek-coder", "falcon", "smollm", "default"] {
+            #expect(error?.message.contains(" \(name),") == true, "\(name)")
+        }
+        #expect(throws: TokenizerError(.unsupportedModel, "unsupported tokenizer model 'bert' (supported: gpt2, llama, gemma4)")) {
             try Tokenizer(vocabulary: TokenizerVocabulary(model: "bert", tokens: tokens, tokenTypes: types, merges: [], preTokenizer: "gpt-2"))
         }
         #expect(throws: TokenizerError.self) {
             try Tokenizer(vocabulary: TokenizerVocabulary(model: "gpt2", tokens: tokens, tokenTypes: [], merges: [], preTokenizer: "gpt-2"))
         }
+    }
+
+    /// Stripping whitespace beside special tokens, which llama.cpp does for some models.
+    @Test func strippingTokensClaimTheWhitespaceBesideThem() {
+        let tokens = ["a", "<r>", "<l>", " "]
+        let types: [TokenType] = [.normal, .userDefined, .userDefined, .normal]
+        let matcher = SpecialTokenMatcher(tokens: tokens, types: types) { $0 == "<r>" ? .right : $0 == "<l>" ? .left : [] }
+        let text = Array("a <r> \n a \t<l>a".utf8)
+        let fragments = text.withUnsafeBufferPointer { matcher.partition($0, parseSpecial: false) }
+        #expect(fragments == [.text(0..<2), .token(1), .text(8..<9), .token(2), .text(14..<15)])
+        #expect(SpecialTokenMatcher.stripRule(modelName: "Phi3", preTokenizer: "default")("<|end|>") == .right)
+        #expect(SpecialTokenMatcher.stripRule(modelName: "Phi3", preTokenizer: "default")("<s>") == [])
+        #expect(SpecialTokenMatcher.stripRule(modelName: "Llama", preTokenizer: "default")("<|end|>") == [])
     }
 }
