@@ -68,7 +68,7 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(name: "TernTensorsTests", dependencies: ["TernTensors"], swiftSettings: strictSwift),
-        .testTarget(name: "TernGGUFTests", dependencies: ["TernGGUF"], swiftSettings: strictSwift),
+        .testTarget(name: "TernGGUFTests", dependencies: ["TernGGUF", "TernTensors"], swiftSettings: strictSwift),
         .testTarget(name: "TernTokenizerTests", dependencies: ["TernTokenizer", "TernGGUF"], swiftSettings: strictSwift),
         .testTarget(name: "TernOpenAITests", dependencies: ["TernOpenAI"], swiftSettings: strictSwift),
         .testTarget(name: "TernEngineTests", dependencies: ["TernEngine"], swiftSettings: strictSwift),

@@ -27,6 +27,21 @@ TERN_LLAMA_SOURCES="$(python3 scripts/fetch_llama_sources.py)"
 export TERN_LLAMA_SOURCES
 echo "$TERN_LLAMA_SOURCES"
 
+echo "== fixtures our own scripts write: written again and compared"
+fixtures_venv=.build/fixtures-venv
+if ! cmp -s scripts/fixtures-requirements.txt "$fixtures_venv/requirements.txt"; then
+    python3 -m venv "$fixtures_venv"
+    "$fixtures_venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/fixtures-requirements.txt
+    cp scripts/fixtures-requirements.txt "$fixtures_venv/requirements.txt"
+fi
+fixtures="$(mktemp -d)"
+"$fixtures_venv/bin/python" scripts/make_quant_fixtures.py "$fixtures/quant-formats.gguf"
+cmp "$fixtures/quant-formats.gguf" Tests/Fixtures/quant-formats.gguf || {
+    echo "Tests/Fixtures/quant-formats.gguf is not what scripts/make_quant_fixtures.py writes: run it again"
+    exit 1
+}
+rm -rf "$fixtures"
+
 echo "== swift test"
 swift test "${flags[@]}" --skip-build
 

@@ -10,11 +10,11 @@
 
 /* Quantized activation row of nb = n/32 blocks (offsets in bytes):
  *   [0, 32nb)       int8 qs[nb][32]    q = round-half-even(x·127/amax)
- *   [32nb, 64nb)    int32 ex[nb][8]    TERN_ACT_MAGIC plus, for Q4_0, −8·Σq and, for Q8_0, −128·Σq, lane j summing
+ *   [32nb, 64nb)    int32 ex[nb][8]    TERN_ACT_MAGIC plus act_bias_unit·Σq (Q4_0: −8, Q5_0: −16, Q8_0: −128), lane j summing
  *                                      q[4j..4j+3]: the bias for unsigned weights, per lane so that each int32 lane of
  *                                      a block dot equals llama.cpp's lane of four signed products; the magic makes the
  *                                      biased sum, read as a float, 1.5·2^23 + that lane (exact for |lane| < 2^22)
- *   [64nb, 72nb)    float ds[nb][2]    {d, s}: d the f16-rounded scale amax/127, s (Q4_1 only, else 0) the f16-rounded
+ *   [64nb, 72nb)    float ds[nb][2]    {d, s}: d the f16-rounded scale amax/127, s (Q4_1, Q5_1, else 0) the f16-rounded
  *                                      d·Σq (llama.cpp's block_q8_1.s) */
 TERN_INLINE const int8_t *act_qs(const void *act) { return (const int8_t *)act; }
 TERN_INLINE const int32_t *act_exi(const void *act, int64_t nb) { return (const int32_t *)((const char *)act + 32 * nb); }
@@ -49,15 +49,24 @@ TERN_INLINE float round_even(float v) {
 #define TERN_ACT_MAGIC 0x4B400000
 #define TERN_ACT_MAGIC_F 12582912.0f
 
+/// The per-lane bias unit of the 32-element activation blocks for weights of `wtype`: minus the offset that makes the
+/// weights' codes unsigned (Q4_0: q − 8, Q5_0: q − 16, Q8_0: q + 128 read as unsigned), 0 for the formats with a sum.
+TERN_INLINE int32_t act_bias_unit(int wtype) {
+    return wtype == TERN_W_Q4_0 ? -8 : wtype == TERN_W_Q5_0 ? -16 : wtype == TERN_W_Q8_0 ? -128 : 0;
+}
+
+/// Whether the weights of `wtype` have a minimum, which meets the activation block's sum `s` (llama.cpp's Q8_1).
+TERN_INLINE int act_has_sum(int wtype) { return wtype == TERN_W_Q4_1 || wtype == TERN_W_Q5_1; }
+
 /// Fills ex and ds of block `b` (whose qs are stored) from the f32 scale d (amax/127) and Σq, as llama.cpp does.
 TERN_INLINE void act_finish_block(int wtype, void *act, int64_t nb, int64_t b, float d, int32_t sum) {
     int32_t *ex = (int32_t *)((char *)act + 32 * nb) + 8 * b;
     const int8_t *q = (const int8_t *)act + 32 * b;
-    const int32_t unit = wtype == TERN_W_Q4_0 ? -8 : (wtype == TERN_W_Q8_0 ? -128 : 0);
+    const int32_t unit = act_bias_unit(wtype);
     for (int j = 0; j < 8; j++) ex[j] = TERN_ACT_MAGIC + unit * (q[4 * j] + q[4 * j + 1] + q[4 * j + 2] + q[4 * j + 3]);
     float *ds = (float *)((char *)act + 64 * nb) + 2 * b;
     ds[0] = tern_f16_to_f32(tern_f32_to_f16(d));
-    ds[1] = wtype == TERN_W_Q4_1 ? tern_f16_to_f32(tern_f32_to_f16(d * (float)sum)) : 0;
+    ds[1] = act_has_sum(wtype) ? tern_f16_to_f32(tern_f32_to_f16(d * (float)sum)) : 0;
 }
 
 /* The reference engine is llama.cpp built for AVX-512, whose golden data Tern is tested against; every level

@@ -1,5 +1,5 @@
 // Portable reference kernels: the ground truth every SIMD variant is tested against.
-#include "internal.h"
+#include "formats.h"
 
 float tern_f16_to_f32(uint16_t h) {
     const uint32_t sign = (uint32_t)(h & 0x8000) << 16;
@@ -55,17 +55,6 @@ static float bf16_to_f32(uint16_t h) {
     return f;
 }
 
-size_t tern_act_row_bytes(int wtype, int64_t n) {
-    size_t bytes;
-    switch (wtype) {
-    case TERN_W_F32: bytes = (size_t)n * 4; break;
-    case TERN_W_F16:
-    case TERN_W_BF16: bytes = (size_t)n * 2; break;
-    default: bytes = (size_t)(n / 32) * 72; break;
-    }
-    return (bytes + 63) & ~(size_t)63;
-}
-
 static void quantize_act_scalar(int wtype, const float *x, void *act, int64_t n) {
     switch (wtype) {
     case TERN_W_F32: memcpy(act, x, (size_t)n * 4); return;
@@ -76,6 +65,10 @@ static void quantize_act_scalar(int wtype, const float *x, void *act, int64_t n)
         for (int64_t i = 0; i < n; i++) ((uint16_t *)act)[i] = tern_f32_to_bf16(x[i]);
         return;
     default: break;
+    }
+    if (tern_format_of(wtype)->act == TERN_ACT_Q8_256) {
+        tern_quantize_q8_256(x, act, n);
+        return;
     }
     const int64_t nb = n / 32;
     int8_t *qs = (int8_t *)act;
@@ -152,6 +145,11 @@ static float dot_bf16_scalar(const uint16_t *x, const uint16_t *y, int64_t n) {
 
 static void gemm_scalar(int wtype, const void *w, size_t row_bytes, int64_t r0, int64_t r1, int64_t n, const void *act,
                         size_t act_stride, int64_t tokens, float *out, size_t out_stride) {
+    const tern_row_dot dot = tern_format_of(wtype)->dot[TERN_LEVEL_SCALAR];
+    if (dot) {
+        row_gemm(dot, w, row_bytes, r0, r1, n, act, act_stride, tokens, out, out_stride);
+        return;
+    }
     for (int64_t r = r0; r < r1; r++) {
         const uint8_t *wr = (const uint8_t *)w + (size_t)r * row_bytes;
         for (int64_t t = 0; t < tokens; t++) {

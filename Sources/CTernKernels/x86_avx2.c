@@ -1,5 +1,5 @@
 // AVX2 + FMA + F16C kernels: 256-bit, eight rows of a packed group per vector for the quantized types.
-#include "internal.h"
+#include "formats.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -34,6 +34,10 @@ static T2 void quantize_act_avx2(int wtype, const float *x, void *act, int64_t n
     }
     if (wtype == TERN_W_BF16) {
         for (int64_t i = 0; i < n; i++) ((uint16_t *)act)[i] = tern_f32_to_bf16(x[i]);
+        return;
+    }
+    if (tern_format_of(wtype)->act == TERN_ACT_Q8_256) {
+        tern_quantize_q8_256(x, act, n);
         return;
     }
     const int64_t nb = n / 32;
@@ -179,7 +183,14 @@ static T2 void gemm_avx2(int wtype, const void *w, size_t rb, int64_t r0, int64_
     case TERN_W_Q4_0: q_gemm_avx2(TERN_W_Q4_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_Q4_1: q_gemm_avx2(TERN_W_Q4_1, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_Q8_0: q_gemm_avx2(TERN_W_Q8_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
-    default: break;
+    default: {
+        const tern_row_dot dot = tern_format_of(wtype)->dot[TERN_LEVEL_AVX2];
+        if (dot) {
+            row_gemm(dot, w, rb, r0, r1, n, act, as, tokens, out, os);
+            return;
+        }
+        break;
+    }
     }
     for (int64_t r = r0; r < r1; r++) {
         const void *wr = wb + (size_t)r * rb;

@@ -1,5 +1,5 @@
 // AVX-512 kernels: VNNI (vpdpbusd) over packed groups of 16 rows for the quantized types, 512-bit for the float types.
-#include "internal.h"
+#include "formats.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -19,7 +19,7 @@ INL5 void quantize_blocks_avx512(const int wtype, const float *x, void *act, int
     int32_t *ex = (int32_t *)((char *)act + 32 * nb);
     float *ds = (float *)((char *)act + 64 * nb);
     const __m256i magic = _mm256_set1_epi32(TERN_ACT_MAGIC), ones = _mm256_set1_epi8(1);
-    const __m256i unit = _mm256_set1_epi32(wtype == TERN_W_Q4_0 ? -8 : wtype == TERN_W_Q8_0 ? -128 : 0);
+    const __m256i unit = _mm256_set1_epi32(act_bias_unit(wtype));
     for (int64_t b = 0; b < nb; b++) {
         const __m512 v0 = _mm512_loadu_ps(x + 32 * b), v1 = _mm512_loadu_ps(x + 32 * b + 16);
         const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
@@ -30,10 +30,10 @@ INL5 void quantize_blocks_avx512(const int wtype, const float *x, void *act, int
         const __m256i q = _mm256_set_m128i(_mm512_cvtsepi32_epi8(i1), _mm512_cvtsepi32_epi8(i0));
         _mm256_storeu_si256((__m256i *)(qs + 32 * b), q);
         const __m256i lanes = _mm256_dpbusd_epi32(_mm256_setzero_si256(), ones, q); // Σ of each lane's four quants
-        if (wtype == TERN_W_Q4_1) _mm256_storeu_si256((__m256i *)(ex + 8 * b), magic);
+        if (act_has_sum(wtype)) _mm256_storeu_si256((__m256i *)(ex + 8 * b), magic);
         else _mm256_storeu_si256((__m256i *)(ex + 8 * b), _mm256_add_epi32(magic, _mm256_mullo_epi32(unit, lanes)));
         ds[2 * b] = round_half(d);
-        if (wtype == TERN_W_Q4_1) {
+        if (act_has_sum(wtype)) {
             __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(lanes), _mm256_extracti128_si256(lanes, 1));
             s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, _MM_SHUFFLE(1, 0, 3, 2)));
             s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, _MM_SHUFFLE(2, 3, 0, 1)));
@@ -60,7 +60,11 @@ static T5 void quantize_act_avx512(int wtype, const float *x, void *act, int64_t
         return;
     case TERN_W_Q4_0: quantize_blocks_avx512(TERN_W_Q4_0, x, act, n); return;
     case TERN_W_Q4_1: quantize_blocks_avx512(TERN_W_Q4_1, x, act, n); return;
-    default: quantize_blocks_avx512(TERN_W_Q8_0, x, act, n); return;
+    case TERN_W_Q5_0: quantize_blocks_avx512(TERN_W_Q5_0, x, act, n); return;
+    case TERN_W_Q5_1: quantize_blocks_avx512(TERN_W_Q5_1, x, act, n); return;
+    case TERN_W_Q8_0: quantize_blocks_avx512(TERN_W_Q8_0, x, act, n); return;
+    case TERN_W_IQ4_NL: quantize_blocks_avx512(TERN_W_IQ4_NL, x, act, n); return;
+    default: tern_quantize_q8_256(x, act, n); return;
     }
 }
 
@@ -285,7 +289,14 @@ static T5 void gemm_avx512(int wtype, const void *w, size_t rb, int64_t r0, int6
     case TERN_W_Q4_0: q_gemm_avx512(TERN_W_Q4_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_Q4_1: q_gemm_avx512(TERN_W_Q4_1, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_Q8_0: q_gemm_avx512(TERN_W_Q8_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
-    default: break;
+    default: {
+        const tern_row_dot dot = tern_format_of(wtype)->dot[TERN_LEVEL_AVX512];
+        if (dot) {
+            row_gemm(dot, w, rb, r0, r1, n, act, as, tokens, out, os);
+            return;
+        }
+        break;
+    }
     }
     for (int64_t r = r0; r < r1; r++) {
         const void *wr = wb + (size_t)r * rb;

@@ -1,3 +1,5 @@
+import CTernKernels
+
 /// The element formats a GGUF tensor can be stored in, numbered as in the GGUF format.
 ///
 /// Every format GGUF defines is listed so that a reader can size and describe any tensor;
@@ -86,12 +88,10 @@ public enum TensorType: UInt32, Sendable, CaseIterable, CustomStringConvertible 
     }
 
     /// Whether Tern has dequantize and dot-product kernels for this format.
-    public var hasKernels: Bool {
-        switch self {
-        case .f32, .f16, .bf16, .q4_0, .q4_1, .q8_0: true
-        default: false
-        }
-    }
+    public var hasKernels: Bool { tern_has_kernels(Int32(rawValue)) != 0 }
+
+    /// The formats Tern computes with, for messages.
+    public static var computable: [TensorType] { allCases.filter(\.hasKernels) }
 
     /// Bytes taken by a row of `elements` values, or nil when `elements` is not a whole number of blocks.
     public func rowBytes(_ elements: Int) -> Int? {

@@ -5,8 +5,10 @@ import Testing
 
 /// Every SIMD level against the scalar C reference on the same random data.
 @Suite struct KernelLevelTests {
-    static let quantizedTypes: [TensorType] = [.q4_0, .q4_1, .q8_0]
-    static let allTypes: [TensorType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q8_0]
+    static let quantizedTypes: [TensorType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .iq4_nl, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_xs]
+    static let allTypes: [TensorType] = [.f32, .f16, .bf16] + quantizedTypes
+    /// The types whose matrices are repacked in groups of 16 rows; the others are read as GGUF stores them.
+    static let packedTypes: [TensorType] = [.q4_0, .q4_1, .q8_0]
 
     private func table(_ level: CPULevel) -> tern_kernels { tern_kernels_for_level(Int32(level.rawValue)).pointee }
 
@@ -19,7 +21,7 @@ import Testing
     @Test(arguments: quantizedTypes)
     func activationQuantizationIsIdenticalAtEveryLevel(type: TensorType) {
         var random = SeededRandom(seed: 7)
-        for columns in [32, 96, 576, 1536] {
+        for columns in type.blockElements == 256 ? [256, 512, 1536] : [32, 96, 576, 1536] {
             let x = randomActivations(columns + 1, random: &random)
             let bytes = tern_act_row_bytes(Int32(type.rawValue), Int64(columns))
             let reference = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
@@ -70,9 +72,9 @@ import Testing
     func gemmMatchesScalarAtEveryLevel(type: TensorType) {
         var random = SeededRandom(seed: 3 + UInt64(type.rawValue))
         // 48 and 70 blocks span several of the AVX-512 kernel's slices, 17 and 33 tokens several of its token tiles
-        let blockCounts = [1, 2, 3, 7, 18, 48, 70]
+        let blockCounts = type.blockElements == 256 ? [1, 2, 3, 6] : [1, 2, 3, 7, 18, 48, 70]
         for blocks in blockCounts {
-            let columns = 32 * blocks
+            let columns = type.blockElements == 256 ? 256 * blocks : 32 * blocks
             for tokens in [1, 2, 3, 4, 5, 6, 7, 9, 17, 33] {
                 let rows = 19
                 let weights = RandomWeights(type: type, rows: rows, columns: columns, offset: 3, random: &random)

@@ -9,7 +9,7 @@ import Testing
     func computeMatchesNaiveReference(type: TensorType) {
         var random = SeededRandom(seed: 21 + UInt64(type.rawValue))
         let rows = 37
-        for columns in [64, 96, 576] {
+        for columns in type.blockElements == 256 ? [256, 512, 1536] : [64, 96, 576] {
             let weights = RandomWeights(type: type, rows: rows, columns: columns, offset: 1, random: &random)
             let dequantized = (0..<rows).map { weights.dequantized($0) }
             for tokens in [1, 3, 17] {
@@ -28,13 +28,13 @@ import Testing
                         case .f32: bounds[t * rows + r] = 1e-5 * magnitude + 1e-6
                         case .f16: bounds[t * rows + r] = 1e-3 * magnitude + 1e-6
                         case .bf16: bounds[t * rows + r] = 5e-3 * magnitude + 1e-6
-                        default: bounds[t * rows + r] = activationQuantizationBound(w, xt) + 1e-4 * magnitude + 1e-6
+                        default: bounds[t * rows + r] = activationQuantizationBound(w, xt, block: type.blockElements) + 1e-4 * magnitude + 1e-6
                         }
                     }
                 }
                 for threads in [1, 2, 3] {
                     let pool = ComputePool(threadCount: threads)
-                    let workspace = MatMulWorkspace(maxTokens: 20, maxColumns: 600, threads: threads)
+                    let workspace = MatMulWorkspace(maxTokens: 20, maxColumns: 1536, threads: threads)
                     for level in CPULevel.available {
                         var output = [Float](repeating: .nan, count: tokens * rows)
                         x.withUnsafeBufferPointer { xs in
@@ -57,7 +57,8 @@ import Testing
     @Test(arguments: KernelLevelTests.quantizedTypes)
     func integerDotEqualsDequantizedDot(type: TensorType) {
         var random = SeededRandom(seed: 33)
-        let columns = 576
+        let kQuant = type.blockElements == 256
+        let columns = kQuant ? 1536 : 576
         let blocks = columns / 32
         let weights = RandomWeights(type: type, rows: 8, columns: columns, offset: 0, random: &random)
         let x = randomActivations(columns, random: &random)
@@ -65,8 +66,9 @@ import Testing
         defer { act.deallocate() }
         let scalar = tern_kernels_for_level(0).pointee
         scalar.quantize_act(Int32(type.rawValue), x, act, Int64(columns))
-        let scales = (act + 64 * blocks).assumingMemoryBound(to: Float.self)  // {d, s} per block
-        let xq = (0..<columns).map { Float(act.load(fromByteOffset: $0, as: Int8.self)) * scales[2 * ($0 / 32)] }
+        // The activation each weight meets: q·d, d per block of 32 ({d, s} pairs after the lanes) or of 256 (after the qs).
+        let scales = (act + (kQuant ? columns : 64 * blocks)).assumingMemoryBound(to: Float.self)
+        let xq = (0..<columns).map { Float(act.load(fromByteOffset: $0, as: Int8.self)) * (kQuant ? scales[$0 / 256] : scales[2 * ($0 / 32)]) }
         for level in CPULevel.available {
             var out = [Float](repeating: 0, count: 8)
             level.kernels.gemm(Int32(type.rawValue), weights.matrix.data, weights.matrix.rowBytes, 0, 8, Int64(columns), act, 0, 1, &out, 8)
@@ -74,10 +76,10 @@ import Testing
                 let w = weights.dequantized(r)
                 let expected = zip(w, xq).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
                 var bound = 1e-5 * absoluteSum(w, xq[...])
-                if type == .q4_1 {
+                if type == .q4_1 || type == .q5_1 {
                     // the m·s term uses s = f16(d·Σq): relative error ≤ 2^-11 of |m·d·Σq| per block
                     for b in 0..<blocks {
-                        let m = Float(Float16(bitPattern: weights.row(r).loadUnaligned(fromByteOffset: 20 * b + 2, as: UInt16.self)))
+                        let m = Float(Float16(bitPattern: weights.row(r).loadUnaligned(fromByteOffset: type.blockBytes * b + 2, as: UInt16.self)))
                         bound += Double(abs(m * xq[(32 * b)..<(32 * b + 32)].reduce(0, +))) * 1.5e-3
                     }
                 }
@@ -90,9 +92,10 @@ import Testing
     @Test(arguments: KernelLevelTests.allTypes)
     func packedRowsDequantizeLikeTheirSource(type: TensorType) {
         var random = SeededRandom(seed: 41)
-        for (rows, columns) in [(1, 32), (15, 64), (16, 96), (37, 576)] {
+        let shapes = type.blockElements == 256 ? [(1, 256), (15, 512), (37, 768)] : [(1, 32), (15, 64), (16, 96), (37, 576)]
+        for (rows, columns) in shapes {
             let weights = RandomWeights(type: type, rows: rows, columns: columns, offset: 5, random: &random)
-            #expect(weights.matrix.isPacked == KernelLevelTests.quantizedTypes.contains(type))
+            #expect(weights.matrix.isPacked == KernelLevelTests.packedTypes.contains(type))
             var row = [Float](repeating: .nan, count: columns)
             for r in 0..<rows {
                 weights.matrix.dequantizeRow(r, into: &row)

@@ -43,10 +43,17 @@ final class RandomWeights {
                     row.storeBytes(of: UInt16(bits), toByteOffset: 2 * c, as: UInt16.self)
                 }
             default:
-                for b in 0..<(columns / 32) {
+                // Random quants; sane scales (random bytes could be infinities): d first in most blocks, last in Q6_K's
+                // and Q3_K's, before dmin in Q2_K's; Q4_1 and Q5_1 then have their minimum, Q4_K and Q5_K their dmin.
+                for b in 0..<(columns / type.blockElements) {
                     let block = row + b * type.blockBytes
-                    block.storeBytes(of: half(random.float(-0.05...0.05)), as: UInt16.self)
-                    if type == .q4_1 { block.storeBytes(of: half(random.float(-0.3...0.3)), toByteOffset: 2, as: UInt16.self) }
+                    let dOffset = [TensorType.q6_K: 208, .q2_K: 80, .q3_K: 108][type] ?? 0
+                    let d = type.blockElements == 256 ? random.float(-0.01...0.01) : random.float(-0.05...0.05)
+                    block.storeBytes(of: half(d), toByteOffset: dOffset, as: UInt16.self)
+                    if type == .q4_1 || type == .q5_1 { block.storeBytes(of: half(random.float(-0.3...0.3)), toByteOffset: 2, as: UInt16.self) }
+                    if type == .q4_K || type == .q5_K || type == .q2_K {
+                        block.storeBytes(of: half(random.float(0...0.01)), toByteOffset: dOffset + 2, as: UInt16.self)
+                    }
                 }
             }
         }
@@ -82,13 +89,13 @@ func absoluteSum(_ w: [Float], _ x: ArraySlice<Float>) -> Double {
     zip(w, x).reduce(0) { $0 + Double(abs($1.0 * $1.1)) }
 }
 
-/// The bound on the error that 8-bit activation blocks add: `Σ_c |w_c|·amax(block of c)·0.005`.
-func activationQuantizationBound(_ w: [Float], _ x: ArraySlice<Float>) -> Double {
+/// The bound on the error that 8-bit activation blocks of `block` elements add: `Σ_c |w_c|·amax(block of c)·0.005`.
+func activationQuantizationBound(_ w: [Float], _ x: ArraySlice<Float>, block: Int = 32) -> Double {
     let xs = Array(x)
     var bound = 0.0
-    for b in 0..<(xs.count / 32) {
-        let amax = xs[(32 * b)..<(32 * b + 32)].map(abs).max()!
-        for c in (32 * b)..<(32 * b + 32) { bound += Double(abs(w[c]) * amax) * 0.005 }
+    for b in 0..<(xs.count / block) {
+        let amax = xs[(block * b)..<(block * b + block)].map(abs).max()!
+        for c in (block * b)..<(block * b + block) { bound += Double(abs(w[c]) * amax) * 0.005 }
     }
     return bound
 }

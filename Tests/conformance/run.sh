@@ -2,7 +2,8 @@
 # Conformance against a live `tern serve` on 127.0.0.1: the official `openai` Python package (pytest), Node's built-in
 # fetch (node --test) and a bounded schemathesis run against the served /openapi.json. Starts the server on a free port
 # with the test model and `gpt-4` as an alias, waits for /health, runs the suites, then stops the server with SIGTERM
-# and checks that it exits cleanly.
+# and checks that it exits cleanly; then serves the same data folder over TLS for the TLS suite, and last runs the
+# operator's tests of `tern serve` (Tests/conformance/cli), which start servers of their own.
 #
 #   TERN_TEST_MODEL=path/to/SmolLM2-135M-Instruct.Q4_1.gguf Tests/conformance/run.sh
 #

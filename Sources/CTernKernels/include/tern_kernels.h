@@ -21,22 +21,32 @@ typedef enum {
     TERN_W_F16 = 1,
     TERN_W_Q4_0 = 2,
     TERN_W_Q4_1 = 3,
+    TERN_W_Q5_0 = 6,
+    TERN_W_Q5_1 = 7,
     TERN_W_Q8_0 = 8,
+    TERN_W_Q2_K = 10,
+    TERN_W_Q3_K = 11,
+    TERN_W_Q4_K = 12,
+    TERN_W_Q5_K = 13,
+    TERN_W_Q6_K = 14,
+    TERN_W_IQ4_NL = 20,
+    TERN_W_IQ4_XS = 23,
     TERN_W_BF16 = 30,
 } tern_wtype;
 
 /// One instruction-set level's kernels.
 ///
 /// Activations are first converted to the companion format of the weight type (`quantize_act`):
-/// F32 → f32, F16 → f16, BF16 → bf16, Q4_0/Q4_1/Q8_0 → 8-bit blocks of 32 with an f16-rounded scale
-/// (d = amax/127, q = round-half-even(x·127/amax)), laid out as `tern_act_row_bytes` describes.
+/// F32 → f32, F16 → f16, BF16 → bf16, Q4_0/Q4_1/Q5_0/Q5_1/Q8_0/IQ4_NL → 8-bit blocks of 32 with an f16-rounded
+/// scale (d = amax/127, q = round-half-even(x·127/amax)), the K-quants and IQ4_XS → 8-bit blocks of 256 as llama.cpp's Q8_K,
+/// laid out as internal.h and quant_blocks.h describe.
 typedef struct tern_kernels {
     int level;
     /// Converts `n` floats into the activation format for weights of `wtype`.
     void (*quantize_act)(int wtype, const float *x, void *act, int64_t n);
     /// out[t·out_stride + r] = Σ_c w[r][c]·act_t[c] for r in [row_begin, row_end), t in [0, tokens).
     /// Q4_0, Q4_1 and Q8_0 weights are packed (`tern_pack`; `row_bytes` is not used) and `row_begin` is a multiple of 16;
-    /// other types are GGUF rows `row_bytes` apart.
+    /// other types are GGUF rows `row_bytes` apart (n a whole number of the type's blocks).
     void (*gemm)(int wtype, const void *w, size_t row_bytes, int64_t row_begin, int64_t row_end, int64_t n,
                  const void *act, size_t act_stride, int64_t tokens, float *out, size_t out_stride);
     float (*dot_f32)(const float *x, const float *y, int64_t n);
@@ -80,6 +90,13 @@ void tern_unpack_block(int wtype, const void *packed, int64_t n, int64_t row, in
 
 /// Bytes one activation row of `n` elements takes for weights of `wtype` (a multiple of 64).
 size_t tern_act_row_bytes(int wtype, int64_t n);
+
+/// Whether the kernels compute with weights of `wtype`.
+int tern_has_kernels(int wtype);
+
+/// Converts `n` weights of a quantized `wtype` (a whole number of blocks, as GGUF stores them) to floats: the reference
+/// every product is tested against.
+void tern_dequantize_row(int wtype, const void *src, float *dst, int64_t n);
 
 /// The kernels chosen once for this process: the best level the CPU supports, lowered by `TERN_CPU=scalar|avx2|avx512`.
 const tern_kernels *tern_kernels_active(void);

@@ -1,0 +1,77 @@
+// One descriptor per weight format: the one place that says what a format is, which activations it meets and which
+// code computes with it. Adding a format is adding its block layout (quant_blocks.h), its family's functions and a
+// line in formats.c (docs/adding-a-quant-format.md).
+#ifndef TERN_FORMATS_H
+#define TERN_FORMATS_H
+
+#include "quant_blocks.h"
+
+/// The activation format the products of a weight format read (tern_act_row_bytes gives a row's size).
+typedef enum {
+    TERN_ACT_F32,
+    TERN_ACT_F16,
+    TERN_ACT_BF16,
+    /// 8-bit blocks of 32 with lane biases and scales (internal.h).
+    TERN_ACT_Q8_32,
+    /// 8-bit blocks of 256 with f32 scales and sums of 16 (quant_blocks.h), llama.cpp's Q8_K.
+    TERN_ACT_Q8_256,
+} tern_act;
+
+/// Σ over one row of `n` weights, GGUF's blocks in place, against one activation row.
+typedef float (*tern_row_dot)(const void *row, const void *act, int64_t n);
+
+typedef struct {
+    int wtype;
+    int block_elements;
+    int block_bytes;
+    tern_act act;
+    /// Whether matrices are repacked in groups of 16 rows for the packed kernels (tern_pack); the others are read row
+    /// by row through `dot`.
+    int packed;
+    /// Converts `n` weights (whole blocks) to floats, rounding as llama.cpp's reference does; NULL for float formats.
+    void (*dequantize)(const void *src, float *dst, int64_t n);
+    /// The row product at each level (TERN_LEVEL_SCALAR, _AVX2, _AVX512), all bit-identical; NULL for the float and
+    /// packed formats, which the levels' own gemm handles.
+    tern_row_dot dot[3];
+} tern_format;
+
+/// The descriptor of `wtype`, or NULL when the kernels do not compute with it.
+const tern_format *tern_format_of(int wtype);
+
+/// out[t·out_stride + r] for rows [r0, r1) and every token through `dot`: one row's weights stay in cache for all tokens.
+TERN_INLINE void row_gemm(tern_row_dot dot, const void *w, size_t row_bytes, int64_t r0, int64_t r1, int64_t n, const void *act,
+                          size_t act_stride, int64_t tokens, float *out, size_t out_stride) {
+    for (int64_t r = r0; r < r1; r++) {
+        const void *row = (const char *)w + (size_t)r * row_bytes;
+        for (int64_t t = 0; t < tokens; t++) out[(size_t)t * out_stride + r] = dot(row, (const char *)act + (size_t)t * act_stride, n);
+    }
+}
+
+/// Fills one row of 256-element activation blocks from n floats (n a multiple of 256), exactly as llama.cpp's
+/// reference quantize_row_q8_K does.
+void tern_quantize_q8_256(const float *x, void *act, int64_t n);
+
+/// The functions of the quantized formats, by family: q4q8.c, q5.c, kquants.c, iq4.c (scalar) and *_x86.c.
+#define TERN_FORMAT_FUNCTIONS(name)                                                                                    \
+    void tern_dequantize_##name(const void *src, float *dst, int64_t n);                                               \
+    float tern_dot_##name##_scalar(const void *row, const void *act, int64_t n);                                       \
+    float tern_dot_##name##_avx2(const void *row, const void *act, int64_t n);                                         \
+    float tern_dot_##name##_avx512(const void *row, const void *act, int64_t n);
+TERN_FORMAT_FUNCTIONS(q4_0)
+TERN_FORMAT_FUNCTIONS(q4_1)
+TERN_FORMAT_FUNCTIONS(q8_0)
+TERN_FORMAT_FUNCTIONS(q5_0)
+TERN_FORMAT_FUNCTIONS(q5_1)
+TERN_FORMAT_FUNCTIONS(iq4_nl)
+TERN_FORMAT_FUNCTIONS(q2_K)
+TERN_FORMAT_FUNCTIONS(q3_K)
+TERN_FORMAT_FUNCTIONS(q4_K)
+TERN_FORMAT_FUNCTIONS(q5_K)
+TERN_FORMAT_FUNCTIONS(q6_K)
+TERN_FORMAT_FUNCTIONS(iq4_xs)
+
+/// ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)), llama.cpp's hsum_float_8: how the 8 lane accumulators of a row
+/// product are added at every level.
+TERN_INLINE float hsum8(const float a[8]) { return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7])); }
+
+#endif

@@ -1,0 +1,169 @@
+// The K-quants at AVX2 and AVX-512, bit-identical to kquants.c.
+#include "row_x86.h"
+
+#if defined(__x86_64__)
+
+#define KQUANT_DOTS(SUFFIX, TARGET, LANES, SCALED)                                                                      \
+    ROW_INLINE(TARGET) float dot_q2_K_##SUFFIX(const void *row, const void *act, int64_t n) {                               \
+        const int64_t nb = n / TERN_QK_K;                                                                               \
+        const int8_t *a = k_act_qs(act);                                                                                \
+        const float *ad = k_act_d(act, nb);                                                                             \
+        const int16_t *bsums = k_act_bsums(act, nb);                                                                    \
+        __m256 acc = _mm256_setzero_ps();                                                                               \
+        const __m256i three = _mm256_set1_epi8(3);                                                                      \
+        for (int64_t b = 0; b < nb; b++) {                                                                              \
+            const tern_block_q2_K *x = (const tern_block_q2_K *)row + b;                                                \
+            const float d = ad[b] * tern_f16_to_f32(load_u16(&x->d));                                                   \
+            const float dmin = -(ad[b] * tern_f16_to_f32(load_u16(&x->dmin)));                                          \
+            const int8_t *ab = a + TERN_QK_K * b;                                                                       \
+            const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)x->scales));                     \
+            const __m256i mins = _mm256_madd_epi16(_mm256_srli_epi16(sc16, 4),                                          \
+                                                   _mm256_loadu_si256((const __m256i *)(bsums + 16 * b)));              \
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(dmin), _mm256_cvtepi32_ps(mins), acc);                                 \
+            __m256i sum = _mm256_setzero_si256();                                                                       \
+            for (int half = 0; half < 2; half++) {                                                                      \
+                const __m256i q = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * half));                             \
+                for (int j = 0; j < 4; j++) {                                                                           \
+                    const int g = 4 * half + j;                                                                         \
+                    const __m256i codes = _mm256_and_si256(_mm256_srli_epi16(q, 2 * j), three);                         \
+                    const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(x->scales[2 * g + 1] & 0x0f),                 \
+                                                           _mm_set1_epi16(x->scales[2 * g] & 0x0f));                    \
+                    sum = _mm256_add_epi32(sum, SCALED(codes, _mm256_loadu_si256((const __m256i *)(ab + 32 * g)), scale));\
+                }                                                                                                       \
+            }                                                                                                           \
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);                                     \
+        }                                                                                                               \
+        return hsum8_##SUFFIX(acc);                                                                                     \
+    }                                                                                                                   \
+                                                                                                                        \
+    ROW_INLINE(TARGET) float dot_q3_K_##SUFFIX(const void *row, const void *act, int64_t n) {                               \
+        const int64_t nb = n / TERN_QK_K;                                                                               \
+        const int8_t *a = k_act_qs(act);                                                                                \
+        const float *ad = k_act_d(act, nb);                                                                             \
+        __m256 acc = _mm256_setzero_ps();                                                                               \
+        const __m256i three = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);                                           \
+        for (int64_t b = 0; b < nb; b++) {                                                                              \
+            const tern_block_q3_K *x = (const tern_block_q3_K *)row + b;                                                \
+            const float d = ad[b] * tern_f16_to_f32(load_u16(&x->d));                                                   \
+            const int8_t *ab = a + TERN_QK_K * b;                                                                       \
+            const __m256i hmask = _mm256_loadu_si256((const __m256i *)x->hmask);                                        \
+            __m256i sum = _mm256_setzero_si256();                                                                       \
+            for (int half = 0; half < 2; half++) {                                                                      \
+                const __m256i q = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * half));                             \
+                for (int j = 0; j < 4; j++) {                                                                           \
+                    const int g = 4 * half + j;                                                                         \
+                    /* code = low 2 bits + 4·high bit (0–7); the value is code − 4 */                                   \
+                    const __m256i high = _mm256_and_si256(_mm256_srli_epi16(hmask, 4 * half + j), one);                 \
+                    const __m256i codes = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 2 * j), three),         \
+                                                          _mm256_slli_epi16(high, 2));                                  \
+                    const __m256i scale = _mm256_set_m128i(_mm_set1_epi16((short)(tern_q3_scale(x->scales, 2 * g + 1) - 32)),\
+                                                           _mm_set1_epi16((short)(tern_q3_scale(x->scales, 2 * g) - 32)));\
+                    const __m256i av = _mm256_loadu_si256((const __m256i *)(ab + 32 * g));                              \
+                    sum = _mm256_add_epi32(sum, _mm256_sub_epi32(SCALED(codes, av, scale),                              \
+                                                                 _mm256_slli_epi32(SCALED(one, av, scale), 2)));        \
+                }                                                                                                       \
+            }                                                                                                           \
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);                                     \
+        }                                                                                                               \
+        return hsum8_##SUFFIX(acc);                                                                                     \
+    }                                                                                                                   \
+                                                                                                                        \
+    /* The IQ4 values of 32 indices (16 bytes: low nibbles first), as signed bytes. */                                  \
+                                                                                                                        \
+    ROW_INLINE(TARGET) float dot_q45_K_##SUFFIX(int five, const void *row, const void *act, int64_t n) {                    \
+        const int64_t nb = n / TERN_QK_K;                                                                               \
+        const int8_t *a = k_act_qs(act);                                                                                \
+        const float *ad = k_act_d(act, nb);                                                                             \
+        const int16_t *bsums = k_act_bsums(act, nb);                                                                    \
+        __m256 acc = _mm256_setzero_ps();                                                                               \
+        float accm[4] = {0}, summs = 0;                                                                                 \
+        const __m256i low = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);                                          \
+        for (int64_t b = 0; b < nb; b++) {                                                                              \
+            const tern_block_q4_K *x4 = (const tern_block_q4_K *)row + b;                                               \
+            const tern_block_q5_K *x5 = (const tern_block_q5_K *)row + b;                                               \
+            const uint8_t *scales = five ? x5->scales : x4->scales;                                                     \
+            const uint8_t *qs = five ? x5->qs : x4->qs;                                                                 \
+            const float d = ad[b] * tern_f16_to_f32(load_u16(five ? &x5->d : &x4->d));                                  \
+            const float dmin = -(ad[b] * tern_f16_to_f32(load_u16(five ? &x5->dmin : &x4->dmin)));                      \
+            int sc[8], m[8], bs32[8];                                                                                   \
+            for (int g = 0; g < 8; g++) {                                                                               \
+                tern_k_scale_min(scales, g, &sc[g], &m[g]);                                                             \
+                bs32[g] = bsums[16 * b + 2 * g] + bsums[16 * b + 2 * g + 1];                                            \
+            }                                                                                                           \
+            if (five) {                                                                                                 \
+                int32_t mins = 0;                                                                                       \
+                for (int g = 0; g < 8; g++) mins += m[g] * bs32[g];                                                     \
+                summs = fmaf(dmin, (float)mins, summs);                                                                 \
+            } else {                                                                                                    \
+                for (int v = 0; v < 4; v++)                                                                             \
+                    accm[v] = fmaf(dmin, (float)(m[2 * v] * bs32[2 * v] + m[2 * v + 1] * bs32[2 * v + 1]), accm[v]);    \
+            }                                                                                                           \
+            const int8_t *ab = a + TERN_QK_K * b;                                                                       \
+            const __m256i qh = five ? _mm256_loadu_si256((const __m256i *)x5->qh) : _mm256_setzero_si256();             \
+            __m256i sum = _mm256_setzero_si256();                                                                       \
+            for (int c = 0; c < 4; c++) {                                                                               \
+                const __m256i bytes = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));                               \
+                __m256i lo = _mm256_and_si256(bytes, low), hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low);     \
+                if (five) {                                                                                             \
+                    lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));\
+                    hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));\
+                }                                                                                                       \
+                const __m256i a0 = _mm256_loadu_si256((const __m256i *)(ab + 64 * c));                                  \
+                const __m256i a1 = _mm256_loadu_si256((const __m256i *)(ab + 64 * c + 32));                             \
+                sum = _mm256_add_epi32(sum, SCALED(lo, a0, _mm256_set1_epi16((short)sc[2 * c])));                       \
+                sum = _mm256_add_epi32(sum, SCALED(hi, a1, _mm256_set1_epi16((short)sc[2 * c + 1])));                   \
+            }                                                                                                           \
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);                                     \
+        }                                                                                                               \
+        return five ? hsum8_##SUFFIX(acc) + summs : hsum8_##SUFFIX(acc) + ((accm[0] + accm[2]) + (accm[1] + accm[3]));  \
+    }                                                                                                                   \
+                                                                                                                        \
+    ROW_INLINE(TARGET) float dot_q6_K_##SUFFIX(const void *row, const void *act, int64_t n) {                               \
+        const int64_t nb = n / TERN_QK_K;                                                                               \
+        const int8_t *a = k_act_qs(act);                                                                                \
+        const float *ad = k_act_d(act, nb);                                                                             \
+        const int16_t *bsums = k_act_bsums(act, nb);                                                                    \
+        __m256 acc = _mm256_setzero_ps();                                                                               \
+        const __m256i low = _mm256_set1_epi8(0x0f), three = _mm256_set1_epi8(3);                                        \
+        for (int64_t b = 0; b < nb; b++) {                                                                              \
+            const tern_block_q6_K *x = (const tern_block_q6_K *)row + b;                                                \
+            const float d = ad[b] * tern_f16_to_f32(load_u16(&x->d));                                                   \
+            const int8_t *ab = a + TERN_QK_K * b;                                                                       \
+            /* −32·(sc·Σa) of sub-blocks 2u and 2u + 1 in lane u */                                                     \
+            const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->scales));                     \
+            const __m256i bs = _mm256_loadu_si256((const __m256i *)(bsums + 16 * b));                                   \
+            __m256i sum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 5));  \
+            for (int half = 0; half < 2; half++) {                                                                      \
+                const __m256i l0 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * half));                            \
+                const __m256i l1 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * half + 32));                       \
+                const __m256i h = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * half));                             \
+                const __m256i parts[4] = {                                                                              \
+                    _mm256_or_si256(_mm256_and_si256(l0, low), _mm256_slli_epi16(_mm256_and_si256(h, three), 4)),       \
+                    _mm256_or_si256(_mm256_and_si256(l1, low),                                                          \
+                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), three), 4)),            \
+                    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low),                                    \
+                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), three), 4)),            \
+                    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low),                                    \
+                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), three), 4)),            \
+                };                                                                                                      \
+                for (int p = 0; p < 4; p++) {                                                                           \
+                    const int g = 4 * half + p;                                                                         \
+                    const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(x->scales[2 * g + 1]), _mm_set1_epi16(x->scales[2 * g]));\
+                    sum = _mm256_add_epi32(sum, SCALED(parts[p], _mm256_loadu_si256((const __m256i *)(ab + 32 * g)), scale));\
+                }                                                                                                       \
+            }                                                                                                           \
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);                                     \
+        }                                                                                                               \
+        return hsum8_##SUFFIX(acc);                                                                                     \
+    }                                                                                                                   \
+                                                                                                                        \
+    __attribute__((target(TARGET))) float tern_dot_q2_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q2_K_##SUFFIX(row, act, n); }\
+    __attribute__((target(TARGET))) float tern_dot_q3_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q3_K_##SUFFIX(row, act, n); }\
+    __attribute__((target(TARGET))) float tern_dot_q4_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q45_K_##SUFFIX(0, row, act, n); }\
+    __attribute__((target(TARGET))) float tern_dot_q5_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q45_K_##SUFFIX(1, row, act, n); }\
+    __attribute__((target(TARGET))) float tern_dot_q6_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q6_K_##SUFFIX(row, act, n); }
+
+KQUANT_DOTS(avx2, TERN_ROW_AVX2, LANES_AVX2, SCALED_PAIRS)
+KQUANT_DOTS(avx512, TERN_ROW_AVX512, LANES_VNNI, SCALED_PAIRS)
+
+#endif

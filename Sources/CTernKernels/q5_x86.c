@@ -1,0 +1,54 @@
+// Q5_0 and Q5_1 at AVX2 and AVX-512, bit-identical to q5.c.
+#include "row_x86.h"
+
+#if defined(__x86_64__)
+
+#define Q5_DOTS(SUFFIX, TARGET, LANES, SCALED)                                                                          \
+    ROW_INLINE(TARGET) __m256i q5_codes_##SUFFIX(const uint8_t qs[16], const uint8_t qh[4]) {                               \
+        const __m128i q = _mm_loadu_si128((const __m128i *)qs), low = _mm_set1_epi8(0x0f);                              \
+        const __m256i nibbles = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), low), _mm_and_si128(q, low));      \
+        /* bit e of qh into byte e: byte e takes qh's byte e/8, then its bit e%8 is tested */                           \
+        const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32((int)load_u32(qh)),                                \
+                                                   _mm256_setr_epi64x(0, 0x0101010101010101, 0x0202020202020202,        \
+                                                                      0x0303030303030303));                             \
+        const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ULL);                                       \
+        const __m256i high = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(16));\
+        return _mm256_or_si256(nibbles, high);                                                                          \
+    }                                                                                                                   \
+                                                                                                                        \
+    ROW_INLINE(TARGET) float dot_q5_##SUFFIX(int one, const void *row, const void *act, int64_t n) {                        \
+        const int64_t nb = n / 32;                                                                                      \
+        const int8_t *a = act_qs(act);                                                                                  \
+        const float *ds = act_ds(act, nb);                                                                              \
+        __m256 acc = _mm256_setzero_ps();                                                                               \
+        float summs = 0;                                                                                                \
+        const __m256i ones = _mm256_set1_epi8(1);                                                                       \
+        for (int64_t b = 0; b < nb; b++) {                                                                              \
+            const __m256i av = _mm256_loadu_si256((const __m256i *)(a + 32 * b));                                       \
+            __m256i codes, lanes;                                                                                       \
+            float d;                                                                                                    \
+            if (one) {                                                                                                  \
+                const tern_block_q5_1 *x = (const tern_block_q5_1 *)row + b;                                            \
+                summs = fmaf(tern_f16_to_f32(load_u16(&x->m)), ds[2 * b + 1], summs);                                   \
+                d = tern_f16_to_f32(load_u16(&x->d)) * ds[2 * b];                                                       \
+                codes = q5_codes_##SUFFIX(x->qs, x->qh);                                                                \
+                lanes = LANES(codes, av);                                                                               \
+            } else {                                                                                                    \
+                const tern_block_q5_0 *x = (const tern_block_q5_0 *)row + b;                                            \
+                d = tern_f16_to_f32(load_u16(&x->d)) * ds[2 * b];                                                       \
+                codes = q5_codes_##SUFFIX(x->qs, x->qh);                                                                \
+                /* Σ (q − 16)·a = Σ q·a − 16·Σ a, both exact */                                                         \
+                lanes = _mm256_sub_epi32(LANES(codes, av), _mm256_slli_epi32(LANES(ones, av), 4));                      \
+            }                                                                                                           \
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(lanes), acc);                                   \
+        }                                                                                                               \
+        return one ? hsum8_##SUFFIX(acc) + summs : hsum8_##SUFFIX(acc);                                                 \
+    }                                                                                                                   \
+                                                                                                                        \
+    __attribute__((target(TARGET))) float tern_dot_q5_0_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q5_##SUFFIX(0, row, act, n); }\
+    __attribute__((target(TARGET))) float tern_dot_q5_1_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q5_##SUFFIX(1, row, act, n); }
+
+Q5_DOTS(avx2, TERN_ROW_AVX2, LANES_AVX2, SCALED_PAIRS)
+Q5_DOTS(avx512, TERN_ROW_AVX512, LANES_VNNI, SCALED_PAIRS)
+
+#endif
