@@ -40,7 +40,22 @@ cmp "$fixtures/quant-formats.gguf" Tests/Fixtures/quant-formats.gguf || {
     echo "Tests/Fixtures/quant-formats.gguf is not what scripts/make_quant_fixtures.py writes: run it again"
     exit 1
 }
+# Jinja2's renderings of our fixture templates and of every llama.cpp template (read from $TERN_LLAMA_SOURCES).
+"$fixtures_venv/bin/python" scripts/make_template_fixtures.py --out "$fixtures/chat-templates"
+for file in cases.json expressions.json llama-templates.json; do
+    cmp "$fixtures/chat-templates/$file" "Tests/Fixtures/chat-templates/$file" || {
+        echo "Tests/Fixtures/chat-templates/$file is not what scripts/make_template_fixtures.py writes: run it again"
+        exit 1
+    }
+done
 rm -rf "$fixtures"
+
+echo "== tiny models of every family, written again (scripts/make_arch_fixtures.py), and Gemma 3 270M (fetched once)"
+TERN_TEST_TINY_MODELS="$(mktemp -d)"
+"$fixtures_venv/bin/python" scripts/make_arch_fixtures.py models "$TERN_TEST_TINY_MODELS"
+TERN_TEST_GEMMA3_MODEL="$("$fixtures_venv/bin/python" scripts/make_arch_fixtures.py gemma3 "$(dirname "$TERN_TEST_MODEL")")"
+export TERN_TEST_TINY_MODELS TERN_TEST_GEMMA3_MODEL
+echo "$TERN_TEST_GEMMA3_MODEL"
 
 echo "== swift test"
 swift test "${flags[@]}" --skip-build

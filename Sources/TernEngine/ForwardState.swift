@@ -10,13 +10,13 @@ public final class ForwardState: @unchecked Sendable {
     let x: UnsafeMutablePointer<Float>
     /// [maxTokens][embedding] normalized input of a sub-layer
     let xb: UnsafeMutablePointer<Float>
-    /// [maxTokens][embedding] queries
+    /// [maxTokens][queryDimension] queries
     let q: UnsafeMutablePointer<Float>
     /// [maxTokens][kvDimension] keys of this batch
     let k: UnsafeMutablePointer<Float>
     /// [maxTokens][kvDimension] values of this batch
     let v: UnsafeMutablePointer<Float>
-    /// [maxTokens][embedding] attention output before the output projection
+    /// [maxTokens][queryDimension] attention output before the output projection
     let attention: UnsafeMutablePointer<Float>
     /// [maxTokens][embedding] output of a projection, added to the residual stream
     let projected: UnsafeMutablePointer<Float>
@@ -24,13 +24,19 @@ public final class ForwardState: @unchecked Sendable {
     let gate: UnsafeMutablePointer<Float>
     /// [maxTokens][feedForward] up activations
     let up: UnsafeMutablePointer<Float>
+    /// [maxTokens][ropeSets][ropePairs] cosines of each token's RoPE angles, for each set of frequencies
+    let ropeCos: UnsafeMutablePointer<Float>
+    /// [maxTokens][ropeSets][ropePairs] sines, laid out as ``ropeCos``
+    let ropeSin: UnsafeMutablePointer<Float>
+    /// Floats between one token's RoPE angles and the next token's.
+    let ropeStride: Int
     /// [threads][group][contextLength] attention scores of the query heads that share one key/value head
     let scores: UnsafeMutablePointer<Float>
     /// Floats between two heads' scores.
     let scoresStride: Int
     /// Floats between two threads' scores.
     let scoresThreadStride: Int
-    /// [threads][max(contextLength, kvDimension)] f16 copies of a query or of attention weights
+    /// [threads][max(contextLength, kvDimension, feedForward)] f16 copies of a query, attention weights or gate row
     let halfScratch: UnsafeMutablePointer<UInt16>
     let halfScratchStride: Int
     /// [threads][group · max(contextLength, headDimension)] queries or attention weights rounded to f16
@@ -47,21 +53,25 @@ public final class ForwardState: @unchecked Sendable {
         self.pool = pool
         let embedding = config.embeddingLength
         let ff = config.feedForwardLength
-        workspace = MatMulWorkspace(maxTokens: maxTokens, maxColumns: max(embedding, ff), threads: pool.threadCount)
+        let queries = config.queryDimension
+        workspace = MatMulWorkspace(maxTokens: maxTokens, maxColumns: max(embedding, ff, queries), threads: pool.threadCount)
         x = .allocate(capacity: maxTokens * embedding)
         xb = .allocate(capacity: maxTokens * embedding)
-        q = .allocate(capacity: maxTokens * embedding)
+        q = .allocate(capacity: maxTokens * queries)
         k = .allocate(capacity: maxTokens * config.kvDimension)
         v = .allocate(capacity: maxTokens * config.kvDimension)
-        attention = .allocate(capacity: maxTokens * embedding)
+        attention = .allocate(capacity: maxTokens * queries)
         projected = .allocate(capacity: maxTokens * embedding)
         gate = .allocate(capacity: maxTokens * ff)
         up = .allocate(capacity: maxTokens * ff)
+        ropeStride = config.ropeFrequencies.count * config.ropeDimensionCount / 2
+        ropeCos = .allocate(capacity: max(1, maxTokens * ropeStride))
+        ropeSin = .allocate(capacity: max(1, maxTokens * ropeStride))
         let group = config.headCount / config.headCountKV
         scoresStride = contextLength
         scoresThreadStride = group * contextLength
         scores = .allocate(capacity: pool.threadCount * scoresThreadStride)
-        halfScratchStride = max(contextLength, config.kvDimension)
+        halfScratchStride = max(contextLength, config.kvDimension, ff)
         halfScratch = .allocate(capacity: pool.threadCount * halfScratchStride)
         roundedScratchStride = group * max(contextLength, config.headDimension)
         roundedScratch = .allocate(capacity: pool.threadCount * roundedScratchStride)
@@ -75,7 +85,7 @@ public final class ForwardState: @unchecked Sendable {
     }
 
     deinit {
-        for buffer in [x, xb, q, k, v, attention, projected, gate, up, scores, roundedScratch, logits] { buffer.deallocate() }
+        for buffer in [x, xb, q, k, v, attention, projected, gate, up, ropeCos, ropeSin, scores, roundedScratch, logits] { buffer.deallocate() }
         halfScratch.deallocate()
     }
 

@@ -1,8 +1,8 @@
 public import TernGGUF
 
-/// A model family's forward pass. Each family is one type, registered by its `general.architecture` name.
+/// A model's forward pass over a batch of tokens from any number of sequences.
 public protocol LanguageModel: AnyObject, Sendable {
-    /// The hyper-parameters the model was built with.
+    /// The description the model was built from.
     var config: ModelConfig { get }
 
     /// Runs `batch` through the model, writing keys and values into `cache` and the logits of every token that
@@ -12,19 +12,15 @@ public protocol LanguageModel: AnyObject, Sendable {
 
 /// The model families Tern can run, by `general.architecture`.
 public enum ModelArchitectures {
-    /// Builds the forward pass for the architecture that `file` names.
+    /// Builds the forward pass for the model in `file`, as its family describes it.
+    ///
+    /// - Throws: ``EngineError``; ``EngineError/Code/unsupportedArchitecture`` names the supported families.
     public static func load(_ file: GGUFFile) throws(EngineError) -> any LanguageModel {
-        let config = try ModelConfig(file: file)
-        switch config.architecture {
-        case "llama":
-            return try LlamaModel(file: file, config: config)
-        default:
-            throw EngineError(
-                .unsupportedArchitecture,
-                "model family '\(config.architecture)' is not supported yet; supported: \(supported.joined(separator: ", "))")
-        }
+        let family = try ModelFamily.of(file)
+        let config = try ModelConfig(file: file, family: family)
+        return try TransformerModel(file: file, config: config, family: family)
     }
 
-    /// Names of the supported families.
-    public static let supported = ["llama"]
+    /// Names of the supported families, sorted.
+    public static let supported = ModelFamily.all.map(\.name).sorted()
 }

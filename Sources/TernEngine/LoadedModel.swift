@@ -9,15 +9,30 @@ public final class LoadedModel: Sendable {
     public let model: any LanguageModel
     /// The tokenizer described by the file's `tokenizer.ggml.*` keys.
     public let tokenizer: Tokenizer
-    /// The file's `tokenizer.chat_template`, parsed, or nil when it has none.
+    /// The file's `tokenizer.chat_template`, parsed, or nil when it has none or Tern cannot parse it.
     public let chatTemplate: ChatTemplate?
+    /// Why the file's chat template cannot be used, when it has one that Tern cannot parse: the model still loads and
+    /// runs raw prompts; ``encodeChat(_:addGenerationPrompt:limit:)`` throws this message.
+    public let chatTemplateProblem: String?
 
     /// Maps the file at `path` and builds everything needed to run it.
     public init(path: String) throws {
         file = try GGUFFile(path: path)
         model = try ModelArchitectures.load(file)
         tokenizer = try Tokenizer(gguf: file)
-        chatTemplate = try file.metadata["tokenizer.chat_template"]?.string.map { source throws in try ChatTemplate(source: source) }
+        // A template using features Tern's Jinja subset lacks must not keep the model from serving raw completions.
+        if let source = file.metadata["tokenizer.chat_template"]?.string {
+            do {
+                chatTemplate = try ChatTemplate(source: source)
+                chatTemplateProblem = nil
+            } catch {
+                chatTemplate = nil
+                chatTemplateProblem = "this model's chat template cannot be used by Tern (\(error)); use a raw prompt (/v1/completions) instead"
+            }
+        } else {
+            chatTemplate = nil
+            chatTemplateProblem = nil
+        }
     }
 
     /// The hyper-parameters of the model.
@@ -28,7 +43,7 @@ public final class LoadedModel: Sendable {
     /// - Parameter limit: stop tokenizing once the prompt has more than this many tokens (see ``Tokenizer/encode(_:parseSpecial:limit:)``).
     public func encodeChat(_ messages: [ChatMessage], addGenerationPrompt: Bool = true, limit: Int = .max) throws -> [Int32] {
         guard let chatTemplate else {
-            throw EngineError(.invalidMetadata, "this model has no tokenizer.chat_template; use a raw prompt instead")
+            throw EngineError(.invalidMetadata, chatTemplateProblem ?? "this model has no tokenizer.chat_template; use a raw prompt instead")
         }
         let text = try chatTemplate.render(
             messages: messages, addGenerationPrompt: addGenerationPrompt,

@@ -1,7 +1,58 @@
-public import TernGGUF
-
-/// The hyper-parameters of a transformer, read from a GGUF file's `<architecture>.*` keys.
+/// What a transformer is: its dimensions and every choice the forward pass makes, read from a GGUF file.
+///
+/// One forward pass (``TransformerModel``) consults this description; a model family (see ``ModelFamily``) only maps
+/// its GGUF keys and tensor names onto it. Defaults describe the llama family: head size = embedding / heads, RoPE on
+/// adjacent pairs, SwiGLU, norms before each sub-layer only, no scaling of the embeddings.
+///
+/// ```swift
+/// let config = try ModelConfig(file: GGUFFile(path: "gemma-3-270m-q4_k_m.gguf"))
+/// config.layers[5].slidingWindow   // nil: every sixth layer of Gemma 3 attends to the whole context
+/// ```
 public struct ModelConfig: Sendable, Equatable {
+    /// How RoPE pairs the dimensions of a head.
+    public enum RoPEStyle: String, Sendable, Equatable {
+        /// Adjacent pairs (2i, 2i + 1): the GGUF llama layout.
+        case normal
+        /// Pairs (i, i + d/2) of the rotated dimensions d (GPT-NeoX; Gemma, Qwen, Phi).
+        case neox
+    }
+
+    /// The gated activation of the feed-forward network: `act(gate · h) ⊙ (up · h)`.
+    public enum Activation: String, Sendable, Equatable {
+        /// SiLU gate (llama, Qwen, Phi).
+        case swiglu
+        /// GELU gate, tanh approximation (Gemma), evaluated through the reference engine's f16 table.
+        case geglu
+    }
+
+    /// The RoPE frequencies of a layer: pair i of position p turns by `scale · p · base^(-2i/d) / factor_i`.
+    public struct RoPEFrequencies: Sendable, Hashable {
+        /// The frequency base (`rope.freq_base`).
+        public var base: Float
+        /// Linear position scaling, 1 / `rope.scaling.factor` (1: none).
+        public var scale: Float
+
+        /// Frequencies with `base` and linear `scale`.
+        public init(base: Float, scale: Float = 1) {
+            self.base = base
+            self.scale = scale
+        }
+    }
+
+    /// What differs from one transformer block to the next.
+    public struct Layer: Sendable, Equatable {
+        /// Sliding-window attention: a query at position p sees keys at positions > p − window. Nil: the whole context.
+        public var slidingWindow: Int?
+        /// The RoPE frequencies of this layer's queries and keys.
+        public var rope: RoPEFrequencies
+
+        /// A layer with the given window and frequencies.
+        public init(slidingWindow: Int? = nil, rope: RoPEFrequencies) {
+            self.slidingWindow = slidingWindow
+            self.rope = rope
+        }
+    }
+
     /// `general.architecture`, such as `llama`.
     public var architecture: String
     /// Width of the residual stream (`embedding_length`).
@@ -12,68 +63,49 @@ public struct ModelConfig: Sendable, Equatable {
     public var headCount: Int
     /// Key/value heads (`attention.head_count_kv`); fewer than `headCount` means grouped-query attention.
     public var headCountKV: Int
+    /// Size of one attention head, of queries, keys and values alike (`attention.key_length`, default embedding / heads).
+    public var headDimension: Int
     /// Hidden width of the feed-forward network (`feed_forward_length`).
     public var feedForwardLength: Int
     /// Longest sequence the model was trained for (`context_length`).
     public var contextLength: Int
-    /// Dimensions rotated by RoPE in each head (`rope.dimension_count`, default: the head size).
-    public var ropeDimensionCount: Int
-    /// RoPE base frequency (`rope.freq_base`, default 10000).
-    public var ropeFrequencyBase: Float
     /// Epsilon of RMSNorm (`attention.layer_norm_rms_epsilon`).
     public var rmsNormEpsilon: Float
     /// Number of rows of the token embedding.
     public var vocabularySize: Int
 
-    /// Size of one attention head.
-    public var headDimension: Int { embeddingLength / headCount }
+    /// How RoPE pairs dimensions.
+    public var ropeStyle: RoPEStyle = .normal
+    /// Dimensions rotated by RoPE at the start of each head (`rope.dimension_count`, default: the head size).
+    public var ropeDimensionCount: Int
+    /// One entry per block, in order.
+    public var layers: [Layer]
+    /// The activation of the feed-forward network.
+    public var activation: Activation = .swiglu
+    /// The token embeddings are multiplied by this before the first block (Gemma: √embedding), or not at all.
+    public var embeddingScale: Float?
+    /// Factor of the attention scores, 1/√headDimension unless the family says otherwise.
+    public var attentionScale: Float
+    /// Whether ``attentionScale`` multiplies the queries (before they are rounded to f16 to meet the cache) rather
+    /// than the scores; the reference engine does the first for Gemma and Phi, the second for the others.
+    public var scalesQueries = false
+    /// Attention scores become `cap · tanh(score / cap)` before the softmax (Gemma 2), or are left alone.
+    public var attentionLogitSoftcap: Float?
+    /// Logits become `cap · tanh(logit / cap)` (Gemma 2), or are left alone.
+    public var finalLogitSoftcap: Float?
+
+    /// Width of the queries of one token, and of the attention output (`headCount · headDimension`).
+    public var queryDimension: Int { headDimension * headCount }
     /// Width of the keys and values of one token in one layer.
     public var kvDimension: Int { headDimension * headCountKV }
-
-    /// Reads the hyper-parameters of `file`, checking that they describe a model that can run.
-    public init(file: GGUFFile) throws(EngineError) {
-        let metadata = file.metadata
-        guard let architecture = metadata["general.architecture"]?.string else {
-            throw EngineError(.invalidMetadata, "general.architecture is missing: this GGUF file does not say which model family it holds")
-        }
-        func int(_ key: String, default value: Int? = nil) throws(EngineError) -> Int {
-            let name = "\(architecture).\(key)"
-            guard let found = metadata[name]?.int ?? value else {
-                throw EngineError(.invalidMetadata, "\(name) is missing or not an integer")
-            }
-            guard found > 0, found < 1 << 24 else {
-                throw EngineError(.invalidMetadata, "\(name) = \(found) is out of range")
-            }
-            return found
-        }
-        func float(_ key: String, default value: Double? = nil) throws(EngineError) -> Float {
-            let name = "\(architecture).\(key)"
-            guard let found = metadata[name]?.double ?? value, found.isFinite, found > 0 else {
-                throw EngineError(.invalidMetadata, "\(name) is missing or not a positive number")
-            }
-            return Float(found)
-        }
-        self.architecture = architecture
-        embeddingLength = try int("embedding_length")
-        blockCount = try int("block_count")
-        headCount = try int("attention.head_count")
-        headCountKV = try int("attention.head_count_kv", default: headCount)
-        feedForwardLength = try int("feed_forward_length")
-        contextLength = try int("context_length")
-        rmsNormEpsilon = try float("attention.layer_norm_rms_epsilon")
-        ropeFrequencyBase = try float("rope.freq_base", default: 10000)
-        guard embeddingLength % headCount == 0, headCount % headCountKV == 0 else {
-            throw EngineError(
-                .invalidMetadata,
-                "\(headCount) heads do not divide the embedding length \(embeddingLength) or the \(headCountKV) key/value heads")
-        }
-        ropeDimensionCount = try int("rope.dimension_count", default: embeddingLength / headCount)
-        guard ropeDimensionCount <= embeddingLength / headCount, ropeDimensionCount % 2 == 0 else {
-            throw EngineError(.invalidMetadata, "\(architecture).rope.dimension_count = \(ropeDimensionCount) does not fit a head")
-        }
-        guard let embedding = file.tensor(named: "token_embd.weight"), embedding.dimensions.count == 2 else {
-            throw EngineError(.invalidTensor, "token_embd.weight is missing or not a matrix")
-        }
-        vocabularySize = embedding.dimensions[1]
+    /// The distinct RoPE frequencies of the layers, in order of first use.
+    public var ropeFrequencies: [RoPEFrequencies] {
+        var seen: [RoPEFrequencies] = []
+        for layer in layers where !seen.contains(layer.rope) { seen.append(layer.rope) }
+        return seen
+    }
+    /// Most keys one query attends to in any layer, given `contextLength` positions.
+    func longestAttention(contextLength: Int) -> Int {
+        layers.map { min($0.slidingWindow ?? contextLength, contextLength) }.max() ?? contextLength
     }
 }

@@ -30,10 +30,46 @@ import Testing
         #expect(filter?.message == "unsupported filter 'frobnicate'")
         #expect(filter?.line == 2)
         #expect(filter?.column == 8)
-        let test = parseError("{% if x is prime %}{% endif %}")
+        let test = parseError("{% for x in y %}{{ x is prime }}{% endfor %}")
         #expect(test?.message == "unsupported test 'prime'")
-        #expect(test?.column == 12)
+        #expect(test?.column == 25)
         #expect(parseError("{% filter shout %}x{% endfilter %}")?.message == "unsupported filter 'shout'")
+        // An `if` inside a loop inside an `if` is soft again; the loop body between is not.
+        #expect(parseError("{% if a %}{% for x in y %}{{ x | shout }}{% endfor %}{% endif %}")?.message == "unsupported filter 'shout'")
+    }
+
+    @Test func unknownFilterOrTestInAnIfFailsOnlyWhenReached() throws {
+        // Jinja2 compiles these (an `if` block or inline `if` is a "soft frame") and fails when they run.
+        let source = "{% if x %}{{ x | from_json }}{% endif %}{{ y | shout if y else 'ok' }}{% if z %}{{ z is prime }}{% endif %}"
+        let template = try ChatTemplate(source: source)
+        #expect(try template.render(context: [:]) == "ok")
+        let filter = try renderError(source, ["x": "1"])
+        #expect(filter?.code == .runtime)
+        #expect(filter?.message == "No filter named 'from_json' found.")
+        #expect(try renderError(source, ["y": "1"])?.message == "No filter named 'shout' found.")
+        let test = try renderError(source, ["z": 1])
+        #expect(test?.message == "No test named 'prime' found.")
+        #expect(test?.column == 89)
+        // A filter Jinja2 has and Tern does not is unsupported, not unknown.
+        #expect(try renderError("{% if true %}{{ [1] | groupby('x') }}{% endif %}")?.code == .unsupported)
+    }
+
+    @Test func generatorsAreSinglePassAndHaveNoLengthOrJSON() throws {
+        // `map`, `select`, `selectattr`, `items`, … are Python generators in Jinja2; `reverse` of a list an iterator.
+        #expect(try renderError("{{ [1] | map('string') | tojson }}")?.message == "Object of type generator is not JSON serializable")
+        #expect(try renderError("{{ [1] | select | length }}")?.message == "object of type 'generator' has no len()")
+        #expect(try renderError("{{ [1] | reverse | length }}")?.message == "object of type 'list_reverseiterator' has no len()")
+        #expect(try renderError("{{ [1] | select | last }}")?.message == "'generator' object is not reversible")
+        #expect(try renderError("{% for p in 'ab' | items %}{% endfor %}")?.message == "Can only get item pairs from a mapping.")
+        let template = try ChatTemplate(source: "{% set g = m | selectattr('x') %}{{ g is sequence }}{{ g | list | length }}{{ g | list | length }}")
+        #expect(try template.render(context: ["m": [["x": 1], ["x": 0]]]) == "False10")
+    }
+
+    @Test func markupAddedToANumberIsATypeError() throws {
+        #expect(try renderError("{{ ('a' | safe) + 1 }}")?.message == "unsupported operand type(s) for +: 'Markup' and 'int'")
+        #expect(try renderError("{{ {[1]: 2} }}")?.message == "unhashable type: 'list'")
+        #expect(try renderError("{{ '{:>4}'.format(1) }}")?.code == .unsupported)
+        #expect(try renderError("{{ '{}{}'.format(1) }}")?.message == "tuple index out of range")
     }
 
     @Test func unknownMethodOrMutationFailsAtRender() throws {

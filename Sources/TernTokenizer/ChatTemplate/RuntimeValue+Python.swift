@@ -3,7 +3,7 @@ extension RuntimeValue {
     var pythonString: String {
         switch self {
         case .undefined: ""
-        case .string(let s): s
+        case .string(let s), .markup(let s): s
         default: pythonRepr
         }
     }
@@ -17,11 +17,13 @@ extension RuntimeValue {
         case .int(let i): String(i)
         case .double(let d): Self.pythonFloat(d)
         case .string(let s): Self.pythonQuoted(s)
+        case .markup(let s): "Markup(\(Self.pythonQuoted(s)))"
         case .array(let a): "[" + a.map(\.pythonRepr).joined(separator: ", ") + "]"
-        case .dict(let d): "{" + d.entries.map { Self.pythonQuoted($0.key) + ": " + $0.value.pythonRepr }.joined(separator: ", ") + "}"
+        case .dict(let d): "{" + d.entries.map { $0.key.pythonRepr + ": " + $0.value.pythonRepr }.joined(separator: ", ") + "}"
         case .namespace(let n):
-            "<Namespace {" + n.attributes.entries.map { Self.pythonQuoted($0.key) + ": " + $0.value.pythonRepr }.joined(separator: ", ") + "}>"
+            "<Namespace {" + n.attributes.entries.map { $0.key.pythonRepr + ": " + $0.value.pythonRepr }.joined(separator: ", ") + "}>"
         case .callable(let c): "<function \(c.name)>"
+        case .iterator(let iterator): "<\(iterator.typeName) object>"
         }
     }
 
@@ -64,7 +66,7 @@ extension RuntimeValue {
 
     /// Python's `==`.
     func pythonEquals(_ other: RuntimeValue) -> Bool {
-        switch (self, other) {
+        switch (plain, other.plain) {
         case (.undefined, .undefined), (.none, .none): return true
         case (.string(let a), .string(let b)): return a.unicodeScalars.elementsEqual(b.unicodeScalars)
         case (.array(let a), .array(let b)): return a.count == b.count && zip(a, b).allSatisfy { $0.pythonEquals($1) }
@@ -72,6 +74,7 @@ extension RuntimeValue {
             return a.count == b.count && a.entries.allSatisfy { entry in b[entry.key].map { entry.value.pythonEquals($0) } ?? false }
         case (.namespace(let a), .namespace(let b)): return a === b
         case (.callable(let a), .callable(let b)): return a === b
+        case (.iterator(let a), .iterator(let b)): return a === b
         default:
             if let x = integer, let y = other.integer { return x == y }
             if let x = number, let y = other.number { return x == y }
@@ -81,7 +84,7 @@ extension RuntimeValue {
 
     /// Python's ordering for `<`, `>`, `sort`, `min`, `max`: negative, zero or positive.
     func pythonCompare(_ other: RuntimeValue, op: String = "<") throws(ChatTemplateError) -> Int {
-        switch (self, other) {
+        switch (plain, other.plain) {
         case (.string(let a), .string(let b)):
             if a.unicodeScalars.elementsEqual(b.unicodeScalars) { return 0 }
             return a.unicodeScalars.lexicographicallyPrecedes(b.unicodeScalars) ? -1 : 1
@@ -102,8 +105,9 @@ extension RuntimeValue {
         switch self {
         case .undefined: return []
         case .array(let a): return a
-        case .dict(let d): return d.keys.map { .string($0) }
-        case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
+        case .dict(let d): return d.keys
+        case .string(let s), .markup(let s): return s.unicodeScalars.map { .string(String($0)) }
+        case .iterator(let iterator): return try iterator.rest()
         default: throw ChatTemplateError(.runtime, "'\(typeName)' object is not iterable")
         }
     }
@@ -112,7 +116,7 @@ extension RuntimeValue {
     func length() throws(ChatTemplateError) -> Int {
         switch self {
         case .undefined: return 0
-        case .string(let s): return s.unicodeScalars.count
+        case .string(let s), .markup(let s): return s.unicodeScalars.count
         case .array(let a): return a.count
         case .dict(let d): return d.count
         case .namespace(let n): return n.attributes.count
@@ -124,15 +128,20 @@ extension RuntimeValue {
     func pythonContains(_ needle: RuntimeValue) throws(ChatTemplateError) -> Bool {
         switch self {
         case .undefined: return false
-        case .string(let s):
-            guard case .string(let n) = needle else {
+        case .string(let s), .markup(let s):
+            guard case .string(let n) = needle.plain else {
                 throw ChatTemplateError(.runtime, "'in <string>' requires string as left operand, not \(needle.typeName)")
             }
-            return n.isEmpty || s.contains(n)
+            return PythonString.find(s, n, last: false) != nil
         case .array(let a): return a.contains { $0.pythonEquals(needle) }
+        case .iterator(let iterator):
+            while let item = try iterator.next() {
+                if item.pythonEquals(needle) { return true }
+            }
+            return false
         case .dict(let d):
-            guard case .string(let key) = needle else { return false }
-            return d[key] != nil
+            _ = try RuntimeDict.requireHashKey(needle)
+            return d[needle] != nil
         default: throw ChatTemplateError(.runtime, "argument of type '\(typeName)' is not iterable")
         }
     }

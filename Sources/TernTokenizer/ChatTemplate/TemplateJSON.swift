@@ -10,11 +10,30 @@ public enum TemplateJSONStyle: Sendable, Equatable {
 
 /// Python `json.dumps`-compatible encoding of template values.
 enum TemplateJSON {
-    static func encode(_ value: RuntimeValue, style: TemplateJSONStyle, indent: Int?) throws(ChatTemplateError) -> String {
+    /// `json.dumps`' options.
+    struct Format {
+        /// The indentation of one level; nil writes everything on one line.
+        var indent: String?
+        /// Between items and between key–value pairs; Python's default is `", "`, or `","` when indenting.
+        var itemSeparator: String
+        /// Between a key and its value.
+        var keySeparator = ": "
+        var sortKeys = false
+        /// `ensure_ascii`: write non-ASCII characters as `\uXXXX`.
+        var ascii = false
+        /// Jinja2's `htmlsafe_json_dumps`: escape `<`, `>`, `&` and `'` afterwards.
+        var htmlSafe = false
+
+        init(indent: String? = nil, itemSeparator: String? = nil) {
+            self.indent = indent
+            self.itemSeparator = itemSeparator ?? (indent == nil ? ", " : ",")
+        }
+    }
+
+    static func encode(_ value: RuntimeValue, format: Format) throws(ChatTemplateError) -> String {
         var out = ""
-        let ascii = style == .jinja2
-        try write(value, into: &out, indent: indent, level: 0, sortKeys: style == .jinja2, ascii: ascii)
-        guard style == .jinja2 else { return out }
+        try write(value, into: &out, format: format, level: 0)
+        guard format.htmlSafe else { return out }
         var safe = ""
         for c in out.unicodeScalars {
             switch c {
@@ -28,9 +47,7 @@ enum TemplateJSON {
         return safe
     }
 
-    private static func write(
-        _ value: RuntimeValue, into out: inout String, indent: Int?, level: Int, sortKeys: Bool, ascii: Bool
-    ) throws(ChatTemplateError) {
+    private static func write(_ value: RuntimeValue, into out: inout String, format: Format, level: Int) throws(ChatTemplateError) {
         guard level < 256 else { throw ChatTemplateError(.limit, "value nested too deeply for tojson") }
         switch value {
         case .none: out += "null"
@@ -38,28 +55,49 @@ enum TemplateJSON {
         case .int(let i): out += String(i)
         case .double(let d):
             out += d.isNaN ? "NaN" : d.isInfinite ? (d < 0 ? "-Infinity" : "Infinity") : RuntimeValue.pythonFloat(d)
-        case .string(let s): quote(s, into: &out, ascii: ascii)
+        case .string(let s), .markup(let s): quote(s, into: &out, ascii: format.ascii)
         case .array(let items):
-            try container("[", "]", count: items.count, into: &out, indent: indent, level: level) { (i, out) throws(ChatTemplateError) in
-                try write(items[i], into: &out, indent: indent, level: level + 1, sortKeys: sortKeys, ascii: ascii)
+            try container("[", "]", count: items.count, into: &out, format: format, level: level) { (i, out) throws(ChatTemplateError) in
+                try write(items[i], into: &out, format: format, level: level + 1)
             }
         case .dict(let dict):
-            var entries = dict.entries
-            if sortKeys { entries.sort { $0.key.unicodeScalars.lexicographicallyPrecedes($1.key.unicodeScalars) } }
-            try container("{", "}", count: entries.count, into: &out, indent: indent, level: level) { (i, out) throws(ChatTemplateError) in
-                quote(entries[i].key, into: &out, ascii: ascii)
-                out += ": "
-                try write(entries[i].value, into: &out, indent: indent, level: level + 1, sortKeys: sortKeys, ascii: ascii)
+            let entries = format.sortKeys ? try sortedByKey(dict.entries) : dict.entries
+            try container("{", "}", count: entries.count, into: &out, format: format, level: level) { (i, out) throws(ChatTemplateError) in
+                quote(key(entries[i].key), into: &out, ascii: format.ascii)
+                out += format.keySeparator
+                try write(entries[i].value, into: &out, format: format, level: level + 1)
             }
         case .undefined(let reason):
             throw ChatTemplateError(.runtime, "Object of type Undefined is not JSON serializable (\(reason))")
-        case .namespace, .callable:
+        case .namespace, .callable, .iterator:
             throw ChatTemplateError(.runtime, "Object of type \(value.typeName) is not JSON serializable")
         }
     }
 
+    /// A key as `json.dumps` writes it: strings as they are, numbers, `true`, `false` and `null` as text.
+    private static func key(_ value: RuntimeValue) -> String {
+        switch value {
+        case .bool(let b): b ? "true" : "false"
+        case .none: "null"
+        default: value.pythonString
+        }
+    }
+
+    /// Python's `sorted(d.items())`: by key, failing for keys that do not compare (`1` and `'a'`).
+    private static func sortedByKey(
+        _ entries: [(key: RuntimeValue, value: RuntimeValue)]
+    ) throws(ChatTemplateError) -> [(key: RuntimeValue, value: RuntimeValue)] {
+        var sorted: [(key: RuntimeValue, value: RuntimeValue)] = []
+        for entry in entries {
+            var position = sorted.count
+            while position > 0, try entry.key.pythonCompare(sorted[position - 1].key) < 0 { position -= 1 }
+            sorted.insert(entry, at: position)
+        }
+        return sorted
+    }
+
     private static func container(
-        _ open: String, _ close: String, count: Int, into out: inout String, indent: Int?, level: Int,
+        _ open: String, _ close: String, count: Int, into out: inout String, format: Format, level: Int,
         element: (Int, inout String) throws(ChatTemplateError) -> Void
     ) throws(ChatTemplateError) {
         out += open
@@ -67,13 +105,13 @@ enum TemplateJSON {
             out += close
             return
         }
-        let newline = indent.map { "\n" + String(repeating: " ", count: $0 * (level + 1)) }
+        let newline = format.indent.map { "\n" + String(repeating: $0, count: level + 1) }
         for i in 0..<count {
-            if i > 0 { out += newline == nil ? ", " : "," }
+            if i > 0 { out += format.itemSeparator }
             if let newline { out += newline }
             try element(i, &out)
         }
-        if let indent { out += "\n" + String(repeating: " ", count: indent * level) }
+        if let indent = format.indent { out += "\n" + String(repeating: indent, count: level) }
         out += close
     }
 

@@ -9,6 +9,8 @@ indirect enum TemplateNode: Sendable {
     case macro(MacroDefinition)
     case callBlock(call: TemplateExpr, parameters: [MacroParameter], body: [TemplateNode])
     case filterBlock(filters: [FilterCall], body: [TemplateNode])
+    /// A body rendered in a scope of its own, as a call block's caller (transformers' `{% generation %}`).
+    case scopedBlock([TemplateNode])
     case loopBreak
     case loopContinue
 

@@ -5,8 +5,14 @@ extension TemplateParser {
 
     /// `a if cond else b` and everything below it.
     mutating func parseExpression(allowConditional: Bool = true) throws(ChatTemplateError) -> TemplateExpr {
+        let pending = unresolved.count
         var expr = try parseOr()
-        guard allowConditional else { return expr }
+        guard allowConditional, isName("if") else { return expr }
+        // The whole inline `if` is a soft frame, the part before `if` too.
+        unresolved.removeSubrange(pending...)
+        let saved = softFrame
+        softFrame = true
+        defer { softFrame = saved }
         while isName("if") {
             let token = next()
             let condition = try parseOr()
@@ -274,7 +280,7 @@ extension TemplateParser {
             if skipOp("|") {
                 let nameToken = current
                 let name = try expectName()
-                try checkFilter(name, at: nameToken)
+                checkFilter(name, at: nameToken)
                 let arguments = isOp("(") ? try parseCallArguments() : TemplateExpr.Arguments()
                 expr = make(.filter(expr, .init(name: name, arguments: arguments, line: nameToken.line, column: nameToken.column)), at: nameToken)
             } else if skipName("is") {
@@ -282,9 +288,7 @@ extension TemplateParser {
                 let nameToken = current
                 var name = try expectName()
                 while skipOp(".") { name += "." + (try expectName()) }
-                guard TemplateBuiltins.tests.contains(name) else {
-                    throw ChatTemplateError(.unsupported, "unsupported test '\(name)'", line: nameToken.line, column: nameToken.column)
-                }
+                resolve(test: name, at: nameToken)
                 var arguments = TemplateExpr.Arguments()
                 if isOp("(") {
                     arguments = try parseCallArguments()
@@ -306,10 +310,17 @@ extension TemplateParser {
         if length > 256 { throw error("expression chain longer than 256 operations", .limit) }
     }
 
-    mutating func checkFilter(_ name: String, at token: TemplateToken) throws(ChatTemplateError) {
-        guard TemplateBuiltins.filters.contains(name) else {
-            throw ChatTemplateError(.unsupported, "unsupported filter '\(name)'", line: token.line, column: token.column)
-        }
+    /// An unknown filter is a syntax error where Jinja2's compiler rejects it (outside soft frames) and otherwise an
+    /// error when it runs.
+    mutating func checkFilter(_ name: String, at token: TemplateToken) {
+        guard !TemplateBuiltins.filters.contains(name), !softFrame else { return }
+        unresolved.append(TemplateBuiltins.unknownFilter(name).located(line: token.line, column: token.column))
+    }
+
+    /// Like ``checkFilter(_:at:)``, for tests.
+    private mutating func resolve(test name: String, at token: TemplateToken) {
+        guard !TemplateBuiltins.tests.contains(name), !softFrame else { return }
+        unresolved.append(TemplateBuiltins.unknownTest(name).located(line: token.line, column: token.column))
     }
 
     /// Jinja2 lets a test take one argument without parentheses: `x is divisibleby 3`.

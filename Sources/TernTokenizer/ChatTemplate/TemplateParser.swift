@@ -7,12 +7,26 @@ struct TemplateParser {
     /// Current nesting of blocks and parenthesized expressions, bounded against stack exhaustion.
     var nesting = 0
     let maxNesting: Int
+    /// Inside an `if` block or an inline `if` expression (Jinja2's "soft frame"), where an unknown filter or test is an
+    /// error only if it is reached at run time.
+    var softFrame = false
+    /// Unknown filters and tests found outside soft frames; an inline `if` that turns out to follow one takes it back.
+    var unresolved: [ChatTemplateError] = []
 
     static func parse(_ tokens: [TemplateToken], maxNesting: Int) throws(ChatTemplateError) -> [TemplateNode] {
         var parser = TemplateParser(tokens: tokens, maxNesting: maxNesting)
         let (body, end) = try parser.parseBody(until: [])
         if let end { throw parser.error("unexpected '\(end)' outside of any block") }
+        if let first = parser.unresolved.first { throw first }
         return body
+    }
+
+    /// Parses `body` in a frame of its own: soft or not, as Jinja2's compiler makes it.
+    mutating func inFrame<T>(soft: Bool, _ body: (inout TemplateParser) throws(ChatTemplateError) -> T) throws(ChatTemplateError) -> T {
+        let saved = softFrame
+        softFrame = soft
+        defer { softFrame = saved }
+        return try body(&self)
     }
 
     var current: TemplateToken { tokens[index] }
@@ -123,18 +137,24 @@ struct TemplateParser {
         case "macro": return try parseMacro()
         case "call": return try parseCallBlock()
         case "filter":
-            let filters = try parseFilterChain()
-            try expectBlockEnd()
-            let (body, _) = try parseBody(until: ["endfilter"])
-            try expectBlockEnd()
-            return .filterBlock(filters: filters, body: body)
+            return try inFrame(soft: false) { (p: inout TemplateParser) throws(ChatTemplateError) in
+                let filters = try p.parseFilterChain()
+                try p.expectBlockEnd()
+                let (body, _) = try p.parseBody(until: ["endfilter"])
+                try p.expectBlockEnd()
+                return .filterBlock(filters: filters, body: body)
+            }
         case "generation":
-            // transformers' assistant-mask extension: renders its body unchanged.
+            // transformers' `{% generation %}` (it marks the assistant's tokens): the body rendered as a call block.
             try expectBlockEnd()
-            let (body, _) = try parseBody(until: ["endgeneration"])
+            let savedLoops = loopDepth
+            loopDepth = 0
+            defer { loopDepth = savedLoops }
+            let (body, _) = try inFrame(soft: false) { (p: inout TemplateParser) throws(ChatTemplateError) in
+                try p.parseBody(until: ["endgeneration"])
+            }
             try expectBlockEnd()
-            return .conditional(
-                branches: [(TemplateExpr(kind: .literal(.bool(true)), line: tagToken.line, column: tagToken.column), body)], otherwise: [])
+            return .scopedBlock(body)
         case "break", "continue":
             guard loopDepth > 0 else {
                 throw ChatTemplateError(.syntax, "'\(tag)' outside of a loop", line: tagToken.line, column: tagToken.column)
@@ -150,6 +170,10 @@ struct TemplateParser {
     }
 
     mutating func parseIf() throws(ChatTemplateError) -> TemplateNode {
+        try inFrame(soft: true) { (p: inout TemplateParser) throws(ChatTemplateError) in try p.parseIfBranches() }
+    }
+
+    private mutating func parseIfBranches() throws(ChatTemplateError) -> TemplateNode {
         var branches: [(condition: TemplateExpr, body: [TemplateNode])] = []
         var condition = try parseExpression()
         while true {
@@ -178,6 +202,9 @@ struct TemplateParser {
         if parenthesized { try expectOp(")") }
         guard skipName("in") else { throw error("expected 'in' in for loop, found \(describe(current))") }
         let iterable = try parseExpression(allowConditional: false)
+        let saved = softFrame
+        softFrame = false
+        defer { softFrame = saved }
         var condition: TemplateExpr?
         if skipName("if") { condition = try parseExpression() }
         if isName("recursive") { throw error("recursive for loops are not supported", .unsupported) }
@@ -211,6 +238,9 @@ struct TemplateParser {
             return .assign(target: .names(names), value: value)
         }
         guard names.count == 1 else { throw error("expected '=' after set targets") }
+        let saved = softFrame
+        softFrame = false
+        defer { softFrame = saved }
         let filters = isOp("|") ? try parseFilterChain() : []
         try expectBlockEnd()
         let (body, _) = try parseBody(until: ["endset"])
@@ -225,7 +255,7 @@ struct TemplateParser {
         repeat {
             let token = current
             let name = try expectName()
-            try checkFilter(name, at: token)
+            checkFilter(name, at: token)
             let arguments = isOp("(") ? try parseCallArguments() : TemplateExpr.Arguments()
             filters.append(.init(name: name, arguments: arguments, line: token.line, column: token.column))
         } while skipOp("|")
@@ -247,6 +277,9 @@ struct TemplateParser {
     }
 
     mutating func parseMacro() throws(ChatTemplateError) -> TemplateNode {
+        let saved = softFrame
+        softFrame = false
+        defer { softFrame = saved }
         let name = try expectName()
         let parameters = try parseMacroParameters()
         try expectBlockEnd()
@@ -264,7 +297,7 @@ struct TemplateParser {
         let call = try parseExpression()
         guard case .call = call.kind else { throw error("expected a macro call in call block") }
         try expectBlockEnd()
-        let (body, _) = try parseBody(until: ["endcall"])
+        let (body, _) = try inFrame(soft: false) { (p: inout TemplateParser) throws(ChatTemplateError) in try p.parseBody(until: ["endcall"]) }
         try expectBlockEnd()
         return .callBlock(call: call, parameters: parameters, body: body)
     }

@@ -17,6 +17,15 @@ extension TemplateRenderer {
         if case .undefined(let reason) = left { throw ChatTemplateError(.runtime, reason) }
         if case .undefined(let reason) = right { throw ChatTemplateError(.runtime, reason) }
         switch (op, left, right) {
+        case (.add, .markup(let a), .string), (.add, .markup(let a), .markup), (.add, .string, .markup(let a)):
+            // markupsafe escapes the plain side: `Markup('<b>') + '<i>'` is `<b>&lt;i&gt;`.
+            let text = if case .markup = left { a + right.htmlEscaped } else { left.htmlEscaped + a }
+            try checkSize(text.utf8.count, bytes: true)
+            return .markup(text)
+        case (.multiply, .markup(let s), _) where right.integer != nil:
+            return .markup(try repeatString(s, right.integer!).pythonString)
+        case (.multiply, _, .markup(let s)) where left.integer != nil:
+            return .markup(try repeatString(s, left.integer!).pythonString)
         case (.add, .string(let a), .string(let b)):
             try checkSize(a.utf8.count + b.utf8.count, bytes: true)
             return .string(a + b)
@@ -30,7 +39,7 @@ extension TemplateRenderer {
             return try repeatArray(a, right.integer!)
         case (.multiply, _, .array(let a)) where left.integer != nil:
             return try repeatArray(a, left.integer!)
-        case (.modulo, .string, _):
+        case (.modulo, .string, _), (.modulo, .markup, _):
             throw ChatTemplateError(.unsupported, "string formatting with '%' is not supported")
         default:
             break

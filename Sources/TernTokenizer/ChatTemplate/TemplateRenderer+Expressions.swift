@@ -35,10 +35,8 @@ extension TemplateRenderer {
             var dict = RuntimeDict()
             for item in items {
                 let key = try evaluate(item.key)
-                guard case .string(let name) = key else {
-                    throw ChatTemplateError(.unsupported, "dict keys must be strings, not '\(key.typeName)'")
-                }
-                dict[name] = try evaluate(item.value)
+                _ = try located(item.key) { () throws(ChatTemplateError) in try RuntimeDict.requireHashKey(key) }
+                dict[key] = try evaluate(item.value)
             }
             return .dict(dict)
         case .negate(let operand):
@@ -130,13 +128,14 @@ extension TemplateRenderer {
             return namespace.attributes[name] ?? .undefined(reason: "'Namespace' object has no attribute '\(name)'")
         default:
             if let method = try method(of: object, name) { return method }
-            return .undefined(reason: "'\(object.typeName) object' has no attribute '\(name)'")
+            return .undefined(reason: "'\(object.objectTypeRepr)' has no attribute '\(name)'")
         }
     }
 
     /// `object[key]`: list and string indexes (negative from the end), dict keys; missing gives undefined.
     func item(of object: RuntimeValue, _ key: RuntimeValue) throws(ChatTemplateError) -> RuntimeValue {
-        switch (object, key) {
+        if case .markup(let s) = object, key.integer != nil { return try item(of: .string(s), key).markup }
+        switch (object, key.plain) {
         case (.undefined(let reason), _):
             throw ChatTemplateError(.runtime, reason)
         case (.array(let items), _) where key.integer != nil:
@@ -148,16 +147,20 @@ extension TemplateRenderer {
             var index = key.integer!
             if index < 0 { index += scalars.count }
             return scalars.indices.contains(index) ? .string(String(scalars[index])) : .undefined(reason: "string index out of range")
-        case (.dict(let dict), .string(let name)):
-            return dict[name] ?? .undefined(reason: "'dict object' has no attribute '\(name)'")
+        case (.dict(let dict), _) where RuntimeDict.hashKey(key) != nil:
+            // Jinja2 tries the key, then an attribute of that name (`d['items']` is the method).
+            if let value = dict[key] { return value }
+            guard case .string(let name) = key.plain else { return .undefined(reason: "dict object has no element \(key.pythonRepr)") }
+            return try method(of: object, name) ?? .undefined(reason: "'dict object' has no attribute '\(name)'")
         case (_, .string(let name)):
             return try attribute(of: object, name)
         default:
-            return .undefined(reason: "'\(object.typeName) object' has no element \(key.pythonRepr)")
+            return .undefined(reason: "\(object.objectTypeRepr) has no element \(key.pythonRepr)")
         }
     }
 
     func slice(_ object: RuntimeValue, start: Int?, stop: Int?, step: Int?) throws(ChatTemplateError) -> RuntimeValue {
+        if case .markup(let s) = object { return try slice(.string(s), start: start, stop: stop, step: step).markup }
         switch object {
         case .array(let items):
             return .array(try pythonSliceIndices(count: items.count, start: start, stop: stop, step: step).map { items[$0] })

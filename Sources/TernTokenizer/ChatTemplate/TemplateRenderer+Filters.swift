@@ -17,29 +17,48 @@ extension TemplateRenderer {
     }
 
     /// Jinja2's built-in filters with their Python behaviour.
-    func callFilter(_ name: String, _ value: RuntimeValue, _ arguments: CallArguments) throws(ChatTemplateError) -> RuntimeValue {
+    ///
+    /// Text arguments are seen as plain strings (defaults are passed on as they are); a `Markup` value stays `Markup`
+    /// through the filters that keep it in Jinja2 (`string`, `upper`, `trim`, …) and is a plain string to the others.
+    func callFilter(_ name: String, _ input: RuntimeValue, _ rawArguments: CallArguments) throws(ChatTemplateError) -> RuntimeValue {
+        let arguments = rawArguments.plain
+        let value = input.plain
         switch name {
         case "default", "d":
-            let fallback = arguments.value(0, "default_value") ?? .string("")
+            let fallback = rawArguments.value(0, "default_value") ?? .string("")
             let boolean = arguments.value(1, "boolean")?.isTruthy ?? false
-            return value.isUndefined || (boolean && !value.isTruthy) ? fallback : value
-        case "safe", "string":
-            return .string(try defined(value).pythonString)
-        case "escape", "e", "forceescape":
-            return .string(Self.htmlEscape(try defined(value).pythonString))
+            return input.isUndefined || (boolean && !input.isTruthy) ? fallback : input
+        case "safe":
+            return .markup(input.pythonString)
+        case "string":
+            if case .markup = input { return input }
+            return .string(value.pythonString)
+        case "escape", "e":
+            return .markup(input.htmlEscaped)
+        case "forceescape":
+            return .markup(Self.htmlEscape(value.pythonString))
         case "tojson":
-            return .string(try TemplateJSON.encode(value, style: options.jsonStyle, indent: try indentArgument(arguments.value(0, "indent"))))
+            let text = try TemplateJSON.encode(value, format: try jsonFormat(arguments))
+            // Jinja2's own filter returns `Markup`; transformers' returns a plain `json.dumps` string.
+            return options.jsonStyle == .jinja2 ? .markup(text) : .string(text)
         case "length", "count":
             return .int(try value.length())
         case "list":
             return .array(try value.iterated())
         case "items":
-            if value.isUndefined { return .array([]) }
-            guard case .dict(let dict) = value else { throw ChatTemplateError(.runtime, "can only get item pairs from a mapping") }
-            return .array(dict.entries.map { .array([.string($0.key), $0.value]) })
-        case "first", "last":
-            let items = try defined(value).iterated()
-            return (name == "first" ? items.first : items.last) ?? .undefined(reason: "\(value.typeName) has no \(name) item")
+            return TemplateIterator.generator { () throws(ChatTemplateError) in
+                if value.isUndefined { return [] }
+                guard case .dict(let dict) = value else { throw ChatTemplateError(.runtime, "Can only get item pairs from a mapping.") }
+                return dict.entries.map { .array([$0.key, $0.value]) }
+            }
+        case "first":
+            if case .iterator(let iterator) = value {
+                return try iterator.next() ?? .undefined(reason: "No first item, sequence was empty.")
+            }
+            return try value.iterated().first ?? .undefined(reason: "No first item, sequence was empty.")
+        case "last":
+            if case .iterator(let iterator) = value { throw ChatTemplateError(.runtime, "'\(iterator.typeName)' object is not reversible") }
+            return try value.iterated().last ?? .undefined(reason: "No last item, sequence was empty.")
         case "join":
             let separator = arguments.value(0, "d")?.pythonString ?? ""
             var items = try value.iterated()
@@ -49,10 +68,16 @@ extension TemplateRenderer {
             let text = items.map(\.pythonString).joined(separator: separator)
             try checkSize(text.utf8.count, bytes: true)
             return .string(text)
-        case "upper", "lower", "capitalize", "title", "trim", "wordcount", "center", "indent", "replace", "truncate":
-            return try stringFilter(name, try string(value, name), arguments)
+        case "upper", "lower", "capitalize", "trim", "center", "indent":
+            let result = try stringFilter(name, value.pythonString, arguments)
+            if case .markup = input { return result.markup }
+            return result
+        case "truncate":
+            return try truncate(input, arguments)
+        case "title", "wordcount", "replace":
+            return try stringFilter(name, value.pythonString, arguments)
         case "int":
-            let fallback = arguments.value(0, "default") ?? .int(0)
+            let fallback = rawArguments.value(0, "default") ?? .int(0)
             switch value {
             case .int, .bool: return .int(value.integer!)
             case .double(let d): return d.isFinite ? .int(Int(d)) : fallback
@@ -64,7 +89,7 @@ extension TemplateRenderer {
             default: return fallback
             }
         case "float":
-            let fallback = arguments.value(0, "default") ?? .double(0)
+            let fallback = rawArguments.value(0, "default") ?? .double(0)
             switch value {
             case .int, .bool, .double: return .double(value.number!)
             case .string(let s): return Double(PythonString.strip(s, chars: nil, leading: true, trailing: true)).map { .double($0) } ?? fallback
@@ -96,29 +121,58 @@ extension TemplateRenderer {
             return .double(rounded / scale)
         case "attr":
             guard case .string(let attributeName)? = arguments.value(0, "name") else { throw ChatTemplateError(.runtime, "attr() expects a name") }
-            return try attribute(of: value, attributeName)
+            return try attribute(of: input, attributeName)
         case "reverse":
-            if case .string(let s) = value { return .string(String(String.UnicodeScalarView(s.unicodeScalars.reversed()))) }
-            return .array(try value.iterated().reversed())
+            switch input {
+            case .string(let s): return .string(String(String.UnicodeScalarView(s.unicodeScalars.reversed())))
+            case .markup(let s): return .markup(String(String.UnicodeScalarView(s.unicodeScalars.reversed())))
+            case .array(let items): return .iterator(TemplateIterator("list_reverseiterator", .success(items.reversed())))
+            case .dict(let dict): return .iterator(TemplateIterator("dict_reversekeyiterator", .success(dict.keys.reversed())))
+            default: return .array(try value.iterated().reversed())
+            }
         default:
-            return try sequenceFilter(name, value, arguments)
+            return try sequenceFilter(name, value, rawArguments)
         }
     }
 
-    func defined(_ value: RuntimeValue) throws(ChatTemplateError) -> RuntimeValue {
-        if case .undefined(let reason) = value { throw ChatTemplateError(.runtime, reason) }
-        return value
+    /// The `tojson` options: transformers' `tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False)`,
+    /// or Jinja2's own `tojson(x, indent=None)` with its fixed `sort_keys`, `ensure_ascii` and HTML-safe escaping.
+    private func jsonFormat(_ arguments: CallArguments) throws(ChatTemplateError) -> TemplateJSON.Format {
+        switch options.jsonStyle {
+        case .jinja2:
+            try arguments.check("tojson", max: 1, names: ["indent"])
+            var format = TemplateJSON.Format(indent: try jsonIndent(arguments.value(0, "indent")))
+            format.sortKeys = true
+            format.ascii = true
+            format.htmlSafe = true
+            return format
+        case .transformers:
+            try arguments.check("tojson", max: 4, names: ["ensure_ascii", "indent", "separators", "sort_keys"])
+            var separators: (item: String, key: String)?
+            switch arguments.value(2, "separators") {
+            case nil, .none?: break
+            case .array(let pair)? where pair.count == 2:
+                guard case .string(let item) = pair[0], case .string(let key) = pair[1] else {
+                    throw ChatTemplateError(.runtime, "tojson separators must be two strings")
+                }
+                separators = (item, key)
+            case let other?: throw ChatTemplateError(.runtime, "tojson separators must be two strings, not '\(other.typeName)'")
+            }
+            var format = TemplateJSON.Format(indent: try jsonIndent(arguments.value(1, "indent")), itemSeparator: separators?.item)
+            if let separators { format.keySeparator = separators.key }
+            format.ascii = arguments.value(0, "ensure_ascii")?.isTruthy ?? false
+            format.sortKeys = arguments.value(3, "sort_keys")?.isTruthy ?? false
+            return format
+        }
     }
 
-    private func string(_ value: RuntimeValue, _ filter: String) throws(ChatTemplateError) -> String {
-        try defined(value).pythonString
-    }
-
-    private func indentArgument(_ value: RuntimeValue?) throws(ChatTemplateError) -> Int? {
+    /// `json.dumps`' `indent`: a number of spaces or the string itself.
+    private func jsonIndent(_ value: RuntimeValue?) throws(ChatTemplateError) -> String? {
         switch value {
         case nil, .none?: return nil
-        case let v? where v.integer != nil: return v.integer
-        case let v?: throw ChatTemplateError(.unsupported, "tojson indent must be an integer, not '\(v.typeName)'")
+        case .string(let text)?: return text
+        case let v? where v.integer != nil: return String(repeating: " ", count: max(0, min(v.integer!, 1000)))
+        case let v?: throw ChatTemplateError(.runtime, "tojson indent must be an integer or a string, not '\(v.typeName)'")
         }
     }
 

@@ -8,19 +8,26 @@ extension TemplateRenderer {
         case .string(let s):
             guard Self.stringMethods.contains(name) else { return nil }
             return .callable(
-                TemplateCallable(name) { (arguments, _) throws(ChatTemplateError) in try Self.callStringMethod(name, s, arguments) })
+                TemplateCallable(name) { (arguments, _) throws(ChatTemplateError) in try Self.callStringMethod(name, s, arguments.plain) })
+        case .markup(let s):
+            guard Self.stringMethods.contains(name) else { return nil }
+            return .callable(
+                TemplateCallable(name) { (arguments, _) throws(ChatTemplateError) in try Self.callMarkupMethod(name, s, arguments) })
         case .dict(let dict):
             switch name {
             case "items":
-                return .callable(TemplateCallable(name) { (_, _) in .array(dict.entries.map { .array([.string($0.key), $0.value]) }) })
+                return .callable(TemplateCallable(name) { (_, _) in .array(dict.entries.map { .array([$0.key, $0.value]) }) })
             case "keys":
-                return .callable(TemplateCallable(name) { (_, _) in .array(dict.keys.map { .string($0) }) })
+                return .callable(TemplateCallable(name) { (_, _) in .array(dict.keys) })
             case "values":
                 return .callable(TemplateCallable(name) { (_, _) in .array(dict.entries.map(\.value)) })
             case "get":
                 return .callable(
                     TemplateCallable(name) { (arguments, _) throws(ChatTemplateError) in
-                        guard case .string(let key)? = arguments.value(0, "key") else { return arguments.value(1, "default") ?? .none }
+                        guard let key = arguments.value(0, "key") else {
+                            throw ChatTemplateError(.runtime, "get expected at least 1 argument, got 0")
+                        }
+                        _ = try RuntimeDict.requireHashKey(key)
                         return dict[key] ?? arguments.value(1, "default") ?? .none
                     })
             case "update", "pop", "popitem", "setdefault", "clear":
@@ -40,8 +47,34 @@ extension TemplateRenderer {
 
     static let stringMethods: Set<String> = [
         "strip", "lstrip", "rstrip", "split", "rsplit", "splitlines", "startswith", "endswith", "upper", "lower", "title",
-        "capitalize", "replace", "find", "rfind", "count", "join", "isdigit", "isalpha", "isalnum", "isspace", "isupper", "islower",
+        "capitalize", "replace", "find", "rfind", "count", "join", "format", "isdigit", "isalpha", "isalnum", "isspace", "isupper", "islower",
     ]
+
+    /// markupsafe's `Markup` methods: those that make strings return `Markup`, escaping the text they add.
+    private static func callMarkupMethod(_ name: String, _ s: String, _ arguments: CallArguments) throws(ChatTemplateError) -> RuntimeValue {
+        var arguments = arguments
+        switch name {
+        case "replace":
+            if arguments.positional.count > 1 { arguments.positional[1] = .string(arguments.positional[1].htmlEscaped) }
+        case "join":
+            guard let items = arguments.value(0, "iterable") else { throw ChatTemplateError(.runtime, "str.join() takes one argument") }
+            arguments = CallArguments(positional: [.array(try items.iterated().map { .string($0.htmlEscaped) })])
+        case "format":
+            return .markup(try PythonFormat.format(s, arguments, escapingFields: true))
+        default:
+            break
+        }
+        let result = try callStringMethod(name, s, arguments.plain)
+        switch name {
+        case "strip", "lstrip", "rstrip", "upper", "lower", "title", "capitalize", "replace", "join":
+            return result.markup
+        case "split", "rsplit", "splitlines":
+            guard case .array(let parts) = result else { return result }
+            return .array(parts.map(\.markup))
+        default:
+            return result
+        }
+    }
 
     private static func callStringMethod(_ name: String, _ s: String, _ arguments: CallArguments) throws(ChatTemplateError) -> RuntimeValue {
         func stringArgument(_ index: Int, _ label: String) throws(ChatTemplateError) -> String? {
@@ -69,7 +102,7 @@ extension TemplateRenderer {
             case nil: throw ChatTemplateError(.runtime, "str.\(name)() takes at least 1 argument")
             }
             for candidate in candidates {
-                guard case .string(let affix) = candidate else {
+                guard case .string(let affix) = candidate.plain else {
                     throw ChatTemplateError(.runtime, "str.\(name)() argument must be str or a tuple of str")
                 }
                 let scalars = Array(s.unicodeScalars)
@@ -97,12 +130,13 @@ extension TemplateRenderer {
             guard let items = arguments.value(0, "iterable") else { throw ChatTemplateError(.runtime, "str.join() takes one argument") }
             var parts: [String] = []
             for item in try items.iterated() {
-                guard case .string(let part) = item else {
+                guard case .string(let part) = item.plain else {
                     throw ChatTemplateError(.runtime, "sequence item: expected str instance, \(item.typeName) found")
                 }
                 parts.append(part)
             }
             return .string(parts.joined(separator: s))
+        case "format": return .string(try PythonFormat.format(s, arguments, escapingFields: false))
         case "isdigit": return .bool(!s.isEmpty && s.unicodeScalars.allSatisfy { $0.properties.numericType == .decimal })
         case "isalpha": return .bool(!s.isEmpty && s.unicodeScalars.allSatisfy(\.properties.isAlphabetic))
         case "isalnum":

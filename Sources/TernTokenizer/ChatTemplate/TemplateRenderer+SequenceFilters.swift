@@ -52,20 +52,27 @@ extension TemplateRenderer {
             let result = PythonString.replace(s, old, new.pythonString, count: arguments.value(2, "count")?.integer ?? -1)
             try checkSize(result.utf8.count, bytes: true)
             return .string(result)
-        case "truncate":
-            let length = arguments.value(0, "length")?.integer ?? 255
-            let killWords = arguments.value(1, "killwords")?.isTruthy ?? false
-            let end = arguments.value(2, "end")?.pythonString ?? "..."
-            let leeway = arguments.value(3, "leeway")?.integer ?? 5
-            let scalars = Array(s.unicodeScalars)
-            guard scalars.count > length + leeway else { return .string(s) }
-            let kept = String(String.UnicodeScalarView(scalars.prefix(max(0, length - end.unicodeScalars.count))))
-            if killWords { return .string(kept + end) }
-            let words = try PythonString.split(kept, separator: " ", maxSplit: 1, fromRight: true)
-            return .string(words[0] + end)
         default:
             throw ChatTemplateError(.unsupported, "unsupported filter '\(name)'")
         }
+    }
+
+    /// `truncate(length=255, killwords=False, end='...', leeway=5)`; a `Markup` string stays `Markup`, with `end` escaped.
+    func truncate(_ input: RuntimeValue, _ arguments: CallArguments) throws(ChatTemplateError) -> RuntimeValue {
+        let length = arguments.value(0, "length")?.integer ?? 255
+        let killWords = arguments.value(1, "killwords")?.isTruthy ?? false
+        let end = arguments.value(2, "end")?.pythonString ?? "..."
+        let leeway = arguments.value(3, "leeway")?.integer ?? 5
+        guard length >= end.unicodeScalars.count else {
+            throw ChatTemplateError(.runtime, "expected length >= \(end.unicodeScalars.count), got \(length)")
+        }
+        guard leeway >= 0 else { throw ChatTemplateError(.runtime, "expected leeway >= 0, got \(leeway)") }
+        let scalars = Array(input.pythonString.unicodeScalars)
+        guard scalars.count > length + leeway else { return input }
+        var kept = String(String.UnicodeScalarView(scalars.prefix(length - end.unicodeScalars.count)))
+        if !killWords { kept = try PythonString.split(kept, separator: " ", maxSplit: 1, fromRight: true)[0] }
+        if case .markup = input { return .markup(kept + Self.htmlEscape(end)) }
+        return .string(kept + end)
     }
 
     /// Jinja2's `title`: capitalizes each piece between `-`, whitespace and opening brackets.
@@ -81,7 +88,22 @@ extension TemplateRenderer {
     }
 
     /// Filters over sequences: `select`, `selectattr`, `map`, `sort`, `unique`, `min`, `max`, `sum`, `batch`, `dictsort`.
+    ///
+    /// Those that are Python generators in Jinja2 return a ``TemplateIterator``; `select`, `reject`, their `attr`
+    /// forms and `map` give an empty one for a false value (`none | map(attribute='x')`), as Jinja2's do.
     func sequenceFilter(_ name: String, _ value: RuntimeValue, _ arguments: CallArguments) throws(ChatTemplateError) -> RuntimeValue {
+        switch name {
+        case "select", "reject", "selectattr", "rejectattr", "map":
+            guard value.isTruthy else { return .iterator(TemplateIterator("generator", .success([]))) }
+            fallthrough
+        case "unique", "batch":
+            return TemplateIterator.generator { () throws(ChatTemplateError) in try listFilter(name, value, arguments).iterated() }
+        default:
+            return try listFilter(name, value, arguments)
+        }
+    }
+
+    private func listFilter(_ name: String, _ value: RuntimeValue, _ arguments: CallArguments) throws(ChatTemplateError) -> RuntimeValue {
         switch name {
         case "select", "reject", "selectattr", "rejectattr":
             let byAttribute = name.hasSuffix("attr")
@@ -114,7 +136,7 @@ extension TemplateRenderer {
                 }
                 return .array(result)
             }
-            guard case .string(let filter)? = arguments.positional.first else {
+            guard case .string(let filter)? = arguments.positional.first?.plain else {
                 throw ChatTemplateError(.runtime, "map() needs a filter name or attribute=")
             }
             let rest = CallArguments(positional: Array(arguments.positional.dropFirst()), keyword: arguments.keyword)
@@ -130,7 +152,7 @@ extension TemplateRenderer {
             try tick(items.count)
             var keys: [RuntimeValue] = []
             for item in items {
-                var key = try attribute.map { (a) throws(ChatTemplateError) in try attributePath(item, a) } ?? item
+                var key = (try attribute.map { (a) throws(ChatTemplateError) in try attributePath(item, a) } ?? item).plain
                 if !caseSensitive, case .string(let s) = key { key = .string(s.lowercased()) }
                 keys.append(key)
             }
@@ -188,7 +210,7 @@ extension TemplateRenderer {
             let reverse = arguments.value(2, "reverse")?.isTruthy ?? false
             let pairs = dict.entries
             func key(_ i: Int) -> RuntimeValue {
-                let k = byValue ? pairs[i].value : .string(pairs[i].key)
+                let k = (byValue ? pairs[i].value : pairs[i].key).plain
                 if !caseSensitive, case .string(let s) = k { return .string(s.lowercased()) }
                 return k
             }
@@ -196,9 +218,9 @@ extension TemplateRenderer {
                 let c = try key(a).pythonCompare(key(b))
                 return reverse ? c > 0 : c < 0
             }
-            return .array(order.map { .array([.string(pairs[$0].key), pairs[$0].value]) })
+            return .array(order.map { .array([pairs[$0].key, pairs[$0].value]) })
         default:
-            throw ChatTemplateError(.unsupported, "unsupported filter '\(name)'")
+            throw TemplateBuiltins.missingFilter(name)
         }
     }
 

@@ -1,6 +1,10 @@
 extension TemplateRenderer {
     /// Jinja2's built-in tests (`x is defined`, `n is divisibleby 3`, …).
-    func applyTest(_ name: String, to value: RuntimeValue, arguments: CallArguments) throws(ChatTemplateError) -> Bool {
+    func applyTest(_ name: String, to input: RuntimeValue, arguments rawArguments: CallArguments) throws(ChatTemplateError) -> Bool {
+        if name == "escaped" { return input.isMarkup }
+        // A `Markup` string is a `str` to every other test.
+        let value = input.plain
+        let arguments = rawArguments.plain
         func argument() throws(ChatTemplateError) -> RuntimeValue {
             guard let other = arguments.positional.first ?? arguments.keyword.first?.value else {
                 throw ChatTemplateError(.runtime, "test '\(name)' needs an argument")
@@ -23,6 +27,7 @@ extension TemplateRenderer {
         case "iterable", "sequence":
             switch value {
             case .undefined, .string, .array, .dict: return true
+            case .iterator: return name == "iterable"
             default: return false
             }
         case "even", "odd":
@@ -36,7 +41,7 @@ extension TemplateRenderer {
             return i % n == 0
         case "equalto", "eq", "==": return value.pythonEquals(try argument())
         case "ne", "!=": return !value.pythonEquals(try argument())
-        case "lt", "<": return try value.pythonCompare(try argument(), op: "<") < 0
+        case "lt", "lessthan", "<": return try value.pythonCompare(try argument(), op: "<") < 0
         case "le", "<=": return try value.pythonCompare(try argument(), op: "<=") <= 0
         case "gt", "greaterthan", ">": return try value.pythonCompare(try argument(), op: ">") > 0
         case "ge", ">=": return try value.pythonCompare(try argument(), op: ">=") >= 0
@@ -51,8 +56,7 @@ extension TemplateRenderer {
         case "lower", "upper":
             guard case .string(let s) = value else { return false }
             return name == "lower" ? s.lowercased() == s : s.uppercased() == s
-        case "escaped": return false
-        default: throw ChatTemplateError(.unsupported, "unsupported test '\(name)'")
+        default: throw TemplateBuiltins.missingTest(name)
         }
     }
 }

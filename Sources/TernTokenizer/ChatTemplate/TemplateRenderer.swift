@@ -108,6 +108,10 @@ final class TemplateRenderer {
             var value = RuntimeValue.string(try capture(body))
             for filter in filters { value = try applyFilter(filter, to: value) }
             try write(value.pythonString)
+        case .scopedBlock(let body):
+            scopes.append([:])
+            defer { scopes.removeLast() }
+            _ = try execute(body)
         case .loopBreak:
             return .breakLoop
         case .loopContinue:

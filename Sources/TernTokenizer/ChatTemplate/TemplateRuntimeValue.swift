@@ -8,10 +8,14 @@ enum RuntimeValue {
     case int(Int)
     case double(Double)
     case string(String)
+    /// markupsafe's `Markup`: a string marked safe for HTML (`|safe`, `|escape`). Adding a plain string to it escapes
+    /// that string; most other operations see it as a plain string (``plain``).
+    case markup(String)
     case array([RuntimeValue])
     case dict(RuntimeDict)
     case namespace(TemplateNamespace)
     case callable(TemplateCallable)
+    case iterator(TemplateIterator)
 
     init(_ value: TemplateValue) {
         switch value {
@@ -39,11 +43,42 @@ enum RuntimeValue {
         case .int: "int"
         case .double: "float"
         case .string: "str"
+        case .markup: "Markup"
         case .array: "list"
         case .dict: "dict"
         case .namespace: "Namespace"
         case .callable: "function"
+        case .iterator(let iterator): iterator.typeName
         }
+    }
+
+    /// How Jinja2 names a value's type in an undefined value's message: `None`, `dict object`.
+    var objectTypeRepr: String {
+        if case .none = self { return "None" }
+        return "\(typeName) object"
+    }
+
+    /// A `Markup` string as the plain string most operations see; any other value unchanged.
+    var plain: RuntimeValue {
+        if case .markup(let s) = self { return .string(s) }
+        return self
+    }
+
+    /// markupsafe's `escape(value)`: a `Markup` string as it is, anything else as its HTML-escaped text.
+    var htmlEscaped: String {
+        if case .markup(let s) = self { return s }
+        return TemplateRenderer.htmlEscape(pythonString)
+    }
+
+    /// A string result as `Markup` (what markupsafe's string methods return for a `Markup` string).
+    var markup: RuntimeValue {
+        if case .string(let s) = self { return .markup(s) }
+        return self
+    }
+
+    var isMarkup: Bool {
+        if case .markup = self { return true }
+        return false
     }
 
     var isUndefined: Bool {
@@ -58,10 +93,10 @@ enum RuntimeValue {
         case .bool(let b): b
         case .int(let i): i != 0
         case .double(let d): d != 0
-        case .string(let s): !s.isEmpty
+        case .string(let s), .markup(let s): !s.isEmpty
         case .array(let a): !a.isEmpty
         case .dict(let d): d.count > 0
-        case .namespace, .callable: true
+        case .namespace, .callable, .iterator: true
         }
     }
 
@@ -87,36 +122,16 @@ enum RuntimeValue {
     /// Back to the public value type; runtime-only kinds become `nil`.
     var templateValue: TemplateValue? {
         switch self {
-        case .undefined, .namespace, .callable: nil
+        case .undefined, .namespace, .callable, .iterator: nil
         case .none: TemplateValue.none
         case .bool(let b): .bool(b)
         case .int(let i): .int(i)
         case .double(let d): .double(d)
-        case .string(let s): .string(s)
+        case .string(let s), .markup(let s): .string(s)
         case .array(let a):
             .array(a.compactMap(\.templateValue))
         case .dict(let d):
-            .object(TemplateObject(d.entries.compactMap { key, value in value.templateValue.map { (key, $0) } }))
-        }
-    }
-}
-
-/// A string-keyed dictionary that keeps insertion order, like Python's `dict`.
-struct RuntimeDict {
-    private(set) var keys: [String] = []
-    private var storage: [String: RuntimeValue] = [:]
-
-    var count: Int { keys.count }
-    var entries: [(key: String, value: RuntimeValue)] { keys.map { ($0, storage[$0]!) } }
-
-    subscript(key: String) -> RuntimeValue? {
-        get { storage[key] }
-        set {
-            if let newValue {
-                if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
-            } else if storage.removeValue(forKey: key) != nil {
-                keys.removeAll { $0 == key }
-            }
+            .object(TemplateObject(d.entries.compactMap { key, value in value.templateValue.map { (key.pythonString, $0) } }))
         }
     }
 }
@@ -147,6 +162,11 @@ struct CallArguments {
     func value(_ index: Int, _ name: String) -> RuntimeValue? {
         if index < positional.count { return positional[index] }
         return keyword.last { $0.name == name }?.value
+    }
+
+    /// The arguments with `Markup` strings as plain strings.
+    var plain: CallArguments {
+        CallArguments(positional: positional.map(\.plain), keyword: keyword.map { ($0.name, $0.value.plain) })
     }
 
     /// Throws if more positional arguments than `max` or a keyword not in `names` was given.

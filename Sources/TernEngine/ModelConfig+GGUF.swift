@@ -1,0 +1,68 @@
+public import TernGGUF
+
+extension ModelConfig {
+    /// Reads the description of the model in `file`: the keys every family shares, then those of its family.
+    ///
+    /// - Throws: ``EngineError`` with ``EngineError/Code/unsupportedArchitecture`` for a family Tern cannot run (the
+    ///   message lists those it can), ``EngineError/Code/invalidMetadata`` for a missing or impossible value or a
+    ///   feature Tern does not implement (YaRN, LongRoPE), naming the key.
+    public init(file: GGUFFile) throws(EngineError) {
+        let family = try ModelFamily.of(file)
+        try self.init(file: file, family: family)
+    }
+
+    /// Reads the description of the model in `file` as `family` describes it.
+    init(file: GGUFFile, family: ModelFamily) throws(EngineError) {
+        let metadata = ModelMetadata(architecture: family.name, values: file.metadata)
+        let embedding = try metadata.int("embedding_length")
+        let heads = try metadata.int("attention.head_count")
+        let headSize = try metadata.int("attention.key_length", default: embedding / heads)
+        guard try metadata.int("attention.value_length", default: embedding / heads) == headSize else {
+            throw EngineError(
+                .invalidMetadata, "\(family.name).attention.key_length and value_length differ; Tern needs keys and values of one size")
+        }
+        guard let tokenEmbedding = file.tensor(named: family.tensors.tokenEmbedding + ".weight"), tokenEmbedding.dimensions.count == 2 else {
+            throw EngineError(.invalidTensor, "\(family.tensors.tokenEmbedding).weight is missing or not a matrix")
+        }
+        let blocks = try metadata.int("block_count")
+        let rope = RoPEFrequencies(base: try metadata.float("rope.freq_base", default: 10000), scale: try Self.ropeScale(metadata))
+        self.init(
+            architecture: family.name, embeddingLength: embedding, blockCount: blocks, headCount: heads,
+            headCountKV: try metadata.int("attention.head_count_kv", default: heads), headDimension: headSize,
+            feedForwardLength: try metadata.int("feed_forward_length"), contextLength: try metadata.int("context_length"),
+            rmsNormEpsilon: try metadata.float("attention.layer_norm_rms_epsilon"), vocabularySize: tokenEmbedding.dimensions[1],
+            ropeDimensionCount: try metadata.int("rope.dimension_count", default: headSize),
+            layers: Array(repeating: Layer(rope: rope), count: blocks), attentionScale: 1 / Float(headSize).squareRoot())
+        try family.describe(&self, metadata)
+        try validate()
+    }
+
+    /// Linear RoPE scaling, 1 / `rope.scaling.factor`; other kinds of scaling are refused.
+    private static func ropeScale(_ metadata: ModelMetadata) throws(EngineError) -> Float {
+        let kind = metadata.string("rope.scaling.type") ?? "linear"
+        guard kind == "linear" || kind == "none" else {
+            throw EngineError(
+                .invalidMetadata,
+                "\(metadata.architecture).rope.scaling.type is '\(kind)'; Tern implements linear RoPE scaling and Llama 3's "
+                    + "rope_freqs, not \(kind) yet")
+        }
+        guard kind == "linear" else { return 1 }
+        // The older key rope.scale_linear holds the same factor.
+        let factor = try metadata.optionalFloat("rope.scaling.factor")
+        let legacy = try metadata.optionalFloat("rope.scale_linear")
+        return (factor ?? legacy).map { 1 / $0 } ?? 1
+    }
+
+    /// Checks that the description can run.
+    private func validate() throws(EngineError) {
+        guard headCount % headCountKV == 0 else {
+            throw EngineError(.invalidMetadata, "\(headCount) query heads cannot share \(headCountKV) key/value heads evenly")
+        }
+        guard ropeDimensionCount <= headDimension, ropeDimensionCount % 2 == 0 else {
+            throw EngineError(.invalidMetadata, "\(architecture).rope.dimension_count = \(ropeDimensionCount) does not fit a head")
+        }
+        guard layers.count == blockCount, layers.allSatisfy({ ($0.slidingWindow ?? 1) > 0 && $0.rope.base > 0 && $0.rope.scale > 0 }) else {
+            throw EngineError(.invalidMetadata, "the layers of this \(architecture) model are not described one by one")
+        }
+    }
+}

