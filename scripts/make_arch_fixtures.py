@@ -81,6 +81,20 @@ MODELS = {
                  "final_logit_softcapping": 10.0},
         "post_norms": True, "tied": True,
     },
+    "tiny-mixtral": {
+        # The llama family with experts (Mixtral's layout): 4 experts, 2 chosen per token.
+        "arch": "llama",
+        "heads": 4, "kv_heads": 2, "head_dim": 64,
+        "keys": {"rope.freq_base": 1000000.0, "expert_count": 4, "expert_used_count": 2},
+        "experts": True, "tied": False,
+    },
+    "tiny-qwen3moe": {
+        "arch": "qwen3moe",
+        "heads": 4, "kv_heads": 2, "head_dim": 64,
+        "keys": {"rope.freq_base": 1000000.0, "expert_count": 4, "expert_used_count": 2,
+                 "expert_feed_forward_length": 256},
+        "experts": True, "qk_norm": True, "tied": False,
+    },
     "tiny-gemma3": {
         "arch": "gemma3",
         "heads": 4, "kv_heads": 1, "head_dim": 128,
@@ -95,6 +109,7 @@ FORMATS = {
     "token_embd": Q.Q8_0, "output": Q.Q6_K,
     "attn_q": Q.Q4_K, "attn_k": Q.Q5_0, "attn_v": Q.Q8_0, "attn_qkv": Q.Q8_0, "attn_output": Q.Q6_K,
     "ffn_gate": Q.Q4_K, "ffn_up": Q.Q5_0, "ffn_down": Q.Q6_K,
+    "ffn_gate_exps": Q.Q4_K, "ffn_up_exps": Q.Q8_0, "ffn_down_exps": Q.Q6_K,
 }
 
 # Byte offset, low and high of each f16 scale of a random K-quant block (the other bytes stay random).
@@ -135,6 +150,17 @@ def add_matrix(writer, name, kind, rows, columns, rng):
         return
     weights = (rng.standard_normal((rows, columns)) / np.sqrt(columns)).astype(np.float32)
     writer.add_tensor(name, quantize(weights, qtype), raw_dtype=qtype)
+
+
+def add_experts(writer, name, kind, count, rows, columns, rng):
+    """`count` matrices of `rows` x `columns` in one 3-D tensor, expert after expert."""
+    qtype = FORMATS[kind]
+    if qtype in K_SCALES:
+        data = np.stack([random_k_blocks(qtype, rows, columns, rng) for _ in range(count)])
+    else:
+        weights = (rng.standard_normal((count * rows, columns)) / np.sqrt(columns)).astype(np.float32)
+        data = quantize(weights, qtype).reshape(count, rows, -1)
+    writer.add_tensor(name, data, raw_dtype=qtype)
 
 
 def add_vector(writer, name, count, rng, center=1.0, spread=0.1):
@@ -204,12 +230,22 @@ def write_model(path, name, spec):
         if spec.get("post_norms"):
             add_vector(writer, p + "post_attention_norm.weight", EMBEDDING, rng)
         add_vector(writer, p + "ffn_norm.weight", EMBEDDING, rng)
-        if spec.get("fused_gate_up"):
+        if spec.get("experts"):
+            count = spec["keys"]["expert_count"]
+            width = spec["keys"].get("expert_feed_forward_length", FEED_FORWARD)
+            # The router is f32, as in real files; each expert's matrices are one slice of a 3-D tensor.
+            router = (rng.standard_normal((count, EMBEDDING)) / np.sqrt(EMBEDDING)).astype(np.float32)
+            writer.add_tensor(p + "ffn_gate_inp.weight", router)
+            add_experts(writer, p + "ffn_gate_exps.weight", "ffn_gate_exps", count, width, EMBEDDING, rng)
+            add_experts(writer, p + "ffn_up_exps.weight", "ffn_up_exps", count, width, EMBEDDING, rng)
+            add_experts(writer, p + "ffn_down_exps.weight", "ffn_down_exps", count, EMBEDDING, width, rng)
+        elif spec.get("fused_gate_up"):
             add_matrix(writer, p + "ffn_up.weight", "ffn_up", 2 * FEED_FORWARD, EMBEDDING, rng)
         else:
             add_matrix(writer, p + "ffn_gate.weight", "ffn_gate", FEED_FORWARD, EMBEDDING, rng)
             add_matrix(writer, p + "ffn_up.weight", "ffn_up", FEED_FORWARD, EMBEDDING, rng)
-        add_matrix(writer, p + "ffn_down.weight", "ffn_down", EMBEDDING, FEED_FORWARD, rng)
+        if not spec.get("experts"):
+            add_matrix(writer, p + "ffn_down.weight", "ffn_down", EMBEDDING, FEED_FORWARD, rng)
         if spec.get("post_norms"):
             add_vector(writer, p + "post_ffw_norm.weight", EMBEDDING, rng)
 

@@ -42,6 +42,18 @@ public final class ForwardState: @unchecked Sendable {
     /// [threads][group · max(contextLength, headDimension)] queries or attention weights rounded to f16
     let roundedScratch: UnsafeMutablePointer<Float>
     let roundedScratchStride: Int
+    /// [maxTokens][experts] the router's logits, then probabilities (mixtures of experts only)
+    let routerLogits: UnsafeMutablePointer<Float>
+    /// [maxTokens][used] the experts each token goes through, most probable first
+    let expertChoice: UnsafeMutablePointer<Int32>
+    /// [maxTokens][used] the weight of each chosen expert
+    let expertWeight: UnsafeMutablePointer<Float>
+    /// [maxTokens · used] which (token, choice) each row of ``expertInput`` is
+    let expertRows: UnsafeMutablePointer<Int32>
+    /// [maxTokens][embedding] the input rows of the tokens routed to one expert
+    let expertInput: UnsafeMutablePointer<Float>
+    /// [maxTokens][used][embedding] each chosen expert's output for each token
+    let expertOutput: UnsafeMutablePointer<Float>
     /// [maxTokens][vocabulary] logits of the rows that asked for them
     let logits: UnsafeMutablePointer<Float>
     let vocabularySize: Int
@@ -52,7 +64,8 @@ public final class ForwardState: @unchecked Sendable {
         self.maxTokens = maxTokens
         self.pool = pool
         let embedding = config.embeddingLength
-        let ff = config.feedForwardLength
+        // Room for a dense network's hidden rows and for an expert's.
+        let ff = max(config.feedForwardLength, config.experts?.feedForwardLength ?? 0)
         let queries = config.queryDimension
         workspace = MatMulWorkspace(maxTokens: maxTokens, maxColumns: max(embedding, ff, queries), threads: pool.threadCount)
         x = .allocate(capacity: maxTokens * embedding)
@@ -75,6 +88,13 @@ public final class ForwardState: @unchecked Sendable {
         halfScratch = .allocate(capacity: pool.threadCount * halfScratchStride)
         roundedScratchStride = group * max(contextLength, config.headDimension)
         roundedScratch = .allocate(capacity: pool.threadCount * roundedScratchStride)
+        let (experts, used) = (config.experts?.count ?? 0, config.experts?.used ?? 0)
+        routerLogits = .allocate(capacity: max(1, maxTokens * experts))
+        expertChoice = .allocate(capacity: max(1, maxTokens * used))
+        expertWeight = .allocate(capacity: max(1, maxTokens * used))
+        expertRows = .allocate(capacity: max(1, maxTokens * used))
+        expertInput = .allocate(capacity: used > 0 ? maxTokens * embedding : 1)
+        expertOutput = .allocate(capacity: max(1, maxTokens * used * embedding))
         vocabularySize = config.vocabularySize
         logits = .allocate(capacity: maxTokens * config.vocabularySize)
     }
@@ -86,6 +106,9 @@ public final class ForwardState: @unchecked Sendable {
 
     deinit {
         for buffer in [x, xb, q, k, v, attention, projected, gate, up, ropeCos, ropeSin, scores, roundedScratch, logits] { buffer.deallocate() }
+        for buffer in [routerLogits, expertWeight, expertInput, expertOutput] { buffer.deallocate() }
+        expertChoice.deallocate()
+        expertRows.deallocate()
         halfScratch.deallocate()
     }
 

@@ -33,6 +33,7 @@ extension ModelConfig {
             rmsNormEpsilon: try metadata.float("attention.layer_norm_rms_epsilon"), vocabularySize: tokenEmbedding.dimensions[1],
             ropeDimensionCount: try metadata.int("rope.dimension_count", default: headSize),
             layers: Array(repeating: Layer(rope: rope), count: blocks), attentionScale: 1 / Float(headSize).squareRoot())
+        experts = try Self.experts(metadata, feedForwardLength: feedForwardLength)
         try family.describe(&self, metadata)
         try validate()
     }
@@ -51,6 +52,20 @@ extension ModelConfig {
         let factor = try metadata.optionalFloat("rope.scaling.factor")
         let legacy = try metadata.optionalFloat("rope.scale_linear")
         return (factor ?? legacy).map { 1 / $0 } ?? 1
+    }
+
+    /// The mixture of experts the file describes (`expert_count` above 0), or nil.
+    private static func experts(_ metadata: ModelMetadata, feedForwardLength: Int) throws(EngineError) -> Experts? {
+        guard let count = metadata.value("expert_count")?.int, count > 0 else { return nil }
+        guard count <= 512 else { throw EngineError(.invalidMetadata, "\(metadata.architecture).expert_count = \(count) is out of range") }
+        let used = try metadata.int("expert_used_count")
+        guard used <= count else {
+            throw EngineError(
+                .invalidMetadata, "\(metadata.architecture).expert_used_count = \(used) is more than the \(count) experts")
+        }
+        return Experts(
+            count: count, used: used, feedForwardLength: try metadata.int("expert_feed_forward_length", default: feedForwardLength),
+            weightsScale: try metadata.optionalFloat("expert_weights_scale").flatMap { $0 == 1 ? nil : $0 })
     }
 
     /// Checks that the description can run.

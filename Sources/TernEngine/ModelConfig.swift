@@ -53,6 +53,27 @@ public struct ModelConfig: Sendable, Equatable {
         }
     }
 
+    /// A mixture of experts in place of the feed-forward network: a router picks `used` of `count` gated networks per
+    /// token and adds their outputs, weighted by the router's softmax.
+    public struct Experts: Sendable, Equatable {
+        /// Experts per layer (`expert_count`).
+        public var count: Int
+        /// Experts each token goes through (`expert_used_count`).
+        public var used: Int
+        /// Hidden width of one expert (`expert_feed_forward_length`, default `feed_forward_length`).
+        public var feedForwardLength: Int
+        /// Factor on the chosen experts' weights after they are normalized to sum to 1 (`expert_weights_scale`), or nil.
+        public var weightsScale: Float?
+
+        /// Experts as described.
+        public init(count: Int, used: Int, feedForwardLength: Int, weightsScale: Float? = nil) {
+            self.count = count
+            self.used = used
+            self.feedForwardLength = feedForwardLength
+            self.weightsScale = weightsScale
+        }
+    }
+
     /// `general.architecture`, such as `llama`.
     public var architecture: String
     /// Width of the residual stream (`embedding_length`).
@@ -93,6 +114,8 @@ public struct ModelConfig: Sendable, Equatable {
     public var attentionLogitSoftcap: Float?
     /// Logits become `cap · tanh(logit / cap)` (Gemma 2), or are left alone.
     public var finalLogitSoftcap: Float?
+    /// The mixture of experts that replaces every block's feed-forward network (Mixtral, Qwen 3 MoE), or nil.
+    public var experts: Experts?
 
     /// Width of the queries of one token, and of the attention output (`headCount · headDimension`).
     public var queryDimension: Int { headDimension * headCount }

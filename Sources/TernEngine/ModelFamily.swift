@@ -30,7 +30,7 @@ struct ModelFamily: Sendable {
     }
 
     /// Every family Tern runs.
-    static let all: [ModelFamily] = [.llama, .gemma2, .gemma3, .qwen2, .qwen3, .phi3]
+    static let all: [ModelFamily] = [.llama, .gemma2, .gemma3, .qwen2, .qwen3, .qwen3moe, .phi3]
 
     /// The family that `file`'s `general.architecture` names.
     ///

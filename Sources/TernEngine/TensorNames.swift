@@ -42,4 +42,10 @@ struct TensorNames: Sendable {
     var down = "ffn_down"
     /// [embedding], a norm of the feed-forward output before the residual add (Gemma).
     var postFeedForwardNorm: String?
+    /// The router of a mixture of experts: [embedding] → [experts].
+    var expertRouter = "ffn_gate_inp"
+    /// The experts' gate, up and down matrices, each a 3-D tensor holding one matrix per expert.
+    var expertGate = "ffn_gate_exps"
+    var expertUp = "ffn_up_exps"
+    var expertDown = "ffn_down_exps"
 }

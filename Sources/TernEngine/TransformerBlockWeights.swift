@@ -29,12 +29,8 @@ struct TransformerBlockWeights: @unchecked Sendable {
     let postAttentionNorm: UnsafePointer<Float>?
     /// [embedding] f32
     let feedForwardNorm: UnsafePointer<Float>
-    /// [embedding] → [feedForward]
-    let gate: WeightMatrix
-    /// [embedding] → [feedForward]
-    let up: WeightMatrix
-    /// [feedForward] → [embedding]
-    let down: WeightMatrix
+    /// The gated feed-forward network, or the mixture of experts that replaces it.
+    let feedForward: FeedForwardWeights
     /// [embedding] f32, norm of the feed-forward output before the residual add (Gemma)
     let postFeedForwardNorm: UnsafePointer<Float>?
 
@@ -71,14 +67,17 @@ struct TransformerBlockWeights: @unchecked Sendable {
         postAttentionNorm = try norm(names.postAttentionNorm, count: embedding)
 
         feedForwardNorm = try loader.vector(weight(names.feedForwardNorm), count: embedding)
-        if let gateName = names.gate {
-            gate = try loader.matrix(weight(gateName), columns: embedding, rows: ff)
-            up = try loader.matrix(weight(names.up), columns: embedding, rows: ff)
+        if let experts = config.experts {
+            feedForward = .experts(try ExpertWeights(loader, prefix: prefix, experts: experts, embedding: embedding, names: names))
+        } else if let gateName = names.gate {
+            feedForward = .dense(
+                gate: try loader.matrix(weight(gateName), columns: embedding, rows: ff),
+                up: try loader.matrix(weight(names.up), columns: embedding, rows: ff),
+                down: try loader.matrix(weight(names.down), columns: ff, rows: embedding))
         } else {
             let parts = try loader.matrices(weight(names.up), columns: embedding, rows: [ff, ff])
-            (gate, up) = (parts[0], parts[1])
+            feedForward = .dense(gate: parts[0], up: parts[1], down: try loader.matrix(weight(names.down), columns: ff, rows: embedding))
         }
-        down = try loader.matrix(weight(names.down), columns: ff, rows: embedding)
         postFeedForwardNorm = try norm(names.postFeedForwardNorm, count: embedding)
     }
 }

@@ -70,19 +70,14 @@ final class TransformerModel: LanguageModel, @unchecked Sendable {
                 FloatOps.rmsNorm(
                     state.x + i * dim, weight: block.feedForwardNorm, epsilon: config.rmsNormEpsilon, output: state.xb + i * dim,
                     count: dim)
-                MatMul.prepare(state.xb + i * dim, row: i, columns: dim, for: block.gate.type, workspace: state.workspace)
+                MatMul.prepare(state.xb + i * dim, row: i, columns: dim, for: block.feedForward.inputType, workspace: state.workspace)
             }
-            // Feed-forward: down · (act(gate · h) ⊙ (up · h)).
-            MatMul.compute(
-                .init(block.gate, output: state.gate), .init(block.up, output: state.up), input: state.xb, tokens: n, workspace: state.workspace,
-                pool: state.pool, prepared: block.gate.type)
-            eachToken(n, state) { i, thread in
-                activate(row: i, thread: thread, state: state)
-                MatMul.prepare(state.gate + i * ff, row: i, columns: ff, for: block.down.type, workspace: state.workspace)
+            switch block.feedForward {
+            case .dense(let gate, let up, let down):
+                feedForward(gate: gate, up: up, down: down, input: state.xb, tokens: n, width: ff, prepared: true, state: state)
+            case .experts(let experts):
+                mixExperts(experts, tokens: n, state: state)
             }
-            MatMul.compute(
-                block.down, input: state.gate, tokens: n, output: state.projected, workspace: state.workspace, pool: state.pool,
-                prepared: block.down.type)
             let next = layer + 1 < blocks.count ? blocks[layer + 1] : nil
             eachToken(n, state) { i, _ in
                 addToResidual(row: i, bias: nil, postNorm: block.postFeedForwardNorm, state: state)
@@ -187,9 +182,25 @@ final class TransformerModel: LanguageModel, @unchecked Sendable {
         FloatOps.add(output, into: state.x + row * dim, count: dim)
     }
 
-    /// The gated activation of row `row`, into `gate`.
-    private func activate(row: Int, thread: Int, state: ForwardState) {
-        let ff = config.feedForwardLength
+    /// `down · (act(gate · h) ⊙ (up · h))` for `tokens` rows of `input` (`[tokens][embedding]`) into `projected`, through
+    /// `width` hidden values per row; `prepared`: the input is already in `gate`'s activation format.
+    func feedForward(
+        gate: WeightMatrix, up: WeightMatrix, down: WeightMatrix, input: UnsafeMutablePointer<Float>, tokens: Int, width: Int, prepared: Bool,
+        state: ForwardState
+    ) {
+        MatMul.compute(
+            .init(gate, output: state.gate), .init(up, output: state.up), input: input, tokens: tokens, workspace: state.workspace,
+            pool: state.pool, prepared: prepared ? gate.type : nil)
+        eachToken(tokens, state) { i, thread in
+            activate(row: i, width: width, thread: thread, state: state)
+            MatMul.prepare(state.gate + i * width, row: i, columns: width, for: down.type, workspace: state.workspace)
+        }
+        MatMul.compute(
+            down, input: state.gate, tokens: tokens, output: state.projected, workspace: state.workspace, pool: state.pool, prepared: down.type)
+    }
+
+    /// The gated activation of row `row` (`width` values), into `gate`.
+    private func activate(row: Int, width ff: Int, thread: Int, state: ForwardState) {
         switch config.activation {
         case .swiglu:
             VectorMath.swiglu(gate: state.gate + row * ff, up: state.up + row * ff, count: ff)

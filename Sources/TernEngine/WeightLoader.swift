@@ -12,11 +12,15 @@ final class WeightLoader {
 
     init(file: GGUFFile) {
         self.file = file
-        // Room for the packed copy of every matrix, with slack for a fused tensor cut into up to three matrices.
+        // Room for the packed copy of every matrix, with slack for a fused tensor cut into up to three matrices; a 3-D
+        // tensor is one matrix per expert.
         arena = WeightArena(
             capacity: file.tensors.reduce(0) { sum, info in
-                info.dimensions.count == 2
-                    ? sum + WeightArena.bytes(for: info.type, rows: info.rowCount + 3 * 16, columns: info.rowElements) : sum
+                switch info.dimensions.count {
+                case 2: sum + WeightArena.bytes(for: info.type, rows: info.rowCount + 3 * 16, columns: info.rowElements)
+                case 3: sum + info.dimensions[2] * WeightArena.bytes(for: info.type, rows: info.dimensions[1] + 16, columns: info.rowElements)
+                default: sum
+                }
             })
     }
 
@@ -36,6 +40,12 @@ final class WeightLoader {
         guard info.dimensions == [columns, total] else {
             throw EngineError(.invalidTensor, "tensor \(name) has shape \(info.dimensions), expected [\(columns), \(total)]")
         }
+        return try slices(of: info, columns: columns, rows: rows)
+    }
+
+    /// Consecutive runs of `rows` rows of `info`, each as a matrix of its own.
+    private func slices(of info: GGUFTensorInfo, columns: Int, rows: [Int]) throws(EngineError) -> [WeightMatrix] {
+        let name = info.name
         guard info.type.hasKernels else {
             throw EngineError(
                 .invalidTensor,
@@ -53,6 +63,15 @@ final class WeightLoader {
         // a packed matrix owns a copy; the file's pages need not stay resident beside it
         if parts.allSatisfy(\.isPacked) { file.evict(info) }
         return parts
+    }
+
+    /// The 3-D tensor `name`, [columns] → [rows] for each of `count` experts, as one matrix per expert.
+    func experts(_ name: String, columns: Int, rows: Int, count: Int) throws(EngineError) -> [WeightMatrix] {
+        let info = try tensor(name)
+        guard info.dimensions == [columns, rows, count] else {
+            throw EngineError(.invalidTensor, "tensor \(name) has shape \(info.dimensions), expected [\(columns), \(rows), \(count)]")
+        }
+        return try slices(of: info, columns: columns, rows: Array(repeating: rows, count: count))
     }
 
     /// The f32 vector `name` of `count` values (a norm's weights, a bias), read in place.

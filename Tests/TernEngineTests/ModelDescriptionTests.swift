@@ -9,10 +9,30 @@ struct ModelDescriptionTests {
         var gguf = TinyGGUF.model()
         gguf.set("general.architecture", .string("mamba"))
         let file = try gguf.file()
-        #expect(ModelArchitectures.supported == ["gemma2", "gemma3", "llama", "phi3", "qwen2", "qwen3"])
+        #expect(ModelArchitectures.supported == ["gemma2", "gemma3", "llama", "phi3", "qwen2", "qwen3", "qwen3moe"])
         let error = #expect(throws: EngineError.self) { try ModelArchitectures.load(file) }
         #expect(error?.code == .unsupportedArchitecture)
-        #expect(error?.message == "model family 'mamba' is not supported yet; supported: gemma2, gemma3, llama, phi3, qwen2, qwen3")
+        #expect(error?.message == "model family 'mamba' is not supported yet; supported: gemma2, gemma3, llama, phi3, qwen2, qwen3, qwen3moe")
+    }
+
+    @Test func expertsAreReadFromTheFamilysKeys() throws {
+        var gguf = TinyGGUF.model()
+        gguf.set("llama.expert_count", .uint32(8))
+        gguf.set("llama.expert_used_count", .uint32(2))
+        let config = try ModelConfig(file: gguf.file())
+        #expect(config.experts == ModelConfig.Experts(count: 8, used: 2, feedForwardLength: config.feedForwardLength))
+
+        gguf.set("llama.expert_used_count", .uint32(9))
+        let error = #expect(throws: EngineError.self) { try ModelConfig(file: gguf.file()) }
+        #expect(error?.message == "llama.expert_used_count = 9 is more than the 8 experts")
+
+        var moe = TinyGGUF.model(architecture: "qwen3moe")
+        let missing = #expect(throws: EngineError.self) { try ModelConfig(file: moe.file()) }
+        #expect(missing?.message.contains("qwen3moe.expert_count is missing") == true)
+        moe.set("qwen3moe.expert_count", .uint32(4))
+        moe.set("qwen3moe.expert_used_count", .uint32(2))
+        moe.set("qwen3moe.expert_feed_forward_length", .uint32(48))
+        #expect(try ModelConfig(file: moe.file()).experts?.feedForwardLength == 48)
     }
 
     @Test func llamaKeepsTheDefaults() throws {

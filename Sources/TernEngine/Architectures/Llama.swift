@@ -1,5 +1,6 @@
 extension ModelFamily {
     /// The llama family (SmolLM, Llama 2 and 3, Mistral and many others): the common description as it is — RoPE on
-    /// adjacent pairs, SwiGLU, a norm before each sub-layer. Llama 3's `rope_freqs` divisors are used when present.
+    /// adjacent pairs, SwiGLU, a norm before each sub-layer. Llama 3's `rope_freqs` divisors are used when present, and
+    /// a mixture of experts in place of the feed-forward network when the file has `expert_count` (Mixtral).
     static let llama = ModelFamily(name: "llama") { _, _ throws(EngineError) in }
 }
