@@ -20,7 +20,7 @@
         for (; b + 1 < nb; b += 2) {                                                                                    \
             for (int k = 0; k < 2; k++) {                                                                               \
                 const tern_block_iq4_nl *x = (const tern_block_iq4_nl *)row + b + k;                                    \
-                const float d = ds[2 * (b + k)] * tern_f16_to_f32(load_u16(&x->d));                                     \
+                const float d = ds[2 * (b + k)] * _cvtsh_ss(load_u16(&x->d));                                     \
                 const __m256i w = iq4_values_##SUFFIX(x->qs);                                                           \
                 const __m256i av = _mm256_loadu_si256((const __m256i *)(a + 32 * (b + k)));                             \
                 /* signed × signed as |w| × (a with w's sign): exact lanes */                                           \
@@ -35,7 +35,7 @@
             int32_t total = 0;                                                                                          \
             for (int e = 0; e < 32; e++)                                                                                \
                 total += tern_iq4_values[e < 16 ? x->qs[e] & 0x0f : x->qs[e - 16] >> 4] * a[32 * b + e];                \
-            sum = fmaf(ds[2 * b] * tern_f16_to_f32(load_u16(&x->d)), (float)total, sum);                                \
+            sum = fmaf(ds[2 * b] * _cvtsh_ss(load_u16(&x->d)), (float)total, sum);                                \
         }                                                                                                               \
         return sum;                                                                                                     \
     }                                                                                                                   \
@@ -47,7 +47,7 @@
         __m256 acc = _mm256_setzero_ps();                                                                               \
         for (int64_t b = 0; b < nb; b++) {                                                                              \
             const tern_block_iq4_xs *x = (const tern_block_iq4_xs *)row + b;                                            \
-            const float d = tern_f16_to_f32(load_u16(&x->d)) * ad[b];                                                   \
+            const float d = _cvtsh_ss(load_u16(&x->d)) * ad[b];                                                   \
             const int8_t *ab = a + TERN_QK_K * b;                                                                       \
             __m256i sum = _mm256_setzero_si256();                                                                       \
             for (int s = 0; s < 8; s++) {                                                                               \

@@ -13,8 +13,8 @@
         const __m256i three = _mm256_set1_epi8(3);                                                                      \
         for (int64_t b = 0; b < nb; b++) {                                                                              \
             const tern_block_q2_K *x = (const tern_block_q2_K *)row + b;                                                \
-            const float d = ad[b] * tern_f16_to_f32(load_u16(&x->d));                                                   \
-            const float dmin = -(ad[b] * tern_f16_to_f32(load_u16(&x->dmin)));                                          \
+            const float d = ad[b] * _cvtsh_ss(load_u16(&x->d));                                                   \
+            const float dmin = -(ad[b] * _cvtsh_ss(load_u16(&x->dmin)));                                          \
             const int8_t *ab = a + TERN_QK_K * b;                                                                       \
             const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)x->scales));                     \
             const __m256i mins = _mm256_madd_epi16(_mm256_srli_epi16(sc16, 4),                                          \
@@ -44,7 +44,7 @@
         const __m256i three = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);                                           \
         for (int64_t b = 0; b < nb; b++) {                                                                              \
             const tern_block_q3_K *x = (const tern_block_q3_K *)row + b;                                                \
-            const float d = ad[b] * tern_f16_to_f32(load_u16(&x->d));                                                   \
+            const float d = ad[b] * _cvtsh_ss(load_u16(&x->d));                                                   \
             const int8_t *ab = a + TERN_QK_K * b;                                                                       \
             const __m256i hmask = _mm256_loadu_si256((const __m256i *)x->hmask);                                        \
             __m256i sum = _mm256_setzero_si256();                                                                       \
@@ -83,8 +83,8 @@
             const tern_block_q5_K *x5 = (const tern_block_q5_K *)row + b;                                               \
             const uint8_t *scales = five ? x5->scales : x4->scales;                                                     \
             const uint8_t *qs = five ? x5->qs : x4->qs;                                                                 \
-            const float d = ad[b] * tern_f16_to_f32(load_u16(five ? &x5->d : &x4->d));                                  \
-            const float dmin = -(ad[b] * tern_f16_to_f32(load_u16(five ? &x5->dmin : &x4->dmin)));                      \
+            const float d = ad[b] * _cvtsh_ss(load_u16(five ? &x5->d : &x4->d));                                  \
+            const float dmin = -(ad[b] * _cvtsh_ss(load_u16(five ? &x5->dmin : &x4->dmin)));                      \
             int sc[8], m[8], bs32[8];                                                                                   \
             for (int g = 0; g < 8; g++) {                                                                               \
                 tern_k_scale_min(scales, g, &sc[g], &m[g]);                                                             \
@@ -127,7 +127,7 @@
         const __m256i low = _mm256_set1_epi8(0x0f), three = _mm256_set1_epi8(3);                                        \
         for (int64_t b = 0; b < nb; b++) {                                                                              \
             const tern_block_q6_K *x = (const tern_block_q6_K *)row + b;                                                \
-            const float d = ad[b] * tern_f16_to_f32(load_u16(&x->d));                                                   \
+            const float d = ad[b] * _cvtsh_ss(load_u16(&x->d));                                                   \
             const int8_t *ab = a + TERN_QK_K * b;                                                                       \
             /* −32·(sc·Σa) of sub-blocks 2u and 2u + 1 in lane u */                                                     \
             const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->scales));                     \

@@ -29,13 +29,13 @@
             float d;                                                                                                    \
             if (one) {                                                                                                  \
                 const tern_block_q5_1 *x = (const tern_block_q5_1 *)row + b;                                            \
-                summs = fmaf(tern_f16_to_f32(load_u16(&x->m)), ds[2 * b + 1], summs);                                   \
-                d = tern_f16_to_f32(load_u16(&x->d)) * ds[2 * b];                                                       \
+                summs = fmaf(_cvtsh_ss(load_u16(&x->m)), ds[2 * b + 1], summs);                                   \
+                d = _cvtsh_ss(load_u16(&x->d)) * ds[2 * b];                                                       \
                 codes = q5_codes_##SUFFIX(x->qs, x->qh);                                                                \
                 lanes = LANES(codes, av);                                                                               \
             } else {                                                                                                    \
                 const tern_block_q5_0 *x = (const tern_block_q5_0 *)row + b;                                            \
-                d = tern_f16_to_f32(load_u16(&x->d)) * ds[2 * b];                                                       \
+                d = _cvtsh_ss(load_u16(&x->d)) * ds[2 * b];                                                       \
                 codes = q5_codes_##SUFFIX(x->qs, x->qh);                                                                \
                 /* Σ (q − 16)·a = Σ q·a − 16·Σ a, both exact */                                                         \
                 lanes = _mm256_sub_epi32(LANES(codes, av), _mm256_slli_epi32(LANES(ones, av), 4));                      \

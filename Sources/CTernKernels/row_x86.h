@@ -19,6 +19,8 @@
 /* The same times a per-lane int16 scale, through the pairs at both levels. */
 #define SCALED_PAIRS(codes, acts, scale) _mm256_madd_epi16(_mm256_maddubs_epi16(codes, acts), scale)
 
+/* A block's f16 scales are read with F16C's _cvtsh_ss (exact, as tern_f16_to_f32 is) rather than a call per block. */
+
 /* hsum8 of eight float lanes, in its order, for each level. */
 #define ROW_HSUM8(SUFFIX, TARGET)                                                                                       \
     ROW_INLINE(TARGET) float hsum8_##SUFFIX(__m256 v) {                                                                     \

@@ -342,6 +342,36 @@ static T2 void f16_rows_dot_avx2(const uint16_t *rows, size_t stride, int64_t co
     }
 }
 
+/// The scalar loop's sums, eight columns at a time: each column's position classes accumulate in the same order (the
+/// product of two halfs is exact in f32, so a multiply and an add round as the scalar add does), and the classes and
+/// lanes combine in hsum16's tree. Reads each position's eight values with one load instead of eight strided ones.
+static T2 void f16_cols_dot_avx2(const uint16_t *rows, size_t stride, int64_t n, int64_t cols, const float *xs, size_t x_stride,
+                                 int64_t x_count, float *out, size_t out_stride, int one_token) {
+    if (cols % 8) {
+        tern_f16_cols_dot_scalar(rows, stride, n, cols, xs, x_stride, x_count, out, out_stride, one_token);
+        return;
+    }
+    const int64_t classes = one_token ? 64 : 16;
+    for (int64_t k = 0; k < x_count; k++) {
+        const float *x = xs + (size_t)k * x_stride;
+        for (int64_t c = 0; c < cols; c += 8) {
+            __m256 acc[64];
+            for (int64_t i = 0; i < classes; i++) acc[i] = _mm256_setzero_ps();
+            for (int64_t p = 0, slot = 0; p < n; p++, slot = slot + 1 == classes ? 0 : slot + 1) {
+                const __m256 w = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(rows + (size_t)p * stride + c)));
+                acc[slot] = _mm256_add_ps(acc[slot], _mm256_mul_ps(w, _mm256_set1_ps(x[p])));
+            }
+            __m256 lanes[16];
+            for (int l = 0; l < 16; l++)
+                lanes[l] = one_token ? _mm256_add_ps(_mm256_add_ps(acc[l], acc[32 + l]), _mm256_add_ps(acc[16 + l], acc[48 + l])) : acc[l];
+            __m256 s[4];
+            for (int i = 0; i < 4; i++)
+                s[i] = _mm256_add_ps(_mm256_add_ps(lanes[i], lanes[i + 8]), _mm256_add_ps(lanes[i + 4], lanes[i + 12]));
+            _mm256_storeu_ps(out + (size_t)k * out_stride + c, _mm256_add_ps(_mm256_add_ps(s[0], s[2]), _mm256_add_ps(s[1], s[3])));
+        }
+    }
+}
+
 /// The scalar loop, compiled with FMA so that fmaf is one instruction.
 static T2 void rope_f32_avx2(float *x, int64_t heads, int64_t head_size, int64_t pairs, const float *cs, const float *sn) {
     for (int64_t h = 0; h < heads; h++) rope_pairs(x + h * head_size, pairs, cs, sn);
@@ -359,7 +389,7 @@ const tern_kernels tern_kernels_avx2 = {
     .softmax_f32 = softmax_f32_avx2,
     .swiglu_f32 = swiglu_f32_avx2,
     .f16_rows_dot = f16_rows_dot_avx2,
-    .f16_cols_dot = tern_f16_cols_dot_scalar, // exact in any order of evaluation: the portable loop is the same sum
+    .f16_cols_dot = f16_cols_dot_avx2,
     .rope_f32 = rope_f32_avx2,
 };
 #endif
