@@ -20,6 +20,11 @@ typedef enum {
 /// Σ over one row of `n` weights, GGUF's blocks in place, against one activation row.
 typedef float (*tern_row_dot)(const void *row, const void *act, int64_t n);
 
+/// One row against 2 to 4 activation rows `act_stride` apart, into out[0], out[out_stride], …: each block decoded once
+/// for all of them, every sum bit-identical to the format's `tern_row_dot`.
+typedef void (*tern_rows_dot)(const void *row, const void *act, size_t act_stride, int64_t tokens, int64_t n, float *out,
+                              size_t out_stride);
+
 typedef struct {
     int wtype;
     int block_elements;
@@ -33,17 +38,25 @@ typedef struct {
     /// The row product at each level (TERN_LEVEL_SCALAR, _AVX2, _AVX512), all bit-identical; NULL for the float and
     /// packed formats, which the levels' own gemm handles.
     tern_row_dot dot[3];
+    /// The same against several tokens at once, where a level has it (NULL: `dot` serves each token).
+    tern_rows_dot dots[3];
 } tern_format;
 
 /// The descriptor of `wtype`, or NULL when the kernels do not compute with it.
 const tern_format *tern_format_of(int wtype);
 
-/// out[t·out_stride + r] for rows [r0, r1) and every token through `dot`: one row's weights stay in cache for all tokens.
-TERN_INLINE void row_gemm(tern_row_dot dot, const void *w, size_t row_bytes, int64_t r0, int64_t r1, int64_t n, const void *act,
-                          size_t act_stride, int64_t tokens, float *out, size_t out_stride) {
+/// out[t·out_stride + r] for rows [r0, r1) and every token through `dot`, or `dots` for groups of up to four tokens
+/// where the level has it: one row's weights stay in cache for all tokens.
+TERN_INLINE void row_gemm(tern_row_dot dot, tern_rows_dot dots, const void *w, size_t row_bytes, int64_t r0, int64_t r1, int64_t n,
+                          const void *act, size_t act_stride, int64_t tokens, float *out, size_t out_stride) {
     for (int64_t r = r0; r < r1; r++) {
         const void *row = (const char *)w + (size_t)r * row_bytes;
-        for (int64_t t = 0; t < tokens; t++) out[(size_t)t * out_stride + r] = dot(row, (const char *)act + (size_t)t * act_stride, n);
+        int64_t t = 0;
+        if (dots)
+            for (; tokens - t >= 2; t += 4)
+                dots(row, (const char *)act + (size_t)t * act_stride, act_stride, tokens - t < 4 ? tokens - t : 4, n,
+                     out + (size_t)t * out_stride + r, out_stride);
+        for (; t < tokens; t++) out[(size_t)t * out_stride + r] = dot(row, (const char *)act + (size_t)t * act_stride, n);
     }
 }
 
@@ -56,7 +69,11 @@ void tern_quantize_q8_256(const float *x, void *act, int64_t n);
     void tern_dequantize_##name(const void *src, float *dst, int64_t n);                                               \
     float tern_dot_##name##_scalar(const void *row, const void *act, int64_t n);                                       \
     float tern_dot_##name##_avx2(const void *row, const void *act, int64_t n);                                         \
-    float tern_dot_##name##_avx512(const void *row, const void *act, int64_t n);
+    float tern_dot_##name##_avx512(const void *row, const void *act, int64_t n);                                     \
+    void tern_dots_##name##_avx2(const void *row, const void *act, size_t act_stride, int64_t tokens, int64_t n, float *out, \
+                                 size_t out_stride);                                                                   \
+    void tern_dots_##name##_avx512(const void *row, const void *act, size_t act_stride, int64_t tokens, int64_t n, float *out,\
+                                   size_t out_stride);
 TERN_FORMAT_FUNCTIONS(q4_0)
 TERN_FORMAT_FUNCTIONS(q4_1)
 TERN_FORMAT_FUNCTIONS(q8_0)

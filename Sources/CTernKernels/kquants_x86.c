@@ -118,6 +118,74 @@
         return five ? hsum8_##SUFFIX(acc) + summs : hsum8_##SUFFIX(acc) + ((accm[0] + accm[2]) + (accm[1] + accm[3]));  \
     }                                                                                                                   \
                                                                                                                         \
+    /* dot_q45_K for 2 to 4 activation rows: each block's codes, scales and mins decoded once, each row's sums as there. */\
+    ROW_INLINE(TARGET) void dots_q45_K_##SUFFIX(int five, const void *row, const void *act, size_t as, int64_t tokens, int64_t n,\
+                                              float *out, size_t os) {                                                  \
+        const int64_t nb = n / TERN_QK_K;                                                                               \
+        const int8_t *a[4];                                                                                             \
+        const float *ad[4];                                                                                             \
+        const int16_t *bsums[4];                                                                                        \
+        __m256 acc[4];                                                                                                  \
+        float accm[4][4], summs[4];                                                                                     \
+        for (int64_t t = 0; t < tokens; t++) {                                                                          \
+            const char *at = (const char *)act + (size_t)t * as;                                                        \
+            a[t] = k_act_qs(at);                                                                                        \
+            ad[t] = k_act_d(at, nb);                                                                                    \
+            bsums[t] = k_act_bsums(at, nb);                                                                             \
+            acc[t] = _mm256_setzero_ps();                                                                               \
+            summs[t] = 0;                                                                                               \
+            for (int v = 0; v < 4; v++) accm[t][v] = 0;                                                                 \
+        }                                                                                                               \
+        const __m256i low = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);                                          \
+        for (int64_t b = 0; b < nb; b++) {                                                                              \
+            const tern_block_q4_K *x4 = (const tern_block_q4_K *)row + b;                                               \
+            const tern_block_q5_K *x5 = (const tern_block_q5_K *)row + b;                                               \
+            const uint8_t *scales = five ? x5->scales : x4->scales;                                                     \
+            const uint8_t *qs = five ? x5->qs : x4->qs;                                                                 \
+            const float wd = _cvtsh_ss(load_u16(five ? &x5->d : &x4->d));                                               \
+            const float wdmin = _cvtsh_ss(load_u16(five ? &x5->dmin : &x4->dmin));                                     \
+            int sc[8], m[8];                                                                                            \
+            for (int g = 0; g < 8; g++) tern_k_scale_min(scales, g, &sc[g], &m[g]);                                     \
+            const __m256i qh = five ? _mm256_loadu_si256((const __m256i *)x5->qh) : _mm256_setzero_si256();             \
+            __m256i lo[4], hi[4];                                                                                       \
+            for (int c = 0; c < 4; c++) {                                                                               \
+                const __m256i bytes = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));                               \
+                lo[c] = _mm256_and_si256(bytes, low);                                                                   \
+                hi[c] = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low);                                             \
+                if (five) {                                                                                             \
+                    lo[c] = _mm256_or_si256(lo[c], _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));\
+                    hi[c] = _mm256_or_si256(hi[c], _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));\
+                }                                                                                                       \
+            }                                                                                                           \
+            for (int64_t t = 0; t < tokens; t++) {                                                                      \
+                const float d = ad[t][b] * wd;                                                                          \
+                const float dmin = -(ad[t][b] * wdmin);                                                                 \
+                int bs32[8];                                                                                            \
+                for (int g = 0; g < 8; g++) bs32[g] = bsums[t][16 * b + 2 * g] + bsums[t][16 * b + 2 * g + 1];          \
+                if (five) {                                                                                             \
+                    int32_t mins = 0;                                                                                   \
+                    for (int g = 0; g < 8; g++) mins += m[g] * bs32[g];                                                 \
+                    summs[t] = fmaf(dmin, (float)mins, summs[t]);                                                       \
+                } else {                                                                                                \
+                    for (int v = 0; v < 4; v++)                                                                         \
+                        accm[t][v] = fmaf(dmin, (float)(m[2 * v] * bs32[2 * v] + m[2 * v + 1] * bs32[2 * v + 1]), accm[t][v]);\
+                }                                                                                                       \
+                const int8_t *ab = a[t] + TERN_QK_K * b;                                                                \
+                __m256i sum = _mm256_setzero_si256();                                                                   \
+                for (int c = 0; c < 4; c++) {                                                                           \
+                    const __m256i a0 = _mm256_loadu_si256((const __m256i *)(ab + 64 * c));                              \
+                    const __m256i a1 = _mm256_loadu_si256((const __m256i *)(ab + 64 * c + 32));                         \
+                    sum = _mm256_add_epi32(sum, SCALED(lo[c], a0, _mm256_set1_epi16((short)sc[2 * c])));                \
+                    sum = _mm256_add_epi32(sum, SCALED(hi[c], a1, _mm256_set1_epi16((short)sc[2 * c + 1])));            \
+                }                                                                                                       \
+                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc[t]);                           \
+            }                                                                                                           \
+        }                                                                                                               \
+        for (int64_t t = 0; t < tokens; t++)                                                                            \
+            out[(size_t)t * os] = five ? hsum8_##SUFFIX(acc[t]) + summs[t]                                              \
+                                       : hsum8_##SUFFIX(acc[t]) + ((accm[t][0] + accm[t][2]) + (accm[t][1] + accm[t][3]));\
+    }                                                                                                                   \
+                                                                                                                        \
     ROW_INLINE(TARGET) float dot_q6_K_##SUFFIX(const void *row, const void *act, int64_t n) {                               \
         const int64_t nb = n / TERN_QK_K;                                                                               \
         const int8_t *a = k_act_qs(act);                                                                                \
@@ -157,6 +225,14 @@
         return hsum8_##SUFFIX(acc);                                                                                     \
     }                                                                                                                   \
                                                                                                                         \
+    __attribute__((target(TARGET))) void tern_dots_q4_K_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens, \
+                                                                 int64_t n, float *out, size_t os) {                    \
+        dots_q45_K_##SUFFIX(0, row, act, as, tokens, n, out, os);                                                       \
+    }                                                                                                                   \
+    __attribute__((target(TARGET))) void tern_dots_q5_K_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens, \
+                                                                 int64_t n, float *out, size_t os) {                    \
+        dots_q45_K_##SUFFIX(1, row, act, as, tokens, n, out, os);                                                       \
+    }                                                                                                                   \
     __attribute__((target(TARGET))) float tern_dot_q2_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q2_K_##SUFFIX(row, act, n); }\
     __attribute__((target(TARGET))) float tern_dot_q3_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q3_K_##SUFFIX(row, act, n); }\
     __attribute__((target(TARGET))) float tern_dot_q4_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q45_K_##SUFFIX(0, row, act, n); }\

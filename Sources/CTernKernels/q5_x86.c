@@ -45,6 +45,59 @@
         return one ? hsum8_##SUFFIX(acc) + summs : hsum8_##SUFFIX(acc);                                                 \
     }                                                                                                                   \
                                                                                                                         \
+    /* dot_q5 for 2 to 4 activation rows: each block's codes and scales decoded once, each row's sums as there. */     \
+    ROW_INLINE(TARGET) void dots_q5_##SUFFIX(int one, const void *row, const void *act, size_t as, int64_t tokens, int64_t n, \
+                                           float *out, size_t os) {                                                     \
+        const int64_t nb = n / 32;                                                                                      \
+        const int8_t *a[4];                                                                                             \
+        const float *ds[4];                                                                                             \
+        __m256 acc[4];                                                                                                  \
+        float summs[4];                                                                                                 \
+        for (int64_t t = 0; t < tokens; t++) {                                                                          \
+            const char *at = (const char *)act + (size_t)t * as;                                                        \
+            a[t] = act_qs(at);                                                                                          \
+            ds[t] = act_ds(at, nb);                                                                                     \
+            acc[t] = _mm256_setzero_ps();                                                                               \
+            summs[t] = 0;                                                                                               \
+        }                                                                                                               \
+        const __m256i ones = _mm256_set1_epi8(1);                                                                       \
+        for (int64_t b = 0; b < nb; b++) {                                                                              \
+            __m256i codes;                                                                                              \
+            float wd, wm = 0;                                                                                           \
+            if (one) {                                                                                                  \
+                const tern_block_q5_1 *x = (const tern_block_q5_1 *)row + b;                                            \
+                wm = _cvtsh_ss(load_u16(&x->m));                                                                        \
+                wd = _cvtsh_ss(load_u16(&x->d));                                                                        \
+                codes = q5_codes_##SUFFIX(x->qs, x->qh);                                                                \
+            } else {                                                                                                    \
+                const tern_block_q5_0 *x = (const tern_block_q5_0 *)row + b;                                            \
+                wd = _cvtsh_ss(load_u16(&x->d));                                                                        \
+                codes = q5_codes_##SUFFIX(x->qs, x->qh);                                                                \
+            }                                                                                                           \
+            for (int64_t t = 0; t < tokens; t++) {                                                                      \
+                const __m256i av = _mm256_loadu_si256((const __m256i *)(a[t] + 32 * b));                                \
+                __m256i lanes;                                                                                          \
+                if (one) {                                                                                              \
+                    summs[t] = fmaf(wm, ds[t][2 * b + 1], summs[t]);                                                    \
+                    lanes = LANES(codes, av);                                                                           \
+                } else {                                                                                                \
+                    lanes = _mm256_sub_epi32(LANES(codes, av), _mm256_slli_epi32(LANES(ones, av), 4));                  \
+                }                                                                                                       \
+                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(wd * ds[t][2 * b]), _mm256_cvtepi32_ps(lanes), acc[t]);         \
+            }                                                                                                           \
+        }                                                                                                               \
+        for (int64_t t = 0; t < tokens; t++) out[(size_t)t * os] = one ? hsum8_##SUFFIX(acc[t]) + summs[t] : hsum8_##SUFFIX(acc[t]);\
+    }                                                                                                                   \
+                                                                                                                        \
+    __attribute__((target(TARGET))) void tern_dots_q5_0_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens, \
+                                                                 int64_t n, float *out, size_t os) {                    \
+        dots_q5_##SUFFIX(0, row, act, as, tokens, n, out, os);                                                          \
+    }                                                                                                                   \
+    __attribute__((target(TARGET))) void tern_dots_q5_1_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens, \
+                                                                 int64_t n, float *out, size_t os) {                    \
+        dots_q5_##SUFFIX(1, row, act, as, tokens, n, out, os);                                                          \
+    }                                                                                                                   \
+                                                                                                                        \
     __attribute__((target(TARGET))) float tern_dot_q5_0_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q5_##SUFFIX(0, row, act, n); }\
     __attribute__((target(TARGET))) float tern_dot_q5_1_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q5_##SUFFIX(1, row, act, n); }
 

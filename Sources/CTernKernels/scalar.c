@@ -147,7 +147,7 @@ static void gemm_scalar(int wtype, const void *w, size_t row_bytes, int64_t r0, 
                         size_t act_stride, int64_t tokens, float *out, size_t out_stride) {
     const tern_row_dot dot = tern_format_of(wtype)->dot[TERN_LEVEL_SCALAR];
     if (dot) {
-        row_gemm(dot, w, row_bytes, r0, r1, n, act, act_stride, tokens, out, out_stride);
+        row_gemm(dot, NULL, w, row_bytes, r0, r1, n, act, act_stride, tokens, out, out_stride);
         return;
     }
     for (int64_t r = r0; r < r1; r++) {

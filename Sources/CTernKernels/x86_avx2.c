@@ -184,9 +184,10 @@ static T2 void gemm_avx2(int wtype, const void *w, size_t rb, int64_t r0, int64_
     case TERN_W_Q4_1: q_gemm_avx2(TERN_W_Q4_1, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_Q8_0: q_gemm_avx2(TERN_W_Q8_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     default: {
-        const tern_row_dot dot = tern_format_of(wtype)->dot[TERN_LEVEL_AVX2];
+        const tern_format *format = tern_format_of(wtype);
+        const tern_row_dot dot = format->dot[TERN_LEVEL_AVX2];
         if (dot) {
-            row_gemm(dot, w, rb, r0, r1, n, act, as, tokens, out, os);
+            row_gemm(dot, format->dots[TERN_LEVEL_AVX2], w, rb, r0, r1, n, act, as, tokens, out, os);
             return;
         }
         break;

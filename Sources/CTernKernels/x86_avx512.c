@@ -290,9 +290,10 @@ static T5 void gemm_avx512(int wtype, const void *w, size_t rb, int64_t r0, int6
     case TERN_W_Q4_1: q_gemm_avx512(TERN_W_Q4_1, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_Q8_0: q_gemm_avx512(TERN_W_Q8_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     default: {
-        const tern_row_dot dot = tern_format_of(wtype)->dot[TERN_LEVEL_AVX512];
+        const tern_format *format = tern_format_of(wtype);
+        const tern_row_dot dot = format->dot[TERN_LEVEL_AVX512];
         if (dot) {
-            row_gemm(dot, w, rb, r0, r1, n, act, as, tokens, out, os);
+            row_gemm(dot, format->dots[TERN_LEVEL_AVX512], w, rb, r0, r1, n, act, as, tokens, out, os);
             return;
         }
         break;
