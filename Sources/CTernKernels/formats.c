@@ -23,7 +23,7 @@ static const tern_format formats[] = {
     {TERN_W_Q3_K, 256, sizeof(tern_block_q3_K), TERN_ACT_Q8_256, 0, tern_dequantize_q3_K, ROW_DOTS(q3_K)},
     {TERN_W_Q4_K, 256, sizeof(tern_block_q4_K), TERN_ACT_Q8_256, 0, tern_dequantize_q4_K, ROW_DOTS(q4_K), MULTI_DOTS(q4_K)},
     {TERN_W_Q5_K, 256, sizeof(tern_block_q5_K), TERN_ACT_Q8_256, 0, tern_dequantize_q5_K, ROW_DOTS(q5_K), MULTI_DOTS(q5_K)},
-    {TERN_W_Q6_K, 256, sizeof(tern_block_q6_K), TERN_ACT_Q8_256, 0, tern_dequantize_q6_K, ROW_DOTS(q6_K)},
+    {TERN_W_Q6_K, 256, sizeof(tern_block_q6_K), TERN_ACT_Q8_256, 0, tern_dequantize_q6_K, ROW_DOTS(q6_K), MULTI_DOTS(q6_K)},
     {TERN_W_IQ4_XS, 256, sizeof(tern_block_iq4_xs), TERN_ACT_Q8_256, 0, tern_dequantize_iq4_xs, ROW_DOTS(iq4_xs)},
 };
 

@@ -225,6 +225,58 @@
         return hsum8_##SUFFIX(acc);                                                                                     \
     }                                                                                                                   \
                                                                                                                         \
+    /* dot_q6_K for 2 to 4 activation rows: each block's codes and scales decoded once, each row's sums as there. */ \
+    ROW_INLINE(TARGET) void dots_q6_K_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens, int64_t n, float *out,\
+                                             size_t os) {                                                               \
+        const int64_t nb = n / TERN_QK_K;                                                                               \
+        const int8_t *a[4];                                                                                             \
+        const float *ad[4];                                                                                             \
+        const int16_t *bsums[4];                                                                                        \
+        __m256 acc[4];                                                                                                  \
+        for (int64_t t = 0; t < tokens; t++) {                                                                          \
+            const char *at = (const char *)act + (size_t)t * as;                                                        \
+            a[t] = k_act_qs(at);                                                                                        \
+            ad[t] = k_act_d(at, nb);                                                                                    \
+            bsums[t] = k_act_bsums(at, nb);                                                                             \
+            acc[t] = _mm256_setzero_ps();                                                                               \
+        }                                                                                                               \
+        const __m256i low = _mm256_set1_epi8(0x0f), three = _mm256_set1_epi8(3);                                        \
+        for (int64_t b = 0; b < nb; b++) {                                                                              \
+            const tern_block_q6_K *x = (const tern_block_q6_K *)row + b;                                                \
+            const float wd = _cvtsh_ss(load_u16(&x->d));                                                                \
+            const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->scales));                     \
+            __m256i parts[8], scale[8];                                                                                 \
+            for (int half = 0; half < 2; half++) {                                                                      \
+                const __m256i l0 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * half));                            \
+                const __m256i l1 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * half + 32));                       \
+                const __m256i h = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * half));                             \
+                parts[4 * half] = _mm256_or_si256(_mm256_and_si256(l0, low), _mm256_slli_epi16(_mm256_and_si256(h, three), 4));\
+                parts[4 * half + 1] = _mm256_or_si256(_mm256_and_si256(l1, low),                                        \
+                                                      _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), three), 4));\
+                parts[4 * half + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low),                  \
+                                                      _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), three), 4));\
+                parts[4 * half + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low),                  \
+                                                      _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), three), 4));\
+            }                                                                                                           \
+            for (int g = 0; g < 8; g++)                                                                                 \
+                scale[g] = _mm256_set_m128i(_mm_set1_epi16(x->scales[2 * g + 1]), _mm_set1_epi16(x->scales[2 * g]));    \
+            for (int64_t t = 0; t < tokens; t++) {                                                                      \
+                const float d = ad[t][b] * wd;                                                                          \
+                const int8_t *ab = a[t] + TERN_QK_K * b;                                                                \
+                const __m256i bs = _mm256_loadu_si256((const __m256i *)(bsums[t] + 16 * b));                            \
+                __m256i sum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 5));\
+                for (int g = 0; g < 8; g++)                                                                             \
+                    sum = _mm256_add_epi32(sum, SCALED(parts[g], _mm256_loadu_si256((const __m256i *)(ab + 32 * g)), scale[g]));\
+                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc[t]);                           \
+            }                                                                                                           \
+        }                                                                                                               \
+        for (int64_t t = 0; t < tokens; t++) out[(size_t)t * os] = hsum8_##SUFFIX(acc[t]);                              \
+    }                                                                                                                   \
+                                                                                                                        \
+    __attribute__((target(TARGET))) void tern_dots_q6_K_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens, \
+                                                                 int64_t n, float *out, size_t os) {                    \
+        dots_q6_K_##SUFFIX(row, act, as, tokens, n, out, os);                                                           \
+    }                                                                                                                   \
     __attribute__((target(TARGET))) void tern_dots_q4_K_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens, \
                                                                  int64_t n, float *out, size_t os) {                    \
         dots_q45_K_##SUFFIX(0, row, act, as, tokens, n, out, os);                                                       \
