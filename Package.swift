@@ -30,10 +30,14 @@ let package = Package(
         .target(name: "TernTensors", dependencies: ["CTernKernels"], swiftSettings: strictSwift),
         .target(name: "TernGGUF", dependencies: ["TernTensors"], swiftSettings: strictSwift),
         .target(name: "TernTokenizer", dependencies: ["TernGGUF"], swiftSettings: strictSwift),
-        .target(name: "TernOpenAI", swiftSettings: strictSwift),
+        .target(name: "TernJSON", swiftSettings: strictSwift),
+        .target(name: "TernOpenAI", dependencies: ["TernJSON"], swiftSettings: strictSwift),
+        // JSON Schema → grammar → per-step token masks; the scheduler applies them before the sampler.
+        .target(name: "TernGrammar", dependencies: ["TernJSON", "TernTokenizer"], swiftSettings: strictSwift),
         .target(name: "TernEngine", dependencies: ["TernTensors", "TernGGUF", "TernTokenizer"], swiftSettings: strictSwift),
         .target(
-            name: "TernScheduler", dependencies: ["TernEngine", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSwift),
+            name: "TernScheduler", dependencies: ["TernEngine", "TernGrammar", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSwift),
         // API keys, rate-limit and budget state, the usage ledger: SQLite (bundled, nothing from the system) by default.
         .target(
             name: "TernStore",
@@ -43,7 +47,7 @@ let package = Package(
         .target(
             name: "TernServer",
             dependencies: [
-                "TernScheduler", "TernOpenAI", "TernEngine", "TernTokenizer", "TernStore",
+                "TernScheduler", "TernOpenAI", "TernEngine", "TernTokenizer", "TernStore", "TernGrammar", "TernJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -70,9 +74,11 @@ let package = Package(
         .testTarget(name: "TernTensorsTests", dependencies: ["TernTensors"], swiftSettings: strictSwift),
         .testTarget(name: "TernGGUFTests", dependencies: ["TernGGUF", "TernTensors"], swiftSettings: strictSwift),
         .testTarget(name: "TernTokenizerTests", dependencies: ["TernTokenizer", "TernGGUF"], swiftSettings: strictSwift),
-        .testTarget(name: "TernOpenAITests", dependencies: ["TernOpenAI"], swiftSettings: strictSwift),
+        .testTarget(name: "TernJSONTests", dependencies: ["TernJSON"], swiftSettings: strictSwift),
+        .testTarget(name: "TernOpenAITests", dependencies: ["TernOpenAI", "TernJSON"], swiftSettings: strictSwift),
+        .testTarget(name: "TernGrammarTests", dependencies: ["TernGrammar", "TernJSON", "TernTokenizer", "TernGGUF"], swiftSettings: strictSwift),
         .testTarget(name: "TernEngineTests", dependencies: ["TernEngine"], swiftSettings: strictSwift),
-        .testTarget(name: "TernSchedulerTests", dependencies: ["TernScheduler"], swiftSettings: strictSwift),
+        .testTarget(name: "TernSchedulerTests", dependencies: ["TernScheduler", "TernGrammar", "TernJSON"], swiftSettings: strictSwift),
         .testTarget(name: "TernStoreTests", dependencies: ["TernStore"], swiftSettings: strictSwift),
         .testTarget(
             name: "TernServerTests",

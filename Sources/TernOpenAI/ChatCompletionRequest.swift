@@ -1,7 +1,7 @@
 /// The body of `POST /v1/chat/completions`, validated.
 ///
 /// Decode with ``decode(from:)``; every field is checked and a field Tern does not implement
-/// (tools, response formats other than text, audio, …) is rejected with a 400 that names it,
+/// (tools, audio, …) is rejected with a 400 that names it,
 /// never ignored.
 ///
 /// ```swift
@@ -43,12 +43,14 @@ public struct ChatCompletionRequest: Sendable, Equatable {
     public var metadata: [String: String]
     /// `service_tier` as sent (`auto` or `default`).
     public var serviceTier: String?
+    /// `response_format`: text, a JSON object, or JSON following a schema.
+    public var responseFormat: ResponseFormat
 
     /// Creates a request directly (for tests and internal callers).
     public init(
         model: String, messages: [ChatMessage], maxTokens: Int? = nil, maxCompletionTokens: Int? = nil, n: Int = 1, stream: Bool = false,
         includeUsage: Bool = false, logprobs: Bool = false, topLogprobs: Int? = nil, sampling: SamplingParameters = SamplingParameters(),
-        user: String? = nil, metadata: [String: String] = [:], serviceTier: String? = nil
+        user: String? = nil, metadata: [String: String] = [:], serviceTier: String? = nil, responseFormat: ResponseFormat = .text
     ) {
         self.model = model
         self.messages = messages
@@ -63,6 +65,7 @@ public struct ChatCompletionRequest: Sendable, Equatable {
         self.user = user
         self.metadata = metadata
         self.serviceTier = serviceTier
+        self.responseFormat = responseFormat
     }
 
     /// The completion-token limit asked for: `max_completion_tokens`, else `max_tokens`, else `nil`.
@@ -119,7 +122,7 @@ public struct ChatCompletionRequest: Sendable, Equatable {
         serviceTier = try RequestOptions.readServiceTier(reader)
         try RequestOptions.readStore(reader)
         try Self.readModalities(reader)
-        try Self.readResponseFormat(reader)
+        responseFormat = try ResponseFormat.read(reader)
     }
 
     private static func readMessages(_ reader: FieldReader) throws(OpenAIError) -> [ChatMessage] {
@@ -145,12 +148,5 @@ public struct ChatCompletionRequest: Sendable, Equatable {
             guard case .string(let modality) = element else { throw .invalidType("modalities[\(index)]", expected: "a string", got: element) }
             guard modality == "text" else { throw .unsupportedValue("modalities", value: modality, supported: ["text"]) }
         }
-    }
-
-    private static func readResponseFormat(_ reader: FieldReader) throws(OpenAIError) {
-        guard let format = try reader.object("response_format") else { return }
-        let type = try format.requiredString("type")
-        guard type == "text" else { throw .unsupportedValue("response_format.type", value: type, supported: ["text"]) }
-        try format.rejectUnknownKeys(["type"])
     }
 }

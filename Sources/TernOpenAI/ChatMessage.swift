@@ -1,3 +1,5 @@
+import TernJSON
+
 /// One message of a chat request.
 ///
 /// Roles `system`, `developer`, `user` and `assistant` are supported; `tool` and `function`

@@ -1,10 +1,12 @@
+import TernJSON
+
 /// Reads typed fields out of a JSON object, turning every mismatch into an ``OpenAIError`` that
 /// names the field by its full path (`messages[1].content`). `null` reads as absent.
 struct FieldReader {
-    let object: [String: JSONValue]
+    let object: JSONObject
     let path: String
 
-    init(_ object: [String: JSONValue], path: String = "") {
+    init(_ object: JSONObject, path: String = "") {
         self.object = object
         self.path = path
     }

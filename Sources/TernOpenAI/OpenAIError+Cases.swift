@@ -1,3 +1,5 @@
+public import TernJSON
+
 extension OpenAIError {
     /// 400 `invalid_request_error` with a message and the parameter at fault.
     public static func invalidRequest(_ message: String, param: String? = nil, code: String? = nil) -> OpenAIError {

@@ -1,4 +1,5 @@
 public import TernEngine
+public import TernGrammar
 
 /// One sequence to generate: a tokenized prompt and how to continue it.
 public struct GenerationRequest: Sendable {
@@ -10,13 +11,17 @@ public struct GenerationRequest: Sendable {
     public var maxTokens: Int
     /// Log-probabilities wanted with each token: nil for none, else how many alternatives (0…20).
     public var topLogprobs: Int?
+    /// The grammar the generated text must follow (structured output), or nil for free text. The sequence ends
+    /// (`stop`) when the grammar's document is complete and the model ends it or nothing more can follow.
+    public var grammar: TokenGrammar?
 
     /// A request to continue `prompt` by up to `maxTokens` tokens.
-    public init(prompt: [Int32], sampling: SamplingParameters, maxTokens: Int, topLogprobs: Int? = nil) {
+    public init(prompt: [Int32], sampling: SamplingParameters, maxTokens: Int, topLogprobs: Int? = nil, grammar: TokenGrammar? = nil) {
         self.prompt = prompt
         self.sampling = sampling
         self.maxTokens = maxTokens
         self.topLogprobs = topLogprobs
+        self.grammar = grammar
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 public import TernEngine
+public import TernGrammar
 
 /// Runs many generation requests at once on one model: continuous batching on a thread of its own.
 ///
@@ -20,6 +21,8 @@ public final class Scheduler: @unchecked Sendable {
     public let configuration: SchedulerConfiguration
     /// Resident bytes the KV cache may occupy.
     public let kvMemoryBudget: Int
+    /// The model's vocabulary indexed for grammars (structured output), built with the scheduler.
+    public let grammarVocabulary: TokenVocabulary
 
     private let condition = NSCondition()
     // Guarded by `condition`:
@@ -54,6 +57,7 @@ public final class Scheduler: @unchecked Sendable {
     ) throws(SchedulerError) {
         self.model = model
         self.logger = logger
+        grammarVocabulary = TokenVocabulary(tokenizer: model.tokenizer, logitCount: model.config.vocabularySize)
         var configuration = configuration
         configuration.contextLength = min(configuration.contextLength, model.config.contextLength)
         self.configuration = configuration
@@ -242,8 +246,11 @@ public final class Scheduler: @unchecked Sendable {
             counters.cachedPromptTokens += policy.sequence(id: sequence.id)?.cachedPromptTokens ?? 0
             counters.timeToFirstToken.observe((ContinuousClock.now - sequence.submitted).seconds)
         }
+        // The grammar removes what it does not allow before the sampler sees the logits (log-probabilities included).
+        sequence.grammar?.constrain(logits)
         let sampled = sequence.sampler.sample(logits: logits, topLogprobs: sequence.request.topLogprobs)
         sequence.sampler.accept(sampled.token, isPrompt: false)
+        sequence.grammar?.accept(sampled.token)
         if model.tokenizer.isEndOfGeneration(sampled.token) {
             finish(sequence, reason: .stop)
             return
@@ -308,6 +315,8 @@ final class ScheduledSequence {
     let request: GenerationRequest
     let continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation
     let sampler: Sampler
+    /// Where the generated text stands in the request's grammar, when it has one.
+    var grammar: TokenMatcher?
     /// Tokens generated so far.
     var generated = 0
     /// When it was submitted, for the time to its first token.
@@ -318,6 +327,7 @@ final class ScheduledSequence {
         self.request = request
         self.continuation = continuation
         sampler = Sampler(parameters: request.sampling, vocabularySize: vocabularySize)
+        grammar = request.grammar.map(TokenMatcher.init)
     }
 }
 

@@ -33,7 +33,8 @@ struct ChatController: Sendable {
             prompts: [prompt], n: chat.n, maxTokens: chat.completionTokenLimit, sampling: chat.sampling,
             topLogprobs: chat.logprobs ? (chat.topLogprobs ?? 0) : nil, contextLength: scheduler.configuration.contextLength,
             capacity: scheduler.configuration.capacity,
-            vocabularySize: model.config.vocabularySize, contextParam: "messages")
+            vocabularySize: model.config.vocabularySize, contextParam: "messages",
+            grammar: try host.grammars.grammar(for: chat.responseFormat, vocabulary: scheduler.grammarVocabulary))
         try await context.access?.reserve(plan)
         let run = try GenerationRun(plan: plan, scheduler: scheduler, wantsLogprobs: chat.logprobs)
         context.access?.track(run.progress)

@@ -1,4 +1,5 @@
 import TernEngine
+import TernGrammar
 import TernOpenAI
 import TernScheduler
 
@@ -34,7 +35,7 @@ struct GenerationPlan: Sendable {
     ///   - contextParam: `messages` or `prompt`, named in a context-length error.
     static func make(
         prompts: [[Int32]], n: Int, maxTokens: Int?, sampling: TernOpenAI.SamplingParameters, topLogprobs: Int?,
-        contextLength: Int, capacity: Int, vocabularySize: Int, contextParam: String
+        contextLength: Int, capacity: Int, vocabularySize: Int, contextParam: String, grammar: TokenGrammar? = nil
     ) throws(OpenAIError) -> GenerationPlan {
         guard prompts.count * n <= capacity else {
             let asked = prompts.count > 1 ? "\(prompts.count) prompts × n = \(n)" : "n = \(n)"
@@ -55,7 +56,8 @@ struct GenerationPlan: Sendable {
             }
             for choice in 0..<n {
                 let engineSampling = try Self.engineSampling(sampling, choice: choice, vocabularySize: vocabularySize)
-                let request = GenerationRequest(prompt: prompt, sampling: engineSampling, maxTokens: limit, topLogprobs: topLogprobs)
+                let request = GenerationRequest(
+                    prompt: prompt, sampling: engineSampling, maxTokens: limit, topLogprobs: topLogprobs, grammar: grammar)
                 sequences.append(Sequence(choice: promptIndex * n + choice, prompt: promptIndex, request: request))
             }
         }

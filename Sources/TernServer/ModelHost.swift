@@ -23,6 +23,8 @@ public final class ModelHost: Service, Sendable {
 
     /// The id and aliases of the model.
     public let names: ModelNames
+    /// The grammars of the response formats asked for, compiled once per schema.
+    let grammars = ResponseGrammars()
     private let load: @Sendable () throws -> LoadedModel
     private let makeConfiguration: @Sendable (LoadedModel) -> SchedulerConfiguration
     private let logger: Logger

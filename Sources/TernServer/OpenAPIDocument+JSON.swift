@@ -389,7 +389,7 @@ extension OpenAPIDocument {
           "model",
           "messages"
         ],
-        "description": "Parameters Tern does not implement are rejected with 400 `unsupported_parameter` when present and not null: `tools`, `tool_choice`, `functions`, `function_call`, `parallel_tool_calls`, `audio`, `prediction`, `web_search_options`, `reasoning_effort`, `verbosity`. `response_format` other than `{\"type\":\"text\"}`, `modalities` other than `[\"text\"]`, `store: true` and `service_tier` other than `auto`/`default` are rejected with `unsupported_value`. Unknown keys are rejected with \"Unrecognized request argument supplied\". `metadata` is accepted (at most 16 string pairs) but not stored.",
+        "description": "Parameters Tern does not implement are rejected with 400 `unsupported_parameter` when present and not null: `tools`, `tool_choice`, `functions`, `function_call`, `parallel_tool_calls`, `audio`, `prediction`, `web_search_options`, `reasoning_effort`, `verbosity`. `modalities` other than `[\"text\"]`, `store: true` and `service_tier` other than `auto`/`default` are rejected with `unsupported_value`. Unknown keys are rejected with \"Unrecognized request argument supplied\". `metadata` is accepted (at most 16 string pairs) but not stored.",
         "additionalProperties": false,
         "properties": {
           "model": {
@@ -569,17 +569,52 @@ extension OpenAPIDocument {
               "object",
               "null"
             ],
+            "description": "`text` (the default), `json_object` (any JSON object) or `json_schema`: the answer is generated under a grammar compiled from the schema, so a finished answer always parses and validates. A schema keyword Tern cannot enforce, or an invalid schema, is a 400 with `param: response_format` naming it (see docs/structured-output.md).",
             "properties": {
               "type": {
                 "type": "string",
                 "enum": [
-                  "text"
+                  "text",
+                  "json_object",
+                  "json_schema"
                 ]
+              },
+              "json_schema": {
+                "type": "object",
+                "properties": {
+                  "name": {
+                    "type": "string",
+                    "pattern": "^[a-zA-Z0-9_-]{1,64}$"
+                  },
+                  "description": {
+                    "type": [
+                      "string",
+                      "null"
+                    ]
+                  },
+                  "schema": {
+                    "type": [
+                      "object",
+                      "null"
+                    ]
+                  },
+                  "strict": {
+                    "type": [
+                      "boolean",
+                      "null"
+                    ]
+                  }
+                },
+                "required": [
+                  "name"
+                ],
+                "additionalProperties": false
               }
             },
             "required": [
               "type"
-            ]
+            ],
+            "additionalProperties": false
           },
           "modalities": {
             "type": [

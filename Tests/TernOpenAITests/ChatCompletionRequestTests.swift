@@ -26,6 +26,25 @@ import Testing
         #expect(!request.logprobs)
     }
 
+    @Test func decodesResponseFormatsKeepingThePropertyOrder() throws {
+        // As `client.chat.completions.parse(response_format=Person)` sends it (pydantic's schema, strict).
+        let request = try decode(
+            #"{"model":"m","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"schema":{"properties":{"zeta":{"title":"Zeta","type":"string"},"alpha":{"title":"Alpha","type":"integer"}},"required":["zeta","alpha"],"title":"Person","type":"object","additionalProperties":false},"name":"Person","strict":true}}}"#
+        )
+        guard case .jsonSchema(let format) = request.responseFormat, case .object(let schema)? = format.schema,
+            case .object(let properties)? = schema["properties"]
+        else {
+            Issue.record("expected a json_schema format, got \(request.responseFormat)")
+            return
+        }
+        #expect(format.name == "Person" && format.strict == true)
+        #expect(properties.keys == ["zeta", "alpha"])
+        #expect(
+            try decode(#"{"model":"m","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"}}"#).responseFormat
+                == .jsonObject)
+        #expect(try decode(#"{"model":"m","messages":[{"role":"user","content":"x"}]}"#).responseFormat == .text)
+    }
+
     @Test func decodesContentPartsAndAssistantHistory() throws {
         // An assistant message passed back from a previous response (model_dump of the SDK object).
         let request = try decode(
@@ -138,8 +157,17 @@ import Testing
         Case(fields: #""web_search_options":{}"#, param: "web_search_options", code: "unsupported_parameter", messageContains: "web_search"),
         Case(fields: #""reasoning_effort":"low""#, param: "reasoning_effort", code: "unsupported_parameter", messageContains: "reasoning"),
         Case(
-            fields: #""response_format":{"type":"json_object"}"#, param: "response_format.type", code: "unsupported_value",
-            messageContains: "'json_object'"),
+            fields: #""response_format":{"type":"xml"}"#, param: "response_format.type", code: "unsupported_value",
+            messageContains: "'xml'"),
+        Case(
+            fields: #""response_format":{"type":"json_schema","json_schema":{"name":"a b","schema":{}}}"#,
+            param: "response_format.json_schema.name", code: "invalid_value", messageContains: "pattern"),
+        Case(
+            fields: #""response_format":{"type":"json_schema"}"#, param: "response_format.json_schema", code: "missing_required_parameter",
+            messageContains: "json_schema"),
+        Case(
+            fields: #""response_format":{"type":"json_schema","json_schema":{"name":"a","schema":[]}}"#,
+            param: "response_format.json_schema.schema", code: "invalid_type", messageContains: "an object"),
         Case(fields: #""response_format":"text""#, param: "response_format", code: "invalid_type", messageContains: "an object"),
         Case(fields: #""modalities":["text","audio"]"#, param: "modalities", code: "unsupported_value", messageContains: "'audio'"),
         Case(fields: #""service_tier":"flex""#, param: "service_tier", code: "unsupported_value", messageContains: "'flex'"),

@@ -1,4 +1,5 @@
 import Foundation
+import TernJSON
 import Testing
 
 @testable import TernOpenAI

@@ -1,4 +1,5 @@
 import Foundation
+import TernJSON
 
 @testable import TernOpenAI
 
@@ -59,7 +60,7 @@ struct SchemaChecker {
         return problems
     }
 
-    private func checkObject(_ members: [String: JSONValue], schema: [String: Any], path: String) -> [String] {
+    private func checkObject(_ members: JSONObject, schema: [String: Any], path: String) -> [String] {
         var problems: [String] = []
         for key in (schema["required"] as? [String]) ?? [] where members[key] == nil {
             problems.append("\(path): missing required '\(key)'")

@@ -1,5 +1,7 @@
 import Foundation
 import TernEngine
+import TernGrammar
+import TernJSON
 import TernScheduler
 import Testing
 
@@ -21,8 +23,11 @@ struct SchedulerTests {
         "Q: What is 2+2?\nA:",
     ]
 
-    func collect(_ scheduler: Scheduler, _ prompt: String, model: LoadedModel, maxTokens: Int = 24) async throws -> ([Int32], GenerationSummary?) {
-        let request = GenerationRequest(prompt: model.tokenizer.encode(prompt, parseSpecial: false), sampling: .greedy, maxTokens: maxTokens)
+    func collect(
+        _ scheduler: Scheduler, _ prompt: String, model: LoadedModel, maxTokens: Int = 24, grammar: TokenGrammar? = nil
+    ) async throws -> ([Int32], GenerationSummary?) {
+        let request = GenerationRequest(
+            prompt: model.tokenizer.encode(prompt, parseSpecial: false), sampling: .greedy, maxTokens: maxTokens, grammar: grammar)
         var tokens: [Int32] = []
         var summary: GenerationSummary?
         for try await event in try scheduler.submit(request) {
@@ -59,6 +64,40 @@ struct SchedulerTests {
         }
         #expect(together == alone)
         #expect(alone.allSatisfy { !$0.isEmpty })
+    }
+
+    @Test func constrainedSequencesInABatchEqualAlone() async throws {
+        let model = try Self.model.get()
+        let scheduler = try Scheduler(
+            model: model, configuration: SchedulerConfiguration(maxSequences: 3, contextLength: 256, maxBatchTokens: 8, maxQueue: 16, threads: 2))
+        scheduler.start()
+        defer { scheduler.shutdown() }
+        let schema = try JSONValue.parse(
+            Array(#"{"type":"object","properties":{"answer":{"type":"string","maxLength":8},"n":{"type":"integer"}},"required":["answer","n"]}"#.utf8))
+        let grammar = TokenGrammar(grammar: try JSONSchemaCompiler.grammar(for: schema), vocabulary: scheduler.grammarVocabulary)
+        // Every other prompt constrained: masked and free rows share the batches.
+        func constrained(_ index: Int) -> TokenGrammar? { index.isMultiple(of: 2) ? grammar : nil }
+        var alone: [[Int32]] = []
+        for (index, prompt) in Self.prompts.enumerated() {
+            alone.append(try await collect(scheduler, prompt, model: model, maxTokens: 40, grammar: constrained(index)).0)
+        }
+        let together = try await withThrowingTaskGroup(of: (Int, [Int32]).self) { group in
+            for (index, prompt) in Self.prompts.enumerated() {
+                group.addTask { (index, try await collect(scheduler, prompt, model: model, maxTokens: 40, grammar: constrained(index)).0) }
+            }
+            var results = [[Int32]](repeating: [], count: Self.prompts.count)
+            for try await (index, tokens) in group { results[index] = tokens }
+            return results
+        }
+        #expect(together == alone)
+        for index in Self.prompts.indices where constrained(index) != nil {
+            // Constrained text is always a prefix of a valid document; the whole document when it ended within the limit.
+            var matcher = GrammarMatcher(grammar: grammar.grammar)
+            let bytes = alone[index].flatMap { model.tokenizer.tokenBytes($0) }
+            let follows = matcher.advance(bytes)
+            #expect(follows, "\(String(decoding: bytes, as: UTF8.self))")
+            if alone[index].count < 40 { #expect(matcher.isAccepting) }
+        }
     }
 
     @Test func lengthLimitAndUsage() async throws {

@@ -123,3 +123,29 @@ test("without a key: 401 invalid_api_key", async () => {
   assert.equal(response.status, 401);
   assert.equal((await response.json()).error.code, "invalid_api_key");
 });
+
+test("response_format json_schema: the content parses and has the schema's properties", async () => {
+  const schema = {
+    type: "object",
+    properties: { city: { type: "string", maxLength: 20 }, population: { type: "integer", minimum: 0 } },
+    required: ["city", "population"],
+    additionalProperties: false,
+  };
+  const data = await fetch(url, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({
+      model: "gpt-4",
+      messages: [{ role: "user", content: "The largest city of France and its population, as JSON." }],
+      temperature: 0,
+      max_tokens: 80,
+      response_format: { type: "json_schema", json_schema: { name: "city", strict: true, schema } },
+    }),
+  }).then((r) => r.json());
+  const choice = data.choices[0];
+  assert.equal(choice.finish_reason, "stop", choice.message.content);
+  const value = JSON.parse(choice.message.content);
+  assert.deepEqual(Object.keys(value), ["city", "population"]);
+  assert.equal(typeof value.city, "string");
+  assert.ok(Number.isInteger(value.population) && value.population >= 0);
+});

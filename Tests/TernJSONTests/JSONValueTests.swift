@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import TernOpenAI
+@testable import TernJSON
 
 @Suite struct JSONValueTests {
     func parse(_ text: String) throws(JSONParseError) -> JSONValue { try JSONValue.parse(Array(text.utf8)) }

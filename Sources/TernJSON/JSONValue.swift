@@ -16,8 +16,8 @@ public enum JSONValue: Sendable, Hashable {
     case string(String)
     /// An array.
     case array([JSONValue])
-    /// An object; when a key repeats, the last value wins.
-    case object([String: JSONValue])
+    /// An object, its members in document order; when a key repeats, the last value wins.
+    case object(JSONObject)
 
     /// The value as a decimal number, when it is a number.
     public var doubleValue: Double? {
