@@ -42,13 +42,20 @@ public final class LoadedModel: Sendable {
     ///
     /// - Parameter limit: stop tokenizing once the prompt has more than this many tokens (see ``Tokenizer/encode(_:parseSpecial:limit:)``).
     public func encodeChat(_ messages: [ChatMessage], addGenerationPrompt: Bool = true, limit: Int = .max) throws -> [Int32] {
+        try encodeChat(messageValues: messages.map(\.templateValue), addGenerationPrompt: addGenerationPrompt, limit: limit)
+    }
+
+    /// Renders messages given as template values, with `extra` variables (`tools`, …), and tokenizes the result.
+    public func encodeChat(
+        messageValues: [TemplateValue], extra: [String: TemplateValue] = [:], addGenerationPrompt: Bool = true, limit: Int = .max
+    ) throws -> [Int32] {
         guard let chatTemplate else {
             throw EngineError(.invalidMetadata, chatTemplateProblem ?? "this model has no tokenizer.chat_template; use a raw prompt instead")
         }
         let text = try chatTemplate.render(
-            messages: messages, addGenerationPrompt: addGenerationPrompt,
+            messageValues: messageValues, addGenerationPrompt: addGenerationPrompt,
             bosToken: tokenizer.bosTokenID.map { tokenizer.tokenText($0) } ?? "",
-            eosToken: tokenizer.eosTokenID.map { tokenizer.tokenText($0) } ?? "")
+            eosToken: tokenizer.eosTokenID.map { tokenizer.tokenText($0) } ?? "", extra: extra)
         return encodeWithBOS(text, parseSpecial: true, limit: limit)
     }
 

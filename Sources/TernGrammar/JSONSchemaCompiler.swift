@@ -56,6 +56,13 @@ public struct JSONSchemaCompiler {
         text = JSONText(builder: &builder)
     }
 
+    /// A compiler that adds its rules to `builder`, whose JSON pieces are `text`.
+    init(root: JSONValue, builder: GrammarBuilder, text: JSONText) {
+        self.root = root
+        self.builder = builder
+        self.text = text
+    }
+
     // MARK: - Dispatch
 
     mutating func expression(for schema: JSONValue, at path: String) throws(SchemaError) -> GrammarExpression {

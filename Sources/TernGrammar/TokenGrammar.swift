@@ -9,15 +9,19 @@ public final class TokenGrammar: Sendable {
     public let grammar: Grammar
     /// The vocabulary it is bound to.
     public let vocabulary: TokenVocabulary
+    /// When set, the text is free until it contains these bytes; the grammar then reads what follows them.
+    public let trigger: [UInt8]?
     private let cache: Mutex<MaskCache>
 
     /// The most memory the cached masks of one grammar take.
     public static let maxCacheBytes = 64 << 20
 
-    /// Binds `grammar` to `vocabulary`.
-    public init(grammar: Grammar, vocabulary: TokenVocabulary) {
+    /// Binds `grammar` to `vocabulary`; with a `trigger`, the grammar starts after the text first contains it.
+    public init(grammar: Grammar, vocabulary: TokenVocabulary, trigger: [UInt8]? = nil) {
+        precondition(trigger.map { !$0.isEmpty } ?? true, "an empty trigger")
         self.grammar = grammar
         self.vocabulary = vocabulary
+        self.trigger = trigger
         let maskBytes = vocabulary.maskWords * 8
         cache = Mutex(MaskCache(capacity: max(16, Self.maxCacheBytes / max(1, maskBytes))))
     }

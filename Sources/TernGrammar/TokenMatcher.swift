@@ -2,7 +2,8 @@
 /// follows the tokens sampled.
 ///
 /// A token is allowed when all of its bytes can be read from the current state; end-of-generation tokens when the
-/// document is complete. The mask of a state is computed by walking the vocabulary's trie with the parse stacks
+/// document is complete. With a trigger, nothing is constrained until the text contains it; the bytes after it are
+/// the grammar's first. The mask of a state is computed by walking the vocabulary's trie with the parse stacks
 /// (a subtree is skipped as soon as its prefix is refused) and cached in the ``TokenGrammar``.
 public struct TokenMatcher: Sendable {
     /// The grammar and vocabulary.
@@ -11,20 +12,26 @@ public struct TokenMatcher: Sendable {
     private var mask: [UInt64]
     private var key: [Int32] = []
     private var frontier: [Int32] = []
+    /// Whether the grammar applies: from the start, or once the trigger has been seen.
+    public private(set) var isActive: Bool
+    /// The last bytes of free text, to find a trigger that spans tokens.
+    private var recent: [UInt8] = []
 
     /// A matcher at the start of a document.
     public init(_ tokenGrammar: TokenGrammar) {
         self.tokenGrammar = tokenGrammar
         matcher = GrammarMatcher(grammar: tokenGrammar.grammar)
         mask = Array(repeating: 0, count: tokenGrammar.vocabulary.maskWords)
+        isActive = tokenGrammar.trigger == nil
     }
 
     /// Whether the text so far is a complete document.
-    public var isComplete: Bool { matcher.isAccepting }
+    public var isComplete: Bool { isActive && matcher.isAccepting }
 
     /// Sets every logit the grammar does not allow to `-infinity`. When the grammar allows no token at all (a
     /// vocabulary that cannot spell what must come next), end-of-generation tokens are allowed instead.
     public mutating func constrain(_ logits: UnsafeMutableBufferPointer<Float>) {
+        guard isActive else { return }
         computeMask()
         let vocabulary = tokenGrammar.vocabulary
         var allowedAny = false
@@ -51,10 +58,31 @@ public struct TokenMatcher: Sendable {
     @discardableResult
     public mutating func accept(_ token: Int32) -> Bool {
         let vocabulary = tokenGrammar.vocabulary
+        if !isActive {
+            guard let trigger = tokenGrammar.trigger else { return true }
+            recent += vocabulary.tokenBytes(token)
+            guard let end = Self.end(of: trigger, in: recent) else {
+                recent.removeFirst(max(0, recent.count - (trigger.count - 1)))
+                return true
+            }
+            isActive = true
+            let rest = recent[end...]
+            recent = []
+            return rest.isEmpty || matcher.advance(rest)
+        }
         if vocabulary.endOfGeneration.contains(token) { return matcher.isAccepting || !matcher.canContinue }
         let bytes = vocabulary.tokenBytes(token)
         guard !bytes.isEmpty else { return false }
         return matcher.advance(bytes)
+    }
+
+    /// The index just past the first occurrence of `pattern` in `bytes`.
+    static func end(of pattern: [UInt8], in bytes: [UInt8]) -> Int? {
+        guard bytes.count >= pattern.count else { return nil }
+        for start in 0...(bytes.count - pattern.count) where bytes[start..<start + pattern.count].elementsEqual(pattern) {
+            return start + pattern.count
+        }
+        return nil
     }
 
     /// Fills `mask` for the current state, from the cache when the state was seen before.

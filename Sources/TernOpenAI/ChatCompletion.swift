@@ -33,23 +33,26 @@ public struct ChatCompletion: Sendable, Equatable, Encodable {
     public struct Choice: Sendable, Equatable, Encodable {
         /// Position among the choices.
         public var index: Int
-        /// The assistant's text.
-        public var content: String
+        /// The assistant's text; `nil` (written as `null`) when the answer is only tool calls.
+        public var content: String?
+        /// The calls the model made.
+        public var toolCalls: [ToolCall]
         /// Token log probabilities, when asked for.
         public var logprobs: ChatLogprobs?
         /// Why generation ended.
         public var finishReason: FinishReason
 
         /// Creates a choice.
-        public init(index: Int, content: String, logprobs: ChatLogprobs? = nil, finishReason: FinishReason) {
+        public init(index: Int, content: String?, toolCalls: [ToolCall] = [], logprobs: ChatLogprobs? = nil, finishReason: FinishReason) {
             self.index = index
             self.content = content
+            self.toolCalls = toolCalls
             self.logprobs = logprobs
             self.finishReason = finishReason
         }
 
         private enum Keys: String, CodingKey { case index, message, logprobs, finishReason = "finish_reason" }
-        private enum MessageKeys: String, CodingKey { case role, content, refusal, annotations }
+        private enum MessageKeys: String, CodingKey { case role, content, refusal, annotations, toolCalls = "tool_calls" }
 
         /// Encodes `message` as `{"role":"assistant","content":…,"refusal":null,"annotations":[]}`.
         public func encode(to encoder: any Encoder) throws {
@@ -60,6 +63,7 @@ public struct ChatCompletion: Sendable, Equatable, Encodable {
             try message.encode(content, forKey: .content)
             try message.encodeNil(forKey: .refusal)
             try message.encode([String](), forKey: .annotations)
+            if !toolCalls.isEmpty { try message.encode(toolCalls, forKey: .toolCalls) }
             try container.encode(logprobs, forKey: .logprobs)
             try container.encode(finishReason, forKey: .finishReason)
         }

@@ -74,14 +74,17 @@ public struct ChatCompletionChunk: Sendable, Equatable, Encodable {
         public var role: String?
         /// New text.
         public var content: String?
+        /// Pieces of tool calls.
+        public var toolCalls: [ToolCallDelta]?
 
         /// Creates a delta.
-        public init(role: String? = nil, content: String? = nil) {
+        public init(role: String? = nil, content: String? = nil, toolCalls: [ToolCallDelta]? = nil) {
             self.role = role
             self.content = content
+            self.toolCalls = toolCalls
         }
 
-        private enum Keys: String, CodingKey { case role, content, refusal }
+        private enum Keys: String, CodingKey { case role, content, refusal, toolCalls = "tool_calls" }
 
         /// Encodes present fields; the first chunk (with a role) also has `"refusal": null`, like OpenAI.
         public func encode(to encoder: any Encoder) throws {
@@ -89,6 +92,7 @@ public struct ChatCompletionChunk: Sendable, Equatable, Encodable {
             try container.encodeIfPresent(role, forKey: .role)
             try container.encodeIfPresent(content, forKey: .content)
             if role != nil { try container.encodeNil(forKey: .refusal) }
+            try container.encodeIfPresent(toolCalls, forKey: .toolCalls)
         }
     }
 
@@ -155,6 +159,11 @@ extension ChatCompletionChunk {
         /// A chunk of text.
         public func contentChunk(index: Int, text: String, logprobs: ChatLogprobs? = nil) -> ChatCompletionChunk {
             chunk([Choice(index: index, delta: Delta(content: text), logprobs: logprobs)])
+        }
+
+        /// A chunk with pieces of tool calls.
+        public func toolCallChunk(index: Int, calls: [ToolCallDelta]) -> ChatCompletionChunk {
+            chunk([Choice(index: index, delta: Delta(toolCalls: calls))])
         }
 
         /// The last chunk of a choice: empty delta and the finish reason.

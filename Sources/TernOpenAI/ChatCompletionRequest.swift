@@ -14,8 +14,8 @@
 /// - `store`: only `false` is accepted; completions are not stored.
 /// - `metadata`: accepted (≤ 16 string pairs, like OpenAI) and exposed; it is not stored.
 /// - `user`, `safety_identifier`, `prompt_cache_key`: accepted opaque strings.
-/// - `parallel_tool_calls`, `tools`, `tool_choice`, `functions`, `function_call`, `audio`,
-///   `prediction`, `web_search_options`, `reasoning_effort`, `verbosity`: rejected when present.
+/// - `functions`, `function_call` (the deprecated form of tools), `audio`, `prediction`, `web_search_options`,
+///   `reasoning_effort`, `verbosity`: rejected when present.
 public struct ChatCompletionRequest: Sendable, Equatable {
     /// `model`.
     public var model: String
@@ -45,12 +45,19 @@ public struct ChatCompletionRequest: Sendable, Equatable {
     public var serviceTier: String?
     /// `response_format`: text, a JSON object, or JSON following a schema.
     public var responseFormat: ResponseFormat
+    /// `tools`: the functions the model may call.
+    public var tools: [ChatTool]
+    /// `tool_choice`; `.none` without tools, `.auto` by default with them.
+    public var toolChoice: ToolChoice
+    /// `parallel_tool_calls` (default `true`): whether an answer may hold more than one call.
+    public var parallelToolCalls: Bool
 
     /// Creates a request directly (for tests and internal callers).
     public init(
         model: String, messages: [ChatMessage], maxTokens: Int? = nil, maxCompletionTokens: Int? = nil, n: Int = 1, stream: Bool = false,
         includeUsage: Bool = false, logprobs: Bool = false, topLogprobs: Int? = nil, sampling: SamplingParameters = SamplingParameters(),
-        user: String? = nil, metadata: [String: String] = [:], serviceTier: String? = nil, responseFormat: ResponseFormat = .text
+        user: String? = nil, metadata: [String: String] = [:], serviceTier: String? = nil, responseFormat: ResponseFormat = .text,
+        tools: [ChatTool] = [], toolChoice: ToolChoice = .none, parallelToolCalls: Bool = true
     ) {
         self.model = model
         self.messages = messages
@@ -66,6 +73,9 @@ public struct ChatCompletionRequest: Sendable, Equatable {
         self.metadata = metadata
         self.serviceTier = serviceTier
         self.responseFormat = responseFormat
+        self.tools = tools
+        self.toolChoice = toolChoice
+        self.parallelToolCalls = parallelToolCalls
     }
 
     /// The completion-token limit asked for: `max_completion_tokens`, else `max_tokens`, else `nil`.
@@ -79,12 +89,12 @@ public struct ChatCompletionRequest: Sendable, Equatable {
     static let supportedKeys: Set<String> = SamplingParameters.keys.union([
         "model", "messages", "max_tokens", "max_completion_tokens", "n", "stream", "stream_options", "logprobs", "top_logprobs", "user",
         "metadata", "service_tier", "store", "modalities", "response_format", "safety_identifier", "prompt_cache_key",
+        "tools", "tool_choice", "parallel_tool_calls",
     ])
 
     /// Parameters OpenAI defines that Tern rejects when present (and not `null`).
     public static let unsupportedKeys: [String] = [
-        "tools", "tool_choice", "functions", "function_call", "parallel_tool_calls", "audio", "prediction", "web_search_options",
-        "reasoning_effort", "verbosity",
+        "functions", "function_call", "audio", "prediction", "web_search_options", "reasoning_effort", "verbosity",
     ]
 
     /// Parses and validates a request body.
@@ -123,6 +133,14 @@ public struct ChatCompletionRequest: Sendable, Equatable {
         try RequestOptions.readStore(reader)
         try Self.readModalities(reader)
         responseFormat = try ResponseFormat.read(reader)
+        tools = try ChatTool.readList(reader)
+        toolChoice = try ToolChoice.read(reader, tools: tools)
+        parallelToolCalls = try reader.bool("parallel_tool_calls") ?? true
+        if toolChoice != .none, responseFormat != .text {
+            throw .invalidRequest(
+                "'response_format' other than text cannot be combined with tool calls; set 'tool_choice' to 'none' or leave out 'response_format'.",
+                param: "response_format", code: "invalid_value")
+        }
     }
 
     private static func readMessages(_ reader: FieldReader) throws(OpenAIError) -> [ChatMessage] {

@@ -2,8 +2,8 @@ import TernJSON
 
 /// One message of a chat request.
 ///
-/// Roles `system`, `developer`, `user` and `assistant` are supported; `tool` and `function`
-/// messages are rejected because tool calling is not implemented yet.
+/// Roles `system`, `developer`, `user`, `assistant` (with `tool_calls`) and `tool` (with `tool_call_id`) are
+/// supported; the deprecated `function` role is rejected.
 public struct ChatMessage: Sendable, Equatable {
     /// Who wrote the message.
     public enum Role: String, Sendable, CaseIterable {
@@ -15,6 +15,8 @@ public struct ChatMessage: Sendable, Equatable {
         case user
         /// The model.
         case assistant
+        /// The result of a tool call.
+        case tool
     }
 
     /// The author role.
@@ -25,13 +27,22 @@ public struct ChatMessage: Sendable, Equatable {
     public var name: String?
     /// An assistant's earlier refusal, when sent back.
     public var refusal: String?
+    /// An assistant's calls, when sent back.
+    public var toolCalls: [ToolCall]
+    /// For a `tool` message: the id of the call it answers.
+    public var toolCallID: String?
 
     /// Creates a message.
-    public init(role: Role, content: ChatMessageContent?, name: String? = nil, refusal: String? = nil) {
+    public init(
+        role: Role, content: ChatMessageContent?, name: String? = nil, refusal: String? = nil, toolCalls: [ToolCall] = [],
+        toolCallID: String? = nil
+    ) {
         self.role = role
         self.content = content
         self.name = name
         self.refusal = refusal
+        self.toolCalls = toolCalls
+        self.toolCallID = toolCallID
     }
 
     /// The text of the message: the string, or the text parts joined with `"\n"`; empty when `nil`.
@@ -69,22 +80,29 @@ public enum ChatContentPart: Sendable, Equatable {
 
 extension ChatMessage {
     private static let roles = ["system", "assistant", "user", "function", "tool", "developer"]
-    private static let nullOnlyAssistantKeys = ["tool_calls", "function_call", "audio"]
+    private static let nullOnlyAssistantKeys = ["function_call", "audio"]
 
     init(reading value: JSONValue, path: String) throws(OpenAIError) {
         guard case .object(let object) = value else { throw .invalidType(path, expected: "an object", got: value) }
         let reader = FieldReader(object, path: path)
         let roleName = try reader.requiredString("role")
         guard let role = Role(rawValue: roleName) else {
-            if roleName == "tool" || roleName == "function" {
+            if roleName == "function" {
                 throw .unsupportedValue(reader.param("role"), value: roleName, supported: Role.allCases.map(\.rawValue))
             }
             throw .invalidValue(reader.param("role"), value: roleName, supported: Self.roles)
         }
         var known: Set<String> = ["role", "content", "name"]
+        toolCalls = []
+        toolCallID = nil
+        if role == .tool {
+            known.insert("tool_call_id")
+            toolCallID = try reader.requiredString("tool_call_id")
+        }
         if role == .assistant {
             // Messages sent back from a previous response carry these keys (as null / []).
-            known.formUnion(["refusal", "annotations"] + Self.nullOnlyAssistantKeys)
+            known.formUnion(["refusal", "annotations", "tool_calls"] + Self.nullOnlyAssistantKeys)
+            toolCalls = try Self.readToolCalls(reader)
             try reader.rejectPresence(of: Self.nullOnlyAssistantKeys)
             refusal = try reader.string("refusal")
             if let annotations = reader.value("annotations") {
@@ -97,6 +115,27 @@ extension ChatMessage {
         self.role = role
         name = try reader.string("name")
         content = try Self.readContent(reader, role: role)
+    }
+
+    private static func readToolCalls(_ reader: FieldReader) throws(OpenAIError) -> [ToolCall] {
+        guard let value = reader.value("tool_calls") else { return [] }
+        guard case .array(let elements) = value else { throw .invalidType(reader.param("tool_calls"), expected: "an array", got: value) }
+        var calls: [ToolCall] = []
+        for (index, element) in elements.enumerated() {
+            let path = reader.param("tool_calls") + "[\(index)]"
+            guard case .object(let object) = element else { throw .invalidType(path, expected: "an object", got: element) }
+            let call = FieldReader(object, path: path)
+            try call.rejectUnknownKeys(["id", "type", "function"])
+            let type = try call.requiredString("type")
+            guard type == "function" else { throw .unsupportedValue(call.param("type"), value: type, supported: ["function"]) }
+            guard let function = try call.object("function") else { throw .missingParameter(call.param("function")) }
+            try function.rejectUnknownKeys(["name", "arguments"])
+            calls.append(
+                ToolCall(
+                    id: try call.requiredString("id"), name: try function.requiredString("name"), arguments: try function.requiredString("arguments"))
+            )
+        }
+        return calls
     }
 
     private static func readContent(_ reader: FieldReader, role: Role) throws(OpenAIError) -> ChatMessageContent? {

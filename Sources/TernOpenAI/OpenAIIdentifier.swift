@@ -1,4 +1,4 @@
-/// Ids in OpenAI's formats: `chatcmpl-…` and `cmpl-…` with random base62, and `fp_…` fingerprints.
+/// Ids in OpenAI's formats: `chatcmpl-…`, `cmpl-…` and `call_…` with random base62, and `fp_…` fingerprints.
 public enum OpenAIIdentifier {
     /// The characters of base62.
     static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
@@ -14,6 +14,12 @@ public enum OpenAIIdentifier {
     /// `chatcmpl-` followed by base62 from `generator`.
     public static func chatCompletion(using generator: inout some RandomNumberGenerator) -> String {
         "chatcmpl-" + randomBase62(count: randomLength, using: &generator)
+    }
+
+    /// `call_` followed by 24 random base62 characters, as OpenAI's tool call ids.
+    public static func toolCall() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "call_" + randomBase62(count: 24, using: &generator)
     }
 
     /// `cmpl-` followed by random base62.

@@ -271,15 +271,14 @@ public final class Scheduler: @unchecked Sendable {
     /// Ends `sequence`: with a summary when `reason` is given, silently when it was cancelled.
     private func finish(_ sequence: ScheduledSequence, reason: FinishReason?) {
         if reason == nil { counters.requestsCancelled += 1 } else { counters.requestsFinished += 1 }
-        if let reason {
-            let cached = policy.sequence(id: sequence.id)?.cachedPromptTokens ?? 0
-            sequence.continuation.yield(
-                .finished(
-                    GenerationSummary(
-                        finishReason: reason, promptTokens: sequence.request.prompt.count, cachedPromptTokens: cached,
-                        completionTokens: sequence.generated)))
+        let summary = reason.map { reason in
+            GenerationSummary(
+                finishReason: reason, promptTokens: sequence.request.prompt.count,
+                cachedPromptTokens: policy.sequence(id: sequence.id)?.cachedPromptTokens ?? 0, completionTokens: sequence.generated)
         }
+        // Released (and the metrics published) before the client can see the end.
         release(sequence)
+        if let summary { sequence.continuation.yield(.finished(summary)) }
         sequence.continuation.finish()
     }
 

@@ -1,6 +1,7 @@
 import Hummingbird
 import NIOCore
 import TernEngine
+import TernGrammar
 import TernOpenAI
 import TernScheduler
 import TernTokenizer
@@ -23,43 +24,47 @@ struct ChatController: Sendable {
         if logPrompts { context.logger.info("prompt", metadata: ["prompt.messages": "\(chat.messages.map(\.text))"]) }
         let model = scheduler.model
         let prompt: [Int32]
+        let chatPrompt = ChatPrompt(chat, native: ChatPrompt.isNative(model.chatTemplate))
         do {
             // Tokenizing stops past the context: a prompt far longer than it is refused for the price of one context.
-            prompt = try model.encodeChat(chat.messages.map(Self.templateMessage), limit: scheduler.configuration.contextLength)
+            prompt = try model.encodeChat(
+                messageValues: chatPrompt.messages, extra: chatPrompt.extra, limit: scheduler.configuration.contextLength)
         } catch {
             throw OpenAIError.invalidRequest("The messages could not be rendered with the model's chat template: \(error).", param: "messages")
         }
+        // Calls are looked for (and constrained) unless the client said `tool_choice: none`.
+        let toolFormat: ToolCallFormat? = chat.tools.isEmpty || chat.toolChoice == .none ? nil : .hermes
+        let grammar =
+            if let toolFormat {
+                try host.grammars.toolGrammar(for: chat, format: toolFormat, vocabulary: scheduler.grammarVocabulary)
+            } else {
+                try host.grammars.grammar(for: chat.responseFormat, vocabulary: scheduler.grammarVocabulary)
+            }
         let plan = try GenerationPlan.make(
             prompts: [prompt], n: chat.n, maxTokens: chat.completionTokenLimit, sampling: chat.sampling,
             topLogprobs: chat.logprobs ? (chat.topLogprobs ?? 0) : nil, contextLength: scheduler.configuration.contextLength,
             capacity: scheduler.configuration.capacity,
-            vocabularySize: model.config.vocabularySize, contextParam: "messages",
-            grammar: try host.grammars.grammar(for: chat.responseFormat, vocabulary: scheduler.grammarVocabulary))
+            vocabularySize: model.config.vocabularySize, contextParam: "messages", grammar: grammar)
         try await context.access?.reserve(plan)
         let run = try GenerationRun(plan: plan, scheduler: scheduler, wantsLogprobs: chat.logprobs)
         context.access?.track(run.progress)
         let identity = ResponseIdentity(id: OpenAIIdentifier.chatCompletion(), model: chat.model)
         if chat.stream {
             context.access?.markStreaming()
-            return streamed(run, plan: plan, chat: chat, identity: identity, access: context.access, channel: context.channel)
+            return streamed(
+                run, plan: plan, chat: chat, identity: identity, access: context.access, channel: context.channel, toolFormat: toolFormat)
         }
         // The client may hang up while the choices run: that cancels the operation and with it the sequences.
         let completion = try await connections.whileConnected(context.channel) {
-            try await Self.whole(run, plan: plan, chat: chat, identity: identity)
+            try await Self.whole(run, plan: plan, chat: chat, identity: identity, toolFormat: toolFormat)
         }
         // In the ledger before the first byte of the answer goes out.
         try await context.access?.commitOrFail(status: 200, usage: completion.usage)
         return .json(completion)
     }
 
-    /// A message as the chat template sees it; `developer` is the newer name of `system`.
-    static func templateMessage(_ message: TernOpenAI.ChatMessage) -> TernTokenizer.ChatMessage {
-        let role = message.role == .developer ? "system" : message.role.rawValue
-        return TernTokenizer.ChatMessage(role: role, content: message.text)
-    }
-
     private static func whole(
-        _ run: GenerationRun, plan: GenerationPlan, chat: ChatCompletionRequest, identity: ResponseIdentity
+        _ run: GenerationRun, plan: GenerationPlan, chat: ChatCompletionRequest, identity: ResponseIdentity, toolFormat: ToolCallFormat?
     ) async throws -> ChatCompletion {
         let count = plan.sequences.count
         var texts = Array(repeating: "", count: count)
@@ -82,10 +87,16 @@ struct ChatController: Sendable {
         }
         let finished = outcomes.compactMap { $0 }
         let choices = (0..<count).map { index in
-            ChatCompletion.Choice(
-                index: index, content: texts[index],
+            var content: String? = texts[index]
+            var calls: [ToolCall] = []
+            if let toolFormat {
+                (content, calls) = ToolCallExtractor.split(texts[index], format: toolFormat)
+            }
+            let reason = outcomes[index]?.finishReason ?? .stop
+            return ChatCompletion.Choice(
+                index: index, content: content, toolCalls: calls,
                 logprobs: chat.logprobs ? ChatLogprobs(content: logprobs[index].map(\.chatLogprob)) : nil,
-                finishReason: outcomes[index]?.finishReason ?? .stop)
+                finishReason: !calls.isEmpty && reason == .stop ? .toolCalls : reason)
         }
         return ChatCompletion(
             id: identity.id, created: identity.created, model: identity.model, systemFingerprint: identity.systemFingerprint, choices: choices,
@@ -94,7 +105,7 @@ struct ChatController: Sendable {
 
     private func streamed(
         _ run: GenerationRun, plan: GenerationPlan, chat: ChatCompletionRequest, identity: ResponseIdentity, access: RequestAccess?,
-        channel: any Channel
+        channel: any Channel, toolFormat: ToolCallFormat?
     ) -> Response {
         let chunks = ChatCompletionChunk.Stream(
             id: identity.id, created: identity.created, model: identity.model, systemFingerprint: identity.systemFingerprint,
@@ -106,14 +117,23 @@ struct ChatController: Sendable {
         return Response(
             status: .ok, headers: Response.eventStreamHeaders,
             body: ResponseBody { writer in
+                let extractors = toolFormat.map { ToolCallStreams(format: $0, choices: count) }
                 for index in 0..<count { try await writer.writeEvent(ServerSentEvents.event(chunks.roleChunk(index: index))) }
                 try await run.stream(
                     to: &writer, watching: channel, in: connections, promptTokens: plan.promptTokens, access: access, keepAlive: keepAlive,
                     delta: { choice, delta in
                         let logprobs = wantsLogprobs ? ChatLogprobs(content: delta.logprobs.map(\.chatLogprob)) : nil
-                        return ServerSentEvents.event(chunks.contentChunk(index: choice, text: delta.text, logprobs: logprobs))
+                        guard let extractors else {
+                            return ServerSentEvents.event(chunks.contentChunk(index: choice, text: delta.text, logprobs: logprobs))
+                        }
+                        return extractors.chunks(choice: choice, events: extractors.feed(choice: choice, delta.text), stream: chunks)
                     },
-                    finished: { choice, reason in ServerSentEvents.event(chunks.finishChunk(index: choice, reason: reason)) },
+                    finished: { choice, reason in
+                        guard let extractors else { return ServerSentEvents.event(chunks.finishChunk(index: choice, reason: reason)) }
+                        let tail = extractors.chunks(choice: choice, events: extractors.finish(choice: choice), stream: chunks)
+                        let called = extractors.calls(choice: choice) > 0 && reason == .stop
+                        return tail + ServerSentEvents.event(chunks.finishChunk(index: choice, reason: called ? .toolCalls : reason))
+                    },
                     usage: includeUsage ? { usage in ServerSentEvents.event(chunks.usageChunk(usage)) } : nil)
             })
     }

@@ -389,7 +389,7 @@ extension OpenAPIDocument {
           "model",
           "messages"
         ],
-        "description": "Parameters Tern does not implement are rejected with 400 `unsupported_parameter` when present and not null: `tools`, `tool_choice`, `functions`, `function_call`, `parallel_tool_calls`, `audio`, `prediction`, `web_search_options`, `reasoning_effort`, `verbosity`. `modalities` other than `[\"text\"]`, `store: true` and `service_tier` other than `auto`/`default` are rejected with `unsupported_value`. Unknown keys are rejected with \"Unrecognized request argument supplied\". `metadata` is accepted (at most 16 string pairs) but not stored.",
+        "description": "Parameters Tern does not implement are rejected with 400 `unsupported_parameter` when present and not null: `functions`, `function_call`, `audio`, `prediction`, `web_search_options`, `reasoning_effort`, `verbosity`. `modalities` other than `[\"text\"]`, `store: true` and `service_tier` other than `auto`/`default` are rejected with `unsupported_value`. Unknown keys are rejected with \"Unrecognized request argument supplied\". `metadata` is accepted (at most 16 string pairs) but not stored.",
         "additionalProperties": false,
         "properties": {
           "model": {
@@ -671,6 +671,68 @@ extension OpenAPIDocument {
               "string",
               "null"
             ]
+          },
+          "tools": {
+            "type": [
+              "array",
+              "null"
+            ],
+            "minItems": 1,
+            "items": {
+              "$ref": "#/components/schemas/ChatTool"
+            },
+            "description": "Functions the model may call. Their parameters are enforced by a grammar (the same subset as response_format json_schema); a schema Tern cannot enforce is a 400 with code invalid_function_parameters."
+          },
+          "tool_choice": {
+            "anyOf": [
+              {
+                "type": "string",
+                "enum": [
+                  "none",
+                  "auto",
+                  "required"
+                ]
+              },
+              {
+                "type": "object",
+                "required": [
+                  "type",
+                  "function"
+                ],
+                "properties": {
+                  "type": {
+                    "type": "string",
+                    "enum": [
+                      "function"
+                    ]
+                  },
+                  "function": {
+                    "type": "object",
+                    "required": [
+                      "name"
+                    ],
+                    "properties": {
+                      "name": {
+                        "type": "string"
+                      }
+                    },
+                    "additionalProperties": false
+                  }
+                },
+                "additionalProperties": false
+              },
+              {
+                "type": "null"
+              }
+            ],
+            "description": "Only with tools. Default auto with tools, none without."
+          },
+          "parallel_tool_calls": {
+            "type": [
+              "boolean",
+              "null"
+            ],
+            "description": "Default true: an answer may hold up to 8 calls."
           }
         }
       },
@@ -686,7 +748,8 @@ extension OpenAPIDocument {
               "system",
               "developer",
               "user",
-              "assistant"
+              "assistant",
+              "tool"
             ]
           },
           "content": {
@@ -735,14 +798,24 @@ extension OpenAPIDocument {
             "description": "Assistant messages only; ignored."
           },
           "tool_calls": {
-            "type": "null",
-            "description": "Assistant messages only; must be null."
+            "type": [
+              "array",
+              "null"
+            ],
+            "items": {
+              "$ref": "#/components/schemas/ToolCall"
+            },
+            "description": "Assistant messages only: calls the model made earlier."
           },
           "function_call": {
             "type": "null"
           },
           "audio": {
             "type": "null"
+          },
+          "tool_call_id": {
+            "type": "string",
+            "description": "Tool messages only (required there): the id of the call this is the result of."
           }
         },
         "additionalProperties": false
@@ -1058,6 +1131,12 @@ extension OpenAPIDocument {
                     },
                     "annotations": {
                       "type": "array"
+                    },
+                    "tool_calls": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/ToolCall"
+                      }
                     }
                   }
                 },
@@ -1159,6 +1238,42 @@ extension OpenAPIDocument {
                         "string",
                         "null"
                       ]
+                    },
+                    "tool_calls": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "required": [
+                          "index",
+                          "function"
+                        ],
+                        "properties": {
+                          "index": {
+                            "type": "integer"
+                          },
+                          "id": {
+                            "type": "string"
+                          },
+                          "type": {
+                            "type": "string",
+                            "enum": [
+                              "function"
+                            ]
+                          },
+                          "function": {
+                            "type": "object",
+                            "properties": {
+                              "name": {
+                                "type": "string"
+                              },
+                              "arguments": {
+                                "type": "string"
+                              }
+                            }
+                          }
+                        }
+                      },
+                      "description": "The first piece of a call has its id, type and name with empty arguments; later pieces carry fragments of the arguments."
                     }
                   }
                 },
@@ -1653,6 +1768,90 @@ extension OpenAPIDocument {
             ]
           }
         }
+      },
+      "ChatTool": {
+        "type": "object",
+        "required": [
+          "type",
+          "function"
+        ],
+        "properties": {
+          "type": {
+            "type": "string",
+            "enum": [
+              "function"
+            ]
+          },
+          "function": {
+            "type": "object",
+            "required": [
+              "name"
+            ],
+            "properties": {
+              "name": {
+                "type": "string",
+                "pattern": "^[a-zA-Z0-9_-]{1,64}$"
+              },
+              "description": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "parameters": {
+                "type": [
+                  "object",
+                  "null"
+                ]
+              },
+              "strict": {
+                "type": [
+                  "boolean",
+                  "null"
+                ]
+              }
+            },
+            "additionalProperties": false
+          }
+        },
+        "additionalProperties": false
+      },
+      "ToolCall": {
+        "type": "object",
+        "required": [
+          "id",
+          "type",
+          "function"
+        ],
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "type": {
+            "type": "string",
+            "enum": [
+              "function"
+            ]
+          },
+          "function": {
+            "type": "object",
+            "required": [
+              "name",
+              "arguments"
+            ],
+            "properties": {
+              "name": {
+                "type": "string"
+              },
+              "arguments": {
+                "type": "string",
+                "description": "A JSON text."
+              }
+            },
+            "additionalProperties": false
+          }
+        },
+        "additionalProperties": false
       }
     }
   }

@@ -38,11 +38,38 @@ final class ResponseGrammars: Sendable {
         } else {
             grammar = JSONSchemaCompiler.anyObjectGrammar()
         }
-        let bound = TokenGrammar(grammar: grammar, vocabulary: vocabulary)
+        return remember(TokenGrammar(grammar: grammar, vocabulary: vocabulary), as: key)
+    }
+
+    /// The grammar of the calls `chat` allows (`tool_choice` `auto`, `required` or a named function), in `format`.
+    func toolGrammar(for chat: ChatCompletionRequest, format: ToolCallFormat, vocabulary: TokenVocabulary) throws(OpenAIError)
+        -> TokenGrammar
+    {
+        var tools = chat.tools
+        if case .function(let name) = chat.toolChoice { tools = tools.filter { $0.name == name } }
+        let mode: ToolCallGrammar.Mode = chat.toolChoice == .auto ? .afterTrigger : .required
+        let key = "tools \(mode) \(chat.parallelToolCalls) " + JSONValue.array(tools.map(\.jsonValue)).jsonText
+        if let cached = cache.withLock({ $0[key] }), cached.vocabulary === vocabulary { return cached }
+        let functions = tools.map { ToolCallGrammar.Function(name: $0.name, parameters: $0.parameters) }
+        do {
+            let (grammar, trigger) = try ToolCallGrammar.grammar(
+                functions: functions, format: format, mode: mode, parallel: chat.parallelToolCalls)
+            return remember(TokenGrammar(grammar: grammar, vocabulary: vocabulary, trigger: trigger), as: key)
+        } catch {
+            let index = chat.tools.firstIndex { tool in
+                (try? JSONSchemaCompiler.grammar(for: tool.parameters ?? .bool(true))) == nil
+            }
+            throw OpenAIError.invalidRequest(
+                "Invalid schema for function '\(index.map { chat.tools[$0].name } ?? "")': \(error.message) (at \(error.path)).",
+                param: index.map { "tools[\($0)].function.parameters" } ?? "tools", code: "invalid_function_parameters")
+        }
+    }
+
+    private func remember(_ grammar: TokenGrammar, as key: String) -> TokenGrammar {
         cache.withLock { cache in
             if cache.count >= Self.capacity { cache.removeAll() }
-            cache[key] = bound
+            cache[key] = grammar
         }
-        return bound
+        return grammar
     }
 }

@@ -36,6 +36,7 @@ extension Response {
 extension ResponseBodyWriter {
     /// Writes already framed SSE bytes.
     mutating func writeEvent(_ bytes: [UInt8]) async throws {
+        guard !bytes.isEmpty else { return }  // nothing to send (text held back); never an empty body part
         try await write(ByteBuffer(bytes: bytes))
     }
 }

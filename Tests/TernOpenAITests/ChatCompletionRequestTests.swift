@@ -45,6 +45,23 @@ import Testing
         #expect(try decode(#"{"model":"m","messages":[{"role":"user","content":"x"}]}"#).responseFormat == .text)
     }
 
+    @Test func decodesToolsChoicesAndAToolCallConversation() throws {
+        // An agent loop's second request, as the SDK sends it: the assistant's call and the tool's result.
+        let request = try decode(
+            #"{"model":"m","messages":[{"role":"user","content":"Weather in Paris?"},{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\": \"Paris\"}"}}]},{"role":"tool","tool_call_id":"call_1","content":"18C"}],"tools":[{"type":"function","function":{"name":"get_weather","description":"Current weather","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]},"strict":true}}],"tool_choice":{"type":"function","function":{"name":"get_weather"}},"parallel_tool_calls":false}"#
+        )
+        #expect(request.tools.map(\.name) == ["get_weather"])
+        #expect(request.tools[0].strict == true && request.tools[0].description == "Current weather")
+        #expect(request.toolChoice == .function("get_weather"))
+        #expect(!request.parallelToolCalls)
+        #expect(request.messages[1].toolCalls == [ToolCall(id: "call_1", name: "get_weather", arguments: #"{"city": "Paris"}"#)])
+        #expect(request.messages[1].content == nil)
+        #expect(request.messages[2].role == .tool && request.messages[2].toolCallID == "call_1" && request.messages[2].text == "18C")
+        let auto = try decode(#"{"model":"m","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f"}}]}"#)
+        #expect(auto.toolChoice == .auto && auto.parallelToolCalls)
+        #expect(try decode(#"{"model":"m","messages":[{"role":"user","content":"x"}]}"#).toolChoice == .none)
+    }
+
     @Test func decodesContentPartsAndAssistantHistory() throws {
         // An assistant message passed back from a previous response (model_dump of the SDK object).
         let request = try decode(
@@ -147,11 +164,26 @@ import Testing
         Case(fields: #""top_k":-1"#, param: "top_k", code: "integer_below_min_value", messageContains: ">= 0"),
         Case(fields: #""min_p":1.5"#, param: "min_p", code: "decimal_above_max_value", messageContains: "<= 1"),
         Case(fields: #""repetition_penalty":0"#, param: "repetition_penalty", code: "decimal_below_min_value", messageContains: "> 0"),
-        Case(fields: #""tools":[]"#, param: "tools", code: "unsupported_parameter", messageContains: "'tools' is not supported"),
-        Case(fields: #""tool_choice":"none""#, param: "tool_choice", code: "unsupported_parameter", messageContains: "tool_choice"),
+        Case(fields: #""tools":[]"#, param: "tools", code: "empty_array", messageContains: "empty array"),
+        Case(fields: #""tool_choice":"none""#, param: "tool_choice", code: "invalid_value", messageContains: "only allowed when 'tools'"),
+        Case(
+            fields: #""tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":{"type":"function","function":{"name":"g"}}"#,
+            param: "tool_choice.function.name", code: "invalid_value", messageContains: "'g' is not among"),
+        Case(
+            fields: #""tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":"always""#, param: "tool_choice",
+            code: "invalid_value", messageContains: "'always'"),
+        Case(
+            fields: #""tools":[{"type":"function","function":{"name":"get weather"}}]"#, param: "tools[0].function.name",
+            code: "invalid_value", messageContains: "pattern"),
+        Case(
+            fields: #""tools":[{"type":"function","function":{"name":"f"}},{"type":"function","function":{"name":"f"}}]"#, param: "tools[1]",
+            code: "invalid_value", messageContains: "twice"),
+        Case(
+            fields: #""tools":[{"type":"function","function":{"name":"f"}}],"response_format":{"type":"json_object"}"#,
+            param: "response_format", code: "invalid_value", messageContains: "tool_choice"),
         Case(fields: #""functions":[{"name":"f"}]"#, param: "functions", code: "unsupported_parameter", messageContains: "functions"),
         Case(fields: #""function_call":"auto""#, param: "function_call", code: "unsupported_parameter", messageContains: "function_call"),
-        Case(fields: #""parallel_tool_calls":false"#, param: "parallel_tool_calls", code: "unsupported_parameter", messageContains: "parallel"),
+        Case(fields: #""parallel_tool_calls":1"#, param: "parallel_tool_calls", code: "invalid_type", messageContains: "a boolean"),
         Case(fields: #""audio":{"voice":"alloy"}"#, param: "audio", code: "unsupported_parameter", messageContains: "audio"),
         Case(fields: #""prediction":{}"#, param: "prediction", code: "unsupported_parameter", messageContains: "prediction"),
         Case(fields: #""web_search_options":{}"#, param: "web_search_options", code: "unsupported_parameter", messageContains: "web_search"),
@@ -194,8 +226,11 @@ import Testing
         Case(fields: #""messages":[{"content":"x"}]"#, param: "messages[0].role", code: "missing_required_parameter", messageContains: "role"),
         Case(fields: #""messages":[{"role":"robot","content":"x"}]"#, param: "messages[0].role", code: "invalid_value", messageContains: "'robot'"),
         Case(
-            fields: #""messages":[{"role":"tool","content":"x","tool_call_id":"1"}]"#, param: "messages[0].role", code: "unsupported_value",
-            messageContains: "'tool'"),
+            fields: #""messages":[{"role":"function","content":"x","name":"f"}]"#, param: "messages[0].role", code: "unsupported_value",
+            messageContains: "'function'"),
+        Case(
+            fields: #""messages":[{"role":"tool","content":"x"}]"#, param: "messages[0].tool_call_id", code: "missing_required_parameter",
+            messageContains: "tool_call_id"),
         Case(fields: #""messages":[{"role":"user"}]"#, param: "messages[0].content", code: "missing_required_parameter", messageContains: "content"),
         Case(
             fields: #""messages":[{"role":"user","content":null}]"#, param: "messages[0].content", code: "missing_required_parameter",
@@ -227,8 +262,8 @@ import Testing
             fields: #""messages":[{"role":"user","content":[{"type":"refusal","refusal":"no"}]}]"#, param: "messages[0].content[0].type",
             code: "unsupported_value", messageContains: "refusal"),
         Case(
-            fields: #""messages":[{"role":"assistant","content":null,"tool_calls":[{"id":"1"}]}]"#, param: "messages[0].tool_calls",
-            code: "unsupported_parameter", messageContains: "tool_calls"),
+            fields: #""messages":[{"role":"assistant","content":null,"tool_calls":[{"id":"1"}]}]"#, param: "messages[0].tool_calls[0].type",
+            code: "missing_required_parameter", messageContains: "type"),
         Case(
             fields: #""messages":[{"role":"user","content":"x","tool_calls":null}]"#, param: "messages[0].tool_calls", code: "unknown_parameter",
             messageContains: "tool_calls"),

@@ -115,6 +115,10 @@ import Testing
         (#"{"model":"m","messages":[{"role":"assistant","content":null},{"role":"user","content":[{"type":"text","text":"x"}]}],"top_k":5}"#, true),
         (#"{"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":3}"#, false),
         (#"{"model":"m","messages":[{"role":"user","content":"hi"}],"tools":[]}"#, false),
+        (
+            #"{"model":"m","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":"required"}"#,
+            true
+        ),
         (#"{"model":"m","messages":[]}"#, false),
     ])
     func chatRequestsAgreeWithTheDocument(body: String, valid: Bool) throws {

@@ -77,8 +77,8 @@ extension ServerTests {
         }
 
         @Test(arguments: [
-            (#""tools": [{"type":"function","function":{"name":"f"}}]"#, "tools"),
-            (#""response_format": {"type":"json_object"}"#, "response_format.type"),
+            (#""functions": [{"name":"f"}]"#, "functions"),
+            (#""response_format": {"type":"xml"}"#, "response_format.type"),
             (#""audio": {"voice":"alloy","format":"mp3"}"#, "audio"),
         ])
         func unsupportedParameterIs400NamingIt(field: String, param: String) async throws {

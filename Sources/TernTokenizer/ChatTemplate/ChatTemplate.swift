@@ -87,8 +87,17 @@ public struct ChatTemplate: Sendable {
     public func render(
         messages: [ChatMessage], addGenerationPrompt: Bool, bosToken: String, eosToken: String, extra: [String: TemplateValue] = [:]
     ) throws(ChatTemplateError) -> String {
+        try render(
+            messageValues: messages.map(\.templateValue), addGenerationPrompt: addGenerationPrompt, bosToken: bosToken, eosToken: eosToken,
+            extra: extra)
+    }
+
+    /// Renders messages given as template values (with `tool_calls`, `tool_call_id`, `name`, …).
+    public func render(
+        messageValues: [TemplateValue], addGenerationPrompt: Bool, bosToken: String, eosToken: String, extra: [String: TemplateValue] = [:]
+    ) throws(ChatTemplateError) -> String {
         var context: [String: TemplateValue] = [
-            "messages": .array(messages.map(\.templateValue)),
+            "messages": .array(messageValues),
             "add_generation_prompt": .bool(addGenerationPrompt),
             "bos_token": .string(bosToken),
             "eos_token": .string(eosToken),

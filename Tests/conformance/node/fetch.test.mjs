@@ -149,3 +149,40 @@ test("response_format json_schema: the content parses and has the schema's prope
   assert.equal(typeof value.city, "string");
   assert.ok(Number.isInteger(value.population) && value.population >= 0);
 });
+
+test("tools with tool_choice required: a call whose arguments parse", async () => {
+  const tools = [
+    {
+      type: "function",
+      function: {
+        name: "get_weather",
+        parameters: {
+          type: "object",
+          properties: { city: { type: "string", maxLength: 30 } },
+          required: ["city"],
+          additionalProperties: false,
+        },
+      },
+    },
+  ];
+  const data = await fetch(url, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({
+      model: "gpt-4",
+      messages: [{ role: "user", content: "What is the weather in Oslo?" }],
+      tools,
+      tool_choice: "required",
+      temperature: 0,
+      max_tokens: 80,
+    }),
+  }).then((r) => r.json());
+  const choice = data.choices[0];
+  assert.equal(choice.finish_reason, "tool_calls");
+  assert.equal(choice.message.content, null);
+  const call = choice.message.tool_calls[0];
+  assert.match(call.id, /^call_/);
+  assert.equal(call.type, "function");
+  assert.equal(call.function.name, "get_weather");
+  assert.equal(typeof JSON.parse(call.function.arguments).city, "string");
+});

@@ -1,0 +1,116 @@
+import TernGrammar
+import TernJSON
+import TernOpenAI
+import TernTokenizer
+
+/// The messages and variables a chat template renders for one request, tools included.
+///
+/// A template that writes tool calls itself (its source has `<tool_call>`: Qwen 2.5 and 3, Hermes) gets the `tools`
+/// variable and the messages with their `tool_calls` (arguments as objects, as transformers passes them) and
+/// `tool_call_id`. Any other template gets the generic form: the tools and how to call them described in the system
+/// message, earlier calls written into the assistant's text and results as user messages, so that it needs nothing
+/// it does not know.
+struct ChatPrompt {
+    var messages: [TemplateValue]
+    var extra: [String: TemplateValue]
+
+    /// Whether `template` writes tool calls itself, in the Hermes form.
+    static func isNative(_ template: ChatTemplate?) -> Bool {
+        template?.source.contains(ToolCallFormat.hermes.open) ?? false
+    }
+
+    /// The prompt for `chat` and a template that is `native` or not.
+    init(_ chat: ChatCompletionRequest, native: Bool) {
+        extra = [:]
+        var values: [TemplateValue] = []
+        let describeTools = !native && !chat.tools.isEmpty && chat.toolChoice != .none
+        if native && !chat.tools.isEmpty {
+            extra["tools"] = .array(chat.tools.map { Self.templateValue($0.jsonValue) })
+        }
+        for message in chat.messages {
+            values.append(native ? Self.native(message) : Self.generic(message))
+        }
+        if describeTools {
+            let instructions = Self.instructions(for: chat.tools)
+            if case .object(var first)? = values.first, first["role"] == .string("system") {
+                let text = if case .string(let text)? = first["content"] { text } else { "" }
+                first["content"] = .string(text.isEmpty ? instructions : text + "\n\n" + instructions)
+                values[0] = .object(first)
+            } else {
+                values.insert(["role": "system", "content": .string(instructions)], at: 0)
+            }
+        }
+        messages = values
+    }
+
+    /// How the generic form tells a model about its tools.
+    static func instructions(for tools: [ChatTool]) -> String {
+        var lines = ["You can call these functions (JSON Schema of their arguments):"]
+        for tool in tools {
+            var entry: JSONObject = ["name": .string(tool.name)]
+            if let description = tool.description { entry["description"] = .string(description) }
+            entry["parameters"] = tool.parameters ?? .object(["type": .string("object")])
+            lines.append(JSONValue.object(entry).jsonText)
+        }
+        lines.append(
+            "To call a function, answer with <tool_call>{\"name\": \"function name\", \"arguments\": {…}}</tool_call>. "
+                + "The result comes back in <tool_response></tool_response>.")
+        return lines.joined(separator: "\n")
+    }
+
+    static func role(_ message: TernOpenAI.ChatMessage) -> String {
+        message.role == .developer ? "system" : message.role.rawValue
+    }
+
+    static func native(_ message: TernOpenAI.ChatMessage) -> TemplateValue {
+        var object: TemplateObject = ["role": .string(role(message))]
+        object["content"] = message.content == nil ? .none : .string(message.text)
+        if let name = message.name { object["name"] = .string(name) }
+        if !message.toolCalls.isEmpty {
+            object["tool_calls"] = .array(
+                message.toolCalls.map { call in
+                    // Templates index the arguments (`tool_call.arguments | tojson`): an object when they parse.
+                    let arguments = (try? JSONValue.parse(Array(call.arguments.utf8))).map(templateValue) ?? .string(call.arguments)
+                    return [
+                        "id": .string(call.id), "type": "function", "function": ["name": .string(call.name), "arguments": arguments],
+                    ]
+                })
+        }
+        if let id = message.toolCallID { object["tool_call_id"] = .string(id) }
+        return .object(object)
+    }
+
+    static func generic(_ message: TernOpenAI.ChatMessage) -> TemplateValue {
+        switch message.role {
+        case .tool:
+            return ["role": "user", "content": .string("<tool_response>\n\(message.text)\n</tool_response>")]
+        case .assistant where !message.toolCalls.isEmpty:
+            var text = message.text
+            for call in message.toolCalls {
+                let arguments = (try? JSONValue.parse(Array(call.arguments.utf8)))?.jsonText ?? call.arguments
+                var name = ""
+                JSONValue.appendQuoted(call.name, to: &name)
+                if !text.isEmpty { text += "\n" }
+                text += "<tool_call>\n{\"name\": \(name), \"arguments\": \(arguments)}\n</tool_call>"
+            }
+            return ["role": "assistant", "content": .string(text)]
+        default:
+            var object: TemplateObject = ["role": .string(role(message)), "content": .string(message.text)]
+            if let name = message.name { object["name"] = .string(name) }
+            return .object(object)
+        }
+    }
+
+    /// A JSON value as the template sees it (objects keep their order).
+    static func templateValue(_ value: JSONValue) -> TemplateValue {
+        switch value {
+        case .null: .none
+        case .bool(let value): .bool(value)
+        case .integer(let value): .int(Int(value))
+        case .double(let value): .double(value)
+        case .string(let value): .string(value)
+        case .array(let elements): .array(elements.map(templateValue))
+        case .object(let members): .object(TemplateObject(members.map { ($0.key, templateValue($0.value)) }))
+        }
+    }
+}

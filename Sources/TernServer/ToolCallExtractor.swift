@@ -1,0 +1,216 @@
+import TernGrammar
+import TernOpenAI
+
+/// Splits one choice's text into content and tool calls written in a ``ToolCallFormat``, as the text arrives.
+///
+/// A call is `open {"name": "…", "arguments": …} close` (the grammar generates exactly this shape, so the name comes
+/// before the arguments): its id and name go out as soon as the arguments begin, and the arguments in fragments as
+/// they are written. Text that may be the start of the opening marker is held back, and so is trailing whitespace:
+/// whitespace around calls is not content.
+struct ToolCallExtractor {
+    /// What the text turned out to hold.
+    enum Event: Equatable {
+        case content(String)
+        case callStart(index: Int, id: String, name: String)
+        case arguments(index: Int, String)
+    }
+
+    private enum State {
+        case content
+        case header
+        case arguments(ArgumentScanner)
+        case trailer
+    }
+
+    let format: ToolCallFormat
+    private var state = State.content
+    private var buffer = ""
+    /// Calls started so far.
+    private(set) var callCount = 0
+    /// Whitespace not yet known to be content: sent with the next text, dropped when a call comes.
+    private var pendingSpace = ""
+
+    init(format: ToolCallFormat) {
+        self.format = format
+    }
+
+    /// Reads more text.
+    mutating func feed(_ text: String) -> [Event] {
+        buffer += text
+        var events: [Event] = []
+        while step(into: &events) {}
+        return events
+    }
+
+    /// Releases what was held back at the end of the text.
+    mutating func finish() -> [Event] {
+        var events: [Event] = []
+        if case .content = state { emitContent(buffer, into: &events) }
+        // Whitespace alone is an answer only when there were no calls.
+        if callCount == 0 && !pendingSpace.isEmpty { events.append(.content(pendingSpace)) }
+        pendingSpace = ""
+        buffer = ""
+        return events
+    }
+
+    /// One move of the state machine; `false` when it needs more text.
+    private mutating func step(into events: inout [Event]) -> Bool {
+        switch state {
+        case .content:
+            if let range = buffer.range(of: format.open) {
+                emitContent(String(buffer[..<range.lowerBound]), into: &events)
+                pendingSpace = ""
+                buffer = String(buffer[range.upperBound...])
+                state = .header
+                return true
+            }
+            // Keep the longest end of the buffer that could begin the marker.
+            var keep = min(buffer.count, format.open.count - 1)
+            while keep > 0 && !format.open.hasPrefix(buffer.suffix(keep)) { keep -= 1 }
+            emitContent(String(buffer.dropLast(keep)), into: &events)
+            buffer = String(buffer.suffix(keep))
+            return false
+        case .header:
+            guard let (name, rest) = Self.header(buffer) else { return false }
+            let index = callCount
+            callCount += 1
+            events.append(.callStart(index: index, id: OpenAIIdentifier.toolCall(), name: name))
+            buffer = String(rest)
+            state = .arguments(ArgumentScanner())
+            return true
+        case .arguments(var scanner):
+            let (argument, rest) = scanner.read(buffer)
+            if !argument.isEmpty { events.append(.arguments(index: callCount - 1, argument)) }
+            buffer = rest.map(String.init) ?? ""
+            state = rest == nil ? .arguments(scanner) : .trailer
+            return rest != nil
+        case .trailer:
+            guard let range = buffer.range(of: format.close) else { return false }
+            buffer = String(buffer[range.upperBound...])
+            state = .content
+            return true
+        }
+    }
+
+    /// Text goes out as content except its trailing whitespace, which waits for more text: a call drops it (the
+    /// whitespace before and between calls is not content), the end of an answer without calls sends it.
+    private mutating func emitContent(_ text: String, into events: inout [Event]) {
+        let combined = pendingSpace + text
+        guard let last = combined.lastIndex(where: { !$0.isWhitespace }) else {
+            pendingSpace = combined
+            return
+        }
+        let end = combined.index(after: last)
+        events.append(.content(String(combined[..<end])))
+        pendingSpace = String(combined[end...])
+    }
+
+    /// `{"name": "…", "arguments":` with any whitespace: the name and what follows the colon.
+    static func header(_ text: String) -> (String, Substring)? {
+        var rest = text[...].drop(while: \.isWhitespace)
+        for token in ["{", "\"name\"", ":"] {
+            guard rest.hasPrefix(token) else { return nil }
+            rest = rest.dropFirst(token.count).drop(while: \.isWhitespace)
+        }
+        guard rest.first == "\"" else { return nil }
+        // The name: letters, digits, _ and - (OpenAI's names), so no escapes.
+        let afterQuote = rest.dropFirst()
+        guard let close = afterQuote.firstIndex(of: "\"") else { return nil }
+        let name = String(afterQuote[..<close])
+        rest = afterQuote[afterQuote.index(after: close)...].drop(while: \.isWhitespace)
+        for token in [",", "\"arguments\"", ":"] {
+            guard rest.hasPrefix(token) else { return nil }
+            rest = rest.dropFirst(token.count).drop(while: \.isWhitespace)
+        }
+        guard !rest.isEmpty else { return nil }
+        return (name, rest)
+    }
+}
+
+/// Finds the end of one JSON value in text that arrives in pieces: nesting depth, strings and escapes.
+struct ArgumentScanner {
+    private var depth = 0
+    private var inString = false
+    private var escaped = false
+
+    /// The part of `text` that belongs to the value, and what follows the value (`nil` while it is unfinished).
+    mutating func read(_ text: String) -> (String, Substring?) {
+        var index = text.startIndex
+        while index < text.endIndex {
+            let character = text[index]
+            index = text.index(after: index)
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if character == "\\" {
+                    escaped = true
+                } else if character == "\"" {
+                    inString = false
+                    if depth == 0 { return (String(text[..<index]), text[index...]) }
+                }
+                continue
+            }
+            switch character {
+            case "{", "[":
+                depth += 1
+            case "}", "]":
+                depth -= 1
+                if depth == 0 { return (String(text[..<index]), text[index...]) }
+            case "\"":
+                inString = true
+            default:
+                break
+            }
+        }
+        return (text, nil)
+    }
+}
+
+extension ToolCallExtractor {
+    /// A whole answer's content (`nil` when it is only calls) and calls.
+    static func split(_ text: String, format: ToolCallFormat) -> (content: String?, calls: [ToolCall]) {
+        var extractor = ToolCallExtractor(format: format)
+        var content = ""
+        var calls: [ToolCall] = []
+        for event in extractor.feed(text) + extractor.finish() {
+            switch event {
+            case .content(let text): content += text
+            case .callStart(_, let id, let name): calls.append(ToolCall(id: id, name: name, arguments: ""))
+            case .arguments(let index, let fragment): calls[index].arguments += fragment
+            }
+        }
+        return (calls.isEmpty || !content.isEmpty ? content : nil, calls)
+    }
+}
+
+/// The extractors of a streamed response's choices, turning their events into chunks.
+final class ToolCallStreams {
+    private var extractors: [ToolCallExtractor]
+
+    init(format: ToolCallFormat, choices: Int) {
+        extractors = Array(repeating: ToolCallExtractor(format: format), count: choices)
+    }
+
+    func feed(choice: Int, _ text: String) -> [ToolCallExtractor.Event] { extractors[choice].feed(text) }
+    func finish(choice: Int) -> [ToolCallExtractor.Event] { extractors[choice].finish() }
+    func calls(choice: Int) -> Int { extractors[choice].callCount }
+
+    /// The events as chunks: content as content deltas, calls as `tool_calls` deltas (id and name first, then the
+    /// arguments in fragments).
+    func chunks(choice: Int, events: [ToolCallExtractor.Event], stream: ChatCompletionChunk.Stream) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for event in events {
+            let chunk: ChatCompletionChunk
+            switch event {
+            case .content(let text):
+                chunk = stream.contentChunk(index: choice, text: text)
+            case .callStart(let index, let id, let name):
+                chunk = stream.toolCallChunk(index: choice, calls: [ToolCallDelta(index: index, id: id, name: name, arguments: "")])
+            case .arguments(let index, let fragment):
+                chunk = stream.toolCallChunk(index: choice, calls: [ToolCallDelta(index: index, arguments: fragment)])
+            }
+            bytes += ServerSentEvents.event(chunk)
+        }
+        return bytes
+    }
+}

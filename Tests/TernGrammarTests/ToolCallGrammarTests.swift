@@ -1,0 +1,41 @@
+import Foundation
+import TernJSON
+import Testing
+
+@testable import TernGrammar
+
+@Suite struct ToolCallGrammarTests {
+    static let functions = [
+        ToolCallGrammar.Function(
+            name: "get_weather",
+            parameters: try! JSONValue.parse(
+                Array(#"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"],"additionalProperties":false}"#.utf8))),
+        ToolCallGrammar.Function(name: "get_time", parameters: nil),
+    ]
+
+    @Test func requiredCallsFollowTheParameters() throws {
+        let (grammar, trigger) = try ToolCallGrammar.grammar(functions: Self.functions, format: .hermes, mode: .required, parallel: true)
+        #expect(trigger == nil)
+        let one = "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>"
+        #expect(grammar.accepts(Array(one.utf8)))
+        #expect(grammar.accepts(Array((one + "\n<tool_call>{\"name\":\"get_time\",\"arguments\":{\"zone\":1}}</tool_call>").utf8)))
+        #expect(!grammar.accepts(Array("Sure! \(one)".utf8)))
+        #expect(!grammar.accepts(Array(one.replacingOccurrences(of: "Paris\"", with: "Paris\", \"x\": 1").utf8)))
+        #expect(!grammar.accepts(Array(one.replacingOccurrences(of: "get_weather", with: "get_wether").utf8)))
+        #expect(!grammar.accepts(Array("<tool_call>{\"arguments\": {}, \"name\": \"get_time\"}</tool_call>".utf8)))
+    }
+
+    @Test func oneCallWhenNotParallel() throws {
+        let (grammar, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .hermes, mode: .required, parallel: false)
+        let call = "<tool_call>{\"name\": \"get_time\", \"arguments\": {}}</tool_call>"
+        #expect(grammar.accepts(Array(call.utf8)))
+        #expect(!grammar.accepts(Array((call + call).utf8)))
+    }
+
+    @Test func afterTheTriggerTheGrammarReadsTheRest() throws {
+        let (grammar, trigger) = try ToolCallGrammar.grammar(functions: Self.functions, format: .hermes, mode: .afterTrigger, parallel: true)
+        #expect(trigger == Array("<tool_call>".utf8))
+        #expect(grammar.accepts(Array("\n{\"name\": \"get_time\", \"arguments\": {}}\n</tool_call>".utf8)))
+        #expect(!grammar.accepts(Array("<tool_call>{\"name\": \"get_time\", \"arguments\": {}}</tool_call>".utf8)))
+    }
+}

@@ -1,0 +1,64 @@
+import TernGrammar
+import TernOpenAI
+import Testing
+
+@testable import TernServer
+
+@Suite struct ToolCallExtractorTests {
+    static let answer =
+        "Let me check.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris \\\"}{\", \"days\": [1, 2]}}\n</tool_call>\n"
+        + "<tool_call>{\"name\":\"get_time\",\"arguments\":{}}</tool_call>"
+
+    @Test func wholeTextSplitsIntoContentAndCalls() {
+        let (content, calls) = ToolCallExtractor.split(Self.answer, format: .hermes)
+        #expect(content == "Let me check.")
+        #expect(calls.map(\.name) == ["get_weather", "get_time"])
+        #expect(calls.map(\.arguments) == [#"{"city": "Paris \"}{", "days": [1, 2]}"#, "{}"])
+        #expect(calls.allSatisfy { $0.id.hasPrefix("call_") } && Set(calls.map(\.id)).count == 2)
+    }
+
+    @Test func onlyCallsMeansNoContent() {
+        let (content, calls) = ToolCallExtractor.split("\n<tool_call>\n{\"name\": \"f\", \"arguments\": {}}\n</tool_call>\n", format: .hermes)
+        #expect(content == nil)
+        #expect(calls.count == 1)
+    }
+
+    @Test func textWithoutCallsIsContentEvenWithAngleBrackets() {
+        let text = "a < b and <tool is not a call\n"
+        #expect(ToolCallExtractor.split(text, format: .hermes).content == text)
+        #expect(ToolCallExtractor.split("  ", format: .hermes).content == "  ")
+    }
+
+    /// Streaming in any pieces gives what the whole text gives, with the id and name before any argument.
+    @Test func anySplitOfTheStreamGivesTheSameCalls() {
+        let characters = Array(Self.answer)
+        for size in [1, 2, 3, 5, 7, 11, 64] {
+            var extractor = ToolCallExtractor(format: .hermes)
+            var events: [ToolCallExtractor.Event] = []
+            var index = 0
+            while index < characters.count {
+                events += extractor.feed(String(characters[index..<min(index + size, characters.count)]))
+                index += size
+            }
+            events += extractor.finish()
+            var content = ""
+            var names: [String] = []
+            var arguments: [String] = []
+            for event in events {
+                switch event {
+                case .content(let text): content += text
+                case .callStart(let call, _, let name):
+                    #expect(call == names.count)
+                    names.append(name)
+                    arguments.append("")
+                case .arguments(let call, let fragment):
+                    #expect(call == names.count - 1)
+                    arguments[call] += fragment
+                }
+            }
+            #expect(content == "Let me check.", "size \(size)")
+            #expect(names == ["get_weather", "get_time"], "size \(size)")
+            #expect(arguments == [#"{"city": "Paris \"}{", "days": [1, 2]}"#, "{}"], "size \(size)")
+        }
+    }
+}
