@@ -49,14 +49,21 @@ public final class LoadedModel: Sendable {
     public func encodeChat(
         messageValues: [TemplateValue], extra: [String: TemplateValue] = [:], addGenerationPrompt: Bool = true, limit: Int = .max
     ) throws -> [Int32] {
+        let text = try renderChat(messageValues: messageValues, extra: extra, addGenerationPrompt: addGenerationPrompt)
+        return encodeWithBOS(text, parseSpecial: true, limit: limit)
+    }
+
+    /// The prompt text of messages given as template values, with `extra` variables.
+    public func renderChat(messageValues: [TemplateValue], extra: [String: TemplateValue] = [:], addGenerationPrompt: Bool = true) throws
+        -> String
+    {
         guard let chatTemplate else {
             throw EngineError(.invalidMetadata, chatTemplateProblem ?? "this model has no tokenizer.chat_template; use a raw prompt instead")
         }
-        let text = try chatTemplate.render(
+        return try chatTemplate.render(
             messageValues: messageValues, addGenerationPrompt: addGenerationPrompt,
             bosToken: tokenizer.bosTokenID.map { tokenizer.tokenText($0) } ?? "",
             eosToken: tokenizer.eosTokenID.map { tokenizer.tokenText($0) } ?? "", extra: extra)
-        return encodeWithBOS(text, parseSpecial: true, limit: limit)
     }
 
     /// Tokenizes `text`, adding the BOS token first when the model asks for it.

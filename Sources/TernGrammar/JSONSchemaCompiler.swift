@@ -31,21 +31,26 @@ public struct JSONSchemaCompiler {
     static let typeNames = ["object", "array", "string", "number", "integer", "boolean", "null"]
 
     /// The grammar of the documents valid against `schema`.
-    public static func grammar(for schema: JSONValue, maxSize: Int = GrammarBuilder.defaultMaxSize) throws(SchemaError) -> Grammar {
+    ///
+    /// `leadingWhitespace`: the document may start with a little whitespace (when it follows a reasoning model's
+    /// thinking, which ends with line breaks).
+    public static func grammar(
+        for schema: JSONValue, leadingWhitespace: Bool = false, maxSize: Int = GrammarBuilder.defaultMaxSize
+    ) throws(SchemaError) -> Grammar {
         var compiler = JSONSchemaCompiler(root: schema)
         let document = try compiler.expression(for: schema, at: "#")
         do {
-            return try compiler.builder.build(root: document, maxSize: maxSize)
+            return try compiler.builder.build(root: .sequence([leadingWhitespace ? JSONText.leading : .empty, document]), maxSize: maxSize)
         } catch {
             throw SchemaError("the schema needs a grammar larger than \(error.limit) elements; simplify it", at: "#")
         }
     }
 
     /// The grammar of any JSON object (`response_format: {"type": "json_object"}`).
-    public static func anyObjectGrammar() -> Grammar {
+    public static func anyObjectGrammar(leadingWhitespace: Bool = false) -> Grammar {
         let compiler = JSONSchemaCompiler(root: .bool(true))
         do {
-            return try compiler.builder.build(root: compiler.text.object)
+            return try compiler.builder.build(root: .sequence([leadingWhitespace ? JSONText.leading : .empty, compiler.text.object]))
         } catch {
             preconditionFailure("the JSON object grammar is small")
         }

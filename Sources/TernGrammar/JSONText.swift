@@ -23,6 +23,9 @@ struct JSONText {
     let value: GrammarExpression
     let object: GrammarExpression
 
+    /// Up to 8 spaces, tabs and line breaks: what may come before a document that follows other text.
+    static let leading = GrammarExpression.repeated(.oneOf(" \t\n\r"), min: 0, max: 8)
+
     static let digit = GrammarExpression.range(0x30...0x39)
     static let nonZeroDigit = GrammarExpression.range(0x31...0x39)
     static let hexDigit = GrammarExpression.range(0x30...0x39, 0x41...0x46, 0x61...0x66)

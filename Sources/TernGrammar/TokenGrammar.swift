@@ -9,19 +9,20 @@ public final class TokenGrammar: Sendable {
     public let grammar: Grammar
     /// The vocabulary it is bound to.
     public let vocabulary: TokenVocabulary
-    /// When set, the text is free until it contains these bytes; the grammar then reads what follows them.
-    public let trigger: [UInt8]?
+    /// Markers that start the grammar: the text is free until it contains each of them in turn (`</think>`, then
+    /// `<tool_call>`); the grammar then reads what follows the last. Empty: the grammar applies from the start.
+    public let triggers: [[UInt8]]
     private let cache: Mutex<MaskCache>
 
     /// The most memory the cached masks of one grammar take.
     public static let maxCacheBytes = 64 << 20
 
-    /// Binds `grammar` to `vocabulary`; with a `trigger`, the grammar starts after the text first contains it.
-    public init(grammar: Grammar, vocabulary: TokenVocabulary, trigger: [UInt8]? = nil) {
-        precondition(trigger.map { !$0.isEmpty } ?? true, "an empty trigger")
+    /// Binds `grammar` to `vocabulary`; with `triggers`, the grammar starts after the text has contained them in turn.
+    public init(grammar: Grammar, vocabulary: TokenVocabulary, triggers: [[UInt8]] = []) {
+        precondition(triggers.allSatisfy { !$0.isEmpty }, "an empty trigger")
         self.grammar = grammar
         self.vocabulary = vocabulary
-        self.trigger = trigger
+        self.triggers = triggers
         let maskBytes = vocabulary.maskWords * 8
         cache = Mutex(MaskCache(capacity: max(16, Self.maxCacheBytes / max(1, maskBytes))))
     }

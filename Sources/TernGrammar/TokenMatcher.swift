@@ -16,13 +16,15 @@ public struct TokenMatcher: Sendable {
     public private(set) var isActive: Bool
     /// The last bytes of free text, to find a trigger that spans tokens.
     private var recent: [UInt8] = []
+    /// How many of the triggers have been seen.
+    private var triggersSeen = 0
 
     /// A matcher at the start of a document.
     public init(_ tokenGrammar: TokenGrammar) {
         self.tokenGrammar = tokenGrammar
         matcher = GrammarMatcher(grammar: tokenGrammar.grammar)
         mask = Array(repeating: 0, count: tokenGrammar.vocabulary.maskWords)
-        isActive = tokenGrammar.trigger == nil
+        isActive = tokenGrammar.triggers.isEmpty
     }
 
     /// Whether the text so far is a complete document.
@@ -59,16 +61,20 @@ public struct TokenMatcher: Sendable {
     public mutating func accept(_ token: Int32) -> Bool {
         let vocabulary = tokenGrammar.vocabulary
         if !isActive {
-            guard let trigger = tokenGrammar.trigger else { return true }
             recent += vocabulary.tokenBytes(token)
-            guard let end = Self.end(of: trigger, in: recent) else {
-                recent.removeFirst(max(0, recent.count - (trigger.count - 1)))
-                return true
+            // A token may complete one trigger and hold the next.
+            while let end = Self.end(of: tokenGrammar.triggers[triggersSeen], in: recent) {
+                recent.removeSubrange(..<end)
+                triggersSeen += 1
+                if triggersSeen == tokenGrammar.triggers.count {
+                    isActive = true
+                    let rest = recent
+                    recent = []
+                    return rest.isEmpty || matcher.advance(rest)
+                }
             }
-            isActive = true
-            let rest = recent[end...]
-            recent = []
-            return rest.isEmpty || matcher.advance(rest)
+            recent.removeFirst(max(0, recent.count - (tokenGrammar.triggers[triggersSeen].count - 1)))
+            return true
         }
         if vocabulary.endOfGeneration.contains(token) { return matcher.isAccepting || !matcher.canContinue }
         let bytes = vocabulary.tokenBytes(token)

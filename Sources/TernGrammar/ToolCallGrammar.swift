@@ -59,7 +59,7 @@ public struct ToolCallGrammar {
             parallel ? .repeated(.sequence([text.whitespace, .literal(format.open), body]), min: 0, max: Self.maxCalls - 1) : .empty
         let root: GrammarExpression
         switch mode {
-        case .required: root = .sequence([.literal(format.open), body, more])
+        case .required: root = .sequence([JSONText.leading, .literal(format.open), body, more])
         case .afterTrigger: root = .sequence([body, more])
         }
         do {

@@ -37,22 +37,30 @@ public struct ChatCompletion: Sendable, Equatable, Encodable {
         public var content: String?
         /// The calls the model made.
         public var toolCalls: [ToolCall]
+        /// A reasoning model's thinking (`reasoning_content`, as DeepSeek and vLLM name it); `nil` when there was none.
+        public var reasoningContent: String?
         /// Token log probabilities, when asked for.
         public var logprobs: ChatLogprobs?
         /// Why generation ended.
         public var finishReason: FinishReason
 
         /// Creates a choice.
-        public init(index: Int, content: String?, toolCalls: [ToolCall] = [], logprobs: ChatLogprobs? = nil, finishReason: FinishReason) {
+        public init(
+            index: Int, content: String?, toolCalls: [ToolCall] = [], reasoningContent: String? = nil, logprobs: ChatLogprobs? = nil,
+            finishReason: FinishReason
+        ) {
             self.index = index
             self.content = content
             self.toolCalls = toolCalls
+            self.reasoningContent = reasoningContent
             self.logprobs = logprobs
             self.finishReason = finishReason
         }
 
         private enum Keys: String, CodingKey { case index, message, logprobs, finishReason = "finish_reason" }
-        private enum MessageKeys: String, CodingKey { case role, content, refusal, annotations, toolCalls = "tool_calls" }
+        private enum MessageKeys: String, CodingKey {
+            case role, content, refusal, annotations, toolCalls = "tool_calls", reasoningContent = "reasoning_content"
+        }
 
         /// Encodes `message` as `{"role":"assistant","content":…,"refusal":null,"annotations":[]}`.
         public func encode(to encoder: any Encoder) throws {
@@ -64,6 +72,7 @@ public struct ChatCompletion: Sendable, Equatable, Encodable {
             try message.encodeNil(forKey: .refusal)
             try message.encode([String](), forKey: .annotations)
             if !toolCalls.isEmpty { try message.encode(toolCalls, forKey: .toolCalls) }
+            try message.encodeIfPresent(reasoningContent, forKey: .reasoningContent)
             try container.encode(logprobs, forKey: .logprobs)
             try container.encode(finishReason, forKey: .finishReason)
         }

@@ -76,15 +76,20 @@ public struct ChatCompletionChunk: Sendable, Equatable, Encodable {
         public var content: String?
         /// Pieces of tool calls.
         public var toolCalls: [ToolCallDelta]?
+        /// New text of a reasoning model's thinking.
+        public var reasoningContent: String?
 
         /// Creates a delta.
-        public init(role: String? = nil, content: String? = nil, toolCalls: [ToolCallDelta]? = nil) {
+        public init(role: String? = nil, content: String? = nil, toolCalls: [ToolCallDelta]? = nil, reasoningContent: String? = nil) {
             self.role = role
             self.content = content
             self.toolCalls = toolCalls
+            self.reasoningContent = reasoningContent
         }
 
-        private enum Keys: String, CodingKey { case role, content, refusal, toolCalls = "tool_calls" }
+        private enum Keys: String, CodingKey {
+            case role, content, refusal, toolCalls = "tool_calls", reasoningContent = "reasoning_content"
+        }
 
         /// Encodes present fields; the first chunk (with a role) also has `"refusal": null`, like OpenAI.
         public func encode(to encoder: any Encoder) throws {
@@ -93,6 +98,7 @@ public struct ChatCompletionChunk: Sendable, Equatable, Encodable {
             try container.encodeIfPresent(content, forKey: .content)
             if role != nil { try container.encodeNil(forKey: .refusal) }
             try container.encodeIfPresent(toolCalls, forKey: .toolCalls)
+            try container.encodeIfPresent(reasoningContent, forKey: .reasoningContent)
         }
     }
 
@@ -159,11 +165,6 @@ extension ChatCompletionChunk {
         /// A chunk of text.
         public func contentChunk(index: Int, text: String, logprobs: ChatLogprobs? = nil) -> ChatCompletionChunk {
             chunk([Choice(index: index, delta: Delta(content: text), logprobs: logprobs)])
-        }
-
-        /// A chunk with pieces of tool calls.
-        public func toolCallChunk(index: Int, calls: [ToolCallDelta]) -> ChatCompletionChunk {
-            chunk([Choice(index: index, delta: Delta(toolCalls: calls))])
         }
 
         /// The last chunk of a choice: empty delta and the finish reason.

@@ -23,23 +23,36 @@ struct ChatController: Sendable {
         try context.access?.use(model: chat.model, names: host.names.names(of: chat.model))
         if logPrompts { context.logger.info("prompt", metadata: ["prompt.messages": "\(chat.messages.map(\.text))"]) }
         let model = scheduler.model
-        let prompt: [Int32]
-        let chatPrompt = ChatPrompt(chat, native: ChatPrompt.isNative(model.chatTemplate))
+        let template = model.chatTemplate
+        let native = ChatPrompt.isNative(template)
+        func render(_ prompt: ChatPrompt) throws -> String {
+            try model.renderChat(messageValues: prompt.messages, extra: prompt.extra.merging(Reasoning.variables(for: template)) { $1 })
+        }
+        let text: String
         do {
-            // Tokenizing stops past the context: a prompt far longer than it is refused for the price of one context.
-            prompt = try model.encodeChat(
-                messageValues: chatPrompt.messages, extra: chatPrompt.extra, limit: scheduler.configuration.contextLength)
+            do {
+                text = try render(ChatPrompt(chat, native: native))
+            } catch  where ChatPrompt.describesTools(chat, native: native) {
+                // The template may refuse the system message that carries the tool instructions.
+                text = try render(ChatPrompt(chat, native: native, instructionsInUserMessage: true))
+            }
         } catch {
             throw OpenAIError.invalidRequest("The messages could not be rendered with the model's chat template: \(error).", param: "messages")
         }
+        // Tokenizing stops past the context: a prompt far longer than it is refused for the price of one context.
+        let prompt = model.encodeWithBOS(text, parseSpecial: true, limit: scheduler.configuration.contextLength)
+        // A reasoning model's answer may open with a thinking section (the prompt may have opened it already).
+        let (startsThinking, closed) = Reasoning.promptState(text)
+        let thinking = Reasoning.isUsed(by: template) && !closed
         // Calls are looked for (and constrained) unless the client said `tool_choice: none`.
         let toolFormat: ToolCallFormat? = chat.tools.isEmpty || chat.toolChoice == .none ? nil : .hermes
         let grammar =
             if let toolFormat {
-                try host.grammars.toolGrammar(for: chat, format: toolFormat, vocabulary: scheduler.grammarVocabulary)
+                try host.grammars.toolGrammar(for: chat, format: toolFormat, thinking: thinking, vocabulary: scheduler.grammarVocabulary)
             } else {
-                try host.grammars.grammar(for: chat.responseFormat, vocabulary: scheduler.grammarVocabulary)
+                try host.grammars.grammar(for: chat.responseFormat, thinking: thinking, vocabulary: scheduler.grammarVocabulary)
             }
+        let parser = thinking || toolFormat != nil ? AnswerParser(thinking: thinking, startsThinking: startsThinking, tools: toolFormat) : nil
         let plan = try GenerationPlan.make(
             prompts: [prompt], n: chat.n, maxTokens: chat.completionTokenLimit, sampling: chat.sampling,
             topLogprobs: chat.logprobs ? (chat.topLogprobs ?? 0) : nil, contextLength: scheduler.configuration.contextLength,
@@ -52,11 +65,11 @@ struct ChatController: Sendable {
         if chat.stream {
             context.access?.markStreaming()
             return streamed(
-                run, plan: plan, chat: chat, identity: identity, access: context.access, channel: context.channel, toolFormat: toolFormat)
+                run, plan: plan, chat: chat, identity: identity, access: context.access, channel: context.channel, parser: parser)
         }
         // The client may hang up while the choices run: that cancels the operation and with it the sequences.
         let completion = try await connections.whileConnected(context.channel) {
-            try await Self.whole(run, plan: plan, chat: chat, identity: identity, toolFormat: toolFormat)
+            try await Self.whole(run, plan: plan, chat: chat, identity: identity, parser: parser)
         }
         // In the ledger before the first byte of the answer goes out.
         try await context.access?.commitOrFail(status: 200, usage: completion.usage)
@@ -64,7 +77,7 @@ struct ChatController: Sendable {
     }
 
     private static func whole(
-        _ run: GenerationRun, plan: GenerationPlan, chat: ChatCompletionRequest, identity: ResponseIdentity, toolFormat: ToolCallFormat?
+        _ run: GenerationRun, plan: GenerationPlan, chat: ChatCompletionRequest, identity: ResponseIdentity, parser: AnswerParser?
     ) async throws -> ChatCompletion {
         let count = plan.sequences.count
         var texts = Array(repeating: "", count: count)
@@ -88,13 +101,12 @@ struct ChatController: Sendable {
         let finished = outcomes.compactMap { $0 }
         let choices = (0..<count).map { index in
             var content: String? = texts[index]
+            var reasoning: String?
             var calls: [ToolCall] = []
-            if let toolFormat {
-                (content, calls) = ToolCallExtractor.split(texts[index], format: toolFormat)
-            }
+            if var parser { (content, reasoning, calls) = parser.parse(texts[index]) }
             let reason = outcomes[index]?.finishReason ?? .stop
             return ChatCompletion.Choice(
-                index: index, content: content, toolCalls: calls,
+                index: index, content: content, toolCalls: calls, reasoningContent: reasoning,
                 logprobs: chat.logprobs ? ChatLogprobs(content: logprobs[index].map(\.chatLogprob)) : nil,
                 finishReason: !calls.isEmpty && reason == .stop ? .toolCalls : reason)
         }
@@ -105,7 +117,7 @@ struct ChatController: Sendable {
 
     private func streamed(
         _ run: GenerationRun, plan: GenerationPlan, chat: ChatCompletionRequest, identity: ResponseIdentity, access: RequestAccess?,
-        channel: any Channel, toolFormat: ToolCallFormat?
+        channel: any Channel, parser: AnswerParser?
     ) -> Response {
         let chunks = ChatCompletionChunk.Stream(
             id: identity.id, created: identity.created, model: identity.model, systemFingerprint: identity.systemFingerprint,
@@ -117,21 +129,21 @@ struct ChatController: Sendable {
         return Response(
             status: .ok, headers: Response.eventStreamHeaders,
             body: ResponseBody { writer in
-                let extractors = toolFormat.map { ToolCallStreams(format: $0, choices: count) }
+                let streams = parser.map { AnswerStreams($0, choices: count) }
                 for index in 0..<count { try await writer.writeEvent(ServerSentEvents.event(chunks.roleChunk(index: index))) }
                 try await run.stream(
                     to: &writer, watching: channel, in: connections, promptTokens: plan.promptTokens, access: access, keepAlive: keepAlive,
                     delta: { choice, delta in
                         let logprobs = wantsLogprobs ? ChatLogprobs(content: delta.logprobs.map(\.chatLogprob)) : nil
-                        guard let extractors else {
+                        guard let streams else {
                             return ServerSentEvents.event(chunks.contentChunk(index: choice, text: delta.text, logprobs: logprobs))
                         }
-                        return extractors.chunks(choice: choice, events: extractors.feed(choice: choice, delta.text), stream: chunks)
+                        return streams.chunks(choice: choice, events: streams.feed(choice: choice, delta.text), stream: chunks, logprobs: logprobs)
                     },
                     finished: { choice, reason in
-                        guard let extractors else { return ServerSentEvents.event(chunks.finishChunk(index: choice, reason: reason)) }
-                        let tail = extractors.chunks(choice: choice, events: extractors.finish(choice: choice), stream: chunks)
-                        let called = extractors.calls(choice: choice) > 0 && reason == .stop
+                        guard let streams else { return ServerSentEvents.event(chunks.finishChunk(index: choice, reason: reason)) }
+                        let tail = streams.chunks(choice: choice, events: streams.finish(choice: choice), stream: chunks, logprobs: nil)
+                        let called = streams.calls(choice: choice) > 0 && reason == .stop
                         return tail + ServerSentEvents.event(chunks.finishChunk(index: choice, reason: called ? .toolCalls : reason))
                     },
                     usage: includeUsage ? { usage in ServerSentEvents.event(chunks.usageChunk(usage)) } : nil)

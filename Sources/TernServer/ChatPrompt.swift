@@ -19,11 +19,13 @@ struct ChatPrompt {
         template?.source.contains(ToolCallFormat.hermes.open) ?? false
     }
 
-    /// The prompt for `chat` and a template that is `native` or not.
-    init(_ chat: ChatCompletionRequest, native: Bool) {
+    /// The prompt for `chat` and a template that is `native` or not. `instructionsInUserMessage`: the generic form's
+    /// tool instructions go at the start of the first user message instead of the system message (for templates that
+    /// refuse a system role, such as Gemma 2's).
+    init(_ chat: ChatCompletionRequest, native: Bool, instructionsInUserMessage: Bool = false) {
         extra = [:]
         var values: [TemplateValue] = []
-        let describeTools = !native && !chat.tools.isEmpty && chat.toolChoice != .none
+        let describeTools = Self.describesTools(chat, native: native)
         if native && !chat.tools.isEmpty {
             extra["tools"] = .array(chat.tools.map { Self.templateValue($0.jsonValue) })
         }
@@ -32,7 +34,13 @@ struct ChatPrompt {
         }
         if describeTools {
             let instructions = Self.instructions(for: chat.tools)
-            if case .object(var first)? = values.first, first["role"] == .string("system") {
+            if instructionsInUserMessage, let index = values.firstIndex(where: { Self.role(of: $0) == "user" }),
+                case .object(var user) = values[index]
+            {
+                let text = if case .string(let text)? = user["content"] { text } else { "" }
+                user["content"] = .string(instructions + "\n\n" + text)
+                values[index] = .object(user)
+            } else if case .object(var first)? = values.first, first["role"] == .string("system") {
                 let text = if case .string(let text)? = first["content"] { text } else { "" }
                 first["content"] = .string(text.isEmpty ? instructions : text + "\n\n" + instructions)
                 values[0] = .object(first)
@@ -41,6 +49,15 @@ struct ChatPrompt {
             }
         }
         messages = values
+    }
+
+    /// Whether the generic form added tool instructions (and so may be rendered again another way).
+    static func describesTools(_ chat: ChatCompletionRequest, native: Bool) -> Bool {
+        !native && !chat.tools.isEmpty && chat.toolChoice != .none
+    }
+
+    static func role(of message: TemplateValue) -> String? {
+        if case .object(let object) = message, case .string(let role)? = object["role"] { role } else { nil }
     }
 
     /// How the generic form tells a model about its tools.
@@ -64,7 +81,7 @@ struct ChatPrompt {
 
     static func native(_ message: TernOpenAI.ChatMessage) -> TemplateValue {
         var object: TemplateObject = ["role": .string(role(message))]
-        object["content"] = message.content == nil ? .none : .string(message.text)
+        object["content"] = message.content == nil ? TemplateValue.none : .string(message.text)
         if let name = message.name { object["name"] = .string(name) }
         if !message.toolCalls.isEmpty {
             object["tool_calls"] = .array(

@@ -1137,6 +1137,10 @@ extension OpenAPIDocument {
                       "items": {
                         "$ref": "#/components/schemas/ToolCall"
                       }
+                    },
+                    "reasoning_content": {
+                      "type": "string",
+                      "description": "A reasoning model's thinking (the text between <think> and </think> at the start of its answer); absent when there was none."
                     }
                   }
                 },
@@ -1274,6 +1278,10 @@ extension OpenAPIDocument {
                         }
                       },
                       "description": "The first piece of a call has its id, type and name with empty arguments; later pieces carry fragments of the arguments."
+                    },
+                    "reasoning_content": {
+                      "type": "string",
+                      "description": "New text of a reasoning model's thinking."
                     }
                   }
                 },

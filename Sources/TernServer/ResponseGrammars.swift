@@ -12,7 +12,8 @@ final class ResponseGrammars: Sendable {
     static let capacity = 64
 
     /// The grammar `format` asks for, bound to `vocabulary`; nil for plain text. A schema Tern cannot enforce is a 400.
-    func grammar(for format: ResponseFormat, vocabulary: TokenVocabulary) throws(OpenAIError) -> TokenGrammar? {
+    /// After `thinking` (a reasoning model's `<think>` section, which ends with `</think>`) the grammar starts.
+    func grammar(for format: ResponseFormat, thinking: Bool, vocabulary: TokenVocabulary) throws(OpenAIError) -> TokenGrammar? {
         let key: String
         let schema: JSONValue?
         switch format {
@@ -24,11 +25,13 @@ final class ResponseGrammars: Sendable {
             schema = format.schema
             key = schema?.jsonText ?? ""
         }
-        if let cached = cache.withLock({ $0[key] }), cached.vocabulary === vocabulary { return cached }
+        let triggers = thinking ? [Array(Reasoning.close.utf8)] : []
+        let cacheKey = "\(thinking) " + key
+        if let cached = cache.withLock({ $0[cacheKey] }), cached.vocabulary === vocabulary { return cached }
         let grammar: Grammar
         if let schema {
             do {
-                grammar = try JSONSchemaCompiler.grammar(for: schema)
+                grammar = try JSONSchemaCompiler.grammar(for: schema, leadingWhitespace: thinking)
             } catch {
                 let name = if case .jsonSchema(let format) = format { format.name } else { "" }
                 throw OpenAIError.invalidRequest(
@@ -36,25 +39,26 @@ final class ResponseGrammars: Sendable {
                     code: "invalid_json_schema")
             }
         } else {
-            grammar = JSONSchemaCompiler.anyObjectGrammar()
+            grammar = JSONSchemaCompiler.anyObjectGrammar(leadingWhitespace: thinking)
         }
-        return remember(TokenGrammar(grammar: grammar, vocabulary: vocabulary), as: key)
+        return remember(TokenGrammar(grammar: grammar, vocabulary: vocabulary, triggers: triggers), as: cacheKey)
     }
 
     /// The grammar of the calls `chat` allows (`tool_choice` `auto`, `required` or a named function), in `format`.
-    func toolGrammar(for chat: ChatCompletionRequest, format: ToolCallFormat, vocabulary: TokenVocabulary) throws(OpenAIError)
-        -> TokenGrammar
+    func toolGrammar(for chat: ChatCompletionRequest, format: ToolCallFormat, thinking: Bool, vocabulary: TokenVocabulary)
+        throws(OpenAIError) -> TokenGrammar
     {
         var tools = chat.tools
         if case .function(let name) = chat.toolChoice { tools = tools.filter { $0.name == name } }
         let mode: ToolCallGrammar.Mode = chat.toolChoice == .auto ? .afterTrigger : .required
-        let key = "tools \(mode) \(chat.parallelToolCalls) " + JSONValue.array(tools.map(\.jsonValue)).jsonText
+        let key = "tools \(mode) \(chat.parallelToolCalls) \(thinking) " + JSONValue.array(tools.map(\.jsonValue)).jsonText
         if let cached = cache.withLock({ $0[key] }), cached.vocabulary === vocabulary { return cached }
         let functions = tools.map { ToolCallGrammar.Function(name: $0.name, parameters: $0.parameters) }
         do {
             let (grammar, trigger) = try ToolCallGrammar.grammar(
                 functions: functions, format: format, mode: mode, parallel: chat.parallelToolCalls)
-            return remember(TokenGrammar(grammar: grammar, vocabulary: vocabulary, trigger: trigger), as: key)
+            let triggers = (thinking ? [Array(Reasoning.close.utf8)] : []) + (trigger.map { [$0] } ?? [])
+            return remember(TokenGrammar(grammar: grammar, vocabulary: vocabulary, triggers: triggers), as: key)
         } catch {
             let index = chat.tools.firstIndex { tool in
                 (try? JSONSchemaCompiler.grammar(for: tool.parameters ?? .bool(true))) == nil

@@ -9,8 +9,14 @@ import Testing
         "Let me check.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris \\\"}{\", \"days\": [1, 2]}}\n</tool_call>\n"
         + "<tool_call>{\"name\":\"get_time\",\"arguments\":{}}</tool_call>"
 
+    func parse(_ text: String) -> (content: String?, calls: [ToolCall]) {
+        var parser = AnswerParser(thinking: false, startsThinking: false, tools: .hermes)
+        let (content, _, calls) = parser.parse(text)
+        return (content, calls)
+    }
+
     @Test func wholeTextSplitsIntoContentAndCalls() {
-        let (content, calls) = ToolCallExtractor.split(Self.answer, format: .hermes)
+        let (content, calls) = parse(Self.answer)
         #expect(content == "Let me check.")
         #expect(calls.map(\.name) == ["get_weather", "get_time"])
         #expect(calls.map(\.arguments) == [#"{"city": "Paris \"}{", "days": [1, 2]}"#, "{}"])
@@ -18,15 +24,15 @@ import Testing
     }
 
     @Test func onlyCallsMeansNoContent() {
-        let (content, calls) = ToolCallExtractor.split("\n<tool_call>\n{\"name\": \"f\", \"arguments\": {}}\n</tool_call>\n", format: .hermes)
+        let (content, calls) = parse("\n<tool_call>\n{\"name\": \"f\", \"arguments\": {}}\n</tool_call>\n")
         #expect(content == nil)
         #expect(calls.count == 1)
     }
 
     @Test func textWithoutCallsIsContentEvenWithAngleBrackets() {
         let text = "a < b and <tool is not a call\n"
-        #expect(ToolCallExtractor.split(text, format: .hermes).content == text)
-        #expect(ToolCallExtractor.split("  ", format: .hermes).content == "  ")
+        #expect(parse(text).content == text)
+        #expect(parse("  ").content == "  ")
     }
 
     /// Streaming in any pieces gives what the whole text gives, with the id and name before any argument.

@@ -173,6 +173,7 @@ test("tools with tool_choice required: a call whose arguments parse", async () =
       messages: [{ role: "user", content: "What is the weather in Oslo?" }],
       tools,
       tool_choice: "required",
+      parallel_tool_calls: false,
       temperature: 0,
       max_tokens: 80,
     }),

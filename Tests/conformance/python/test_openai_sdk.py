@@ -133,10 +133,10 @@ def test_wrong_type_is_bad_request(client, model):
 
 
 def test_unsupported_parameter_is_bad_request(client, model):
-    tools = [{"type": "function", "function": {"name": "get_time", "parameters": {"type": "object", "properties": {}}}}]
+    functions = [{"name": "get_time", "parameters": {"type": "object", "properties": {}}}]
     with pytest.raises(openai.BadRequestError) as caught:
-        client.chat.completions.create(model=model, messages=MESSAGES, tools=tools)
-    assert caught.value.param == "tools"
+        client.chat.completions.create(model=model, messages=MESSAGES, functions=functions)
+    assert caught.value.param == "functions"
     assert "not supported" in caught.value.message
 
 

@@ -1,0 +1,54 @@
+import Foundation
+import TernOpenAI
+import TernTokenizer
+import Testing
+
+@testable import TernServer
+
+/// What the chat template gets for a tool conversation: the native form for templates with tool syntax, the generic
+/// form for the others.
+@Suite struct ChatPromptTests {
+    static let conversation = #"""
+        {"model":"m","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Weather in Paris?"},
+         {"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\": \"Paris\"}"}}]},
+         {"role":"tool","tool_call_id":"call_1","content":"18C"}],
+         "tools":[{"type":"function","function":{"name":"get_weather","description":"Weather now","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]}
+        """#
+
+    func render(_ file: String, conversation: String = conversation, instructionsInUserMessage: Bool = false) throws -> (String, Bool) {
+        let sources = try #require(ProcessInfo.processInfo.environment["TERN_LLAMA_SOURCES"], "scripts/test.sh sets TERN_LLAMA_SOURCES")
+        let template = try ChatTemplate(source: String(contentsOfFile: "\(sources)/models/templates/\(file)", encoding: .utf8))
+        let native = ChatPrompt.isNative(template)
+        let prompt = ChatPrompt(
+            try ChatCompletionRequest.decode(from: Array(conversation.utf8)), native: native,
+            instructionsInUserMessage: instructionsInUserMessage)
+        let text = try template.render(
+            messageValues: prompt.messages, addGenerationPrompt: true, bosToken: "", eosToken: "", extra: prompt.extra)
+        return (text, native)
+    }
+
+    @Test func qwenRendersTheToolsTheCallAndTheResultItself() throws {
+        let (text, native) = try render("Qwen-Qwen2.5-7B-Instruct.jinja")
+        #expect(native)
+        #expect(text.contains(#""name": "get_weather""#) && text.contains("Weather now"))  // the tools, in the system prompt
+        #expect(text.contains("<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>"))
+        #expect(text.contains("<tool_response>\n18C\n</tool_response>"))
+        #expect(text.contains("Be brief."))
+    }
+
+    @Test func aTemplateWithoutToolSyntaxGetsTheGenericForm() throws {
+        let (text, native) = try render("microsoft-Phi-3.5-mini-instruct.jinja")
+        #expect(!native)
+        #expect(text.contains("Be brief.\n\nYou can call these functions"))
+        #expect(text.contains(#"{"name":"get_weather","description":"Weather now","parameters":"#))
+        #expect(text.contains("<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\":\"Paris\"}}\n</tool_call>"))
+        #expect(text.contains("<tool_response>\n18C\n</tool_response>"))
+    }
+
+    @Test func aTemplateThatRefusesSystemMessagesGetsTheInstructionsInTheUserMessage() throws {
+        let conversation = Self.conversation.replacingOccurrences(of: #"{"role":"system","content":"Be brief."},"#, with: "")
+        #expect(throws: (any Error).self) { try render("google-gemma-2-2b-it.jinja", conversation: conversation) }
+        let (text, _) = try render("google-gemma-2-2b-it.jinja", conversation: conversation, instructionsInUserMessage: true)
+        #expect(text.contains("<start_of_turn>user\nYou can call these functions"))
+    }
+}
