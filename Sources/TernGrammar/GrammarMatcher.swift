@@ -150,22 +150,24 @@ public struct GrammarMatcher: Sendable {
         }
     }
 
-    /// Removes stacks equal to an earlier one.
-    static func deduplicate(_ tops: inout [Int32], arena: StackArena) {
-        guard tops.count > 1 else { return }
-        var kept = 0
-        for index in tops.indices {
-            let top = tops[index]
+    /// Removes the stacks of `buffer[start...]` equal to an earlier one of them, and keeps at most ``maxStacks``.
+    /// The mask search does the same after every byte, so that an ambiguous grammar cannot multiply its stacks with
+    /// each byte of a token, and so that the mask and the matcher keep the same stacks.
+    static func deduplicate(_ buffer: inout [Int32], from start: Int = 0, arena: StackArena) {
+        guard buffer.count - start > 1 else { return }
+        var kept = start
+        for index in start..<buffer.count {
+            let top = buffer[index]
             var seen = false
-            for earlier in 0..<kept where arena.sameStack(tops[earlier], top) {
+            for earlier in start..<kept where arena.sameStack(buffer[earlier], top) {
                 seen = true
                 break
             }
             if !seen {
-                tops[kept] = top
+                buffer[kept] = top
                 kept += 1
             }
         }
-        tops.removeSubrange(min(kept, maxStacks)...)
+        buffer.removeSubrange(min(kept, start + maxStacks)...)
     }
 }

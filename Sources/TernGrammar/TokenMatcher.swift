@@ -130,6 +130,9 @@ struct MaskSearch {
     var frontier: [Int32] = []
     var mask: [UInt64] = []
 
+    /// Stacks after a byte beyond which duplicates are removed.
+    static let deduplicateAbove = 16
+
     /// The most plain bytes the chain of ``plainRun(_:limit:)`` follows.
     static let plainRunLimit = 64
 
@@ -155,6 +158,9 @@ struct MaskSearch {
             let start = frontier.count
             var accepting = false
             GrammarMatcher.step(&frontier, tops: tops, byte: byte, grammar: grammar, arena: &arena, accepting: &accepting)
+            // Duplicates do not change what is allowed, only the cost: removed once they could multiply (the
+            // distinct stacks keep their order, so the cap keeps the ones the matcher keeps).
+            if frontier.count - start > Self.deduplicateAbove { GrammarMatcher.deduplicate(&frontier, from: start, arena: arena) }
             let survivors = start..<frontier.count
             if !survivors.isEmpty || accepting {
                 allow(Int(trie.tokenStart[child])..<Int(trie.tokenStart[child + 1]))
@@ -199,6 +205,7 @@ struct MaskSearch {
             let start = frontier.count
             var accepting = false
             GrammarMatcher.step(&frontier, tops: current, byte: UInt8(ascii: "a"), grammar: grammar, arena: &arena, accepting: &accepting)
+            if frontier.count - start > Self.deduplicateAbove { GrammarMatcher.deduplicate(&frontier, from: start, arena: arena) }
             let next = start..<frontier.count
             if next.isEmpty { return accepting ? run + 1 : run }
             run += 1

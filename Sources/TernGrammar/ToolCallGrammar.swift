@@ -30,11 +30,17 @@ public struct ToolCallGrammar {
     public static let maxCalls = 8
 
     /// The grammar, and for ``Mode/afterTrigger`` the marker that starts it (the grammar reads what follows it).
+    ///
+    /// A format without markers (Llama 3.x: the answer is the call's JSON object) is triggered by the object's
+    /// beginning, `{"name"`, and allows one call.
     public static func grammar(
         functions: [Function], format: ToolCallFormat, mode: Mode, parallel: Bool
     ) throws(SchemaError) -> (grammar: Grammar, trigger: [UInt8]?) {
         var builder = GrammarBuilder()
         let text = JSONText(builder: &builder)
+        let whitespace = text.whitespace
+        // Without markers the trigger is the object's start, which the grammar then does not read again.
+        let prefixIsTrigger = format.open.isEmpty && mode == .afterTrigger
         var calls: [GrammarExpression] = []
         for function in functions {
             var compiler = JSONSchemaCompiler(root: function.parameters ?? .bool(true), builder: builder, text: text)
@@ -43,42 +49,64 @@ public struct ToolCallGrammar {
                     try compiler.expression(for: schema, at: "#")
                 } ?? text.object
             builder = compiler.builder
-            let whitespace = text.whitespace
+            let opening: [GrammarExpression] = prefixIsTrigger ? [] : [.literal("{"), whitespace, .literal("\"name\"")]
             calls.append(
-                .sequence([
-                    .literal("{"), whitespace, .literal("\"name\""), whitespace, .literal(":"), whitespace,
-                    JSONText.literal(.string(function.name)), whitespace, .literal(","), whitespace, .literal("\"arguments\""), whitespace,
-                    .literal(":"), whitespace, arguments, whitespace, .literal("}"),
-                ]))
+                .sequence(
+                    opening + [
+                        whitespace, .literal(":"), whitespace, JSONText.literal(.string(function.name)), whitespace, .literal(","),
+                        whitespace, JSONText.literal(.string(format.argumentsKey)), whitespace, .literal(":"), whitespace, arguments,
+                        whitespace, .literal("}"),
+                    ]))
         }
-        // Whitespace around the object and between calls is free (bounded): templates write a newline, models vary.
-        let body = GrammarExpression.sequence([
-            text.whitespace, calls.count == 1 ? calls[0] : .choice(calls), text.whitespace, .literal(format.close),
-        ])
-        let more: GrammarExpression =
-            parallel ? .repeated(.sequence([text.whitespace, .literal(format.open), body]), min: 0, max: Self.maxCalls - 1) : .empty
+        let call = calls.count == 1 ? calls[0] : GrammarExpression.choice(calls)
         let root: GrammarExpression
-        switch mode {
-        case .required: root = .sequence([JSONText.leading, .literal(format.open), body, more])
-        case .afterTrigger: root = .sequence([body, more])
+        if format.open.isEmpty {
+            root = prefixIsTrigger ? call : .sequence([JSONText.leading, call])
+        } else {
+            // Whitespace around the object and between calls is free (bounded): templates write a newline, models vary.
+            let body = GrammarExpression.sequence([whitespace, call, whitespace, .literal(format.close)])
+            let more: GrammarExpression =
+                parallel ? .repeated(.sequence([whitespace, .literal(format.open), body]), min: 0, max: Self.maxCalls - 1) : .empty
+            switch mode {
+            case .required: root = .sequence([JSONText.leading, .literal(format.open), body, more])
+            case .afterTrigger: root = .sequence([body, more])
+            }
         }
         do {
             let grammar = try builder.build(root: root)
-            return (grammar, mode == .afterTrigger ? Array(format.open.utf8) : nil)
+            return (grammar, mode == .afterTrigger ? Array(format.trigger.utf8) : nil)
         } catch {
             throw SchemaError("the tools' parameters need a grammar larger than \(error.limit) elements; simplify them", at: "#")
         }
     }
 }
 
-/// How a model family writes a tool call in text: `<tool_call>\n{…}\n</tool_call>` for Hermes-style templates (Qwen
-/// 2.5 and 3, Hermes, and the generic prompt Tern gives templates with no tool syntax of their own).
+/// How a model family writes a tool call in text: `<tool_call>\n{"name": …, "arguments": …}\n</tool_call>` for
+/// Hermes-style templates (Qwen 2.5 and 3, Hermes, and the generic prompt Tern gives templates with no tool syntax of
+/// their own); `{"name": …, "parameters": …}` alone for Llama 3.x.
 public struct ToolCallFormat: Sendable, Equatable {
-    /// The marker before a call's JSON object.
+    /// The marker before a call's JSON object (empty: none, the answer is the object).
     public var open: String
     /// The marker after it.
     public var close: String
+    /// The key of the arguments in the call object.
+    public var argumentsKey: String
+
+    /// Whether an answer may hold several calls.
+    public var allowsSeveralCalls: Bool { !open.isEmpty }
+    /// What starts the grammar with `tool_choice: auto`.
+    public var trigger: String { open.isEmpty ? "{\"name\"" : open }
 
     /// `<tool_call>{"name": …, "arguments": …}</tool_call>`.
-    public static let hermes = ToolCallFormat(open: "<tool_call>", close: "</tool_call>")
+    public static let hermes = ToolCallFormat(open: "<tool_call>", close: "</tool_call>", argumentsKey: "arguments")
+    /// `{"name": …, "parameters": …}`, one call (Llama 3.1, 3.2, 3.3).
+    public static let llama3 = ToolCallFormat(open: "", close: "", argumentsKey: "parameters")
+
+    /// The format a chat template writes calls in, when it writes them itself; `nil` for a template without tool
+    /// syntax (it gets Tern's generic prompt and the Hermes form).
+    public static func native(in templateSource: String) -> ToolCallFormat? {
+        if templateSource.contains(hermes.open) { return hermes }
+        if templateSource.contains("\"parameters\": dictionary of argument name") { return llama3 }
+        return nil
+    }
 }

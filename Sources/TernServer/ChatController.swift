@@ -45,7 +45,7 @@ struct ChatController: Sendable {
         let (startsThinking, closed) = Reasoning.promptState(text)
         let thinking = Reasoning.isUsed(by: template) && !closed
         // Calls are looked for (and constrained) unless the client said `tool_choice: none`.
-        let toolFormat: ToolCallFormat? = chat.tools.isEmpty || chat.toolChoice == .none ? nil : .hermes
+        let toolFormat: ToolCallFormat? = chat.tools.isEmpty || chat.toolChoice == .none ? nil : ChatPrompt.format(of: template)
         let grammar =
             if let toolFormat {
                 try host.grammars.toolGrammar(for: chat, format: toolFormat, thinking: thinking, vocabulary: scheduler.grammarVocabulary)

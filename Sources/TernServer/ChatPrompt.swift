@@ -5,18 +5,23 @@ import TernTokenizer
 
 /// The messages and variables a chat template renders for one request, tools included.
 ///
-/// A template that writes tool calls itself (its source has `<tool_call>`: Qwen 2.5 and 3, Hermes) gets the `tools`
-/// variable and the messages with their `tool_calls` (arguments as objects, as transformers passes them) and
-/// `tool_call_id`. Any other template gets the generic form: the tools and how to call them described in the system
+/// A template that writes tool calls itself (``ToolCallFormat/native(in:)``: Qwen 2.5 and 3, Hermes, Llama 3.x) gets
+/// the `tools` variable and the messages with their `tool_calls` (arguments as objects, as transformers passes them)
+/// and `tool_call_id`. Any other template gets the generic form: the tools and how to call them described in the system
 /// message, earlier calls written into the assistant's text and results as user messages, so that it needs nothing
 /// it does not know.
 struct ChatPrompt {
     var messages: [TemplateValue]
     var extra: [String: TemplateValue]
 
-    /// Whether `template` writes tool calls itself, in the Hermes form.
+    /// Whether `template` writes tool calls itself.
     static func isNative(_ template: ChatTemplate?) -> Bool {
-        template?.source.contains(ToolCallFormat.hermes.open) ?? false
+        template.map { ToolCallFormat.native(in: $0.source) != nil } ?? false
+    }
+
+    /// The form calls are written in: the template's own, or the generic prompt's Hermes form.
+    static func format(of template: ChatTemplate?) -> ToolCallFormat {
+        template.flatMap { ToolCallFormat.native(in: $0.source) } ?? .hermes
     }
 
     /// The prompt for `chat` and a template that is `native` or not. `instructionsInUserMessage`: the generic form's

@@ -51,12 +51,12 @@ final class ResponseGrammars: Sendable {
         var tools = chat.tools
         if case .function(let name) = chat.toolChoice { tools = tools.filter { $0.name == name } }
         let mode: ToolCallGrammar.Mode = chat.toolChoice == .auto ? .afterTrigger : .required
-        let key = "tools \(mode) \(chat.parallelToolCalls) \(thinking) " + JSONValue.array(tools.map(\.jsonValue)).jsonText
+        let key = "tools \(format) \(mode) \(chat.parallelToolCalls) \(thinking) " + JSONValue.array(tools.map(\.jsonValue)).jsonText
         if let cached = cache.withLock({ $0[key] }), cached.vocabulary === vocabulary { return cached }
         let functions = tools.map { ToolCallGrammar.Function(name: $0.name, parameters: $0.parameters) }
         do {
             let (grammar, trigger) = try ToolCallGrammar.grammar(
-                functions: functions, format: format, mode: mode, parallel: chat.parallelToolCalls)
+                functions: functions, format: format, mode: mode, parallel: chat.parallelToolCalls && format.allowsSeveralCalls)
             let triggers = (thinking ? [Array(Reasoning.close.utf8)] : []) + (trigger.map { [$0] } ?? [])
             return remember(TokenGrammar(grammar: grammar, vocabulary: vocabulary, triggers: triggers), as: key)
         } catch {

@@ -4,7 +4,7 @@ import TernOpenAI
 /// Splits one choice's text into content and tool calls written in a ``ToolCallFormat``, as the text arrives.
 ///
 /// A call is `open {"name": "…", "arguments": …} close` (the grammar generates exactly this shape, so the name comes
-/// before the arguments): its id and name go out as soon as the arguments begin, and the arguments in fragments as
+/// before the arguments; a format without markers, Llama 3.x's, is one call that is the whole answer): its id and name go out as soon as the arguments begin, and the arguments in fragments as
 /// they are written. Text that may be the start of the opening marker is held back, and so is trailing whitespace:
 /// whitespace around calls is not content.
 struct ToolCallExtractor {
@@ -29,6 +29,8 @@ struct ToolCallExtractor {
     private(set) var callCount = 0
     /// Whitespace not yet known to be content: sent with the next text, dropped when a call comes.
     private var pendingSpace = ""
+    /// Whether text other than whitespace came (a format without markers then has no call).
+    private var sawText = false
 
     init(format: ToolCallFormat) {
         self.format = format
@@ -56,6 +58,19 @@ struct ToolCallExtractor {
     /// One move of the state machine; `false` when it needs more text.
     private mutating func step(into events: inout [Event]) -> Bool {
         switch state {
+        case .content where format.open.isEmpty:
+            // The answer is a call when it starts with the object (after whitespace); else it is all content.
+            let trimmed = buffer.drop(while: \.isWhitespace)
+            if callCount == 0 && !sawText && trimmed.hasPrefix(format.trigger) {
+                buffer = String(trimmed)
+                state = .header
+                return true
+            }
+            if callCount == 0 && !sawText && format.trigger.hasPrefix(trimmed) { return false }
+            sawText = sawText || !trimmed.isEmpty
+            emitContent(buffer, into: &events)
+            buffer = ""
+            return false
         case .content:
             if let range = buffer.range(of: format.open) {
                 emitContent(String(buffer[..<range.lowerBound]), into: &events)
@@ -71,7 +86,7 @@ struct ToolCallExtractor {
             buffer = String(buffer.suffix(keep))
             return false
         case .header:
-            guard let (name, rest) = Self.header(buffer) else { return false }
+            guard let (name, rest) = Self.header(buffer, argumentsKey: format.argumentsKey) else { return false }
             let index = callCount
             callCount += 1
             events.append(.callStart(index: index, id: OpenAIIdentifier.toolCall(), name: name))
@@ -85,7 +100,8 @@ struct ToolCallExtractor {
             state = rest == nil ? .arguments(scanner) : .trailer
             return rest != nil
         case .trailer:
-            guard let range = buffer.range(of: format.close) else { return false }
+            // What ends a call: the marker, or without one the object's closing brace.
+            guard let range = buffer.range(of: format.close.isEmpty ? "}" : format.close) else { return false }
             buffer = String(buffer[range.upperBound...])
             state = .content
             return true
@@ -105,8 +121,8 @@ struct ToolCallExtractor {
         pendingSpace = String(combined[end...])
     }
 
-    /// `{"name": "…", "arguments":` with any whitespace: the name and what follows the colon.
-    static func header(_ text: String) -> (String, Substring)? {
+    /// `{"name": "…", "arguments":` (or the format's key) with any whitespace: the name and what follows the colon.
+    static func header(_ text: String, argumentsKey: String) -> (String, Substring)? {
         var rest = text[...].drop(while: \.isWhitespace)
         for token in ["{", "\"name\"", ":"] {
             guard rest.hasPrefix(token) else { return nil }
@@ -118,7 +134,7 @@ struct ToolCallExtractor {
         guard let close = afterQuote.firstIndex(of: "\"") else { return nil }
         let name = String(afterQuote[..<close])
         rest = afterQuote[afterQuote.index(after: close)...].drop(while: \.isWhitespace)
-        for token in [",", "\"arguments\"", ":"] {
+        for token in [",", "\"\(argumentsKey)\"", ":"] {
             guard rest.hasPrefix(token) else { return nil }
             rest = rest.dropFirst(token.count).drop(while: \.isWhitespace)
         }

@@ -125,3 +125,28 @@ struct TestSetupError: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
 }
+
+extension TokenMatcherTests {
+    /// An ambiguous pattern would multiply the parse stacks with every byte of a long token; deduplication keeps the
+    /// mask exact and its cost bounded.
+    @Test func ambiguousPatternsStayExactAndBounded() throws {
+        let tokenGrammar = try tokenGrammar(#"{"type":"string","pattern":"^(a|a|a|a|aa|aaa)*b$"}"#)
+        var matcher = TokenMatcher(tokenGrammar)
+        let vocabulary = tokenGrammar.vocabulary
+        for _ in 0..<4 {
+            let masked = allowed(&matcher, count: vocabulary.logitCount)
+            var expected: [Int32] = []
+            for id in 0..<Int32(vocabulary.logitCount) where !vocabulary.endOfGeneration.contains(id) {
+                var copy = matcher.matcher
+                let bytes = vocabulary.tokenBytes(id)
+                if !bytes.isEmpty && copy.advance(bytes) { expected.append(id) }
+            }
+            #expect(masked == expected)
+            // The longest run of a's the vocabulary has, once inside the string.
+            let next = try #require(masked.max { vocabulary.tokenBytes($0).count < vocabulary.tokenBytes($1).count })
+            let took = matcher.accept(next)
+            #expect(took)
+            #expect(matcher.matcher.live.count <= GrammarMatcher.maxStacks)
+        }
+    }
+}

@@ -39,3 +39,18 @@ import Testing
         #expect(!grammar.accepts(Array("<tool_call>{\"name\": \"get_time\", \"arguments\": {}}</tool_call>".utf8)))
     }
 }
+
+extension ToolCallGrammarTests {
+    @Test func llama3CallsAreTheObjectAlone() throws {
+        let (required, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .llama3, mode: .required, parallel: false)
+        #expect(required.accepts(Array(#"{"name": "get_weather", "parameters": {"city": "Paris"}}"#.utf8)))
+        #expect(!required.accepts(Array(#"{"name": "get_weather", "arguments": {"city": "Paris"}}"#.utf8)))
+        #expect(!required.accepts(Array(#"{"name": "get_time", "parameters": {}}{"name": "get_time", "parameters": {}}"#.utf8)))
+        let (lazy, trigger) = try ToolCallGrammar.grammar(functions: Self.functions, format: .llama3, mode: .afterTrigger, parallel: false)
+        #expect(trigger == Array(#"{"name""#.utf8))
+        #expect(lazy.accepts(Array(#": "get_time", "parameters": {"zone": "UTC"}}"#.utf8)))
+        #expect(
+            ToolCallFormat.native(in: #"Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}."#)
+                == .llama3)
+    }
+}

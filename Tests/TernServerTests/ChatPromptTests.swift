@@ -51,4 +51,11 @@ import Testing
         let (text, _) = try render("google-gemma-2-2b-it.jinja", conversation: conversation, instructionsInUserMessage: true)
         #expect(text.contains("<start_of_turn>user\nYou can call these functions"))
     }
+
+    @Test func llama3RendersTheCallWithParametersAndTheResultAsIPython() throws {
+        let (text, native) = try render("meta-llama-Llama-3.1-8B-Instruct.jinja")
+        #expect(native)
+        #expect(text.contains(#"{"name": "get_weather", "parameters": {"city": "Paris"}}"#))
+        #expect(text.contains("<|start_header_id|>ipython<|end_header_id|>\n\n\"18C\""))
+    }
 }

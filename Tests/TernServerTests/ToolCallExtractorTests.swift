@@ -67,4 +67,36 @@ import Testing
             #expect(arguments == [#"{"city": "Paris \"}{", "days": [1, 2]}"#, "{}"], "size \(size)")
         }
     }
+
+    @Test func llama3AnswersAreACallWhenTheyStartWithTheObject() {
+        func parse(_ text: String, size: Int) -> (content: String, calls: [String], arguments: String) {
+            var parser = AnswerParser(thinking: false, startsThinking: false, tools: .llama3)
+            var events: [AnswerParser.Event] = []
+            let characters = Array(text)
+            var index = 0
+            while index < characters.count {
+                events += parser.feed(String(characters[index..<min(index + size, characters.count)]))
+                index += size
+            }
+            events += parser.finish()
+            var content = ""
+            var calls: [String] = []
+            var arguments = ""
+            for event in events {
+                switch event {
+                case .content(let text): content += text
+                case .callStart(_, _, let name): calls.append(name)
+                case .arguments(_, let fragment): arguments += fragment
+                case .reasoning: break
+                }
+            }
+            return (content, calls, arguments)
+        }
+        for size in [1, 3, 100] {
+            let call = parse(#" {"name": "get_weather", "parameters": {"city": "Paris"}}"#, size: size)
+            #expect(call.content == "" && call.calls == ["get_weather"] && call.arguments == #"{"city": "Paris"}"#, "size \(size)")
+            let text = parse(#"Use {"name": "x", "parameters": {}} like this."#, size: size)
+            #expect(text.content == #"Use {"name": "x", "parameters": {}} like this."# && text.calls.isEmpty, "size \(size)")
+        }
+    }
 }
