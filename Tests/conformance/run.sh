@@ -56,10 +56,11 @@ TERN_BUDGET_KEY=$("$bin" keys create --name budget --budget-tokens 1 --budget-pe
 export TERN_API_KEY TERN_ADMIN_KEY TERN_LIMITED_KEY TERN_BUDGET_KEY
 
 start_server() {
-    # A small context keeps requests without max_tokens (as a browser app sends them) short; one compute thread is
-    # steadier than two on a busy two-core machine.
+    # A small context keeps requests without max_tokens (as a browser app sends them) short, yet holds a prompt with
+    # tool descriptions (about 200 tokens) and its calls; one compute thread is steadier than two on a busy two-core
+    # machine.
     "$bin" serve --model "$TERN_TEST_MODEL" --host 127.0.0.1 --port "$port" --model-alias "gpt-4=$model_id" \
-        --ctx 256 --threads "${CONFORMANCE_THREADS:-1}" --max-sequences 4 --grace-period 20 \
+        --ctx 512 --threads "${CONFORMANCE_THREADS:-1}" --max-sequences 4 --grace-period 20 \
         --cors-origin http://app.example "$@" >>"$log" 2>&1 &
     pid=$!
 }
