@@ -46,12 +46,13 @@ struct ChatController: Sendable {
         let thinking = Reasoning.isUsed(by: template) && !closed
         // Calls are looked for (and constrained) unless the client said `tool_choice: none`.
         let toolFormat: ToolCallFormat? = chat.tools.isEmpty || chat.toolChoice == .none ? nil : ChatPrompt.format(of: template)
-        let grammar =
-            if let toolFormat {
-                try host.grammars.toolGrammar(for: chat, format: toolFormat, thinking: thinking, vocabulary: scheduler.grammarVocabulary)
-            } else {
-                try host.grammars.grammar(for: chat.responseFormat, thinking: thinking, vocabulary: scheduler.grammarVocabulary)
-            }
+        let grammar: TokenGrammar?
+        if let toolFormat {
+            grammar = try await host.grammars.toolGrammar(
+                for: chat, format: toolFormat, thinking: thinking, vocabulary: scheduler.grammarVocabulary)
+        } else {
+            grammar = try await host.grammars.grammar(for: chat.responseFormat, thinking: thinking, vocabulary: scheduler.grammarVocabulary)
+        }
         let parser = thinking || toolFormat != nil ? AnswerParser(thinking: thinking, startsThinking: startsThinking, tools: toolFormat) : nil
         let plan = try GenerationPlan.make(
             prompts: [prompt], n: chat.n, maxTokens: chat.completionTokenLimit, sampling: chat.sampling,
