@@ -18,9 +18,6 @@ public struct Grammar: Sendable {
     /// The rule a document is.
     let root: Int32
 
-    /// How many elements the grammar has: its size.
-    public var size: Int { elements.count }
-
     @inline(__always) static func reference(_ rule: Int32) -> Int32 { -2 - rule }
     @inline(__always) static func referencedRule(_ element: Int32) -> Int32 { -2 - element }
 

@@ -141,6 +141,4 @@ struct TokenTrie: Sendable {
         self.tokenStart = tokenStart
         self.tokenIDs = tokenIDs
     }
-
-    var nodeCount: Int { childStart.count - 1 }
 }

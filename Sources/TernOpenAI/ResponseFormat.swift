@@ -44,10 +44,7 @@ public enum ResponseFormat: Sendable, Equatable {
             guard let member = try format.object("json_schema") else { throw .missingParameter("response_format.json_schema") }
             try member.rejectUnknownKeys(["name", "description", "schema", "strict"])
             let name = try member.requiredString("name")
-            let allowed = name.utf8.allSatisfy { byte in
-                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x5F || byte == 0x2D
-            }
-            guard allowed, (1...64).contains(name.utf8.count) else {
+            guard ChatTool.isValidName(name) else {
                 throw .invalidRequest(
                     "Invalid 'response_format.json_schema.name': string does not match pattern. Expected a string that matches the "
                         + "pattern '^[a-zA-Z0-9_-]{1,64}$'.", param: "response_format.json_schema.name", code: "invalid_value")

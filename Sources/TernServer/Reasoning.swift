@@ -88,10 +88,9 @@ struct Reasoning {
                 state = .answer
                 return true
             }
-            var keep = min(buffer.count, Self.close.count - 1)
-            while keep > 0 && !Self.close.hasPrefix(buffer.suffix(keep)) { keep -= 1 }
-            emitReasoning(String(buffer.dropLast(keep)), into: &events)
-            buffer = String(buffer.suffix(keep))
+            let (release, hold) = MarkedText.releasable(buffer, before: Self.close)
+            emitReasoning(release, into: &events)
+            buffer = hold
             return false
         case .answer:
             emitAnswer(buffer, into: &events)
@@ -103,14 +102,13 @@ struct Reasoning {
     private mutating func emitReasoning(_ text: String, into events: inout [Event]) {
         var combined = pendingSpace + text
         if !sentReasoning { combined = String(combined.drop(while: \.isWhitespace)) }
-        guard let last = combined.lastIndex(where: { !$0.isWhitespace }) else {
+        guard let (body, space) = MarkedText.trailingWhitespace(combined) else {
             pendingSpace = combined
             return
         }
-        let end = combined.index(after: last)
-        events.append(.reasoning(String(combined[..<end])))
+        events.append(.reasoning(body))
         sentReasoning = true
-        pendingSpace = String(combined[end...])
+        pendingSpace = space
     }
 
     private mutating func emitAnswer(_ text: String, into events: inout [Event]) {

@@ -79,11 +79,9 @@ struct ToolCallExtractor {
                 state = .header
                 return true
             }
-            // Keep the longest end of the buffer that could begin the marker.
-            var keep = min(buffer.count, format.open.count - 1)
-            while keep > 0 && !format.open.hasPrefix(buffer.suffix(keep)) { keep -= 1 }
-            emitContent(String(buffer.dropLast(keep)), into: &events)
-            buffer = String(buffer.suffix(keep))
+            let (release, hold) = MarkedText.releasable(buffer, before: format.open)
+            emitContent(release, into: &events)
+            buffer = hold
             return false
         case .header:
             guard let (name, rest) = Self.header(buffer, argumentsKey: format.argumentsKey) else { return false }
@@ -112,13 +110,12 @@ struct ToolCallExtractor {
     /// whitespace before and between calls is not content), the end of an answer without calls sends it.
     private mutating func emitContent(_ text: String, into events: inout [Event]) {
         let combined = pendingSpace + text
-        guard let last = combined.lastIndex(where: { !$0.isWhitespace }) else {
+        guard let (body, space) = MarkedText.trailingWhitespace(combined) else {
             pendingSpace = combined
             return
         }
-        let end = combined.index(after: last)
-        events.append(.content(String(combined[..<end])))
-        pendingSpace = String(combined[end...])
+        events.append(.content(body))
+        pendingSpace = space
     }
 
     /// `{"name": "…", "arguments":` (or the format's key) with any whitespace: the name and what follows the colon.

@@ -6,30 +6,8 @@ import Testing
 @testable import TernServer
 
 @Suite struct ReasoningTests {
-    /// Feeds `text` in pieces of `size` characters and collects the parts.
-    func parts(_ text: String, size: Int, startsThinking: Bool, tools: ToolCallFormat? = nil) -> (reasoning: String, content: String, calls: [String])
-    {
-        var parser = AnswerParser(thinking: true, startsThinking: startsThinking, tools: tools)
-        var reasoning = ""
-        var content = ""
-        var calls: [String] = []
-        let characters = Array(text)
-        var events: [AnswerParser.Event] = []
-        var index = 0
-        while index < characters.count {
-            events += parser.feed(String(characters[index..<min(index + size, characters.count)]))
-            index += size
-        }
-        events += parser.finish()
-        for event in events {
-            switch event {
-            case .reasoning(let text): reasoning += text
-            case .content(let text): content += text
-            case .callStart(_, _, let name): calls.append(name)
-            case .arguments: break
-            }
-        }
-        return (reasoning, content, calls)
+    func parts(_ text: String, size: Int, startsThinking: Bool, tools: ToolCallFormat? = nil) -> AnswerParts {
+        AnswerParts(text, size: size, thinking: true, startsThinking: startsThinking, tools: tools)
     }
 
     @Test func thinkingGoesToReasoningAtAnySplit() {
@@ -44,7 +22,7 @@ import Testing
             let calls = parts(
                 "<think>I need the weather.</think>\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {}}\n</tool_call>", size: size,
                 startsThinking: false, tools: .hermes)
-            #expect(calls.reasoning == "I need the weather." && calls.content == "" && calls.calls == ["get_weather"], "size \(size)")
+            #expect(calls.reasoning == "I need the weather." && calls.content == "" && calls.names == ["get_weather"], "size \(size)")
         }
     }
 
