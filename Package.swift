@@ -61,6 +61,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // docs/openapi.json (through a link), compiled into the binary: nothing needs to sit beside it.
+            resources: [.embedInCode("openapi.json")],
             swiftSettings: strictSwift
         ),
         .executableTarget(

@@ -38,6 +38,9 @@ public final class LoadedModel: Sendable {
     /// The hyper-parameters of the model.
     public var config: ModelConfig { model.config }
 
+    /// The sampling values the file recommends (`general.sampling.*`); nil where it says nothing.
+    public var samplingDefaults: SamplingDefaults { SamplingDefaults(metadata: file.metadata) }
+
     /// Renders `messages` with the model's chat template and tokenizes the result, special tokens parsed.
     ///
     /// - Parameter limit: stop tokenizing once the prompt has more than this many tokens (see ``Tokenizer/encode(_:parseSpecial:limit:)``).

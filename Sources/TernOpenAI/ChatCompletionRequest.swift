@@ -98,14 +98,21 @@ public struct ChatCompletionRequest: Sendable, Equatable {
     ]
 
     /// Parses and validates a request body.
-    public static func decode(from body: some Collection<UInt8>) throws(OpenAIError) -> ChatCompletionRequest {
-        try ChatCompletionRequest(reading: try FieldReader.body(body))
+    ///
+    /// - Parameter defaultModel: the model when the body names none (llama.cpp's `/apply-template` needs no `model`);
+    ///   nil makes `model` required.
+    public static func decode(from body: some Collection<UInt8>, defaultModel: String? = nil) throws(OpenAIError) -> ChatCompletionRequest {
+        try ChatCompletionRequest(reading: try FieldReader.body(body), defaultModel: defaultModel)
     }
 
-    init(reading reader: FieldReader) throws(OpenAIError) {
+    init(reading reader: FieldReader, defaultModel: String? = nil) throws(OpenAIError) {
         try reader.rejectUnknownKeys(Self.supportedKeys.union(Self.unsupportedKeys))
         try reader.rejectPresence(of: Self.unsupportedKeys)
-        model = try reader.requiredString("model")
+        if let defaultModel {
+            model = try reader.string("model") ?? defaultModel
+        } else {
+            model = try reader.requiredString("model")
+        }
         messages = try Self.readMessages(reader)
         maxTokens = try reader.integer("max_tokens", min: 1)
         maxCompletionTokens = try reader.integer("max_completion_tokens", min: 1)

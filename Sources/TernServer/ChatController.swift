@@ -24,21 +24,7 @@ struct ChatController: Sendable {
         if logPrompts { context.logger.info("prompt", metadata: ["prompt.messages": "\(chat.messages.map(\.text))"]) }
         let model = scheduler.model
         let template = model.chatTemplate
-        let native = ChatPrompt.isNative(template)
-        func render(_ prompt: ChatPrompt) throws -> String {
-            try model.renderChat(messageValues: prompt.messages, extra: prompt.extra.merging(Reasoning.variables(for: template)) { $1 })
-        }
-        let text: String
-        do {
-            do {
-                text = try render(ChatPrompt(chat, native: native))
-            } catch  where ChatPrompt.describesTools(chat, native: native) {
-                // The template may refuse the system message that carries the tool instructions.
-                text = try render(ChatPrompt(chat, native: native, instructionsInUserMessage: true))
-            }
-        } catch {
-            throw OpenAIError.invalidRequest("The messages could not be rendered with the model's chat template: \(error).", param: "messages")
-        }
+        let text = try ChatPrompt.text(for: chat, model: model)
         // Tokenizing stops past the context: a prompt far longer than it is refused for the price of one context.
         let prompt = model.encodeWithBOS(text, parseSpecial: true, limit: scheduler.configuration.contextLength)
         // A reasoning model's answer may open with a thinking section (the prompt may have opened it already).
@@ -55,7 +41,8 @@ struct ChatController: Sendable {
         }
         let parser = thinking || toolFormat != nil ? AnswerParser(thinking: thinking, startsThinking: startsThinking, tools: toolFormat) : nil
         let plan = try GenerationPlan.make(
-            prompts: [prompt], n: chat.n, maxTokens: chat.completionTokenLimit, sampling: chat.sampling,
+            prompts: [prompt], n: chat.n, maxTokens: chat.completionTokenLimit, defaultMaxTokens: host.defaultMaxTokens, sampling: chat.sampling,
+            defaults: host.samplingDefaults(for: model),
             topLogprobs: chat.logprobs ? (chat.topLogprobs ?? 0) : nil, contextLength: scheduler.configuration.contextLength,
             capacity: scheduler.configuration.capacity,
             vocabularySize: model.config.vocabularySize, contextParam: "messages", grammar: grammar)

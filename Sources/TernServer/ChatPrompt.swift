@@ -1,3 +1,4 @@
+import TernEngine
 import TernGrammar
 import TernJSON
 import TernOpenAI
@@ -54,6 +55,26 @@ struct ChatPrompt {
             }
         }
         messages = values
+    }
+
+    /// The prompt text of `chat` for `model`: its template rendered with the tools in the template's form, thinking
+    /// switched on where the template reads it; 400 when the template cannot render the messages.
+    static func text(for chat: ChatCompletionRequest, model: LoadedModel) throws(OpenAIError) -> String {
+        let template = model.chatTemplate
+        let native = isNative(template)
+        func render(_ prompt: ChatPrompt) throws -> String {
+            try model.renderChat(messageValues: prompt.messages, extra: prompt.extra.merging(Reasoning.variables(for: template)) { $1 })
+        }
+        do {
+            do {
+                return try render(ChatPrompt(chat, native: native))
+            } catch  where describesTools(chat, native: native) {
+                // The template may refuse the system message that carries the tool instructions.
+                return try render(ChatPrompt(chat, native: native, instructionsInUserMessage: true))
+            }
+        } catch {
+            throw .invalidRequest("The messages could not be rendered with the model's chat template: \(error).", param: "messages")
+        }
     }
 
     /// Whether the generic form added tool instructions (and so may be rendered again another way).

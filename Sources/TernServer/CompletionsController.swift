@@ -29,6 +29,7 @@ struct CompletionsController: Sendable {
         let prompts = completion.prompts.map { model.encodeWithBOS($0, parseSpecial: true, limit: contextLength) }
         let plan = try GenerationPlan.make(
             prompts: prompts, n: completion.n, maxTokens: completion.maxTokens, sampling: completion.sampling,
+            defaults: host.samplingDefaults(for: model),
             topLogprobs: completion.logprobs, contextLength: scheduler.configuration.contextLength,
             capacity: scheduler.configuration.capacity,
             vocabularySize: model.config.vocabularySize, contextParam: "prompt")

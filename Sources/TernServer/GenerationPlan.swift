@@ -29,13 +29,15 @@ struct GenerationPlan: Sendable {
     /// Plans `n` choices for each of `prompts`.
     ///
     /// - Parameters:
-    ///   - maxTokens: the client's limit, or nil for "the rest of the context".
+    ///   - maxTokens: the client's limit, or nil for `defaultMaxTokens` or the rest of the context, whichever is less.
+    ///   - defaults: sampling values for the fields the client left out.
     ///   - capacity: sequences the scheduler can hold, running and queued; a request for more is refused as invalid,
     ///     not as overloaded, since retrying could never help.
     ///   - contextParam: `messages` or `prompt`, named in a context-length error.
     static func make(
-        prompts: [[Int32]], n: Int, maxTokens: Int?, sampling: TernOpenAI.SamplingParameters, topLogprobs: Int?,
-        contextLength: Int, capacity: Int, vocabularySize: Int, contextParam: String, grammar: TokenGrammar? = nil
+        prompts: [[Int32]], n: Int, maxTokens: Int?, defaultMaxTokens: Int = .max, sampling: TernOpenAI.SamplingParameters,
+        defaults: SamplingDefaults, topLogprobs: Int?, contextLength: Int, capacity: Int, vocabularySize: Int, contextParam: String,
+        grammar: TokenGrammar? = nil
     ) throws(OpenAIError) -> GenerationPlan {
         guard prompts.count * n <= capacity else {
             let asked = prompts.count > 1 ? "\(prompts.count) prompts × n = \(n)" : "n = \(n)"
@@ -50,12 +52,12 @@ struct GenerationPlan: Sendable {
             }
             // Prompts are tokenized only up to one token past the context: all that is known is that it is too long.
             guard prompt.count <= contextLength else { throw .promptTooLong(limit: contextLength, param: contextParam) }
-            let limit = maxTokens ?? max(1, contextLength - prompt.count)
+            let limit = maxTokens ?? max(1, min(defaultMaxTokens, contextLength - prompt.count))
             guard prompt.count + limit <= contextLength else {
                 throw .contextLengthExceeded(promptTokens: prompt.count, completionTokens: limit, limit: contextLength, param: contextParam)
             }
             for choice in 0..<n {
-                let engineSampling = try Self.engineSampling(sampling, choice: choice, vocabularySize: vocabularySize)
+                let engineSampling = try Self.engineSampling(sampling, defaults: defaults, choice: choice, vocabularySize: vocabularySize)
                 let request = GenerationRequest(
                     prompt: prompt, sampling: engineSampling, maxTokens: limit, topLogprobs: topLogprobs, grammar: grammar)
                 sequences.append(Sequence(choice: promptIndex * n + choice, prompt: promptIndex, request: request))
@@ -64,11 +66,12 @@ struct GenerationPlan: Sendable {
         return GenerationPlan(sequences: sequences, promptTokens: prompts.map(\.count), stops: sampling.stop)
     }
 
-    /// OpenAI's parameters as the engine's, with OpenAI's defaults (temperature 1, top_p 1, no penalties).
+    /// OpenAI's parameters as the engine's: what the request sets, else `defaults`, else off (temperature 1, top_p 1, no
+    /// penalties).
     ///
     /// With a seed, choice `k` uses `seed + k` so that the `n` choices differ but each is reproducible.
     static func engineSampling(
-        _ sampling: TernOpenAI.SamplingParameters, choice: Int, vocabularySize: Int
+        _ sampling: TernOpenAI.SamplingParameters, defaults: SamplingDefaults, choice: Int, vocabularySize: Int
     ) throws(OpenAIError) -> TernEngine.SamplingParameters {
         var bias: [Int32: Float] = [:]
         for (token, value) in sampling.logitBias {
@@ -80,11 +83,12 @@ struct GenerationPlan: Sendable {
             bias[Int32(token)] = Float(value)
         }
         var parameters = TernEngine.SamplingParameters()
-        parameters.temperature = Float(sampling.temperature ?? 1)
-        parameters.topP = Float(sampling.topP ?? 1)
-        parameters.topK = sampling.topK ?? 0
-        parameters.minP = Float(sampling.minP ?? 0)
-        parameters.repetitionPenalty = Float(sampling.repetitionPenalty ?? 1)
+        defaults.apply(to: &parameters)
+        if let temperature = sampling.temperature { parameters.temperature = Float(temperature) }
+        if let topP = sampling.topP { parameters.topP = Float(topP) }
+        if let topK = sampling.topK { parameters.topK = topK }
+        if let minP = sampling.minP { parameters.minP = Float(minP) }
+        if let penalty = sampling.repetitionPenalty { parameters.repetitionPenalty = Float(penalty) }
         parameters.presencePenalty = Float(sampling.presencePenalty ?? 0)
         parameters.frequencyPenalty = Float(sampling.frequencyPenalty ?? 0)
         parameters.logitBias = bias

@@ -25,6 +25,10 @@ public final class ModelHost: Service, Sendable {
     public let names: ModelNames
     /// The grammars of the response formats asked for, compiled once per schema.
     let grammars = ResponseGrammars()
+    /// The operator's sampling values, before the model's own and llama.cpp's.
+    let samplingOptions: SamplingDefaults
+    /// Most tokens a chat completion generates when the request sets no limit.
+    let defaultMaxTokens: Int
     private let load: @Sendable () throws -> LoadedModel
     private let makeConfiguration: @Sendable (LoadedModel) -> SchedulerConfiguration
     private let logger: Logger
@@ -35,13 +39,18 @@ public final class ModelHost: Service, Sendable {
     /// - Parameters:
     ///   - names: the model's id and aliases.
     ///   - configuration: the scheduler's configuration for the loaded model.
+    ///   - samplingOptions: the operator's sampling values for fields requests leave out.
+    ///   - defaultMaxTokens: most tokens a chat completion generates when the request sets no limit.
     ///   - logger: the scheduler's logger.
     ///   - load: opens the model; may fetch it first.
     public init(
-        names: ModelNames, configuration: @escaping @Sendable (LoadedModel) -> SchedulerConfiguration, logger: Logger,
+        names: ModelNames, configuration: @escaping @Sendable (LoadedModel) -> SchedulerConfiguration,
+        samplingOptions: SamplingDefaults = SamplingDefaults(), defaultMaxTokens: Int = 4096, logger: Logger,
         load: @escaping @Sendable () throws -> LoadedModel
     ) {
         self.names = names
+        self.samplingOptions = samplingOptions
+        self.defaultMaxTokens = defaultMaxTokens
         self.logger = logger
         self.load = load
         makeConfiguration = configuration
@@ -56,6 +65,11 @@ public final class ModelHost: Service, Sendable {
         return nil
     }
 
+    /// The sampling values for fields a request leaves out: the operator's, else the model's, else llama.cpp's.
+    func samplingDefaults(for model: LoadedModel) -> SamplingDefaults {
+        samplingOptions.filling(from: model.samplingDefaults).filling(from: .llamaCpp)
+    }
+
     /// Loads the model, starts the scheduler, waits for graceful shutdown, then stops the scheduler.
     public func run() async throws {
         let load = self.load
@@ -67,6 +81,14 @@ public final class ModelHost: Service, Sendable {
             scheduler.start()
             return scheduler
         }
+        let sampling = samplingDefaults(for: scheduler.model)
+        logger.info(
+            "sampling defaults for fields requests leave out",
+            metadata: [
+                "temperature": "\(sampling.temperature ?? 1)", "top_k": "\(sampling.topK ?? 0)", "top_p": "\(sampling.topP ?? 1)",
+                "min_p": "\(sampling.minP ?? 0)", "repetition_penalty": "\(sampling.repetitionPenalty ?? 1)",
+                "max_tokens": "\(min(defaultMaxTokens, scheduler.configuration.contextLength))",
+            ])
         state.withLock { $0 = .ready(scheduler) }
         // Cancellation (the grace period ran out) also ends the wait; either way the scheduler is stopped.
         try? await gracefulShutdown()

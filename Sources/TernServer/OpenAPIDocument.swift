@@ -1,8 +1,7 @@
 /// The OpenAPI 3.1 document of Tern's API (`docs/openapi.json`), served at `GET /openapi.json`.
 ///
-/// Embedded at build time by `Tests/conformance/embed_openapi.py`, so the binary needs no file next to it; a test
-/// keeps the copy equal to the document in the repository.
+/// The build compiles the file into the binary (a SwiftPM `embedInCode` resource), so nothing needs to sit beside it.
 public enum OpenAPIDocument {
     /// The document's JSON text.
-    public static var text: String { json }
+    public static let text = String(decoding: PackageResources.openapi_json, as: UTF8.self)
 }

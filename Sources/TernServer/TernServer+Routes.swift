@@ -13,12 +13,16 @@ extension TernServer {
         let completions = CompletionsController(
             host: host, bodyReader: reader, keepAliveInterval: configuration.keepAliveInterval, logPrompts: configuration.logPrompts,
             connections: connections)
+        let tokenizer = TokenizerController(host: host, bodyReader: reader)
         let info = InfoController(host: host)
         let metrics = MetricsController(host: host)
         var routes = [
             TernRoute(.post, "/v1/chat/completions") { request, context in try await chat.handle(request, context: context) },
             TernRoute(.post, "/v1/completions") { request, context in try await completions.handle(request, context: context) },
             TernRoute(.get, "/v1/models") { _, _ in info.models() },
+            TernRoute(.post, "/tokenize") { request, context in try await tokenizer.tokenize(request, context: context) },
+            TernRoute(.post, "/detokenize") { request, context in try await tokenizer.detokenize(request, context: context) },
+            TernRoute(.post, "/apply-template") { request, context in try await tokenizer.applyTemplate(request, context: context) },
             TernRoute(.get, "/v1/models/**") { _, context in try info.model(context.parameters.getCatchAll().joined(separator: "/")) },
             TernRoute(.get, "/metrics", access: .anyKey) { _, _ in metrics.metrics() },
             TernRoute(.get, "/health", access: .open) { _, _ in info.health() },

@@ -55,7 +55,7 @@ public struct TernServer: Sendable {
                     maxSequences: configuration.maxSequences, contextLength: configuration.contextLength ?? model.config.contextLength,
                     maxBatchTokens: configuration.maxBatchTokens, maxQueue: configuration.maxQueue, threads: configuration.threads,
                     kvMemoryBytes: configuration.kvMemoryBytes, prefixCache: configuration.prefixCache)
-            }, logger: logger, load: load)
+            }, samplingOptions: configuration.samplingDefaults, defaultMaxTokens: configuration.defaultMaxTokens, logger: logger, load: load)
     }
 
     /// The application: the router on the configured address, with the model host as a service.

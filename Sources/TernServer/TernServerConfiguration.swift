@@ -1,3 +1,5 @@
+public import TernEngine
+
 /// Everything `tern serve` can be told: where to listen, what the model is called, sizes and limits.
 public struct TernServerConfiguration: Sendable {
     /// Address to bind, e.g. `127.0.0.1`.
@@ -35,6 +37,11 @@ public struct TernServerConfiguration: Sendable {
     public var idleTimeout: Duration? = .seconds(30)
     /// Serve HTTPS (HTTP/2 or HTTP/1.1 by ALPN) with this certificate and key; nil for plain HTTP.
     public var tls: TLSFiles?
+    /// Sampling values for fields a request leaves out, as the operator set them; the model's own recommendations
+    /// (`general.sampling.*`) and then llama.cpp's values fill the rest.
+    public var samplingDefaults = SamplingDefaults()
+    /// Most tokens a chat completion generates when the request sets no `max_tokens` (never more than the context holds).
+    public var defaultMaxTokens = 4096
     /// Log the prompt of every request (a debugging aid; keys are never logged).
     public var logPrompts = false
     /// The most client connections open at once. At the limit a new connection takes the place of the connection idle

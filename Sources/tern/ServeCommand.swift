@@ -103,6 +103,28 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Client connections open at once. At the limit a new one replaces the connection idle longest; when all are busy it gets 503.")
     var maxConnections = 512
 
+    @Option(
+        name: [.customLong("temperature"), .customLong("temp")],
+        help: "Temperature for requests that set none (default: the model's general.sampling.temp, else 0.8).")
+    var temperature: Float?
+
+    @Option(name: .long, help: "Top-k for requests that set none; 0 turns it off (default: the model's, else 40).")
+    var topK: Int?
+
+    @Option(name: .long, help: "Top-p for requests that set none; 1 turns it off (default: the model's, else 0.95).")
+    var topP: Float?
+
+    @Option(name: .long, help: "Min-p for requests that set none; 0 turns it off (default: the model's, else 0.05).")
+    var minP: Float?
+
+    @Option(name: .long, help: "Repetition penalty for requests that set none; 1 turns it off (default: the model's, else 1).")
+    var repeatPenalty: Float?
+
+    @Option(
+        name: .long,
+        help: "Most tokens a chat completion generates when the request sets no max_tokens; never more than the context holds.")
+    var maxTokensDefault = 4096
+
     @Flag(name: .long, help: "Log every prompt (a debugging aid; keys are never logged).")
     var logPrompts = false
 
@@ -125,6 +147,15 @@ struct ServeCommand: AsyncParsableCommand {
         guard rpm >= 1, tpm >= 1 else { throw ValidationError("--rpm and --tpm must be at least 1") }
         guard idleTimeout >= 0 else { throw ValidationError("--idle-timeout must be 0 or more") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        guard maxTokensDefault >= 1 else { throw ValidationError("--max-tokens-default must be at least 1") }
+        var sampling = SamplingParameters()
+        samplingDefaults.apply(to: &sampling)
+        do {
+            try sampling.validate()
+        } catch {
+            let option = ["temperature": "--temperature", "topK": "--top-k", "topP": "--top-p", "minP": "--min-p"][error.parameter.rawValue]
+            throw ValidationError("\(option ?? "--repeat-penalty") \(error.message)")
+        }
         if noAuth, !Self.isLoopback(host) {
             throw ValidationError(
                 "--no-auth lets anyone who reaches the port use the server; it is refused on \(host). Use --host 127.0.0.1, or keys (tern keys create)."
@@ -135,6 +166,11 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--cors-origin \(origin): give an origin such as https://app.example.com (no wildcards)")
         }
         _ = try aliases()
+    }
+
+    /// The sampling options given, for the fields requests leave out.
+    var samplingDefaults: SamplingDefaults {
+        SamplingDefaults(temperature: temperature, topK: topK, topP: topP, minP: minP, repetitionPenalty: repeatPenalty)
     }
 
     /// `--model-alias` values as alias → model id.
@@ -168,6 +204,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.corsOrigins = corsOrigin
         configuration.idleTimeout = idleTimeout > 0 ? .seconds(idleTimeout) : nil
         configuration.logPrompts = logPrompts
+        configuration.samplingDefaults = samplingDefaults
+        configuration.defaultMaxTokens = maxTokensDefault
         try OpenFileLimit.raise(toFit: maxConnections)
         configuration.maxConnections = maxConnections
         if let tlsCert, let tlsKey { configuration.tls = TLSFiles(certificatePath: tlsCert, privateKeyPath: tlsKey) }

@@ -11,11 +11,8 @@ extension ServerTests {
         static let repositoryDocument = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("docs/openapi.json")
 
-        @Test func embeddedCopyMatchesTheRepository() throws {
-            let text = try String(contentsOf: Self.repositoryDocument, encoding: .utf8)
-            #expect(
-                OpenAPIDocument.text == text.trimmingCharacters(in: .newlines),
-                "docs/openapi.json changed: run python3 Tests/conformance/embed_openapi.py")
+        @Test func theBinaryCarriesTheRepositoryDocument() throws {
+            #expect(OpenAPIDocument.text == (try String(contentsOf: Self.repositoryDocument, encoding: .utf8)))
         }
 
         /// The document describes every served route but those listed here, and nothing that is not served: a new

@@ -1,5 +1,6 @@
 """`tern serve` as an operator starts it: the first key, refusals at start, one server per data folder, private
 files, and a process that runs out of file descriptors without spinning."""
+import json
 import os
 import re
 import resource
@@ -198,3 +199,40 @@ def test_out_of_file_descriptors_the_server_waits_instead_of_spinning(tmp_path):
         for client in clients:
             client.close()
         server.stop()
+
+
+def chat(server, key, **fields):
+    body = {"model": os.path.basename(MODEL).removesuffix(".gguf"), "messages": [{"role": "user", "content": "Tell me about the sea."}], **fields}
+    request = urllib.request.Request(
+        server.url + "/v1/chat/completions", data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=120) as response:
+        return json.load(response)
+
+
+def test_server_sampling_options_fill_what_requests_leave_out_and_requests_win(tmp_path):
+    # Temperature 0 for requests without one: two such requests, unseeded, give the same answer; the cap ends them.
+    server = Server(str(tmp_path / "data"), "--no-auth", "--temperature", "0", "--max-tokens-default", "12").wait_ready()
+    try:
+        first, second = chat(server, "none"), chat(server, "none")
+        assert first["choices"][0]["message"]["content"] == second["choices"][0]["message"]["content"]
+        for answer in (first, second):
+            assert answer["usage"]["completion_tokens"] <= 12
+            assert answer["choices"][0]["finish_reason"] == ("length" if answer["usage"]["completion_tokens"] == 12 else "stop")
+        assert "temperature=0.0" in server.text()  # the values in force are logged
+        # A request's own temperature wins: hot, unfiltered sampling with different seeds gives different answers.
+        hot = {"temperature": 1.5, "top_k": 0, "top_p": 1, "min_p": 0, "max_tokens": 12}
+        answers = {chat(server, "none", seed=seed, **hot)["choices"][0]["message"]["content"] for seed in range(4)}
+        assert len(answers) > 1
+        # And its own max_tokens wins over the server's cap (the greedy answer is longer than 20 tokens).
+        assert chat(server, "none", max_tokens=20)["usage"]["completion_tokens"] == 20
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("option", [["--top-k", "-1"], ["--top-p", "1.5"], ["--temperature", "-1"], ["--max-tokens-default", "0"]])
+def test_bad_sampling_options_are_refused_naming_the_option(tmp_path, option):
+    result = subprocess.run(
+        [BIN, "serve", "--model", MODEL, "--no-auth", "--data-dir", str(tmp_path), *option], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert option[0] in result.stderr

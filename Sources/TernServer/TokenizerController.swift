@@ -1,0 +1,107 @@
+import Hummingbird
+import TernEngine
+import TernOpenAI
+
+/// llama.cpp's server utility routes, so that its users' scripts work: `POST /tokenize`, `POST /detokenize` and
+/// `POST /apply-template`. Each takes an optional `model` (the served model when absent) and needs a key like `/v1`.
+struct TokenizerController: Sendable {
+    let host: ModelHost
+    let bodyReader: RequestBodyReader
+
+    /// `POST /tokenize`: `{"tokens": [ids]}`, or with `with_pieces` `{"tokens": [{"id", "piece"}]}` where a piece that is
+    /// not whole UTF-8 is given as its bytes.
+    func tokenize(_ request: Request, context: TernRequestContext) async throws -> Response {
+        var request = request
+        let asked = try TokenizeRequest.decode(from: try await bodyReader.read(&request))
+        let model = try self.model(asked.model, context: context)
+        // A body of megabytes takes a while to tokenize: on a thread of its own, not the cooperative pool.
+        let ids = try await onThread(named: "tern-tokenize") { () throws(OpenAIError) -> [Int32] in
+            var ids: [Int32] = []
+            for (index, part) in asked.content.enumerated() {
+                switch part {
+                case .text(let text):
+                    let bos = asked.addSpecial && index == 0
+                    let parse = asked.parseSpecial
+                    ids += bos ? model.encodeWithBOS(text, parseSpecial: parse) : model.tokenizer.encode(text, parseSpecial: parse)
+                case .token(let id):
+                    ids.append(try Self.token(id, in: model, param: "content[\(index)]"))
+                }
+            }
+            return ids
+        }
+        guard asked.withPieces else { return .json(TokenList(tokens: ids.map { .id($0) })) }
+        return .json(TokenList(tokens: ids.map { id in .piece(id: id, bytes: model.tokenizer.tokenBytes(id, renderSpecial: true)) }))
+    }
+
+    /// `POST /detokenize`: `{"content": text}`, special tokens written out.
+    func detokenize(_ request: Request, context: TernRequestContext) async throws -> Response {
+        var request = request
+        let asked = try DetokenizeRequest.decode(from: try await bodyReader.read(&request))
+        let model = try self.model(asked.model, context: context)
+        var ids: [Int32] = []
+        for (index, id) in asked.tokens.enumerated() { ids.append(try Self.token(id, in: model, param: "tokens[\(index)]")) }
+        return .json(Detokenized(content: model.tokenizer.decode(ids, renderSpecial: true)))
+    }
+
+    /// `POST /apply-template`: a chat completion request's prompt as the model's template renders it, `{"prompt": text}`.
+    func applyTemplate(_ request: Request, context: TernRequestContext) async throws -> Response {
+        var request = request
+        let chat = try ChatCompletionRequest.decode(from: try await bodyReader.read(&request), defaultModel: host.names.id)
+        let model = try self.model(chat.model, context: context)
+        return .json(RenderedPrompt(prompt: try ChatPrompt.text(for: chat, model: model)))
+    }
+
+    /// The loaded model `name` (the served one when nil), after the key's permission for it is checked.
+    private func model(_ name: String?, context: TernRequestContext) throws -> LoadedModel {
+        let name = name ?? host.names.id
+        let scheduler = try host.readyScheduler(for: name)
+        try context.access?.use(model: name, names: host.names.names(of: name))
+        return scheduler.model
+    }
+
+    /// `id` as a token of `model`'s vocabulary; 400 naming `param` when it has no such token.
+    private static func token(_ id: Int, in model: LoadedModel, param: String) throws(OpenAIError) -> Int32 {
+        guard id < model.tokenizer.vocabularySize else {
+            throw .invalidRequest(
+                "Invalid '\(param)': token id \(id) is out of range; this model's vocabulary has \(model.tokenizer.vocabularySize) tokens.",
+                param: param, code: "invalid_value")
+        }
+        return Int32(id)
+    }
+
+    private struct TokenList: Encodable {
+        var tokens: [Token]
+    }
+
+    /// An id alone, or an id with its text (or bytes, when they are not whole UTF-8).
+    private enum Token: Encodable {
+        case id(Int32)
+        case piece(id: Int32, bytes: [UInt8])
+
+        private enum Keys: String, CodingKey { case id, piece }
+
+        func encode(to encoder: any Encoder) throws {
+            switch self {
+            case .id(let id):
+                var container = encoder.singleValueContainer()
+                try container.encode(id)
+            case .piece(let id, let bytes):
+                var container = encoder.container(keyedBy: Keys.self)
+                try container.encode(id, forKey: .id)
+                if let text = String(validating: bytes, as: UTF8.self) {
+                    try container.encode(text, forKey: .piece)
+                } else {
+                    try container.encode(bytes.map(Int.init), forKey: .piece)
+                }
+            }
+        }
+    }
+
+    private struct Detokenized: Encodable {
+        var content: String
+    }
+
+    private struct RenderedPrompt: Encodable {
+        var prompt: String
+    }
+}
