@@ -45,9 +45,11 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .target(
+            name: "TernAnthropic", dependencies: ["TernOpenAI", "TernJSON"], swiftSettings: strictSwift),
+        .target(
             name: "TernServer",
             dependencies: [
-                "TernScheduler", "TernOpenAI", "TernEngine", "TernTokenizer", "TernStore", "TernGrammar", "TernJSON",
+                "TernScheduler", "TernOpenAI", "TernAnthropic", "TernEngine", "TernTokenizer", "TernStore", "TernGrammar", "TernJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -1,18 +1,18 @@
-import TernJSON
+package import TernJSON
 
 /// Reads typed fields out of a JSON object, turning every mismatch into an ``OpenAIError`` that
 /// names the field by its full path (`messages[1].content`). `null` reads as absent.
-struct FieldReader {
-    let object: JSONObject
-    let path: String
+package struct FieldReader {
+    package let object: JSONObject
+    package let path: String
 
-    init(_ object: JSONObject, path: String = "") {
+    package init(_ object: JSONObject, path: String = "") {
         self.object = object
         self.path = path
     }
 
     /// Parses a body and requires a top-level object.
-    static func body(_ bytes: some Collection<UInt8>) throws(OpenAIError) -> FieldReader {
+    package static func body(_ bytes: some Collection<UInt8>) throws(OpenAIError) -> FieldReader {
         let value: JSONValue
         do {
             value = try JSONValue.parse(bytes)
@@ -26,16 +26,16 @@ struct FieldReader {
     }
 
     /// `path.key`, or `key` at the top level.
-    func param(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    package func param(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     /// The raw value, `nil` when absent or `null`.
-    func value(_ key: String) -> JSONValue? {
+    package func value(_ key: String) -> JSONValue? {
         guard let value = object[key], value != .null else { return nil }
         return value
     }
 
     /// Rejects keys outside `known`.
-    func rejectUnknownKeys(_ known: Set<String>) throws(OpenAIError) {
+    package func rejectUnknownKeys(_ known: Set<String>) throws(OpenAIError) {
         let unknown = object.keys.filter { !known.contains($0) }
         guard unknown.isEmpty else {
             if path.isEmpty { throw .unrecognizedArguments(unknown) }
@@ -45,37 +45,37 @@ struct FieldReader {
     }
 
     /// Rejects a parameter that is present and not `null`.
-    func rejectPresence(of keys: [String]) throws(OpenAIError) {
+    package func rejectPresence(of keys: [String]) throws(OpenAIError) {
         for key in keys where value(key) != nil {
             throw .unsupportedParameter(param(key))
         }
     }
 
-    func string(_ key: String) throws(OpenAIError) -> String? {
+    package func string(_ key: String) throws(OpenAIError) -> String? {
         guard let value = value(key) else { return nil }
         guard case .string(let string) = value else { throw .invalidType(param(key), expected: "a string", got: value) }
         return string
     }
 
-    func requiredString(_ key: String) throws(OpenAIError) -> String {
+    package func requiredString(_ key: String) throws(OpenAIError) -> String {
         guard let string = try string(key) else { throw .missingParameter(param(key)) }
         return string
     }
 
-    func bool(_ key: String) throws(OpenAIError) -> Bool? {
+    package func bool(_ key: String) throws(OpenAIError) -> Bool? {
         guard let value = value(key) else { return nil }
         guard case .bool(let bool) = value else { throw .invalidType(param(key), expected: "a boolean", got: value) }
         return bool
     }
 
-    func object(_ key: String) throws(OpenAIError) -> FieldReader? {
+    package func object(_ key: String) throws(OpenAIError) -> FieldReader? {
         guard let value = value(key) else { return nil }
         guard case .object(let object) = value else { throw .invalidType(param(key), expected: "an object", got: value) }
         return FieldReader(object, path: param(key))
     }
 
     /// A decimal within bounds; `exclusiveMinimum` makes the lower bound strict.
-    func double(_ key: String, min: Double? = nil, max: Double? = nil, exclusiveMinimum: Bool = false) throws(OpenAIError) -> Double? {
+    package func double(_ key: String, min: Double? = nil, max: Double? = nil, exclusiveMinimum: Bool = false) throws(OpenAIError) -> Double? {
         guard let value = value(key) else { return nil }
         guard let number = value.doubleValue else { throw .invalidType(param(key), expected: "a decimal", got: value) }
         try Self.checkRange(number, param: param(key), kind: "decimal", min: min, max: max, exclusiveMinimum: exclusiveMinimum)
@@ -83,7 +83,7 @@ struct FieldReader {
     }
 
     /// An integer within bounds; decimals with an integral value (`2.0`) are accepted.
-    func integer(_ key: String, min: Int64? = nil, max: Int64? = nil) throws(OpenAIError) -> Int? {
+    package func integer(_ key: String, min: Int64? = nil, max: Int64? = nil) throws(OpenAIError) -> Int? {
         guard let value = value(key) else { return nil }
         guard let number = value.integerValue else {
             if let double = value.doubleValue, double.isFinite, double.rounded() == double {
@@ -97,7 +97,7 @@ struct FieldReader {
         return int
     }
 
-    static func checkRange(
+    package static func checkRange(
         _ number: Double, param: String, kind: String, min: Double?, max: Double?, exclusiveMinimum: Bool = false
     ) throws(OpenAIError) {
         if let min, exclusiveMinimum ? !(number > min) : !(number >= min) {
@@ -114,7 +114,7 @@ struct FieldReader {
     }
 
     /// `2` rather than `2.0`, so messages read like OpenAI's.
-    static func format(_ number: Double) -> String {
+    package static func format(_ number: Double) -> String {
         if number.isFinite, number.rounded() == number, abs(number) < 1e15 { return String(Int64(number)) }
         return String(number)
     }

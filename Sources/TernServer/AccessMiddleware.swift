@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import TernOpenAI
@@ -24,7 +25,11 @@ struct AccessMiddleware: RouterMiddleware {
     /// The route's path pattern, as the ledger records it.
     let endpoint: String
 
-    init(control: AccessControl, access: RouteAccess, endpoint: String) {
+    /// The shape its refusals are written in.
+    let style: ErrorStyle
+
+    init(control: AccessControl, access: RouteAccess, endpoint: String, style: ErrorStyle = .openAI) {
+        self.style = style
         precondition(access != .open, "open routes have no access check")
         self.control = control
         self.access = access
@@ -33,21 +38,21 @@ struct AccessMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let now = Date()
-        guard let secret = Self.bearerToken(request.headers[.authorization]) else {
-            return OpenAIHTTPError.response(for: Self.missingKey)
+        guard let secret = Self.bearerToken(request.headers[.authorization]) ?? Self.apiKeyHeader(request.headers[Self.xAPIKey]) else {
+            return refusal(Self.missingKey(style))
         }
         let key: APIKey?
         do {
             key = try await control.keys.key(for: secret)
         } catch {
             context.logger.error("key lookup failed", metadata: ["error": "\(error)"])
-            return OpenAIHTTPError.response(for: .internalError())
+            return refusal(.internalError())
         }
-        guard let key else { return OpenAIHTTPError.response(for: .invalidAPIKey(secret.value)) }
+        guard let key else { return refusal(.invalidAPIKey(secret.value)) }
         guard key.isActive(at: now) else {
             let reason = key.revokedAt != nil ? "has been revoked" : "has expired"
-            return OpenAIHTTPError.response(
-                for: OpenAIError(
+            return refusal(
+                OpenAIError(
                     status: 401, message: "The API key \(key.prefix)*** \(reason).", type: "invalid_request_error", code: "invalid_api_key"))
         }
         var context = context
@@ -57,8 +62,7 @@ struct AccessMiddleware: RouterMiddleware {
             return try await next(request, context)
         case .admin:
             guard key.isAdmin else {
-                return OpenAIHTTPError.response(
-                    for: .permissionDenied("This API key may not use the admin API; create an admin key with `tern keys create --admin`."))
+                return refusal(.permissionDenied("This API key may not use the admin API; create an admin key with `tern keys create --admin`."))
             }
             context.adminKey = key
             return try await next(request, context)
@@ -78,7 +82,7 @@ struct AccessMiddleware: RouterMiddleware {
         case .success(let admitted):
             ticket = admitted
         case .failure(let rejection):
-            var response = OpenAIHTTPError.response(for: RateLimitHeaders.error(for: rejection))
+            var response = refusal(RateLimitHeaders.error(for: rejection))
             RateLimitHeaders.apply(control.limits.snapshot(policy, now: Date()), to: &response.headers)
             // A refusal is a request too: the ledger has one row for every request that came with a valid key.
             let record = UsageRecord(
@@ -88,7 +92,7 @@ struct AccessMiddleware: RouterMiddleware {
                 try await control.ledger.record(record)
             } catch {
                 context.logger.error("usage not recorded", metadata: ["error": "\(error)"])
-                return OpenAIHTTPError.response(for: Self.ledgerFailure)
+                return refusal(Self.ledgerFailure)
             }
             return response
         }
@@ -122,7 +126,7 @@ struct AccessMiddleware: RouterMiddleware {
             try await access.commit(status: Int(response.status.code))
         } catch {
             context.logger.error("usage not recorded", metadata: ["error": "\(error)"])
-            return OpenAIHTTPError.response(for: Self.ledgerFailure)
+            return refusal(Self.ledgerFailure)
         }
         return response
     }
@@ -136,10 +140,23 @@ struct AccessMiddleware: RouterMiddleware {
         return token.isEmpty ? nil : APIKeySecret(token)
     }
 
-    /// 401 for a request without a bearer key.
-    static var missingKey: OpenAIError {
+    /// `error` as a response in the route's style.
+    private func refusal(_ error: OpenAIError) -> Response { OpenAIHTTPError.response(for: error, style: style) }
+
+    /// Anthropic's key header, which its SDKs send instead of a bearer token.
+    static let xAPIKey = HTTPField.Name("x-api-key")!
+
+    /// The key of `x-api-key: KEY`; nil when the header is missing or empty.
+    static func apiKeyHeader(_ header: String?) -> APIKeySecret? {
+        guard let token = header?.trimmingCharacters(in: .whitespaces), !token.isEmpty else { return nil }
+        return APIKeySecret(token)
+    }
+
+    /// 401 for a request without a key.
+    static func missingKey(_ style: ErrorStyle) -> OpenAIError {
         var error = OpenAIError.missingAPIKey
         error.code = "invalid_api_key"
+        if style == .anthropic { error.message = "You didn't provide an API key. Send it in an x-api-key header (or Authorization: Bearer)." }
         return error
     }
 

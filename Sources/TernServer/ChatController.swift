@@ -128,13 +128,14 @@ struct ChatController: Sendable {
                         }
                         return streams.chunks(choice: choice, events: streams.feed(choice: choice, delta.text), stream: chunks, logprobs: logprobs)
                     },
-                    finished: { choice, reason in
+                    finished: { choice, outcome in
+                        let reason = outcome.finishReason
                         guard let streams else { return ServerSentEvents.event(chunks.finishChunk(index: choice, reason: reason)) }
                         let tail = streams.chunks(choice: choice, events: streams.finish(choice: choice), stream: chunks, logprobs: nil)
                         let called = streams.calls(choice: choice) > 0 && reason == .stop
                         return tail + ServerSentEvents.event(chunks.finishChunk(index: choice, reason: called ? .toolCalls : reason))
                     },
-                    usage: includeUsage ? { usage in ServerSentEvents.event(chunks.usageChunk(usage)) } : nil)
+                    end: { usage in (includeUsage ? ServerSentEvents.event(chunks.usageChunk(usage)) : []) + ServerSentEvents.done })
             })
     }
 }

@@ -51,18 +51,23 @@ struct ChoiceDecoder {
 
     /// Whether a stop string has ended the text.
     var isStopped: Bool { matcher.isStopped }
+    /// The stop string that ended the text.
+    private(set) var matchedStop: String?
 
     /// Adds one sampled token.
     mutating func accept(_ sampled: SampledToken) -> ChoiceDelta {
         tokenCount += 1
         if wantsLogprobs { pendingLogprobs.append(info(for: sampled)) }
-        return release(matcher.feed(detokenizer.append(sampled.token)).text)
+        let fed = matcher.feed(detokenizer.append(sampled.token))
+        if let stopped = fed.stopped { matchedStop = stopped }
+        return release(fed.text)
     }
 
     /// Flushes held-back text at the end of the sequence.
     mutating func finish() -> ChoiceDelta {
-        let tail = matcher.feed(detokenizer.finish()).text
-        return release(tail + matcher.finish(), final: true)
+        let fed = matcher.feed(detokenizer.finish())
+        if let stopped = fed.stopped { matchedStop = stopped }
+        return release(fed.text + matcher.finish(), final: true)
     }
 
     private mutating func release(_ text: String, final: Bool = false) -> ChoiceDelta {

@@ -108,8 +108,8 @@ struct CompletionsController: Sendable {
                             Completion.Choice(index: choice, text: delta.text, logprobs: wantsLogprobs ? logprobs.wire : nil, finishReason: nil)
                         ])
                     },
-                    finished: { choice, reason in chunk([Completion.Choice(index: choice, text: "", finishReason: reason)]) },
-                    usage: includeUsage ? { usage in chunk([], usage: usage) } : nil)
+                    finished: { choice, outcome in chunk([Completion.Choice(index: choice, text: "", finishReason: outcome.finishReason)]) },
+                    end: { usage in (includeUsage ? chunk([], usage: usage) : []) + ServerSentEvents.done })
             })
     }
 }

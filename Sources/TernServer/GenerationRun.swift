@@ -26,6 +26,8 @@ struct GenerationRun: Sendable {
         /// Index of the prompt the choice continues.
         var prompt: Int
         var cachedPromptTokens: Int
+        /// The stop string that ended the choice, if one did.
+        var stopSequence: String? = nil
     }
 
     /// A sequence failed after the response started.
@@ -88,7 +90,7 @@ struct GenerationRun: Sendable {
                                 if decoder.isStopped {
                                     let outcome = ChoiceOutcome(
                                         finishReason: .stop, completionTokens: decoder.tokenCount, prompt: prompt,
-                                        cachedPromptTokens: cachedPromptTokens)
+                                        cachedPromptTokens: cachedPromptTokens, stopSequence: decoder.matchedStop)
                                     sink.yield(.output(.finished(choice: choice, outcome)))
                                     return  // dropping the stream cancels the sequence
                                 }
@@ -98,7 +100,7 @@ struct GenerationRun: Sendable {
                                 let outcome = ChoiceOutcome(
                                     finishReason: summary.finishReason == .length ? .length : .stop,
                                     completionTokens: summary.completionTokens, prompt: prompt,
-                                    cachedPromptTokens: summary.cachedPromptTokens)
+                                    cachedPromptTokens: summary.cachedPromptTokens, stopSequence: decoder.matchedStop)
                                 sink.yield(.output(.finished(choice: choice, outcome)))
                                 return
                             }

@@ -7,9 +7,12 @@ import TernOpenAI
 public struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The body limit, for the 413 message.
     let maxBodyBytes: Int
+    /// The shape errors are written in.
+    let style: ErrorStyle
 
-    init(maxBodyBytes: Int) {
+    init(maxBodyBytes: Int, style: ErrorStyle = .openAI) {
         self.maxBodyBytes = maxBodyBytes
+        self.style = style
     }
 
     /// Runs the rest of the chain and converts what it throws.
@@ -17,16 +20,16 @@ public struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as OpenAIHTTPError {
-            return OpenAIHTTPError.response(for: error.error)
+            return OpenAIHTTPError.response(for: error.error, style: style)
         } catch let error as OpenAIError {
-            return OpenAIHTTPError.response(for: error)
+            return OpenAIHTTPError.response(for: error, style: style)
         } catch let error as any HTTPResponseError {
-            return OpenAIHTTPError.response(for: translate(error, request: request))
+            return OpenAIHTTPError.response(for: translate(error, request: request), style: style)
         } catch is CancellationError {
             throw CancellationError()
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)", "http.path": "\(request.uri.path)"])
-            return OpenAIHTTPError.response(for: .internalError())
+            return OpenAIHTTPError.response(for: .internalError(), style: style)
         }
     }
 

@@ -27,13 +27,14 @@ public struct OpenAIHTTPError: HTTPResponseError, Sendable {
         Self.response(for: error)
     }
 
-    /// The response for `error`, outside a request (also used by the middleware).
-    public static func response(for error: OpenAIError) -> Response {
+    /// The response for `error`, outside a request (also used by the middleware), in the route's `style`.
+    public static func response(for error: OpenAIError, style: ErrorStyle = .openAI) -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let seconds = error.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
         // Sent before the body was read (too large, too slow): the connection ends with the answer, not the idle timeout.
         if error.status == 408 || error.status == 413 { headers[.connection] = "close" }
         return Response(
-            status: HTTPResponse.Status(code: error.status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: error.jsonBody)))
+            status: HTTPResponse.Status(code: error.status), headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: style.body(for: error))))
     }
 }

@@ -12,15 +12,18 @@ public struct TernRoute: Sendable {
     public let path: String
     /// Who may call it; a key is needed unless a route says otherwise.
     let access: RouteAccess
+    /// How its errors are written, its access refusals included.
+    let errorStyle: ErrorStyle
     let handler: @Sendable (Request, TernRequestContext) async throws -> Response
 
     init(
-        _ method: HTTPRequest.Method, _ path: String, access: RouteAccess = .metered,
+        _ method: HTTPRequest.Method, _ path: String, access: RouteAccess = .metered, errorStyle: ErrorStyle = .openAI,
         _ handler: @escaping @Sendable (Request, TernRequestContext) async throws -> Response
     ) {
         self.method = method
         self.path = path
         self.access = access
+        self.errorStyle = errorStyle
         self.handler = handler
     }
 

@@ -13,12 +13,19 @@ extension TernServer {
         let completions = CompletionsController(
             host: host, bodyReader: reader, keepAliveInterval: configuration.keepAliveInterval, logPrompts: configuration.logPrompts,
             connections: connections)
+        let messages = MessagesController(
+            host: host, bodyReader: reader, keepAliveInterval: configuration.keepAliveInterval, logPrompts: configuration.logPrompts,
+            connections: connections)
         let tokenizer = TokenizerController(host: host, bodyReader: reader)
         let info = InfoController(host: host)
         let metrics = MetricsController(host: host)
         var routes = [
             TernRoute(.post, "/v1/chat/completions") { request, context in try await chat.handle(request, context: context) },
             TernRoute(.post, "/v1/completions") { request, context in try await completions.handle(request, context: context) },
+            TernRoute(.post, "/v1/messages", errorStyle: .anthropic) { request, context in try await messages.create(request, context: context) },
+            TernRoute(.post, "/v1/messages/count_tokens", errorStyle: .anthropic) { request, context in
+                try await messages.countTokens(request, context: context)
+            },
             TernRoute(.get, "/v1/models") { _, _ in info.models() },
             TernRoute(.post, "/tokenize") { request, context in try await tokenizer.tokenize(request, context: context) },
             TernRoute(.post, "/detokenize") { request, context in try await tokenizer.detokenize(request, context: context) },
@@ -58,9 +65,13 @@ extension TernServer {
         let routes = routes()
         for route in routes {
             let group = router.group()
+            let errors = OpenAIErrorMiddleware<TernRequestContext>(maxBodyBytes: configuration.maxBodyBytes, style: route.errorStyle)
+            // The route's own style for everything the access check and the handler throw.
+            if route.errorStyle != .openAI { group.add(middleware: errors) }
             if route.access != .open {
                 if let access {
-                    group.add(middleware: AccessMiddleware(control: access, access: route.access, endpoint: route.path))
+                    group.add(
+                        middleware: AccessMiddleware(control: access, access: route.access, endpoint: route.path, style: route.errorStyle))
                 } else {
                     precondition(route.access != .admin, "admin routes are served only with access control")
                 }
@@ -72,9 +83,11 @@ extension TernServer {
         for (path, served) in Dictionary(grouping: routes, by: \.path) {
             let allowed = served.map(\.method) + (served.contains { $0.method == .get } ? [.head] : [])
             let names = allowed.map(\.rawValue)
+            let style = served[0].errorStyle
             for method in Self.answeredMethods where !allowed.contains(method) {
                 router.on(RouterPath(path), method: method) { request, _ -> Response in
-                    throw OpenAIError.methodNotAllowed(method: method.rawValue, path: request.uri.path, allowed: names)
+                    OpenAIHTTPError.response(
+                        for: .methodNotAllowed(method: method.rawValue, path: request.uri.path, allowed: names), style: style)
                 }
             }
         }

@@ -1,0 +1,106 @@
+import Hummingbird
+import NIOCore
+import TernAnthropic
+import TernEngine
+import TernOpenAI
+import TernScheduler
+
+/// Anthropic's `POST /v1/messages` and `POST /v1/messages/count_tokens`: the same model, template, limits and ledger as
+/// `/v1/chat/completions`, in Anthropic's request, response, stream and error shapes.
+struct MessagesController: Sendable {
+    let host: ModelHost
+    let bodyReader: RequestBodyReader
+    let keepAliveInterval: Duration
+    let logPrompts: Bool
+    /// Watches the request's connection for the client hanging up.
+    let connections: ConnectionRegistry
+
+    func create(_ request: Request, context: TernRequestContext) async throws -> Response {
+        var request = request
+        let asked = try MessagesRequest.decode(from: try await bodyReader.read(&request))
+        let scheduler = try host.readyScheduler(for: asked.model)
+        try context.access?.use(model: asked.model, names: host.names.names(of: asked.model))
+        if logPrompts { context.logger.info("prompt", metadata: ["prompt.messages": "\(asked.messages.map(\.text))"]) }
+        let model = scheduler.model
+        // A trailing assistant turn is continued: the answer starts where its text ends.
+        let text = try ChatPrompt.text(for: asked.chatRequest, model: model) + (asked.prefill ?? "")
+        let prompt = model.encodeWithBOS(text, parseSpecial: true, limit: scheduler.configuration.contextLength)
+        let plan = try GenerationPlan.make(
+            prompts: [prompt], n: 1, maxTokens: asked.maxTokens, sampling: asked.sampling, defaults: host.samplingDefaults(for: model),
+            topLogprobs: nil, contextLength: scheduler.configuration.contextLength, capacity: scheduler.configuration.capacity,
+            vocabularySize: model.config.vocabularySize, contextParam: "messages")
+        try await context.access?.reserve(plan)
+        let run = try GenerationRun(plan: plan, scheduler: scheduler, wantsLogprobs: false)
+        context.access?.track(run.progress)
+        let id = AnthropicMessage.newID()
+        if asked.stream {
+            context.access?.markStreaming()
+            return streamed(run, plan: plan, id: id, model: asked.model, access: context.access, channel: context.channel)
+        }
+        var answer = ""
+        var outcome: GenerationRun.ChoiceOutcome?
+        do {
+            try await connections.whileConnected(context.channel) {
+                try await run.run(keepAlive: nil) { output in
+                    switch output {
+                    case .delta(_, let delta): answer += delta.text
+                    case .finished(_, let ended): outcome = ended
+                    case .idle: break
+                    }
+                }
+            }
+        } catch let failure as GenerationRun.Failure {
+            throw failure.underlying
+        }
+        let usage = Usage(promptTokens: plan.promptTokens, outcomes: outcome.map { [$0] } ?? [])
+        try await context.access?.commitOrFail(status: 200, usage: usage)
+        let message = AnthropicMessage(
+            id: id, model: asked.model, text: answer, stopReason: Self.stopReason(outcome), stopSequence: outcome?.stopSequence,
+            usage: .init(inputTokens: usage.promptTokens, outputTokens: usage.completionTokens))
+        return .json(message)
+    }
+
+    /// `{"input_tokens": n}`: the prompt's length as `create` would read it, however long.
+    func countTokens(_ request: Request, context: TernRequestContext) async throws -> Response {
+        var request = request
+        let asked = try MessagesRequest.decode(from: try await bodyReader.read(&request), requireMaxTokens: false)
+        let model = try host.readyScheduler(for: asked.model).model
+        try context.access?.use(model: asked.model, names: host.names.names(of: asked.model))
+        let text = try ChatPrompt.text(for: asked.chatRequest, model: model) + (asked.prefill ?? "")
+        // A body of megabytes takes a while to tokenize: on a thread of its own, not the cooperative pool.
+        let count = try await onThread(named: "tern-tokenize") { model.encodeWithBOS(text, parseSpecial: true).count }
+        return .json(TokenCount(input_tokens: count))
+    }
+
+    private func streamed(
+        _ run: GenerationRun, plan: GenerationPlan, id: String, model: String, access: RequestAccess?, channel: any Channel
+    ) -> Response {
+        let events = MessageStreamEvents(id: id, model: model)
+        let keepAlive = keepAliveInterval
+        let promptTokens = plan.promptTokens
+        return Response(
+            status: .ok, headers: Response.eventStreamHeaders,
+            body: ResponseBody { writer in
+                try await writer.writeEvent(events.start(inputTokens: promptTokens.reduce(0, +)))
+                try await run.stream(
+                    to: &writer, watching: channel, in: connections, promptTokens: promptTokens, access: access, keepAlive: keepAlive,
+                    delta: { _, delta in events.delta(delta.text) },
+                    finished: { _, outcome in
+                        events.stop(reason: Self.stopReason(outcome), stopSequence: outcome.stopSequence, outputTokens: outcome.completionTokens)
+                    },
+                    end: { _ in MessageStreamEvents.end },
+                    error: { error in MessageStreamEvents.error(AnthropicError.body(for: error)) })
+            })
+    }
+
+    /// Anthropic's reason for how a choice ended.
+    static func stopReason(_ outcome: GenerationRun.ChoiceOutcome?) -> AnthropicMessage.StopReason {
+        guard let outcome else { return .endTurn }
+        if outcome.finishReason == .length { return .maxTokens }
+        return outcome.stopSequence == nil ? .endTurn : .stopSequence
+    }
+
+    private struct TokenCount: Encodable {
+        var input_tokens: Int
+    }
+}

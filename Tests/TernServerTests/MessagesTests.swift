@@ -1,0 +1,104 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import TernAnthropic
+import TernOpenAI
+import Testing
+
+@testable import TernServer
+
+extension ServerTests {
+    /// Anthropic's `POST /v1/messages` and `/v1/messages/count_tokens`: its request, response, stream and error shapes.
+    @Suite struct MessagesTests {
+        @Test(arguments: [
+            (#"{"model":"m","messages":[{"role":"user","content":"x"}]}"#, "max_tokens"),
+            (#"{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"image","source":{}}]}]}"#, "messages[0].content[0].type"),
+            (#"{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"temperature":1.5}"#, "temperature"),
+            (#"{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"tools":[]}"#, "tools"),
+            (#"{"model":"m","max_tokens":1,"messages":[{"role":"system","content":"x"}]}"#, "messages[0].role"),
+            (#"{"model":"m","max_tokens":1,"messages":[{"role":"assistant","content":"x"}]}"#, "messages"),
+        ])
+        func badRequestsNameTheField(body: String, param: String) {
+            #expect {
+                try MessagesRequest.decode(from: Array(body.utf8))
+            } throws: { error in
+                (error as? OpenAIError)?.param == param && (error as? OpenAIError)?.status == 400
+            }
+        }
+
+        @Test func systemBlocksJoinAndATrailingAssistantTurnIsThePrefill() throws {
+            let body = #"""
+                {"model":"m","max_tokens":5,"system":[{"type":"text","text":"Be brief."},{"type":"text","text":"Be kind."}],
+                 "messages":[{"role":"user","content":[{"type":"text","text":"Hi"}]},{"role":"assistant","content":"Hello,"}],
+                 "stop_sequences":["END"],"top_k":5}
+                """#
+            let request = try MessagesRequest.decode(from: Array(body.utf8))
+            #expect(request.prefill == "Hello,")
+            #expect(request.chatRequest.messages.map(\.role) == [.system, .user])
+            #expect(request.chatRequest.messages[0].text == "Be brief.\nBe kind.")
+            #expect(request.sampling.stop == ["END"] && request.sampling.topK == 5)
+            #expect(
+                try MessagesRequest.decode(from: Array(#"{"model":"m","messages":[{"role":"user","content":"x"}]}"#.utf8), requireMaxTokens: false)
+                    .maxTokens == nil)
+        }
+
+        @Test func wholeAndStreamedAnswersAgreeWithEachOther() async throws {
+            try await TestServer.test(try TestServer.make()) { client in
+                let body = #"{"model":"gpt-4","max_tokens":6,"temperature":0,"messages":[{"role":"user","content":"Say hello."}]"#
+                let whole = try await client.post("/v1/messages", json: body + "}").json()
+                #expect((whole["id"] as? String)?.hasPrefix("msg_") == true)
+                let content = try #require(whole["content"] as? [[String: Any]])
+                let text = try #require(content.first?["text"] as? String)
+                let streamed = try await client.post("/v1/messages", json: body + #","stream":true}"#)
+                #expect(streamed.headers[.contentType] == "text/event-stream")
+                let lines = String(buffer: streamed.body).split(separator: "\n")
+                let names = lines.filter { $0.hasPrefix("event: ") }.map { String($0.dropFirst(7)) }
+                #expect(names.first == "message_start" && names.last == "message_stop")
+                #expect(
+                    names.filter { $0 != "content_block_delta" } == [
+                        "message_start", "content_block_start", "ping", "content_block_stop", "message_delta", "message_stop",
+                    ])
+                let deltas = try lines.filter { $0.hasPrefix("data: ") && $0.contains("text_delta") }.map { line in
+                    let event = try #require(try JSONSerialization.jsonObject(with: Data(line.dropFirst(6).utf8)) as? [String: Any])
+                    return try #require((event["delta"] as? [String: Any])?["text"] as? String)
+                }
+                #expect(deltas.joined() == text)
+            }
+        }
+
+        @Test func refusalsAreInAnthropicShapeWithOpenAIStatuses() async throws {
+            try await TestAccess.with { access in
+                let key = try await access.key()
+                try await TestServer.test(try TestServer.make(access: access.control)) { client in
+                    let body = #"{"model":"gpt-4","max_tokens":1,"messages":[{"role":"user","content":"x"}]}"#
+                    let missing = try await client.post("/v1/messages", json: body)
+                    #expect(missing.status == .unauthorized)
+                    #expect(try Self.anthropicError(missing) == "authentication_error")
+                    var headers: HTTPFields = [.contentType: "application/json"]
+                    headers[HTTPField.Name("x-api-key")!] = key
+                    let ok = try await client.execute(uri: "/v1/messages", method: .post, headers: headers, body: ByteBuffer(string: body))
+                    #expect(ok.status == .ok)
+                    let count = try await client.execute(
+                        uri: "/v1/messages/count_tokens", method: .post, headers: headers,
+                        body: ByteBuffer(string: #"{"model":"gpt-4","messages":[{"role":"user","content":"x"}]}"#))
+                    #expect(try count.json()["input_tokens"] as? Int == (try ok.json()["usage"] as? [String: Any])?["input_tokens"] as? Int)
+                    let wrongMethod = try await client.get("/v1/messages", key: key)
+                    #expect(wrongMethod.status == .methodNotAllowed)
+                    #expect(try Self.anthropicError(wrongMethod) == "invalid_request_error")
+                    // The OpenAI routes keep OpenAI's envelope.
+                    _ = try await client.chat(key: nil).openAIError(status: .unauthorized)
+                }
+            }
+        }
+
+        /// The `error.type` of an Anthropic error body, checked for its shape.
+        static func anthropicError(_ response: TestResponse) throws -> String? {
+            let body = try response.json()
+            #expect(body["type"] as? String == "error")
+            let error = try #require(body["error"] as? [String: Any])
+            #expect(Set(error.keys) == ["type", "message"])
+            return error["type"] as? String
+        }
+    }
+}
