@@ -205,6 +205,12 @@ public final class Scheduler: @unchecked Sendable {
 
     private func step() {
         policy.schedule(actions: &actions, batch: &batch, owners: &logitOwners)
+        let now = ContinuousClock.now
+        for entry in policy.running {
+            guard let sequence = sequences[entry.id], sequence.isQueued else { continue }
+            sequence.isQueued = false
+            counters.queueTime.observe((now - sequence.submitted).seconds)
+        }
         if policy.preemptionCount != counters.preemptions {
             let new = policy.preemptionCount - counters.preemptions
             counters.preemptions = policy.preemptionCount
@@ -258,6 +264,9 @@ public final class Scheduler: @unchecked Sendable {
         if sequence.generated == 0 {
             sequence.continuation.yield(.started(cachedPromptTokens: policy.sequence(id: sequence.id)?.cachedPromptTokens ?? 0))
         }
+        let now = ContinuousClock.now
+        if let last = sequence.lastTokenAt { counters.interTokenLatency.observe((now - last).seconds) }
+        sequence.lastTokenAt = now
         sequence.generated += 1
         counters.generatedTokens += 1
         policy.append(id: sequence.id, token: sampled.token)
@@ -270,7 +279,12 @@ public final class Scheduler: @unchecked Sendable {
 
     /// Ends `sequence`: with a summary when `reason` is given, silently when it was cancelled.
     private func finish(_ sequence: ScheduledSequence, reason: FinishReason?) {
-        if reason == nil { counters.requestsCancelled += 1 } else { counters.requestsFinished += 1 }
+        if reason == nil {
+            counters.requestsCancelled += 1
+        } else {
+            counters.requestsFinished += 1
+            counters.endToEndLatency.observe((ContinuousClock.now - sequence.submitted).seconds)
+        }
         let summary = reason.map { reason in
             GenerationSummary(
                 finishReason: reason, promptTokens: sequence.request.prompt.count,
@@ -320,6 +334,10 @@ final class ScheduledSequence {
     var generated = 0
     /// When it was submitted, for the time to its first token.
     let submitted = ContinuousClock.now
+    /// Whether it has yet to enter the batch for the first time.
+    var isQueued = true
+    /// When its last token was generated, for the time between tokens.
+    var lastTokenAt: ContinuousClock.Instant?
 
     init(id: Int, request: GenerationRequest, continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation, vocabularySize: Int) {
         self.id = id

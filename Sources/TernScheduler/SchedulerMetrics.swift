@@ -35,30 +35,48 @@ public struct SchedulerMetrics: Sendable, Equatable {
     public var stepSeconds = 0.0
     /// Seconds from submission to the first generated token (queueing and prompt processing).
     public var timeToFirstToken = Histogram(bounds: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60])
+    /// Seconds between two generated tokens of one sequence.
+    public var interTokenLatency = Histogram(bounds: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 2.5])
+    /// Seconds from submission to the end, of requests that ended with a summary (not cancelled or failed).
+    public var endToEndLatency = Histogram(bounds: [0.3, 0.5, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 60, 120, 300])
+    /// Seconds from submission until a request first entered the batch.
+    public var queueTime = Histogram(bounds: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60])
 
     /// Nothing done yet and no budget.
     public init() {}
 
     /// Counts of observed values at or below each bound, as Prometheus histograms are exported.
+    ///
+    /// The counts live inline, so that observing on the step thread after the metrics were published (a copy) never
+    /// allocates.
     public struct Histogram: Sendable, Equatable {
+        /// The most buckets a histogram has, the one above every bound included.
+        public static let maxBuckets = 16
         /// Upper bounds of the buckets, ascending; one more bucket holds larger values.
         public let bounds: [Double]
-        /// Observations in each bucket (not cumulative); the last one is above every bound.
-        public private(set) var counts: [Int]
+        private var storage = InlineArray<16, Int>(repeating: 0)
         /// The sum of the observed values.
         public private(set) var sum = 0.0
+
+        /// An empty histogram with these bucket bounds (at most ``maxBuckets`` − 1).
+        public init(bounds: [Double]) {
+            precondition(bounds.count < Self.maxBuckets, "a histogram has at most \(Self.maxBuckets - 1) bounds")
+            self.bounds = bounds
+        }
+
+        /// Observations in each bucket (not cumulative); the last one is above every bound.
+        public var counts: [Int] { (0...bounds.count).map { storage[$0] } }
         /// Observations made.
         public var count: Int { counts.reduce(0, +) }
 
-        /// An empty histogram with these bucket bounds.
-        public init(bounds: [Double]) {
-            self.bounds = bounds
-            counts = Array(repeating: 0, count: bounds.count + 1)
-        }
-
         /// Records `value`.
         public mutating func observe(_ value: Double) {
-            counts[bounds.firstIndex { value <= $0 } ?? bounds.count] += 1
+            var bucket = bounds.count
+            for (index, bound) in bounds.enumerated() where value <= bound {
+                bucket = index
+                break
+            }
+            storage[bucket] += 1
             sum += value
         }
 
@@ -69,6 +87,10 @@ public struct SchedulerMetrics: Sendable, Equatable {
                 total += $0
                 return total
             }
+        }
+
+        public static func == (lhs: Histogram, rhs: Histogram) -> Bool {
+            lhs.bounds == rhs.bounds && lhs.counts == rhs.counts && lhs.sum == rhs.sum
         }
     }
 }

@@ -57,6 +57,7 @@ struct AccessMiddleware: RouterMiddleware {
         }
         var context = context
         context.logger[metadataKey: "key.id"] = .string(key.id)
+        context.requestLog.authenticated(keyID: key.id)
         switch access {
         case .open, .anyKey:
             return try await next(request, context)
@@ -96,7 +97,8 @@ struct AccessMiddleware: RouterMiddleware {
             }
             return response
         }
-        let access = RequestAccess(key: key, policy: policy, ticket: ticket, endpoint: endpoint, control: control, startedAt: now)
+        let access = RequestAccess(
+            key: key, policy: policy, ticket: ticket, endpoint: endpoint, control: control, startedAt: now, log: context.requestLog)
         context.access = access
         var response: Response
         do {

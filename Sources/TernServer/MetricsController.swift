@@ -50,13 +50,21 @@ struct MetricsController: Sendable {
         family(
             "tern_scheduler_busy_seconds_total", "counter", "Seconds spent in forward passes.", [("", "\(metrics.stepSeconds)")])
 
-        let histogram = metrics.timeToFirstToken
-        let bounds = histogram.bounds.map { "\($0)" } + ["+Inf"]
-        family(
-            "tern_time_to_first_token_seconds", "histogram",
-            "Seconds from a request's submission to its first token: queueing and prompt processing.",
-            zip(bounds, histogram.cumulativeCounts).map { ("_bucket{le=\"\($0)\"}", "\($1)") }
-                + [("_sum", "\(histogram.sum)"), ("_count", "\(histogram.count)")])
+        func histogram(_ name: String, _ help: String, _ histogram: SchedulerMetrics.Histogram) {
+            let bounds = histogram.bounds.map { "\($0)" } + ["+Inf"]
+            family(
+                name, "histogram", help,
+                zip(bounds, histogram.cumulativeCounts).map { ("_bucket{le=\"\($0)\"}", "\($1)") }
+                    + [("_sum", "\(histogram.sum)"), ("_count", "\(histogram.count)")])
+        }
+        histogram(
+            "tern_time_to_first_token_seconds", "Seconds from a request's submission to its first token: queueing and prompt processing.",
+            metrics.timeToFirstToken)
+        histogram("tern_inter_token_latency_seconds", "Seconds between two generated tokens of one sequence.", metrics.interTokenLatency)
+        histogram(
+            "tern_e2e_request_latency_seconds", "Seconds from a request's submission to its end (requests that finished).",
+            metrics.endToEndLatency)
+        histogram("tern_request_queue_time_seconds", "Seconds a request waited before it first entered the batch.", metrics.queueTime)
         return text
     }
 }

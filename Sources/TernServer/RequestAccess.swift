@@ -19,6 +19,8 @@ final class RequestAccess: Sendable {
     private let control: AccessControl
     private let ticket: RequestTicket
     private let startedAt: Date
+    /// Told the tokens charged, for the access log.
+    private let log: RequestLogEntry
 
     private struct State {
         var model = ""
@@ -31,7 +33,11 @@ final class RequestAccess: Sendable {
 
     private let state = Mutex(State())
 
-    init(key: APIKey, policy: KeyPolicy, ticket: RequestTicket, endpoint: String, control: AccessControl, startedAt: Date) {
+    init(
+        key: APIKey, policy: KeyPolicy, ticket: RequestTicket, endpoint: String, control: AccessControl, startedAt: Date,
+        log: RequestLogEntry = RequestLogEntry()
+    ) {
+        self.log = log
         self.key = key
         self.policy = policy
         self.ticket = ticket
@@ -113,6 +119,7 @@ final class RequestAccess: Sendable {
         // Without a usage the prompt counts only if generation started (a refusal by the scheduler costs nothing).
         let prompt = usage?.promptTokens ?? (taken.progress != nil ? taken.promptTokens : 0)
         let completion = usage?.completionTokens ?? taken.progress?.completionTokens ?? 0
+        log.charged(promptTokens: prompt, completionTokens: completion)
         let record = UsageRecord(
             keyID: key.id, model: taken.model, endpoint: endpoint, status: status, promptTokens: prompt, cachedTokens: usage?.cachedTokens ?? 0,
             completionTokens: completion, startedAt: startedAt, finishedAt: Date())

@@ -15,6 +15,8 @@ public struct TernRequestContext: RequestContext {
     var adminKey: APIKey?
     /// The connection (or HTTP/2 stream) the request came on, watched for the client hanging up.
     let channel: any Channel
+    /// What the access log says of the request.
+    let requestLog = RequestLogEntry()
 
     /// Creates a context for a request arriving on a connection.
     public init(source: ApplicationRequestContextSource) {

@@ -58,6 +58,7 @@ extension TernServer {
     /// whatever the spelling of the path (doubled slashes, a trailing slash, an absolute-form target).
     public func makeRouter() -> Router<TernRequestContext> {
         let router = Router(context: TernRequestContext.self, options: .autoGenerateHeadEndpoints)
+        router.add(middleware: AccessLogMiddleware())
         // Browser apps on the listed origins only: preflights carry no key, so CORS comes before authentication.
         if !configuration.corsOrigins.isEmpty { router.add(middleware: CORSOriginMiddleware(origins: Set(configuration.corsOrigins))) }
         let errors = OpenAIErrorMiddleware<TernRequestContext>(maxBodyBytes: configuration.maxBodyBytes)
@@ -65,6 +66,7 @@ extension TernServer {
         let routes = routes()
         for route in routes {
             let group = router.group()
+            group.add(middleware: RouteLogMiddleware(route: route.path))
             let errors = OpenAIErrorMiddleware<TernRequestContext>(maxBodyBytes: configuration.maxBodyBytes, style: route.errorStyle)
             // The route's own style for everything the access check and the handler throw.
             if route.errorStyle != .openAI { group.add(middleware: errors) }

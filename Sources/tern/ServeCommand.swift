@@ -5,6 +5,11 @@ import TernEngine
 import TernServer
 import TernStore
 
+/// How `tern serve` writes its log.
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -125,6 +130,11 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Most tokens a chat completion generates when the request sets no max_tokens; never more than the context holds.")
     var maxTokensDefault = 4096
 
+    @Option(
+        name: .long,
+        help: "Log lines as text for people, or json (one object per line) for log collectors. Either way one line per request.")
+    var logFormat: LogFormat = .text
+
     @Flag(name: .long, help: "Log every prompt (a debugging aid; keys are never logged).")
     var logPrompts = false
 
@@ -194,6 +204,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if logFormat == .json { LoggingSystem.bootstrap { label in JSONLogHandler(label: label) } }
         var logger = Logger(label: "tern")
         logger.logLevel = .info
         var configuration = TernServerConfiguration(

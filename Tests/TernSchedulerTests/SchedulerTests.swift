@@ -186,6 +186,10 @@ struct SchedulerTests {
         #expect(metrics.timeToFirstToken.count == done.count)
         #expect(metrics.timeToFirstToken.sum > 0)
         #expect(metrics.timeToFirstToken.cumulativeCounts.last == done.count)
+        // Every generated token after a sequence's first has a gap before it; every request queued once and ended once.
+        #expect(metrics.interTokenLatency.count == done.map { $0.completionTokens - 1 }.reduce(0, +))
+        #expect(metrics.endToEndLatency.count == done.count && metrics.queueTime.count == done.count)
+        #expect(metrics.endToEndLatency.sum >= metrics.timeToFirstToken.sum)
         #expect(metrics.kvBytesInUse > 0 && metrics.kvBytesInUse <= metrics.kvBytesBudget)
         #expect(metrics.preemptions == 0)
     }

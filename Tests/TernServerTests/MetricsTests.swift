@@ -46,6 +46,9 @@ extension ServerTests {
                 #expect(after["tern_requests_waiting"] == 0)
                 #expect(after["tern_time_to_first_token_seconds_count"] == 3)
                 #expect(after["tern_time_to_first_token_seconds_bucket{le=\"+Inf\"}"] == 3)
+                #expect(after["tern_inter_token_latency_seconds_count"] == 267, "a gap before every token but each answer's first")
+                #expect(after["tern_e2e_request_latency_seconds_count"] == 3)
+                #expect(after["tern_request_queue_time_seconds_count"] == 3)
                 #expect((after["tern_scheduler_busy_seconds_total"] ?? 0) > 0)
                 #expect((after["tern_kv_cache_bytes"] ?? .infinity) <= Double(budget))
             }

@@ -1,0 +1,86 @@
+import Foundation
+import HTTPTypes
+public import Hummingbird
+import Logging
+import TernOpenAI
+
+/// The outermost middleware: gives every request an id (the client's `x-request-id` when it sent a usable one), sends
+/// it back in `x-request-id`, puts it in the request's log metadata, and writes one access-log line per request when
+/// its response has been sent, streams included: method, route, status, key id, tokens and duration. Prompts never
+/// appear here.
+public struct AccessLogMiddleware: RouterMiddleware {
+    public typealias Context = TernRequestContext
+
+    /// `x-request-id`.
+    static let requestID = HTTPField.Name("x-request-id")!
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        let id = Self.usableID(request.headers[Self.requestID]) ?? Self.newID()
+        var context = context
+        context.logger[metadataKey: "request.id"] = .string(id)
+        let entry = context.requestLog
+        let logger = context.logger
+        let method = request.method.rawValue
+        let path = request.uri.path
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            Self.log(logger, method: method, path: path, status: 499, entry: entry, since: started)
+            throw error
+        }
+        response.headers[Self.requestID] = id
+        let status = Int(response.status.code)
+        let body = response.body
+        response.body = ResponseBody(contentLength: body.contentLength) { writer in
+            do {
+                try await body.write(writer)
+            } catch {
+                Self.log(logger, method: method, path: path, status: 499, entry: entry, since: started)
+                throw error
+            }
+            Self.log(logger, method: method, path: path, status: status, entry: entry, since: started)
+        }
+        return response
+    }
+
+    private static func log(
+        _ logger: Logger, method: String, path: String, status: Int, entry: RequestLogEntry, since started: ContinuousClock.Instant
+    ) {
+        let fields = entry.current
+        let elapsed = ContinuousClock.now - started
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        logger.info(
+            "request",
+            metadata: [
+                "http.method": .string(method), "http.route": .string(fields.route ?? path), "http.status": .stringConvertible(status),
+                "key.id": .string(fields.keyID ?? "-"), "tokens.prompt": .stringConvertible(fields.promptTokens),
+                "tokens.completion": .stringConvertible(fields.completionTokens),
+                "duration.ms": .string(String(format: "%.1f", milliseconds)),
+            ])
+    }
+
+    /// The client's id when it is 1 to 128 visible ASCII characters; anything else is replaced.
+    static func usableID(_ header: String?) -> String? {
+        guard let header, (1...128).contains(header.utf8.count), header.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else { return nil }
+        return header
+    }
+
+    /// `req_` and 24 random letters and digits.
+    static func newID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "req_" + OpenAIIdentifier.randomBase62(count: 24, using: &generator)
+    }
+}
+
+/// Tells the access log which route the router matched, before anything can refuse the request.
+struct RouteLogMiddleware: RouterMiddleware {
+    typealias Context = TernRequestContext
+    let route: String
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        context.requestLog.matched(route: route)
+        return try await next(request, context)
+    }
+}
