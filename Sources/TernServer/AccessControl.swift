@@ -13,17 +13,23 @@ public struct AccessControl: Sendable {
     public var limits: any RateLimitState
     /// Limits for keys that have none of their own.
     public var defaultLimits: KeyLimits
+    /// Stored responses of the Responses API, per key.
+    public var responses: any ResponseStore
 
-    /// Access control over a store that keeps both keys and the ledger (``SQLiteStore``), limits in memory.
-    public init(store: some APIKeyStore & UsageLedger, defaultLimits: KeyLimits) {
-        self.init(keys: store, ledger: store, limits: InMemoryRateLimitState(ledger: store), defaultLimits: defaultLimits)
+    /// Access control over a store that keeps keys, the ledger and stored responses (``SQLiteStore``), limits in memory.
+    public init(store: some APIKeyStore & UsageLedger & ResponseStore, defaultLimits: KeyLimits) {
+        self.init(keys: store, ledger: store, limits: InMemoryRateLimitState(ledger: store), defaultLimits: defaultLimits, responses: store)
     }
 
     /// Access control from its parts.
-    public init(keys: any APIKeyStore, ledger: any UsageLedger, limits: any RateLimitState, defaultLimits: KeyLimits) {
+    public init(
+        keys: any APIKeyStore, ledger: any UsageLedger, limits: any RateLimitState, defaultLimits: KeyLimits,
+        responses: any ResponseStore = InMemoryResponseStore()
+    ) {
         self.keys = keys
         self.ledger = ledger
         self.limits = limits
         self.defaultLimits = defaultLimits
+        self.responses = responses
     }
 }

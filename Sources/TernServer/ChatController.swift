@@ -19,36 +19,8 @@ struct ChatController: Sendable {
         var request = request
         let body = try await bodyReader.read(&request)
         let chat = try ChatCompletionRequest.decode(from: body)
-        let scheduler = try host.readyScheduler(for: chat.model)
-        try context.access?.use(model: chat.model, names: host.names.names(of: chat.model))
-        if logPrompts { context.logger.info("prompt", metadata: ["prompt.messages": "\(chat.messages.map(\.text))"]) }
-        let model = scheduler.model
-        let template = model.chatTemplate
-        let text = try ChatPrompt.text(for: chat, model: model)
-        // Tokenizing stops past the context: a prompt far longer than it is refused for the price of one context.
-        let prompt = model.encodeWithBOS(text, parseSpecial: true, limit: scheduler.configuration.contextLength)
-        // A reasoning model's answer may open with a thinking section (the prompt may have opened it already).
-        let (startsThinking, closed) = Reasoning.promptState(text)
-        let thinking = Reasoning.isUsed(by: template) && !closed
-        // Calls are looked for (and constrained) unless the client said `tool_choice: none`.
-        let toolFormat: ToolCallFormat? = chat.tools.isEmpty || chat.toolChoice == .none ? nil : ChatPrompt.format(of: template)
-        let grammar: TokenGrammar?
-        if let toolFormat {
-            grammar = try await host.grammars.toolGrammar(
-                for: chat, format: toolFormat, thinking: thinking, vocabulary: scheduler.grammarVocabulary)
-        } else {
-            grammar = try await host.grammars.grammar(for: chat.responseFormat, thinking: thinking, vocabulary: scheduler.grammarVocabulary)
-        }
-        let parser = thinking || toolFormat != nil ? AnswerParser(thinking: thinking, startsThinking: startsThinking, tools: toolFormat) : nil
-        let plan = try GenerationPlan.make(
-            prompts: [prompt], n: chat.n, maxTokens: chat.completionTokenLimit, defaultMaxTokens: host.defaultMaxTokens, sampling: chat.sampling,
-            defaults: host.samplingDefaults(for: model),
-            topLogprobs: chat.logprobs ? (chat.topLogprobs ?? 0) : nil, contextLength: scheduler.configuration.contextLength,
-            capacity: scheduler.configuration.capacity,
-            vocabularySize: model.config.vocabularySize, contextParam: "messages", grammar: grammar)
-        try await context.access?.reserve(plan)
-        let run = try GenerationRun(plan: plan, scheduler: scheduler, wantsLogprobs: chat.logprobs)
-        context.access?.track(run.progress)
+        let started = try await ChatRun(chat, host: host, context: context, logPrompts: logPrompts)
+        let (plan, run, parser) = (started.plan, started.run, started.parser)
         let identity = ResponseIdentity(id: OpenAIIdentifier.chatCompletion(), model: chat.model)
         if chat.stream {
             context.access?.markStreaming()

@@ -17,7 +17,7 @@ extension GenerationRun {
         to writer: inout any ResponseBodyWriter, watching channel: any Channel, in connections: ConnectionRegistry, promptTokens: [Int],
         access: RequestAccess?,
         keepAlive: Duration?, delta: (_ choice: Int, ChoiceDelta) -> [UInt8], finished: (_ choice: Int, ChoiceOutcome) -> [UInt8],
-        end: (Usage) -> [UInt8], error errorEvent: (OpenAIError) -> [UInt8] = ServerSentEvents.error
+        end: (Usage) async throws -> [UInt8], error errorEvent: (OpenAIError) -> [UInt8] = ServerSentEvents.error
     ) async throws {
         try await connections.whileConnected(channel) {
             try await write(to: &writer)
@@ -50,7 +50,7 @@ extension GenerationRun {
                 try await writer.finish(nil)
                 return
             }
-            try await writer.writeEvent(end(usage))
+            try await writer.writeEvent(try await end(usage))
             try await writer.finish(nil)
         }
     }

@@ -18,20 +18,9 @@ struct MessagesController: Sendable {
     func create(_ request: Request, context: TernRequestContext) async throws -> Response {
         var request = request
         let asked = try MessagesRequest.decode(from: try await bodyReader.read(&request))
-        let scheduler = try host.readyScheduler(for: asked.model)
-        try context.access?.use(model: asked.model, names: host.names.names(of: asked.model))
-        if logPrompts { context.logger.info("prompt", metadata: ["prompt.messages": "\(asked.messages.map(\.text))"]) }
-        let model = scheduler.model
         // A trailing assistant turn is continued: the answer starts where its text ends.
-        let text = try ChatPrompt.text(for: asked.chatRequest, model: model) + (asked.prefill ?? "")
-        let prompt = model.encodeWithBOS(text, parseSpecial: true, limit: scheduler.configuration.contextLength)
-        let plan = try GenerationPlan.make(
-            prompts: [prompt], n: 1, maxTokens: asked.maxTokens, sampling: asked.sampling, defaults: host.samplingDefaults(for: model),
-            topLogprobs: nil, contextLength: scheduler.configuration.contextLength, capacity: scheduler.configuration.capacity,
-            vocabularySize: model.config.vocabularySize, contextParam: "messages")
-        try await context.access?.reserve(plan)
-        let run = try GenerationRun(plan: plan, scheduler: scheduler, wantsLogprobs: false)
-        context.access?.track(run.progress)
+        let started = try await ChatRun(asked.chatRequest, prefill: asked.prefill ?? "", host: host, context: context, logPrompts: logPrompts)
+        let (plan, run) = (started.plan, started.run)
         let id = AnthropicMessage.newID()
         if asked.stream {
             context.access?.markStreaming()

@@ -16,6 +16,9 @@ extension TernServer {
         let messages = MessagesController(
             host: host, bodyReader: reader, keepAliveInterval: configuration.keepAliveInterval, logPrompts: configuration.logPrompts,
             connections: connections)
+        let responses = ResponsesController(
+            host: host, bodyReader: reader, keepAliveInterval: configuration.keepAliveInterval, logPrompts: configuration.logPrompts,
+            connections: connections, store: responseStore, retention: configuration.responseRetention)
         let tokenizer = TokenizerController(host: host, bodyReader: reader)
         let info = InfoController(host: host)
         let metrics = MetricsController(host: host)
@@ -25,6 +28,11 @@ extension TernServer {
             TernRoute(.post, "/v1/messages", errorStyle: .anthropic) { request, context in try await messages.create(request, context: context) },
             TernRoute(.post, "/v1/messages/count_tokens", errorStyle: .anthropic) { request, context in
                 try await messages.countTokens(request, context: context)
+            },
+            TernRoute(.post, "/v1/responses") { request, context in try await responses.create(request, context: context) },
+            TernRoute(.get, "/v1/responses/{id}") { _, context in try await responses.get(try context.parameters.require("id"), context: context) },
+            TernRoute(.delete, "/v1/responses/{id}") { _, context in
+                try await responses.delete(try context.parameters.require("id"), context: context)
             },
             TernRoute(.get, "/v1/models") { _, _ in info.models() },
             TernRoute(.post, "/tokenize") { request, context in try await tokenizer.tokenize(request, context: context) },

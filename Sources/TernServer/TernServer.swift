@@ -8,6 +8,7 @@ import ServiceLifecycle
 public import TernEngine
 import TernOpenAI
 import TernScheduler
+import TernStore
 
 /// Tern's HTTP server: OpenAI's API over one model, with Hummingbird.
 ///
@@ -33,6 +34,8 @@ public struct TernServer: Sendable {
     public let logger: Logger
     /// The open connections: bounded by ``TernServerConfiguration/maxConnections``, watched for hang-ups.
     let connections: ConnectionRegistry
+    /// Stored responses of the Responses API: the access control's store, or memory without one.
+    let responseStore: any ResponseStore
 
     /// A server that will serve the model returned by `load` (called once, on a thread of its own, after binding).
     ///
@@ -46,6 +49,7 @@ public struct TernServer: Sendable {
         self.configuration = configuration
         self.access = access
         self.logger = logger
+        responseStore = access?.responses ?? InMemoryResponseStore()
         connections = ConnectionRegistry(maxConnections: configuration.maxConnections, silentGrace: TimeAmount(configuration.silentConnectionGrace))
         let names = try ModelNames(id: configuration.modelID, aliases: configuration.aliases)
         host = ModelHost(

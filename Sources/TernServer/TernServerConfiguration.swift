@@ -42,6 +42,8 @@ public struct TernServerConfiguration: Sendable {
     public var samplingDefaults = SamplingDefaults()
     /// Most tokens a chat completion generates when the request sets no `max_tokens` (never more than the context holds).
     public var defaultMaxTokens = 4096
+    /// How long stored responses of the Responses API are kept.
+    public var responseRetention: Duration = .seconds(30 * 24 * 3600)
     /// Log the prompt of every request (a debugging aid; keys are never logged).
     public var logPrompts = false
     /// The most client connections open at once. At the limit a new connection takes the place of the connection idle

@@ -19,7 +19,7 @@ import SQLiteNIO
 /// Every call runs on NIO's blocking-I/O thread pool, never on an event loop or Swift's cooperative pool. Each
 /// operation is one SQL statement, so a write is committed (and, with `synchronous=FULL`, on disk) when it returns.
 /// Several processes may open the same file: SQLite's locks serialise writers, and a busy database is retried.
-public final class SQLiteStore: APIKeyStore, UsageLedger {
+public final class SQLiteStore: APIKeyStore, UsageLedger, ResponseStore {
     /// The database's file name inside the data directory.
     public static let fileName = "tern.sqlite"
 
@@ -96,10 +96,45 @@ public final class SQLiteStore: APIKeyStore, UsageLedger {
             started_at INTEGER NOT NULL, finished_at INTEGER NOT NULL, duration_ms INTEGER NOT NULL)
         """,
         "CREATE INDEX IF NOT EXISTS usage_by_key ON usage (key_id, finished_at)",
+        """
+        CREATE TABLE IF NOT EXISTS responses (
+            id TEXT PRIMARY KEY, key_id TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, body TEXT NOT NULL,
+            conversation TEXT NOT NULL)
+        """,
+        "CREATE INDEX IF NOT EXISTS responses_by_expiry ON responses (expires_at)",
     ]
 
     static let keyColumns =
         "id, name, prefix, admin, models, rpm, tpm, max_concurrent, budget_tokens, budget_period, created_at, expires_at, revoked_at"
+
+    // MARK: ResponseStore
+
+    public func save(_ response: StoredResponse) async throws {
+        // Expired responses go as new ones come: the table holds what can still be read.
+        _ = try await connection.query("DELETE FROM responses WHERE expires_at <= ?", [.integer(Self.milliseconds(Date()))])
+        _ = try await connection.query(
+            "INSERT INTO responses (id, key_id, created_at, expires_at, body, conversation) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                .text(response.id), .text(response.keyID), .integer(Self.milliseconds(response.createdAt)),
+                .integer(Self.milliseconds(response.expiresAt)), .text(response.body), .text(response.conversation),
+            ])
+    }
+
+    public func response(id: String, keyID: String, now: Date) async throws -> StoredResponse? {
+        let rows = try await connection.query(
+            "SELECT created_at, expires_at, body, conversation FROM responses WHERE id = ? AND key_id = ? AND expires_at > ?",
+            [.text(id), .text(keyID), .integer(Self.milliseconds(now))])
+        guard let values = rows.first?.columns.map(\.data), values.count == 4, let created = values[0].integer, let expires = values[1].integer,
+            let body = values[2].string, let conversation = values[3].string
+        else { return nil }
+        return StoredResponse(
+            id: id, keyID: keyID, createdAt: Self.date(created), expiresAt: Self.date(expires), body: body, conversation: conversation)
+    }
+
+    public func deleteResponse(id: String, keyID: String) async throws -> Bool {
+        let rows = try await connection.query("DELETE FROM responses WHERE id = ? AND key_id = ? RETURNING id", [.text(id), .text(keyID)])
+        return !rows.isEmpty
+    }
 
     // MARK: APIKeyStore
 

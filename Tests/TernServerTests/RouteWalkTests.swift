@@ -56,6 +56,11 @@ extension ServerTests {
                     #expect(metrics.promptTokens == 0 && metrics.requestsFinished == 0)
 
                     // The same spellings with the right key do reach the routes: the refusals above were the checks'.
+                    let userID = try #require(keys.first { $0.name == "user" }).id
+                    try await access.control.responses.save(
+                        StoredResponse(
+                            id: Self.responseID, keyID: userID, createdAt: Date(), expiresAt: Date(timeIntervalSinceNow: 600), body: "{}",
+                            conversation: "[]"))
                     for route in routes where route.method == .get && !route.isOpen {
                         let path = Self.concrete(route.path)
                         let key = route.needsAdmin ? admin : user
@@ -71,7 +76,11 @@ extension ServerTests {
         /// A path of the pattern: parameters name things that exist, so a request that got through would change them.
         static func concrete(_ pattern: String) -> String {
             pattern.replacingOccurrences(of: "{key}", with: "user").replacingOccurrences(of: "**", with: "gpt-4")
+                .replacingOccurrences(of: "{id}", with: responseID)
         }
+
+        /// The stored response that `/v1/responses/{id}` names.
+        static let responseID = "resp_walk"
 
         /// A body that the route would act on if it were let through.
         static func body(for pattern: String) -> String {

@@ -1,0 +1,49 @@
+import TernEngine
+import TernGrammar
+import TernOpenAI
+import TernScheduler
+
+/// A chat request on its way to the model, as every chat-shaped endpoint (`/v1/chat/completions`, `/v1/messages`,
+/// `/v1/responses`) starts it: the key's permission checked, the template rendered, the grammar of its response format
+/// or tools compiled, the sequences planned, their tokens reserved and the run submitted.
+struct ChatRun {
+    /// The sequences and prompts.
+    let plan: GenerationPlan
+    /// The running sequences.
+    let run: GenerationRun
+    /// Splits the answer into reasoning, content and tool calls; nil when the answer is all content.
+    let parser: AnswerParser?
+
+    /// Starts `chat` on its model; `prefill` is text the answer continues (appended to the rendered prompt).
+    init(_ chat: ChatCompletionRequest, prefill: String = "", host: ModelHost, context: TernRequestContext, logPrompts: Bool) async throws {
+        let scheduler = try host.readyScheduler(for: chat.model)
+        try context.access?.use(model: chat.model, names: host.names.names(of: chat.model))
+        if logPrompts { context.logger.info("prompt", metadata: ["prompt.messages": "\(chat.messages.map(\.text))"]) }
+        let model = scheduler.model
+        let template = model.chatTemplate
+        let text = try ChatPrompt.text(for: chat, model: model) + prefill
+        // Tokenizing stops past the context: a prompt far longer than it is refused for the price of one context.
+        let prompt = model.encodeWithBOS(text, parseSpecial: true, limit: scheduler.configuration.contextLength)
+        // A reasoning model's answer may open with a thinking section (the prompt may have opened it already).
+        let (startsThinking, closed) = Reasoning.promptState(text)
+        let thinking = Reasoning.isUsed(by: template) && !closed
+        // Calls are looked for (and constrained) unless the client said `tool_choice: none`.
+        let toolFormat: ToolCallFormat? = chat.tools.isEmpty || chat.toolChoice == .none ? nil : ChatPrompt.format(of: template)
+        let grammar: TokenGrammar?
+        if let toolFormat {
+            grammar = try await host.grammars.toolGrammar(
+                for: chat, format: toolFormat, thinking: thinking, vocabulary: scheduler.grammarVocabulary)
+        } else {
+            grammar = try await host.grammars.grammar(for: chat.responseFormat, thinking: thinking, vocabulary: scheduler.grammarVocabulary)
+        }
+        parser = thinking || toolFormat != nil ? AnswerParser(thinking: thinking, startsThinking: startsThinking, tools: toolFormat) : nil
+        plan = try GenerationPlan.make(
+            prompts: [prompt], n: chat.n, maxTokens: chat.completionTokenLimit, defaultMaxTokens: host.defaultMaxTokens, sampling: chat.sampling,
+            defaults: host.samplingDefaults(for: model), topLogprobs: chat.logprobs ? (chat.topLogprobs ?? 0) : nil,
+            contextLength: scheduler.configuration.contextLength, capacity: scheduler.configuration.capacity,
+            vocabularySize: model.config.vocabularySize, contextParam: "messages", grammar: grammar)
+        try await context.access?.reserve(plan)
+        run = try GenerationRun(plan: plan, scheduler: scheduler, wantsLogprobs: chat.logprobs)
+        context.access?.track(run.progress)
+    }
+}

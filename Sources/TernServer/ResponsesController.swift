@@ -1,0 +1,156 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import TernJSON
+import TernOpenAI
+import TernStore
+
+/// OpenAI's Responses API: `POST /v1/responses` (whole or streamed), `GET` and `DELETE /v1/responses/{id}`.
+///
+/// A response runs as a chat request (``ChatRun``); with `store` (the default) it is kept per key until it expires,
+/// with its conversation, so that `previous_response_id` continues it. A key never reads another key's responses.
+struct ResponsesController: Sendable {
+    let host: ModelHost
+    let bodyReader: RequestBodyReader
+    let keepAliveInterval: Duration
+    let logPrompts: Bool
+    /// Watches the request's connection for the client hanging up.
+    let connections: ConnectionRegistry
+    /// Where stored responses live.
+    let store: any ResponseStore
+    /// How long a stored response is kept.
+    let retention: Duration
+
+    func create(_ request: Request, context: TernRequestContext) async throws -> Response {
+        var request = request
+        let asked = try ResponseRequest.decode(from: try await bodyReader.read(&request))
+        let owner = context.access?.key.id ?? ""
+        var history: [ChatMessage] = []
+        if let previous = asked.previousResponseID {
+            guard let stored = try await store.response(id: previous, keyID: owner, now: Date()) else {
+                throw OpenAIError(
+                    status: 404, message: "Previous response with id '\(previous)' not found.", type: "invalid_request_error",
+                    param: "previous_response_id", code: "previous_response_not_found")
+            }
+            history = Self.messages(fromConversation: stored.conversation)
+        }
+        let earlier = history
+        let started = try await ChatRun(asked.chatRequest(after: history), host: host, context: context, logPrompts: logPrompts)
+        let (plan, run) = (started.plan, started.run)
+        let ids = ResponseObject.newIDs()
+        let created = Int(Date().timeIntervalSince1970)
+        @Sendable func response(status: ResponseObject.Status, text: String?, usage: Usage?) -> ResponseObject {
+            ResponseObject(
+                id: ids.response, messageID: ids.message, createdAt: created, model: asked.model, status: status, text: text,
+                usage: usage.map { ($0.promptTokens, $0.cachedTokens, $0.completionTokens) }, request: asked)
+        }
+        /// Keeps a finished response (when asked to) with the conversation it ends.
+        let keep: @Sendable (ResponseObject) async throws -> Void = { [store, retention] finished in
+            guard asked.store else { return }
+            let turns = earlier + asked.input + [ChatMessage(role: .assistant, content: .text(finished.text ?? ""))]
+            let now = Date()
+            try await store.save(
+                StoredResponse(
+                    id: finished.id, keyID: owner, createdAt: now, expiresAt: now.addingTimeInterval(retention.seconds),
+                    body: finished.json.jsonText, conversation: Self.conversation(turns)))
+        }
+        if asked.stream {
+            context.access?.markStreaming()
+            let keepAlive = keepAliveInterval
+            let (access, channel, connections) = (context.access, context.channel, connections)
+            return Response(
+                status: .ok, headers: Response.eventStreamHeaders,
+                body: ResponseBody { writer in
+                    var events = ResponseStreamEvents()
+                    var text = ""
+                    var status = ResponseObject.Status.completed
+                    try await writer.writeEvent(events.start(response(status: .inProgress, text: nil, usage: nil)))
+                    try await run.stream(
+                        to: &writer, watching: channel, in: connections, promptTokens: plan.promptTokens, access: access, keepAlive: keepAlive,
+                        delta: { _, delta in
+                            text += delta.text
+                            return events.delta(delta.text, itemID: ids.message)
+                        },
+                        finished: { _, outcome in
+                            if outcome.finishReason == .length { status = .incomplete }
+                            return []
+                        },
+                        end: { usage in
+                            let finished = response(status: status, text: text, usage: usage)
+                            do {
+                                try await keep(finished)
+                            } catch {
+                                return events.error(.internalError("The response could not be stored: \(error)."))
+                            }
+                            return events.finish(finished)
+                        },
+                        error: { error in events.error(error) })
+                })
+        }
+        var text = ""
+        var outcome: GenerationRun.ChoiceOutcome?
+        do {
+            try await connections.whileConnected(context.channel) {
+                try await run.run(keepAlive: nil) { output in
+                    switch output {
+                    case .delta(_, let delta): text += delta.text
+                    case .finished(_, let ended): outcome = ended
+                    case .idle: break
+                    }
+                }
+            }
+        } catch let failure as GenerationRun.Failure {
+            throw failure.underlying
+        }
+        let usage = Usage(promptTokens: plan.promptTokens, outcomes: outcome.map { [$0] } ?? [])
+        let finished = response(status: outcome?.finishReason == .length ? .incomplete : .completed, text: text, usage: usage)
+        try await keep(finished)
+        try await context.access?.commitOrFail(status: 200, usage: usage)
+        return Self.jsonResponse(finished.json.jsonText)
+    }
+
+    /// `GET /v1/responses/{id}`: the stored response as it was answered.
+    func get(_ id: String, context: TernRequestContext) async throws -> Response {
+        guard let stored = try await store.response(id: id, keyID: context.access?.key.id ?? "", now: Date()) else { throw Self.notFound(id) }
+        return Self.jsonResponse(stored.body)
+    }
+
+    /// `DELETE /v1/responses/{id}`: `{"id","object":"response","deleted":true}`.
+    func delete(_ id: String, context: TernRequestContext) async throws -> Response {
+        guard try await store.deleteResponse(id: id, keyID: context.access?.key.id ?? "") else { throw Self.notFound(id) }
+        let body: JSONValue = .object(["id": .string(id), "object": .string("response"), "deleted": .bool(true)])
+        return Self.jsonResponse(body.jsonText)
+    }
+
+    static func notFound(_ id: String) -> OpenAIError {
+        OpenAIError(status: 404, message: "Response with id '\(id)' not found.", type: "invalid_request_error", param: "response_id", code: nil)
+    }
+
+    static func jsonResponse(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// Turns as stored: `[{"role","content"}]`.
+    static func conversation(_ messages: [ChatMessage]) -> String {
+        JSONValue.array(messages.map { .object(["role": .string($0.role.rawValue), "content": .string($0.text)]) }).jsonText
+    }
+
+    /// The turns of a stored conversation.
+    static func messages(fromConversation text: String) -> [ChatMessage] {
+        guard case .array(let items)? = try? JSONValue.parse(Array(text.utf8)) else { return [] }
+        return items.compactMap { item in
+            guard case .object(let object) = item, case .string(let role)? = object["role"], let parsed = ChatMessage.Role(rawValue: role),
+                case .string(let content)? = object["content"]
+            else { return nil }
+            return ChatMessage(role: parsed, content: .text(content))
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) * 1e-18
+    }
+}
