@@ -28,7 +28,8 @@ public struct ChatTool: Sendable, Equatable {
         return .object(["type": .string("function"), "function": .object(function)])
     }
 
-    static func readList(_ reader: FieldReader) throws(OpenAIError) -> [ChatTool] {
+    /// `tools`; `flat`: the Responses API's form, the function's fields in the tool itself (`{"type":"function","name":…}`).
+    static func readList(_ reader: FieldReader, flat: Bool = false) throws(OpenAIError) -> [ChatTool] {
         guard let value = reader.value("tools") else { return [] }
         guard case .array(let elements) = value else { throw .invalidType("tools", expected: "an array", got: value) }
         guard !elements.isEmpty else {
@@ -41,11 +42,17 @@ public struct ChatTool: Sendable, Equatable {
             let path = "tools[\(index)]"
             guard case .object(let object) = element else { throw .invalidType(path, expected: "an object", got: element) }
             let tool = FieldReader(object, path: path)
-            try tool.rejectUnknownKeys(["type", "function"])
+            try tool.rejectUnknownKeys(flat ? ["type", "name", "description", "parameters", "strict"] : ["type", "function"])
             let type = try tool.requiredString("type")
             guard type == "function" else { throw .unsupportedValue(tool.param("type"), value: type, supported: ["function"]) }
-            guard let function = try tool.object("function") else { throw .missingParameter(tool.param("function")) }
-            try function.rejectUnknownKeys(["name", "description", "parameters", "strict"])
+            let function: FieldReader
+            if flat {
+                function = tool
+            } else {
+                guard let member = try tool.object("function") else { throw .missingParameter(tool.param("function")) }
+                function = member
+            }
+            if !flat { try function.rejectUnknownKeys(["name", "description", "parameters", "strict"]) }
             let name = try function.requiredString("name")
             guard isValidName(name) else {
                 throw .invalidRequest(
@@ -87,7 +94,8 @@ public enum ToolChoice: Sendable, Equatable {
     /// `{"type":"function","function":{"name":…}}`: a call of this function.
     case function(String)
 
-    static func read(_ reader: FieldReader, tools: [ChatTool]) throws(OpenAIError) -> ToolChoice {
+    /// `tool_choice`; `flat`: the Responses API's form of a named function, `{"type":"function","name":…}`.
+    static func read(_ reader: FieldReader, tools: [ChatTool], flat: Bool = false) throws(OpenAIError) -> ToolChoice {
         guard let value = reader.value("tool_choice") else { return tools.isEmpty ? .none : .auto }
         guard !tools.isEmpty else {
             throw .invalidRequest(
@@ -101,15 +109,21 @@ public enum ToolChoice: Sendable, Equatable {
         case .string(let other): throw .invalidValue("tool_choice", value: other, supported: ["none", "auto", "required"])
         case .object(let object):
             let choice = FieldReader(object, path: "tool_choice")
-            try choice.rejectUnknownKeys(["type", "function"])
+            try choice.rejectUnknownKeys(flat ? ["type", "name"] : ["type", "function"])
             let type = try choice.requiredString("type")
             guard type == "function" else { throw .unsupportedValue(choice.param("type"), value: type, supported: ["function"]) }
-            guard let function = try choice.object("function") else { throw .missingParameter(choice.param("function")) }
-            try function.rejectUnknownKeys(["name"])
+            let function: FieldReader
+            if flat {
+                function = choice
+            } else {
+                guard let member = try choice.object("function") else { throw .missingParameter(choice.param("function")) }
+                function = member
+            }
+            try function.rejectUnknownKeys(flat ? ["type", "name"] : ["name"])
             let name = try function.requiredString("name")
             guard tools.contains(where: { $0.name == name }) else {
                 throw .invalidRequest(
-                    "Invalid value for 'tool_choice': function '\(name)' is not among the 'tools'.", param: "tool_choice.function.name",
+                    "Invalid value for 'tool_choice': function '\(name)' is not among the 'tools'.", param: function.param("name"),
                     code: "invalid_value")
             }
             return .function(name)

@@ -13,18 +13,47 @@ public struct ResponseObject: Sendable, Equatable {
         case incomplete
     }
 
+    /// One item of `output`.
+    public enum OutputItem: Sendable, Equatable {
+        /// The answer's text: `{"type":"message","id":"msg_…",…}`.
+        case message(id: String, text: String)
+        /// A call of one of the request's functions: `{"type":"function_call","id":"fc_…","call_id":"call_…",…}`.
+        case functionCall(id: String, call: ToolCall)
+
+        /// The item's id.
+        public var id: String {
+            switch self {
+            case .message(let id, _), .functionCall(let id, _): id
+            }
+        }
+
+        /// The item's JSON with `status`; a message in progress has no content yet.
+        public func json(status: String, inProgress: Bool = false) -> JSONValue {
+            switch self {
+            case .message(let id, let text):
+                return .object([
+                    "id": .string(id), "type": .string("message"), "status": .string(status), "role": .string("assistant"),
+                    "content": .array(inProgress ? [] : [ResponseObject.textPart(text)]),
+                ])
+            case .functionCall(let id, let call):
+                return .object([
+                    "id": .string(id), "type": .string("function_call"), "status": .string(status), "call_id": .string(call.id),
+                    "name": .string(call.name), "arguments": .string(inProgress ? "" : call.arguments),
+                ])
+            }
+        }
+    }
+
     /// `resp_…`.
     public var id: String
-    /// `msg_…`: the id of its output message.
-    public var messageID: String
     /// Unix seconds.
     public var createdAt: Int
     /// The model as the request named it.
     public var model: String
     /// Where it stands.
     public var status: Status
-    /// The generated text; nil while in progress (no output item yet).
-    public var text: String?
+    /// The output items; none while in progress.
+    public var output: [OutputItem]
     /// Token counts, once done.
     public var usage: (input: Int, cached: Int, output: Int)?
     /// The request it answers, for the echoed fields.
@@ -32,36 +61,30 @@ public struct ResponseObject: Sendable, Equatable {
 
     /// Creates a response to `request`.
     public init(
-        id: String, messageID: String, createdAt: Int, model: String, status: Status, text: String?, usage: (input: Int, cached: Int, output: Int)?,
+        id: String, createdAt: Int, model: String, status: Status, output: [OutputItem], usage: (input: Int, cached: Int, output: Int)?,
         request: ResponseRequest
     ) {
         self.id = id
-        self.messageID = messageID
         self.createdAt = createdAt
         self.model = model
         self.status = status
-        self.text = text
+        self.output = output
         self.usage = usage
         self.request = request
     }
 
-    /// New ids: `resp_` and `msg_` followed by random base62.
-    public static func newIDs() -> (response: String, message: String) {
+    /// A new id: `prefix` (`resp_`, `msg_`, `fc_`) followed by random base62.
+    public static func newID(_ prefix: String) -> String {
         var generator = SystemRandomNumberGenerator()
-        return (
-            "resp_" + OpenAIIdentifier.randomBase62(count: 32, using: &generator),
-            "msg_" + OpenAIIdentifier.randomBase62(count: 32, using: &generator)
-        )
+        return prefix + OpenAIIdentifier.randomBase62(count: 32, using: &generator)
+    }
+
+    /// The text of the message items.
+    public var text: String {
+        output.map { if case .message(_, let text) = $0 { text } else { "" } }.joined()
     }
 
     public static func == (lhs: ResponseObject, rhs: ResponseObject) -> Bool { lhs.json == rhs.json }
-
-    /// The output message item: `in_progress` without content while generating, else with its one `output_text` part.
-    public func messageItem(status itemStatus: String, text: String?) -> JSONValue {
-        var item: JSONObject = ["id": .string(messageID), "type": .string("message"), "status": .string(itemStatus), "role": .string("assistant")]
-        item["content"] = .array(text.map { [Self.textPart($0)] } ?? [])
-        return .object(item)
-    }
 
     /// `{"type":"output_text","text":…,"annotations":[],"logprobs":[]}`.
     public static func textPart(_ text: String) -> JSONValue {
@@ -78,14 +101,20 @@ public struct ResponseObject: Sendable, Equatable {
         object["instructions"] = request.instructions.map(JSONValue.string) ?? .null
         object["max_output_tokens"] = request.maxOutputTokens.map { .integer(Int64($0)) } ?? .null
         object["model"] = .string(model)
-        object["output"] = .array(text.map { [messageItem(status: status == .incomplete ? "incomplete" : "completed", text: $0)] } ?? [])
-        object["parallel_tool_calls"] = .bool(true)
+        object["output"] = .array(output.map { $0.json(status: status == .incomplete ? "incomplete" : "completed") })
+        object["parallel_tool_calls"] = .bool(request.parallelToolCalls)
         object["previous_response_id"] = request.previousResponseID.map(JSONValue.string) ?? .null
         object["store"] = .bool(request.store)
         object["temperature"] = request.sampling.temperature.map(JSONValue.double) ?? .null
         object["text"] = .object(["format": Self.formatJSON(request.format)])
-        object["tool_choice"] = .string("auto")
-        object["tools"] = .array([])
+        object["tool_choice"] = Self.toolChoiceJSON(request.toolChoice)
+        object["tools"] = .array(
+            request.tools.map { tool in
+                .object([
+                    "type": .string("function"), "name": .string(tool.name), "description": tool.description.map(JSONValue.string) ?? .null,
+                    "parameters": tool.parameters ?? .null, "strict": tool.strict.map(JSONValue.bool) ?? .null,
+                ])
+            })
         object["top_p"] = request.sampling.topP.map(JSONValue.double) ?? .null
         object["truncation"] = .string("disabled")
         if let usage {
@@ -99,6 +128,16 @@ public struct ResponseObject: Sendable, Equatable {
         }
         object["metadata"] = .object(JSONObject(request.metadata.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }))
         return .object(object)
+    }
+
+    /// `tool_choice` as the Responses API writes it.
+    static func toolChoiceJSON(_ choice: ToolChoice) -> JSONValue {
+        switch choice {
+        case .none: .string("none")
+        case .auto: .string("auto")
+        case .required: .string("required")
+        case .function(let name): .object(["type": .string("function"), "name": .string(name)])
+        }
     }
 
     /// `text.format` as the Responses API writes it.

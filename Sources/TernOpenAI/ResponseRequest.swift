@@ -4,8 +4,9 @@ import TernJSON
 ///
 /// Supported: `model`, `input` (text, or message items with roles `user`, `assistant`, `system`, `developer` and content
 /// as text or `input_text`/`output_text` parts), `instructions`, `max_output_tokens`, `temperature`, `top_p`, `stream`,
-/// `store` (default true), `previous_response_id`, `text.format` (`text`, `json_object`, `json_schema`), `metadata`,
-/// `user`. Anything Tern cannot honour yet (`tools`, `reasoning`, images, files) is a 400 naming it.
+/// `store` (default true), `previous_response_id`, `text.format` (`text`, `json_object`, `json_schema`), function
+/// `tools` with `tool_choice` and `parallel_tool_calls`, `function_call` and `function_call_output` input items,
+/// `metadata`, `user`. Anything Tern cannot honour yet (`reasoning`, built-in tools, images, files) is a 400 naming it.
 public struct ResponseRequest: Sendable, Equatable {
     /// The model asked for.
     public var model: String
@@ -27,29 +28,36 @@ public struct ResponseRequest: Sendable, Equatable {
     public var format: ResponseFormat
     /// `metadata`: up to 16 string pairs, echoed back.
     public var metadata: [String: String]
+    /// `tools` (functions).
+    public var tools: [ChatTool] = []
+    /// `tool_choice`.
+    public var toolChoice: ToolChoice = .none
+    /// `parallel_tool_calls`.
+    public var parallelToolCalls = true
 
     static let keys: Set<String> = [
         "model", "input", "instructions", "max_output_tokens", "temperature", "top_p", "stream", "store", "previous_response_id", "text",
-        "metadata", "user", "truncation", "include", "parallel_tool_calls", "service_tier", "safety_identifier", "prompt_cache_key",
+        "metadata", "user", "truncation", "include", "parallel_tool_calls", "service_tier", "safety_identifier", "prompt_cache_key", "tools",
+        "tool_choice",
     ]
-    static let unsupported = ["tools", "tool_choice", "reasoning", "background", "conversation", "prompt", "top_logprobs", "max_tool_calls"]
+    static let unsupported = ["reasoning", "background", "conversation", "prompt", "top_logprobs", "max_tool_calls"]
 
     /// Parses and validates a request body.
     public static func decode(from body: some Collection<UInt8>) throws(OpenAIError) -> ResponseRequest {
         let reader = try FieldReader.body(body)
         try reader.rejectUnknownKeys(keys.union(unsupported))
         for key in unsupported where reader.value(key) != nil {
-            // An empty tools list asks for nothing.
-            if key == "tools", case .array(let tools)? = reader.value(key), tools.isEmpty { continue }
             throw .invalidRequest(
-                "'\(key)' is not supported on /v1/responses by this server yet; leave it out (tools work on /v1/chat/completions).", param: key,
-                code: "unsupported_parameter")
+                "'\(key)' is not supported on /v1/responses by this server yet; leave it out.", param: key, code: "unsupported_parameter")
         }
         if let truncation = try reader.string("truncation"), !["auto", "disabled"].contains(truncation) {
             throw .unsupportedValue("truncation", value: truncation, supported: ["auto", "disabled"])
         }
         _ = try reader.string("user")
-        return ResponseRequest(
+        // An empty tools list asks for nothing.
+        let tools =
+            if case .array(let list)? = reader.value("tools"), list.isEmpty { [ChatTool]() } else { try ChatTool.readList(reader, flat: true) }
+        var request = ResponseRequest(
             model: try reader.requiredString("model"), input: try Self.input(reader), instructions: try reader.string("instructions"),
             maxOutputTokens: try reader.integer("max_output_tokens", min: 1),
             sampling: SamplingParameters(
@@ -57,6 +65,15 @@ public struct ResponseRequest: Sendable, Equatable {
             stream: try reader.bool("stream") ?? false, store: try reader.bool("store") ?? true,
             previousResponseID: try reader.string("previous_response_id"), format: try Self.format(reader),
             metadata: try Self.metadata(reader))
+        request.tools = tools
+        request.toolChoice = try ToolChoice.read(reader, tools: tools, flat: true)
+        request.parallelToolCalls = try reader.bool("parallel_tool_calls") ?? true
+        if request.toolChoice != .none, request.format != .text {
+            throw .invalidRequest(
+                "'text.format' other than text cannot be combined with tool calls; set 'tool_choice' to 'none' or leave out 'text.format'.",
+                param: "text.format", code: "invalid_value")
+        }
+        return request
     }
 
     /// The request as a chat request over `history` (the turns of the response it continues) and its own input.
@@ -64,7 +81,8 @@ public struct ResponseRequest: Sendable, Equatable {
         var messages = history + input
         if let instructions { messages.insert(ChatMessage(role: .system, content: .text(instructions)), at: 0) }
         return ChatCompletionRequest(
-            model: model, messages: messages, maxCompletionTokens: maxOutputTokens, stream: stream, sampling: sampling, responseFormat: format)
+            model: model, messages: messages, maxCompletionTokens: maxOutputTokens, stream: stream, sampling: sampling, responseFormat: format,
+            tools: tools, toolChoice: toolChoice, parallelToolCalls: parallelToolCalls)
     }
 
     private static func input(_ reader: FieldReader) throws(OpenAIError) -> [ChatMessage] {
@@ -79,16 +97,34 @@ public struct ResponseRequest: Sendable, Equatable {
                 let path = "input[\(index)]"
                 guard case .object(let object) = item else { throw .invalidType(path, expected: "an input item object", got: item) }
                 let message = FieldReader(object, path: path)
-                try message.rejectUnknownKeys(["type", "role", "content", "id", "status"])
-                if let type = try message.string("type"), type != "message" {
+                switch try message.string("type") ?? "message" {
+                case "message":
+                    try message.rejectUnknownKeys(["type", "role", "content", "id", "status"])
+                    let roles: [String: ChatMessage.Role] = ["user": .user, "assistant": .assistant, "system": .system, "developer": .developer]
+                    let roleName = try message.requiredString("role")
+                    guard let role = roles[roleName] else { throw .invalidValue("\(path).role", value: roleName, supported: roles.keys.sorted()) }
+                    messages.append(ChatMessage(role: role, content: .text(try Self.text(message, path: path))))
+                case "function_call":
+                    try message.rejectUnknownKeys(["type", "id", "call_id", "name", "arguments", "status"])
+                    let call = ToolCall(
+                        id: try message.requiredString("call_id"), name: try message.requiredString("name"),
+                        arguments: try message.requiredString("arguments"))
+                    // Calls of one turn go into one assistant message, as the chat template expects them.
+                    if let last = messages.last, last.role == .assistant, !last.toolCalls.isEmpty {
+                        messages[messages.count - 1].toolCalls.append(call)
+                    } else {
+                        messages.append(ChatMessage(role: .assistant, content: nil, toolCalls: [call]))
+                    }
+                case "function_call_output":
+                    try message.rejectUnknownKeys(["type", "id", "call_id", "output", "status"])
+                    messages.append(
+                        ChatMessage(
+                            role: .tool, content: .text(try message.requiredString("output")), toolCallID: try message.requiredString("call_id")))
+                case let type:
                     throw .invalidRequest(
-                        "\(path).type: input items of type '\(type)' are not supported by this server yet; send messages.", param: "\(path).type",
-                        code: "unsupported_value")
+                        "\(path).type: input items of type '\(type)' are not supported by this server yet; send messages and function call items.",
+                        param: "\(path).type", code: "unsupported_value")
                 }
-                let roles: [String: ChatMessage.Role] = ["user": .user, "assistant": .assistant, "system": .system, "developer": .developer]
-                let roleName = try message.requiredString("role")
-                guard let role = roles[roleName] else { throw .invalidValue("\(path).role", value: roleName, supported: roles.keys.sorted()) }
-                messages.append(ChatMessage(role: role, content: .text(try Self.text(message, path: path))))
             }
             guard !messages.isEmpty else { throw .invalidRequest("'input' is an empty array; send at least one message.", param: "input") }
             return messages

@@ -36,23 +36,25 @@ struct ResponsesController: Sendable {
         }
         let earlier = history
         let started = try await ChatRun(asked.chatRequest(after: history), host: host, context: context, logPrompts: logPrompts)
-        let (plan, run) = (started.plan, started.run)
-        let ids = ResponseObject.newIDs()
+        let (plan, run, parser) = (started.plan, started.run, started.parser)
+        let id = ResponseObject.newID("resp_")
         let created = Int(Date().timeIntervalSince1970)
-        @Sendable func response(status: ResponseObject.Status, text: String?, usage: Usage?) -> ResponseObject {
+        @Sendable func response(_ status: ResponseObject.Status, _ output: [ResponseObject.OutputItem], usage: Usage?) -> ResponseObject {
             ResponseObject(
-                id: ids.response, messageID: ids.message, createdAt: created, model: asked.model, status: status, text: text,
+                id: id, createdAt: created, model: asked.model, status: status, output: output,
                 usage: usage.map { ($0.promptTokens, $0.cachedTokens, $0.completionTokens) }, request: asked)
         }
         /// Keeps a finished response (when asked to) with the conversation it ends.
         let keep: @Sendable (ResponseObject) async throws -> Void = { [store, retention] finished in
             guard asked.store else { return }
-            let turns = earlier + asked.input + [ChatMessage(role: .assistant, content: .text(finished.text ?? ""))]
+            let calls = finished.output.compactMap { if case .functionCall(_, let call) = $0 { call } else { nil } }
+            let answer = ChatMessage(
+                role: .assistant, content: finished.text.isEmpty && !calls.isEmpty ? nil : .text(finished.text), toolCalls: calls)
             let now = Date()
             try await store.save(
                 StoredResponse(
                     id: finished.id, keyID: owner, createdAt: now, expiresAt: now.addingTimeInterval(retention.seconds),
-                    body: finished.json.jsonText, conversation: Self.conversation(turns)))
+                    body: finished.json.jsonText, conversation: Self.conversation(earlier + asked.input + [answer])))
         }
         if asked.stream {
             context.access?.markStreaming()
@@ -62,21 +64,31 @@ struct ResponsesController: Sendable {
                 status: .ok, headers: Response.eventStreamHeaders,
                 body: ResponseBody { writer in
                     var events = ResponseStreamEvents()
-                    var text = ""
+                    var parser = parser
                     var status = ResponseObject.Status.completed
-                    try await writer.writeEvent(events.start(response(status: .inProgress, text: nil, usage: nil)))
+                    func write(_ parts: [AnswerParser.Event]) -> [UInt8] {
+                        parts.flatMap { part -> [UInt8] in
+                            switch part {
+                            case .content(let text): events.text(text)
+                            case .reasoning: []
+                            case .callStart(let index, let callID, let name): events.callStart(index: index, callID: callID, name: name)
+                            case .arguments(let index, let fragment): events.arguments(index: index, fragment)
+                            }
+                        }
+                    }
+                    try await writer.writeEvent(events.start(response(.inProgress, [], usage: nil)))
                     try await run.stream(
                         to: &writer, watching: channel, in: connections, promptTokens: plan.promptTokens, access: access, keepAlive: keepAlive,
-                        delta: { _, delta in
-                            text += delta.text
-                            return events.delta(delta.text, itemID: ids.message)
-                        },
+                        delta: { _, delta in parser == nil ? events.text(delta.text) : write(parser!.feed(delta.text)) },
                         finished: { _, outcome in
                             if outcome.finishReason == .length { status = .incomplete }
-                            return []
+                            var bytes = parser == nil ? [] : write(parser!.finish())
+                            // An empty answer is still one (empty) message.
+                            if events.items.isEmpty { bytes += events.text("") }
+                            return bytes
                         },
                         end: { usage in
-                            let finished = response(status: status, text: text, usage: usage)
+                            let finished = response(status, events.items, usage: usage)
                             do {
                                 try await keep(finished)
                             } catch {
@@ -102,8 +114,14 @@ struct ResponsesController: Sendable {
         } catch let failure as GenerationRun.Failure {
             throw failure.underlying
         }
+        var content: String? = text
+        var calls: [ToolCall] = []
+        if var parser { (content, _, calls) = parser.parse(text) }
+        var output: [ResponseObject.OutputItem] = []
+        if let content, !content.isEmpty || calls.isEmpty { output.append(.message(id: ResponseObject.newID("msg_"), text: content)) }
+        output += calls.map { .functionCall(id: ResponseObject.newID("fc_"), call: $0) }
         let usage = Usage(promptTokens: plan.promptTokens, outcomes: outcome.map { [$0] } ?? [])
-        let finished = response(status: outcome?.finishReason == .length ? .incomplete : .completed, text: text, usage: usage)
+        let finished = response(outcome?.finishReason == .length ? .incomplete : .completed, output, usage: usage)
         try await keep(finished)
         try await context.access?.commitOrFail(status: 200, usage: usage)
         return Self.jsonResponse(finished.json.jsonText)
@@ -130,19 +148,41 @@ struct ResponsesController: Sendable {
         Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
-    /// Turns as stored: `[{"role","content"}]`.
+    /// Turns as stored: `[{"role","content","tool_calls","tool_call_id"}]`.
     static func conversation(_ messages: [ChatMessage]) -> String {
-        JSONValue.array(messages.map { .object(["role": .string($0.role.rawValue), "content": .string($0.text)]) }).jsonText
+        JSONValue.array(
+            messages.map { message in
+                var object: JSONObject = ["role": .string(message.role.rawValue)]
+                object["content"] = message.content == nil ? .null : .string(message.text)
+                if !message.toolCalls.isEmpty {
+                    object["tool_calls"] = .array(
+                        message.toolCalls.map { .object(["id": .string($0.id), "name": .string($0.name), "arguments": .string($0.arguments)]) })
+                }
+                if let id = message.toolCallID { object["tool_call_id"] = .string(id) }
+                return .object(object)
+            }
+        ).jsonText
     }
 
     /// The turns of a stored conversation.
     static func messages(fromConversation text: String) -> [ChatMessage] {
         guard case .array(let items)? = try? JSONValue.parse(Array(text.utf8)) else { return [] }
         return items.compactMap { item in
-            guard case .object(let object) = item, case .string(let role)? = object["role"], let parsed = ChatMessage.Role(rawValue: role),
-                case .string(let content)? = object["content"]
-            else { return nil }
-            return ChatMessage(role: parsed, content: .text(content))
+            guard case .object(let object) = item, case .string(let role)? = object["role"], let parsed = ChatMessage.Role(rawValue: role) else {
+                return nil
+            }
+            let content: ChatMessageContent? = if case .string(let text)? = object["content"] { .text(text) } else { nil }
+            var calls: [ToolCall] = []
+            if case .array(let stored)? = object["tool_calls"] {
+                for call in stored {
+                    guard case .object(let fields) = call, case .string(let id)? = fields["id"], case .string(let name)? = fields["name"],
+                        case .string(let arguments)? = fields["arguments"]
+                    else { continue }
+                    calls.append(ToolCall(id: id, name: name, arguments: arguments))
+                }
+            }
+            let callID: String? = if case .string(let id)? = object["tool_call_id"] { id } else { nil }
+            return ChatMessage(role: parsed, content: content, toolCalls: calls, toolCallID: callID)
         }
     }
 }

@@ -30,8 +30,11 @@ extension ServerTests {
             (#"{"model":"m"}"#, "input"),
             (#"{"model":"m","input":[]}"#, "input"),
             (#"{"model":"m","input":[{"role":"tool","content":"x"}]}"#, "input[0].role"),
-            (#"{"model":"m","input":[{"type":"function_call_output","call_id":"c","output":"x"}]}"#, "input[0]"),
-            (#"{"model":"m","input":"x","tools":[{"type":"function","name":"f"}]}"#, "tools"),
+            (#"{"model":"m","input":[{"type":"computer_call_output","call_id":"c","output":"x"}]}"#, "input[0].type"),
+            (#"{"model":"m","input":[{"type":"function_call_output","call_id":"c"}]}"#, "input[0].output"),
+            (#"{"model":"m","input":"x","tools":[{"type":"web_search"}]}"#, "tools[0].type"),
+            (#"{"model":"m","input":"x","reasoning":{"effort":"low"}}"#, "reasoning"),
+            (#"{"model":"m","input":"x","tool_choice":{"type":"function","name":"g"},"tools":[{"type":"function","name":"f"}]}"#, "tool_choice.name"),
             (#"{"model":"m","input":"x","text":{"format":{"type":"json_schema","name":"bad name","schema":{}}}}"#, "text.format.name"),
         ])
         func badRequestsNameTheField(body: String, param: String) {

@@ -1,4 +1,6 @@
 """Anthropic's Messages API through the official `anthropic` SDK, pointed at Tern with a Tern key."""
+import uuid
+
 import anthropic
 import pytest
 
@@ -84,15 +86,16 @@ def test_errors_come_in_anthropic_shape_with_their_statuses(claude, base_url, mo
 
 def test_usage_goes_to_the_ledger_like_any_request(base_url, model):
     admin = {"Authorization": f"Bearer {key('TERN_ADMIN_KEY')}"}
-    made = httpx.post(base_url + "/admin/keys", json={"name": "messages-ledger"}, headers=admin, timeout=30)
+    name = f"messages-ledger-{uuid.uuid4().hex[:8]}"
+    made = httpx.post(base_url + "/admin/keys", json={"name": name}, headers=admin, timeout=30)
     assert made.status_code == 201
     claude = anthropic.Anthropic(base_url=base_url, api_key=made.json()["key"], max_retries=0, timeout=120)
     first = claude.messages.create(model=model, max_tokens=5, messages=USER)
     with claude.messages.stream(model=model, max_tokens=5, messages=USER) as stream:
         second = stream.get_final_message()
     rows = httpx.get(base_url + "/admin/usage", headers=admin, timeout=30).json()["data"]
-    row = next(row for row in rows if row["name"] == "messages-ledger")
+    row = next(row for row in rows if row["name"] == name)
     assert row["requests"] == 2
     assert row["prompt_tokens"] == first.usage.input_tokens + second.usage.input_tokens
     assert row["completion_tokens"] == first.usage.output_tokens + second.usage.output_tokens
-    httpx.delete(base_url + "/admin/keys/messages-ledger", headers=admin, timeout=30)
+    httpx.delete(base_url + f"/admin/keys/{name}", headers=admin, timeout=30)

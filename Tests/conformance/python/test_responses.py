@@ -1,4 +1,7 @@
 """OpenAI's Responses API through the official `openai` SDK: create, stream, parse, continue, retrieve, delete."""
+import json
+import uuid
+
 import openai
 import pydantic
 import pytest
@@ -67,7 +70,10 @@ def test_store_false_delete_and_other_keys(client, base_url, model):
     kept = client.responses.create(model=model, input="Hi", max_output_tokens=2)
     # Another key neither reads, continues nor deletes it.
     admin = {"Authorization": f"Bearer {key('TERN_ADMIN_KEY')}"}
-    made = httpx.post(base_url + "/admin/keys", json={"name": "responses-other"}, headers=admin, timeout=30).json()["key"]
+    name = f"responses-other-{uuid.uuid4().hex[:8]}"
+    made = httpx.post(base_url + "/admin/keys", json={"name": name}, headers=admin, timeout=30)
+    assert made.status_code == 201, made.text
+    made = made.json()["key"]
     other = make_client(base_url, made)
     with pytest.raises(openai.NotFoundError):
         other.responses.retrieve(kept.id)
@@ -76,10 +82,46 @@ def test_store_false_delete_and_other_keys(client, base_url, model):
     assert refused.value.body["param"] == "previous_response_id"
     with pytest.raises(openai.NotFoundError):
         other.responses.delete(kept.id)
-    httpx.delete(base_url + "/admin/keys/responses-other", headers=admin, timeout=30)
+    httpx.delete(base_url + f"/admin/keys/{name}", headers=admin, timeout=30)
     client.responses.delete(kept.id)
     with pytest.raises(openai.NotFoundError):
         client.responses.retrieve(kept.id)
+
+
+WEATHER = [{
+    "type": "function", "name": "get_weather", "description": "The weather in a city.",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"], "additionalProperties": False},
+}]
+
+
+def test_a_required_tool_call_then_its_output_answers(client, model):
+    asked = client.responses.create(
+        model=model, input="What is the weather in Paris?", tools=WEATHER, tool_choice="required", parallel_tool_calls=False,
+        max_output_tokens=80)
+    assert asked.status == "completed"
+    calls = [item for item in asked.output if item.type == "function_call"]
+    assert len(calls) == 1 and calls[0].name == "get_weather" and calls[0].call_id.startswith("call_")
+    assert set(json.loads(calls[0].arguments)) == {"city"}
+    answered = client.responses.create(
+        model=model, previous_response_id=asked.id, tools=WEATHER, max_output_tokens=40,
+        input=[{"type": "function_call_output", "call_id": calls[0].call_id, "output": "Sunny, 21 C"}])
+    assert answered.status in ("completed", "incomplete")
+    # The call and its output are in the prompt: the conversation was carried over.
+    assert answered.usage.input_tokens > asked.usage.input_tokens + asked.usage.output_tokens
+
+
+def test_a_streamed_tool_call_is_assembled_by_the_sdk(client, model):
+    with client.responses.stream(
+        model=model, input="What is the weather in Rome?", tools=WEATHER, tool_choice={"type": "function", "name": "get_weather"},
+        parallel_tool_calls=False, max_output_tokens=80,
+    ) as stream:
+        events = list(stream)
+        final = stream.get_final_response()
+    kinds = [event.type for event in events]
+    assert "response.function_call_arguments.delta" in kinds and "response.function_call_arguments.done" in kinds
+    call = next(item for item in final.output if item.type == "function_call")
+    deltas = "".join(event.delta for event in events if event.type == "response.function_call_arguments.delta")
+    assert call.arguments == deltas and set(json.loads(call.arguments)) == {"city"}
 
 
 def test_unsupported_fields_are_named(client, model):
