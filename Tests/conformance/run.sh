@@ -123,6 +123,11 @@ venv_abs="$(cd "$venv" && pwd)"
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-10}" --max-time "${SCHEMATHESIS_MAX_TIME:-300}" --request-timeout 120 \
     --workers 1 --seed 1 --generation-deterministic --header "Authorization: Bearer $TERN_API_KEY") || status=1
+# The admin API with the admin key (the run above meets it with a user key: 403): keys made, listed, revoked at random.
+(cd .build && "$venv_abs/bin/schemathesis" run "$TERN_URL/openapi.json" --url "$TERN_URL" --include-path-regex '^/admin/' \
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+    --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-10}" --max-time 60 --request-timeout 60 \
+    --workers 1 --seed 1 --generation-deterministic --header "Authorization: Bearer $TERN_ADMIN_KEY") || status=1
 
 echo "== graceful stop (SIGTERM)"
 kill -TERM "$pid"
