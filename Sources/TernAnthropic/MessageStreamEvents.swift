@@ -1,4 +1,4 @@
-import Foundation
+import TernOpenAI
 
 /// The server-sent events of a streamed message, in Anthropic's order: `message_start`, `content_block_start`, `ping`,
 /// `content_block_delta` …, `content_block_stop`, `message_delta` (stop reason and usage), `message_stop`; each as
@@ -46,11 +46,7 @@ public struct MessageStreamEvents: Sendable {
     }
 
     static func event(_ name: String, _ payload: some Encodable) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        // Every payload is a plain struct of strings and numbers: encoding cannot fail.
-        let data = (try? encoder.encode(payload)) ?? Data("{}".utf8)
-        return Array("event: \(name)\ndata: ".utf8) + Array(data) + Array("\n\n".utf8)
+        Array("event: \(name)\ndata: ".utf8) + Array(OpenAIJSON.encode(payload)) + Array("\n\n".utf8)
     }
 
     private struct Typed: Encodable { var type: String }

@@ -44,7 +44,7 @@ public struct MessagesRequest: Sendable, Equatable {
     /// Parses and validates a body; `requireMaxTokens` is false for `count_tokens`, which takes none.
     public static func decode(from body: some Collection<UInt8>, requireMaxTokens: Bool = true) throws(OpenAIError) -> MessagesRequest {
         let reader = try FieldReader.body(body)
-        try reader.rejectUnknownKeys(keys.union(unsupported).union(["max_tokens"]))
+        try reader.rejectUnknownKeys(keys.union(unsupported))
         try reader.rejectPresence(of: unsupported)
         let model = try reader.requiredString("model")
         let maxTokens = try reader.integer("max_tokens", min: 1)

@@ -49,8 +49,7 @@ public struct AccessLogMiddleware: RouterMiddleware {
         _ logger: Logger, method: String, path: String, status: Int, entry: RequestLogEntry, since started: ContinuousClock.Instant
     ) {
         let fields = entry.current
-        let elapsed = ContinuousClock.now - started
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let milliseconds = (ContinuousClock.now - started).seconds * 1000
         logger.info(
             "request",
             metadata: [

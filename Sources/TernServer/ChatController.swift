@@ -39,40 +39,21 @@ struct ChatController: Sendable {
     private static func whole(
         _ run: GenerationRun, plan: GenerationPlan, chat: ChatCompletionRequest, identity: ResponseIdentity, parser: AnswerParser?
     ) async throws -> ChatCompletion {
-        let count = plan.sequences.count
-        var texts = Array(repeating: "", count: count)
-        var logprobs = Array(repeating: [TokenInfo](), count: count)
-        var outcomes = [GenerationRun.ChoiceOutcome?](repeating: nil, count: count)
-        do {
-            try await run.run(keepAlive: nil) { output in
-                switch output {
-                case .delta(let choice, let delta):
-                    texts[choice] += delta.text
-                    logprobs[choice] += delta.logprobs
-                case .finished(let choice, let outcome):
-                    outcomes[choice] = outcome
-                case .idle:
-                    break
-                }
-            }
-        } catch let failure as GenerationRun.Failure {
-            throw failure.underlying
-        }
-        let finished = outcomes.compactMap { $0 }
-        let choices = (0..<count).map { index in
-            var content: String? = texts[index]
+        let answers = try await run.whole(choices: plan.sequences.count)
+        let choices = answers.enumerated().map { index, answer in
+            var content: String? = answer.text
             var reasoning: String?
             var calls: [ToolCall] = []
-            if var parser { (content, reasoning, calls) = parser.parse(texts[index]) }
-            let reason = outcomes[index]?.finishReason ?? .stop
+            if var parser { (content, reasoning, calls) = parser.parse(answer.text) }
+            let reason = answer.outcome?.finishReason ?? .stop
             return ChatCompletion.Choice(
                 index: index, content: content, toolCalls: calls, reasoningContent: reasoning,
-                logprobs: chat.logprobs ? ChatLogprobs(content: logprobs[index].map(\.chatLogprob)) : nil,
+                logprobs: chat.logprobs ? ChatLogprobs(content: answer.logprobs.map(\.chatLogprob)) : nil,
                 finishReason: !calls.isEmpty && reason == .stop ? .toolCalls : reason)
         }
         return ChatCompletion(
             id: identity.id, created: identity.created, model: identity.model, systemFingerprint: identity.systemFingerprint, choices: choices,
-            usage: Usage(promptTokens: plan.promptTokens, outcomes: finished))
+            usage: Usage(promptTokens: plan.promptTokens, outcomes: answers.compactMap(\.outcome)))
     }
 
     private func streamed(

@@ -26,25 +26,12 @@ struct MessagesController: Sendable {
             context.access?.markStreaming()
             return streamed(run, plan: plan, id: id, model: asked.model, access: context.access, channel: context.channel)
         }
-        var answer = ""
-        var outcome: GenerationRun.ChoiceOutcome?
-        do {
-            try await connections.whileConnected(context.channel) {
-                try await run.run(keepAlive: nil) { output in
-                    switch output {
-                    case .delta(_, let delta): answer += delta.text
-                    case .finished(_, let ended): outcome = ended
-                    case .idle: break
-                    }
-                }
-            }
-        } catch let failure as GenerationRun.Failure {
-            throw failure.underlying
-        }
+        let answer = try await connections.whileConnected(context.channel) { try await run.whole(choices: 1)[0] }
+        let outcome = answer.outcome
         let usage = Usage(promptTokens: plan.promptTokens, outcomes: outcome.map { [$0] } ?? [])
         try await context.access?.commitOrFail(status: 200, usage: usage)
         let message = AnthropicMessage(
-            id: id, model: asked.model, text: answer, stopReason: Self.stopReason(outcome), stopSequence: outcome?.stopSequence,
+            id: id, model: asked.model, text: answer.text, stopReason: Self.stopReason(outcome), stopSequence: outcome?.stopSequence,
             usage: .init(inputTokens: usage.promptTokens, outputTokens: usage.completionTokens))
         return .json(message)
     }

@@ -99,21 +99,8 @@ struct ResponsesController: Sendable {
                         error: { error in events.error(error) })
                 })
         }
-        var text = ""
-        var outcome: GenerationRun.ChoiceOutcome?
-        do {
-            try await connections.whileConnected(context.channel) {
-                try await run.run(keepAlive: nil) { output in
-                    switch output {
-                    case .delta(_, let delta): text += delta.text
-                    case .finished(_, let ended): outcome = ended
-                    case .idle: break
-                    }
-                }
-            }
-        } catch let failure as GenerationRun.Failure {
-            throw failure.underlying
-        }
+        let answer = try await connections.whileConnected(context.channel) { try await run.whole(choices: 1)[0] }
+        let (text, outcome) = (answer.text, answer.outcome)
         var content: String? = text
         var calls: [ToolCall] = []
         if var parser { (content, _, calls) = parser.parse(text) }
@@ -184,13 +171,5 @@ struct ResponsesController: Sendable {
             let callID: String? = if case .string(let id)? = object["tool_call_id"] { id } else { nil }
             return ChatMessage(role: parsed, content: content, toolCalls: calls, toolCallID: callID)
         }
-    }
-}
-
-extension Duration {
-    /// The duration in seconds.
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) * 1e-18
     }
 }
