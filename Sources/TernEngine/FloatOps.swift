@@ -29,3 +29,29 @@ enum FloatOps {
         for i in 0..<count { x[i] = tanhf(x[i] * inverse) * cap }
     }
 }
+
+extension FloatOps {
+    /// output = (input − mean) / sqrt(variance + epsilon) · weight + bias (LayerNorm); `output` may be `input`.
+    static func layerNorm(
+        _ input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, epsilon: Float,
+        output: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        // Sums in f64, as the reference engine takes them.
+        var sum: Double = 0
+        for i in 0..<count { sum += Double(input[i]) }
+        let mean = Float(sum / Double(count))
+        var squares: Double = 0
+        for i in 0..<count {
+            let centered = input[i] - mean
+            squares += Double(centered * centered)
+        }
+        let scale = 1 / (Float(squares / Double(count)) + epsilon).squareRoot()
+        for i in 0..<count { output[i] = (input[i] - mean) * scale * weight[i] + bias[i] }
+    }
+
+    /// x[i] = GELU(x[i]) = x·Φ(x), exactly (with erf), as BERT was trained.
+    static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        let inverseRoot2: Float = 0.707_106_781_186_547_524
+        for i in 0..<count { x[i] = 0.5 * x[i] * (1 + erff(x[i] * inverseRoot2)) }
+    }
+}

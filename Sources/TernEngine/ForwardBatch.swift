@@ -11,6 +11,9 @@ public struct ForwardBatch: Sendable {
     public var slots: [Int] = []
     /// Whether the logits after each token are wanted (usually the last token of each sequence).
     public var wantsLogits: [Bool] = []
+    /// Whether the final hidden state of each token is wanted (for embeddings), written to ``ForwardState/hidden(row:)``
+    /// at its batch row.
+    public var wantsHidden: [Bool] = []
     /// Whether each token is a single decode step of its sequence rather than part of a prompt; its attention then
     /// sums in the order the reference engine uses for one token (see ``HalfDotOrder``).
     public var decoding: [Bool] = []
@@ -21,6 +24,7 @@ public struct ForwardBatch: Sendable {
         positions.reserveCapacity(capacity)
         slots.reserveCapacity(capacity)
         wantsLogits.reserveCapacity(capacity)
+        wantsHidden.reserveCapacity(capacity)
         decoding.reserveCapacity(capacity)
     }
 
@@ -28,11 +32,14 @@ public struct ForwardBatch: Sendable {
     public var count: Int { tokens.count }
 
     /// Appends one token; `decoding` marks a sequence's one-token step (as opposed to a prompt token).
-    public mutating func append(token: Int32, position: Int, slot: Int, wantsLogits: Bool, decoding: Bool = false) {
+    public mutating func append(
+        token: Int32, position: Int, slot: Int, wantsLogits: Bool, wantsHidden: Bool = false, decoding: Bool = false
+    ) {
         tokens.append(token)
         positions.append(position)
         slots.append(slot)
         self.wantsLogits.append(wantsLogits)
+        self.wantsHidden.append(wantsHidden)
         self.decoding.append(decoding)
     }
 
@@ -42,6 +49,7 @@ public struct ForwardBatch: Sendable {
         positions.removeAll(keepingCapacity: true)
         slots.removeAll(keepingCapacity: true)
         wantsLogits.removeAll(keepingCapacity: true)
+        wantsHidden.removeAll(keepingCapacity: true)
         decoding.removeAll(keepingCapacity: true)
     }
 }

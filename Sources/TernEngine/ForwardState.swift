@@ -54,8 +54,13 @@ public final class ForwardState: @unchecked Sendable {
     let expertInput: UnsafeMutablePointer<Float>
     /// [maxTokens][used][embedding] each chosen expert's output for each token
     let expertOutput: UnsafeMutablePointer<Float>
-    /// [maxTokens][vocabulary] logits of the rows that asked for them
+    /// [maxTokens][vocabulary] logits of the rows that asked for them (none for an encoder)
     let logits: UnsafeMutablePointer<Float>
+    /// [maxTokens][embedding] the final hidden state of each batch row that asked for it, at that row
+    let hidden: UnsafeMutablePointer<Float>
+    /// [maxTokens][2] the first and past-the-last batch row of each row's sequence (an encoder's attention span)
+    let spans: UnsafeMutablePointer<Int>
+    let embeddingLength: Int
     let vocabularySize: Int
 
     /// Allocates scratch for `config`, batches of at most `maxTokens`, contexts of at most `contextLength`, on `pool`.
@@ -96,7 +101,10 @@ public final class ForwardState: @unchecked Sendable {
         expertInput = .allocate(capacity: used > 0 ? maxTokens * embedding : 1)
         expertOutput = .allocate(capacity: max(1, maxTokens * used * embedding))
         vocabularySize = config.vocabularySize
-        logits = .allocate(capacity: maxTokens * config.vocabularySize)
+        logits = .allocate(capacity: config.causal ? maxTokens * config.vocabularySize : 1)
+        hidden = .allocate(capacity: maxTokens * embedding)
+        spans = .allocate(capacity: 2 * maxTokens)
+        embeddingLength = embedding
     }
 
     /// Allocates scratch as above, with a new pool of `threads` compute threads.
@@ -105,15 +113,23 @@ public final class ForwardState: @unchecked Sendable {
     }
 
     deinit {
-        for buffer in [x, xb, q, k, v, attention, projected, gate, up, ropeCos, ropeSin, scores, roundedScratch, logits] { buffer.deallocate() }
+        for buffer in [x, xb, q, k, v, attention, projected, gate, up, ropeCos, ropeSin, scores, roundedScratch, logits, hidden] {
+            buffer.deallocate()
+        }
         for buffer in [routerLogits, expertWeight, expertInput, expertOutput] { buffer.deallocate() }
         expertChoice.deallocate()
         expertRows.deallocate()
         halfScratch.deallocate()
+        spans.deallocate()
     }
 
     /// The logits of the `row`-th token that asked for them in the last forward pass.
     public func logits(row: Int) -> UnsafeMutableBufferPointer<Float> {
         UnsafeMutableBufferPointer(start: logits + row * vocabularySize, count: vocabularySize)
+    }
+
+    /// The final hidden state of batch row `row` of the last forward pass, if it asked for it.
+    public func hidden(row: Int) -> UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: hidden + row * embeddingLength, count: embeddingLength)
     }
 }

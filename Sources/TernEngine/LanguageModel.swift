@@ -5,8 +5,9 @@ public protocol LanguageModel: AnyObject, Sendable {
     /// The description the model was built from.
     var config: ModelConfig { get }
 
-    /// Runs `batch` through the model, writing keys and values into `cache` and the logits of every token that
-    /// wants them into `state` (rows in batch order). Returns the number of logit rows.
+    /// Runs `batch` through the model, writing keys and values into `cache`, the logits of every token that wants them
+    /// into `state` (rows in batch order) and the final hidden state of every token that wants it (at its batch row).
+    /// Returns the number of logit rows.
     func forward(_ batch: ForwardBatch, cache: KVCache, state: ForwardState) throws(EngineError) -> Int
 }
 
@@ -16,11 +17,12 @@ public enum ModelArchitectures {
     ///
     /// - Throws: ``EngineError``; ``EngineError/Code/unsupportedArchitecture`` names the supported families.
     public static func load(_ file: GGUFFile) throws(EngineError) -> any LanguageModel {
+        if file.metadata["general.architecture"]?.string == ModelConfig.encoderArchitecture { return try EncoderModel(file: file) }
         let family = try ModelFamily.of(file)
         let config = try ModelConfig(file: file, family: family)
         return try TransformerModel(file: file, config: config, family: family)
     }
 
     /// Names of the supported families, sorted.
-    public static let supported = ModelFamily.all.map(\.name).sorted()
+    public static let supported = (ModelFamily.all.map(\.name) + [ModelConfig.encoderArchitecture]).sorted()
 }

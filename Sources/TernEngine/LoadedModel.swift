@@ -69,6 +69,17 @@ public final class LoadedModel: Sendable {
             eosToken: tokenizer.eosTokenID.map { tokenizer.tokenText($0) } ?? "", extra: extra)
     }
 
+    /// Tokenizes `text` as one input of its own, with the special tokens the model asks for around it, as llama.cpp's
+    /// `add_special` does: BOS ([CLS]) first, EOS or [SEP] last where the tokenizer says to add them.
+    ///
+    /// - Parameter limit: stop once more than this many tokens are found (see ``Tokenizer/encode(_:parseSpecial:limit:)``).
+    public func encodeWithSpecialTokens(_ text: String, parseSpecial: Bool, limit: Int = .max) -> [Int32] {
+        var ids = encodeWithBOS(text, parseSpecial: parseSpecial, limit: limit)
+        if tokenizer.addEOS, let eos = tokenizer.eosTokenID { ids.append(eos) }
+        if tokenizer.addSEP, let sep = tokenizer.sepTokenID { ids.append(sep) }
+        return ids
+    }
+
     /// Tokenizes `text`, adding the BOS token first when the model asks for it.
     ///
     /// - Parameter limit: stop once more than this many tokens are found (see ``Tokenizer/encode(_:parseSpecial:limit:)``).

@@ -7,6 +7,10 @@ extension ModelConfig {
     ///   message lists those it can), ``EngineError/Code/invalidMetadata`` for a missing or impossible value or a
     ///   feature Tern does not implement (YaRN, LongRoPE), naming the key.
     public init(file: GGUFFile) throws(EngineError) {
+        if file.metadata["general.architecture"]?.string == Self.encoderArchitecture {
+            try self.init(encoderFile: file)
+            return
+        }
         let family = try ModelFamily.of(file)
         try self.init(file: file, family: family)
     }
@@ -30,10 +34,11 @@ extension ModelConfig {
             architecture: family.name, embeddingLength: embedding, blockCount: blocks, headCount: heads,
             headCountKV: try metadata.int("attention.head_count_kv", default: heads), headDimension: headSize,
             feedForwardLength: try metadata.int("feed_forward_length"), contextLength: try metadata.int("context_length"),
-            rmsNormEpsilon: try metadata.float("attention.layer_norm_rms_epsilon"), vocabularySize: tokenEmbedding.dimensions[1],
+            normEpsilon: try metadata.float("attention.layer_norm_rms_epsilon"), vocabularySize: tokenEmbedding.dimensions[1],
             ropeDimensionCount: try metadata.int("rope.dimension_count", default: headSize),
             layers: Array(repeating: Layer(rope: rope), count: blocks), attentionScale: 1 / Float(headSize).squareRoot())
         experts = try Self.experts(metadata, feedForwardLength: feedForwardLength)
+        pooling = try Self.pooling(metadata)
         try family.describe(&self, metadata)
         try validate()
     }
@@ -66,6 +71,16 @@ extension ModelConfig {
         return Experts(
             count: count, used: used, feedForwardLength: try metadata.int("expert_feed_forward_length", default: feedForwardLength),
             weightsScale: try metadata.optionalFloat("expert_weights_scale").flatMap { $0 == 1 ? nil : $0 })
+    }
+
+    /// The pooling `pooling_type` names; rankers' pooling (4) is refused, as Tern has no reranking.
+    static func pooling(_ metadata: ModelMetadata) throws(EngineError) -> Pooling {
+        guard let raw = metadata.value("pooling_type")?.int else { return .none }
+        guard raw >= 0, let pooling = Pooling(rawValue: raw) else {
+            throw EngineError(
+                .invalidMetadata, "\(metadata.architecture).pooling_type = \(raw) is not mean (1), CLS (2) or last (3): Tern cannot pool it")
+        }
+        return pooling
     }
 
     /// Checks that the description can run.

@@ -53,6 +53,18 @@ public struct ModelConfig: Sendable, Equatable {
         }
     }
 
+    /// How one vector is made of a sequence's final hidden states (`pooling_type`), for embeddings.
+    public enum Pooling: Int, Sendable, Equatable {
+        /// The file says nothing: a decoder's embeddings are the mean of its hidden states.
+        case none = 0
+        /// The mean of every token's hidden state.
+        case mean = 1
+        /// The hidden state of the first token ([CLS]).
+        case cls = 2
+        /// The hidden state of the last token.
+        case last = 3
+    }
+
     /// A mixture of experts in place of the feed-forward network: a router picks `used` of `count` gated networks per
     /// token and adds their outputs, weighted by the router's softmax.
     public struct Experts: Sendable, Equatable {
@@ -90,8 +102,8 @@ public struct ModelConfig: Sendable, Equatable {
     public var feedForwardLength: Int
     /// Longest sequence the model was trained for (`context_length`).
     public var contextLength: Int
-    /// Epsilon of RMSNorm (`attention.layer_norm_rms_epsilon`).
-    public var rmsNormEpsilon: Float
+    /// Epsilon of the norms (`attention.layer_norm_rms_epsilon`; an encoder's LayerNorm: `attention.layer_norm_epsilon`).
+    public var normEpsilon: Float
     /// Number of rows of the token embedding.
     public var vocabularySize: Int
 
@@ -116,6 +128,11 @@ public struct ModelConfig: Sendable, Equatable {
     public var finalLogitSoftcap: Float?
     /// The mixture of experts that replaces every block's feed-forward network (Mixtral, Qwen 3 MoE), or nil.
     public var experts: Experts?
+    /// Whether a token attends only to those before it (a decoder, which generates text) or to its whole sequence (an
+    /// encoder such as BERT, which only embeds; `attention.causal`).
+    public var causal = true
+    /// How the file says to pool hidden states into one embedding.
+    public var pooling: Pooling = .none
 
     /// Width of the queries of one token, and of the attention output (`headCount · headDimension`).
     public var queryDimension: Int { headDimension * headCount }

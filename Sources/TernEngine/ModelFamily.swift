@@ -42,7 +42,7 @@ struct ModelFamily: Sendable {
         guard let family = all.first(where: { $0.name == architecture }) else {
             throw EngineError(
                 .unsupportedArchitecture,
-                "model family '\(architecture)' is not supported yet; supported: \(all.map(\.name).sorted().joined(separator: ", "))")
+                "model family '\(architecture)' is not supported yet; supported: \(ModelArchitectures.supported.joined(separator: ", "))")
         }
         return family
     }

@@ -68,7 +68,7 @@ final class TransformerModel: LanguageModel, @unchecked Sendable {
             eachToken(n, state) { i, _ in
                 addToResidual(row: i, bias: block.attentionOutputBias, postNorm: block.postAttentionNorm, state: state)
                 FloatOps.rmsNorm(
-                    state.x + i * dim, weight: block.feedForwardNorm, epsilon: config.rmsNormEpsilon, output: state.xb + i * dim,
+                    state.x + i * dim, weight: block.feedForwardNorm, epsilon: config.normEpsilon, output: state.xb + i * dim,
                     count: dim)
                 MatMul.prepare(state.xb + i * dim, row: i, columns: dim, for: block.feedForward.inputType, workspace: state.workspace)
             }
@@ -85,11 +85,14 @@ final class TransformerModel: LanguageModel, @unchecked Sendable {
             }
         }
 
+        for i in 0..<n where batch.wantsHidden[i] {
+            FloatOps.rmsNorm(state.x + i * dim, weight: weights.outputNorm, epsilon: config.normEpsilon, output: state.hidden + i * dim, count: dim)
+        }
         // Only the rows that want logits go through the final norm and the (large) output projection.
         var rows = 0
         for i in 0..<n where batch.wantsLogits[i] {
             FloatOps.rmsNorm(
-                state.x + i * dim, weight: weights.outputNorm, epsilon: config.rmsNormEpsilon, output: state.xb + rows * dim, count: dim)
+                state.x + i * dim, weight: weights.outputNorm, epsilon: config.normEpsilon, output: state.xb + rows * dim, count: dim)
             rows += 1
         }
         if rows > 0 {
@@ -143,7 +146,7 @@ final class TransformerModel: LanguageModel, @unchecked Sendable {
     /// The attention norm of row `row` into `xb`, converted for the block's query, key and value products.
     private func normalizeForAttention(row: Int, block: TransformerBlockWeights, state: ForwardState) {
         let dim = config.embeddingLength
-        FloatOps.rmsNorm(state.x + row * dim, weight: block.attentionNorm, epsilon: config.rmsNormEpsilon, output: state.xb + row * dim, count: dim)
+        FloatOps.rmsNorm(state.x + row * dim, weight: block.attentionNorm, epsilon: config.normEpsilon, output: state.xb + row * dim, count: dim)
         MatMul.prepare(state.xb + row * dim, row: row, columns: dim, for: block.query.type, workspace: state.workspace)
     }
 
@@ -158,12 +161,12 @@ final class TransformerModel: LanguageModel, @unchecked Sendable {
         if let bias = block.valueBias { FloatOps.add(bias, into: state.v + row * kvDim, count: kvDim) }
         if let norm = block.queryNorm {
             for head in 0..<config.headCount {
-                FloatOps.rmsNorm(q + head * headSize, weight: norm, epsilon: config.rmsNormEpsilon, output: q + head * headSize, count: headSize)
+                FloatOps.rmsNorm(q + head * headSize, weight: norm, epsilon: config.normEpsilon, output: q + head * headSize, count: headSize)
             }
         }
         if let norm = block.keyNorm {
             for head in 0..<config.headCountKV {
-                FloatOps.rmsNorm(k + head * headSize, weight: norm, epsilon: config.rmsNormEpsilon, output: k + head * headSize, count: headSize)
+                FloatOps.rmsNorm(k + head * headSize, weight: norm, epsilon: config.normEpsilon, output: k + head * headSize, count: headSize)
             }
         }
         let angles = row * state.ropeStride + ropeSet * rope.pairs
@@ -178,7 +181,7 @@ final class TransformerModel: LanguageModel, @unchecked Sendable {
         let dim = config.embeddingLength
         let output = state.projected + row * dim
         if let bias { FloatOps.add(bias, into: output, count: dim) }
-        if let postNorm { FloatOps.rmsNorm(output, weight: postNorm, epsilon: config.rmsNormEpsilon, output: output, count: dim) }
+        if let postNorm { FloatOps.rmsNorm(output, weight: postNorm, epsilon: config.normEpsilon, output: output, count: dim) }
         FloatOps.add(output, into: state.x + row * dim, count: dim)
     }
 

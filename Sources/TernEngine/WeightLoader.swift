@@ -83,6 +83,15 @@ final class WeightLoader {
         return file.data(for: info).baseAddress!.assumingMemoryBound(to: Float.self)
     }
 
+    /// The f32 matrix `name` of `rows` rows of `columns` values (a table of learned embeddings), read in place.
+    func rows(_ name: String, columns: Int, rows: Int) throws(EngineError) -> UnsafePointer<Float> {
+        let info = try tensor(name)
+        guard info.dimensions == [columns, rows], info.type == .f32 else {
+            throw EngineError(.invalidTensor, "tensor \(name) is \(info.type) \(info.dimensions), expected F32 [\(columns), \(rows)]")
+        }
+        return file.data(for: info).baseAddress!.assumingMemoryBound(to: Float.self)
+    }
+
     /// The f32 vector `name`, or nil when the file has no such tensor.
     func optionalVector(_ name: String, count: Int) throws(EngineError) -> UnsafePointer<Float>? {
         has(name) ? try vector(name, count: count) : nil

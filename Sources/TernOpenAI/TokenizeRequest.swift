@@ -1,7 +1,7 @@
 import TernJSON
 
 /// The body of `POST /tokenize`, as llama.cpp's server reads it: `content` as text, or an array mixing text and token
-/// ids; `add_special` (BOS, default false), `parse_special` (special tokens written in the text, default true),
+/// ids; `add_special` (BOS, and EOS or [SEP] where the model adds them; default false), `parse_special` (special tokens written in the text, default true),
 /// `with_pieces` (each id with its text, default false); `model` optional.
 public struct TokenizeRequest: Sendable, Equatable {
     /// One part of `content`.

@@ -45,6 +45,8 @@ public final class Scheduler: @unchecked Sendable {
     private var actions: [SchedulerPolicy.CacheAction] = []
     /// For each logit row of the last batch, the id of the sequence it belongs to.
     private var logitOwners: [Int] = []
+    /// The rows of the last batch that embedding sequences asked for.
+    private var embeddingRows: [SchedulerPolicy.EmbeddingRows] = []
     private var counters = SchedulerMetrics()
     private let logger: Logger
 
@@ -60,6 +62,11 @@ public final class Scheduler: @unchecked Sendable {
         grammarVocabulary = TokenVocabulary(tokenizer: model.tokenizer, logitCount: model.config.vocabularySize)
         var configuration = configuration
         configuration.contextLength = min(configuration.contextLength, model.config.contextLength)
+        if !model.config.causal {
+            // An encoder computes each text whole in one pass, so a batch must hold the longest; nothing is cached.
+            configuration.maxBatchTokens = max(configuration.maxBatchTokens, configuration.contextLength)
+            configuration.prefixCache = false
+        }
         self.configuration = configuration
         var footprint = KVFootprint(config: model.config, contextLength: configuration.contextLength)
         if let pageSize = configuration.accountingPageSize { footprint.pageSize = pageSize }
@@ -75,7 +82,8 @@ public final class Scheduler: @unchecked Sendable {
         policy = SchedulerPolicy(
             limits: SchedulerPolicy.Limits(
                 maxSequences: configuration.maxSequences, slotCount: configuration.slotCount, maxBatchTokens: configuration.maxBatchTokens,
-                memoryBudget: kvMemoryBudget, footprint: footprint, prefixCache: configuration.prefixCache))
+                memoryBudget: kvMemoryBudget, footprint: footprint, prefixCache: configuration.prefixCache,
+                wholePrompts: !model.config.causal))
         cache = KVCache(config: model.config, slotCount: configuration.slotCount, contextLength: configuration.contextLength)
         state = ForwardState(
             config: model.config, maxTokens: configuration.maxBatchTokens, contextLength: configuration.contextLength,
@@ -115,6 +123,9 @@ public final class Scheduler: @unchecked Sendable {
 
     /// Queues `request` and returns its events; ending the iteration early (or cancelling the task) cancels the sequence.
     public func submit(_ request: GenerationRequest) throws(SchedulerError) -> AsyncThrowingStream<GenerationEvent, any Error> {
+        guard model.config.causal else {
+            throw SchedulerError(.invalidRequest, "this model is an embedding model (\(model.config.architecture)): it cannot generate text")
+        }
         guard !request.prompt.isEmpty else { throw SchedulerError(.invalidRequest, "the prompt is empty") }
         guard request.maxTokens > 0 else { throw SchedulerError(.invalidRequest, "max_tokens must be at least 1") }
         let limit = configuration.contextLength
@@ -126,6 +137,43 @@ public final class Scheduler: @unchecked Sendable {
                     + "\(request.maxTokens) in the completion). Please reduce the length of the prompt or the completion.")
         }
         let (stream, continuation) = AsyncThrowingStream<GenerationEvent, any Error>.makeStream()
+        try enqueue { id in
+            continuation.onTermination = { [weak self] termination in
+                if case .cancelled = termination { self?.cancel(id) }
+            }
+            return ScheduledSequence(id: id, request: request, continuation: continuation, vocabularySize: model.config.vocabularySize)
+        }
+        return stream
+    }
+
+    /// Queues `request` and returns its result, one ``Embedding``; ending the iteration early cancels it.
+    ///
+    /// Embeddings share the batches, the queue and its limit with generation; a decoder computes the prompt as it would
+    /// for generation (never reusing a cached prefix, since every token's hidden state is needed), an encoder computes
+    /// each text whole in one pass.
+    public func submit(_ request: EmbeddingRequest) throws(SchedulerError) -> AsyncThrowingStream<Embedding, any Error> {
+        guard !request.tokens.isEmpty else { throw SchedulerError(.invalidRequest, "the input is empty") }
+        let limit = configuration.contextLength
+        guard request.tokens.count <= limit else {
+            throw SchedulerError(
+                .contextLengthExceeded(prompt: request.tokens.count, requested: 0, limit: limit),
+                "This model's maximum context length is \(limit) tokens, however you requested \(request.tokens.count) tokens in "
+                    + "the input. Please reduce the length of the input.")
+        }
+        let (stream, continuation) = AsyncThrowingStream<Embedding, any Error>.makeStream()
+        let generation = GenerationRequest(prompt: request.tokens, sampling: SamplingParameters(temperature: 0), maxTokens: 0)
+        try enqueue { id in
+            continuation.onTermination = { [weak self] termination in
+                if case .cancelled = termination { self?.cancel(id) }
+            }
+            let pool = EmbeddingPool(pooling: request.pooling, width: model.config.embeddingLength, continuation: continuation)
+            return ScheduledSequence(id: id, request: generation, embedding: pool, vocabularySize: model.config.vocabularySize)
+        }
+        return stream
+    }
+
+    /// Admits a new sequence to the inbox, made by `make` with its id, unless the queue is full or the scheduler stopping.
+    private func enqueue(_ make: (Int) -> ScheduledSequence) throws(SchedulerError) {
         condition.lock()
         defer { condition.unlock() }
         guard !stopping else { throw SchedulerError(.shuttingDown, "the server is shutting down") }
@@ -136,12 +184,8 @@ public final class Scheduler: @unchecked Sendable {
         let id = nextID
         nextID += 1
         queued += 1
-        inbox.append(ScheduledSequence(id: id, request: request, continuation: continuation, vocabularySize: model.config.vocabularySize))
-        continuation.onTermination = { [weak self] termination in
-            if case .cancelled = termination { self?.cancel(id) }
-        }
+        inbox.append(make(id))
         condition.signal()
-        return stream
     }
 
     /// Requests queued or running right now.
@@ -192,7 +236,7 @@ public final class Scheduler: @unchecked Sendable {
             for sequence in arrived {
                 for token in sequence.request.prompt { sequence.sampler.accept(token, isPrompt: true) }
                 sequences[sequence.id] = sequence
-                policy.enqueue(id: sequence.id, prompt: sequence.request.prompt)
+                policy.enqueue(id: sequence.id, prompt: sequence.request.prompt, embedding: sequence.embedding != nil)
             }
             arrived.removeAll(keepingCapacity: true)
             for id in cancelledNow {
@@ -204,7 +248,7 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     private func step() {
-        policy.schedule(actions: &actions, batch: &batch, owners: &logitOwners)
+        policy.schedule(actions: &actions, batch: &batch, owners: &logitOwners, embeddings: &embeddingRows)
         let now = ContinuousClock.now
         for entry in policy.running {
             guard let sequence = sequences[entry.id], sequence.isQueued else { continue }
@@ -244,6 +288,17 @@ public final class Scheduler: @unchecked Sendable {
             guard let sequence = sequences[id] else { continue }
             sample(sequence, logits: state.logits(row: row))
         }
+        for entry in embeddingRows {
+            guard let sequence = sequences[entry.id], let pool = sequence.embedding else { continue }
+            let first = batch.positions[entry.rows.lowerBound]
+            pool.take(positions: first..<first + entry.rows.count, promptCount: sequence.request.prompt.count) { offset in
+                state.hidden(row: entry.rows.lowerBound + offset)
+            }
+            if entry.completes {
+                counters.promptTokens += sequence.request.prompt.count
+                finish(sequence, reason: .stop)
+            }
+        }
     }
 
     private func sample(_ sequence: ScheduledSequence, logits: UnsafeMutableBufferPointer<Float>) {
@@ -262,7 +317,7 @@ public final class Scheduler: @unchecked Sendable {
             return
         }
         if sequence.generated == 0 {
-            sequence.continuation.yield(.started(cachedPromptTokens: policy.sequence(id: sequence.id)?.cachedPromptTokens ?? 0))
+            sequence.continuation?.yield(.started(cachedPromptTokens: policy.sequence(id: sequence.id)?.cachedPromptTokens ?? 0))
         }
         let now = ContinuousClock.now
         if let last = sequence.lastTokenAt { counters.interTokenLatency.observe((now - last).seconds) }
@@ -270,7 +325,7 @@ public final class Scheduler: @unchecked Sendable {
         sequence.generated += 1
         counters.generatedTokens += 1
         policy.append(id: sequence.id, token: sampled.token)
-        sequence.continuation.yield(.token(sampled))
+        sequence.continuation?.yield(.token(sampled))
         // The next step would store the new token; the one after it would have no position left.
         if sequence.generated >= sequence.request.maxTokens || sequence.request.prompt.count + sequence.generated >= configuration.contextLength {
             finish(sequence, reason: .length)
@@ -292,14 +347,23 @@ public final class Scheduler: @unchecked Sendable {
         }
         // Released (and the metrics published) before the client can see the end.
         release(sequence)
-        if let summary { sequence.continuation.yield(.finished(summary)) }
-        sequence.continuation.finish()
+        if let pool = sequence.embedding {
+            if reason != nil {
+                pool.continuation.yield(
+                    Embedding(vector: pool.result(count: sequence.request.prompt.count), promptTokens: sequence.request.prompt.count))
+            }
+            pool.continuation.finish()
+            return
+        }
+        if let summary { sequence.continuation?.yield(.finished(summary)) }
+        sequence.continuation?.finish()
     }
 
     private func fail(_ sequence: ScheduledSequence, _ error: any Error) {
         counters.requestsFailed += 1
         release(sequence)
-        sequence.continuation.finish(throwing: error)
+        sequence.continuation?.finish(throwing: error)
+        sequence.embedding?.continuation.finish(throwing: error)
     }
 
     /// Sets the gauges of ``counters`` from the policy.
@@ -326,7 +390,10 @@ public final class Scheduler: @unchecked Sendable {
 final class ScheduledSequence {
     let id: Int
     let request: GenerationRequest
-    let continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation
+    /// Where a generation's events go; nil for an embedding.
+    let continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation?
+    /// The pooled hidden states of an embedding, nil for a generation.
+    let embedding: EmbeddingPool?
     let sampler: Sampler
     /// Where the generated text stands in the request's grammar, when it has one.
     var grammar: TokenMatcher?
@@ -339,10 +406,14 @@ final class ScheduledSequence {
     /// When its last token was generated, for the time between tokens.
     var lastTokenAt: ContinuousClock.Instant?
 
-    init(id: Int, request: GenerationRequest, continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation, vocabularySize: Int) {
+    init(
+        id: Int, request: GenerationRequest, continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation? = nil,
+        embedding: EmbeddingPool? = nil, vocabularySize: Int
+    ) {
         self.id = id
         self.request = request
         self.continuation = continuation
+        self.embedding = embedding
         sampler = Sampler(parameters: request.sampling, vocabularySize: vocabularySize)
         grammar = request.grammar.map(TokenMatcher.init)
     }

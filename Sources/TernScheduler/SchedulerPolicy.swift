@@ -31,15 +31,22 @@ public struct SchedulerPolicy: Sendable {
         public var footprint: KVFootprint
         /// Whether finished sequences' keys and values are kept for reuse.
         public var prefixCache: Bool
+        /// Whether a prompt must go into one batch whole (an encoder attends to all of it at once); prompts then never
+        /// exceed ``maxBatchTokens``.
+        public var wholePrompts: Bool
 
         /// Limits; `slotCount` is raised to `maxSequences` at least.
-        public init(maxSequences: Int, slotCount: Int, maxBatchTokens: Int, memoryBudget: Int, footprint: KVFootprint, prefixCache: Bool) {
+        public init(
+            maxSequences: Int, slotCount: Int, maxBatchTokens: Int, memoryBudget: Int, footprint: KVFootprint, prefixCache: Bool,
+            wholePrompts: Bool = false
+        ) {
             self.maxSequences = max(1, maxSequences)
             self.slotCount = max(self.maxSequences, slotCount)
             self.maxBatchTokens = max(1, maxBatchTokens)
             self.memoryBudget = memoryBudget
             self.footprint = footprint
             self.prefixCache = prefixCache
+            self.wholePrompts = wholePrompts
         }
     }
 
@@ -61,6 +68,9 @@ public struct SchedulerPolicy: Sendable {
         public internal(set) var tokens: [Int32]
         /// Tokens of the prompt.
         public let promptCount: Int
+        /// Whether the hidden state of every prompt token is wanted (an embedding) rather than a continuation: nothing
+        /// is reused from the cache for it, and it ends with its prompt.
+        public let embedding: Bool
         /// Leading tokens whose keys and values are in the slot.
         public internal(set) var processed = 0
         /// The slot while running, else -1.
@@ -117,10 +127,10 @@ public struct SchedulerPolicy: Sendable {
     /// Resident bytes the slots occupy now.
     public var memoryInUse: Int { usage() }
 
-    /// Queues a new sequence.
-    public mutating func enqueue(id: Int, prompt: [Int32]) {
-        precondition(!prompt.isEmpty)
-        waiting.append(Sequence(id: id, tokens: prompt, promptCount: prompt.count))
+    /// Queues a new sequence; `embedding`: one that wants the hidden states of its prompt, not a continuation.
+    public mutating func enqueue(id: Int, prompt: [Int32], embedding: Bool = false) {
+        precondition(!prompt.isEmpty && (!limits.wholePrompts || prompt.count <= limits.maxBatchTokens))
+        waiting.append(Sequence(id: id, tokens: prompt, promptCount: prompt.count, embedding: embedding))
     }
 
     /// Records the token sampled for `id` after the last step.
@@ -153,6 +163,25 @@ public struct SchedulerPolicy: Sendable {
     ///   - batch: receives the tokens (cleared first).
     ///   - owners: receives, for each logit row of the batch, the id of the sequence it belongs to.
     public mutating func schedule(actions: inout [CacheAction], batch: inout ForwardBatch, owners: inout [Int]) {
+        var embeddings: [EmbeddingRows] = []
+        schedule(actions: &actions, batch: &batch, owners: &owners, embeddings: &embeddings)
+    }
+
+    /// The batch rows of one embedding sequence in a step, and whether they end its prompt.
+    public struct EmbeddingRows: Sendable, Equatable {
+        /// The sequence.
+        public var id: Int
+        /// Its rows in the batch, consecutive.
+        public var rows: Range<Int>
+        /// Whether the sequence's prompt ends with these rows.
+        public var completes: Bool
+    }
+
+    /// ``schedule(actions:batch:owners:)``, also listing in `embeddings` the rows of every embedding sequence.
+    public mutating func schedule(
+        actions: inout [CacheAction], batch: inout ForwardBatch, owners: inout [Int], embeddings: inout [EmbeddingRows]
+    ) {
+        embeddings.removeAll(keepingCapacity: true)
         clock += 1
         actions.removeAll(keepingCapacity: true)
         actions.append(contentsOf: pending)
@@ -164,15 +193,20 @@ public struct SchedulerPolicy: Sendable {
         fitMemory(&actions)
         for sequence in running where sequence.fed > 0 {
             let end = sequence.processed + sequence.fed
+            let first = batch.count
             for position in sequence.processed..<end {
                 let last = position == sequence.tokens.count - 1
                 // Generated tokens are always computed as one-token decode steps, also when a preempted sequence is
                 // recomputed, so that their keys and values come out bit for bit the same.
                 batch.append(
-                    token: sequence.tokens[position], position: position, slot: sequence.slot, wantsLogits: last,
-                    decoding: position >= sequence.promptCount)
+                    token: sequence.tokens[position], position: position, slot: sequence.slot, wantsLogits: last && !sequence.embedding,
+                    wantsHidden: sequence.embedding, decoding: position >= sequence.promptCount)
             }
-            if end == sequence.tokens.count { owners.append(sequence.id) }
+            if sequence.embedding {
+                embeddings.append(EmbeddingRows(id: sequence.id, rows: first..<batch.count, completes: end == sequence.tokens.count))
+            } else if end == sequence.tokens.count {
+                owners.append(sequence.id)
+            }
         }
     }
 
@@ -203,7 +237,7 @@ public struct SchedulerPolicy: Sendable {
 
     /// Whether a running sequence is still computing a long prefix that `sequence` shares: wait and copy it afterwards.
     private func waitsForSharedPrefix(_ sequence: Sequence) -> Bool {
-        guard limits.prefixCache else { return false }
+        guard limits.prefixCache, !sequence.embedding else { return false }
         return running.contains { other in
             other.processed + 32 < min(commonPrefix(other.tokens, sequence.tokens), sequence.tokens.count - 1)
         }
@@ -212,7 +246,7 @@ public struct SchedulerPolicy: Sendable {
     /// Places `sequence` in a slot if memory allows; returns false when it must wait.
     private mutating func admit(_ candidate: Sequence, _ actions: inout [CacheAction]) -> Bool {
         var sequence = candidate
-        let (source, sourceRunning, reuse) = bestPrefix(for: sequence.tokens)
+        let (source, sourceRunning, reuse) = sequence.embedding ? (nil, false, 0) : bestPrefix(for: sequence.tokens)
         let target: Int
         if let source, !sourceRunning {
             target = source
@@ -308,6 +342,8 @@ public struct SchedulerPolicy: Sendable {
         }
         for index in running.indices where running[index].fed == 0 && budget > 0 {
             let remaining = running[index].tokens.count - running[index].processed
+            // A whole prompt or nothing, when prompts cannot be cut; a later, shorter one may still fit.
+            if limits.wholePrompts && remaining > budget { continue }
             running[index].fed = min(remaining, budget)
             budget -= running[index].fed
         }

@@ -16,7 +16,7 @@ struct ChatRun {
 
     /// Starts `chat` on its model; `prefill` is text the answer continues (appended to the rendered prompt).
     init(_ chat: ChatCompletionRequest, prefill: String = "", host: ModelHost, context: TernRequestContext, logPrompts: Bool) async throws {
-        let scheduler = try host.readyScheduler(for: chat.model)
+        let scheduler = try host.generatingScheduler(for: chat.model)
         try context.access?.use(model: chat.model, names: host.names.names(of: chat.model))
         if logPrompts { context.logger.info("prompt", metadata: ["prompt.messages": "\(chat.messages.map(\.text))"]) }
         let model = scheduler.model

@@ -20,7 +20,7 @@ struct CompletionsController: Sendable {
         var request = request
         let body = try await bodyReader.read(&request)
         let completion = try CompletionRequest.decode(from: body)
-        let scheduler = try host.readyScheduler(for: completion.model)
+        let scheduler = try host.generatingScheduler(for: completion.model)
         try context.access?.use(model: completion.model, names: host.names.names(of: completion.model))
         if logPrompts { context.logger.info("prompt", metadata: ["prompt.text": "\(completion.prompts)"]) }
         let model = scheduler.model

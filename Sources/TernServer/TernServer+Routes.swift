@@ -19,6 +19,7 @@ extension TernServer {
         let responses = ResponsesController(
             host: host, bodyReader: reader, keepAliveInterval: configuration.keepAliveInterval, logPrompts: configuration.logPrompts,
             connections: connections, store: responseStore, retention: configuration.responseRetention)
+        let embeddings = EmbeddingsController(host: host, bodyReader: reader, connections: connections)
         let tokenizer = TokenizerController(host: host, bodyReader: reader)
         let info = InfoController(host: host)
         let metrics = MetricsController(host: host)
@@ -34,6 +35,7 @@ extension TernServer {
             TernRoute(.delete, "/v1/responses/{id}") { _, context in
                 try await responses.delete(try context.parameters.require("id"), context: context)
             },
+            TernRoute(.post, "/v1/embeddings") { request, context in try await embeddings.create(request, context: context) },
             TernRoute(.get, "/v1/models") { _, _ in info.models() },
             TernRoute(.post, "/tokenize") { request, context in try await tokenizer.tokenize(request, context: context) },
             TernRoute(.post, "/detokenize") { request, context in try await tokenizer.detokenize(request, context: context) },

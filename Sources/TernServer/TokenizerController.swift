@@ -20,9 +20,10 @@ struct TokenizerController: Sendable {
             for (index, part) in asked.content.enumerated() {
                 switch part {
                 case .text(let text):
-                    let bos = asked.addSpecial && index == 0
+                    // As llama.cpp: the first text part gets the special tokens (BOS, and EOS or [SEP] where the model adds them).
+                    let special = asked.addSpecial && index == 0
                     let parse = asked.parseSpecial
-                    ids += bos ? model.encodeWithBOS(text, parseSpecial: parse) : model.tokenizer.encode(text, parseSpecial: parse)
+                    ids += special ? model.encodeWithSpecialTokens(text, parseSpecial: parse) : model.tokenizer.encode(text, parseSpecial: parse)
                 case .token(let id):
                     ids.append(try Self.token(id, in: model, param: "content[\(index)]"))
                 }

@@ -70,8 +70,10 @@ extension TokenizerVocabulary {
             preTokenizer: metadata["tokenizer.ggml.pre"]?.string,
             bosTokenID: tokenID("tokenizer.ggml.bos_token_id"), eosTokenID: tokenID("tokenizer.ggml.eos_token_id"),
             eotTokenID: tokenID("tokenizer.ggml.eot_token_id"), eomTokenID: tokenID("tokenizer.ggml.eom_token_id"),
-            unknownTokenID: tokenID("tokenizer.ggml.unknown_token_id"), addBOS: metadata["tokenizer.ggml.add_bos_token"]?.bool,
-            addEOS: metadata["tokenizer.ggml.add_eos_token"]?.bool, addSpacePrefix: metadata["tokenizer.ggml.add_space_prefix"]?.bool,
-            modelName: metadata["general.name"]?.string)
+            unknownTokenID: tokenID("tokenizer.ggml.unknown_token_id"), sepTokenID: tokenID("tokenizer.ggml.seperator_token_id"),
+            addBOS: metadata["tokenizer.ggml.add_bos_token"]?.bool, addEOS: metadata["tokenizer.ggml.add_eos_token"]?.bool,
+            addSpacePrefix: metadata["tokenizer.ggml.add_space_prefix"]?.bool, modelName: metadata["general.name"]?.string,
+            lowercase: metadata["tokenizer.ggml.normalizer.lowercase"]?.bool,
+            stripAccents: metadata["tokenizer.ggml.normalizer.strip_accents"]?.bool)
     }
 }

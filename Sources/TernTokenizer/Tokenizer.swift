@@ -1,10 +1,10 @@
 /// Text to token ids and back, matching llama.cpp token for token.
 ///
-/// Built from a ``TokenizerVocabulary`` (or straight from a GGUF file with ``init(gguf:)``). Three kinds of vocabulary
+/// Built from a ``TokenizerVocabulary`` (or straight from a GGUF file with ``init(gguf:)``). Four kinds of vocabulary
 /// are supported, named by `tokenizer.ggml.model`: `gpt2` (byte-level BPE after a pre-tokenizer), `llama`
-/// (SentencePiece with scores and byte fallback) and `gemma4` (SentencePiece-style BPE). Encoding finds special tokens
-/// first (when asked), then encodes the text between them. Decoding maps ids back to raw bytes;
-/// ``StreamingDetokenizer`` does it one token at a time.
+/// (SentencePiece with scores and byte fallback), `gemma4` (SentencePiece-style BPE) and `bert` (WordPiece, for BERT
+/// embedding models). Encoding finds special tokens first (when asked), then encodes the text between them. Decoding
+/// maps ids back to raw bytes; ``StreamingDetokenizer`` does it one token at a time.
 ///
 /// ```swift
 /// let tokenizer = try Tokenizer(gguf: GGUFFile(path: path))
@@ -16,6 +16,7 @@ public final class Tokenizer: Sendable {
     private enum Encoder: Sendable {
         case bytePair(PreTokenizer, BytePairEncoder)
         case sentencePiece(SentencePieceEncoder)
+        case wordPiece(WordPieceEncoder)
     }
 
     /// The vocabulary strings, by id.
@@ -30,6 +31,8 @@ public final class Tokenizer: Sendable {
     private let specialTokens: SpecialTokenMatcher
     private let pieces: TokenPieces
     private let endOfGeneration: Set<Int32>
+    /// Whether ``decode(_:renderSpecial:)`` removes the spaces WordPiece puts before punctuation, as llama.cpp does.
+    private let cleansSpaces: Bool
 
     /// The beginning-of-sequence token, if the model has one.
     public let bosTokenID: Int32?
@@ -39,6 +42,11 @@ public final class Tokenizer: Sendable {
     public let addBOS: Bool
     /// Whether prompts should end with ``eosTokenID``.
     public let addEOS: Bool
+    /// The separator token (BERT's `[SEP]`), if the model has one.
+    public let sepTokenID: Int32?
+    /// Whether prompts should end with ``sepTokenID``: `true` for WordPiece, whose prompts llama.cpp frames as
+    /// `[CLS] … [SEP]` whatever the file says (``addBOS`` is `true` and ``addEOS`` `false` for it, likewise).
+    public let addSEP: Bool
     /// Whether the vocabulary prefixes text with a space (`tokenizer.ggml.add_space_prefix`): SentencePiece encoding
     /// puts one before the text and after every special token, and ``decode(_:renderSpecial:)`` removes it from the
     /// start.
@@ -47,7 +55,7 @@ public final class Tokenizer: Sendable {
     public let preTokenizerName: String
 
     /// The `tokenizer.ggml.model` values this tokenizer implements.
-    static let supportedModels = ["gpt2", "llama", "gemma4"]
+    static let supportedModels = ["gpt2", "llama", "gemma4", "bert"]
 
     /// Builds a tokenizer from plain values.
     ///
@@ -68,7 +76,9 @@ public final class Tokenizer: Sendable {
         func validID(_ id: Int32?) -> Int32? { id.flatMap { $0 >= 0 && Int($0) < count ? $0 : nil } }
 
         let isSentencePiece = vocabulary.model == "llama"
+        let isWordPiece = vocabulary.model == "bert"
         var addBOS = vocabulary.addBOS
+        var byteLevel = false
         switch vocabulary.model {
         case "gpt2", "gemma4":
             // llama.cpp names Gemma 4's pre-tokenizer by its model, whatever the file says.
@@ -81,6 +91,7 @@ public final class Tokenizer: Sendable {
                 preTokenizer,
                 try BytePairEncoder(tokens: tokens, merges: vocabulary.merges, byteLevel: !family.escapesSpaces, wholeWords: wholeWords))
             escapesSpaces = family.escapesSpaces
+            byteLevel = !family.escapesSpaces
             preTokenizerName = name
             // Gemma 4 needs BOS; llama.cpp overrides a file that says otherwise.
             addBOS = family.escapesSpaces ? true : addBOS ?? family.addsBOS
@@ -91,6 +102,18 @@ public final class Tokenizer: Sendable {
             escapesSpaces = true
             preTokenizerName = vocabulary.preTokenizer ?? "default"
             addBOS = addBOS ?? true
+        case "bert":
+            // BERT's normalizer lowercases unless the file says not to, and strips accents when it lowercases.
+            let lowercase = vocabulary.lowercase ?? true
+            encoder = .wordPiece(
+                WordPieceEncoder(
+                    tokens: tokens, unknownTokenID: validID(vocabulary.unknownTokenID) ?? validID(100), lowercase: lowercase,
+                    stripAccents: vocabulary.stripAccents ?? lowercase))
+            // The words' `▁` comes from the encoder; the text itself is not escaped.
+            escapesSpaces = false
+            // llama.cpp names no pre-tokenizer for WordPiece, whatever the file says.
+            preTokenizerName = "default"
+            addBOS = true
         default:
             throw TokenizerError(
                 .unsupportedModel,
@@ -99,7 +122,8 @@ public final class Tokenizer: Sendable {
         addSpacePrefix = vocabulary.addSpacePrefix ?? isSentencePiece
         prefixesSpace = isSentencePiece && addSpacePrefix
 
-        // SentencePiece vocabularies default to <s> = 1 and </s> = 2, as in llama.cpp.
+        // SentencePiece vocabularies default to <s> = 1 and </s> = 2, and WordPiece ones to [CLS] = 101 and [SEP] = 102,
+        // as in llama.cpp.
         let eos = validID(vocabulary.eosTokenID) ?? (isSentencePiece ? validID(2) : nil)
         var types = vocabulary.tokenTypes
         endOfGeneration = EndOfGeneration.resolve(
@@ -110,11 +134,15 @@ public final class Tokenizer: Sendable {
         specialTokens = SpecialTokenMatcher(
             tokens: tokens, types: types,
             strip: SpecialTokenMatcher.stripRule(modelName: vocabulary.modelName, preTokenizer: vocabulary.preTokenizer))
-        pieces = TokenPieces(tokens: tokens, types: types, byteLevel: !escapesSpaces)
-        bosTokenID = validID(vocabulary.bosTokenID) ?? (isSentencePiece ? validID(1) : nil)
+        pieces = TokenPieces(tokens: tokens, types: types, byteLevel: byteLevel)
+        bosTokenID = validID(vocabulary.bosTokenID) ?? (isSentencePiece ? validID(1) : isWordPiece ? validID(101) : nil)
         eosTokenID = eos
+        sepTokenID = validID(vocabulary.sepTokenID) ?? (isWordPiece ? validID(102) : nil)
         self.addBOS = addBOS ?? false
-        addEOS = vocabulary.addEOS ?? false
+        // llama.cpp's WordPiece ends a prompt with [SEP] only, even when the file asks for EOS.
+        addEOS = isWordPiece ? false : vocabulary.addEOS ?? false
+        addSEP = isWordPiece
+        cleansSpaces = isWordPiece
     }
 
     /// The number of tokens in the vocabulary.
@@ -132,13 +160,19 @@ public final class Tokenizer: Sendable {
         return text.withUTF8 { whole in
             // Every token covers at most `pieces.longest` bytes, so this prefix alone has more than `limit` tokens.
             let enough = limit < Int.max / pieces.longest - 1 ? (limit + 1) * pieces.longest : Int.max
-            if whole.count > enough {
+            // Not for WordPiece: one [UNK] can stand for a word of any length, and it stops by itself (at a word's end).
+            if whole.count > enough, !stopsAtLimit {
                 let found = encode(UnsafeBufferPointer(rebasing: whole[..<enough]), parseSpecial: parseSpecial, limit: limit)
                 // A vocabulary without some byte's token drops that byte; then the bound does not hold, and all is read.
                 if found.count > limit { return found }
             }
             return encode(whole, parseSpecial: parseSpecial, limit: limit)
         }
+    }
+
+    /// Whether encoding stops by itself once past the limit, so that a text need not be cut short first (WordPiece).
+    private var stopsAtLimit: Bool {
+        if case .wordPiece = encoder { true } else { false }
     }
 
     /// Token ids for `bytes`, stopping once there are more than `limit`.
@@ -180,13 +214,17 @@ public final class Tokenizer: Sendable {
             }
         case .sentencePiece(let merger):
             merger.encode(text, into: &out)
+        case .wordPiece(let splitter):
+            splitter.encode(text, into: &out, limit: limit)
         }
     }
 
     /// The text of `ids`; invalid UTF-8 (a character cut off at the end) becomes U+FFFD.
     ///
     /// As llama.cpp's `llama_detokenize` does, the space that ``addSpacePrefix`` put before the text is removed from the
-    /// first token.
+    /// first token. WordPiece text cannot come back as it was (case, accents and spacing are lost): each word starts with
+    /// a space, the first one too, and, as in llama.cpp, the spaces before `?`, `!`, `.` and `,` and some around
+    /// apostrophes are removed (`" hello, it's me!"`).
     ///
     /// - Parameter renderSpecial: when `true`, control tokens produce their text; otherwise they produce nothing.
     public func decode(_ ids: [Int32], renderSpecial: Bool = false) -> String {
@@ -195,6 +233,7 @@ public final class Tokenizer: Sendable {
             checkID(id)
             pieces.append(Int(id), renderSpecial: renderSpecial, stripSpace: index == 0 && addSpacePrefix, to: &bytes)
         }
+        if cleansSpaces { SpaceCleanup.apply(to: &bytes) }
         return String(decoding: bytes, as: UTF8.self)
     }
 

@@ -6,7 +6,7 @@
 /// do {
 ///     let tokenizer = try Tokenizer(gguf: file)
 /// } catch {
-///     print(error)  // "tokenizer: unsupported tokenizer model 'bert' (supported: gpt2, llama, gemma4)"
+///     print(error)  // "tokenizer: unsupported tokenizer model 't5' (supported: gpt2, llama, gemma4, bert)"
 /// }
 /// ```
 public struct TokenizerError: Error, Sendable, CustomStringConvertible, Equatable {

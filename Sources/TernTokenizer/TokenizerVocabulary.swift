@@ -9,7 +9,7 @@
 /// ```
 public struct TokenizerVocabulary: Sendable, Equatable {
     /// The tokenizer kind (`tokenizer.ggml.model`): `gpt2` is byte-level BPE, `llama` SentencePiece, `gemma4`
-    /// SentencePiece-style BPE.
+    /// SentencePiece-style BPE, `bert` WordPiece.
     public var model: String
     /// The token strings, indexed by token id (`tokenizer.ggml.tokens`).
     public var tokens: [String]
@@ -30,8 +30,11 @@ public struct TokenizerVocabulary: Sendable, Equatable {
     public var eotTokenID: Int32?
     /// The end-of-message token (`tokenizer.ggml.eom_token_id`).
     public var eomTokenID: Int32?
-    /// The unknown token (`tokenizer.ggml.unknown_token_id`), which SentencePiece uses for a byte it has no token for.
+    /// The unknown token (`tokenizer.ggml.unknown_token_id`), which SentencePiece uses for a byte it has no token for
+    /// and WordPiece for a word it cannot spell.
     public var unknownTokenID: Int32?
+    /// The separator token (`tokenizer.ggml.seperator_token_id`, llama.cpp's spelling): BERT's `[SEP]`.
+    public var sepTokenID: Int32?
     /// Whether prompts start with BOS (`tokenizer.ggml.add_bos_token`); `nil` takes the model's default.
     public var addBOS: Bool?
     /// Whether prompts end with EOS (`tokenizer.ggml.add_eos_token`); `nil` means no.
@@ -41,12 +44,17 @@ public struct TokenizerVocabulary: Sendable, Equatable {
     public var addSpacePrefix: Bool?
     /// The model's name (`general.name`): llama.cpp strips whitespace around Phi-3's special tokens by it.
     public var modelName: String?
+    /// Whether WordPiece lowercases the text (`tokenizer.ggml.normalizer.lowercase`); `nil` means yes, as in llama.cpp.
+    public var lowercase: Bool?
+    /// Whether WordPiece strips accents (`tokenizer.ggml.normalizer.strip_accents`); `nil` follows ``lowercase``.
+    public var stripAccents: Bool?
 
     /// Creates a vocabulary from its parts.
     public init(
         model: String, tokens: [String], tokenTypes: [TokenType], merges: [String], scores: [Float] = [], preTokenizer: String?,
         bosTokenID: Int32? = nil, eosTokenID: Int32? = nil, eotTokenID: Int32? = nil, eomTokenID: Int32? = nil,
-        unknownTokenID: Int32? = nil, addBOS: Bool? = nil, addEOS: Bool? = nil, addSpacePrefix: Bool? = nil, modelName: String? = nil
+        unknownTokenID: Int32? = nil, sepTokenID: Int32? = nil, addBOS: Bool? = nil, addEOS: Bool? = nil, addSpacePrefix: Bool? = nil,
+        modelName: String? = nil, lowercase: Bool? = nil, stripAccents: Bool? = nil
     ) {
         self.model = model
         self.tokens = tokens
@@ -59,9 +67,12 @@ public struct TokenizerVocabulary: Sendable, Equatable {
         self.eotTokenID = eotTokenID
         self.eomTokenID = eomTokenID
         self.unknownTokenID = unknownTokenID
+        self.sepTokenID = sepTokenID
         self.addBOS = addBOS
         self.addEOS = addEOS
         self.addSpacePrefix = addSpacePrefix
         self.modelName = modelName
+        self.lowercase = lowercase
+        self.stripAccents = stripAccents
     }
 }

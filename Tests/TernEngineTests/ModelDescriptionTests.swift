@@ -9,10 +9,10 @@ struct ModelDescriptionTests {
         var gguf = TinyGGUF.model()
         gguf.set("general.architecture", .string("mamba"))
         let file = try gguf.file()
-        #expect(ModelArchitectures.supported == ["gemma2", "gemma3", "llama", "phi3", "qwen2", "qwen3", "qwen3moe"])
+        #expect(ModelArchitectures.supported == ["bert", "gemma2", "gemma3", "llama", "phi3", "qwen2", "qwen3", "qwen3moe"])
         let error = #expect(throws: EngineError.self) { try ModelArchitectures.load(file) }
         #expect(error?.code == .unsupportedArchitecture)
-        #expect(error?.message == "model family 'mamba' is not supported yet; supported: gemma2, gemma3, llama, phi3, qwen2, qwen3, qwen3moe")
+        #expect(error?.message == "model family 'mamba' is not supported yet; supported: bert, gemma2, gemma3, llama, phi3, qwen2, qwen3, qwen3moe")
     }
 
     @Test func expertsAreReadFromTheFamilysKeys() throws {

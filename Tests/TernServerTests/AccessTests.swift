@@ -23,7 +23,7 @@ extension ServerTests {
                     // The message shows at most the first characters of what was sent.
                     #expect((wrong["message"] as? String)?.contains("tern-wrong") == false)
                     // A path no route serves is 404 with or without a key, as OpenAI answers it.
-                    #expect(try await client.get("/v1/embeddings", key: nil).status == .notFound)
+                    #expect(try await client.get("/v1/audio/speech", key: nil).status == .notFound)
                     let chat = try await client.chat(#""max_tokens": 1"#).openAIError(status: .unauthorized)
                     #expect(chat["code"] as? String == "invalid_api_key")
                     // Open: health and the API description.

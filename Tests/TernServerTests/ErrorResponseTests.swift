@@ -29,8 +29,8 @@ extension ServerTests {
 
         @Test func unknownRouteIs404() async throws {
             try await TestServer.test(try TestServer.make()) { client in
-                let error = try await client.execute(uri: "/v1/embeddings", method: .post).openAIError(status: .notFound)
-                #expect(error["message"] as? String == "Invalid URL (POST /v1/embeddings)")
+                let error = try await client.execute(uri: "/v1/audio/speech", method: .post).openAIError(status: .notFound)
+                #expect(error["message"] as? String == "Invalid URL (POST /v1/audio/speech)")
             }
         }
 

@@ -68,8 +68,8 @@ import Testing
         for name in ["llama-bpe", "qwen2", "deepseek-coder", "falcon", "smollm", "default"] {
             #expect(error?.message.contains(" \(name),") == true, "\(name)")
         }
-        #expect(throws: TokenizerError(.unsupportedModel, "unsupported tokenizer model 'bert' (supported: gpt2, llama, gemma4)")) {
-            try Tokenizer(vocabulary: TokenizerVocabulary(model: "bert", tokens: tokens, tokenTypes: types, merges: [], preTokenizer: "gpt-2"))
+        #expect(throws: TokenizerError(.unsupportedModel, "unsupported tokenizer model 't5' (supported: gpt2, llama, gemma4, bert)")) {
+            try Tokenizer(vocabulary: TokenizerVocabulary(model: "t5", tokens: tokens, tokenTypes: types, merges: [], preTokenizer: "gpt-2"))
         }
         #expect(throws: TokenizerError.self) {
             try Tokenizer(vocabulary: TokenizerVocabulary(model: "gpt2", tokens: tokens, tokenTypes: [], merges: [], preTokenizer: "gpt-2"))

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Embedding benchmark: Tern and llama.cpp's llama-server embedding the same texts, in one run.
+
+For each model (the default decoder model, pooled by the mean, and a BERT model such as all-MiniLM-L6-v2) both
+servers get the same threads and 8 parallel sequences; then 512 short texts are embedded, one text per request, by 8
+concurrent clients (`POST /v1/embeddings`, `encoding_format: float`). It reports texts per second for each server,
+their ratio, and how well the vectors agree: the two servers' vectors of a text embedded alone, and each server's
+vectors from the concurrent run against its own of the same text alone.
+It writes a markdown table to docs/embeddings-benchmark.md.
+
+Setup as for bench/serving.py (httpx in a virtual environment; LLAMA_SERVER pointing at llama-server):
+
+    LLAMA_SERVER=/path/to/llama-server .build/bench-venv/bin/python bench/embeddings.py \\
+        --bert ~/.cache/tern/models/all-MiniLM-L6-v2.f32.gguf
+
+The BERT model is written by `scripts/make_arch_fixtures.py minilm FOLDER` (or scripts/convert_bert_to_gguf.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serving import ROOT, Server, default_model, free_port, git_commit, llama_environment, machine  # noqa: E402
+
+SUBJECTS = ["The committee", "A small dog", "My neighbour", "The new phone", "This recipe", "The river", "Our team",
+            "The old library", "A quiet student", "The city council", "The weather", "That song", "The museum"]
+VERBS = ["approved", "chased", "repaired", "described", "ignored", "celebrated", "questioned", "painted", "measured",
+         "delivered", "explained", "visited", "forgot"]
+OBJECTS = ["the annual budget", "a red ball across the park", "the broken fence after the storm", "every step in detail",
+           "the warnings from the experts", "the anniversary with a concert", "the results of the survey",
+           "the wall in bright colours", "the distance to the nearest town", "fresh bread to the whole street",
+           "the rules of the game to the children", "the castle on the hill", "where the keys were"]
+AGREEMENT_TEXTS = 32
+ENDINGS = ["", " yesterday", " last week", " before lunch", " without telling anyone", " for the third time",
+           " in the early morning", " despite the rain"]
+
+
+def texts(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return [f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(OBJECTS)}{rng.choice(ENDINGS)}." for _ in range(count)]
+
+
+async def embed_all(url: str, model: str, inputs: list[str], concurrency: int) -> tuple[float, list[list[float]], int]:
+    """Embeds every input, one per request, with `concurrency` clients; returns seconds, vectors and prompt tokens."""
+    vectors: list[list[float] | None] = [None] * len(inputs)
+    tokens = 0
+    queue = list(enumerate(inputs))
+    queue.reverse()
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(timeout=600, limits=limits) as client:
+        async def worker() -> None:
+            nonlocal tokens
+            while queue:
+                index, text = queue.pop()
+                response = await client.post(url + "/v1/embeddings", json={"model": model, "input": text, "encoding_format": "float"})
+                response.raise_for_status()
+                body = response.json()
+                vectors[index] = body["data"][0]["embedding"]
+                tokens += body["usage"]["prompt_tokens"]
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        seconds = time.perf_counter() - started
+    return seconds, vectors, tokens
+
+
+def cosine(a: list[float], b: list[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b))
+    return dot / math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
+
+
+def measure(server: Server, model: str, inputs: list[str], concurrency: int) -> dict:
+    server.wait_ready()
+    asyncio.run(embed_all(server.url, model, inputs[:16], concurrency))  # warm-up
+    seconds, vectors, tokens = asyncio.run(embed_all(server.url, model, inputs, concurrency))
+    # The same texts one at a time: what each server computes for a text alone, to compare the two servers.
+    _, alone, _ = asyncio.run(embed_all(server.url, model, inputs[:AGREEMENT_TEXTS], 1))
+    return {"seconds": seconds, "vectors": vectors, "alone": alone, "tokens": tokens}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tern", default=str(ROOT / ".build" / "release" / "tern"), help="the tern binary")
+    parser.add_argument("--model", help="the decoder model (default: tern models path)")
+    parser.add_argument("--bert", help="a BERT GGUF (all-MiniLM-L6-v2); left out: only the decoder model is measured")
+    parser.add_argument("--texts", type=int, default=512)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--out", default=str(ROOT / "docs" / "embeddings-benchmark.md"))
+    args = parser.parse_args()
+    llama = os.environ.get("LLAMA_SERVER")
+    if not llama:
+        raise SystemExit("set LLAMA_SERVER to the llama-server binary: the benchmark is a ratio against it")
+    inputs = texts(args.texts, seed=7)
+    models = [("decoder, mean pooling", args.model or default_model(Path(args.tern)))]
+    if args.bert:
+        models.append(("BERT", args.bert))
+    rows = []
+    for kind, path in models:
+        name = Path(path).name.removesuffix(".gguf")
+        results = {}
+        for server_name in ("tern", "llama-server"):
+            port = free_port()
+            if server_name == "tern":
+                command = [args.tern, "serve", "--no-auth", "--host", "127.0.0.1", "--port", str(port), "--model", path,
+                           "--threads", str(args.threads), "--max-sequences", str(args.concurrency)]
+                env = None
+            else:
+                command = [llama, "-m", path, "--host", "127.0.0.1", "--port", str(port), "--embeddings", "--pooling", "mean",
+                           "-t", str(args.threads), "-tb", str(args.threads), "-np", str(args.concurrency),
+                           "-c", str(512 * args.concurrency), "--no-webui"]
+                env = llama_environment(llama)
+            server = Server(f"embeddings-{server_name}", command, port, env)
+            try:
+                results[server_name] = measure(server, name, inputs, args.concurrency)
+            finally:
+                server.stop()
+        tern, peer = results["tern"], results["llama-server"]
+        row = {
+            "model": f"{name} ({kind})", "tern": args.texts / tern["seconds"], "peer": args.texts / peer["seconds"],
+            "tokens": tern["tokens"], "peer_tokens": peer["tokens"],
+            "agreement": min(cosine(a, b) for a, b in zip(tern["alone"], peer["alone"])),
+            "tern_batched": min(cosine(a, b) for a, b in zip(tern["alone"], tern["vectors"])),
+            "peer_batched": min(cosine(a, b) for a, b in zip(peer["alone"], peer["vectors"])),
+        }
+        row["ratio"] = row["tern"] / row["peer"]
+        rows.append(row)
+        print(f"{row['model']}: tern {row['tern']:.1f} texts/s, llama-server {row['peer']:.1f} texts/s, "
+              f"ratio {row['ratio']:.2f}, tokens {row['tokens']}/{row['peer_tokens']}, min cosine tern/llama-server "
+              f"{row['agreement']:.6f}, batched/alone tern {row['tern_batched']:.6f} llama-server {row['peer_batched']:.6f}", flush=True)
+    lines = [
+        "# Embedding benchmark",
+        "",
+        f"{args.texts} short texts, one per `POST /v1/embeddings` request, {args.concurrency} concurrent clients; both servers with "
+        f"{args.threads} threads and {args.concurrency} parallel sequences. Machine: {machine()}; commit {git_commit()}.",
+        "",
+        "Reproduce: `LLAMA_SERVER=… .build/bench-venv/bin/python bench/embeddings.py --bert …/all-MiniLM-L6-v2.f32.gguf`",
+        "",
+        f"The last three columns are smallest cosine similarities over the first {AGREEMENT_TEXTS} texts: Tern's and llama-server's "
+        "vectors of a text embedded alone, then each server's vector from the concurrent run against its own of the text alone.",
+        "",
+        "| model | Tern texts/s | llama-server texts/s | Tern / llama-server | prompt tokens (Tern / llama-server) | Tern vs llama-server "
+        "| Tern batched vs alone | llama-server batched vs alone |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        lines.append(f"| {row['model']} | {row['tern']:.1f} | {row['peer']:.1f} | {row['ratio']:.2f}× | {row['tokens']} / "
+                     f"{row['peer_tokens']} | {row['agreement']:.6f} | {row['tern_batched']:.6f} | {row['peer_batched']:.6f} |")
+    Path(args.out).write_text("\n".join(lines) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
