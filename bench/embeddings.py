@@ -8,7 +8,8 @@ their ratio, and how well the vectors agree: the two servers' vectors of a text 
 vectors from the concurrent run against its own of the same text alone.
 It writes a markdown table to docs/embeddings-benchmark.md.
 
-Setup as for bench/serving.py (httpx in a virtual environment; LLAMA_SERVER pointing at llama-server):
+Setup as for bench/serving.py (httpx in a virtual environment, for the servers' health checks; LLAMA_SERVER pointing
+at llama-server):
 
     LLAMA_SERVER=/path/to/llama-server .build/bench-venv/bin/python bench/embeddings.py \\
         --bert ~/.cache/tern/models/all-MiniLM-L6-v2.f32.gguf
@@ -20,14 +21,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
 import os
 import random
 import sys
 import time
 from pathlib import Path
-
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from serving import ROOT, Server, default_model, free_port, git_commit, llama_environment, machine  # noqa: E402
@@ -51,27 +51,38 @@ def texts(count: int, seed: int) -> list[str]:
 
 
 async def embed_all(url: str, model: str, inputs: list[str], concurrency: int) -> tuple[float, list[list[float]], int]:
-    """Embeds every input, one per request, with `concurrency` clients; returns seconds, vectors and prompt tokens."""
-    vectors: list[list[float] | None] = [None] * len(inputs)
-    tokens = 0
+    """Embeds every input, one per request, with `concurrency` clients; returns seconds, vectors and prompt tokens.
+
+    Each client is a raw HTTP/1.1 keep-alive connection: on a two-core machine a full HTTP client library would spend
+    as much CPU per request as the servers do, and the benchmark would measure it. Bodies are parsed after the clock stops.
+    """
+    host, port = url.removeprefix("http://").split(":")
+    bodies: list[bytes | None] = [None] * len(inputs)
     queue = list(enumerate(inputs))
     queue.reverse()
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(timeout=600, limits=limits) as client:
-        async def worker() -> None:
-            nonlocal tokens
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
             while queue:
                 index, text = queue.pop()
-                response = await client.post(url + "/v1/embeddings", json={"model": model, "input": text, "encoding_format": "float"})
-                response.raise_for_status()
-                body = response.json()
-                vectors[index] = body["data"][0]["embedding"]
-                tokens += body["usage"]["prompt_tokens"]
+                body = json.dumps({"model": model, "input": text, "encoding_format": "float"}).encode()
+                writer.write(b"POST /v1/embeddings HTTP/1.1\r\nHost: " + host.encode() + b"\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+                head = await reader.readuntil(b"\r\n\r\n")
+                status = head.split(b" ", 2)[1]
+                length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+                bodies[index] = await reader.readexactly(length)
+                if status != b"200":
+                    raise SystemExit(f"{url}: HTTP {status.decode()}: {bodies[index][:300]!r}")
+        finally:
+            writer.close()
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        seconds = time.perf_counter() - started
-    return seconds, vectors, tokens
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    seconds = time.perf_counter() - started
+    parsed = [json.loads(body) for body in bodies]
+    return seconds, [item["data"][0]["embedding"] for item in parsed], sum(item["usage"]["prompt_tokens"] for item in parsed)
 
 
 def cosine(a: list[float], b: list[float]) -> float:

@@ -175,11 +175,73 @@ static T2 float dot_bf16_avx2(const uint16_t *x, const uint16_t *y, int64_t n) {
     return s;
 }
 
+/// One f32 output in the order every tile of tern_gemm_f32_avx2 sums in: eight lanes accumulated over the columns,
+/// the lanes added (hsum256), then the columns past the last multiple of 8 one by one.
+INL2 float f32_output_avx2(__m256 lanes, const float *w, const float *x, int64_t from, int64_t n) {
+    float s = hsum256(lanes);
+    for (int64_t i = from; i < n; i++) s = __builtin_fmaf(w[i], x[i], s);
+    return s;
+}
+
+/// A tile of 4 rows × `T` tokens (T = 1 or 2, a constant once inlined): independent accumulators, each weight and
+/// activation vector loaded once.
+INL2 void f32_tile_avx2(const int T, const float *w0, size_t rf, const char *a, size_t as, int64_t n, float *out, size_t os) {
+    const float *w[4] = {w0, w0 + rf, w0 + 2 * rf, w0 + 3 * rf};
+    const float *x[2] = {(const float *)a, (const float *)(a + as)};
+    __m256 c[2][4];
+    for (int t = 0; t < T; t++)
+        for (int r = 0; r < 4; r++) c[t][r] = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v0 = _mm256_loadu_ps(w[0] + i), v1 = _mm256_loadu_ps(w[1] + i), v2 = _mm256_loadu_ps(w[2] + i),
+                     v3 = _mm256_loadu_ps(w[3] + i);
+        for (int t = 0; t < T; t++) {
+            const __m256 xt = _mm256_loadu_ps(x[t] + i);
+            c[t][0] = _mm256_fmadd_ps(v0, xt, c[t][0]);
+            c[t][1] = _mm256_fmadd_ps(v1, xt, c[t][1]);
+            c[t][2] = _mm256_fmadd_ps(v2, xt, c[t][2]);
+            c[t][3] = _mm256_fmadd_ps(v3, xt, c[t][3]);
+        }
+    }
+    for (int t = 0; t < T; t++)
+        for (int r = 0; r < 4; r++) out[(size_t)t * os + r] = f32_output_avx2(c[t][r], w[r], x[t], i, n);
+}
+
+/// One row × one token, in the same order as a tile's.
+INL2 float f32_single_avx2(const float *w, const float *x, int64_t n) {
+    __m256 c = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) c = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), c);
+    return f32_output_avx2(c, w, x, i, n);
+}
+
+/// f32 weights × f32 activations, rows [r0, r1) for `tokens` tokens, in register tiles of 4 rows × 2 tokens (4 × 1 for
+/// an odd token, one output at a time for rows past the last multiple of 4). Every output is summed in one order
+/// whatever the tile, so a token's outputs do not depend on the tokens batched with it. Also the AVX-512 level's f32
+/// product.
+T2 void tern_gemm_f32_avx2(const void *w, size_t rb, int64_t r0, int64_t r1, int64_t n, const void *act, size_t as, int64_t tokens,
+                           float *out, size_t os) {
+    const char *wb = (const char *)w, *a = (const char *)act;
+    const size_t rf = rb / sizeof(float);
+    int64_t r = r0;
+    for (; r + 4 <= r1; r += 4) {
+        const float *wr = (const float *)(wb + (size_t)r * rb);
+        int64_t t = 0;
+        for (; t + 2 <= tokens; t += 2) f32_tile_avx2(2, wr, rf, a + (size_t)t * as, as, n, out + (size_t)t * os + r, os);
+        if (t < tokens) f32_tile_avx2(1, wr, rf, a + (size_t)t * as, as, n, out + (size_t)t * os + r, os);
+    }
+    for (; r < r1; r++) {
+        const float *wr = (const float *)(wb + (size_t)r * rb);
+        for (int64_t t = 0; t < tokens; t++) out[(size_t)t * os + r] = f32_single_avx2(wr, (const float *)(a + (size_t)t * as), n);
+    }
+}
+
 static T2 void gemm_avx2(int wtype, const void *w, size_t rb, int64_t r0, int64_t r1, int64_t n, const void *act,
                          size_t as, int64_t tokens, float *out, size_t os) {
     const uint8_t *wb = (const uint8_t *)w;
     const char *a = (const char *)act;
     switch (wtype) {
+    case TERN_W_F32: tern_gemm_f32_avx2(w, rb, r0, r1, n, act, as, tokens, out, os); return;
     case TERN_W_Q4_0: q_gemm_avx2(TERN_W_Q4_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_Q4_1: q_gemm_avx2(TERN_W_Q4_1, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_Q8_0: q_gemm_avx2(TERN_W_Q8_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;

@@ -286,6 +286,7 @@ static T5 void gemm_avx512(int wtype, const void *w, size_t rb, int64_t r0, int6
     const uint8_t *wb = (const uint8_t *)w;
     const char *a = (const char *)act;
     switch (wtype) {
+    case TERN_W_F32: tern_gemm_f32_avx2(w, rb, r0, r1, n, act, as, tokens, out, os); return;
     case TERN_W_Q4_0: q_gemm_avx512(TERN_W_Q4_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_Q4_1: q_gemm_avx512(TERN_W_Q4_1, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_Q8_0: q_gemm_avx512(TERN_W_Q8_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;

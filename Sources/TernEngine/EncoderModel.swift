@@ -56,10 +56,12 @@ final class EncoderModel: LanguageModel, @unchecked Sendable {
                     row: i, bias: block.attentionOutputBias, weight: block.attentionNormWeight, normBias: block.attentionNormBias, state: state)
             }
             matmul(block.up, state.x, n, state.up, state)
-            eachToken(n, state) { i in
-                let up = state.up + i * ff
-                FloatOps.add(block.upBias, into: up, count: ff)
-                FloatOps.gelu(up, count: ff)
+            state.pool.forEach(n) { rows, thread in
+                for i in rows {
+                    let up = state.up + i * ff
+                    FloatOps.add(block.upBias, into: up, count: ff)
+                    GELU.exact(up, count: ff, half: state.halfScratch + thread * state.halfScratchStride)
+                }
             }
             matmul(block.down, state.up, n, state.projected, state)
             eachToken(n, state) { i in

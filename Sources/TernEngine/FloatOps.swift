@@ -48,10 +48,4 @@ extension FloatOps {
         let scale = 1 / (Float(squares / Double(count)) + epsilon).squareRoot()
         for i in 0..<count { output[i] = (input[i] - mean) * scale * weight[i] + bias[i] }
     }
-
-    /// x[i] = GELU(x[i]) = x·Φ(x), exactly (with erf), as BERT was trained.
-    static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        let inverseRoot2: Float = 0.707_106_781_186_547_524
-        for i in 0..<count { x[i] = 0.5 * x[i] * (1 + erff(x[i] * inverseRoot2)) }
-    }
 }

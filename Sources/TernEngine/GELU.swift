@@ -36,4 +36,26 @@ enum GELU {
             }
         }
     }
+
+    /// [65536] the exact GELU, `x·Φ(x)` with erf (BERT's), at every f16 input bit pattern.
+    static let erfTable: [Float] = (0...UInt16.max).map { bits in
+        let x = Double(Float16(bitPattern: bits))
+        return Float(0.5 * x * (1 + erf(x / 2.0.squareRoot())))
+    }
+
+    /// `x[i] = gelu(x[i])` for `i` in `0..<count`, the erf form looked up at the f16 rounding of each input (as the
+    /// reference engine evaluates its GELU; a fraction of glibc's `erff` per value); `half` has room for `count`.
+    static func exact(_ x: UnsafeMutablePointer<Float>, count: Int, half: UnsafeMutablePointer<UInt16>) {
+        VectorMath.convert(x, toHalf: half, count: count)
+        erfTable.withUnsafeBufferPointer { table in
+            for i in 0..<count {
+                let value = x[i]
+                if value <= -10 {
+                    x[i] = 0
+                } else if value < 10 {
+                    x[i] = table[Int(half[i])]
+                }
+            }
+        }
+    }
 }
