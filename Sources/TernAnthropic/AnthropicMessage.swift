@@ -1,4 +1,5 @@
-import TernOpenAI
+import TernJSON
+public import TernOpenAI
 
 /// The answer of `POST /v1/messages`: `{"id":"msg_…","type":"message","role":"assistant","content":[…],…}`.
 public struct AnthropicMessage: Sendable, Equatable, Encodable {
@@ -10,6 +11,8 @@ public struct AnthropicMessage: Sendable, Equatable, Encodable {
         case maxTokens = "max_tokens"
         /// One of the `stop_sequences` was generated.
         case stopSequence = "stop_sequence"
+        /// The model called tools.
+        case toolUse = "tool_use"
     }
 
     /// Token counts: the whole prompt, and what was generated.
@@ -38,8 +41,10 @@ public struct AnthropicMessage: Sendable, Equatable, Encodable {
     }
     /// The model as the request named it.
     public var model: String
-    /// The generated text (one `text` block).
+    /// The generated text (one `text` block, left out when empty and there are tool calls).
     public var text: String
+    /// The tools called, one `tool_use` block each (`toolu_` ids; the arguments are the JSON object `input`).
+    public var toolUses: [ToolCall]
     /// Nil only in a stream's `message_start`.
     public var stopReason: StopReason?
     /// The stop sequence that ended the text, with ``StopReason/stopSequence``.
@@ -48,10 +53,13 @@ public struct AnthropicMessage: Sendable, Equatable, Encodable {
     public var usage: Usage
 
     /// Creates a message.
-    public init(id: String, model: String, text: String, stopReason: StopReason?, stopSequence: String? = nil, usage: Usage) {
+    public init(
+        id: String, model: String, text: String, toolUses: [ToolCall] = [], stopReason: StopReason?, stopSequence: String? = nil, usage: Usage
+    ) {
         self.id = id
         self.model = model
         self.text = text
+        self.toolUses = toolUses
         self.stopReason = stopReason
         self.stopSequence = stopSequence
         self.usage = usage
@@ -62,14 +70,26 @@ public struct AnthropicMessage: Sendable, Equatable, Encodable {
         case stopReason = "stop_reason", stopSequence = "stop_sequence"
     }
 
-    /// Anthropic's shape: no content block for empty text at the start of a stream, one `text` block otherwise.
+    /// A new tool-use id: `toolu_` and 24 letters and digits.
+    public static func newToolUseID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "toolu_" + OpenAIIdentifier.randomBase62(count: 24, using: &generator)
+    }
+
+    /// Anthropic's shape: no content block at the start of a stream; a `text` block (unless empty beside tool calls),
+    /// then a `tool_use` block per call.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode(id, forKey: .id)
         try container.encode("message", forKey: .type)
         try container.encode("assistant", forKey: .role)
         try container.encode(model, forKey: .model)
-        try container.encode(stopReason == nil ? [] : [TextBlock(text: text)], forKey: .content)
+        var content: [Block] = []
+        if stopReason != nil {
+            if !text.isEmpty || toolUses.isEmpty { content.append(.text(TextBlock(text: text))) }
+            content += toolUses.map { .toolUse(ToolUseBlock(call: $0)) }
+        }
+        try container.encode(content, forKey: .content)
         try container.encode(stopReason, forKey: .stopReason)
         try container.encode(stopSequence, forKey: .stopSequence)
         try container.encode(usage, forKey: .usage)
@@ -80,4 +100,40 @@ public struct AnthropicMessage: Sendable, Equatable, Encodable {
 struct TextBlock: Encodable {
     var type = "text"
     var text: String
+}
+
+/// `{"type":"tool_use","id":…,"name":…,"input":{…}}`; arguments that are not a JSON object become `{}`.
+struct ToolUseBlock: Encodable {
+    var type = "tool_use"
+    var id: String
+    var name: String
+    var input: JSONValue
+
+    init(id: String, name: String, input: JSONValue) {
+        self.id = id
+        self.name = name
+        self.input = input
+    }
+
+    init(call: ToolCall) {
+        let parsed = try? JSONValue.parse(Array(call.arguments.utf8))
+        if case .object = parsed {
+            self.init(id: call.id, name: call.name, input: parsed!)
+        } else {
+            self.init(id: call.id, name: call.name, input: .object([:]))
+        }
+    }
+}
+
+/// A content block of either kind.
+enum Block: Encodable {
+    case text(TextBlock)
+    case toolUse(ToolUseBlock)
+
+    func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .text(let block): try block.encode(to: encoder)
+        case .toolUse(let block): try block.encode(to: encoder)
+        }
+    }
 }

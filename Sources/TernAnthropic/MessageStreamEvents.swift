@@ -1,13 +1,18 @@
 import TernOpenAI
 
-/// The server-sent events of a streamed message, in Anthropic's order: `message_start`, `content_block_start`, `ping`,
-/// `content_block_delta` …, `content_block_stop`, `message_delta` (stop reason and usage), `message_stop`; each as
-/// `event: NAME` and `data: JSON`.
+/// The server-sent events of a streamed message, in Anthropic's order: `message_start`, then per content block
+/// `content_block_start` (the first followed by `ping`), `content_block_delta` … (`text_delta` for text,
+/// `input_json_delta` for a tool call's input), `content_block_stop`; then `message_delta` (stop reason and usage) and
+/// `message_stop`; each as `event: NAME` and `data: JSON`.
 public struct MessageStreamEvents: Sendable {
     /// The message's id.
     public let id: String
     /// The model as the request named it.
     public let model: String
+    /// The index of the open content block, or nil before the first and after the last.
+    private var open: Int?
+    /// Blocks opened so far.
+    private var blocks = 0
 
     /// Events for the message `id`.
     public init(id: String, model: String) {
@@ -15,23 +20,38 @@ public struct MessageStreamEvents: Sendable {
         self.model = model
     }
 
-    /// `message_start` (the message without content or stop reason), `content_block_start` of the text block, and a
-    /// `ping`.
+    /// `message_start`: the message without content or stop reason.
     public func start(inputTokens: Int) -> [UInt8] {
         let message = AnthropicMessage(id: id, model: model, text: "", stopReason: nil, usage: .init(inputTokens: inputTokens, outputTokens: 0))
         return Self.event("message_start", Start(message: message))
-            + Self.event("content_block_start", BlockStart(content_block: TextBlock(text: "")))
-            + Self.event("ping", Typed(type: "ping"))
     }
 
-    /// A `content_block_delta` with new text.
-    public func delta(_ text: String) -> [UInt8] {
-        Self.event("content_block_delta", BlockDelta(delta: TextDelta(text: text)))
+    /// A `content_block_delta` with new text, after opening a text block if a text block is not the open one.
+    public mutating func delta(_ text: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        if open == nil || openIsTool { bytes += openBlock(.text(TextBlock(text: ""))) }
+        return bytes + Self.event("content_block_delta", BlockDelta(index: open!, delta: .text(text)))
     }
 
-    /// `content_block_stop`, and `message_delta` with the stop reason and the output tokens.
-    public func stop(reason: AnthropicMessage.StopReason, stopSequence: String?, outputTokens: Int) -> [UInt8] {
-        Self.event("content_block_stop", BlockStop())
+    /// Closes the open block and opens a `tool_use` block for a call of `name`.
+    public mutating func toolUse(id: String, name: String) -> [UInt8] {
+        let bytes = openBlock(.toolUse(ToolUseBlock(id: id, name: name, input: .object([:]))))
+        openIsTool = true
+        return bytes
+    }
+
+    /// An `input_json_delta` with the next piece of the open tool call's input.
+    public func toolInput(_ fragment: String) -> [UInt8] {
+        guard let open, openIsTool else { return [] }
+        return Self.event("content_block_delta", BlockDelta(index: open, delta: .inputJSON(fragment)))
+    }
+
+    /// `content_block_stop` of the open block (an empty text block when nothing was generated), and `message_delta` with
+    /// the stop reason and the output tokens.
+    public mutating func stop(reason: AnthropicMessage.StopReason, stopSequence: String?, outputTokens: Int) -> [UInt8] {
+        var bytes = blocks == 0 ? openBlock(.text(TextBlock(text: ""))) : []
+        bytes += closeBlock()
+        return bytes
             + Self.event(
                 "message_delta",
                 MessageDelta(delta: .init(stop_reason: reason, stop_sequence: stopSequence), usage: .init(output_tokens: outputTokens)))
@@ -45,6 +65,26 @@ public struct MessageStreamEvents: Sendable {
         Array("event: error\ndata: ".utf8) + body + Array("\n\n".utf8)
     }
 
+    /// Whether the open block is a `tool_use` block.
+    private var openIsTool = false
+
+    /// Closes the open block and starts `block`; the first block is followed by a `ping`, as Anthropic sends it.
+    private mutating func openBlock(_ block: Block) -> [UInt8] {
+        var bytes = closeBlock()
+        open = blocks
+        blocks += 1
+        openIsTool = false
+        bytes += Self.event("content_block_start", BlockStart(index: open!, content_block: block))
+        if blocks == 1 { bytes += Self.event("ping", Typed(type: "ping")) }
+        return bytes
+    }
+
+    private mutating func closeBlock() -> [UInt8] {
+        guard let index = open else { return [] }
+        open = nil
+        return Self.event("content_block_stop", BlockStop(index: index))
+    }
+
     static func event(_ name: String, _ payload: some Encodable) -> [UInt8] {
         Array("event: \(name)\ndata: ".utf8) + Array(OpenAIJSON.encode(payload)) + Array("\n\n".utf8)
     }
@@ -56,21 +96,35 @@ public struct MessageStreamEvents: Sendable {
     }
     private struct BlockStart: Encodable {
         var type = "content_block_start"
-        var index = 0
-        var content_block: TextBlock
+        var index: Int
+        var content_block: Block
     }
-    private struct TextDelta: Encodable {
-        var type = "text_delta"
-        var text: String
+    private enum Delta: Encodable {
+        case text(String)
+        case inputJSON(String)
+
+        private enum Keys: String, CodingKey { case type, text, partial_json }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Keys.self)
+            switch self {
+            case .text(let text):
+                try container.encode("text_delta", forKey: .type)
+                try container.encode(text, forKey: .text)
+            case .inputJSON(let fragment):
+                try container.encode("input_json_delta", forKey: .type)
+                try container.encode(fragment, forKey: .partial_json)
+            }
+        }
     }
     private struct BlockDelta: Encodable {
         var type = "content_block_delta"
-        var index = 0
-        var delta: TextDelta
+        var index: Int
+        var delta: Delta
     }
     private struct BlockStop: Encodable {
         var type = "content_block_stop"
-        var index = 0
+        var index: Int
     }
     private struct MessageDelta: Encodable {
         struct Delta: Encodable {

@@ -75,7 +75,7 @@ public struct ChatTool: Sendable, Equatable {
     }
 
     /// Whether `name` matches OpenAI's `^[a-zA-Z0-9_-]{1,64}$`.
-    static func isValidName(_ name: String) -> Bool {
+    package static func isValidName(_ name: String) -> Bool {
         (1...64).contains(name.utf8.count)
             && name.utf8.allSatisfy { byte in
                 (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x5F || byte == 0x2D

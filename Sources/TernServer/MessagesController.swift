@@ -24,15 +24,22 @@ struct MessagesController: Sendable {
         let id = AnthropicMessage.newID()
         if asked.stream {
             context.access?.markStreaming()
-            return streamed(run, plan: plan, id: id, model: asked.model, access: context.access, channel: context.channel)
+            return streamed(run, plan: plan, parser: started.parser, id: id, model: asked.model, access: context.access, channel: context.channel)
         }
         let answer = try await connections.whileConnected(context.channel) { try await run.whole(choices: 1)[0] }
         let outcome = answer.outcome
+        // A thinking section has no place in the answer: Anthropic's thinking blocks are not offered.
+        var (text, calls) = (answer.text, [ToolCall]())
+        if var parser = started.parser {
+            let parsed = parser.parse(answer.text)
+            (text, calls) = (parsed.content ?? "", parsed.calls)
+        }
+        let uses = calls.map { ToolCall(id: AnthropicMessage.newToolUseID(), name: $0.name, arguments: $0.arguments) }
         let usage = Usage(promptTokens: plan.promptTokens, outcomes: outcome.map { [$0] } ?? [])
         try await context.access?.commitOrFail(status: 200, usage: usage)
         let message = AnthropicMessage(
-            id: id, model: asked.model, text: answer.text, stopReason: Self.stopReason(outcome), stopSequence: outcome?.stopSequence,
-            usage: .init(inputTokens: usage.promptTokens, outputTokens: usage.completionTokens))
+            id: id, model: asked.model, text: text, toolUses: uses, stopReason: Self.stopReason(outcome, calledTools: !uses.isEmpty),
+            stopSequence: outcome?.stopSequence, usage: .init(inputTokens: usage.promptTokens, outputTokens: usage.completionTokens))
         return .json(message)
     }
 
@@ -49,20 +56,39 @@ struct MessagesController: Sendable {
     }
 
     private func streamed(
-        _ run: GenerationRun, plan: GenerationPlan, id: String, model: String, access: RequestAccess?, channel: any Channel
+        _ run: GenerationRun, plan: GenerationPlan, parser: AnswerParser?, id: String, model: String, access: RequestAccess?,
+        channel: any Channel
     ) -> Response {
-        let events = MessageStreamEvents(id: id, model: model)
         let keepAlive = keepAliveInterval
         let promptTokens = plan.promptTokens
         return Response(
             status: .ok, headers: Response.eventStreamHeaders,
             body: ResponseBody { writer in
+                var events = MessageStreamEvents(id: id, model: model)
+                var parser = parser
+                var calledTools = false
+                func write(_ parts: [AnswerParser.Event]) -> [UInt8] {
+                    parts.flatMap { part -> [UInt8] in
+                        switch part {
+                        case .content(let text): return events.delta(text)
+                        case .reasoning: return []
+                        case .callStart(_, _, let name):
+                            calledTools = true
+                            return events.toolUse(id: AnthropicMessage.newToolUseID(), name: name)
+                        case .arguments(_, let fragment): return events.toolInput(fragment)
+                        }
+                    }
+                }
                 try await writer.writeEvent(events.start(inputTokens: promptTokens.reduce(0, +)))
                 try await run.stream(
                     to: &writer, watching: channel, in: connections, promptTokens: promptTokens, access: access, keepAlive: keepAlive,
-                    delta: { _, delta in events.delta(delta.text) },
+                    delta: { _, delta in parser == nil ? events.delta(delta.text) : write(parser!.feed(delta.text)) },
                     finished: { _, outcome in
-                        events.stop(reason: Self.stopReason(outcome), stopSequence: outcome.stopSequence, outputTokens: outcome.completionTokens)
+                        let rest = parser == nil ? [] : write(parser!.finish())
+                        return rest
+                            + events.stop(
+                                reason: Self.stopReason(outcome, calledTools: calledTools), stopSequence: outcome.stopSequence,
+                                outputTokens: outcome.completionTokens)
                     },
                     end: { _ in MessageStreamEvents.end },
                     error: { error in MessageStreamEvents.error(AnthropicError.body(for: error)) })
@@ -70,9 +96,10 @@ struct MessagesController: Sendable {
     }
 
     /// Anthropic's reason for how a choice ended.
-    static func stopReason(_ outcome: GenerationRun.ChoiceOutcome?) -> AnthropicMessage.StopReason {
-        guard let outcome else { return .endTurn }
+    static func stopReason(_ outcome: GenerationRun.ChoiceOutcome?, calledTools: Bool) -> AnthropicMessage.StopReason {
+        guard let outcome else { return calledTools ? .toolUse : .endTurn }
         if outcome.finishReason == .length { return .maxTokens }
+        if calledTools { return .toolUse }
         return outcome.stopSequence == nil ? .endTurn : .stopSequence
     }
 

@@ -15,7 +15,20 @@ extension ServerTests {
             (#"{"model":"m","messages":[{"role":"user","content":"x"}]}"#, "max_tokens"),
             (#"{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"image","source":{}}]}]}"#, "messages[0].content[0].type"),
             (#"{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"temperature":1.5}"#, "temperature"),
-            (#"{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"tools":[]}"#, "tools"),
+            (
+                #"{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"tools":[{"type":"web_search_20250305","name":"w"}]}"#,
+                "tools[0].type"
+            ),
+            (#"{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"tools":[{"name":"a b","input_schema":{}}]}"#, "tools[0].name"),
+            (#"{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"tool_choice":{"type":"any"}}"#, "tool_choice"),
+            (
+                #"{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"tools":[{"name":"a","input_schema":{}}],"tool_choice":{"type":"tool","name":"b"}}"#,
+                "tool_choice.name"
+            ),
+            (
+                #"{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"tool_use","id":"t","name":"a","input":{}}]}]}"#,
+                "messages[0].content[0].type"
+            ),
             (#"{"model":"m","max_tokens":1,"messages":[{"role":"system","content":"x"}]}"#, "messages[0].role"),
             (#"{"model":"m","max_tokens":1,"messages":[{"role":"assistant","content":"x"}]}"#, "messages"),
         ])
@@ -41,6 +54,26 @@ extension ServerTests {
             #expect(
                 try MessagesRequest.decode(from: Array(#"{"model":"m","messages":[{"role":"user","content":"x"}]}"#.utf8), requireMaxTokens: false)
                     .maxTokens == nil)
+        }
+
+        @Test func toolUseAndToolResultBlocksBecomeCallsAndToolMessages() throws {
+            let body = #"""
+                {"model":"m","max_tokens":50,
+                 "tools":[{"name":"get_weather","description":"Weather of a city","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}],
+                 "tool_choice":{"type":"any","disable_parallel_tool_use":true},
+                 "messages":[{"role":"user","content":"Weather in Paris?"},
+                   {"role":"assistant","content":[{"type":"text","text":"Let me look."},{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{"city":"Paris"}}]},
+                   {"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":[{"type":"text","text":"18 °C"}]},{"type":"text","text":"Thanks!"}]}]}
+                """#
+            let request = try MessagesRequest.decode(from: Array(body.utf8))
+            let chat = request.chatRequest
+            #expect(chat.tools.map(\.name) == ["get_weather"] && chat.toolChoice == .required && !chat.parallelToolCalls)
+            #expect(chat.messages.map(\.role) == [.user, .assistant, .tool, .user])
+            #expect(
+                chat.messages[1].text == "Let me look."
+                    && chat.messages[1].toolCalls == [ToolCall(id: "toolu_1", name: "get_weather", arguments: #"{"city":"Paris"}"#)])
+            #expect(chat.messages[2].toolCallID == "toolu_1" && chat.messages[2].text == "18 °C")
+            #expect(request.prefill == nil, "an assistant turn that calls tools is a finished turn")
         }
 
         @Test func wholeAndStreamedAnswersAgreeWithEachOther() async throws {

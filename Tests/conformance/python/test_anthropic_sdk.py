@@ -65,6 +65,37 @@ def test_stream_events_come_in_anthropic_order_and_assemble(claude, model):
     assert final.content[0].text
 
 
+WEATHER = [{
+    "name": "get_weather", "description": "Get the current weather of a city",
+    "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+}]
+
+
+def test_tools_are_called_with_valid_input_and_results_go_back(claude, model):
+    asked = [{"role": "user", "content": "What is the weather in Paris?"}]
+    one = {"type": "any", "disable_parallel_tool_use": True}
+    message = claude.messages.create(model=model, max_tokens=60, tools=WEATHER, tool_choice=one, messages=asked)
+    assert message.stop_reason == "tool_use"
+    uses = [block for block in message.content if block.type == "tool_use"]
+    assert len(uses) == 1 and uses[0].name == "get_weather" and uses[0].id.startswith("toolu_")
+    assert isinstance(uses[0].input.get("city"), str)
+    # The result goes back as a tool_result block; the answer is text again.
+    follow = asked + [{"role": "assistant", "content": message.content},
+                      {"role": "user", "content": [{"type": "tool_result", "tool_use_id": uses[0].id, "content": "18 °C, clear"}]}]
+    answer = claude.messages.create(model=model, max_tokens=20, tools=WEATHER, tool_choice={"type": "none"}, messages=follow)
+    assert answer.content[0].type == "text" and answer.stop_reason in ("end_turn", "max_tokens")
+    # The conversation with the call and its result is what the model read.
+    assert answer.usage.input_tokens == claude.messages.count_tokens(
+        model=model, tools=WEATHER, tool_choice={"type": "none"}, messages=follow).input_tokens
+    # Streamed: the call arrives as a tool_use block with input_json_delta events, assembled by the SDK.
+    named = {"type": "tool", "name": "get_weather", "disable_parallel_tool_use": True}
+    with claude.messages.stream(model=model, max_tokens=60, tools=WEATHER, tool_choice=named, messages=asked) as stream:
+        kinds = [event.type for event in stream]
+        final = stream.get_final_message()
+    assert "input_json" in kinds and final.stop_reason == "tool_use"
+    assert [block.type for block in final.content] == ["tool_use"] and isinstance(final.content[0].input.get("city"), str)
+
+
 def test_errors_come_in_anthropic_shape_with_their_statuses(claude, base_url, model):
     with pytest.raises(anthropic.NotFoundError) as missing:
         claude.messages.create(model="no-such-model", max_tokens=5, messages=USER)
