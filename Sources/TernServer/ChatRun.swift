@@ -37,13 +37,9 @@ struct ChatRun {
             grammar = try await host.grammars.grammar(for: chat.responseFormat, thinking: thinking, vocabulary: scheduler.grammarVocabulary)
         }
         parser = thinking || toolFormat != nil ? AnswerParser(thinking: thinking, startsThinking: startsThinking, tools: toolFormat) : nil
-        plan = try GenerationPlan.make(
-            prompts: [prompt], n: chat.n, maxTokens: chat.completionTokenLimit, defaultMaxTokens: host.defaultMaxTokens, sampling: chat.sampling,
-            defaults: host.samplingDefaults(for: model), topLogprobs: chat.logprobs ? (chat.topLogprobs ?? 0) : nil,
-            contextLength: scheduler.configuration.contextLength, capacity: scheduler.configuration.capacity,
-            vocabularySize: model.config.vocabularySize, contextParam: "messages", grammar: grammar)
-        try await context.access?.reserve(plan)
-        run = try GenerationRun(plan: plan, scheduler: scheduler, wantsLogprobs: chat.logprobs)
-        context.access?.track(run.progress)
+        (plan, run) = try await GenerationRun.start(
+            prompts: [prompt], n: chat.n, maxTokens: chat.completionTokenLimit, sampling: chat.sampling,
+            topLogprobs: chat.logprobs ? (chat.topLogprobs ?? 0) : nil, grammar: grammar, contextParam: "messages", scheduler: scheduler,
+            host: host, context: context)
     }
 }

@@ -27,15 +27,10 @@ struct CompletionsController: Sendable {
         // Tokenizing stops past the context: a prompt far longer than it is refused for the price of one context.
         let contextLength = scheduler.configuration.contextLength
         let prompts = completion.prompts.map { model.encodeWithBOS($0, parseSpecial: true, limit: contextLength) }
-        let plan = try GenerationPlan.make(
-            prompts: prompts, n: completion.n, maxTokens: completion.maxTokens, sampling: completion.sampling,
-            defaults: host.samplingDefaults(for: model),
-            topLogprobs: completion.logprobs, contextLength: scheduler.configuration.contextLength,
-            capacity: scheduler.configuration.capacity,
-            vocabularySize: model.config.vocabularySize, contextParam: "prompt")
-        try await context.access?.reserve(plan)
-        let run = try GenerationRun(plan: plan, scheduler: scheduler, wantsLogprobs: completion.logprobs != nil)
-        context.access?.track(run.progress)
+        // The legacy API's own default of 16 tokens is already in the request.
+        let (plan, run) = try await GenerationRun.start(
+            prompts: prompts, n: completion.n, maxTokens: completion.maxTokens, sampling: completion.sampling, topLogprobs: completion.logprobs,
+            contextParam: "prompt", scheduler: scheduler, host: host, context: context)
         let identity = ResponseIdentity(id: OpenAIIdentifier.completion(), model: completion.model)
         if completion.stream {
             context.access?.markStreaming()
