@@ -252,9 +252,9 @@ def check_config(config, path):
     if unsupported:
         raise ConversionError(f"{path}: architecture {sorted(unsupported)} is not supported (only a plain BERT "
                               "encoder; classification heads and other BERT variants need llama.cpp's converter)")
-    if config.get("hidden_act", "gelu") not in ("gelu", "gelu_new", "gelu_pytorch_tanh"):
-        raise ConversionError(f"{path}: hidden_act {config.get('hidden_act')!r} is not supported (llama.cpp's BERT "
-                              "uses GELU)")
+    if config.get("hidden_act", "gelu") != "gelu":
+        raise ConversionError(f"{path}: hidden_act {config.get('hidden_act')!r} is not supported (Tern's BERT uses the "
+                              "exact erf GELU, 'gelu'; the GGUF has no key to say otherwise)")
     if config.get("position_embedding_type", "absolute") != "absolute":
         raise ConversionError(f"{path}: position_embedding_type {config.get('position_embedding_type')!r} is not "
                               "supported (llama.cpp's BERT uses absolute learned positions)")

@@ -260,8 +260,7 @@ static T2 void gemm_avx2(int wtype, const void *w, size_t rb, int64_t r0, int64_
         for (int64_t t = 0; t < tokens; t++) {
             const void *at = a + (size_t)t * as;
             float v;
-            if (wtype == TERN_W_F32) v = dot_f32_avx2((const float *)wr, (const float *)at, n);
-            else if (wtype == TERN_W_F16) v = dot_f16_avx2((const uint16_t *)wr, (const uint16_t *)at, n);
+            if (wtype == TERN_W_F16) v = dot_f16_avx2((const uint16_t *)wr, (const uint16_t *)at, n);
             else v = dot_bf16_avx2((const uint16_t *)wr, (const uint16_t *)at, n);
             out[(size_t)t * os + r] = v;
         }

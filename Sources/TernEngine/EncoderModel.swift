@@ -84,9 +84,12 @@ final class EncoderModel: LanguageModel, @unchecked Sendable {
             guard batch.tokens[i] >= 0, Int(batch.tokens[i]) < config.vocabularySize else {
                 throw EngineError(.invalidInput, "token id \(batch.tokens[i]) is outside the vocabulary of \(config.vocabularySize)")
             }
+            guard !batch.wantsLogits[i] else {
+                throw EngineError(.invalidInput, "this model is an embedding model (\(config.architecture)): it has no logits to generate with")
+            }
             if i > 0 && batch.slots[i] != batch.slots[i - 1] { start = i }
             // A sequence's rows are consecutive and start at position 0: an encoder sees the whole of it at once.
-            guard batch.positions[i] == i - start, batch.positions[i] < config.contextLength else {
+            guard batch.positions[i] == i - start, batch.positions[i] < min(config.contextLength, state.scoresStride) else {
                 throw EngineError(
                     .invalidInput,
                     "row \(i) is at position \(batch.positions[i]); an encoder needs each sequence whole in one batch, "

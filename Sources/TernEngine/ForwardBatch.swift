@@ -31,7 +31,8 @@ public struct ForwardBatch: Sendable {
     /// Number of tokens.
     public var count: Int { tokens.count }
 
-    /// Appends one token; `decoding` marks a sequence's one-token step (as opposed to a prompt token).
+    /// Appends one token; `wantsHidden` asks for its final hidden state, `decoding` marks a sequence's one-token step (as
+    /// opposed to a prompt token).
     public mutating func append(
         token: Int32, position: Int, slot: Int, wantsLogits: Bool, wantsHidden: Bool = false, decoding: Bool = false
     ) {

@@ -46,6 +46,11 @@ public final class Generator {
 
     /// Processes `tokens` at positions `start...` and returns the logits after the last one.
     public func prefill(_ tokens: [Int32], start: Int = 0) throws(EngineError) -> UnsafeMutableBufferPointer<Float> {
+        guard model.config.causal else {
+            throw EngineError(
+                .invalidInput, "this model is an embedding model (\(model.config.architecture)): it cannot generate text; serve it for /v1/embeddings"
+            )
+        }
         guard !tokens.isEmpty else { throw EngineError(.invalidInput, "the prompt is empty") }
         guard start + tokens.count <= contextLength else {
             throw EngineError(.invalidInput, "\(start + tokens.count) tokens do not fit the context of \(contextLength)")

@@ -38,7 +38,8 @@ extension ModelConfig {
             ropeDimensionCount: try metadata.int("rope.dimension_count", default: headSize),
             layers: Array(repeating: Layer(rope: rope), count: blocks), attentionScale: 1 / Float(headSize).squareRoot())
         experts = try Self.experts(metadata, feedForwardLength: feedForwardLength)
-        pooling = try Self.pooling(metadata)
+        // A decoder serves chat whatever its pooling says; one Tern cannot pool embeds by the mean.
+        pooling = (try? Self.pooling(metadata)) ?? .none
         try family.describe(&self, metadata)
         try validate()
     }

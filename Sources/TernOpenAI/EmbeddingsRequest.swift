@@ -8,7 +8,9 @@ import TernJSON
 public struct EmbeddingsRequest: Sendable, Equatable {
     /// One input to embed.
     public enum Input: Sendable, Equatable {
+        /// A text, tokenized with the model's special tokens.
         case text(String)
+        /// Token ids, used as given.
         case tokens([Int])
     }
 
@@ -33,6 +35,13 @@ public struct EmbeddingsRequest: Sendable, Equatable {
 
     /// The most inputs in one request, as OpenAI allows.
     public static let maxInputs = 2048
+
+    /// UTF-8 bytes of the text inputs together (what tokenizing them costs).
+    public var textBytes: Int {
+        inputs.reduce(0) { total, input in
+            if case .text(let text) = input { total + text.utf8.count } else { total }
+        }
+    }
 
     /// Creates a request directly.
     public init(model: String, inputs: [Input], encodingFormat: EncodingFormat = .float, dimensions: Int? = nil, user: String? = nil) {
@@ -74,13 +83,13 @@ public struct EmbeddingsRequest: Sendable, Equatable {
                     "Invalid 'input': empty array. Expected an array with minimum length 1, but got an empty array instead.", param: "input",
                     code: "empty_array")
             }
+            // An array of numbers is one tokenized input; otherwise every element is an input of its own.
+            if case .integer = elements[0] { return [.tokens(try tokens(elements, param: "input"))] }
             guard elements.count <= maxInputs else {
                 throw .invalidRequest(
                     "Invalid 'input': array too long. Expected an array with maximum length \(maxInputs), but got an array with length "
                         + "\(elements.count) instead.", param: "input", code: "array_above_max_length")
             }
-            // An array of numbers is one tokenized input; otherwise every element is an input of its own.
-            if case .integer = elements[0] { return [.tokens(try tokens(elements, param: "input"))] }
             var inputs: [Input] = []
             inputs.reserveCapacity(elements.count)
             for (index, element) in elements.enumerated() {

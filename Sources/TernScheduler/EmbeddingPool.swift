@@ -17,9 +17,13 @@ final class EmbeddingPool {
     func take(positions: Range<Int>, promptCount: Int, row: (Int) -> UnsafeBufferPointer<Float>) {
         switch pooling {
         case .none, .mean:
-            for i in positions.indices {
-                let hidden = row(i - positions.lowerBound)
-                for j in vector.indices { vector[j] += hidden[j] }
+            // A preempted sequence is fed again from its start: what it had summed is summed again.
+            if positions.lowerBound == 0 { vector = Array(repeating: 0, count: vector.count) }
+            vector.withUnsafeMutableBufferPointer { sum in
+                for i in positions.indices {
+                    let hidden = row(i - positions.lowerBound)
+                    for j in sum.indices { sum[j] += hidden[j] }
+                }
             }
         case .cls:
             if positions.contains(0) { vector = Array(row(0 - positions.lowerBound)) }

@@ -66,6 +66,8 @@ public final class Scheduler: @unchecked Sendable {
             // An encoder computes each text whole in one pass, so a batch must hold the longest; nothing is cached.
             configuration.maxBatchTokens = max(configuration.maxBatchTokens, configuration.contextLength)
             configuration.prefixCache = false
+            // Its texts use no KV memory, so a batch may hold as many as fit: a request with many short inputs fills it.
+            configuration.maxSequences = max(configuration.maxSequences, Self.encoderSequences)
         }
         self.configuration = configuration
         var footprint = KVFootprint(config: model.config, contextLength: configuration.contextLength)
@@ -92,6 +94,9 @@ public final class Scheduler: @unchecked Sendable {
         counters.kvBytesBudget = kvMemoryBudget
         published = counters
     }
+
+    /// Texts an encoder computes at once, at least.
+    static let encoderSequences = 64
 
     /// `bytes` in MiB for a message, to a tenth below 10 MiB. A size the user must reach is rounded `.up` (passing the
     /// figure shown is enough) and one that falls short `.down`, so that the two never show the same figure.
@@ -153,6 +158,9 @@ public final class Scheduler: @unchecked Sendable {
     /// each text whole in one pass.
     public func submit(_ request: EmbeddingRequest) throws(SchedulerError) -> AsyncThrowingStream<Embedding, any Error> {
         guard !request.tokens.isEmpty else { throw SchedulerError(.invalidRequest, "the input is empty") }
+        guard request.tokens.allSatisfy({ $0 >= 0 && Int($0) < model.config.vocabularySize }) else {
+            throw SchedulerError(.invalidRequest, "a token id is outside the vocabulary of \(model.config.vocabularySize)")
+        }
         let limit = configuration.contextLength
         guard request.tokens.count <= limit else {
             throw SchedulerError(

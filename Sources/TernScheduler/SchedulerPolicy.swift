@@ -3,8 +3,8 @@ public import TernEngine
 /// The scheduler's decisions, without threads, clocks or a model: which sequences run in which KV-cache slot, which
 /// tokens go into the next forward pass, what the prefix cache reuses and what is evicted or preempted.
 ///
-/// The ``Scheduler`` thread drives it: ``enqueue(id:prompt:)`` and ``remove(id:)`` as requests come and go, then per
-/// step ``schedule(actions:batch:owners:)`` (apply the cache actions, run the batch), ``completeStep()``, and
+/// The ``Scheduler`` thread drives it: ``enqueue(id:prompt:embedding:)`` and ``remove(id:)`` as requests come and go,
+/// then per step ``schedule(actions:batch:owners:embeddings:)`` (apply the cache actions, run the batch), ``completeStep()``, and
 /// ``append(id:token:)`` for every sampled token. Tests drive it the same way with made-up tokens.
 ///
 /// - Slots: a slot is empty, running one sequence, or idle — keeping the keys and values of a finished sequence so
@@ -153,7 +153,8 @@ public struct SchedulerPolicy: Sendable {
         // Only prompt tokens are offered for reuse: a later prompt computes its tokens as a prompt, and the engine sums
         // a decode step's attention in another order, so reused generated tokens would not match a fresh computation.
         let reusable = min(sequence.processed, sequence.promptCount)
-        slots[sequence.slot].tokens = limits.prefixCache ? Array(sequence.tokens[0..<reusable]) : []
+        // An embedding's text is rarely the start of a chat prompt: it must not push those out of the cache.
+        slots[sequence.slot].tokens = limits.prefixCache && !sequence.embedding ? Array(sequence.tokens[0..<reusable]) : []
     }
 
     /// Admits what fits, keeps memory within the budget and fills `batch` with the next step's tokens.

@@ -27,17 +27,20 @@ struct EmbeddingsController: Sendable {
                 param: "dimensions", code: "unsupported_value")
         }
         let limit = scheduler.configuration.contextLength
-        // Many long inputs take a while to tokenize: on a thread of its own, not the cooperative pool.
-        let inputs = try await onThread(named: "tern-tokenize") { () throws(OpenAIError) -> [[Int32]] in
+        let tokenize: @Sendable () throws(OpenAIError) -> [[Int32]] = {
             try asked.inputs.enumerated().map { (index, input) throws(OpenAIError) -> [Int32] in
                 let param = asked.inputs.count == 1 ? "input" : "input[\(index)]"
                 let tokens = try Self.tokens(of: input, model: model, limit: limit, param: param)
                 guard tokens.count <= limit else {
+                    // A text is tokenized only to one token past the context: its true length is not known.
+                    guard case .tokens = input else { throw .promptTooLong(limit: limit, param: param) }
                     throw .contextLengthExceeded(promptTokens: tokens.count, completionTokens: 0, limit: limit, param: param)
                 }
                 return tokens
             }
         }
+        // Many long inputs take a while to tokenize: on a thread of its own, not the cooperative pool; a short one inline.
+        let inputs = asked.textBytes < 16 << 10 ? try tokenize() : try await onThread(named: "tern-tokenize", tokenize)
         let promptTokens = inputs.reduce(0) { $0 + $1.count }
         try await context.access?.reserve(promptTokens: promptTokens, maxCompletionTokens: 0)
         let pooling = model.config.pooling

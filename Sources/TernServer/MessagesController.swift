@@ -47,7 +47,7 @@ struct MessagesController: Sendable {
     func countTokens(_ request: Request, context: TernRequestContext) async throws -> Response {
         var request = request
         let asked = try MessagesRequest.decode(from: try await bodyReader.read(&request), requireMaxTokens: false)
-        let model = try host.readyScheduler(for: asked.model).model
+        let model = try host.generatingScheduler(for: asked.model).model
         try context.access?.use(model: asked.model, names: host.names.names(of: asked.model))
         let text = try ChatPrompt.text(for: asked.chatRequest, model: model) + (asked.prefill ?? "")
         // A body of megabytes takes a while to tokenize: on a thread of its own, not the cooperative pool.

@@ -27,4 +27,11 @@ struct EmbeddingPoolTests {
         #expect(Self.pooled(.last, chunks: chunks, count: 6) == [5, 50])
         #expect(Self.pooled(.last, chunks: [0..<1], count: 1) == [0, 0])
     }
+
+    /// A sequence preempted for memory is fed again from its start (``SchedulerPolicy`` drops its keys and values):
+    /// what was summed before counts once.
+    @Test func aPromptFedAgainFromItsStartIsPooledOnce() {
+        #expect(Self.pooled(.mean, chunks: [0..<3, 0..<3, 3..<6], count: 6) == [2.5, 25])
+        #expect(Self.pooled(.mean, chunks: [0..<4, 0..<2, 2..<6], count: 6) == [2.5, 25])
+    }
 }

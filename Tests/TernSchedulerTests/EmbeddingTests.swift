@@ -170,6 +170,8 @@ struct EmbeddingTests {
 
     @Test func anEncoderRefusesToGenerateAndLongInputs() throws {
         let model = try Self.bert.get()
+        let generator = Generator(model: model, contextLength: 64, threads: 1)
+        #expect(throws: EngineError.self) { _ = try generator.prefill([101, 7592, 102]) }
         let scheduler = try Self.scheduler(model)
         defer { scheduler.shutdown() }
         #expect(throws: SchedulerError.self) {

@@ -157,7 +157,7 @@ def test_unknown_model_is_not_found(client):
 
 def test_unknown_route_is_not_found(client, model):
     with pytest.raises(openai.NotFoundError) as caught:
-        client.embeddings.create(model=model, input="hello")
+        client.images.generate(model=model, prompt="a heron")
     assert "Invalid URL" in caught.value.message
 
 
