@@ -76,6 +76,42 @@ extension ServerTests {
             #expect(request.prefill == nil, "an assistant turn that calls tools is a finished turn")
         }
 
+        /// A streamed call is one `tool_use` block: its input arrives as `input_json_delta` pieces that join into an object
+        /// valid for the tool, and the message stops with `tool_use`.
+        @Test func aStreamedToolCallIsAToolUseBlock() async throws {
+            try await TestServer.test(try TestServer.make()) { client in
+                let body = #"""
+                    {"model":"gpt-4","max_tokens":60,"stream":true,
+                     "tools":[{"name":"get_weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}],
+                     "tool_choice":{"type":"tool","name":"get_weather","disable_parallel_tool_use":true},
+                     "messages":[{"role":"user","content":"Weather in Rome?"}]}
+                    """#
+                let streamed = try await client.post("/v1/messages", json: body)
+                let events = try String(buffer: streamed.body).split(separator: "\n").filter { $0.hasPrefix("data: ") }.map { line in
+                    try #require(try JSONSerialization.jsonObject(with: Data(line.dropFirst(6).utf8)) as? [String: Any])
+                }
+                let types = events.compactMap { $0["type"] as? String }
+                #expect(
+                    types.filter { $0 != "content_block_delta" } == [
+                        "message_start", "content_block_start", "ping", "content_block_stop", "message_delta", "message_stop",
+                    ])
+                let block = try #require(events.first { $0["type"] as? String == "content_block_start" })
+                #expect(block["index"] as? Int == 0)
+                let start = try #require(block["content_block"] as? [String: Any])
+                #expect(start["type"] as? String == "tool_use" && start["name"] as? String == "get_weather")
+                #expect((start["id"] as? String)?.hasPrefix("toolu_") == true)
+                let pieces = events.compactMap { event -> String? in
+                    guard let delta = event["delta"] as? [String: Any], delta["type"] as? String == "input_json_delta" else { return nil }
+                    #expect(event["index"] as? Int == 0)
+                    return delta["partial_json"] as? String
+                }
+                let input = try #require(try JSONSerialization.jsonObject(with: Data(pieces.joined().utf8)) as? [String: Any])
+                #expect(input["city"] is String)
+                let stop = try #require(events.first { $0["type"] as? String == "message_delta" }?["delta"] as? [String: Any])
+                #expect(stop["stop_reason"] as? String == "tool_use")
+            }
+        }
+
         @Test func wholeAndStreamedAnswersAgreeWithEachOther() async throws {
             try await TestServer.test(try TestServer.make()) { client in
                 let body = #"{"model":"gpt-4","max_tokens":6,"temperature":0,"messages":[{"role":"user","content":"Say hello."}]"#
