@@ -86,7 +86,8 @@ public struct AnthropicMessage: Sendable, Equatable, Encodable {
         try container.encode(model, forKey: .model)
         var content: [Block] = []
         if stopReason != nil {
-            if !text.isEmpty || toolUses.isEmpty { content.append(.text(TextBlock(text: text))) }
+            // Whitespace the model wrote before its calls is not an answer of its own.
+            if toolUses.isEmpty || text.contains(where: { !$0.isWhitespace }) { content.append(.text(TextBlock(text: text))) }
             content += toolUses.map { .toolUse(ToolUseBlock(call: $0)) }
         }
         try container.encode(content, forKey: .content)

@@ -105,6 +105,7 @@ public final class Tokenizer: Sendable {
         case "bert":
             // BERT's normalizer lowercases unless the file says not to, and strips accents when it lowercases.
             let lowercase = vocabulary.lowercase ?? true
+            WordPieceScalars.prepare()
             encoder = .wordPiece(
                 WordPieceEncoder(
                     tokens: tokens, unknownTokenID: validID(vocabulary.unknownTokenID) ?? validID(100), lowercase: lowercase,

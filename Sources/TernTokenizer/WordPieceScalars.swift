@@ -23,6 +23,11 @@ enum WordPieceScalars {
 
     /// The kind of every scalar below ``tableEnd``, where nearly all text lives.
     private static let kinds: [Kind] = (0..<tableEnd).map(computeKind)
+
+    /// Builds the tables now (tens of milliseconds), when the model loads, rather than in its first request.
+    static func prepare() {
+        _ = kinds.count + lowercases.count + decompositions.count
+    }
     private static let tableEnd: UInt32 = 0x30000
 
     /// Simple lowercase mappings (UnicodeData's, one scalar to one: `İ` → `i`), of scalars that have one.
