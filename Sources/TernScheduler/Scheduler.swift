@@ -48,6 +48,8 @@ public final class Scheduler: @unchecked Sendable {
     /// The rows of the last batch that embedding sequences asked for.
     private var embeddingRows: [SchedulerPolicy.EmbeddingRows] = []
     private var counters = SchedulerMetrics()
+    /// Sequences in the last forward pass.
+    private var lastPassSequences = 0
     private let logger: Logger
 
     /// Prepares a scheduler; call ``start()`` to begin serving.
@@ -231,6 +233,7 @@ public final class Scheduler: @unchecked Sendable {
             condition.lock()
             published = counters
             while inbox.isEmpty && cancelled.isEmpty && policy.isIdle && !stopping { condition.wait() }
+            gatherForEncoder()
             if stopping && inbox.isEmpty && policy.isIdle {
                 finished = true
                 condition.broadcast()
@@ -254,6 +257,18 @@ public final class Scheduler: @unchecked Sendable {
             step()
         }
     }
+
+    /// An encoder finishes every text of a step in that step, and its clients send their next texts out of phase: the
+    /// first to arrive would start a pass alone while the others wait for the next. When nothing runs, wait up to
+    /// ``gatherWindow`` for as many texts as the last pass had. Called with the lock held.
+    private func gatherForEncoder() {
+        guard !model.model.config.causal, policy.isIdle, !stopping, !inbox.isEmpty, inbox.count < lastPassSequences else { return }
+        let deadline = Date(timeIntervalSinceNow: Self.gatherWindow)
+        while inbox.count < lastPassSequences && !stopping && condition.wait(until: deadline) {}
+    }
+
+    /// The longest an idle encoder waits for more texts before a pass.
+    static let gatherWindow: TimeInterval = 0.002
 
     private func step() {
         policy.schedule(actions: &actions, batch: &batch, owners: &logitOwners, embeddings: &embeddingRows)
@@ -281,6 +296,7 @@ public final class Scheduler: @unchecked Sendable {
             }
         }
         guard batch.count > 0 else { return }
+        lastPassSequences = policy.running.count
         let started = ContinuousClock.now
         do {
             _ = try model.model.forward(batch, cache: cache, state: state)
