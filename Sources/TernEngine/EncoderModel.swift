@@ -30,7 +30,7 @@ final class EncoderModel: LanguageModel, @unchecked Sendable {
         let epsilon = config.normEpsilon
         batch.tokens.withUnsafeBufferPointer { tokens in
             batch.positions.withUnsafeBufferPointer { positions in
-                eachToken(n, state) { i in
+                state.eachRow(n) { i, _ in
                     let x = state.x + i * dim
                     weights.tokenEmbedding.dequantizeRow(Int(tokens[i]), into: x)
                     if let type = weights.tokenType { FloatOps.add(type, into: x, count: dim) }
@@ -44,27 +44,25 @@ final class EncoderModel: LanguageModel, @unchecked Sendable {
             MatMul.compute(
                 .init(block.query, output: state.q), .init(block.key, output: state.k), .init(block.value, output: state.v), input: state.x,
                 tokens: n, workspace: state.workspace, pool: state.pool, prepared: nil)
-            eachToken(n, state) { i in
+            state.eachRow(n) { i, _ in
                 FloatOps.add(block.queryBias, into: state.q + i * dim, count: dim)
                 FloatOps.add(block.keyBias, into: state.k + i * dim, count: dim)
                 FloatOps.add(block.valueBias, into: state.v + i * dim, count: dim)
             }
             attend(tokens: n, state: state)
             matmul(block.attentionOutput, state.attention, n, state.projected, state)
-            eachToken(n, state) { i in
+            state.eachRow(n) { i, _ in
                 addAndNormalize(
                     row: i, bias: block.attentionOutputBias, weight: block.attentionNormWeight, normBias: block.attentionNormBias, state: state)
             }
             matmul(block.up, state.x, n, state.up, state)
-            state.pool.forEach(n) { rows, thread in
-                for i in rows {
-                    let up = state.up + i * ff
-                    FloatOps.add(block.upBias, into: up, count: ff)
-                    GELU.exact(up, count: ff, half: state.halfScratch + thread * state.halfScratchStride)
-                }
+            state.eachRow(n) { i, thread in
+                let up = state.up + i * ff
+                FloatOps.add(block.upBias, into: up, count: ff)
+                GELU.exact(up, count: ff, half: state.halfScratch + thread * state.halfScratchStride)
             }
             matmul(block.down, state.up, n, state.projected, state)
-            eachToken(n, state) { i in
+            state.eachRow(n) { i, _ in
                 addAndNormalize(row: i, bias: block.downBias, weight: block.outputNormWeight, normBias: block.outputNormBias, state: state)
             }
         }
@@ -145,11 +143,5 @@ final class EncoderModel: LanguageModel, @unchecked Sendable {
         _ state: ForwardState
     ) {
         MatMul.compute(weight, input: input, tokens: tokens, output: output, workspace: state.workspace, pool: state.pool)
-    }
-
-    private func eachToken(_ count: Int, _ state: ForwardState, _ body: (_ row: Int) -> Void) {
-        state.pool.forEach(count) { rows, _ in
-            for row in rows { body(row) }
-        }
     }
 }

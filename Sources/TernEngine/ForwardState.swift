@@ -128,6 +128,14 @@ public final class ForwardState: @unchecked Sendable {
         UnsafeMutableBufferPointer(start: logits + row * vocabularySize, count: vocabularySize)
     }
 
+    /// Runs `body(row, thread)` for every one of `count` token rows, the rows shared among the pool's threads.
+    @inline(__always)
+    func eachRow(_ count: Int, _ body: (_ row: Int, _ thread: Int) -> Void) {
+        pool.forEach(count) { rows, thread in
+            for row in rows { body(row, thread) }
+        }
+    }
+
     /// The final hidden state of batch row `row` of the last forward pass, if it asked for it.
     public func hidden(row: Int) -> UnsafeBufferPointer<Float> {
         UnsafeBufferPointer(start: hidden + row * embeddingLength, count: embeddingLength)

@@ -15,7 +15,7 @@ extension TransformerModel {
         MatMul.compute(
             weights.router, input: state.xb, tokens: n, output: state.routerLogits, workspace: state.workspace, pool: state.pool,
             prepared: weights.router.type)
-        eachToken(n, state) { i, _ in route(row: i, experts: experts, state: state) }
+        state.eachRow(n) { i, _ in route(row: i, experts: experts, state: state) }
 
         for expert in 0..<experts.count {
             var rows = 0
@@ -33,7 +33,7 @@ extension TransformerModel {
             }
         }
 
-        eachToken(n, state) { i, _ in
+        state.eachRow(n) { i, _ in
             let output = state.projected + i * dim
             for rank in 0..<used {
                 let weight = state.expertWeight[i * used + rank]

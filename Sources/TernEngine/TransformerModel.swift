@@ -39,7 +39,7 @@ final class TransformerModel: LanguageModel, @unchecked Sendable {
         // (MatMul.prepare), and a layer's last residual add runs with the next layer's first norm: fewer hand-offs.
         batch.tokens.withUnsafeBufferPointer { tokens in
             batch.positions.withUnsafeBufferPointer { positions in
-                eachToken(n, state) { i, _ in
+                state.eachRow(n) { i, _ in
                     embed(token: tokens[i], row: i, state: state)
                     for set in 0..<rope.setCount {
                         let at = i * state.ropeStride + set * rope.pairs
@@ -56,7 +56,7 @@ final class TransformerModel: LanguageModel, @unchecked Sendable {
                 tokens: n, workspace: state.workspace, pool: state.pool, prepared: block.query.type)
             batch.positions.withUnsafeBufferPointer { positions in
                 batch.slots.withUnsafeBufferPointer { slots in
-                    eachToken(n, state) { i, _ in
+                    state.eachRow(n) { i, _ in
                         prepareQueryAndKey(row: i, block: block, ropeSet: ropeSet[layer], state: state)
                         store(token: i, position: positions[i], layer: layer, slot: slots[i], cache: cache, state: state)
                     }
@@ -65,7 +65,7 @@ final class TransformerModel: LanguageModel, @unchecked Sendable {
             attend(layer: layer, batch: batch, cache: cache, state: state)
             matmul(block.attentionOutput, state.attention, n, state.projected, state)
             // Residual add, then the feed-forward norm.
-            eachToken(n, state) { i, _ in
+            state.eachRow(n) { i, _ in
                 addToResidual(row: i, bias: block.attentionOutputBias, postNorm: block.postAttentionNorm, state: state)
                 FloatOps.rmsNorm(
                     state.x + i * dim, weight: block.feedForwardNorm, epsilon: config.normEpsilon, output: state.xb + i * dim,
@@ -79,7 +79,7 @@ final class TransformerModel: LanguageModel, @unchecked Sendable {
                 mixExperts(experts, tokens: n, state: state)
             }
             let next = layer + 1 < blocks.count ? blocks[layer + 1] : nil
-            eachToken(n, state) { i, _ in
+            state.eachRow(n) { i, _ in
                 addToResidual(row: i, bias: nil, postNorm: block.postFeedForwardNorm, state: state)
                 if let next { normalizeForAttention(row: i, block: next, state: state) }
             }
@@ -126,14 +126,6 @@ final class TransformerModel: LanguageModel, @unchecked Sendable {
         _ state: ForwardState
     ) {
         MatMul.compute(weight, input: input, tokens: tokens, output: output, workspace: state.workspace, pool: state.pool)
-    }
-
-    /// Runs `body(row, thread)` for every token row of the batch, the rows shared among the pool's threads.
-    @inline(__always)
-    func eachToken(_ count: Int, _ state: ForwardState, _ body: (_ row: Int, _ thread: Int) -> Void) {
-        state.pool.forEach(count) { rows, thread in
-            for row in rows { body(row, thread) }
-        }
     }
 
     /// The embedding of `token` into row `row` of the residual stream, scaled where the family scales it.
@@ -194,7 +186,7 @@ final class TransformerModel: LanguageModel, @unchecked Sendable {
         MatMul.compute(
             .init(gate, output: state.gate), .init(up, output: state.up), input: input, tokens: tokens, workspace: state.workspace,
             pool: state.pool, prepared: prepared ? gate.type : nil)
-        eachToken(tokens, state) { i, thread in
+        state.eachRow(tokens) { i, thread in
             activate(row: i, width: width, thread: thread, state: state)
             MatMul.prepare(state.gate + i * width, row: i, columns: width, for: down.type, workspace: state.workspace)
         }
