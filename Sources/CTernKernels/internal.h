@@ -20,12 +20,12 @@ TERN_INLINE const int8_t *act_qs(const void *act) { return (const int8_t *)act; 
 TERN_INLINE const int32_t *act_exi(const void *act, int64_t nb) { return (const int32_t *)((const char *)act + 32 * nb); }
 TERN_INLINE const float *act_ds(const void *act, int64_t nb) { return (const float *)((const char *)act + 64 * nb); }
 
-/* Packed weights. Q4_0, Q4_1 and Q8_0 matrices are repacked once at load (tern_pack) so that one 512-bit load holds
- * the same four quant bytes of 16 rows, the unit of one int32 lane of the block dot. Rows go in groups of 16 (the
+/* Packed weights. Q4_0, Q4_1 and Q8_0 matrices (and Q5_0's, as Q8_0) are repacked once at load (tern_pack) so that
+ * one 512-bit load holds the same four quant bytes of 16 rows, the unit of one int32 lane of the block dot. Rows go in groups of 16 (the
  * last padded with zero rows); a group's blocks follow one another, block b holding its rows' block b as
  *   f16 d[16], then (Q4_1 only) f16 m[16], then the quants as words: word j (64 bytes) = bytes 4j..4j+3 of the
  *   quants of rows 0..15 (4 words for Q4_*, whose byte k holds elements k and k+16; 8 words for Q8_0).
- * Nothing is converted: the bytes are GGUF's, moved. */
+ * Nothing is converted but Q5_0's codes, stored as Q8_0's bytes q − 16: the rest are GGUF's bytes, moved. */
 TERN_INLINE int packed_type(int wtype) { return wtype == TERN_W_Q4_0 || wtype == TERN_W_Q4_1 || wtype == TERN_W_Q8_0; }
 TERN_INLINE int packed_quant_words(int wtype) { return wtype == TERN_W_Q8_0 ? 8 : 4; }
 TERN_INLINE int packed_head_bytes(int wtype) { return wtype == TERN_W_Q4_1 ? 64 : 32; }

@@ -70,55 +70,10 @@
                                                                                                                         \
     /* The IQ4 values of 32 indices (16 bytes: low nibbles first), as signed bytes. */                                  \
                                                                                                                         \
-    ROW_INLINE(TARGET) float dot_q45_K_##SUFFIX(int five, const void *row, const void *act, int64_t n) {                    \
-        const int64_t nb = n / TERN_QK_K;                                                                               \
-        const int8_t *a = k_act_qs(act);                                                                                \
-        const float *ad = k_act_d(act, nb);                                                                             \
-        const int16_t *bsums = k_act_bsums(act, nb);                                                                    \
-        __m256 acc = _mm256_setzero_ps();                                                                               \
-        float accm[4] = {0}, summs = 0;                                                                                 \
-        const __m256i low = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);                                          \
-        for (int64_t b = 0; b < nb; b++) {                                                                              \
-            const tern_block_q4_K *x4 = (const tern_block_q4_K *)row + b;                                               \
-            const tern_block_q5_K *x5 = (const tern_block_q5_K *)row + b;                                               \
-            const uint8_t *scales = five ? x5->scales : x4->scales;                                                     \
-            const uint8_t *qs = five ? x5->qs : x4->qs;                                                                 \
-            const float d = ad[b] * _cvtsh_ss(load_u16(five ? &x5->d : &x4->d));                                  \
-            const float dmin = -(ad[b] * _cvtsh_ss(load_u16(five ? &x5->dmin : &x4->dmin)));                      \
-            int sc[8], m[8], bs32[8];                                                                                   \
-            for (int g = 0; g < 8; g++) {                                                                               \
-                tern_k_scale_min(scales, g, &sc[g], &m[g]);                                                             \
-                bs32[g] = bsums[16 * b + 2 * g] + bsums[16 * b + 2 * g + 1];                                            \
-            }                                                                                                           \
-            if (five) {                                                                                                 \
-                int32_t mins = 0;                                                                                       \
-                for (int g = 0; g < 8; g++) mins += m[g] * bs32[g];                                                     \
-                summs = fmaf(dmin, (float)mins, summs);                                                                 \
-            } else {                                                                                                    \
-                for (int v = 0; v < 4; v++)                                                                             \
-                    accm[v] = fmaf(dmin, (float)(m[2 * v] * bs32[2 * v] + m[2 * v + 1] * bs32[2 * v + 1]), accm[v]);    \
-            }                                                                                                           \
-            const int8_t *ab = a + TERN_QK_K * b;                                                                       \
-            const __m256i qh = five ? _mm256_loadu_si256((const __m256i *)x5->qh) : _mm256_setzero_si256();             \
-            __m256i sum = _mm256_setzero_si256();                                                                       \
-            for (int c = 0; c < 4; c++) {                                                                               \
-                const __m256i bytes = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));                               \
-                __m256i lo = _mm256_and_si256(bytes, low), hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low);     \
-                if (five) {                                                                                             \
-                    lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));\
-                    hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));\
-                }                                                                                                       \
-                const __m256i a0 = _mm256_loadu_si256((const __m256i *)(ab + 64 * c));                                  \
-                const __m256i a1 = _mm256_loadu_si256((const __m256i *)(ab + 64 * c + 32));                             \
-                sum = _mm256_add_epi32(sum, SCALED(lo, a0, _mm256_set1_epi16((short)sc[2 * c])));                       \
-                sum = _mm256_add_epi32(sum, SCALED(hi, a1, _mm256_set1_epi16((short)sc[2 * c + 1])));                   \
-            }                                                                                                           \
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);                                     \
-        }                                                                                                               \
-        return five ? hsum8_##SUFFIX(acc) + summs : hsum8_##SUFFIX(acc) + ((accm[0] + accm[2]) + (accm[1] + accm[3]));  \
-    }                                                                                                                   \
-                                                                                                                        \
-    /* dot_q45_K for 2 to 4 activation rows: each block's codes, scales and mins decoded once, each row's sums as there. */\
+    /* dot_q45_K for 1 to 4 activation rows: each block's codes, scales and mins decoded once for all of them, each row's\
+       sums as the scalar code makes them. The minimum terms m_g·Σa_g are exact int32 lanes of one vpmaddwd (m_g against\
+       the two sums of 16 that make Σa_g); Q4_K adds them in pairs of sub-blocks into four accumulators, Q5_K all eight \
+       into one. */                                                                                                     \
     ROW_INLINE(TARGET) void dots_q45_K_##SUFFIX(int five, const void *row, const void *act, size_t as, int64_t tokens, int64_t n,\
                                               float *out, size_t os) {                                                  \
         const int64_t nb = n / TERN_QK_K;                                                                               \
@@ -126,15 +81,16 @@
         const float *ad[4];                                                                                             \
         const int16_t *bsums[4];                                                                                        \
         __m256 acc[4];                                                                                                  \
-        float accm[4][4], summs[4];                                                                                     \
+        __m128 accm[4];                                                                                                 \
+        float summs[4];                                                                                                 \
         for (int64_t t = 0; t < tokens; t++) {                                                                          \
             const char *at = (const char *)act + (size_t)t * as;                                                        \
             a[t] = k_act_qs(at);                                                                                        \
             ad[t] = k_act_d(at, nb);                                                                                    \
             bsums[t] = k_act_bsums(at, nb);                                                                             \
             acc[t] = _mm256_setzero_ps();                                                                               \
+            accm[t] = _mm_setzero_ps();                                                                                 \
             summs[t] = 0;                                                                                               \
-            for (int v = 0; v < 4; v++) accm[t][v] = 0;                                                                 \
         }                                                                                                               \
         const __m256i low = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);                                          \
         for (int64_t b = 0; b < nb; b++) {                                                                              \
@@ -143,9 +99,14 @@
             const uint8_t *scales = five ? x5->scales : x4->scales;                                                     \
             const uint8_t *qs = five ? x5->qs : x4->qs;                                                                 \
             const float wd = _cvtsh_ss(load_u16(five ? &x5->d : &x4->d));                                               \
-            const float wdmin = _cvtsh_ss(load_u16(five ? &x5->dmin : &x4->dmin));                                     \
+            const float wdmin = _cvtsh_ss(load_u16(five ? &x5->dmin : &x4->dmin));                                      \
             int sc[8], m[8];                                                                                            \
             for (int g = 0; g < 8; g++) tern_k_scale_min(scales, g, &sc[g], &m[g]);                                     \
+            __m256i scale[8];                                                                                           \
+            for (int g = 0; g < 8; g++) scale[g] = _mm256_set1_epi16((short)sc[g]);                                     \
+            const __m256i mins = _mm256_setr_epi16((short)m[0], (short)m[0], (short)m[1], (short)m[1], (short)m[2], (short)m[2], (short)m[3],\
+                                                   (short)m[3], (short)m[4], (short)m[4], (short)m[5], (short)m[5], (short)m[6], (short)m[6],\
+                                                   (short)m[7], (short)m[7]);                                           \
             const __m256i qh = five ? _mm256_loadu_si256((const __m256i *)x5->qh) : _mm256_setzero_si256();             \
             __m256i lo[4], hi[4];                                                                                       \
             for (int c = 0; c < 4; c++) {                                                                               \
@@ -160,30 +121,40 @@
             for (int64_t t = 0; t < tokens; t++) {                                                                      \
                 const float d = ad[t][b] * wd;                                                                          \
                 const float dmin = -(ad[t][b] * wdmin);                                                                 \
-                int bs32[8];                                                                                            \
-                for (int g = 0; g < 8; g++) bs32[g] = bsums[t][16 * b + 2 * g] + bsums[t][16 * b + 2 * g + 1];          \
+                /* lane g: m_g·Σa_g */                                                                                  \
+                const __m256i terms = _mm256_madd_epi16(mins, _mm256_loadu_si256((const __m256i *)(bsums[t] + 16 * b)));\
                 if (five) {                                                                                             \
-                    int32_t mins = 0;                                                                                   \
-                    for (int g = 0; g < 8; g++) mins += m[g] * bs32[g];                                                 \
-                    summs[t] = fmaf(dmin, (float)mins, summs[t]);                                                       \
+                    __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(terms), _mm256_extracti128_si256(terms, 1));      \
+                    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));                                                \
+                    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));                                                \
+                    summs[t] = fmaf(dmin, (float)_mm_cvtsi128_si32(s4), summs[t]);                                      \
                 } else {                                                                                                \
-                    for (int v = 0; v < 4; v++)                                                                         \
-                        accm[t][v] = fmaf(dmin, (float)(m[2 * v] * bs32[2 * v] + m[2 * v + 1] * bs32[2 * v + 1]), accm[t][v]);\
+                    /* lane v: terms 2v + 2v+1 */                                                                       \
+                    const __m256i pairs = _mm256_permute4x64_epi64(_mm256_hadd_epi32(terms, terms), 0x08);              \
+                    accm[t] = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(_mm256_castsi256_si128(pairs)), accm[t]); \
                 }                                                                                                       \
                 const int8_t *ab = a[t] + TERN_QK_K * b;                                                                \
                 __m256i sum = _mm256_setzero_si256();                                                                   \
                 for (int c = 0; c < 4; c++) {                                                                           \
                     const __m256i a0 = _mm256_loadu_si256((const __m256i *)(ab + 64 * c));                              \
                     const __m256i a1 = _mm256_loadu_si256((const __m256i *)(ab + 64 * c + 32));                         \
-                    sum = _mm256_add_epi32(sum, SCALED(lo[c], a0, _mm256_set1_epi16((short)sc[2 * c])));                \
-                    sum = _mm256_add_epi32(sum, SCALED(hi[c], a1, _mm256_set1_epi16((short)sc[2 * c + 1])));            \
+                    sum = _mm256_add_epi32(sum, SCALED(lo[c], a0, scale[2 * c]));                                       \
+                    sum = _mm256_add_epi32(sum, SCALED(hi[c], a1, scale[2 * c + 1]));                                   \
                 }                                                                                                       \
                 acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc[t]);                           \
             }                                                                                                           \
         }                                                                                                               \
-        for (int64_t t = 0; t < tokens; t++)                                                                            \
-            out[(size_t)t * os] = five ? hsum8_##SUFFIX(acc[t]) + summs[t]                                              \
-                                       : hsum8_##SUFFIX(acc[t]) + ((accm[t][0] + accm[t][2]) + (accm[t][1] + accm[t][3]));\
+        for (int64_t t = 0; t < tokens; t++) {                                                                          \
+            float mv[4];                                                                                                \
+            _mm_storeu_ps(mv, accm[t]);                                                                                 \
+            out[(size_t)t * os] = five ? hsum8_##SUFFIX(acc[t]) + summs[t] : hsum8_##SUFFIX(acc[t]) + ((mv[0] + mv[2]) + (mv[1] + mv[3]));\
+        }                                                                                                               \
+    }                                                                                                                   \
+                                                                                                                        \
+    ROW_INLINE(TARGET) float dot_q45_K_##SUFFIX(int five, const void *row, const void *act, int64_t n) {                \
+        float out;                                                                                                      \
+        dots_q45_K_##SUFFIX(five, row, act, 0, 1, n, &out, 0);                                                          \
+        return out;                                                                                                     \
     }                                                                                                                   \
                                                                                                                         \
     ROW_INLINE(TARGET) float dot_q6_K_##SUFFIX(const void *row, const void *act, int64_t n) {                               \

@@ -1,9 +1,18 @@
 // The packed weight layout of the quantized types (see internal.h) and its conversions from and to GGUF rows.
-#include "internal.h"
+#include "quant_blocks.h"
 
 size_t tern_packed_bytes(int wtype, int64_t rows, int64_t n) {
-    if (!packed_type(wtype) || rows <= 0 || n <= 0) return 0;
-    return (size_t)((rows + 15) / 16) * (size_t)(n / 32) * (size_t)packed_block_bytes(wtype);
+    const int packed = tern_packed_type(wtype);
+    if (packed < 0 || rows <= 0 || n <= 0) return 0;
+    return (size_t)((rows + 15) / 16) * (size_t)(n / 32) * (size_t)packed_block_bytes(packed);
+}
+
+/// A Q5_0 block as the Q8_0 block of the same values: d kept, each code q stored as q − 16. Q5_0's products are
+/// Q8_0's sums over those bytes (q5.c once had its own), so Q8_0's kernels give the same numbers, faster.
+static void q5_0_as_q8_0(const uint8_t *src, uint8_t dst[34]) {
+    const tern_block_q5_0 *x = (const tern_block_q5_0 *)src;
+    memcpy(dst, &x->d, 2);
+    for (int e = 0; e < 32; e++) dst[2 + e] = (uint8_t)(int8_t)(tern_q5_code(x->qs, x->qh, e) - 16);
 }
 
 /// Copies block `b` of row `r` (of group `group`) between GGUF's block layout `blk` and the packed group.
@@ -25,13 +34,21 @@ static void move_block(int wtype, uint8_t *group, int64_t b, int r, uint8_t *blk
 
 void tern_pack(int wtype, const void *src, size_t row_bytes, int64_t rows, int64_t n, void *dst) {
     const int64_t nb = n / 32;
-    const size_t bytes = tern_packed_bytes(wtype, rows, n);
-    memset(dst, 0, bytes); // padding rows: zero scales and quants
-    const int gguf_block = wtype == TERN_W_Q8_0 ? 34 : (wtype == TERN_W_Q4_0 ? 18 : 20);
+    const int packed = tern_packed_type(wtype);
+    memset(dst, 0, tern_packed_bytes(wtype, rows, n)); // padding rows: zero scales and quants
+    const int gguf_block = wtype == TERN_W_Q8_0 ? 34 : wtype == TERN_W_Q4_0 ? 18 : wtype == TERN_W_Q5_0 ? 22 : 20;
+    uint8_t converted[34];
     for (int64_t row = 0; row < rows; row++) {
-        uint8_t *group = (uint8_t *)dst + (size_t)(row / 16) * (size_t)nb * (size_t)packed_block_bytes(wtype);
+        uint8_t *group = (uint8_t *)dst + (size_t)(row / 16) * (size_t)nb * (size_t)packed_block_bytes(packed);
         const uint8_t *r = (const uint8_t *)src + (size_t)row * row_bytes;
-        for (int64_t b = 0; b < nb; b++) move_block(wtype, group, b, (int)(row % 16), (uint8_t *)r + gguf_block * b, 1);
+        for (int64_t b = 0; b < nb; b++) {
+            uint8_t *block = (uint8_t *)r + gguf_block * b;
+            if (packed != wtype) {
+                q5_0_as_q8_0(block, converted);
+                block = converted;
+            }
+            move_block(packed, group, b, (int)(row % 16), block, 1);
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-// Q5_0 and Q5_1 at AVX2 and AVX-512, bit-identical to q5.c.
+// Q5_1 at AVX2 and AVX-512, bit-identical to q5.c.
 #include "row_x86.h"
 
 #if defined(__x86_64__)
@@ -16,38 +16,25 @@
         return _mm256_or_si256(nibbles, high);                                                                          \
     }                                                                                                                   \
                                                                                                                         \
-    ROW_INLINE(TARGET) float dot_q5_##SUFFIX(int one, const void *row, const void *act, int64_t n) {                        \
+    ROW_INLINE(TARGET) float dot_q5_1_##SUFFIX(const void *row, const void *act, int64_t n) {                           \
         const int64_t nb = n / 32;                                                                                      \
         const int8_t *a = act_qs(act);                                                                                  \
         const float *ds = act_ds(act, nb);                                                                              \
         __m256 acc = _mm256_setzero_ps();                                                                               \
         float summs = 0;                                                                                                \
-        const __m256i ones = _mm256_set1_epi8(1);                                                                       \
         for (int64_t b = 0; b < nb; b++) {                                                                              \
-            const __m256i av = _mm256_loadu_si256((const __m256i *)(a + 32 * b));                                       \
-            __m256i codes, lanes;                                                                                       \
-            float d;                                                                                                    \
-            if (one) {                                                                                                  \
-                const tern_block_q5_1 *x = (const tern_block_q5_1 *)row + b;                                            \
-                summs = fmaf(_cvtsh_ss(load_u16(&x->m)), ds[2 * b + 1], summs);                                   \
-                d = _cvtsh_ss(load_u16(&x->d)) * ds[2 * b];                                                       \
-                codes = q5_codes_##SUFFIX(x->qs, x->qh);                                                                \
-                lanes = LANES(codes, av);                                                                               \
-            } else {                                                                                                    \
-                const tern_block_q5_0 *x = (const tern_block_q5_0 *)row + b;                                            \
-                d = _cvtsh_ss(load_u16(&x->d)) * ds[2 * b];                                                       \
-                codes = q5_codes_##SUFFIX(x->qs, x->qh);                                                                \
-                /* Σ (q − 16)·a = Σ q·a − 16·Σ a, both exact */                                                         \
-                lanes = _mm256_sub_epi32(LANES(codes, av), _mm256_slli_epi32(LANES(ones, av), 4));                      \
-            }                                                                                                           \
+            const tern_block_q5_1 *x = (const tern_block_q5_1 *)row + b;                                                \
+            summs = fmaf(_cvtsh_ss(load_u16(&x->m)), ds[2 * b + 1], summs);                                             \
+            const float d = _cvtsh_ss(load_u16(&x->d)) * ds[2 * b];                                                     \
+            const __m256i lanes = LANES(q5_codes_##SUFFIX(x->qs, x->qh), _mm256_loadu_si256((const __m256i *)(a + 32 * b)));\
             acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(lanes), acc);                                   \
         }                                                                                                               \
-        return one ? hsum8_##SUFFIX(acc) + summs : hsum8_##SUFFIX(acc);                                                 \
+        return hsum8_##SUFFIX(acc) + summs;                                                                             \
     }                                                                                                                   \
                                                                                                                         \
-    /* dot_q5 for 2 to 4 activation rows: each block's codes and scales decoded once, each row's sums as there. */     \
-    ROW_INLINE(TARGET) void dots_q5_##SUFFIX(int one, const void *row, const void *act, size_t as, int64_t tokens, int64_t n, \
-                                           float *out, size_t os) {                                                     \
+    /* dot_q5_1 for 2 to 4 activation rows: each block's codes and scales decoded once, each row's sums as there. */    \
+    ROW_INLINE(TARGET) void dots_q5_1_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens, int64_t n, float *out,\
+                                             size_t os) {                                                               \
         const int64_t nb = n / 32;                                                                                      \
         const int8_t *a[4];                                                                                             \
         const float *ds[4];                                                                                             \
@@ -60,46 +47,24 @@
             acc[t] = _mm256_setzero_ps();                                                                               \
             summs[t] = 0;                                                                                               \
         }                                                                                                               \
-        const __m256i ones = _mm256_set1_epi8(1);                                                                       \
         for (int64_t b = 0; b < nb; b++) {                                                                              \
-            __m256i codes;                                                                                              \
-            float wd, wm = 0;                                                                                           \
-            if (one) {                                                                                                  \
-                const tern_block_q5_1 *x = (const tern_block_q5_1 *)row + b;                                            \
-                wm = _cvtsh_ss(load_u16(&x->m));                                                                        \
-                wd = _cvtsh_ss(load_u16(&x->d));                                                                        \
-                codes = q5_codes_##SUFFIX(x->qs, x->qh);                                                                \
-            } else {                                                                                                    \
-                const tern_block_q5_0 *x = (const tern_block_q5_0 *)row + b;                                            \
-                wd = _cvtsh_ss(load_u16(&x->d));                                                                        \
-                codes = q5_codes_##SUFFIX(x->qs, x->qh);                                                                \
-            }                                                                                                           \
+            const tern_block_q5_1 *x = (const tern_block_q5_1 *)row + b;                                                \
+            const float wm = _cvtsh_ss(load_u16(&x->m)), wd = _cvtsh_ss(load_u16(&x->d));                               \
+            const __m256i codes = q5_codes_##SUFFIX(x->qs, x->qh);                                                      \
             for (int64_t t = 0; t < tokens; t++) {                                                                      \
-                const __m256i av = _mm256_loadu_si256((const __m256i *)(a[t] + 32 * b));                                \
-                __m256i lanes;                                                                                          \
-                if (one) {                                                                                              \
-                    summs[t] = fmaf(wm, ds[t][2 * b + 1], summs[t]);                                                    \
-                    lanes = LANES(codes, av);                                                                           \
-                } else {                                                                                                \
-                    lanes = _mm256_sub_epi32(LANES(codes, av), _mm256_slli_epi32(LANES(ones, av), 4));                  \
-                }                                                                                                       \
+                summs[t] = fmaf(wm, ds[t][2 * b + 1], summs[t]);                                                        \
+                const __m256i lanes = LANES(codes, _mm256_loadu_si256((const __m256i *)(a[t] + 32 * b)));               \
                 acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(wd * ds[t][2 * b]), _mm256_cvtepi32_ps(lanes), acc[t]);         \
             }                                                                                                           \
         }                                                                                                               \
-        for (int64_t t = 0; t < tokens; t++) out[(size_t)t * os] = one ? hsum8_##SUFFIX(acc[t]) + summs[t] : hsum8_##SUFFIX(acc[t]);\
+        for (int64_t t = 0; t < tokens; t++) out[(size_t)t * os] = hsum8_##SUFFIX(acc[t]) + summs[t];                   \
     }                                                                                                                   \
                                                                                                                         \
-    __attribute__((target(TARGET))) void tern_dots_q5_0_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens, \
+    __attribute__((target(TARGET))) void tern_dots_q5_1_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens,\
                                                                  int64_t n, float *out, size_t os) {                    \
-        dots_q5_##SUFFIX(0, row, act, as, tokens, n, out, os);                                                          \
+        dots_q5_1_##SUFFIX(row, act, as, tokens, n, out, os);                                                           \
     }                                                                                                                   \
-    __attribute__((target(TARGET))) void tern_dots_q5_1_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens, \
-                                                                 int64_t n, float *out, size_t os) {                    \
-        dots_q5_##SUFFIX(1, row, act, as, tokens, n, out, os);                                                          \
-    }                                                                                                                   \
-                                                                                                                        \
-    __attribute__((target(TARGET))) float tern_dot_q5_0_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q5_##SUFFIX(0, row, act, n); }\
-    __attribute__((target(TARGET))) float tern_dot_q5_1_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q5_##SUFFIX(1, row, act, n); }
+    __attribute__((target(TARGET))) float tern_dot_q5_1_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q5_1_##SUFFIX(row, act, n); }
 
 Q5_DOTS(avx2, TERN_ROW_AVX2, LANES_AVX2, SCALED_PAIRS)
 Q5_DOTS(avx512, TERN_ROW_AVX512, LANES_VNNI, SCALED_PAIRS)

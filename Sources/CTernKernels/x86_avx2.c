@@ -381,17 +381,73 @@ INL2 __m256 f32x8(const float *p, int64_t left) {
     return _mm256_loadu_ps(lanes);
 }
 
+/// The prompt order for a tile of R rows × K vectors (constants once inlined): each output keeps its own two 8-lane
+/// chains along the row, summed as one output alone would be, but the tile's chains interleave, so that an FMA does
+/// not wait on the one before, and each row's halfs are converted once for all K vectors.
+INL2 void f16_rows_tile_avx2(const int R, const int K, const uint16_t *row0, size_t stride, const float *x0, size_t x_stride, int64_t n,
+                             float *out, size_t out_stride) {
+    __m256 lo[6], hi[6]; // [k·R + r]
+    for (int i = 0; i < R * K; i++) lo[i] = hi[i] = _mm256_setzero_ps();
+    int64_t at = 0;
+    for (; at + 16 <= n; at += 16)
+        for (int r = 0; r < R; r++) {
+            const uint16_t *row = row0 + (size_t)r * stride + at;
+            const __m256 wl = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)row));
+            const __m256 wh = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(row + 8)));
+            for (int k = 0; k < K; k++) {
+                const float *x = x0 + (size_t)k * x_stride + at;
+                lo[k * R + r] = _mm256_fmadd_ps(wl, _mm256_loadu_ps(x), lo[k * R + r]);
+                hi[k * R + r] = _mm256_fmadd_ps(wh, _mm256_loadu_ps(x + 8), hi[k * R + r]);
+            }
+        }
+    if (at < n)
+        for (int r = 0; r < R; r++)
+            for (int k = 0; k < K; k++) {
+                const uint16_t *row = row0 + (size_t)r * stride + at;
+                const float *x = x0 + (size_t)k * x_stride + at;
+                lo[k * R + r] = _mm256_fmadd_ps(f16x8(row, n - at), f32x8(x, n - at), lo[k * R + r]);
+                if (at + 8 < n) hi[k * R + r] = _mm256_fmadd_ps(f16x8(row + 8, n - at - 8), f32x8(x + 8, n - at - 8), hi[k * R + r]);
+            }
+    // the one-token order's other three chains are zeros here, added as there
+    const __m256 z = _mm256_setzero_ps();
+    for (int k = 0; k < K; k++)
+        for (int r = 0; r < R; r++)
+            out[(size_t)k * out_stride + r] = hsum16x2(_mm256_add_ps(_mm256_add_ps(lo[k * R + r], z), _mm256_add_ps(z, z)),
+                                                       _mm256_add_ps(_mm256_add_ps(hi[k * R + r], z), _mm256_add_ps(z, z)));
+}
+
+/// Rows [0, count) against K vectors in tiles of R rows, the last rows one at a time.
+INL2 void f16_rows_tiles_avx2(const int R, const int K, const uint16_t *rows, size_t stride, int64_t count, const float *xs, size_t x_stride,
+                              int64_t n, float *out, size_t out_stride) {
+    int64_t r = 0;
+    for (; r + R <= count; r += R) f16_rows_tile_avx2(R, K, rows + (size_t)r * stride, stride, xs, x_stride, n, out + r, out_stride);
+    for (; r < count; r++) f16_rows_tile_avx2(1, K, rows + (size_t)r * stride, stride, xs, x_stride, n, out + r, out_stride);
+}
+
 static T2 void f16_rows_dot_avx2(const uint16_t *rows, size_t stride, int64_t count, const float *xs, size_t x_stride,
                                  int64_t x_count, int64_t n, float *out, size_t out_stride, int one_token) {
-    const int groups = one_token ? 4 : 1; // 16-lane accumulators, each kept as two 8-lane halves
+    if (!one_token) {
+        // 8 to 12 chains per tile: enough to keep both FMA units busy
+        for (int64_t k = 0; k < x_count; k += 4) {
+            const float *x = xs + (size_t)k * x_stride;
+            float *o = out + (size_t)k * out_stride;
+            switch (x_count - k < 4 ? x_count - k : 4) {
+            case 1: f16_rows_tiles_avx2(4, 1, rows, stride, count, x, x_stride, n, o, out_stride); break;
+            case 2: f16_rows_tiles_avx2(2, 2, rows, stride, count, x, x_stride, n, o, out_stride); break;
+            case 3: f16_rows_tiles_avx2(2, 3, rows, stride, count, x, x_stride, n, o, out_stride); break;
+            default: f16_rows_tiles_avx2(1, 4, rows, stride, count, x, x_stride, n, o, out_stride); break;
+            }
+        }
+        return;
+    }
     for (int64_t k = 0; k < x_count; k++) {
         const float *x = xs + (size_t)k * x_stride;
         for (int64_t r = 0; r < count; r++) {
             const uint16_t *row = rows + (size_t)r * stride;
             __m256 lo[4], hi[4];
             for (int g = 0; g < 4; g++) lo[g] = hi[g] = _mm256_setzero_ps();
-            for (int64_t i = 0; i < n; i += 16 * groups) {
-                for (int g = 0; g < groups; g++) {
+            for (int64_t i = 0; i < n; i += 64) {
+                for (int g = 0; g < 4; g++) {
                     const int64_t at = i + 16 * g;
                     if (at >= n) break;
                     lo[g] = _mm256_fmadd_ps(f16x8(row + at, n - at), f32x8(x + at, n - at), lo[g]);
@@ -404,32 +460,84 @@ static T2 void f16_rows_dot_avx2(const uint16_t *rows, size_t stride, int64_t co
     }
 }
 
-/// The scalar loop's sums, eight columns at a time: each column's position classes accumulate in the same order (the
-/// product of two halfs is exact in f32, so a multiply and an add round as the scalar add does), and the classes and
-/// lanes combine in hsum16's tree. Reads each position's eight values with one load instead of eight strided ones.
+/// Class `c` (positions c, c + classes, … below n, in order) of 8·W columns against NX vectors x: one chain per
+/// column and vector, in registers. A product of two halfs is exact in f32, so each FMA rounds as the scalar add does.
+INL2 void f16_class_dot_avx2(const uint16_t *rows, size_t stride, int64_t n, int64_t c, int64_t classes, const int W, const float *x,
+                             size_t xs, const int NX, __m256 acc[4][2]) {
+    for (int v = 0; v < NX; v++)
+        for (int w = 0; w < W; w++) acc[v][w] = _mm256_setzero_ps();
+    for (int64_t p = c; p < n; p += classes) {
+        const uint16_t *row = rows + (size_t)p * stride;
+        __m256 r[2];
+        for (int w = 0; w < W; w++) r[w] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(row + 8 * w)));
+        for (int v = 0; v < NX; v++) {
+            const __m256 xp = _mm256_set1_ps(x[(size_t)v * xs + p]);
+            for (int w = 0; w < W; w++) acc[v][w] = _mm256_fmadd_ps(r[w], xp, acc[v][w]);
+        }
+    }
+}
+
+/// 8·W columns of position rows [0, n) against NX vectors x, in the scalar loop's sums: each class (position mod 64,
+/// or 16 in the prompt order) is one chain in position order, and the classes combine as f16_rows_dot combines its
+/// lanes (lane l = (class l + class l+32) + (class l+16 + class l+48), or class l), then through hsum16's pairings.
+/// Each position's halfs are widened once for all NX vectors.
+INL2 void f16_cols16_dot_avx2(const uint16_t *rows, size_t stride, int64_t n, const int W, const float *x, size_t xs, const int NX,
+                              float *out, size_t os, const int one_token) {
+    // The classes visit the rows 16 or 64 apart, which the hardware prefetcher does not follow: ask for them in order.
+    for (int64_t p = 0; p < n; p++) {
+        if (n <= 256) _mm_prefetch((const char *)(rows + (size_t)p * stride), _MM_HINT_T0);
+        else _mm_prefetch((const char *)(rows + (size_t)p * stride), _MM_HINT_T1);
+    }
+    __m256 lane[16][4][2], a[4][2], b[4][2];
+    for (int l = 0; l < 16; l++) {
+        if (!one_token) {
+            f16_class_dot_avx2(rows, stride, n, l, 16, W, x, xs, NX, lane[l]);
+            continue;
+        }
+        f16_class_dot_avx2(rows, stride, n, l, 64, W, x, xs, NX, a);
+        f16_class_dot_avx2(rows, stride, n, l + 32, 64, W, x, xs, NX, b);
+        for (int v = 0; v < NX; v++)
+            for (int w = 0; w < W; w++) lane[l][v][w] = _mm256_add_ps(a[v][w], b[v][w]);
+        f16_class_dot_avx2(rows, stride, n, l + 16, 64, W, x, xs, NX, a);
+        f16_class_dot_avx2(rows, stride, n, l + 48, 64, W, x, xs, NX, b);
+        for (int v = 0; v < NX; v++)
+            for (int w = 0; w < W; w++) lane[l][v][w] = _mm256_add_ps(lane[l][v][w], _mm256_add_ps(a[v][w], b[v][w]));
+    }
+    for (int v = 0; v < NX; v++)
+        for (int w = 0; w < W; w++) {
+            __m256 s[4];
+            for (int i = 0; i < 4; i++)
+                s[i] = _mm256_add_ps(_mm256_add_ps(lane[i][v][w], lane[i + 8][v][w]), _mm256_add_ps(lane[i + 4][v][w], lane[i + 12][v][w]));
+            _mm256_storeu_ps(out + (size_t)v * os + 8 * w, _mm256_add_ps(_mm256_add_ps(s[0], s[2]), _mm256_add_ps(s[1], s[3])));
+        }
+}
+
+/// Every 16 (then 8) columns against NX vectors, W, NX and the order constants in each expansion.
+INL2 void f16_cols_chunks_avx2(const uint16_t *rows, size_t stride, int64_t n, int64_t cols, const float *x, size_t xs, const int NX,
+                               float *out, size_t os, int one_token) {
+    for (int64_t c = 0; c < cols; c += 16) {
+        const int W = cols - c >= 16 ? 2 : 1;
+        if (W == 2 && one_token) f16_cols16_dot_avx2(rows + c, stride, n, 2, x, xs, NX, out + c, os, 1);
+        else if (W == 2) f16_cols16_dot_avx2(rows + c, stride, n, 2, x, xs, NX, out + c, os, 0);
+        else if (one_token) f16_cols16_dot_avx2(rows + c, stride, n, 1, x, xs, NX, out + c, os, 1);
+        else f16_cols16_dot_avx2(rows + c, stride, n, 1, x, xs, NX, out + c, os, 0);
+    }
+}
+
 static T2 void f16_cols_dot_avx2(const uint16_t *rows, size_t stride, int64_t n, int64_t cols, const float *xs, size_t x_stride,
                                  int64_t x_count, float *out, size_t out_stride, int one_token) {
     if (cols % 8) {
         tern_f16_cols_dot_scalar(rows, stride, n, cols, xs, x_stride, x_count, out, out_stride, one_token);
         return;
     }
-    const int64_t classes = one_token ? 64 : 16;
-    for (int64_t k = 0; k < x_count; k++) {
+    for (int64_t k = 0; k < x_count; k += 4) {
         const float *x = xs + (size_t)k * x_stride;
-        for (int64_t c = 0; c < cols; c += 8) {
-            __m256 acc[64];
-            for (int64_t i = 0; i < classes; i++) acc[i] = _mm256_setzero_ps();
-            for (int64_t p = 0, slot = 0; p < n; p++, slot = slot + 1 == classes ? 0 : slot + 1) {
-                const __m256 w = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(rows + (size_t)p * stride + c)));
-                acc[slot] = _mm256_add_ps(acc[slot], _mm256_mul_ps(w, _mm256_set1_ps(x[p])));
-            }
-            __m256 lanes[16];
-            for (int l = 0; l < 16; l++)
-                lanes[l] = one_token ? _mm256_add_ps(_mm256_add_ps(acc[l], acc[32 + l]), _mm256_add_ps(acc[16 + l], acc[48 + l])) : acc[l];
-            __m256 s[4];
-            for (int i = 0; i < 4; i++)
-                s[i] = _mm256_add_ps(_mm256_add_ps(lanes[i], lanes[i + 8]), _mm256_add_ps(lanes[i + 4], lanes[i + 12]));
-            _mm256_storeu_ps(out + (size_t)k * out_stride + c, _mm256_add_ps(_mm256_add_ps(s[0], s[2]), _mm256_add_ps(s[1], s[3])));
+        float *o = out + (size_t)k * out_stride;
+        switch (x_count - k < 4 ? x_count - k : 4) {
+        case 1: f16_cols_chunks_avx2(rows, stride, n, cols, x, x_stride, 1, o, out_stride, one_token); break;
+        case 2: f16_cols_chunks_avx2(rows, stride, n, cols, x, x_stride, 2, o, out_stride, one_token); break;
+        case 3: f16_cols_chunks_avx2(rows, stride, n, cols, x, x_stride, 3, o, out_stride, one_token); break;
+        default: f16_cols_chunks_avx2(rows, stride, n, cols, x, x_stride, 4, o, out_stride, one_token); break;
         }
     }
 }

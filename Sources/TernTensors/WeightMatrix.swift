@@ -3,11 +3,12 @@ import CTernKernels
 /// A read-only matrix of weights stored in one of the ``TensorType`` formats.
 ///
 /// Row `r` holds the `columns` weights that produce output feature `r`. In GGUF terms `columns` is `ne[0]` and `rows`
-/// is `ne[1]`. F32, F16 and BF16 matrices are views of their rows where they lie (usually the mapped GGUF file); Q4_0,
-/// Q4_1 and Q8_0 matrices are repacked once into memory the matrix owns, rows interleaved in groups of 16 so that one
-/// vector load feeds the same four bytes of 16 rows into the integer dot-product instructions (`tern_pack`).
+/// is `ne[1]`. F32, F16, BF16 and the K-quant matrices are views of their rows where they lie (usually the mapped GGUF
+/// file); Q4_0, Q4_1 and Q8_0 matrices are repacked once into memory the matrix owns, rows interleaved in groups of 16
+/// so that one vector load feeds the same four bytes of 16 rows into the integer dot-product instructions
+/// (`tern_pack`). Q5_0 matrices are repacked as the Q8_0 matrices of the same values, whose products are the same sums.
 public struct WeightMatrix: @unchecked Sendable {
-    /// Storage format of every row.
+    /// The format the kernels compute with: the GGUF tensor's, or the one its packed copy took (``init(type:rows:columns:data:arena:)``).
     public let type: TensorType
     /// Number of rows (output features).
     public let rows: Int
@@ -15,7 +16,7 @@ public struct WeightMatrix: @unchecked Sendable {
     public let columns: Int
     /// The weights as the kernels read them: the rows `rowBytes` apart, or the packed copy when ``isPacked``.
     public let data: UnsafeRawPointer
-    /// Bytes per row as GGUF stores it.
+    /// Bytes per row of ``type`` (for a packed matrix, as an unpacked block row of that type would take).
     public let rowBytes: Int
     /// Owner of the packed copy, if any.
     private let packed: PackedStorage?
@@ -31,20 +32,22 @@ public struct WeightMatrix: @unchecked Sendable {
         guard let rowBytes = type.rowBytes(columns) else {
             preconditionFailure("\(columns) columns is not a whole number of \(type) blocks")
         }
-        self.type = type
         self.rows = rows
         self.columns = columns
-        self.rowBytes = rowBytes
         let code = Int32(type.rawValue)
         let bytes = tern_packed_bytes(code, Int64(rows), Int64(columns))
         if bytes > 0 {
             let storage = PackedStorage(byteCount: bytes, arena: arena)
             tern_pack(code, data, rowBytes, Int64(rows), Int64(columns), storage.base)
             packed = storage
+            self.type = TensorType(rawValue: UInt32(tern_packed_type(code)))!
             self.data = UnsafeRawPointer(storage.base)
+            self.rowBytes = self.type.rowBytes(columns)!
         } else {
             packed = nil
+            self.type = type
             self.data = data
+            self.rowBytes = rowBytes
         }
     }
 

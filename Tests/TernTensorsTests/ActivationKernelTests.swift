@@ -126,7 +126,7 @@ import Testing
             for p in 0..<positions {
                 for c in 0..<columns { transposed[c * positions + p] = rows[p * stride + c] }
             }
-            for xCount in [1, 3, 5] {
+            for xCount in [1, 2, 3, 5] {
                 var x = [Float](repeating: 0, count: xCount * xStride)
                 for i in x.indices { x[i] = tern_f16_to_f32(tern_f32_to_f16(random.float(0...1))) }
                 for oneToken in [Int32(0), 1] {

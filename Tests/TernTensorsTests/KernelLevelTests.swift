@@ -7,8 +7,9 @@ import Testing
 @Suite struct KernelLevelTests {
     static let quantizedTypes: [TensorType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .iq4_nl, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_xs]
     static let allTypes: [TensorType] = [.f32, .f16, .bf16] + quantizedTypes
-    /// The types whose matrices are repacked in groups of 16 rows; the others are read as GGUF stores them.
-    static let packedTypes: [TensorType] = [.q4_0, .q4_1, .q8_0]
+    /// The types whose matrices are repacked in groups of 16 rows (Q5_0 as the Q8_0 of the same values); the others are
+    /// read as GGUF stores them.
+    static let packedTypes: [TensorType] = [.q4_0, .q4_1, .q5_0, .q8_0]
 
     private func table(_ level: CPULevel) -> tern_kernels { tern_kernels_for_level(Int32(level.rawValue)).pointee }
 
@@ -79,18 +80,20 @@ import Testing
                 let rows = 19
                 let weights = RandomWeights(type: type, rows: rows, columns: columns, offset: 3, random: &random)
                 let x = randomActivations(tokens * columns, random: &random)
-                let stride = tern_act_row_bytes(Int32(type.rawValue), Int64(columns))
+                // what the kernels compute with: a packed Q5_0 matrix is Q8_0's
+                let code = Int32(weights.matrix.type.rawValue)
+                let stride = tern_act_row_bytes(code, Int64(columns))
                 let act = UnsafeMutableRawPointer.allocate(byteCount: tokens * stride, alignment: 64)
                 defer { act.deallocate() }
                 let scalar = table(.scalar)
                 x.withUnsafeBufferPointer { xs in
                     for t in 0..<tokens {
-                        scalar.quantize_act(Int32(type.rawValue), xs.baseAddress! + t * columns, act + t * stride, Int64(columns))
+                        scalar.quantize_act(code, xs.baseAddress! + t * columns, act + t * stride, Int64(columns))
                     }
                 }
                 var reference = [Float](repeating: 0, count: tokens * rows)
                 scalar.gemm(
-                    Int32(type.rawValue), weights.matrix.data, weights.matrix.rowBytes, 0, Int64(rows), Int64(columns), act, stride, Int64(tokens),
+                    code, weights.matrix.data, weights.matrix.rowBytes, 0, Int64(rows), Int64(columns), act, stride, Int64(tokens),
                     &reference, rows)
                 let magnitude = (0..<rows).map { r in
                     let w = weights.dequantized(r)
@@ -100,10 +103,10 @@ import Testing
                     var fast = [Float](repeating: .nan, count: tokens * rows)
                     // two row ranges, the second starting at the second packed group and ending inside it
                     table(level).gemm(
-                        Int32(type.rawValue), weights.matrix.data, weights.matrix.rowBytes, 0, 16, Int64(columns), act, stride, Int64(tokens), &fast,
+                        code, weights.matrix.data, weights.matrix.rowBytes, 0, 16, Int64(columns), act, stride, Int64(tokens), &fast,
                         rows)
                     table(level).gemm(
-                        Int32(type.rawValue), weights.matrix.data, weights.matrix.rowBytes, 16, Int64(rows), Int64(columns), act, stride,
+                        code, weights.matrix.data, weights.matrix.rowBytes, 16, Int64(rows), Int64(columns), act, stride,
                         Int64(tokens), &fast, rows)
                     for t in 0..<tokens {
                         for r in 0..<rows {

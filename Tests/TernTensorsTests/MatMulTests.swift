@@ -62,16 +62,17 @@ import Testing
         let blocks = columns / 32
         let weights = RandomWeights(type: type, rows: 8, columns: columns, offset: 0, random: &random)
         let x = randomActivations(columns, random: &random)
-        let act = UnsafeMutableRawPointer.allocate(byteCount: tern_act_row_bytes(Int32(type.rawValue), Int64(columns)), alignment: 64)
+        let code = Int32(weights.matrix.type.rawValue)  // a packed Q5_0 matrix computes as Q8_0
+        let act = UnsafeMutableRawPointer.allocate(byteCount: tern_act_row_bytes(code, Int64(columns)), alignment: 64)
         defer { act.deallocate() }
         let scalar = tern_kernels_for_level(0).pointee
-        scalar.quantize_act(Int32(type.rawValue), x, act, Int64(columns))
+        scalar.quantize_act(code, x, act, Int64(columns))
         // The activation each weight meets: q·d, d per block of 32 ({d, s} pairs after the lanes) or of 256 (after the qs).
         let scales = (act + (kQuant ? columns : 64 * blocks)).assumingMemoryBound(to: Float.self)
         let xq = (0..<columns).map { Float(act.load(fromByteOffset: $0, as: Int8.self)) * (kQuant ? scales[$0 / 256] : scales[2 * ($0 / 32)]) }
         for level in CPULevel.available {
             var out = [Float](repeating: 0, count: 8)
-            level.kernels.gemm(Int32(type.rawValue), weights.matrix.data, weights.matrix.rowBytes, 0, 8, Int64(columns), act, 0, 1, &out, 8)
+            level.kernels.gemm(code, weights.matrix.data, weights.matrix.rowBytes, 0, 8, Int64(columns), act, 0, 1, &out, 8)
             for r in 0..<8 {
                 let w = weights.dequantized(r)
                 let expected = zip(w, xq).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
@@ -88,7 +89,8 @@ import Testing
         }
     }
 
-    /// Packing moves bytes and nothing else: every row of a packed matrix converts to the floats of its GGUF row.
+    /// Packing moves bytes and nothing else: every row of a packed matrix converts to the floats of its GGUF row (Q5_0's
+    /// rows too, repacked as the Q8_0 rows of the same values).
     @Test(arguments: KernelLevelTests.allTypes)
     func packedRowsDequantizeLikeTheirSource(type: TensorType) {
         var random = SeededRandom(seed: 41)
@@ -96,6 +98,7 @@ import Testing
         for (rows, columns) in shapes {
             let weights = RandomWeights(type: type, rows: rows, columns: columns, offset: 5, random: &random)
             #expect(weights.matrix.isPacked == KernelLevelTests.packedTypes.contains(type))
+            #expect(weights.matrix.type == (type == .q5_0 ? .q8_0 : type))
             var row = [Float](repeating: .nan, count: columns)
             for r in 0..<rows {
                 weights.matrix.dequantizeRow(r, into: &row)

@@ -22,6 +22,9 @@ final class RandomWeights {
     let buffer: UnsafeMutableRawPointer
     /// Row 0 as GGUF stores it.
     let source: UnsafeRawPointer
+    /// The GGUF type and row size of `source` (a packed matrix may compute as another type).
+    let type: TensorType
+    let rowBytes: Int
     let matrix: WeightMatrix
 
     init(type: TensorType, rows: Int, columns: Int, offset: Int, random: inout SeededRandom) {
@@ -58,18 +61,20 @@ final class RandomWeights {
             }
         }
         source = UnsafeRawPointer(base)
+        self.type = type
+        self.rowBytes = rowBytes
         matrix = WeightMatrix(type: type, rows: rows, columns: columns, data: source)
     }
 
     deinit { buffer.deallocate() }
 
     /// Row `r` as GGUF stores it (the matrix may hold a packed copy).
-    func row(_ r: Int) -> UnsafeRawPointer { source + r * matrix.rowBytes }
+    func row(_ r: Int) -> UnsafeRawPointer { source + r * rowBytes }
 
     /// Row `r` as floats through the scalar reference, from the GGUF bytes.
     func dequantized(_ r: Int) -> [Float] {
         [Float](unsafeUninitializedCapacity: matrix.columns) { out, count in
-            Dequantize.row(matrix.type, source: row(r), into: out.baseAddress!, count: matrix.columns)
+            Dequantize.row(type, source: row(r), into: out.baseAddress!, count: matrix.columns)
             count = matrix.columns
         }
     }

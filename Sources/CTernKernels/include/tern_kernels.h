@@ -81,11 +81,15 @@ typedef struct tern_kernels {
     void (*rope_f32)(float *x, int64_t heads, int64_t head_size, int64_t pairs, const float *cos, const float *sin);
 } tern_kernels;
 
+/// The type a packed matrix of `wtype` computes as: `wtype` itself for Q4_0, Q4_1 and Q8_0, Q8_0 for Q5_0 (the same
+/// values and products, in the faster kernels), −1 for the types the kernels read as GGUF stores them.
+int tern_packed_type(int wtype);
 /// Bytes `rows` × `n` weights of `wtype` take packed, or 0 for the types the kernels read as GGUF stores them.
 size_t tern_packed_bytes(int wtype, int64_t rows, int64_t n);
-/// Packs `rows` GGUF rows of `n` weights of `wtype`, `row_bytes` apart, into `dst` (`tern_packed_bytes` long).
+/// Packs `rows` GGUF rows of `n` weights of `wtype`, `row_bytes` apart, into `dst` (`tern_packed_bytes` long), in
+/// the layout of `tern_packed_type(wtype)`.
 void tern_pack(int wtype, const void *src, size_t row_bytes, int64_t rows, int64_t n, void *dst);
-/// Copies block `block` of row `row` of packed weights back into GGUF's block layout at `dst`.
+/// Copies block `block` of row `row` of packed weights of `wtype` (a packed type) back into GGUF's block layout at `dst`.
 void tern_unpack_block(int wtype, const void *packed, int64_t n, int64_t row, int64_t block, void *dst);
 
 /// Bytes one activation row of `n` elements takes for weights of `wtype` (a multiple of 64).
