@@ -49,6 +49,10 @@ public struct ToolCallGrammar {
                     try compiler.expression(for: schema, at: "#")
                 } ?? text.object
             builder = compiler.builder
+            if case .named(let marker) = format.layout {
+                calls.append(.sequence([.literal(function.name), .literal(marker), arguments]))
+                continue
+            }
             let opening: [GrammarExpression] = prefixIsTrigger ? [] : [.literal("{"), whitespace, .literal("\"name\"")]
             calls.append(
                 .sequence(
@@ -59,18 +63,31 @@ public struct ToolCallGrammar {
                     ]))
         }
         let call = calls.count == 1 ? calls[0] : GrammarExpression.choice(calls)
-        let root: GrammarExpression
-        if format.open.isEmpty {
-            root = prefixIsTrigger ? call : .sequence([JSONText.leading, call])
-        } else {
+        // What follows the opening marker (or the trigger): the calls, each further one with what separates it.
+        let rest: GrammarExpression
+        switch format.layout {
+        case .objects where format.open.isEmpty:
+            rest = call
+        case .objects:
             // Whitespace around the object and between calls is free (bounded): templates write a newline, models vary.
             let body = GrammarExpression.sequence([whitespace, call, whitespace, .literal(format.close)])
             let more: GrammarExpression =
                 parallel ? .repeated(.sequence([whitespace, .literal(format.open), body]), min: 0, max: Self.maxCalls - 1) : .empty
-            switch mode {
-            case .required: root = .sequence([JSONText.leading, .literal(format.open), body, more])
-            case .afterTrigger: root = .sequence([body, more])
-            }
+            rest = .sequence([body, more])
+        case .array:
+            let more: GrammarExpression =
+                parallel ? .repeated(.sequence([whitespace, .literal(","), whitespace, call]), min: 0, max: Self.maxCalls - 1) : .empty
+            rest = .sequence([whitespace, .literal("["), whitespace, call, more, whitespace, .literal("]")])
+        case .named:
+            let more: GrammarExpression =
+                parallel ? .repeated(.sequence([.literal(format.open), call]), min: 0, max: Self.maxCalls - 1) : .empty
+            rest = .sequence([call, more])
+        }
+        let root: GrammarExpression
+        switch mode {
+        case .required where format.open.isEmpty: root = .sequence([JSONText.leading, call])
+        case .required: root = .sequence([JSONText.leading, .literal(format.open), rest])
+        case .afterTrigger: root = rest
         }
         do {
             let grammar = try builder.build(root: root)
@@ -85,12 +102,37 @@ public struct ToolCallGrammar {
 /// Hermes-style templates (Qwen 2.5 and 3, Hermes, and the generic prompt Tern gives templates with no tool syntax of
 /// their own); `{"name": …, "parameters": …}` alone for Llama 3.x.
 public struct ToolCallFormat: Sendable, Equatable {
-    /// The marker before a call's JSON object (empty: none, the answer is the object).
+    /// How calls sit in an answer.
+    public enum Layout: Sendable, Equatable {
+        /// Each call a JSON object `{"name": …, <argumentsKey>: …}` between ``open`` and ``close`` (Hermes); with no
+        /// markers, the answer is one such object (Llama 3.x).
+        case objects
+        /// ``open``, then the calls' objects as one JSON array (Mistral Nemo: `[TOOL_CALLS][{…}, {…}]`).
+        case array
+        /// Each call ``open``, the function's name, `marker`, then the arguments' JSON (Mistral Small 3.2, Devstral,
+        /// Ministral: `[TOOL_CALLS]get_weather[ARGS]{…}`).
+        case named(marker: String)
+    }
+
+    /// The marker before a call (before the array of calls for ``Layout/array``; empty: none, the answer is the object).
     public var open: String
-    /// The marker after it.
+    /// The marker after it (``Layout/objects`` only).
     public var close: String
     /// The key of the arguments in the call object.
     public var argumentsKey: String
+    public var layout: Layout
+    /// The length of the alphanumeric call ids the template requires (Mistral's raise an error for any other), or nil
+    /// for OpenAI's `call_…` ids.
+    public var callIDLength: Int?
+
+    /// A format.
+    public init(open: String, close: String, argumentsKey: String, layout: Layout = .objects, callIDLength: Int? = nil) {
+        self.open = open
+        self.close = close
+        self.argumentsKey = argumentsKey
+        self.layout = layout
+        self.callIDLength = callIDLength
+    }
 
     /// Whether an answer may hold several calls.
     public var allowsSeveralCalls: Bool { !open.isEmpty }
@@ -101,12 +143,20 @@ public struct ToolCallFormat: Sendable, Equatable {
     public static let hermes = ToolCallFormat(open: "<tool_call>", close: "</tool_call>", argumentsKey: "arguments")
     /// `{"name": …, "parameters": …}`, one call (Llama 3.1, 3.2, 3.3).
     public static let llama3 = ToolCallFormat(open: "", close: "", argumentsKey: "parameters")
+    /// `[TOOL_CALLS][{"name": …, "arguments": …}, …]` with 9-character ids (Mistral Nemo and its kin).
+    public static let mistralArray = ToolCallFormat(
+        open: "[TOOL_CALLS]", close: "", argumentsKey: "arguments", layout: .array, callIDLength: 9)
+    /// `[TOOL_CALLS]name[ARGS]{…}` per call, 9-character ids (Mistral's templates since Small 3).
+    public static let mistralNamed = ToolCallFormat(
+        open: "[TOOL_CALLS]", close: "", argumentsKey: "", layout: .named(marker: "[ARGS]"), callIDLength: 9)
 
     /// The format a chat template writes calls in, when it writes them itself; `nil` for a template without tool
     /// syntax (it gets Tern's generic prompt and the Hermes form).
     public static func native(in templateSource: String) -> ToolCallFormat? {
         if templateSource.contains(hermes.open) { return hermes }
         if templateSource.contains("\"parameters\": dictionary of argument name") { return llama3 }
+        if templateSource.contains("[TOOL_CALLS][") { return mistralArray }
+        if templateSource.contains("[TOOL_CALLS]") && templateSource.contains("[ARGS]") { return mistralNamed }
         return nil
     }
 }

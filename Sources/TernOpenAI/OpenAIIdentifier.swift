@@ -22,6 +22,13 @@ public enum OpenAIIdentifier {
         return "call_" + randomBase62(count: 24, using: &generator)
     }
 
+    /// `count` random base62 characters: the tool call ids of templates that require letters and digits of one length
+    /// (Mistral's, 9).
+    public static func toolCall(alphanumeric count: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return randomBase62(count: count, using: &generator)
+    }
+
     /// `cmpl-` followed by random base62.
     public static func completion() -> String {
         var generator = SystemRandomNumberGenerator()

@@ -4,9 +4,10 @@ import TernOpenAI
 /// Splits one choice's text into content and tool calls written in a ``ToolCallFormat``, as the text arrives.
 ///
 /// A call is `open {"name": "…", "arguments": …} close` (the grammar generates exactly this shape, so the name comes
-/// before the arguments; a format without markers, Llama 3.x's, is one call that is the whole answer): its id and name go out as soon as the arguments begin, and the arguments in fragments as
-/// they are written. Text that may be the start of the opening marker is held back, and so is trailing whitespace:
-/// whitespace around calls is not content.
+/// before the arguments; a format without markers, Llama 3.x's, is one call that is the whole answer), or one of
+/// Mistral's: `open [{…}, {…}]`, `open name[ARGS]{…}`. Its id and name go out as soon as the arguments begin, and the
+/// arguments in fragments as they are written. Text that may be the start of the opening marker is held back, and so
+/// is trailing whitespace: whitespace around calls is not content.
 struct ToolCallExtractor {
     /// What the text turned out to hold.
     enum Event: Equatable {
@@ -17,9 +18,13 @@ struct ToolCallExtractor {
 
     private enum State {
         case content
+        /// After the opening marker of ``ToolCallFormat/Layout/array``: the array's `[`.
+        case arrayStart
         case header
         case arguments(ArgumentScanner)
         case trailer
+        /// After a call object in an array: `,` and the next call, or the array's end.
+        case arrayNext
     }
 
     let format: ToolCallFormat
@@ -76,18 +81,37 @@ struct ToolCallExtractor {
                 emitContent(String(buffer[..<range.lowerBound]), into: &events)
                 pendingSpace = ""
                 buffer = String(buffer[range.upperBound...])
-                state = .header
+                state = format.layout == .array ? .arrayStart : .header
                 return true
             }
             let (release, hold) = MarkedText.releasable(buffer, before: format.open)
             emitContent(release, into: &events)
             buffer = hold
             return false
+        case .arrayStart:
+            let rest = buffer.drop(while: \.isWhitespace)
+            guard !rest.isEmpty else { return false }
+            // The grammar writes the `[`; text without it is left as the model wrote it.
+            guard rest.first == "[" else {
+                state = .content
+                emitContent(format.open, into: &events)
+                return true
+            }
+            buffer = String(rest.dropFirst())
+            state = .header
+            return true
         case .header:
-            guard let (name, rest) = Self.header(buffer, argumentsKey: format.argumentsKey) else { return false }
+            let header =
+                if case .named(let marker) = format.layout {
+                    Self.namedHeader(buffer, marker: marker)
+                } else {
+                    Self.header(buffer, argumentsKey: format.argumentsKey)
+                }
+            guard let (name, rest) = header else { return false }
             let index = callCount
             callCount += 1
-            events.append(.callStart(index: index, id: OpenAIIdentifier.toolCall(), name: name))
+            let id = format.callIDLength.map { OpenAIIdentifier.toolCall(alphanumeric: $0) } ?? OpenAIIdentifier.toolCall()
+            events.append(.callStart(index: index, id: id, name: name))
             buffer = String(rest)
             state = .arguments(ArgumentScanner())
             return true
@@ -95,8 +119,24 @@ struct ToolCallExtractor {
             let (argument, rest) = scanner.read(buffer)
             if !argument.isEmpty { events.append(.arguments(index: callCount - 1, argument)) }
             buffer = rest.map(String.init) ?? ""
-            state = rest == nil ? .arguments(scanner) : .trailer
-            return rest != nil
+            guard rest != nil else {
+                state = .arguments(scanner)
+                return false
+            }
+            // A named call ends with its arguments; an object with its closing brace.
+            if case .named = format.layout { state = .content } else { state = .trailer }
+            return true
+        case .arrayNext:
+            let rest = buffer.drop(while: \.isWhitespace)
+            guard let next = rest.first else { return false }
+            buffer = String(rest.dropFirst())
+            state = next == "," ? .header : .content
+            return true
+        case .trailer where format.layout == .array:
+            guard let brace = buffer.firstIndex(of: "}") else { return false }
+            buffer = String(buffer[buffer.index(after: brace)...])
+            state = .arrayNext
+            return true
         case .trailer:
             // What ends a call: the marker, or without one the object's closing brace.
             guard let range = buffer.range(of: format.close.isEmpty ? "}" : format.close) else { return false }
@@ -116,6 +156,12 @@ struct ToolCallExtractor {
         }
         events.append(.content(body))
         pendingSpace = space
+    }
+
+    /// `name[ARGS]` (the format's marker): the name and what follows the marker, once the marker has come.
+    static func namedHeader(_ text: String, marker: String) -> (String, Substring)? {
+        guard let range = text.range(of: marker) else { return nil }
+        return (String(text[..<range.lowerBound].drop(while: \.isWhitespace)), text[range.upperBound...])
     }
 
     /// `{"name": "…", "arguments":` (or the format's key) with any whitespace: the name and what follows the colon.

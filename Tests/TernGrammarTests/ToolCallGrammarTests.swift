@@ -54,3 +54,40 @@ extension ToolCallGrammarTests {
                 == .llama3)
     }
 }
+
+extension ToolCallGrammarTests {
+    @Test func mistralNemoCallsAreOneArray() throws {
+        let (required, none) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralArray, mode: .required, parallel: true)
+        #expect(none == nil)
+        let two = #"[TOOL_CALLS][{"name": "get_weather", "arguments": {"city": "Paris"}}, {"name": "get_time", "arguments": {}}]"#
+        #expect(required.accepts(Array(two.utf8)))
+        #expect(required.accepts(Array(#"[TOOL_CALLS] [{"name":"get_time","arguments":{"zone":1}}]"#.utf8)))
+        #expect(!required.accepts(Array(#"[TOOL_CALLS][{"name": "get_weather", "arguments": {"town": "Paris"}}]"#.utf8)))
+        #expect(!required.accepts(Array(#"[TOOL_CALLS][{"name": "get_time", "arguments": {}}"#.utf8)), "the array must close")
+        #expect(!required.accepts(Array(#"[TOOL_CALLS]{"name": "get_time", "arguments": {}}"#.utf8)))
+        let (single, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralArray, mode: .required, parallel: false)
+        #expect(!single.accepts(Array(two.utf8)))
+        let (lazy, trigger) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralArray, mode: .afterTrigger, parallel: true)
+        #expect(trigger == Array("[TOOL_CALLS]".utf8))
+        #expect(lazy.accepts(Array(two.dropFirst("[TOOL_CALLS]".count).utf8)))
+    }
+
+    @Test func mistralNamedCallsRepeatTheMarker() throws {
+        let (required, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralNamed, mode: .required, parallel: true)
+        let two = #"[TOOL_CALLS]get_weather[ARGS]{"city": "Paris"}[TOOL_CALLS]get_time[ARGS]{}"#
+        #expect(required.accepts(Array(two.utf8)))
+        #expect(!required.accepts(Array(#"[TOOL_CALLS]get_weather[ARGS]{"city": 3}"#.utf8)))
+        #expect(!required.accepts(Array(#"[TOOL_CALLS]get_wether[ARGS]{}"#.utf8)))
+        #expect(!required.accepts(Array(#"[TOOL_CALLS]{"name": "get_time", "arguments": {}}"#.utf8)))
+        let (lazy, trigger) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralNamed, mode: .afterTrigger, parallel: false)
+        #expect(trigger == Array("[TOOL_CALLS]".utf8))
+        #expect(lazy.accepts(Array(#"get_time[ARGS]{"zone": "UTC"}"#.utf8)))
+        #expect(!lazy.accepts(Array(#"get_time[ARGS]{}[TOOL_CALLS]get_time[ARGS]{}"#.utf8)))
+    }
+
+    @Test func mistralTemplatesAreRecognised() {
+        #expect(ToolCallFormat.native(in: #"{{- "[TOOL_CALLS][" }}"#) == .mistralArray)
+        #expect(ToolCallFormat.native(in: #"{{- '[TOOL_CALLS]' + tool_call.function.name }}{{- '[ARGS]' + args }}"#) == .mistralNamed)
+        #expect(ToolCallFormat.native(in: "[INST] plain [/INST]") == nil)
+    }
+}

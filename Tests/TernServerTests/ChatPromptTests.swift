@@ -59,3 +59,24 @@ import Testing
         #expect(text.contains("<|start_header_id|>ipython<|end_header_id|>\n\n\"18C\""))
     }
 }
+
+extension ChatPromptTests {
+    /// Mistral's templates refuse ids that are not 9 letters and digits; the ids Tern gives calls in their formats are.
+    static let mistralConversation = conversation.replacingOccurrences(of: "call_1", with: "a1B2c3D4e")
+
+    @Test func mistralNemoRendersTheCallsAsAnArrayWithTheirIds() throws {
+        let (text, native) = try render("mistralai-Mistral-Nemo-Instruct-2407.jinja", conversation: Self.mistralConversation)
+        #expect(native)
+        #expect(text.contains(#"[AVAILABLE_TOOLS][{"type": "function", "function": {"name": "get_weather""#))
+        #expect(text.contains(#"[TOOL_CALLS][{"name": "get_weather", "arguments": {"city": "Paris"}, "id": "a1B2c3D4e"}]"#))
+        #expect(text.contains(#"[TOOL_RESULTS]{"content": 18C, "call_id": "a1B2c3D4e"}[/TOOL_RESULTS]"#))
+        #expect(throws: (any Error).self) { try render("mistralai-Mistral-Nemo-Instruct-2407.jinja") }
+    }
+
+    @Test func mistralSmallRendersEachCallByName() throws {
+        let (text, native) = try render("Mistral-Small-3.2-24B-Instruct-2506.jinja", conversation: Self.mistralConversation)
+        #expect(native)
+        #expect(text.contains(#"[TOOL_CALLS]get_weather[CALL_ID]a1B2c3D4e[ARGS]{"city": "Paris"}"#))
+        #expect(text.contains("[TOOL_RESULTS]a1B2c3D4e[TOOL_CONTENT]18C[/TOOL_RESULTS]"))
+    }
+}

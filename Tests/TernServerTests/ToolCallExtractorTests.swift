@@ -55,3 +55,28 @@ import Testing
         }
     }
 }
+
+extension ToolCallExtractorTests {
+    /// Mistral's two forms, streamed in any pieces: the calls, their 9-character ids, and the text before them.
+    @Test func mistralCallsInEitherFormSplitAlike() {
+        let forms: [(ToolCallFormat, String)] = [
+            (
+                .mistralArray,
+                #"Checking.[TOOL_CALLS][{"name": "get_weather", "arguments": {"city": "Paris ]}"}}, {"name":"get_time","arguments":{}}]"#
+            ),
+            (.mistralNamed, #"Checking.[TOOL_CALLS]get_weather[ARGS]{"city": "Paris ]}"}[TOOL_CALLS]get_time[ARGS]{}"#),
+        ]
+        for (format, answer) in forms {
+            for size in [1, 2, 5, 13, 200] {
+                let parts = AnswerParts(answer, size: size, tools: format)
+                #expect(parts.ordered, "\(format.layout) size \(size)")
+                #expect(parts.content == "Checking.", "\(format.layout) size \(size)")
+                #expect(parts.names == ["get_weather", "get_time"], "\(format.layout) size \(size)")
+                #expect(parts.arguments == [#"{"city": "Paris ]}"}"#, "{}"], "\(format.layout) size \(size)")
+            }
+            var parser = AnswerParser(thinking: false, startsThinking: false, tools: format)
+            let (_, _, calls) = parser.parse(answer)
+            #expect(calls.count == 2 && calls.allSatisfy { $0.id.count == 9 && $0.id.allSatisfy { $0.isLetter || $0.isNumber } })
+        }
+    }
+}
