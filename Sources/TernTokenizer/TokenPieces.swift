@@ -2,8 +2,12 @@
 ///
 /// Normal tokens are decoded from GPT-2's byte alphabet (byte-level BPE) or have `▁` turned back into spaces
 /// (SentencePiece); `<0xXX>` byte tokens are their byte; control, unknown and user-defined tokens are their text;
-/// unused and undefined tokens are nothing.
+/// unused and undefined tokens are nothing. Mistral's tool call markers are control tokens that are rendered all the
+/// same: a call is read from the answer's text (llama.cpp keeps them in the text for the same reason).
 struct TokenPieces: Sendable {
+    /// The control tokens rendered as text whatever `renderSpecial` says.
+    static let toolCallMarkers: Set<String> = ["[TOOL_CALLS]", "[ARGS]", "[CALL_ID]"]
+
     /// Every token's bytes, concatenated; token `i` is `bytes[offsets[i]..<offsets[i + 1]]`.
     private let bytes: [UInt8]
     private let offsets: [Int]
@@ -27,7 +31,7 @@ struct TokenPieces: Sendable {
             case .unused, .undefined: break
             }
             offsets.append(bytes.count)
-            special.append(type == .control || type == .unknown)
+            special.append((type == .control && !Self.toolCallMarkers.contains(text)) || type == .unknown)
         }
         self.bytes = bytes
         self.offsets = offsets

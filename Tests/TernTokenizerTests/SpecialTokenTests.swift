@@ -21,6 +21,17 @@ import Testing
         #expect(tokenizer.decode(parsed, renderSpecial: true) == text)
     }
 
+    /// Mistral's tool call markers stay control tokens (matched only as special tokens) but are always rendered: the
+    /// server reads calls from the answer's text.
+    @Test func toolCallMarkersAreRenderedThoughControl() throws {
+        let mistral = TinyVocabulary(extra: ["[TOOL_CALLS]", "[ARGS]", "[INST]"], extraTypes: [.control, .control, .control], merges: [])
+        let tokenizer = try mistral.tokenizer()
+        #expect(!tokenizer.encode("[TOOL_CALLS]", parseSpecial: false).contains(mistral.id("[TOOL_CALLS]")))
+        let ids = [mistral.id("[INST]"), mistral.id("[TOOL_CALLS]"), TinyVocabulary.byte("f"), mistral.id("[ARGS]"), TinyVocabulary.byte("1")]
+        #expect(tokenizer.encode("[INST][TOOL_CALLS]f[ARGS]1", parseSpecial: true) == ids)
+        #expect(tokenizer.decode(ids) == "[TOOL_CALLS]f[ARGS]1")
+    }
+
     @Test func longerSpecialTokensClaimTextFirst() throws {
         // As in llama.cpp: "bcd" is longer, so it wins over the "ab" that starts earlier.
         let tokenizer = try vocabulary.tokenizer()
