@@ -26,7 +26,6 @@ TERN_INLINE const float *act_ds(const void *act, int64_t nb) { return (const flo
  *   f16 d[16], then (Q4_1 only) f16 m[16], then the quants as words: word j (64 bytes) = bytes 4j..4j+3 of the
  *   quants of rows 0..15 (4 words for Q4_*, whose byte k holds elements k and k+16; 8 words for Q8_0).
  * Nothing is converted but Q5_0's codes, stored as Q8_0's bytes q − 16: the rest are GGUF's bytes, moved. */
-TERN_INLINE int packed_type(int wtype) { return wtype == TERN_W_Q4_0 || wtype == TERN_W_Q4_1 || wtype == TERN_W_Q8_0; }
 TERN_INLINE int packed_quant_words(int wtype) { return wtype == TERN_W_Q8_0 ? 8 : 4; }
 TERN_INLINE int packed_head_bytes(int wtype) { return wtype == TERN_W_Q4_1 ? 64 : 32; }
 TERN_INLINE int packed_block_bytes(int wtype) { return packed_head_bytes(wtype) + 64 * packed_quant_words(wtype); }

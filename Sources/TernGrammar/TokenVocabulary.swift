@@ -3,8 +3,9 @@ public import TernTokenizer
 /// A model's vocabulary as the grammar sees it: the bytes of every token that can appear inside constrained text,
 /// in a trie, and the end-of-generation tokens. Built once per model.
 ///
-/// Control tokens (chat markers, end of turn) are never part of constrained text; end-of-generation tokens are
-/// allowed exactly when the document is complete.
+/// Control tokens (chat markers, end of turn) are never part of constrained text, except those the tokenizer always
+/// renders (Mistral's tool call markers, which the tool call grammars read); end-of-generation tokens are allowed
+/// exactly when the document is complete.
 public final class TokenVocabulary: Sendable {
     /// The number of logits per step (may exceed the tokenizer's vocabulary; the extra ids are never allowed).
     public let logitCount: Int
@@ -25,9 +26,10 @@ public final class TokenVocabulary: Sendable {
         offsets.reserveCapacity(count + 1)
         for id in 0..<Int32(count) {
             switch tokenizer.tokenType(id) {
-            case .normal, .byte, .userDefined, .undefined:
+            case .normal, .byte, .userDefined, .undefined, .control:
+                // A control token has bytes here only when it is always rendered.
                 if !tokenizer.isEndOfGeneration(id) { tokenizer.appendBytes(of: id, renderSpecial: false, to: &bytes) }
-            case .control, .unknown, .unused:
+            case .unknown, .unused:
                 break
             }
             offsets.append(Int32(bytes.count))

@@ -1,7 +1,8 @@
 public import TernJSON
 
-/// The grammar of tool calls as a chat template writes them: each call `open {"name": …, "arguments": …} close`,
-/// the arguments following the function's parameters schema.
+/// The grammar of tool calls as a chat template writes them (``ToolCallFormat``): each call
+/// `open {"name": …, "arguments": …} close`, Mistral's `[TOOL_CALLS][{…}, …]` or `[TOOL_CALLS]name[ARGS]{…}`, the
+/// arguments following the function's parameters schema.
 ///
 /// With `tool_choice: required` (or a named function) the whole answer is calls; with `auto` the grammar starts
 /// after the model writes `open` (``TokenGrammar/trigger``), so a plain answer stays free text.
@@ -28,6 +29,18 @@ public struct ToolCallGrammar {
 
     /// The most calls in one answer.
     public static let maxCalls = 8
+
+    /// `, "id": "…"` after the arguments, which Mistral Nemo's template writes and so its model may too (the id is
+    /// ``ToolCallFormat/callIDLength`` letters and digits); nothing in the other forms.
+    static func optionalID(_ format: ToolCallFormat, whitespace: GrammarExpression) -> GrammarExpression {
+        guard format.layout == .array, let length = format.callIDLength else { return .empty }
+        let character = GrammarExpression.oneOf("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+        let id: [GrammarExpression] = [
+            whitespace, .literal(","), whitespace, .literal("\"id\""), whitespace, .literal(":"), whitespace, .literal("\""),
+            .repeated(character, min: length, max: length), .literal("\""),
+        ]
+        return .repeated(.sequence(id), min: 0, max: 1)
+    }
 
     /// The grammar, and for ``Mode/afterTrigger`` the marker that starts it (the grammar reads what follows it).
     ///
@@ -59,7 +72,7 @@ public struct ToolCallGrammar {
                     opening + [
                         whitespace, .literal(":"), whitespace, JSONText.literal(.string(function.name)), whitespace, .literal(","),
                         whitespace, JSONText.literal(.string(format.argumentsKey)), whitespace, .literal(":"), whitespace, arguments,
-                        whitespace, .literal("}"),
+                        Self.optionalID(format, whitespace: whitespace), whitespace, .literal("}"),
                     ]))
         }
         let call = calls.count == 1 ? calls[0] : GrammarExpression.choice(calls)

@@ -6,7 +6,7 @@ import TernTokenizer
 
 /// The messages and variables a chat template renders for one request, tools included.
 ///
-/// A template that writes tool calls itself (``ToolCallFormat/native(in:)``: Qwen 2.5 and 3, Hermes, Llama 3.x) gets
+/// A template that writes tool calls itself (``ToolCallFormat/native(in:)``: Qwen 2.5 and 3, Hermes, Llama 3.x, Mistral) gets
 /// the `tools` variable and the messages with their `tool_calls` (arguments as objects, as transformers passes them)
 /// and `tool_call_id`. Any other template gets the generic form: the tools and how to call them described in the system
 /// message, earlier calls written into the assistant's text and results as user messages, so that it needs nothing
@@ -27,8 +27,9 @@ struct ChatPrompt {
 
     /// The prompt for `chat` and a template that is `native` or not. `instructionsInUserMessage`: the generic form's
     /// tool instructions go at the start of the first user message instead of the system message (for templates that
-    /// refuse a system role, such as Gemma 2's).
-    init(_ chat: ChatCompletionRequest, native: Bool, instructionsInUserMessage: Bool = false) {
+    /// refuse a system role, such as Gemma 2's). `callIDLength`: the length of the letters-and-digits call ids the
+    /// template requires (Mistral's); other ids are replaced by such ids derived from them (``fittedCallID(_:length:)``).
+    init(_ chat: ChatCompletionRequest, native: Bool, instructionsInUserMessage: Bool = false, callIDLength: Int? = nil) {
         extra = [:]
         var values: [TemplateValue] = []
         let describeTools = Self.describesTools(chat, native: native)
@@ -36,7 +37,7 @@ struct ChatPrompt {
             extra["tools"] = .array(chat.tools.map { Self.templateValue($0.jsonValue) })
         }
         for message in chat.messages {
-            values.append(native ? Self.native(message) : Self.generic(message))
+            values.append(native ? Self.native(message, callIDLength: callIDLength) : Self.generic(message))
         }
         if describeTools {
             let instructions = Self.instructions(for: chat.tools)
@@ -62,12 +63,13 @@ struct ChatPrompt {
     static func text(for chat: ChatCompletionRequest, model: LoadedModel) throws(OpenAIError) -> String {
         let template = model.chatTemplate
         let native = isNative(template)
+        let callIDLength = native ? format(of: template).callIDLength : nil
         func render(_ prompt: ChatPrompt) throws -> String {
             try model.renderChat(messageValues: prompt.messages, extra: prompt.extra.merging(Reasoning.variables(for: template)) { $1 })
         }
         do {
             do {
-                return try render(ChatPrompt(chat, native: native))
+                return try render(ChatPrompt(chat, native: native, callIDLength: callIDLength))
             } catch  where describesTools(chat, native: native) {
                 // The template may refuse the system message that carries the tool instructions.
                 return try render(ChatPrompt(chat, native: native, instructionsInUserMessage: true))
@@ -105,7 +107,8 @@ struct ChatPrompt {
         message.role == .developer ? "system" : message.role.rawValue
     }
 
-    static func native(_ message: TernOpenAI.ChatMessage) -> TemplateValue {
+    static func native(_ message: TernOpenAI.ChatMessage, callIDLength: Int? = nil) -> TemplateValue {
+        let fitted = { (id: String) in callIDLength.map { fittedCallID(id, length: $0) } ?? id }
         var object: TemplateObject = ["role": .string(role(message))]
         object["content"] = message.content == nil ? TemplateValue.none : .string(message.text)
         if let name = message.name { object["name"] = .string(name) }
@@ -115,12 +118,28 @@ struct ChatPrompt {
                     // Templates index the arguments (`tool_call.arguments | tojson`): an object when they parse.
                     let arguments = (try? JSONValue.parse(Array(call.arguments.utf8))).map(templateValue) ?? .string(call.arguments)
                     return [
-                        "id": .string(call.id), "type": "function", "function": ["name": .string(call.name), "arguments": arguments],
+                        "id": .string(fitted(call.id)), "type": "function", "function": ["name": .string(call.name), "arguments": arguments],
                     ]
                 })
         }
-        if let id = message.toolCallID { object["tool_call_id"] = .string(id) }
+        if let id = message.toolCallID { object["tool_call_id"] = .string(fitted(id)) }
         return .object(object)
+    }
+
+    /// `id` when it is `length` ASCII letters and digits, else `length` base62 characters of its FNV-1a hash: the same
+    /// for a call and its result, and in every request that sends them back.
+    static func fittedCallID(_ id: String, length: Int) -> String {
+        let alphanumeric = id.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
+        if id.utf8.count == length && alphanumeric { return id }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+        var characters: [Character] = []
+        for _ in 0..<length {
+            characters.append(alphabet[Int(hash % 62)])
+            hash /= 62
+        }
+        return String(characters)
     }
 
     static func generic(_ message: TernOpenAI.ChatMessage) -> TemplateValue {

@@ -129,7 +129,8 @@ struct ToolCallExtractor {
         case .arrayNext:
             let rest = buffer.drop(while: \.isWhitespace)
             guard let next = rest.first else { return false }
-            buffer = String(rest.dropFirst())
+            // `,` starts the next call, `]` ends the array; anything else is text the model wrote after it.
+            buffer = next == "," || next == "]" ? String(rest.dropFirst()) : String(rest)
             state = next == "," ? .header : .content
             return true
         case .trailer where format.layout == .array:
@@ -158,10 +159,13 @@ struct ToolCallExtractor {
         pendingSpace = space
     }
 
-    /// `name[ARGS]` (the format's marker): the name and what follows the marker, once the marker has come.
+    /// `name[ARGS]` (the format's marker): the name and what follows the marker, once the marker has come. A
+    /// `[CALL_ID]id` after the name (Mistral Small 3.2's history form) is not part of it.
     static func namedHeader(_ text: String, marker: String) -> (String, Substring)? {
         guard let range = text.range(of: marker) else { return nil }
-        return (String(text[..<range.lowerBound].drop(while: \.isWhitespace)), text[range.upperBound...])
+        var name = text[..<range.lowerBound].drop(while: \.isWhitespace)
+        if let id = name.range(of: "[CALL_ID]") { name = name[..<id.lowerBound] }
+        return (String(name), text[range.upperBound...])
     }
 
     /// `{"name": "…", "arguments":` (or the format's key) with any whitespace: the name and what follows the colon.

@@ -3,6 +3,7 @@ import TernJSON
 import Testing
 
 @testable import TernGrammar
+@testable import TernTokenizer
 
 @Suite struct ToolCallGrammarTests {
     static let functions = [
@@ -65,6 +66,9 @@ extension ToolCallGrammarTests {
         #expect(!required.accepts(Array(#"[TOOL_CALLS][{"name": "get_weather", "arguments": {"town": "Paris"}}]"#.utf8)))
         #expect(!required.accepts(Array(#"[TOOL_CALLS][{"name": "get_time", "arguments": {}}"#.utf8)), "the array must close")
         #expect(!required.accepts(Array(#"[TOOL_CALLS]{"name": "get_time", "arguments": {}}"#.utf8)))
+        // Nemo's template writes an id after the arguments; the model may too (9 letters and digits)
+        #expect(required.accepts(Array(#"[TOOL_CALLS][{"name": "get_time", "arguments": {}, "id": "a1B2c3D4e"}]"#.utf8)))
+        #expect(!required.accepts(Array(#"[TOOL_CALLS][{"name": "get_time", "arguments": {}, "id": "a1B2c3D4"}]"#.utf8)))
         let (single, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralArray, mode: .required, parallel: false)
         #expect(!single.accepts(Array(two.utf8)))
         let (lazy, trigger) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralArray, mode: .afterTrigger, parallel: true)
@@ -89,5 +93,32 @@ extension ToolCallGrammarTests {
         #expect(ToolCallFormat.native(in: #"{{- "[TOOL_CALLS][" }}"#) == .mistralArray)
         #expect(ToolCallFormat.native(in: #"{{- '[TOOL_CALLS]' + tool_call.function.name }}{{- '[ARGS]' + args }}"#) == .mistralNamed)
         #expect(ToolCallFormat.native(in: "[INST] plain [/INST]") == nil)
+    }
+}
+
+extension ToolCallGrammarTests {
+    /// Mistral's markers are control tokens: the grammar takes them as the single tokens the model was trained to
+    /// write, while other control tokens stay out of constrained text.
+    @Test func markerTokensAreTheGrammarsOwn() throws {
+        let tokens = ByteLevelMapping.scalarForByte.map { String($0) } + ["[TOOL_CALLS]", "[ARGS]", "[INST]", "</s>"]
+        let types = [TokenType](repeating: .normal, count: 256) + [.control, .control, .control, .control]
+        let tokenizer = try Tokenizer(
+            vocabulary: TokenizerVocabulary(model: "gpt2", tokens: tokens, tokenTypes: types, merges: [], preTokenizer: "gpt-2", eosTokenID: 259))
+        let vocabulary = TokenVocabulary(tokenizer: tokenizer, logitCount: tokens.count)
+        #expect(Array(vocabulary.tokenBytes(256)) == Array("[TOOL_CALLS]".utf8))
+        #expect(vocabulary.tokenBytes(258).isEmpty && vocabulary.tokenBytes(259).isEmpty)
+        let (grammar, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralNamed, mode: .required, parallel: false)
+        var matcher = TokenMatcher(TokenGrammar(grammar: grammar, vocabulary: vocabulary))
+        func allowed() -> Set<Int32> {
+            var logits = [Float](repeating: 0, count: tokens.count)
+            logits.withUnsafeMutableBufferPointer { matcher.constrain($0) }
+            return Set(logits.indices.filter { logits[$0] == 0 }.map { Int32($0) })
+        }
+        #expect(allowed().contains(256) && !allowed().contains(258))
+        func take(_ ids: [Int32]) -> Bool { ids.allSatisfy { matcher.accept($0) } }
+        #expect(take([256] + "get_time".utf8.map(Int32.init)))
+        #expect(allowed().contains(257))
+        #expect(take([257] + "{}".utf8.map(Int32.init)))
+        #expect(matcher.isComplete && allowed().contains(259))
     }
 }

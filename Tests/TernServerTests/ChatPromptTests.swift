@@ -70,7 +70,22 @@ extension ChatPromptTests {
         #expect(text.contains(#"[AVAILABLE_TOOLS][{"type": "function", "function": {"name": "get_weather""#))
         #expect(text.contains(#"[TOOL_CALLS][{"name": "get_weather", "arguments": {"city": "Paris"}, "id": "a1B2c3D4e"}]"#))
         #expect(text.contains(#"[TOOL_RESULTS]{"content": 18C, "call_id": "a1B2c3D4e"}[/TOOL_RESULTS]"#))
-        #expect(throws: (any Error).self) { try render("mistralai-Mistral-Nemo-Instruct-2407.jinja") }
+    }
+
+    /// Ids that are not 9 letters and digits (OpenAI's `call_…`, another server's) are replaced by ids derived from
+    /// them, the same in the call and its result, so that Mistral's templates accept the conversation.
+    @Test func mistralTemplatesGetFittedIds() throws {
+        let sources = try #require(ProcessInfo.processInfo.environment["TERN_LLAMA_SOURCES"], "scripts/test.sh sets TERN_LLAMA_SOURCES")
+        let template = try ChatTemplate(
+            source: String(contentsOfFile: "\(sources)/models/templates/mistralai-Mistral-Nemo-Instruct-2407.jinja", encoding: .utf8))
+        let chat = try ChatCompletionRequest.decode(from: Array(Self.conversation.utf8))
+        let prompt = ChatPrompt(chat, native: true, callIDLength: ChatPrompt.format(of: template).callIDLength)
+        let text = try template.render(messageValues: prompt.messages, addGenerationPrompt: true, bosToken: "", eosToken: "", extra: prompt.extra)
+        let id = ChatPrompt.fittedCallID("call_1", length: 9)
+        #expect(id.count == 9 && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) })
+        #expect(text.contains(#""id": "\#(id)"}]"#) && text.contains(#""call_id": "\#(id)"}"#))
+        #expect(ChatPrompt.fittedCallID("a1B2c3D4e", length: 9) == "a1B2c3D4e")
+        #expect(ChatPrompt.fittedCallID("call_2", length: 9) != id)
     }
 
     @Test func mistralSmallRendersEachCallByName() throws {

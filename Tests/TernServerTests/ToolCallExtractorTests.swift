@@ -80,3 +80,16 @@ extension ToolCallExtractorTests {
         }
     }
 }
+
+extension ToolCallExtractorTests {
+    /// What a Mistral model may write beyond the grammar's shape: an id after Nemo's arguments, Small 3.2's
+    /// `[CALL_ID]` from its history, text after the array.
+    @Test func mistralVariantsKeepNameAndText() {
+        let nemo = AnswerParts(#"[TOOL_CALLS][{"name": "f", "arguments": {"a": 1}, "id": "a1B2c3D4e"}] done"#, size: 3, tools: .mistralArray)
+        #expect(nemo.names == ["f"] && nemo.arguments == [#"{"a": 1}"#] && nemo.content == " done")
+        let small = AnswerParts(#"[TOOL_CALLS]f[CALL_ID]a1B2c3D4e[ARGS]{"a": 1}"#, size: 4, tools: .mistralNamed)
+        #expect(small.names == ["f"] && small.arguments == [#"{"a": 1}"#])
+        let trailing = AnswerParts(#"[TOOL_CALLS][{"name": "f", "arguments": {}}]x"#, size: 1, tools: .mistralArray)
+        #expect(trailing.content == "x")
+    }
+}
