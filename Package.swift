@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "TernGrammar", dependencies: ["TernJSON", "TernTokenizer"], swiftSettings: strictSwift),
         .target(name: "TernEngine", dependencies: ["TernTensors", "TernGGUF", "TernTokenizer"], swiftSettings: strictSwift),
         .target(
-            name: "TernScheduler", dependencies: ["TernEngine", "TernGrammar", .product(name: "Logging", package: "swift-log")],
+            name: "TernScheduler", dependencies: ["TernEngine", "TernGrammar", "TernTensors", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift),
         // API keys, rate-limit and budget state, the usage ledger: SQLite (bundled, nothing from the system) by default.
         .target(
@@ -70,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "tern",
             dependencies: [
-                "TernEngine", "TernServer", "TernOpenAI", "TernTokenizer", "TernStore",
+                "TernEngine", "TernGGUF", "TernServer", "TernOpenAI", "TernTokenizer", "TernStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift

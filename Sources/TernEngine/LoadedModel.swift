@@ -1,4 +1,5 @@
 public import TernGGUF
+import TernTensors
 public import TernTokenizer
 
 /// A GGUF file opened for inference: its forward pass, tokenizer and chat template.
@@ -37,6 +38,22 @@ public final class LoadedModel: Sendable {
 
     /// The hyper-parameters of the model.
     public var config: ModelConfig { model.config }
+
+    /// Bytes the weights occupy once loaded: the packed copies of the matrices and the tensors used in place.
+    public var weightBytes: Int { Self.weightBytes(of: file) }
+
+    /// Bytes the weights of `file` will occupy once loaded (see ``weightBytes``), without loading it.
+    public static func weightBytes(of file: GGUFFile) -> Int {
+        file.tensors.reduce(0) { sum, info in
+            let packed =
+                switch info.dimensions.count {
+                case 2: WeightArena.bytes(for: info.type, rows: info.rowCount, columns: info.rowElements)
+                case 3: info.dimensions[2] * WeightArena.bytes(for: info.type, rows: info.dimensions[1], columns: info.rowElements)
+                default: 0
+                }
+            return sum + (packed > 0 ? packed : info.byteCount)
+        }
+    }
 
     /// The sampling values the file recommends (`general.sampling.*`); nil where it says nothing.
     public var samplingDefaults: SamplingDefaults { SamplingDefaults(metadata: file.metadata) }

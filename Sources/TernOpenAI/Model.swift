@@ -6,15 +6,18 @@ public struct Model: Sendable, Equatable, Encodable {
     public var created: Int
     /// The owner shown to clients.
     public var ownedBy: String
+    /// Tern's extension: `loaded`, `loading` or `unloaded` (a request for an unloaded model loads it).
+    public var status: String?
 
     /// Creates an entry.
-    public init(id: String, created: Int, ownedBy: String = "tern") {
+    public init(id: String, created: Int, ownedBy: String = "tern", status: String? = nil) {
         self.id = id
         self.created = created
         self.ownedBy = ownedBy
+        self.status = status
     }
 
-    private enum Keys: String, CodingKey { case id, object, created, ownedBy = "owned_by" }
+    private enum Keys: String, CodingKey { case id, object, created, ownedBy = "owned_by", status }
 
     /// Encodes OpenAI's shape.
     public func encode(to encoder: any Encoder) throws {
@@ -23,6 +26,7 @@ public struct Model: Sendable, Equatable, Encodable {
         try container.encode("model", forKey: .object)
         try container.encode(created, forKey: .created)
         try container.encode(ownedBy, forKey: .ownedBy)
+        try container.encodeIfPresent(status, forKey: .status)
     }
 }
 

@@ -41,6 +41,9 @@ public final class Scheduler: @unchecked Sendable {
     private var sequences: [Int: ScheduledSequence] = [:]
     private let cache: KVCache
     private let state: ForwardState
+    private let compute: ComputeShare
+    /// This scheduler's number in ``compute``.
+    private let member: Int
     private var batch: ForwardBatch
     private var actions: [SchedulerPolicy.CacheAction] = []
     /// For each logit row of the last batch, the id of the sequence it belongs to.
@@ -50,6 +53,8 @@ public final class Scheduler: @unchecked Sendable {
     private var counters = SchedulerMetrics()
     /// Sequences in the last forward pass.
     private var lastPassSequences = 0
+    /// Tokens and seconds of the last forward pass, for the compute share.
+    private var lastStep: (tokens: Int, seconds: Double)?
     private let logger: Logger
 
     /// Prepares a scheduler; call ``start()`` to begin serving.
@@ -89,9 +94,10 @@ public final class Scheduler: @unchecked Sendable {
                 memoryBudget: kvMemoryBudget, footprint: footprint, prefixCache: configuration.prefixCache,
                 wholePrompts: !model.config.causal))
         cache = KVCache(config: model.config, slotCount: configuration.slotCount, contextLength: configuration.contextLength)
+        compute = configuration.compute ?? ComputeShare(threads: configuration.threads)
+        member = compute.join(fullStepTokens: configuration.maxBatchTokens)
         state = ForwardState(
-            config: model.config, maxTokens: configuration.maxBatchTokens, contextLength: configuration.contextLength,
-            threads: configuration.threads)
+            config: model.config, maxTokens: configuration.maxBatchTokens, contextLength: configuration.contextLength, pool: compute.pool)
         batch = ForwardBatch(capacity: configuration.maxBatchTokens)
         counters.kvBytesBudget = kvMemoryBudget
         published = counters
@@ -126,6 +132,7 @@ public final class Scheduler: @unchecked Sendable {
         condition.broadcast()
         while thread != nil && !finished { condition.wait() }
         condition.unlock()
+        compute.leave(member)
     }
 
     /// Queues `request` and returns its events; ending the iteration early (or cancelling the task) cancels the sequence.
@@ -230,6 +237,7 @@ public final class Scheduler: @unchecked Sendable {
         while true {
             // The last step's counters are published under the lock the loop takes anyway.
             measureLoad()
+            if policy.isIdle { _ = compute.report(member, busy: false, step: lastStep) }
             condition.lock()
             published = counters
             while inbox.isEmpty && cancelled.isEmpty && policy.isIdle && !stopping { condition.wait() }
@@ -254,6 +262,9 @@ public final class Scheduler: @unchecked Sendable {
                 if let sequence = sequences[id] { finish(sequence, reason: nil) }
             }
             cancelledNow.removeAll(keepingCapacity: true)
+            // With the arrivals in: whether this model has work, and how much of it the step may take.
+            policy.promptTokenCap = compute.report(member, busy: !policy.isIdle, step: lastStep)
+            lastStep = nil
             step()
         }
     }
@@ -297,16 +308,22 @@ public final class Scheduler: @unchecked Sendable {
         }
         guard batch.count > 0 else { return }
         lastPassSequences = policy.running.count
-        let started = ContinuousClock.now
+        let seconds: Double
         do {
-            _ = try model.model.forward(batch, cache: cache, state: state)
+            // Timed within the turn: the wait for another model's step is not this step's cost.
+            seconds = try compute.turn {
+                let started = ContinuousClock.now
+                _ = try model.model.forward(batch, cache: cache, state: state)
+                return (ContinuousClock.now - started).seconds
+            }
         } catch {
             for sequence in policy.running.compactMap({ sequences[$0.id] }) { fail(sequence, error) }
             return
         }
         counters.steps += 1
         counters.stepTokens += batch.count
-        counters.stepSeconds += (ContinuousClock.now - started).seconds
+        counters.stepSeconds += seconds
+        lastStep = (batch.count, seconds)
         policy.completeStep()
         for (row, id) in logitOwners.enumerated() {
             guard let sequence = sequences[id] else { continue }

@@ -1,3 +1,5 @@
+public import TernEngine
+
 /// Sizes and limits of a ``Scheduler``.
 public struct SchedulerConfiguration: Sendable {
     /// Sequences that run at once, each with its own KV-cache slot.
@@ -11,6 +13,9 @@ public struct SchedulerConfiguration: Sendable {
     public var maxQueue: Int
     /// Compute threads.
     public var threads: Int
+    /// The compute threads to run on, shared with the schedulers of other models; nil for a pool of ``threads`` of
+    /// the scheduler's own.
+    public var compute: ComputeShare?
     /// Resident bytes the KV cache may occupy; nil means room for every sequence at the full context.
     ///
     /// Must hold at least one sequence of the full context. When running sequences need more, the newest is
@@ -35,6 +40,14 @@ public struct SchedulerConfiguration: Sendable {
         self.threads = max(1, threads)
         self.kvMemoryBytes = kvMemoryBytes
         self.prefixCache = prefixCache
+    }
+
+    /// Resident bytes the KV cache of `config` may occupy: ``kvMemoryBytes``, else room for every sequence at the
+    /// full context (the context as long as the model's at most). An encoder keeps no keys and values.
+    public func kvMemoryBudget(for config: ModelConfig) -> Int {
+        guard config.causal else { return 0 }
+        let footprint = KVFootprint(config: config, contextLength: min(contextLength, config.contextLength))
+        return kvMemoryBytes ?? maxSequences * footprint.bytes(tokens: footprint.contextLength)
     }
 
     /// KV-cache slots: the running sequences, and as many again for idle cached prefixes when the cache is on.

@@ -104,6 +104,10 @@ public struct SchedulerPolicy: Sendable {
     var slots: [Slot]
     /// Preemptions so far.
     public private(set) var preemptionCount = 0
+    /// The most prompt tokens the next steps may carry, below ``Limits/maxBatchTokens``; nil for no cap. Set while
+    /// another model's scheduler shares the compute threads, so that a step of this model takes no longer than one of
+    /// the quickest model's (decode tokens are never held back).
+    public var promptTokenCap: Int?
     private var clock = 0
     private var pending: [CacheAction] = []
 
@@ -341,6 +345,7 @@ public struct SchedulerPolicy: Sendable {
                 budget -= 1
             }
         }
+        if let cap = promptTokenCap, !limits.wholePrompts { budget = min(budget, max(1, cap)) }
         for index in running.indices where running[index].fed == 0 && budget > 0 {
             let remaining = running[index].tokens.count - running[index].processed
             // A whole prompt or nothing, when prompts cannot be cut; a later, shorter one may still fit.

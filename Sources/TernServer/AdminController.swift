@@ -9,9 +9,11 @@ import TernStore
 ///   → 201 with the key record and `"key"`, the secret, shown this once.
 /// - `GET /admin/keys` → `{"object":"list","data":[…]}`; `DELETE /admin/keys/{id or name}` → the revoked record.
 /// - `GET /admin/usage` → `{"object":"list","data":[{"id","name","requests","prompt_tokens",…}]}`.
+/// - `POST /admin/models/{id}/load` and `/unload` → `{"id","object":"model","status"}` once it is done.
 struct AdminController: Sendable {
     let keys: any APIKeyStore
     let ledger: any UsageLedger
+    let models: ModelFleet
     let bodyReader: RequestBodyReader
 
     func create(_ request: Request, by admin: AdminKey) async throws -> Response {
@@ -52,6 +54,25 @@ struct AdminController: Sendable {
         let rows = try await ledger.usage(since: nil)
         let data = try rows.map { try JSONSerialization.jsonObject(with: TernStoreJSON.encoder.encode($0)) }
         return try Self.json(["object": "list", "data": data])
+    }
+
+    /// Loads the model (an id or alias) and answers once it is loaded: `{"id", "object": "model", "status": "loaded"}`.
+    func load(_ name: String, by admin: AdminKey) async throws -> Response {
+        guard let id = models.names.id(of: name) else { throw OpenAIError.modelNotFound(name) }
+        try await models.load(id)
+        return try modelState(id)
+    }
+
+    /// Unloads the model once its running requests have ended; answers when it is out (`"status": "unloaded"`, or
+    /// `loading` when new requests asked for it meanwhile).
+    func unload(_ name: String, by admin: AdminKey) async throws -> Response {
+        guard let id = models.names.id(of: name) else { throw OpenAIError.modelNotFound(name) }
+        try await models.unload(id)
+        return try modelState(id)
+    }
+
+    private func modelState(_ id: String) throws -> Response {
+        try Self.json(["id": id, "object": "model", "status": models.availability(of: id)?.rawValue ?? "unloaded"])
     }
 
     private static func jsonObject(_ key: APIKey) throws -> [String: Any] {

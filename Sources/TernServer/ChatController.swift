@@ -8,7 +8,7 @@ import TernTokenizer
 
 /// `POST /v1/chat/completions`: validates, renders the chat template, runs the choices, answers whole or streamed.
 struct ChatController: Sendable {
-    let host: ModelHost
+    let models: ModelFleet
     let bodyReader: RequestBodyReader
     let keepAliveInterval: Duration
     let logPrompts: Bool
@@ -19,7 +19,7 @@ struct ChatController: Sendable {
         var request = request
         let body = try await bodyReader.read(&request)
         let chat = try ChatCompletionRequest.decode(from: body)
-        let started = try await ChatRun(chat, host: host, context: context, logPrompts: logPrompts)
+        let started = try await ChatRun(chat, models: models, context: context, logPrompts: logPrompts)
         let (plan, run, parser) = (started.plan, started.run, started.parser)
         let identity = ResponseIdentity(id: OpenAIIdentifier.chatCompletion(), model: chat.model)
         if chat.stream {

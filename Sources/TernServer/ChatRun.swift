@@ -14,10 +14,18 @@ struct ChatRun {
     /// Splits the answer into reasoning, content and tool calls; nil when the answer is all content.
     let parser: AnswerParser?
 
-    /// Starts `chat` on its model; `prefill` is text the answer continues (appended to the rendered prompt).
-    init(_ chat: ChatCompletionRequest, prefill: String = "", host: ModelHost, context: TernRequestContext, logPrompts: Bool) async throws {
-        let scheduler = try host.generatingScheduler(for: chat.model)
-        try context.access?.use(model: chat.model, names: host.names.names(of: chat.model))
+    /// Starts `chat` on its model (loading it first if need be); `prefill` is text the answer continues (appended to the
+    /// rendered prompt).
+    init(_ chat: ChatCompletionRequest, prefill: String = "", models: ModelFleet, context: TernRequestContext, logPrompts: Bool) async throws {
+        (plan, run, parser) = try await models.withModel(chat.model, context: context, generating: true) { lease in
+            try await Self.start(chat, prefill: prefill, lease: lease, context: context, logPrompts: logPrompts)
+        }
+    }
+
+    private static func start(
+        _ chat: ChatCompletionRequest, prefill: String, lease: ModelLease, context: TernRequestContext, logPrompts: Bool
+    ) async throws -> (GenerationPlan, GenerationRun, AnswerParser?) {
+        let (host, scheduler) = (lease.host, lease.scheduler)
         if logPrompts { context.logger.info("prompt", metadata: ["prompt.messages": "\(chat.messages.map(\.text))"]) }
         let model = scheduler.model
         let template = model.chatTemplate
@@ -36,10 +44,11 @@ struct ChatRun {
         } else {
             grammar = try await host.grammars.grammar(for: chat.responseFormat, thinking: thinking, vocabulary: scheduler.grammarVocabulary)
         }
-        parser = thinking || toolFormat != nil ? AnswerParser(thinking: thinking, startsThinking: startsThinking, tools: toolFormat) : nil
-        (plan, run) = try await GenerationRun.start(
+        let parser = thinking || toolFormat != nil ? AnswerParser(thinking: thinking, startsThinking: startsThinking, tools: toolFormat) : nil
+        let (plan, run) = try await GenerationRun.start(
             prompts: [prompt], n: chat.n, maxTokens: chat.completionTokenLimit, sampling: chat.sampling,
-            topLogprobs: chat.logprobs ? (chat.topLogprobs ?? 0) : nil, grammar: grammar, contextParam: "messages", scheduler: scheduler,
-            host: host, context: context)
+            topLogprobs: chat.logprobs ? (chat.topLogprobs ?? 0) : nil, grammar: grammar, contextParam: "messages", lease: lease,
+            context: context)
+        return (plan, run, parser)
     }
 }

@@ -9,7 +9,7 @@ import TernScheduler
 /// Prompts are tokenized with special tokens recognized (like llama.cpp's server), so a hand-written chat
 /// template works here.
 struct CompletionsController: Sendable {
-    let host: ModelHost
+    let models: ModelFleet
     let bodyReader: RequestBodyReader
     let keepAliveInterval: Duration
     let logPrompts: Bool
@@ -20,17 +20,18 @@ struct CompletionsController: Sendable {
         var request = request
         let body = try await bodyReader.read(&request)
         let completion = try CompletionRequest.decode(from: body)
-        let scheduler = try host.generatingScheduler(for: completion.model)
-        try context.access?.use(model: completion.model, names: host.names.names(of: completion.model))
-        if logPrompts { context.logger.info("prompt", metadata: ["prompt.text": "\(completion.prompts)"]) }
-        let model = scheduler.model
-        // Tokenizing stops past the context: a prompt far longer than it is refused for the price of one context.
-        let contextLength = scheduler.configuration.contextLength
-        let prompts = completion.prompts.map { model.encodeWithBOS($0, parseSpecial: true, limit: contextLength) }
-        // The legacy API's own default of 16 tokens is already in the request.
-        let (plan, run) = try await GenerationRun.start(
-            prompts: prompts, n: completion.n, maxTokens: completion.maxTokens, sampling: completion.sampling, topLogprobs: completion.logprobs,
-            contextParam: "prompt", scheduler: scheduler, host: host, context: context)
+        let logPrompts = logPrompts
+        let (plan, run) = try await models.withModel(completion.model, context: context, generating: true) { lease in
+            if logPrompts { context.logger.info("prompt", metadata: ["prompt.text": "\(completion.prompts)"]) }
+            let model = lease.scheduler.model
+            // Tokenizing stops past the context: a prompt far longer than it is refused for the price of one context.
+            let contextLength = lease.scheduler.configuration.contextLength
+            let prompts = completion.prompts.map { model.encodeWithBOS($0, parseSpecial: true, limit: contextLength) }
+            // The legacy API's own default of 16 tokens is already in the request.
+            return try await GenerationRun.start(
+                prompts: prompts, n: completion.n, maxTokens: completion.maxTokens, sampling: completion.sampling,
+                topLogprobs: completion.logprobs, contextParam: "prompt", lease: lease, context: context)
+        }
         let identity = ResponseIdentity(id: OpenAIIdentifier.completion(), model: completion.model)
         if completion.stream {
             context.access?.markStreaming()

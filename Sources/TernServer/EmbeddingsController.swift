@@ -9,7 +9,7 @@ import TernScheduler
 /// Inputs run through the scheduler like chat requests, batched with whatever else is running; a request with many
 /// inputs keeps at most `--max-sequences` of them in the scheduler at once, so that it cannot fill the queue alone.
 struct EmbeddingsController: Sendable {
-    let host: ModelHost
+    let models: ModelFleet
     let bodyReader: RequestBodyReader
     /// Watches the request's connection for the client hanging up.
     let connections: ConnectionRegistry
@@ -17,40 +17,41 @@ struct EmbeddingsController: Sendable {
     func create(_ request: Request, context: TernRequestContext) async throws -> Response {
         var request = request
         let asked = try EmbeddingsRequest.decode(from: try await bodyReader.read(&request))
-        let scheduler = try host.readyScheduler(for: asked.model)
-        try context.access?.use(model: asked.model, names: host.names.names(of: asked.model))
-        let model = scheduler.model
-        let width = model.config.embeddingLength
-        if let dimensions = asked.dimensions, dimensions != width {
-            throw OpenAIError.invalidRequest(
-                "This model cannot shorten its embeddings: 'dimensions' must be \(width) (its width) or left out, not \(dimensions).",
-                param: "dimensions", code: "unsupported_value")
-        }
-        let limit = scheduler.configuration.contextLength
-        let tokenize: @Sendable () throws(OpenAIError) -> [[Int32]] = {
-            try asked.inputs.enumerated().map { (index, input) throws(OpenAIError) -> [Int32] in
-                let param = asked.inputs.count == 1 ? "input" : "input[\(index)]"
-                let tokens = try Self.tokens(of: input, model: model, limit: limit, param: param)
-                guard tokens.count <= limit else {
-                    // A text is tokenized only to one token past the context: its true length is not known.
-                    guard case .tokens = input else { throw .promptTooLong(limit: limit, param: param) }
-                    throw .contextLengthExceeded(promptTokens: tokens.count, completionTokens: 0, limit: limit, param: param)
-                }
-                return tokens
+        return try await models.withModel(asked.model, context: context) { lease in
+            let scheduler = lease.scheduler
+            let model = scheduler.model
+            let width = model.config.embeddingLength
+            if let dimensions = asked.dimensions, dimensions != width {
+                throw OpenAIError.invalidRequest(
+                    "This model cannot shorten its embeddings: 'dimensions' must be \(width) (its width) or left out, not \(dimensions).",
+                    param: "dimensions", code: "unsupported_value")
             }
+            let limit = scheduler.configuration.contextLength
+            let tokenize: @Sendable () throws(OpenAIError) -> [[Int32]] = { () throws(OpenAIError) -> [[Int32]] in
+                try asked.inputs.enumerated().map { (index, input) throws(OpenAIError) -> [Int32] in
+                    let param = asked.inputs.count == 1 ? "input" : "input[\(index)]"
+                    let tokens = try Self.tokens(of: input, model: model, limit: limit, param: param)
+                    guard tokens.count <= limit else {
+                        // A text is tokenized only to one token past the context: its true length is not known.
+                        guard case .tokens = input else { throw .promptTooLong(limit: limit, param: param) }
+                        throw .contextLengthExceeded(promptTokens: tokens.count, completionTokens: 0, limit: limit, param: param)
+                    }
+                    return tokens
+                }
+            }
+            // Many long inputs take a while to tokenize: on a thread of its own, not the cooperative pool; a short one inline.
+            let inputs = asked.textBytes < 16 << 10 ? try tokenize() : try await onThread(named: "tern-tokenize", tokenize)
+            let promptTokens = inputs.reduce(0) { $0 + $1.count }
+            try await context.access?.reserve(promptTokens: promptTokens, maxCompletionTokens: 0)
+            let pooling = model.config.pooling
+            var vectors = try await connections.whileConnected(context.channel) {
+                try await Self.embed(inputs, pooling: pooling, scheduler: scheduler)
+            }
+            for index in vectors.indices { Self.normalize(&vectors[index]) }
+            try await context.access?.commitOrFail(status: 200, usage: Usage(promptTokens: promptTokens, completionTokens: 0))
+            let body = EmbeddingList(vectors: vectors, model: asked.model, promptTokens: promptTokens, encodingFormat: asked.encodingFormat).json
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
         }
-        // Many long inputs take a while to tokenize: on a thread of its own, not the cooperative pool; a short one inline.
-        let inputs = asked.textBytes < 16 << 10 ? try tokenize() : try await onThread(named: "tern-tokenize", tokenize)
-        let promptTokens = inputs.reduce(0) { $0 + $1.count }
-        try await context.access?.reserve(promptTokens: promptTokens, maxCompletionTokens: 0)
-        let pooling = model.config.pooling
-        var vectors = try await connections.whileConnected(context.channel) {
-            try await Self.embed(inputs, pooling: pooling, scheduler: scheduler)
-        }
-        for index in vectors.indices { Self.normalize(&vectors[index]) }
-        try await context.access?.commitOrFail(status: 200, usage: Usage(promptTokens: promptTokens, completionTokens: 0))
-        let body = EmbeddingList(vectors: vectors, model: asked.model, promptTokens: promptTokens, encodingFormat: asked.encodingFormat).json
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 
     /// The tokens of one input: a text with the model's special tokens around it, or ids checked against the vocabulary.

@@ -12,8 +12,9 @@ extension GenerationRun {
     ///   - contextParam: the field named in a context-length error (`messages`, `prompt`).
     static func start(
         prompts: [[Int32]], n: Int, maxTokens: Int?, sampling: TernOpenAI.SamplingParameters, topLogprobs: Int?, grammar: TokenGrammar? = nil,
-        contextParam: String, scheduler: Scheduler, host: ModelHost, context: TernRequestContext
+        contextParam: String, lease: ModelLease, context: TernRequestContext
     ) async throws -> (plan: GenerationPlan, run: GenerationRun) {
+        let (host, scheduler) = (lease.host, lease.scheduler)
         let model = scheduler.model
         let plan = try GenerationPlan.make(
             prompts: prompts, n: n, maxTokens: maxTokens, defaultMaxTokens: host.defaultMaxTokens, sampling: sampling,

@@ -4,31 +4,33 @@ import TernOpenAI
 
 /// The routes that describe the server: models, health and the OpenAPI document.
 struct InfoController: Sendable {
-    let host: ModelHost
+    let fleet: ModelFleet
     /// Reported as `created` of every model: when the server started.
     let created = Int(Date().timeIntervalSince1970)
 
-    /// `GET /v1/models`: the model and its aliases.
+    /// `GET /v1/models`: every served model, loaded or not, then the aliases.
     func models() -> Response {
-        .json(ModelList(data: host.names.all.map { Model(id: $0, created: created) }))
+        .json(ModelList(data: fleet.names.all.map(entry)))
     }
 
     /// `GET /v1/models/{id}`.
-    func model(_ id: String) throws(OpenAIError) -> Response {
-        guard host.names.serves(id) else { throw .modelNotFound(id) }
-        return .json(Model(id: id, created: created))
+    func model(_ name: String) throws(OpenAIError) -> Response {
+        guard fleet.names.serves(name) else { throw .modelNotFound(name) }
+        return .json(entry(name))
     }
 
-    /// `GET /health`: 200 `{"status":"ok"}` when requests can be served, else 503 `{"status":"unavailable"}`.
+    /// The entry of `name` (an id or an alias), with where its model stands.
+    private func entry(_ name: String) -> Model {
+        Model(id: name, created: created, status: fleet.names.id(of: name).flatMap(fleet.availability)?.rawValue)
+    }
+
+    /// `GET /health`: 200 `{"status":"ok"}` when requests can be served (the preloaded models are loaded), else 503
+    /// `{"status":"unavailable"}` with the reason.
     func health() -> Response {
-        switch host.status {
-        case .ready:
-            return .json(Health(status: "ok", reason: nil))
-        case .loading:
-            return .json(Health(status: "unavailable", reason: "loading"), status: .serviceUnavailable, headers: [.retryAfter: "1"])
-        case .stopped:
-            return .json(Health(status: "unavailable", reason: "shutting_down"), status: .serviceUnavailable)
-        }
+        let health = fleet.health
+        if health.ready { return .json(Health(status: "ok", reason: nil)) }
+        let retry: HTTPFields = health.reason == "loading" ? [.retryAfter: "1"] : [:]
+        return .json(Health(status: "unavailable", reason: health.reason), status: .serviceUnavailable, headers: retry)
     }
 
     /// `GET /openapi.json`.

@@ -8,7 +8,7 @@ import TernScheduler
 /// Anthropic's `POST /v1/messages` and `POST /v1/messages/count_tokens`: the same model, template, limits and ledger as
 /// `/v1/chat/completions`, in Anthropic's request, response, stream and error shapes.
 struct MessagesController: Sendable {
-    let host: ModelHost
+    let models: ModelFleet
     let bodyReader: RequestBodyReader
     let keepAliveInterval: Duration
     let logPrompts: Bool
@@ -19,7 +19,7 @@ struct MessagesController: Sendable {
         var request = request
         let asked = try MessagesRequest.decode(from: try await bodyReader.read(&request))
         // A trailing assistant turn is continued: the answer starts where its text ends.
-        let started = try await ChatRun(asked.chatRequest, prefill: asked.prefill ?? "", host: host, context: context, logPrompts: logPrompts)
+        let started = try await ChatRun(asked.chatRequest, prefill: asked.prefill ?? "", models: models, context: context, logPrompts: logPrompts)
         let (plan, run) = (started.plan, started.run)
         let id = AnthropicMessage.newID()
         if asked.stream {
@@ -47,8 +47,7 @@ struct MessagesController: Sendable {
     func countTokens(_ request: Request, context: TernRequestContext) async throws -> Response {
         var request = request
         let asked = try MessagesRequest.decode(from: try await bodyReader.read(&request), requireMaxTokens: false)
-        let model = try host.generatingScheduler(for: asked.model).model
-        try context.access?.use(model: asked.model, names: host.names.names(of: asked.model))
+        let model = try await models.withModel(asked.model, context: context, generating: true) { $0.scheduler.model }
         let text = try ChatPrompt.text(for: asked.chatRequest, model: model) + (asked.prefill ?? "")
         // A body of megabytes takes a while to tokenize: on a thread of its own, not the cooperative pool.
         let count = try await onThread(named: "tern-tokenize") { model.encodeWithBOS(text, parseSpecial: true).count }

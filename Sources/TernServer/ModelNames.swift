@@ -1,31 +1,46 @@
-/// The names the served model answers to: its id and any aliases.
+/// The names the served models answer to: their ids and any aliases.
 public struct ModelNames: Sendable, Equatable {
-    /// The model's own id.
-    public let id: String
+    /// The models' own ids, in the order they were given; the first is the default of routes that name none.
+    public let ids: [String]
     /// Alias → id.
     public let aliases: [String: String]
 
-    /// Names for the model `id`; every alias must point at `id`.
-    public init(id: String, aliases: [String: String] = [:]) throws(ModelNamesError) {
-        for (alias, target) in aliases.sorted(by: { $0.key < $1.key }) where target != id {
-            throw ModelNamesError(description: "the alias \(alias) points at \(target), but the served model is \(id)")
+    /// Names for the models `ids`; every alias must point at one of them and no alias may shadow an id.
+    public init(ids: [String], aliases: [String: String] = [:]) throws(ModelNamesError) {
+        guard !ids.isEmpty else { throw ModelNamesError(description: "no model to serve") }
+        var seen: Set<String> = []
+        for id in ids where !seen.insert(id).inserted {
+            throw ModelNamesError(description: "two models are called \(id); rename one of the files")
         }
-        self.id = id
+        for (alias, target) in aliases.sorted(by: { $0.key < $1.key }) {
+            guard seen.contains(target) else {
+                throw ModelNamesError(
+                    description: "the alias \(alias) points at \(target), which is not served (served: \(ids.joined(separator: ", ")))")
+            }
+            guard !seen.contains(alias) else { throw ModelNamesError(description: "the alias \(alias) is already the id of a model") }
+        }
+        self.ids = ids
         self.aliases = aliases
     }
 
+    /// The id of the model a request calls `name`, or nil when no served model has that name.
+    public func id(of name: String) -> String? { ids.contains(name) ? name : aliases[name] }
+
     /// Whether a request may name the model `name`.
-    public func serves(_ name: String) -> Bool { name == id || aliases[name] != nil }
+    public func serves(_ name: String) -> Bool { id(of: name) != nil }
 
     /// Every name of the model a request calls `name`: that name and the id it stands for (a key limited to
     /// `gpt-4` or to the id may use either spelling of the one it names).
-    public func names(of name: String) -> [String] { name == id ? [id] : [name, aliases[name] ?? id] }
+    public func names(of name: String) -> [String] {
+        guard let id = id(of: name), id != name else { return [name] }
+        return [name, id]
+    }
 
-    /// The id and then the aliases, sorted, as listed by `GET /v1/models`.
-    public var all: [String] { [id] + aliases.keys.sorted() }
+    /// The ids in order, then the aliases sorted, as listed by `GET /v1/models`.
+    public var all: [String] { ids + aliases.keys.sorted() }
 }
 
-/// An alias that names a model which is not served.
+/// An alias that names a model which is not served, or two models with one id.
 public struct ModelNamesError: Error, Sendable, CustomStringConvertible {
     /// What is wrong.
     public let description: String

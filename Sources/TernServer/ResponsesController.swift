@@ -10,7 +10,7 @@ import TernStore
 /// A response runs as a chat request (``ChatRun``); with `store` (the default) it is kept per key until it expires,
 /// with its conversation, so that `previous_response_id` continues it. A key never reads another key's responses.
 struct ResponsesController: Sendable {
-    let host: ModelHost
+    let models: ModelFleet
     let bodyReader: RequestBodyReader
     let keepAliveInterval: Duration
     let logPrompts: Bool
@@ -35,7 +35,7 @@ struct ResponsesController: Sendable {
             history = Self.messages(fromConversation: stored.conversation)
         }
         let earlier = history
-        let started = try await ChatRun(asked.chatRequest(after: history), host: host, context: context, logPrompts: logPrompts)
+        let started = try await ChatRun(asked.chatRequest(after: history), models: models, context: context, logPrompts: logPrompts)
         let (plan, run, parser) = (started.plan, started.run, started.parser)
         let id = ResponseObject.newID("resp_")
         let created = Int(Date().timeIntervalSince1970)

@@ -8,21 +8,21 @@ extension TernServer {
     public func routes() -> [TernRoute] {
         let reader = RequestBodyReader(maxBytes: configuration.maxBodyBytes, timeout: configuration.idleTimeout)
         let chat = ChatController(
-            host: host, bodyReader: reader, keepAliveInterval: configuration.keepAliveInterval, logPrompts: configuration.logPrompts,
+            models: models, bodyReader: reader, keepAliveInterval: configuration.keepAliveInterval, logPrompts: configuration.logPrompts,
             connections: connections)
         let completions = CompletionsController(
-            host: host, bodyReader: reader, keepAliveInterval: configuration.keepAliveInterval, logPrompts: configuration.logPrompts,
+            models: models, bodyReader: reader, keepAliveInterval: configuration.keepAliveInterval, logPrompts: configuration.logPrompts,
             connections: connections)
         let messages = MessagesController(
-            host: host, bodyReader: reader, keepAliveInterval: configuration.keepAliveInterval, logPrompts: configuration.logPrompts,
+            models: models, bodyReader: reader, keepAliveInterval: configuration.keepAliveInterval, logPrompts: configuration.logPrompts,
             connections: connections)
         let responses = ResponsesController(
-            host: host, bodyReader: reader, keepAliveInterval: configuration.keepAliveInterval, logPrompts: configuration.logPrompts,
+            models: models, bodyReader: reader, keepAliveInterval: configuration.keepAliveInterval, logPrompts: configuration.logPrompts,
             connections: connections, store: responseStore, retention: configuration.responseRetention)
-        let embeddings = EmbeddingsController(host: host, bodyReader: reader, connections: connections)
-        let tokenizer = TokenizerController(host: host, bodyReader: reader)
-        let info = InfoController(host: host)
-        let metrics = MetricsController(host: host)
+        let embeddings = EmbeddingsController(models: models, bodyReader: reader, connections: connections)
+        let tokenizer = TokenizerController(models: models, bodyReader: reader)
+        let info = InfoController(fleet: models)
+        let metrics = MetricsController(models: models)
         var routes = [
             TernRoute(.post, "/v1/chat/completions") { request, context in try await chat.handle(request, context: context) },
             TernRoute(.post, "/v1/completions") { request, context in try await completions.handle(request, context: context) },
@@ -46,7 +46,7 @@ extension TernServer {
             TernRoute(.get, "/openapi.json", access: .open) { _, _ in info.openAPI() },
         ]
         if let access {
-            let admin = AdminController(keys: access.keys, ledger: access.ledger, bodyReader: reader)
+            let admin = AdminController(keys: access.keys, ledger: access.ledger, models: models, bodyReader: reader)
             routes += [
                 TernRoute(.post, "/admin/keys", access: .admin) { request, context in
                     try await admin.create(request, by: try AdminKey(context.adminKey))
@@ -56,6 +56,12 @@ extension TernServer {
                     try await admin.revoke(try context.parameters.require("key"), by: try AdminKey(context.adminKey))
                 },
                 TernRoute(.get, "/admin/usage", access: .admin) { _, context in try await admin.usage(by: try AdminKey(context.adminKey)) },
+                TernRoute(.post, "/admin/models/{model}/load", access: .admin) { _, context in
+                    try await admin.load(try context.parameters.require("model"), by: try AdminKey(context.adminKey))
+                },
+                TernRoute(.post, "/admin/models/{model}/unload", access: .admin) { _, context in
+                    try await admin.unload(try context.parameters.require("model"), by: try AdminKey(context.adminKey))
+                },
             ]
         }
         return routes

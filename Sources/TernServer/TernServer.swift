@@ -10,24 +10,26 @@ import TernOpenAI
 import TernScheduler
 import TernStore
 
-/// Tern's HTTP server: OpenAI's API over one model, with Hummingbird.
+/// Tern's HTTP server: OpenAI's API over one or more models, with Hummingbird.
 ///
 /// ```swift
-/// let server = try TernServer(configuration: TernServerConfiguration(modelID: "smollm2"), access: nil) { try LoadedModel(path: path) }
+/// let source = ModelSource(id: "smollm2", path: { path }, load: { try LoadedModel(path: path) })
+/// let server = try TernServer(configuration: TernServerConfiguration(), access: nil, models: [source])
 /// try await server.run()   // until SIGTERM or SIGINT
 /// ```
 ///
-/// The socket is bound first and the model loads in the background (`/health` answers 503 until it is ready). On
-/// SIGTERM the server stops accepting connections, lets in-flight requests and streams finish for up to
-/// ``TernServerConfiguration/gracePeriod`` (then cancels them), stops the scheduler and returns.
+/// The socket is bound first and the preloaded models load in the background (`/health` answers 503 until they are
+/// ready); the others load when a request asks for them. On SIGTERM the server stops accepting connections, lets
+/// in-flight requests and streams finish for up to ``TernServerConfiguration/gracePeriod`` (then cancels them), stops
+/// the schedulers and returns.
 public struct TernServer: Sendable {
     /// The version in `system_fingerprint`.
     public static let version = "0.1.0"
 
     /// Where to listen and what to serve.
     public let configuration: TernServerConfiguration
-    /// The model and its scheduler.
-    public let host: ModelHost
+    /// The models and their schedulers.
+    public let models: ModelFleet
     /// Keys, limits and the ledger; nil when every request is let in (`--no-auth`).
     public let access: AccessControl?
     /// Where the server, its requests and its scheduler log.
@@ -37,41 +39,52 @@ public struct TernServer: Sendable {
     /// Stored responses of the Responses API: the access control's store, or memory without one.
     let responseStore: any ResponseStore
 
-    /// A server that will serve the model returned by `load` (called once, on a thread of its own, after binding).
+    /// A server of the models `sources` (each loaded on a thread of its own, when preloaded or first asked for).
     ///
     /// - Parameters:
     ///   - access: keys, limits and ledger; nil lets every request in without a key.
-    ///   - logger: where the server, its requests and its scheduler log.
+    ///   - logger: where the server, its requests and its schedulers log.
     public init(
-        configuration: TernServerConfiguration, access: AccessControl?, logger: Logger = Logger(label: "tern"),
-        load: @escaping @Sendable () throws -> LoadedModel
+        configuration: TernServerConfiguration, access: AccessControl?, logger: Logger = Logger(label: "tern"), models sources: [ModelSource]
     ) throws(ModelNamesError) {
         self.configuration = configuration
         self.access = access
         self.logger = logger
         responseStore = access?.responses ?? InMemoryResponseStore()
         connections = ConnectionRegistry(maxConnections: configuration.maxConnections, silentGrace: TimeAmount(configuration.silentConnectionGrace))
-        let names = try ModelNames(id: configuration.modelID, aliases: configuration.aliases)
-        host = ModelHost(
-            names: names,
-            configuration: { model in
-                SchedulerConfiguration(
-                    maxSequences: configuration.maxSequences, contextLength: configuration.contextLength ?? model.config.contextLength,
-                    maxBatchTokens: configuration.maxBatchTokens, maxQueue: configuration.maxQueue, threads: configuration.threads,
-                    kvMemoryBytes: configuration.kvMemoryBytes, prefixCache: configuration.prefixCache)
-            }, samplingOptions: configuration.samplingDefaults, defaultMaxTokens: configuration.defaultMaxTokens, logger: logger, load: load)
+        let policy = ModelFleet.Policy(
+            memoryBytes: configuration.modelsMemoryBytes, keepAlive: configuration.keepAlive,
+            preload: configuration.preload ?? (sources.count == 1 ? sources.map(\.id) : []),
+            maxWaiting: configuration.maxSequences + configuration.maxQueue)
+        models = try ModelFleet(
+            sources: sources, aliases: configuration.aliases, policy: policy, threads: configuration.threads,
+            samplingOptions: configuration.samplingDefaults, defaultMaxTokens: configuration.defaultMaxTokens, logger: logger
+        ) { config in
+            SchedulerConfiguration(
+                maxSequences: configuration.maxSequences, contextLength: configuration.contextLength ?? config.contextLength,
+                maxBatchTokens: configuration.maxBatchTokens, maxQueue: configuration.maxQueue, threads: configuration.threads,
+                kvMemoryBytes: configuration.kvMemoryBytes, prefixCache: configuration.prefixCache)
+        }
     }
 
-    /// The application: the router on the configured address, with the model host as a service.
+    /// A server of one model, `id`, opened by `load`.
+    public init(
+        configuration: TernServerConfiguration, access: AccessControl?, logger: Logger = Logger(label: "tern"), modelID id: String,
+        load: @escaping @Sendable () throws -> LoadedModel
+    ) throws(ModelNamesError) {
+        try self.init(configuration: configuration, access: access, logger: logger, models: [ModelSource(id: id, path: { nil }, load: load)])
+    }
+
+    /// The application: the router on the configured address, with the models as a service.
     ///
-    /// Services stop in reverse order, so on shutdown the HTTP server finishes first and the scheduler after it.
+    /// Services stop in reverse order, so on shutdown the HTTP server finishes first and the schedulers after it.
     public func makeApplication() throws -> some ApplicationProtocol {
         let logger = logger
         let configuration = ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port), serverName: "tern",
             availableConnectionsDelegate: ConnectionLimit(maxConnections: configuration.maxConnections))
         return Application(
-            router: makeRouter(), server: try makeServerBuilder(), configuration: configuration, services: [host],
+            router: makeRouter(), server: try makeServerBuilder(), configuration: configuration, services: [models],
             onServerRunning: { listener in
                 // One accept per wake-up, so that the gate is asked before each; and no busy loop when out of descriptors.
                 do {

@@ -1,14 +1,12 @@
 public import TernEngine
 
-/// Everything `tern serve` can be told: where to listen, what the model is called, sizes and limits.
+/// Everything `tern serve` can be told: where to listen, what the models are called, sizes and limits.
 public struct TernServerConfiguration: Sendable {
     /// Address to bind, e.g. `127.0.0.1`.
     public var host: String
     /// Port to bind; 0 picks a free one.
     public var port: Int
-    /// The id clients use for the served model, e.g. `SmolLM2-135M-Instruct.Q4_1`.
-    public var modelID: String
-    /// Other names of the model (alias → ``modelID``), so apps that hard-code `gpt-4` work unchanged.
+    /// Other names of the models (alias → id), so apps that hard-code `gpt-4` work unchanged.
     public var aliases: [String: String]
     /// Largest request body accepted; larger ones get 413.
     public var maxBodyBytes: Int
@@ -49,19 +47,25 @@ public struct TernServerConfiguration: Sendable {
     /// The most client connections open at once. At the limit a new connection takes the place of the connection idle
     /// longest; when every connection is busy it gets 503. Keep it well under the process's open-file limit.
     public var maxConnections = 512
+    /// The most bytes the loaded models' weights and KV budgets may take together; nil for no bound. Idle models are
+    /// unloaded, least recently used first, to make room for the one a request asks for.
+    public var modelsMemoryBytes: Int?
+    /// How long a model may sit idle before it is unloaded; nil for never.
+    public var keepAlive: Duration?
+    /// Ids of the models loaded at start; nil for the model when there is only one, else none.
+    public var preload: [String]?
     /// How long a connection may go without sending a request before it counts as idle, to be closed for a new one
     /// when the server is at ``maxConnections``.
     public var silentConnectionGrace: Duration = .seconds(5)
 
-    /// A configuration; only the model id has no default.
+    /// A configuration.
     public init(
-        host: String = "127.0.0.1", port: Int = 8080, modelID: String, aliases: [String: String] = [:], maxBodyBytes: Int = 4 << 20,
+        host: String = "127.0.0.1", port: Int = 8080, aliases: [String: String] = [:], maxBodyBytes: Int = 4 << 20,
         keepAliveInterval: Duration = .seconds(3), gracePeriod: Duration = .seconds(30), contextLength: Int? = nil, maxSequences: Int = 4,
         maxQueue: Int = 64, threads: Int = 1, kvMemoryBytes: Int? = nil, prefixCache: Bool = true, maxBatchTokens: Int = 64
     ) {
         self.host = host
         self.port = port
-        self.modelID = modelID
         self.aliases = aliases
         self.maxBodyBytes = maxBodyBytes
         self.keepAliveInterval = keepAliveInterval

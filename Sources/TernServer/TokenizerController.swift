@@ -5,7 +5,7 @@ import TernOpenAI
 /// llama.cpp's server utility routes, so that its users' scripts work: `POST /tokenize`, `POST /detokenize` and
 /// `POST /apply-template`. Each takes an optional `model` (the served model when absent) and needs a key like `/v1`.
 struct TokenizerController: Sendable {
-    let host: ModelHost
+    let models: ModelFleet
     let bodyReader: RequestBodyReader
 
     /// `POST /tokenize`: `{"tokens": [ids]}`, or with `with_pieces` `{"tokens": [{"id", "piece"}]}` where a piece that is
@@ -13,7 +13,7 @@ struct TokenizerController: Sendable {
     func tokenize(_ request: Request, context: TernRequestContext) async throws -> Response {
         var request = request
         let asked = try TokenizeRequest.decode(from: try await bodyReader.read(&request))
-        let model = try self.model(asked.model, context: context)
+        let model = try await self.model(asked.model, context: context)
         // A body of megabytes takes a while to tokenize: on a thread of its own, not the cooperative pool.
         let ids = try await onThread(named: "tern-tokenize") { () throws(OpenAIError) -> [Int32] in
             var ids: [Int32] = []
@@ -38,7 +38,7 @@ struct TokenizerController: Sendable {
     func detokenize(_ request: Request, context: TernRequestContext) async throws -> Response {
         var request = request
         let asked = try DetokenizeRequest.decode(from: try await bodyReader.read(&request))
-        let model = try self.model(asked.model, context: context)
+        let model = try await self.model(asked.model, context: context)
         var ids: [Int32] = []
         for (index, id) in asked.tokens.enumerated() { ids.append(try Self.token(id, in: model, param: "tokens[\(index)]")) }
         return .json(Detokenized(content: model.tokenizer.decode(ids, renderSpecial: true)))
@@ -47,17 +47,14 @@ struct TokenizerController: Sendable {
     /// `POST /apply-template`: a chat completion request's prompt as the model's template renders it, `{"prompt": text}`.
     func applyTemplate(_ request: Request, context: TernRequestContext) async throws -> Response {
         var request = request
-        let chat = try ChatCompletionRequest.decode(from: try await bodyReader.read(&request), defaultModel: host.names.id)
-        let model = try self.model(chat.model, context: context)
+        let chat = try ChatCompletionRequest.decode(from: try await bodyReader.read(&request), defaultModel: models.names.ids[0])
+        let model = try await self.model(chat.model, context: context)
         return .json(RenderedPrompt(prompt: try ChatPrompt.text(for: chat, model: model)))
     }
 
-    /// The loaded model `name` (the served one when nil), after the key's permission for it is checked.
-    private func model(_ name: String?, context: TernRequestContext) throws -> LoadedModel {
-        let name = name ?? host.names.id
-        let scheduler = try host.readyScheduler(for: name)
-        try context.access?.use(model: name, names: host.names.names(of: name))
-        return scheduler.model
+    /// The model `name` (the first served one when nil), loaded, after the key's permission for it is checked.
+    private func model(_ name: String?, context: TernRequestContext) async throws -> LoadedModel {
+        try await models.withModel(name ?? models.names.ids[0], context: context) { $0.scheduler.model }
     }
 
     /// `id` as a token of `model`'s vocabulary; 400 naming `param` when it has no such token.

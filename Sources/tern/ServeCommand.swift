@@ -13,11 +13,17 @@ enum LogFormat: String, ExpressibleByArgument, CaseIterable {
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the OpenAI API (chat completions, completions, models) over HTTP.",
+        abstract: "Serve the OpenAI API (chat completions, completions, embeddings, models) over HTTP.",
         discussion: """
-            The socket is bound first; the model loads in the background and GET /health answers 503 until it is ready. \
+            The socket is bound first; the model (with many models, those given to --preload) loads in the background and \
+            GET /health answers 503 until it is ready. \
             SIGTERM or SIGINT stops accepting connections, lets requests in flight finish (up to --grace-period seconds), \
             then exits.
+
+            Many models: give --model more than once, or --models-dir DIR for every GGUF in a folder. Each is called by \
+            its file name without .gguf; a request for one that is not loaded loads it (and waits for it). Idle models \
+            are unloaded after --keep-alive, and the least recently used ones make room when --models-memory would be \
+            exceeded. A single model is loaded at start and stays loaded unless --keep-alive is given.
 
             Every /v1 and /admin request needs an API key (Authorization: Bearer KEY). On the first start with an empty \
             data folder, Tern creates an admin key and prints it once; make more with `tern keys create`. /health and \
@@ -26,12 +32,40 @@ struct ServeCommand: AsyncParsableCommand {
             Examples:
               tern serve
               tern serve --model model.gguf --port 8080 --model-alias gpt-4 --model-alias gpt-4o-mini
+              tern serve --models-dir ~/models --models-memory 8GiB --keep-alive 10m --preload qwen2.5-7b-instruct-q4_k_m
               tern serve --max-sequences 8 --ctx 4096 --kv-memory 512MiB
               tern serve --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --cors-origin https://app.example.com
             """
     )
 
-    @OptionGroup var modelOptions: ModelOptions
+    @Option(
+        name: .long,
+        help: ArgumentHelp("A GGUF model file to serve (repeatable). Default: the default model, fetched on first use.", valueName: "path"))
+    var model: [String] = []
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Serve every GGUF file in this folder (with any --model). Without either, the default model is fetched into it "
+                + "(or TERN_MODELS_DIR; default ~/.cache/tern/models).", valueName: "folder"))
+    var modelsDir: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Memory the loaded models may take together (weights as loaded plus KV memory), e.g. 8GiB. Least recently used "
+                + "models are unloaded to make room; models that do not fit together take turns.", valueName: "size"))
+    var modelsMemory: ByteSize?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Unload a model idle this long: 30s, 5m, 1h, or never (default: 5m with many models, never with one).", valueName: "duration"))
+    var keepAlive: KeepAlive?
+
+    @Option(name: .long, help: ArgumentHelp("Load this model at start (repeatable; default: the model when there is only one).", valueName: "id"))
+    var preload: [String] = []
+
     @OptionGroup var data: DataOptions
 
     @Option(name: .long, help: "Address to listen on.")
@@ -42,7 +76,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("model-alias"),
-        help: ArgumentHelp("Another name for the model, e.g. gpt-4 (repeatable). NAME=MODEL must name the served model.", valueName: "NAME[=MODEL]"))
+        help: ArgumentHelp(
+            "Another name for a model, e.g. gpt-4 (repeatable); MODEL is an id or a --model path, the first model when left out.",
+            valueName: "NAME[=MODEL]"))
     var modelAliases: [String] = []
 
     @Option(name: [.customShort("t"), .long], help: "Compute threads (default: one per core).")
@@ -138,10 +174,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Log every prompt (a debugging aid; keys are never logged).")
     var logPrompts = false
 
-    /// The id clients use: the model file's name without `.gguf`.
-    var modelID: String {
-        let file = URL(fileURLWithPath: modelOptions.model ?? DefaultModel.fileName).lastPathComponent
-        return file.hasSuffix(".gguf") ? String(file.dropLast(5)) : file
+    /// The models to serve.
+    func servedModels() throws -> ServedModels {
+        try ServedModels(files: model, folder: modelsDir)
     }
 
     func validate() throws {
@@ -175,7 +210,11 @@ struct ServeCommand: AsyncParsableCommand {
         for origin in corsOrigin where origin == "*" || !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {
             throw ValidationError("--cors-origin \(origin): give an origin such as https://app.example.com (no wildcards)")
         }
-        _ = try aliases()
+        let served = try servedModels()
+        _ = try aliases(of: served)
+        for id in preload where served.id(named: id) == nil {
+            throw ValidationError("--preload \(id): no such model (served: \(served.entries.map(\.id).joined(separator: ", ")))")
+        }
     }
 
     /// The sampling options given, for the fields requests leave out.
@@ -184,16 +223,17 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// `--model-alias` values as alias → model id.
-    func aliases() throws -> [String: String] {
+    func aliases(of served: ServedModels) throws -> [String: String] {
+        let first = served.entries[0].id
         var aliases: [String: String] = [:]
         for value in modelAliases {
             let parts = value.split(separator: "=", maxSplits: 1).map(String.init)
-            guard let name = parts.first, !name.isEmpty else { throw ValidationError("--model-alias needs a name, as in gpt-4=\(modelID)") }
-            let target = parts.count == 2 ? parts[1] : modelID
-            guard target == modelID || target == modelOptions.model else {
-                throw ValidationError("--model-alias \(value): the served model is \(modelID)")
+            guard let name = parts.first, !name.isEmpty else { throw ValidationError("--model-alias needs a name, as in gpt-4=\(first)") }
+            guard let id = parts.count == 2 ? served.id(named: parts[1]) : first else {
+                throw ValidationError(
+                    "--model-alias \(value): no model \(parts[1]) is served (served: \(served.entries.map(\.id).joined(separator: ", ")))")
             }
-            aliases[name] = modelID
+            aliases[name] = id
         }
         return aliases
     }
@@ -207,8 +247,9 @@ struct ServeCommand: AsyncParsableCommand {
         if logFormat == .json { LoggingSystem.bootstrap { label in JSONLogHandler(label: label) } }
         var logger = Logger(label: "tern")
         logger.logLevel = .info
+        let served = try servedModels()
         var configuration = TernServerConfiguration(
-            host: host, port: port, modelID: modelID, aliases: try aliases(), maxBodyBytes: maxBodyBytes,
+            host: host, port: port, aliases: try aliases(of: served), maxBodyBytes: maxBodyBytes,
             gracePeriod: .seconds(gracePeriod), contextLength: ctx, maxSequences: maxSequences, maxQueue: maxQueue,
             threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, kvMemoryBytes: kvMemory?.bytes, prefixCache: !noPrefixCache,
             maxBatchTokens: batchTokens)
@@ -217,6 +258,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.logPrompts = logPrompts
         configuration.samplingDefaults = samplingDefaults
         configuration.defaultMaxTokens = maxTokensDefault
+        configuration.modelsMemoryBytes = modelsMemory?.bytes
+        configuration.keepAlive = keepAlive.map(\.duration) ?? (served.entries.count > 1 ? .seconds(300) : nil)
+        configuration.preload = preload.isEmpty ? nil : preload.compactMap(served.id(named:))
         try OpenFileLimit.raise(toFit: maxConnections)
         configuration.maxConnections = maxConnections
         if let tlsCert, let tlsKey { configuration.tls = TLSFiles(certificatePath: tlsCert, privateKeyPath: tlsKey) }
@@ -232,18 +276,12 @@ struct ServeCommand: AsyncParsableCommand {
         } else {
             logger.warning("--no-auth: every request is let in without a key")
         }
-        let options = modelOptions
-        let id = modelID
-        let log = logger
-        let server = try TernServer(configuration: configuration, access: access, logger: logger) {
-            let path = try options.resolvePath()
-            log.info("loading model", metadata: ["model.path": "\(path)"])
-            let model = try LoadedModel(path: path)
-            log.info("model ready", metadata: ["model.id": "\(id)"])
-            if let ctx, ctx > model.config.contextLength {
-                log.warning("--ctx \(ctx) is longer than the model's context; using \(model.config.contextLength) tokens")
-            }
-            return model
+        let sources = served.sources(contextLength: ctx, logger: logger)
+        let server: TernServer
+        do {
+            server = try TernServer(configuration: configuration, access: access, logger: logger, models: sources)
+        } catch {
+            throw ValidationError(error.description)
         }
         do {
             try await server.run()

@@ -230,7 +230,7 @@ extension ServerTests {
                         if stream {
                             _ = connection.receive { $0.components(separatedBy: "data: ").count > 3 }
                         } else {
-                            let scheduler = try #require(server.host.scheduler)
+                            let scheduler = try #require(server.models.scheduler(of: TestServer.modelID))
                             for _ in 0..<2000 where scheduler.load == 0 { try await Task.sleep(for: .milliseconds(5)) }
                             try await Task.sleep(for: .milliseconds(200))
                         }

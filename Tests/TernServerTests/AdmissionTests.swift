@@ -19,7 +19,7 @@ extension ServerTests {
                 // Several tokens in: the scheduler publishes its gauges between steps, so once a later step's token
                 // has arrived, /metrics counts the story as running.
                 _ = connection.receive { $0.components(separatedBy: "data: ").count > 4 }
-                let scheduler = try #require(server.host.scheduler)
+                let scheduler = try #require(server.models.scheduler(of: TestServer.modelID))
                 #expect(scheduler.load == 1)
 
                 let refused = try await client.chat(#""max_tokens": 1"#)

@@ -34,12 +34,18 @@ extension ServerTests {
             #expect(!pieces.joined().contains("\u{FFFD}"))
         }
 
-        @Test func aliasMustNameTheServedModel() {
-            #expect(throws: ModelNamesError.self) { try ModelNames(id: "m", aliases: ["gpt-4": "other"]) }
-            let names = try? ModelNames(id: "m", aliases: ["gpt-4": "m"])
+        @Test func aliasMustNameAServedModel() {
+            #expect(throws: ModelNamesError.self) { try ModelNames(ids: ["m"], aliases: ["gpt-4": "other"]) }
+            #expect(throws: ModelNamesError.self) { try ModelNames(ids: ["m", "n"], aliases: ["n": "m"]) }
+            #expect(throws: ModelNamesError.self) { try ModelNames(ids: ["m", "m"]) }
+            #expect(throws: ModelNamesError.self) { try ModelNames(ids: []) }
+            let names = try? ModelNames(ids: ["m", "n"], aliases: ["gpt-4": "m", "small": "n"])
             #expect(names?.serves("gpt-4") == true)
             #expect(names?.serves("gpt-5") == false)
-            #expect(names?.all == ["m", "gpt-4"])
+            #expect(names?.id(of: "small") == "n")
+            #expect(names?.names(of: "small") == ["small", "n"])
+            #expect(names?.names(of: "n") == ["n"])
+            #expect(names?.all == ["m", "n", "gpt-4", "small"])
         }
     }
 }

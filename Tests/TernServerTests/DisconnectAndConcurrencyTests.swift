@@ -18,7 +18,7 @@ extension ServerTests {
                 // The role chunk and at least two content chunks have arrived: the sequence is generating.
                 let received = connection.receive { $0.components(separatedBy: "data: ").count > 3 }
                 #expect(received.hasPrefix("HTTP/1.1 200"))
-                let scheduler = try #require(server.host.scheduler)
+                let scheduler = try #require(server.models.scheduler(of: TestServer.modelID))
                 #expect(scheduler.load == 1)
                 connection.close()
                 #expect(try await Self.waitForIdle(server), "the sequence kept running after the client hung up")
@@ -41,7 +41,7 @@ extension ServerTests {
                 queued.sendPost(path: "/v1/chat/completions", json: story)
                 // Its role chunk: the response has started, the sequence waits for the running one.
                 _ = queued.receive { $0.contains("data: ") }
-                let scheduler = try #require(server.host.scheduler)
+                let scheduler = try #require(server.models.scheduler(of: TestServer.modelID))
                 #expect(scheduler.load == 2)
                 queued.close()
                 for _ in 0..<4000 where scheduler.load > 1 { try await Task.sleep(for: .milliseconds(5)) }
@@ -65,7 +65,7 @@ extension ServerTests {
                 connection.sendPost(
                     path: "/v1/chat/completions",
                     json: TestServer.longStory(stream: false))
-                let scheduler = try #require(server.host.scheduler)
+                let scheduler = try #require(server.models.scheduler(of: TestServer.modelID))
                 // Wait (bounded) until the request is running, then hang up.
                 for _ in 0..<2000 where scheduler.load == 0 { try await Task.sleep(for: .milliseconds(5)) }
                 #expect(scheduler.load == 1)
@@ -97,7 +97,7 @@ extension ServerTests {
 
         /// Polls the scheduler's load (bounded) until it is 0.
         static func waitForIdle(_ server: TernServer) async throws -> Bool {
-            let scheduler = try #require(server.host.scheduler)
+            let scheduler = try #require(server.models.scheduler(of: TestServer.modelID))
             for _ in 0..<4000 {
                 if scheduler.load == 0 { return true }
                 try await Task.sleep(for: .milliseconds(5))

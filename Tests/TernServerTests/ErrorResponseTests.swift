@@ -117,7 +117,8 @@ extension ServerTests {
             }
         }
 
-        @Test func loadingAnswers503UntilTheModelIsReady() async throws {
+        /// While the model loads, `/health` is 503 and requests wait for it (they are not refused).
+        @Test func requestsWaitWhileTheModelLoads() async throws {
             let gate = Gate()
             let model = try TestModel.load()
             let server = try TestServer.make(load: {
@@ -129,10 +130,12 @@ extension ServerTests {
                 let health = try await client.execute(uri: "/health", method: .get)
                 #expect(health.status == .serviceUnavailable)
                 #expect(try health.json()["status"] as? String == "unavailable")
-                let chat = try await client.chat(#""max_tokens": 1"#)
-                #expect(try chat.openAIError(status: .serviceUnavailable)["code"] as? String == "model_loading")
-                #expect(chat.headers[.retryAfter] == "1")
+                #expect(health.headers[.retryAfter] == "1")
+                let waiting = Task { try await client.chat(#""max_tokens": 1"#).status }
+                let model = try await client.execute(uri: "/v1/models/\(TestServer.modelID)", method: .get).json()
+                #expect(model["status"] as? String == "loading")
                 gate.open()
+                #expect(try await waiting.value == .ok)
                 try await TestServer.waitUntilReady(client)
                 #expect(try await client.chat(#""max_tokens": 1"#).status == .ok)
             }

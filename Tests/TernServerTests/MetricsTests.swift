@@ -88,14 +88,21 @@ extension ServerTests {
 }
 
 extension TestClientProtocol {
-    /// `GET /metrics` as a dictionary from each sample's name and labels to its value.
-    func metrics(key: String? = nil) async throws -> [String: Double] {
+    /// `GET /metrics` as a dictionary from each sample's name and labels to its value: the samples of `model` (its
+    /// label left out) and those of no model.
+    func metrics(key: String? = nil, model: String = TestServer.modelID) async throws -> [String: Double] {
         let response = try await get("/metrics", key: key)
         #expect(response.status == .ok)
         var samples: [String: Double] = [:]
+        let label = "model=\"\(model)\""
         for line in String(buffer: response.body).split(separator: "\n") where !line.hasPrefix("#") {
             guard let space = line.lastIndex(of: " ") else { continue }
-            samples[String(line[..<space])] = Double(line[line.index(after: space)...])
+            var name = String(line[..<space])
+            if name.contains("model=\"") {
+                guard name.contains(label) else { continue }
+                name = name.replacingOccurrences(of: label + ",", with: "").replacingOccurrences(of: "{" + label + "}", with: "")
+            }
+            samples[name] = Double(line[line.index(after: space)...])
         }
         return samples
     }

@@ -52,7 +52,7 @@ extension ServerTests {
                     #expect(keys.map(\.name) == ["root", "user"])
                     #expect(keys.allSatisfy { $0.revokedAt == nil })
                     #expect(try await access.store.usage(since: nil).allSatisfy { $0.requests == 0 })
-                    let metrics = try #require(server.host.scheduler).metrics
+                    let metrics = try #require(server.models.scheduler(of: TestServer.modelID)).metrics
                     #expect(metrics.promptTokens == 0 && metrics.requestsFinished == 0)
 
                     // The same spellings with the right key do reach the routes: the refusals above were the checks'.

@@ -44,10 +44,10 @@ enum TestServer {
     ) throws -> TernServer {
         let model = try TestModel.load()
         var configuration = TernServerConfiguration(
-            host: "127.0.0.1", port: 0, modelID: modelID, aliases: ["gpt-4": modelID], maxBodyBytes: maxBodyBytes,
+            host: "127.0.0.1", port: 0, aliases: ["gpt-4": modelID], maxBodyBytes: maxBodyBytes,
             keepAliveInterval: keepAlive, contextLength: contextLength, maxSequences: maxSequences, maxQueue: maxQueue, threads: 1)
         configure(&configuration)
-        return try TernServer(configuration: configuration, access: access, logger: logger, load: load ?? { model })
+        return try TernServer(configuration: configuration, access: access, logger: logger, modelID: modelID, load: load ?? { model })
     }
 
     /// Warnings and errors only, to the standard output.

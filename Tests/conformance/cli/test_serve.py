@@ -236,3 +236,77 @@ def test_bad_sampling_options_are_refused_naming_the_option(tmp_path, option):
         [BIN, "serve", "--model", MODEL, "--no-auth", "--data-dir", str(tmp_path), *option], capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert option[0] in result.stderr
+
+
+def post_json(url, body):
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+def model_status(url, model):
+    with urllib.request.urlopen(f"{url}/v1/models/{model}", timeout=30) as response:
+        return json.load(response)["status"]
+
+
+def test_a_models_folder_is_served_on_demand_and_idle_models_are_unloaded(tmp_path):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    os.symlink(os.path.abspath(MODEL), folder / "second.gguf")
+    (folder / "broken.gguf").write_bytes(b"GGUF\x03\x00\x00\x00 not a model")
+    for part in (1, 2):
+        (folder / f"big-0000{part}-of-00002.gguf").write_bytes(b"GGUF")
+    (folder / "notes.txt").write_text("not a model")
+    first = os.path.basename(MODEL)[: -len(".gguf")]
+    server = Server(str(tmp_path / "data"), "--no-auth", "--models-dir", str(folder), "--keep-alive", "1s").wait_ready()
+    try:
+        with urllib.request.urlopen(server.url + "/v1/models", timeout=30) as response:
+            listed = {entry["id"]: entry["status"] for entry in json.load(response)["data"]}
+        assert listed == {first: "unloaded", "big": "unloaded", "broken": "unloaded", "second": "unloaded"}
+
+        status, body = post_json(server.url + "/v1/completions", {"model": "second", "prompt": "Hello", "max_tokens": 3})
+        assert status == 200, body
+        assert body["model"] == "second"
+        assert model_status(server.url, "second") == "loaded"
+        for _ in range(100):
+            if model_status(server.url, "second") == "unloaded":
+                break
+            time.sleep(0.1)
+        assert model_status(server.url, "second") == "unloaded"
+
+        status, body = post_json(server.url + "/v1/completions", {"model": "broken", "prompt": "Hello", "max_tokens": 3})
+        assert status == 500 and body["error"]["code"] == "model_load_failed", body
+        status, body = post_json(server.url + "/v1/completions", {"model": "big", "prompt": "Hello", "max_tokens": 3})
+        assert status == 500 and "split" in body["error"]["message"], body
+        status, body = post_json(server.url + "/v1/completions", {"model": first, "prompt": "Hello", "max_tokens": 3})
+        assert status == 200, body
+    finally:
+        server.stop()
+    assert "model loaded" in server.text() and "model unloaded" in server.text()
+
+
+def test_models_list_shows_each_model_once_with_its_size_and_type(tmp_path):
+    os.symlink(os.path.abspath(MODEL), tmp_path / "second.gguf")
+    for part in (1, 2):
+        (tmp_path / f"big-0000{part}-of-00002.gguf").write_bytes(b"GGUF")
+    listed = subprocess.run([BIN, "models", "list", "--models-dir", str(tmp_path)], capture_output=True, text=True, check=True).stdout
+    lines = listed.strip().splitlines()
+    assert lines[0].split() == ["ID", "SIZE", "ARCHITECTURE", "TYPE"]
+    rows = {line.split()[0]: line for line in lines[1:]}
+    assert set(rows) == {"big", "second"}
+    assert "llama" in rows["second"] and "q4_1" in rows["second"].lower() and "MiB" in rows["second"]
+    assert "unreadable" in rows["big"]
+
+
+def test_a_single_model_that_cannot_be_loaded_stops_the_server_with_the_reason(tmp_path):
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF\x03\x00\x00\x00 not a model")
+    result = subprocess.run(
+        [BIN, "serve", "--no-auth", "--model", str(broken), "--port", str(free_port()), "--data-dir", str(tmp_path / "data")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0
+    assert "`broken` could not be loaded: GGUF" in result.stderr, result.stderr

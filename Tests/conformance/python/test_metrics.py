@@ -18,7 +18,10 @@ def scrape(base_url):
     for family in text_string_to_metric_families(text):
         types[family.name] = family.type
         for sample in family.samples:
-            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+            labels = dict(sample.labels)
+            # The server serves one model: every series but the build's names it.
+            assert family.name == "tern_build_info" or labels.pop("model", "") != "", sample
+            samples[(sample.name, tuple(sorted(labels.items())))] = sample.value
     return types, samples
 
 

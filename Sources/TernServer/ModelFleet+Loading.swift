@@ -1,0 +1,286 @@
+import Foundation
+import TernEngine
+import TernGGUF
+import TernOpenAI
+import TernScheduler
+
+extension ModelFleet {
+    /// The fleet's state, behind its lock.
+    struct State {
+        var slots: [String: Slot] = [:]
+        /// Set once the preloads are loaded.
+        var preloaded = false
+        /// Set at shutdown: nothing loads any more.
+        var stopped = false
+
+        /// Bytes of the models loaded, loading or on their way out.
+        var reservedBytes: Int { slots.values.reduce(0) { $0 + $1.reserved } }
+    }
+
+    /// One model's state.
+    struct Slot {
+        var phase = Phase.unloaded
+        /// Requests between ``ModelFleet/acquire(_:)`` and ``ModelFleet/release(_:)``.
+        var leases = 0
+        /// Requests waiting for the model to load.
+        var waiters: [CheckedContinuation<Scheduler, any Error>] = []
+        /// Bytes the model takes loaded, estimated from its file before the first load.
+        var estimate: Int?
+        /// Bytes counted against the memory budget: the estimate while loading, the real figure once loaded.
+        var reserved = 0
+        /// When it was last asked for or seen running, for choosing which model goes first.
+        var lastUsed = ContinuousClock.now
+        /// Since when it has had no request, while loaded.
+        var idleSince: ContinuousClock.Instant?
+        /// When it began to wait for room: loads go ahead in this order.
+        var queuedAt = ContinuousClock.now
+        var loads = 0
+        var unloads = 0
+        var loadSeconds = 0.0
+    }
+
+    /// Where a model stands.
+    enum Phase {
+        case unloaded
+        /// Asked for; its memory is being estimated or other models are making room for it.
+        case waitingForRoom
+        case loading
+        case ready(Scheduler)
+        /// To be unloaded once its running requests end; new ones wait.
+        case draining(Scheduler)
+        case unloading
+        case stopped
+
+        var scheduler: Scheduler? {
+            if case .ready(let scheduler) = self { return scheduler }
+            return nil
+        }
+
+        var availability: Availability {
+            switch self {
+            case .ready, .draining: .loaded
+            case .waitingForRoom, .loading: .loading
+            case .unloaded, .unloading, .stopped: .unloaded
+            }
+        }
+    }
+
+    /// Work decided under the lock and done after it.
+    enum Action {
+        case resume([CheckedContinuation<Scheduler, any Error>], Result<Scheduler, OpenAIError>)
+        case estimate(ModelHost)
+        case load(ModelHost)
+        case unload(ModelHost, Scheduler, reason: String)
+    }
+
+    /// Lets loads waiting for room go ahead in the order they asked, making room where the budget needs it, and
+    /// unloads drained models whose requests have ended. Called with the lock held.
+    func progress(_ state: inout State) -> [Action] {
+        guard !state.stopped else { return [] }
+        var actions: [Action] = []
+        for id in names.ids {
+            if case .draining(let scheduler) = state.slots[id]?.phase { actions += unloadIfIdle(id, scheduler, &state) }
+        }
+        let waiting = names.ids.filter { id in
+            guard let slot = state.slots[id], case .waitingForRoom = slot.phase else { return false }
+            return slot.estimate != nil
+        }
+        for id in waiting.sorted(by: { state.slots[$0]!.queuedAt < state.slots[$1]!.queuedAt }) {
+            guard var slot = state.slots[id], let estimate = slot.estimate, let host = hosts[id] else { continue }
+            let used = state.reservedBytes
+            guard let budget = policy.memoryBytes, used + estimate > budget else {
+                slot.phase = .loading
+                slot.reserved = estimate
+                state.slots[id] = slot
+                actions.append(.load(host))
+                continue
+            }
+            if estimate > budget {
+                actions.append(.resume(slot.waiters, .failure(Self.tooLarge(id, needs: estimate, budget: budget))))
+                slot.waiters = []
+                slot.phase = .unloaded
+                state.slots[id] = slot
+                continue
+            }
+            // The least recently used loaded models go, idle ones before busy ones, until this one fits.
+            var leaving = state.slots.values.reduce(0) { sum, slot in
+                switch slot.phase {
+                case .draining, .unloading: sum + slot.reserved
+                default: sum
+                }
+            }
+            let candidates = names.ids.compactMap { id -> (id: String, scheduler: Scheduler, busy: Bool, lastUsed: ContinuousClock.Instant)? in
+                guard let slot = state.slots[id], case .ready(let scheduler) = slot.phase else { return nil }
+                return (id, scheduler, slot.leases > 0 || scheduler.load > 0, slot.lastUsed)
+            }.sorted { ($0.busy ? 1 : 0, $0.lastUsed) < ($1.busy ? 1 : 0, $1.lastUsed) }
+            for candidate in candidates where used + estimate - leaving > budget {
+                leaving += state.slots[candidate.id]!.reserved
+                state.slots[candidate.id]!.phase = .draining(candidate.scheduler)
+                actions += unloadIfIdle(candidate.id, candidate.scheduler, &state)
+            }
+            // Later loads wait their turn: letting a small model overtake could starve a large one.
+            break
+        }
+        return actions
+    }
+
+    /// Starts unloading the draining model `id` when it has no request left.
+    private func unloadIfIdle(_ id: String, _ scheduler: Scheduler, _ state: inout State) -> [Action] {
+        guard let host = hosts[id], state.slots[id]?.leases == 0, scheduler.load == 0 else { return [] }
+        state.slots[id]?.phase = .unloading
+        return [.unload(host, scheduler, reason: "room for another model")]
+    }
+
+    /// Does what ``progress(_:)`` and the others decided, outside the lock.
+    func perform(_ actions: [Action]) {
+        for action in actions {
+            switch action {
+            case .resume(let waiters, let result):
+                for waiter in waiters { waiter.resume(with: result.mapError { $0 }) }
+            case .estimate(let host):
+                let configuration = makeConfiguration
+                detach(named: "tern-estimate") { [self] in
+                    let result = Result { try host.source.path().map { try Self.estimate(path: $0, configuration: configuration) } ?? 0 }
+                    estimated(host, result)
+                }
+            case .load(let host):
+                detach(named: "tern-load") { [self] in loadNow(host) }
+            case .unload(let host, let scheduler, let reason):
+                detach(named: "tern-unload") { [self] in
+                    scheduler.shutdown()
+                    unloaded(host, reason: reason)
+                }
+            }
+        }
+    }
+
+    /// Bytes the model at `path` will take: weights as packed plus its KV budget.
+    static func estimate(path: String, configuration: (ModelConfig) -> SchedulerConfiguration) throws -> Int {
+        let file = try GGUFFile(path: path)
+        let config = try ModelConfig(file: file)
+        return LoadedModel.weightBytes(of: file) + configuration(config).kvMemoryBudget(for: config)
+    }
+
+    private func estimated(_ host: ModelHost, _ result: Result<Int, any Error>) {
+        let actions = state.withLock { state -> [Action] in
+            guard var slot = state.slots[host.id], case .waitingForRoom = slot.phase else { return [] }
+            switch result {
+            case .success(let bytes):
+                slot.estimate = bytes
+                state.slots[host.id] = slot
+            case .failure(let error):
+                let waiters = slot.waiters
+                slot.waiters = []
+                slot.phase = .unloaded
+                state.slots[host.id] = slot
+                logger.error("model cannot be loaded", metadata: ["model.id": "\(host.id)", "error": "\(error)"])
+                return [.resume(waiters, .failure(Self.loadFailed(host.id, error)))] + progress(&state)
+            }
+            return progress(&state)
+        }
+        perform(actions)
+    }
+
+    /// Opens the model and starts its scheduler; on its own thread.
+    private func loadNow(_ host: ModelHost) {
+        let started = ContinuousClock.now
+        let result = Result { () throws -> Scheduler in
+            let model = try host.source.load()
+            var configuration = makeConfiguration(model.config)
+            configuration.compute = compute
+            let scheduler = try Scheduler(model: model, configuration: configuration, logger: logger)
+            scheduler.start()
+            return scheduler
+        }
+        let seconds = (ContinuousClock.now - started).seconds
+        let actions = state.withLock { state -> [Action] in
+            guard var slot = state.slots[host.id], case .loading = slot.phase else {
+                // Shut down meanwhile.
+                if case .success(let scheduler) = result { return [.unload(host, scheduler, reason: "shutdown")] }
+                return []
+            }
+            let waiters = slot.waiters
+            slot.waiters = []
+            switch result {
+            case .success(let scheduler):
+                slot.phase = .ready(scheduler)
+                slot.reserved = scheduler.model.weightBytes + scheduler.kvMemoryBudget
+                slot.estimate = slot.reserved
+                // The waiting requests hold the model from now, so that it cannot be drained before they run.
+                slot.leases += waiters.count
+                slot.lastUsed = .now
+                slot.loads += 1
+                slot.loadSeconds += seconds
+                state.slots[host.id] = slot
+                logger.info(
+                    "model loaded",
+                    metadata: ["model.id": "\(host.id)", "load.seconds": "\(seconds)", "memory.bytes": "\(slot.reserved)"])
+                let sampling = host.samplingDefaults(for: scheduler.model)
+                logger.info(
+                    "sampling defaults for fields requests leave out",
+                    metadata: [
+                        "model.id": "\(host.id)", "temperature": "\(sampling.temperature ?? 1)", "top_k": "\(sampling.topK ?? 0)",
+                        "top_p": "\(sampling.topP ?? 1)", "min_p": "\(sampling.minP ?? 0)",
+                        "repetition_penalty": "\(sampling.repetitionPenalty ?? 1)",
+                        "max_tokens": "\(min(host.defaultMaxTokens, scheduler.configuration.contextLength))",
+                    ])
+                return [.resume(waiters, .success(scheduler))] + progress(&state)
+            case .failure(let error):
+                slot.phase = .unloaded
+                slot.reserved = 0
+                state.slots[host.id] = slot
+                logger.error("model cannot be loaded", metadata: ["model.id": "\(host.id)", "error": "\(error)"])
+                return [.resume(waiters, .failure(Self.loadFailed(host.id, error)))] + progress(&state)
+            }
+        }
+        perform(actions)
+    }
+
+    private func unloaded(_ host: ModelHost, reason: String) {
+        let actions = state.withLock { state -> [Action] in
+            guard var slot = state.slots[host.id], case .unloading = slot.phase else { return [] }
+            slot.reserved = 0
+            slot.unloads += 1
+            slot.idleSince = nil
+            slot.phase = .unloaded
+            if !slot.waiters.isEmpty {
+                slot.phase = .waitingForRoom
+                slot.queuedAt = .now
+            }
+            state.slots[host.id] = slot
+            logger.info("model unloaded", metadata: ["model.id": "\(host.id)", "reason": "\(reason)"])
+            return progress(&state)
+        }
+        perform(actions)
+    }
+
+    /// 500 for a model that cannot be loaded, with the reason.
+    static func loadFailed(_ id: String, _ error: any Error) -> OpenAIError {
+        OpenAIError(
+            status: 500, message: "The model `\(id)` could not be loaded: \(error)", type: "server_error", code: "model_load_failed")
+    }
+
+    /// 500 for a model larger than the whole memory budget.
+    static func tooLarge(_ id: String, needs: Int, budget: Int) -> OpenAIError {
+        OpenAIError(
+            status: 500,
+            message: "The model `\(id)` needs about \(needs >> 20) MiB (weights and KV cache), more than the models' memory budget of "
+                + "\(budget >> 20) MiB; raise --models-memory, or lower --ctx or --max-sequences.",
+            type: "server_error", code: "model_too_large")
+    }
+}
+
+/// Runs `work` on a new thread of its own, so that loading never holds a thread of Swift's cooperative pool.
+func detach(named name: String, _ work: @escaping @Sendable () -> Void) {
+    let thread = Thread(block: work)
+    thread.name = name
+    thread.stackSize = 8 << 20
+    thread.start()
+}
+
+/// Runs blocking `work` on a new thread and returns its result.
+func onThread<Value: Sendable>(named name: String, _ work: @escaping @Sendable () throws -> Value) async throws -> Value {
+    try await withCheckedThrowingContinuation { continuation in
+        detach(named: name) { continuation.resume(with: Result { try work() }) }
+    }
+}
