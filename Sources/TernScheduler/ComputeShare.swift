@@ -59,6 +59,11 @@ public final class ComputeShare: @unchecked Sendable {
     public func join(fullStepTokens: Int) -> Int {
         condition.lock()
         defer { condition.unlock() }
+        // The place of a model unloaded earlier is taken again: the list stays as long as the most models loaded at once.
+        if let free = members.firstIndex(where: \.left) {
+            members[free] = Member(fullStepTokens: fullStepTokens)
+            return free
+        }
         members.append(Member(fullStepTokens: fullStepTokens))
         return members.count - 1
     }
@@ -71,9 +76,10 @@ public final class ComputeShare: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Records `member`'s last step and returns the cap on its next steps' prompt tokens: while another member has
-    /// work, as many as make its step take no longer than the tokens of the quickest member's full step (so that a
-    /// member waiting for it waits no longer than for its own full step); nil otherwise.
+    /// Records `member`'s last step and returns the cap on its next steps' prompt tokens: while other members have
+    /// work, as many as make its step take no longer than the tokens of the quickest of their full steps (so that a
+    /// member waiting for it waits about as long as for its own full step), but never fewer than ``manyTokens``, so
+    /// that a large model's prompt still moves; nil when no other member has work or its steps are quicker anyway.
     ///
     /// - Parameters:
     ///   - busy: whether the member has sequences running or waiting.
@@ -85,15 +91,16 @@ public final class ComputeShare: @unchecked Sendable {
         if let step { members[member].measure(tokens: step.tokens, seconds: step.seconds) }
         var others = false
         var slice = Double.infinity
-        for (index, other) in members.enumerated() where !other.left {
-            others = others || (index != member && other.busy)
+        for (index, other) in members.enumerated() where index != member && other.busy && !other.left {
+            others = true
             if let time = other.fullStepTokenTime { slice = min(slice, time) }
         }
-        guard others, slice.isFinite else { return nil }
         let own = members[member]
+        guard others, own.fullStepTokens > Self.manyTokens else { return nil }
         guard let perToken = own.perToken, perToken > 0 else { return Self.manyTokens }
+        guard slice.isFinite else { return nil }
         let tokens = (slice - (own.fixed ?? 0)) / perToken
-        return tokens < Double(own.fullStepTokens) ? max(1, Int(tokens)) : nil
+        return tokens < Double(own.fullStepTokens) ? max(Self.manyTokens, Int(tokens)) : nil
     }
 
     /// Runs `body` when every turn asked for before it has ended.

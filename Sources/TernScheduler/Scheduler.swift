@@ -21,8 +21,7 @@ public final class Scheduler: @unchecked Sendable {
     public let configuration: SchedulerConfiguration
     /// Resident bytes the KV cache may occupy.
     public let kvMemoryBudget: Int
-    /// The model's vocabulary indexed for grammars (structured output), built with the scheduler.
-    public let grammarVocabulary: TokenVocabulary
+    private let vocabulary: GrammarVocabularyOnce
 
     private let condition = NSCondition()
     // Guarded by `condition`:
@@ -66,7 +65,7 @@ public final class Scheduler: @unchecked Sendable {
     ) throws(SchedulerError) {
         self.model = model
         self.logger = logger
-        grammarVocabulary = TokenVocabulary(tokenizer: model.tokenizer, logitCount: model.config.vocabularySize)
+        vocabulary = GrammarVocabularyOnce(model: model)
         var configuration = configuration
         configuration.contextLength = min(configuration.contextLength, model.config.contextLength)
         if !model.config.causal {
@@ -111,6 +110,12 @@ public final class Scheduler: @unchecked Sendable {
     static func mebibytes(_ bytes: Int, rule: FloatingPointRoundingRule) -> String {
         let value = Double(bytes) / 1_048_576
         return value < 10 ? "\((value * 10).rounded(rule) / 10) MiB" : "\(Int(value.rounded(rule))) MiB"
+    }
+
+    /// The model's vocabulary indexed for grammars (structured output): built when first asked for, on a thread of its
+    /// own, and kept.
+    public func grammarVocabulary() async -> TokenVocabulary {
+        await vocabulary.value()
     }
 
     /// Starts the step thread.
@@ -237,7 +242,10 @@ public final class Scheduler: @unchecked Sendable {
         while true {
             // The last step's counters are published under the lock the loop takes anyway.
             measureLoad()
-            if policy.isIdle { _ = compute.report(member, busy: false, step: lastStep) }
+            if policy.isIdle {
+                _ = compute.report(member, busy: false, step: lastStep)
+                lastStep = nil
+            }
             condition.lock()
             published = counters
             while inbox.isEmpty && cancelled.isEmpty && policy.isIdle && !stopping { condition.wait() }

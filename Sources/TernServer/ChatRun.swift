@@ -40,9 +40,9 @@ struct ChatRun {
         let grammar: TokenGrammar?
         if let toolFormat {
             grammar = try await host.grammars.toolGrammar(
-                for: chat, format: toolFormat, thinking: thinking, vocabulary: scheduler.grammarVocabulary)
+                for: chat, format: toolFormat, thinking: thinking, vocabulary: await scheduler.grammarVocabulary())
         } else {
-            grammar = try await host.grammars.grammar(for: chat.responseFormat, thinking: thinking, vocabulary: scheduler.grammarVocabulary)
+            grammar = try await host.grammars.grammar(for: chat.responseFormat, thinking: thinking) { await scheduler.grammarVocabulary() }
         }
         let parser = thinking || toolFormat != nil ? AnswerParser(thinking: thinking, startsThinking: startsThinking, tools: toolFormat) : nil
         let (plan, run) = try await GenerationRun.start(

@@ -12,6 +12,8 @@ extension ModelFleet {
         var preloaded = false
         /// Set at shutdown: nothing loads any more.
         var stopped = false
+        /// The number of the last request that asked for a model.
+        var nextWaiter = 0
 
         /// Bytes of the models loaded, loading or on their way out.
         var reservedBytes: Int { slots.values.reduce(0) { $0 + $1.reserved } }
@@ -23,7 +25,7 @@ extension ModelFleet {
         /// Requests between ``ModelFleet/acquire(_:)`` and ``ModelFleet/release(_:)``.
         var leases = 0
         /// Requests waiting for the model to load.
-        var waiters: [CheckedContinuation<Scheduler, any Error>] = []
+        var waiters: [Waiter] = []
         /// Bytes the model takes loaded, estimated from its file before the first load.
         var estimate: Int?
         /// Bytes counted against the memory budget: the estimate while loading, the real figure once loaded.
@@ -37,6 +39,15 @@ extension ModelFleet {
         var loads = 0
         var unloads = 0
         var loadSeconds = 0.0
+        /// Why the last load failed, and the file's size and time then: until the file changes, requests get the same
+        /// answer at once, and the model makes no other model leave to try again.
+        var failure: (error: OpenAIError, file: String)?
+    }
+
+    /// A request waiting for its model, by its number.
+    struct Waiter {
+        let id: Int
+        let continuation: CheckedContinuation<Scheduler, any Error>
     }
 
     /// Where a model stands.
@@ -67,7 +78,7 @@ extension ModelFleet {
 
     /// Work decided under the lock and done after it.
     enum Action {
-        case resume([CheckedContinuation<Scheduler, any Error>], Result<Scheduler, OpenAIError>)
+        case resume([Waiter], Result<Scheduler, OpenAIError>)
         case estimate(ModelHost)
         case load(ModelHost)
         case unload(ModelHost, Scheduler, reason: String)
@@ -136,7 +147,7 @@ extension ModelFleet {
         for action in actions {
             switch action {
             case .resume(let waiters, let result):
-                for waiter in waiters { waiter.resume(with: result.mapError { $0 }) }
+                for waiter in waiters { waiter.continuation.resume(with: result.mapError { $0 }) }
             case .estimate(let host):
                 let configuration = makeConfiguration
                 detach(named: "tern-estimate") { [self] in
@@ -152,6 +163,12 @@ extension ModelFleet {
                 }
             }
         }
+    }
+
+    /// The size and modification time of the model's file, to tell whether it changed; nil when there is no file yet.
+    static func fileStamp(of host: ModelHost) -> String? {
+        guard let path = host.source.path(), let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
+        return "\(attributes[.size] ?? "") \(attributes[.modificationDate] ?? "")"
     }
 
     /// Bytes the model at `path` will take: weights as packed plus its KV budget.
@@ -170,11 +187,13 @@ extension ModelFleet {
                 state.slots[host.id] = slot
             case .failure(let error):
                 let waiters = slot.waiters
+                let failure = Self.loadFailed(host.id, error)
                 slot.waiters = []
                 slot.phase = .unloaded
+                slot.failure = Self.fileStamp(of: host).map { (failure, $0) }
                 state.slots[host.id] = slot
                 logger.error("model cannot be loaded", metadata: ["model.id": "\(host.id)", "error": "\(error)"])
-                return [.resume(waiters, .failure(Self.loadFailed(host.id, error)))] + progress(&state)
+                return [.resume(waiters, .failure(failure))] + progress(&state)
             }
             return progress(&state)
         }
@@ -211,6 +230,7 @@ extension ModelFleet {
                 slot.lastUsed = .now
                 slot.loads += 1
                 slot.loadSeconds += seconds
+                slot.failure = nil
                 state.slots[host.id] = slot
                 logger.info(
                     "model loaded",
@@ -226,11 +246,13 @@ extension ModelFleet {
                     ])
                 return [.resume(waiters, .success(scheduler))] + progress(&state)
             case .failure(let error):
+                let failure = Self.loadFailed(host.id, error)
                 slot.phase = .unloaded
                 slot.reserved = 0
+                slot.failure = Self.fileStamp(of: host).map { (failure, $0) }
                 state.slots[host.id] = slot
                 logger.error("model cannot be loaded", metadata: ["model.id": "\(host.id)", "error": "\(error)"])
-                return [.resume(waiters, .failure(Self.loadFailed(host.id, error)))] + progress(&state)
+                return [.resume(waiters, .failure(failure))] + progress(&state)
             }
         }
         perform(actions)

@@ -124,37 +124,65 @@ public final class ModelFleet: Service, Sendable {
         }
     }
 
-    /// A lease on the loaded model of `host`; loads it first, waiting while it loads.
+    /// A lease on the loaded model of `host`; loads it first, waiting while it loads. A request cancelled while it
+    /// waits (its client hung up) leaves the queue.
     func acquire(_ host: ModelHost) async throws -> Scheduler {
-        try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Scheduler, any Error>) in
-            let actions = state.withLock { state -> [Action] in
-                guard var slot = state.slots[host.id] else { return [.resume([waiter], .failure(.modelNotFound(host.id)))] }
-                switch slot.phase {
-                case .ready(let scheduler):
-                    slot.leases += 1
-                    slot.lastUsed = .now
-                    slot.idleSince = nil
-                    state.slots[host.id] = slot
-                    return [.resume([waiter], .success(scheduler))]
-                case .stopped:
-                    return [.resume([waiter], .failure(Self.shuttingDown))]
-                case _ where slot.waiters.count >= policy.maxWaiting:
-                    return [.resume([waiter], .failure(.overloaded(retryAfterSeconds: 1)))]
-                case .unloaded:
-                    slot.waiters.append(waiter)
-                    slot.phase = .waitingForRoom
-                    slot.queuedAt = .now
-                    state.slots[host.id] = slot
-                    if slot.estimate == nil { return [.estimate(host)] }
-                    return progress(&state)
-                case .waitingForRoom, .loading, .draining, .unloading:
-                    state.slots[host.id]?.waiters.append(waiter)
-                    return []
+        let id = state.withLock { state in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Scheduler, any Error>) in
+                let waiter = Waiter(id: id, continuation: continuation)
+                let actions = state.withLock { state -> [Action] in
+                    // Under the lock, so that a cancellation either is seen here or finds the waiter queued.
+                    if Task.isCancelled { return [.resume([waiter], .failure(Self.cancelled))] }
+                    return enqueue(waiter, for: host, &state)
                 }
+                perform(actions)
             }
-            perform(actions)
+        } onCancel: {
+            let waiter = state.withLock { state -> Waiter? in
+                guard let index = state.slots[host.id]?.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.slots[host.id]?.waiters.remove(at: index)
+            }
+            waiter?.continuation.resume(throwing: Self.cancelled)
         }
     }
+
+    /// Leases the model to `waiter` at once when it is loaded, else queues it (starting the load when nothing has yet).
+    private func enqueue(_ waiter: Waiter, for host: ModelHost, _ state: inout State) -> [Action] {
+        guard var slot = state.slots[host.id] else { return [.resume([waiter], .failure(.modelNotFound(host.id)))] }
+        switch slot.phase {
+        case .ready(let scheduler):
+            slot.leases += 1
+            slot.lastUsed = .now
+            slot.idleSince = nil
+            state.slots[host.id] = slot
+            return [.resume([waiter], .success(scheduler))]
+        case .stopped:
+            return [.resume([waiter], .failure(Self.shuttingDown))]
+        case _ where slot.waiters.count >= policy.maxWaiting:
+            return [.resume([waiter], .failure(.overloaded(retryAfterSeconds: 1)))]
+        case .unloaded:
+            if let failure = slot.failure {
+                if failure.file == Self.fileStamp(of: host) { return [.resume([waiter], .failure(failure.error))] }
+                slot.failure = nil
+            }
+            slot.waiters.append(waiter)
+            slot.phase = .waitingForRoom
+            slot.queuedAt = .now
+            state.slots[host.id] = slot
+            if slot.estimate == nil { return [.estimate(host)] }
+            return progress(&state)
+        case .waitingForRoom, .loading, .draining, .unloading:
+            state.slots[host.id]?.waiters.append(waiter)
+            return []
+        }
+    }
+
+    /// What a request cancelled while waiting for its model gets (its client is gone and sees nothing).
+    static let cancelled = OpenAIError(status: 499, message: "The request was cancelled.", type: "invalid_request_error", code: "cancelled")
 
     /// Ends a lease taken by ``acquire(_:)``.
     func release(_ host: ModelHost) {
@@ -271,10 +299,13 @@ public final class ModelFleet: Service, Sendable {
         let (schedulers, waiters) = state.withLock { state in
             state.stopped = true
             var schedulers: [Scheduler] = []
-            var waiters: [CheckedContinuation<Scheduler, any Error>] = []
+            var waiters: [Waiter] = []
             for id in names.ids {
                 guard var slot = state.slots[id] else { continue }
-                if let scheduler = slot.phase.scheduler { schedulers.append(scheduler) }
+                switch slot.phase {
+                case .ready(let scheduler), .draining(let scheduler): schedulers.append(scheduler)
+                default: break
+                }
                 waiters += slot.waiters
                 slot.waiters = []
                 slot.phase = .stopped
@@ -282,7 +313,7 @@ public final class ModelFleet: Service, Sendable {
             }
             return (schedulers, waiters)
         }
-        for waiter in waiters { waiter.resume(throwing: Self.shuttingDown) }
+        for waiter in waiters { waiter.continuation.resume(throwing: Self.shuttingDown) }
         try await onThread(named: "tern-stop") {
             for scheduler in schedulers { scheduler.shutdown() }
         }

@@ -14,7 +14,9 @@ final class ResponseGrammars: Sendable {
 
     /// The grammar `format` asks for, bound to `vocabulary`; nil for plain text. A schema Tern cannot enforce is a 400.
     /// After `thinking` (a reasoning model's `<think>` section, which ends with `</think>`) the grammar starts.
-    func grammar(for format: ResponseFormat, thinking: Bool, vocabulary: TokenVocabulary) async throws -> TokenGrammar? {
+    ///
+    /// `vocabulary` is asked for only when there is a grammar: indexing it takes a while the first time.
+    func grammar(for format: ResponseFormat, thinking: Bool, vocabulary: () async -> TokenVocabulary) async throws -> TokenGrammar? {
         let key: String
         let schema: JSONValue?
         switch format {
@@ -27,6 +29,7 @@ final class ResponseGrammars: Sendable {
             key = schema?.jsonText ?? ""
         }
         let triggers = thinking ? [Array(Reasoning.close.utf8)] : []
+        let vocabulary = await vocabulary()
         let cacheKey = "\(thinking) " + key
         if let cached = cache.withLock({ $0[cacheKey] }), cached.vocabulary === vocabulary { return cached }
         let compiled = try await onThread(named: "tern-grammar") { () throws -> TokenGrammar in

@@ -17,13 +17,21 @@ import Testing
         #expect(share.report(slow, busy: true, step: (2, 0.006)) == ComputeShare.manyTokens)
         // 1 ms per token after 6 ms fixed, against the quick model's 64 × 0.5 ms = 32 ms: 26 tokens.
         #expect(share.report(slow, busy: true, step: (16, 0.022)) == 26)
+        // The quick model's steps are quicker than the slow one's anyway.
+        #expect(share.report(quick, busy: true, step: nil) == nil)
         // Once the quick model is idle, the slow one runs full steps again.
         _ = share.report(quick, busy: false, step: nil)
         #expect(share.report(slow, busy: true, step: nil) == nil)
-        // A model that left no longer counts (while it had work, the quick one too kept its steps within its token time).
-        #expect(share.report(quick, busy: true, step: nil) != nil)
+        // A model whose step costs more than the other's whole token time still reads 16 tokens a step.
+        _ = share.report(quick, busy: true, step: nil)
+        let large = share.join(fullStepTokens: 64)
+        _ = share.report(large, busy: true, step: (2, 0.040))
+        #expect(share.report(large, busy: true, step: (16, 0.056)) == ComputeShare.manyTokens)
+        // Models that left no longer count, and their places are taken by the next to join.
+        share.leave(large)
         share.leave(quick)
         #expect(share.report(slow, busy: true, step: nil) == nil)
+        #expect(share.join(fullStepTokens: 64) == quick)
     }
 
     @Test func turnsRunOneAtATime() async {

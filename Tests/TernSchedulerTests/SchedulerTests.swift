@@ -75,7 +75,7 @@ struct SchedulerTests {
         let schema = try JSONValue.parse(
             Array(#"{"type":"object","properties":{"answer":{"type":"string","maxLength":8},"n":{"type":"integer"}},"required":["answer","n"]}"#.utf8)
         )
-        let grammar = TokenGrammar(grammar: try JSONSchemaCompiler.grammar(for: schema), vocabulary: scheduler.grammarVocabulary)
+        let grammar = TokenGrammar(grammar: try JSONSchemaCompiler.grammar(for: schema), vocabulary: await scheduler.grammarVocabulary())
         // Every other prompt constrained: masked and free rows share the batches.
         func constrained(_ index: Int) -> TokenGrammar? { index.isMultiple(of: 2) ? grammar : nil }
         var alone: [[Int32]] = []

@@ -2,6 +2,8 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import TernEngine
+import TernOpenAI
+import TernScheduler
 import TernStore
 import Testing
 
@@ -156,7 +158,36 @@ extension ServerTests {
                     #expect(!(try await Self.complete(client, Self.smol)).isEmpty)
                 }
                 #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
+                // Once the file is fixed, the next request loads it.
+                try FileManager.default.removeItem(atPath: broken)
+                try FileManager.default.copyItem(atPath: try #require(ProcessInfo.processInfo.environment["TERN_TEST_MODEL"]), toPath: broken)
+                #expect(try await Self.complete(client, "broken") == (try await Self.complete(client, Self.smol)))
             }
+        }
+
+        @Test func aRequestCancelledWhileItsModelLoadsLeavesTheQueue() async throws {
+            let gate = Gate()
+            let model = try TestModel.load()
+            let source = ModelSource(id: "gated", path: { nil }) {
+                gate.wait()
+                return model
+            }
+            let fleet = try ModelFleet(
+                sources: [source], aliases: [:], policy: ModelFleet.Policy(maxWaiting: 1), threads: 1, logger: TestServer.quietLogger
+            ) { config in SchedulerConfiguration(contextLength: 256, threads: 1) }
+            let host = try #require(fleet.hosts["gated"])
+            let first = Task { try await fleet.acquire(host) }
+            while fleet.availability(of: "gated") != .loading { try await Task.sleep(for: .milliseconds(5)) }
+            // The queue holds one request: a second is refused until the first leaves it.
+            await #expect(throws: OpenAIError.self) { try await fleet.acquire(host) }
+            first.cancel()
+            await #expect(throws: OpenAIError.self) { try await first.value }
+            let second = Task { try await fleet.acquire(host) }
+            gate.open()
+            let scheduler = try await second.value
+            fleet.release(host)
+            #expect(fleet.scheduler(of: "gated") === scheduler)
+            scheduler.shutdown()
         }
 
         @Test func adminKeysLoadAndUnloadModels() async throws {
