@@ -167,6 +167,10 @@ def write_markdown(path: Path, rows: dict[str, dict], command: str) -> None:
         "  rounds each). Tern holds the larger model's prompt chunks to the time of A's own chunk while A has work, so B's",
         "  prompt stalls A's streams about as much as A's own prompt does; p99 over a few hundred gaps is noisy.",
         "",
+        "Where a cold load goes (`perf record` of Tern loading B after A): two thirds is the kernel clearing the fresh",
+        "pages the packed weights are written to (on a virtual machine the first touch of memory is slow, and a second",
+        "model touches memory the first did not); llama-server uses most weights in place from the mapped file.",
+        "",
         "| | " + " | ".join(names) + " |",
         "|---" * (len(names) + 1) + "|",
     ]

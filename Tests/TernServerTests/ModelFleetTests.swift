@@ -165,6 +165,25 @@ extension ServerTests {
             }
         }
 
+        @Test func requestsForOneModelFlowWhileAnotherLoads() async throws {
+            let gate = Gate()
+            let model = try TestModel.load()
+            let slow = ModelSource(id: "slow", path: { nil }) {
+                gate.wait()
+                return model
+            }
+            try await TestServer.test(try Self.make(extra: [slow])) { client in
+                defer { gate.open() }
+                let waiting = Task { try await Self.complete(client, "slow") }
+                while try await Self.status(client, "slow") != "loading" { try await Task.sleep(for: .milliseconds(5)) }
+                let answer = try await Self.complete(client, Self.smol)
+                #expect(!answer.isEmpty)
+                #expect(try await Self.status(client, "slow") == "loading", "still loading while the other model answered")
+                gate.open()
+                #expect(try await waiting.value == answer, "the same file under another id")
+            }
+        }
+
         @Test func aRequestCancelledWhileItsModelLoadsLeavesTheQueue() async throws {
             let gate = Gate()
             let model = try TestModel.load()
