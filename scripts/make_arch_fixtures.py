@@ -6,7 +6,7 @@
         write the same bytes, so CI makes the models again instead of committing them. Needs the PyPI packages `gguf`
         and `numpy` (scripts/test.sh installs pinned versions).
 
-    python3 scripts/make_arch_fixtures.py reference DIR --llama-src SRC --llama-lib LIBDIR [--threads 2]
+    python3 scripts/make_arch_fixtures.py reference DIR --llama-src SRC --llama-lib LIBDIR [--threads 2] [--only NAME ...]
         Once, on a machine with llama.cpp: builds a small C program against llama.cpp's library (SRC: a llama.cpp
         source tree of the same version, for its headers; LIBDIR: the folder of libllama.so), runs every model in DIR through it, and writes
         Tests/Fixtures/tiny-architectures.json: for each model, its token sequence and llama.cpp's logits after every
@@ -64,6 +64,14 @@ MODELS = {
         "arch": "qwen2",
         "heads": 4, "kv_heads": 2, "head_dim": 64,
         "keys": {"rope.freq_base": 1000000.0},
+        "qkv_bias": True, "tied": True,
+    },
+    "tiny-qwen2-yarn": {
+        # Qwen 2.5's long-context setting: YaRN, factor 4 over an original context of 128 (pairs 0-10 ramp).
+        "arch": "qwen2",
+        "heads": 4, "kv_heads": 2, "head_dim": 64,
+        "keys": {"rope.freq_base": 10000.0, "rope.scaling.type": "yarn", "rope.scaling.factor": 4.0,
+                 "rope.scaling.original_context_length": 128},
         "qkv_bias": True, "tied": True,
     },
     "tiny-qwen3": {
@@ -469,6 +477,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--prompt", action="append", default=[])
     parser.add_argument("--steps", type=int, default=24)
+    parser.add_argument("--only", action="append", default=[], help="reference: record these models, keep the others' entries")
     args = parser.parse_args()
 
     if args.command == "models":
@@ -487,15 +496,23 @@ def main():
 
     binary = build_reference(args.llama_src, args.llama_lib)
     if args.command == "reference":
+        out = args.out or os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "tiny-architectures.json")
         fixture = {"generator": "llama.cpp (libllama, flash attention off, one batch) via scripts/make_arch_fixtures.py", "models": []}
+        kept = {}
+        if args.only:
+            with open(out) as f:
+                kept = {entry["name"]: entry for entry in json.load(f)["models"]}
         for name in MODELS:
+            if args.only and name not in args.only:
+                if name in kept:
+                    fixture["models"].append(kept[name])
+                continue
             ids = sequence(name)
             logits = run_reference(binary, os.path.join(args.path, name + ".gguf"), args.threads, "all", ids)
             fixture["models"].append({
                 "name": name, "architecture": MODELS[name]["arch"], "ids": ids,
                 "logits": [[round(v, 5) for v in row] for row in logits],
             })
-        out = args.out or os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "tiny-architectures.json")
         with open(out, "w") as f:
             json.dump(fixture, f, separators=(",", ":"))
             f.write("\n")

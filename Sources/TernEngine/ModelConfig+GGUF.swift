@@ -5,7 +5,7 @@ extension ModelConfig {
     ///
     /// - Throws: ``EngineError`` with ``EngineError/Code/unsupportedArchitecture`` for a family Tern cannot run (the
     ///   message lists those it can), ``EngineError/Code/invalidMetadata`` for a missing or impossible value or a
-    ///   feature Tern does not implement (YaRN, LongRoPE), naming the key.
+    ///   feature Tern does not implement (LongRoPE), naming the key.
     public init(file: GGUFFile) throws(EngineError) {
         if file.metadata["general.architecture"]?.string == Self.encoderArchitecture {
             try self.init(encoderFile: file)
@@ -29,7 +29,8 @@ extension ModelConfig {
             throw EngineError(.invalidTensor, "\(family.tensors.tokenEmbedding).weight is missing or not a matrix")
         }
         let blocks = try metadata.int("block_count")
-        let rope = RoPEFrequencies(base: try metadata.float("rope.freq_base", default: 10000), scale: try Self.ropeScale(metadata))
+        let (scale, yarn) = try Self.ropeScaling(metadata)
+        let rope = RoPEFrequencies(base: try metadata.float("rope.freq_base", default: 10000), scale: scale, yarn: yarn)
         self.init(
             architecture: family.name, embeddingLength: embedding, blockCount: blocks, headCount: heads,
             headCountKV: try metadata.int("attention.head_count_kv", default: heads), headDimension: headSize,
@@ -44,20 +45,26 @@ extension ModelConfig {
         try validate()
     }
 
-    /// Linear RoPE scaling, 1 / `rope.scaling.factor`; other kinds of scaling are refused.
-    private static func ropeScale(_ metadata: ModelMetadata) throws(EngineError) -> Float {
+    /// RoPE scaling: 1 / `rope.scaling.factor`, linear or with YaRN's corrections; other kinds are refused.
+    private static func ropeScaling(_ metadata: ModelMetadata) throws(EngineError) -> (scale: Float, yarn: YaRN?) {
         let kind = metadata.string("rope.scaling.type") ?? "linear"
-        guard kind == "linear" || kind == "none" else {
+        guard kind == "linear" || kind == "none" || kind == "yarn" else {
             throw EngineError(
                 .invalidMetadata,
-                "\(metadata.architecture).rope.scaling.type is '\(kind)'; Tern implements linear RoPE scaling and Llama 3's "
+                "\(metadata.architecture).rope.scaling.type is '\(kind)'; Tern implements linear and YaRN RoPE scaling and Llama 3's "
                     + "rope_freqs, not \(kind) yet")
         }
-        guard kind == "linear" else { return 1 }
+        guard kind != "none" else { return (1, nil) }
         // The older key rope.scale_linear holds the same factor.
         let factor = try metadata.optionalFloat("rope.scaling.factor")
-        let legacy = try metadata.optionalFloat("rope.scale_linear")
-        return (factor ?? legacy).map { 1 / $0 } ?? 1
+        let legacy = kind == "linear" ? try metadata.optionalFloat("rope.scale_linear") : nil
+        let scale = (factor ?? legacy).flatMap { $0 == 0 ? nil : 1 / $0 } ?? 1
+        guard kind == "yarn" else { return (scale, nil) }
+        // llama.cpp reads neither the betas nor YaRN's own factors from the file for these families: its defaults hold.
+        let yarn = YaRN(
+            originalContext: try metadata.int("rope.scaling.original_context_length", default: try metadata.int("context_length")),
+            attentionFactor: try metadata.optionalFloat("rope.scaling.attn_factor") ?? 1)
+        return (scale, yarn)
     }
 
     /// The mixture of experts the file describes (`expert_count` above 0), or nil.

@@ -25,17 +25,41 @@ public struct ModelConfig: Sendable, Equatable {
         case geglu
     }
 
-    /// The RoPE frequencies of a layer: pair i of position p turns by `scale · p · base^(-2i/d) / factor_i`.
+    /// The RoPE frequencies of a layer: pair i of position p turns by `scale · p · base^(-2i/d) / factor_i`, or with
+    /// YaRN by a blend of that and the unscaled angle.
     public struct RoPEFrequencies: Sendable, Hashable {
         /// The frequency base (`rope.freq_base`).
         public var base: Float
-        /// Linear position scaling, 1 / `rope.scaling.factor` (1: none).
+        /// Position scaling, 1 / `rope.scaling.factor` (1: none).
         public var scale: Float
+        /// YaRN's corrections to the scaling, when `rope.scaling.type` is `yarn`.
+        public var yarn: YaRN?
 
-        /// Frequencies with `base` and linear `scale`.
-        public init(base: Float, scale: Float = 1) {
+        /// Frequencies with `base` and linear `scale`, or YaRN's when `yarn` is given.
+        public init(base: Float, scale: Float = 1, yarn: YaRN? = nil) {
             self.base = base
             self.scale = scale
+            self.yarn = yarn
+        }
+    }
+
+    /// YaRN ("Yet another RoPE extension"): pairs that turn many times within the original context keep their angle,
+    /// those that turn less than once are scaled, with a linear ramp between; cosines and sines grow by
+    /// `1 + 0.1 ln(1 / scale)` (times `rope.scaling.attn_factor`), as llama.cpp computes it.
+    public struct YaRN: Sendable, Hashable {
+        /// The context the model was trained with before scaling (`rope.scaling.original_context_length`).
+        public var originalContext: Int
+        /// Pairs turning at least this many times in the original context keep their angle…
+        public var betaFast: Float = 32
+        /// … and those turning at most this many times are scaled fully.
+        public var betaSlow: Float = 1
+        /// Extra factor of the cosines and sines (`rope.scaling.attn_factor`).
+        public var attentionFactor: Float = 1
+
+        /// YaRN with llama.cpp's defaults for the betas.
+        public init(originalContext: Int, attentionFactor: Float = 1) {
+            self.originalContext = originalContext
+            self.attentionFactor = attentionFactor
         }
     }
 

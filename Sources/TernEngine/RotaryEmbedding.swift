@@ -18,8 +18,9 @@ struct RotaryEmbedding: @unchecked Sendable {
     let dimensions: Int
     /// Size of a head.
     let headSize: Int
-    /// One per distinct set of frequencies: the factor between successive pairs' angles, and the linear scale.
-    private let sets: [(step: Float, scale: Float)]
+    /// One per distinct set of frequencies: the factor between successive pairs' angles, the scale, and YaRN's ramp and
+    /// magnitude when it applies.
+    private let sets: [(step: Float, scale: Float, yarn: YaRNRamp?)]
     /// [dimensions / 2] divisors of each pair's frequency (Llama 3's `rope_freqs`), or nil.
     private let factors: UnsafePointer<Float>?
 
@@ -32,19 +33,30 @@ struct RotaryEmbedding: @unchecked Sendable {
         style = config.ropeStyle
         dimensions = config.ropeDimensionCount
         headSize = config.headDimension
-        sets = config.ropeFrequencies.map { (powf($0.base, -2 / Float(config.ropeDimensionCount)), $0.scale) }
+        sets = config.ropeFrequencies.map { frequencies in
+            let yarn = frequencies.yarn.map { YaRNRamp($0, base: frequencies.base, scale: frequencies.scale, dimensions: config.ropeDimensionCount) }
+            return (powf(frequencies.base, -2 / Float(config.ropeDimensionCount)), frequencies.scale, yarn)
+        }
         self.factors = factors
     }
 
     /// Writes the cosine and sine of every pair's angle at `position`, for frequency set `set`: [pairs] each.
     func angles(position: Int, set: Int, cosines: UnsafeMutablePointer<Float>, sines: UnsafeMutablePointer<Float>) {
-        let (step, scale) = sets[set]
+        let (step, scale, yarn) = sets[set]
         var theta = Float(position)
         for pair in 0..<pairs {
             // Dividing by 1 and multiplying by 1 are exact: without factors or scaling the angle is theta itself.
-            let angle = scale * (factors.map { theta / $0[pair] } ?? theta)
-            cosines[pair] = cosf(angle)
-            sines[pair] = sinf(angle)
+            let unscaled = factors.map { theta / $0[pair] } ?? theta
+            if let yarn {
+                let mix = yarn.mix(pair: pair)
+                let angle = scale * unscaled * (1 - mix) + unscaled * mix
+                cosines[pair] = cosf(angle) * yarn.magnitude
+                sines[pair] = sinf(angle) * yarn.magnitude
+            } else {
+                let angle = scale * unscaled
+                cosines[pair] = cosf(angle)
+                sines[pair] = sinf(angle)
+            }
             theta *= step
         }
     }
@@ -68,5 +80,36 @@ struct RotaryEmbedding: @unchecked Sendable {
                 }
             }
         }
+    }
+}
+
+/// YaRN's blend for one set of frequencies, in llama.cpp's float arithmetic: which pairs keep their angle, and the
+/// factor of every cosine and sine.
+struct YaRNRamp {
+    /// Pairs up to `low` keep their angle, pairs from `high` on are scaled fully.
+    let low: Float
+    let high: Float
+    /// The factor of every cosine and sine.
+    let magnitude: Float
+
+    init(_ yarn: ModelConfig.YaRN, base: Float, scale: Float, dimensions: Int) {
+        // The pair that turns `turns` times in the original context.
+        func pair(turning turns: Float) -> Float {
+            Float(dimensions) * logf(Float(yarn.originalContext) / (turns * 2 * Float.pi)) / (2 * logf(base))
+        }
+        low = max(0, floorf(pair(turning: yarn.betaFast)))
+        high = min(Float(dimensions - 1), ceilf(pair(turning: yarn.betaSlow)))
+        // llama.cpp sets an attention factor that the rotation's own factor, applied after it, cancels for factors above 1.
+        let factor = 1 / scale
+        var attention: Float = factor <= 1 ? 1 : 0.1 * logf(factor) + 1
+        attention *= 1 / (1 + 0.1 * logf(factor))
+        attention *= yarn.attentionFactor
+        magnitude = attention * (1 + 0.1 * logf(1 / scale))
+    }
+
+    /// How much of the unscaled angle pair `pair` keeps: 1 below `low`, 0 from `high`, linear between.
+    func mix(pair: Int) -> Float {
+        let y = (Float(pair) - low) / max(0.001, high - low)
+        return 1 - min(1, max(0, y))
     }
 }

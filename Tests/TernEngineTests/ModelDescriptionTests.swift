@@ -89,13 +89,28 @@ struct ModelDescriptionTests {
         #expect(config.layers.allSatisfy { $0.rope == .init(base: 10000, scale: 0.25) })
     }
 
-    @Test(arguments: ["yarn", "longrope"])
-    func otherRoPEScalingIsRefusedClearly(_ kind: String) throws {
+    @Test func yarnKeepsItsOriginalContextAndAttentionFactor() throws {
+        var gguf = TinyGGUF.model(architecture: "qwen2")
+        gguf.set("qwen2.rope.scaling.type", .string("yarn"))
+        gguf.set("qwen2.rope.scaling.factor", .float32(4))
+        gguf.set("qwen2.rope.scaling.original_context_length", .uint32(32768))
+        gguf.set("qwen2.rope.scaling.attn_factor", .float32(1.5))
+        let config = try ModelConfig(file: gguf.file())
+        var yarn = ModelConfig.YaRN(originalContext: 32768, attentionFactor: 1.5)
+        #expect(config.layers.allSatisfy { $0.rope == .init(base: 10000, scale: 0.25, yarn: yarn) })
+        // Without the key, the original context is the model's.
+        gguf.set("qwen2.rope.scaling.original_context_length", nil)
+        let unstated = try ModelConfig(file: gguf.file())
+        yarn.originalContext = unstated.contextLength
+        #expect(unstated.layers[0].rope.yarn == yarn)
+    }
+
+    @Test func longRoPEIsRefusedClearly() throws {
         var gguf = TinyGGUF.model()
-        gguf.set("llama.rope.scaling.type", .string(kind))
+        gguf.set("llama.rope.scaling.type", .string("longrope"))
         let error = #expect(throws: EngineError.self) { try ModelConfig(file: gguf.file()) }
         #expect(error?.code == .invalidMetadata)
-        #expect(error?.message.contains("rope.scaling.type is '\(kind)'") == true)
+        #expect(error?.message.contains("rope.scaling.type is 'longrope'") == true)
     }
 
     @Test func keysAndValuesOfDifferentSizesAreRefused() throws {

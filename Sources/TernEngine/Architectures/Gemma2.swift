@@ -15,7 +15,8 @@ extension ModelFamily {
         config.finalLogitSoftcap = try metadata.optionalFloat("final_logit_softcapping") ?? 30
         let window = try metadata.int("attention.sliding_window", default: 4096)
         let global = config.layers[0].rope
-        let local = ModelConfig.RoPEFrequencies(base: try metadata.float("rope.freq_base_swa", default: Double(global.base)), scale: global.scale)
+        let local = ModelConfig.RoPEFrequencies(
+            base: try metadata.float("rope.freq_base_swa", default: Double(global.base)), scale: global.scale, yarn: global.yarn)
         let sliding = try metadata.slidingLayers(blockCount: config.blockCount, defaultPeriod: 2)
         for layer in 0..<config.blockCount where sliding[layer] {
             config.layers[layer] = ModelConfig.Layer(slidingWindow: window, rope: local)
