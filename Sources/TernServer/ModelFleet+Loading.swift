@@ -28,6 +28,9 @@ extension ModelFleet {
         var waiters: [Waiter] = []
         /// Bytes the model takes loaded, estimated from its file before the first load.
         var estimate: Int?
+        /// The family of an embedding-only model, once its file has been read: requests to generate text with it are
+        /// refused without loading it.
+        var embeddingOnly: String?
         /// Bytes counted against the memory budget: the estimate while loading, the real figure once loaded.
         var reserved = 0
         /// When it was last asked for or seen running, for choosing which model goes first.
@@ -151,7 +154,9 @@ extension ModelFleet {
             case .estimate(let host):
                 let configuration = makeConfiguration
                 detach(named: "tern-estimate") { [self] in
-                    let result = Result { try host.source.path().map { try Self.estimate(path: $0, configuration: configuration) } ?? 0 }
+                    let result = Result {
+                        try host.source.path().map { try Self.estimate(path: $0, configuration: configuration) } ?? Estimate(bytes: 0)
+                    }
                     estimated(host, result)
                 }
             case .load(let host):
@@ -172,18 +177,29 @@ extension ModelFleet {
     }
 
     /// Bytes the model at `path` will take: weights as packed plus its KV budget.
-    static func estimate(path: String, configuration: (ModelConfig) -> SchedulerConfiguration) throws -> Int {
+    static func estimate(path: String, configuration: (ModelConfig) -> SchedulerConfiguration) throws -> Estimate {
         let file = try GGUFFile(path: path)
         let config = try ModelConfig(file: file)
-        return LoadedModel.weightBytes(of: file) + configuration(config).kvMemoryBudget(for: config)
+        return Estimate(
+            bytes: LoadedModel.weightBytes(of: file) + configuration(config).kvMemoryBudget(for: config),
+            embeddingOnly: config.causal ? nil : config.architecture)
     }
 
-    private func estimated(_ host: ModelHost, _ result: Result<Int, any Error>) {
+    /// What a model's file says before it is loaded.
+    struct Estimate {
+        /// Bytes the model will take: weights as packed plus its KV budget.
+        var bytes: Int
+        /// Its family, when it only embeds.
+        var embeddingOnly: String?
+    }
+
+    private func estimated(_ host: ModelHost, _ result: Result<Estimate, any Error>) {
         let actions = state.withLock { state -> [Action] in
             guard var slot = state.slots[host.id], case .waitingForRoom = slot.phase else { return [] }
             switch result {
-            case .success(let bytes):
-                slot.estimate = bytes
+            case .success(let estimate):
+                slot.estimate = estimate.bytes
+                slot.embeddingOnly = estimate.embeddingOnly
                 state.slots[host.id] = slot
             case .failure(let error):
                 let waiters = slot.waiters
@@ -225,6 +241,7 @@ extension ModelFleet {
                 slot.phase = .ready(scheduler)
                 slot.reserved = scheduler.model.weightBytes + scheduler.kvMemoryBudget
                 slot.estimate = slot.reserved
+                slot.embeddingOnly = scheduler.model.config.causal ? nil : scheduler.model.config.architecture
                 // The waiting requests hold the model from now, so that it cannot be drained before they run.
                 slot.leases += waiters.count
                 slot.lastUsed = .now

@@ -96,13 +96,10 @@ public final class ModelFleet: Service, Sendable {
     ) async throws -> Value {
         guard let id = names.id(of: name), let host = hosts[id] else { throw OpenAIError.modelNotFound(name) }
         try context.access?.use(model: name, names: names.names(of: name))
+        if generating, let family = state.withLock({ $0.slots[id]?.embeddingOnly }) { throw Self.cannotGenerate(name, family: family) }
         let scheduler = try await acquire(host)
         defer { release(host) }
-        if generating, !scheduler.model.config.causal {
-            throw OpenAIError.invalidRequest(
-                "The model `\(name)` is an embedding model (\(scheduler.model.config.architecture)): it cannot generate text. "
-                    + "Use it with /v1/embeddings.", param: "model", code: "model_not_supported")
-        }
+        if generating, !scheduler.model.config.causal { throw Self.cannotGenerate(name, family: scheduler.model.config.architecture) }
         return try await body(ModelLease(host: host, scheduler: scheduler))
     }
 
@@ -199,21 +196,27 @@ public final class ModelFleet: Service, Sendable {
         release(host)
     }
 
-    /// Unloads `id` once its running requests have ended (new ones wait, then load it again), and returns when it is out.
+    /// Unloads `id` once its running requests have ended (new ones wait, then load it again), and returns when it is
+    /// out; a model being loaded is unloaded once it is ready.
     func unload(_ id: String) async throws {
         guard hosts[id] != nil else { throw OpenAIError.modelNotFound(id) }
-        let actions = state.withLock { state -> [Action] in
-            guard case .ready(let scheduler) = state.slots[id]?.phase else { return [] }
-            state.slots[id]?.phase = .draining(scheduler)
-            return progress(&state)
-        }
-        perform(actions)
+        var drained = false
         while true {
-            let phase = state.withLock { $0.slots[id]?.phase }
+            let (actions, phase) = state.withLock { state -> ([Action], Phase?) in
+                let phase = state.slots[id]?.phase
+                guard !drained, case .ready(let scheduler) = phase else { return ([], phase) }
+                drained = true
+                state.slots[id]?.phase = .draining(scheduler)
+                return (progress(&state), .draining(scheduler))
+            }
+            perform(actions)
             switch phase {
-            case .draining, .unloading: try await Task.sleep(for: .milliseconds(20))
+            case .draining, .unloading: break
+            // Loaded again for requests that came meanwhile: that is theirs.
+            case .waitingForRoom, .loading: if drained { return }
             default: return
             }
+            try await Task.sleep(for: .milliseconds(20))
         }
     }
 
@@ -248,6 +251,13 @@ public final class ModelFleet: Service, Sendable {
                     memoryBytes: scheduler != nil ? slot.reserved : 0, loads: slot.loads, unloads: slot.unloads, loadSeconds: slot.loadSeconds)
             }
         }
+    }
+
+    /// 400 for a request to generate text with an embedding model.
+    static func cannotGenerate(_ name: String, family: String) -> OpenAIError {
+        .invalidRequest(
+            "The model `\(name)` is an embedding model (\(family)): it cannot generate text. Use it with /v1/embeddings.", param: "model",
+            code: "model_not_supported")
     }
 
     static let shuttingDown = OpenAIError(status: 503, message: "The server is shutting down.", type: "server_error", code: "shutting_down")

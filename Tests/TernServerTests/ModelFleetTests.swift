@@ -184,6 +184,30 @@ extension ServerTests {
             }
         }
 
+        @Test func anEmbeddingModelRefusesToGenerateWithoutBeingLoadedAgain() async throws {
+            let bert = try #require(ProcessInfo.processInfo.environment["TERN_TEST_BERT_MODEL"], "set TERN_TEST_BERT_MODEL (scripts/test.sh does)")
+            let server = try Self.make(keepAlive: .milliseconds(300), extra: [Self.source("minilm", bert)])
+            try await TestServer.test(server) { client in
+                let generate = #"{"model":"minilm","prompt":"Hello","max_tokens":2}"#
+                for round in 0..<2 {
+                    let error = try await client.post("/v1/completions", json: generate).openAIError(status: .badRequest)
+                    #expect(error["code"] as? String == "model_not_supported")
+                    #expect((error["message"] as? String)?.contains("embedding model (bert)") == true)
+                    var status = try await Self.status(client, "minilm")
+                    for _ in 0..<200 where status != "unloaded" {
+                        try await Task.sleep(for: .milliseconds(20))
+                        status = try await Self.status(client, "minilm")
+                    }
+                    #expect(status == "unloaded")
+                    // Loaded once, to learn what it is; the second refusal needs no load.
+                    #expect(try await client.metrics(model: "minilm")["tern_model_loads_total"] == 1, "round \(round)")
+                }
+                let embedded = try await client.post("/v1/embeddings", json: #"{"model":"minilm","input":"Hello"}"#)
+                #expect(embedded.status == .ok)
+                #expect(try await client.metrics(model: "minilm")["tern_model_loads_total"] == 2)
+            }
+        }
+
         @Test func aRequestCancelledWhileItsModelLoadsLeavesTheQueue() async throws {
             let gate = Gate()
             let model = try TestModel.load()
