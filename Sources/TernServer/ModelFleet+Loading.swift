@@ -65,9 +65,18 @@ extension ModelFleet {
         case unloading
         case stopped
 
+        /// The scheduler of a model ready for requests.
         var scheduler: Scheduler? {
             if case .ready(let scheduler) = self { return scheduler }
             return nil
+        }
+
+        /// The scheduler of a model in memory: ready, or draining before it is unloaded.
+        var loaded: Scheduler? {
+            switch self {
+            case .ready(let scheduler), .draining(let scheduler): scheduler
+            default: nil
+            }
         }
 
         var availability: Availability {
@@ -203,12 +212,9 @@ extension ModelFleet {
                 state.slots[host.id] = slot
             case .failure(let error):
                 let waiters = slot.waiters
-                let failure = Self.loadFailed(host.id, error)
                 slot.waiters = []
-                slot.phase = .unloaded
-                slot.failure = Self.fileStamp(of: host).map { (failure, $0) }
+                let failure = failed(&slot, host, error)
                 state.slots[host.id] = slot
-                logger.error("model cannot be loaded", metadata: ["model.id": "\(host.id)", "error": "\(error)"])
                 return [.resume(waiters, .failure(failure))] + progress(&state)
             }
             return progress(&state)
@@ -219,27 +225,28 @@ extension ModelFleet {
     /// Opens the model and starts its scheduler; on its own thread.
     private func loadNow(_ host: ModelHost) {
         let started = ContinuousClock.now
-        let result = Result { () throws -> Scheduler in
+        let result = Result { () throws -> (scheduler: Scheduler, bytes: Int) in
             let model = try host.source.load()
             var configuration = makeConfiguration(model.config)
             configuration.compute = compute
             let scheduler = try Scheduler(model: model, configuration: configuration, logger: logger)
             scheduler.start()
-            return scheduler
+            // As the estimate counts it: an encoder keeps no keys and values.
+            return (scheduler, model.weightBytes + configuration.kvMemoryBudget(for: model.config))
         }
         let seconds = (ContinuousClock.now - started).seconds
         let actions = state.withLock { state -> [Action] in
             guard var slot = state.slots[host.id], case .loading = slot.phase else {
                 // Shut down meanwhile.
-                if case .success(let scheduler) = result { return [.unload(host, scheduler, reason: "shutdown")] }
+                if case .success(let loaded) = result { return [.unload(host, loaded.scheduler, reason: "shutdown")] }
                 return []
             }
             let waiters = slot.waiters
             slot.waiters = []
             switch result {
-            case .success(let scheduler):
+            case .success(let (scheduler, bytes)):
                 slot.phase = .ready(scheduler)
-                slot.reserved = scheduler.model.weightBytes + scheduler.kvMemoryBudget
+                slot.reserved = bytes
                 slot.estimate = slot.reserved
                 slot.embeddingOnly = scheduler.model.config.causal ? nil : scheduler.model.config.architecture
                 // The waiting requests hold the model from now, so that it cannot be drained before they run.
@@ -263,16 +270,23 @@ extension ModelFleet {
                     ])
                 return [.resume(waiters, .success(scheduler))] + progress(&state)
             case .failure(let error):
-                let failure = Self.loadFailed(host.id, error)
-                slot.phase = .unloaded
-                slot.reserved = 0
-                slot.failure = Self.fileStamp(of: host).map { (failure, $0) }
+                let failure = failed(&slot, host, error)
                 state.slots[host.id] = slot
-                logger.error("model cannot be loaded", metadata: ["model.id": "\(host.id)", "error": "\(error)"])
                 return [.resume(waiters, .failure(failure))] + progress(&state)
             }
         }
         perform(actions)
+    }
+
+    /// Marks the model in `slot` unloaded after its file could not be read or loaded, remembers why (with the file's
+    /// stamp), logs it, and returns what its requests get.
+    private func failed(_ slot: inout Slot, _ host: ModelHost, _ error: any Error) -> OpenAIError {
+        let failure = Self.loadFailed(host.id, error)
+        slot.phase = .unloaded
+        slot.reserved = 0
+        slot.failure = Self.fileStamp(of: host).map { (failure, $0) }
+        logger.error("model cannot be loaded", metadata: ["model.id": "\(host.id)", "error": "\(error)"])
+        return failure
     }
 
     private func unloaded(_ host: ModelHost, reason: String) {

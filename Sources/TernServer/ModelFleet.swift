@@ -241,11 +241,7 @@ public final class ModelFleet: Service, Sendable {
         state.withLock { state in
             names.ids.compactMap { id in
                 guard let slot = state.slots[id] else { return nil }
-                let scheduler: Scheduler? =
-                    switch slot.phase {
-                    case .ready(let scheduler), .draining(let scheduler): scheduler
-                    default: nil
-                    }
+                let scheduler = slot.phase.loaded
                 return Report(
                     id: id, loaded: scheduler != nil, metrics: scheduler?.metrics ?? SchedulerMetrics(),
                     memoryBytes: scheduler != nil ? slot.reserved : 0, loads: slot.loads, unloads: slot.unloads, loadSeconds: slot.loadSeconds)
@@ -312,10 +308,7 @@ public final class ModelFleet: Service, Sendable {
             var waiters: [Waiter] = []
             for id in names.ids {
                 guard var slot = state.slots[id] else { continue }
-                switch slot.phase {
-                case .ready(let scheduler), .draining(let scheduler): schedulers.append(scheduler)
-                default: break
-                }
+                if let scheduler = slot.phase.loaded { schedulers.append(scheduler) }
                 waiters += slot.waiters
                 slot.waiters = []
                 slot.phase = .stopped

@@ -260,7 +260,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.defaultMaxTokens = maxTokensDefault
         configuration.modelsMemoryBytes = modelsMemory?.bytes
         configuration.keepAlive = keepAlive.map(\.duration) ?? (served.entries.count > 1 ? .seconds(300) : nil)
-        configuration.preload = preload.isEmpty ? nil : preload.compactMap(served.id(named:))
+        configuration.preload = preload.isEmpty ? nil : preload.map { served.id(named: $0) ?? $0 }
         try OpenFileLimit.raise(toFit: maxConnections)
         configuration.maxConnections = maxConnections
         if let tlsCert, let tlsKey { configuration.tls = TLSFiles(certificatePath: tlsCert, privateKeyPath: tlsKey) }

@@ -55,6 +55,25 @@ extension ServerTests {
             try await client.execute(uri: "/v1/models/\(model)", method: .get).json()["status"] as? String
         }
 
+        /// The status of `model` once it reads `unloaded`, or after ten seconds.
+        static func statusOnceUnloaded(_ client: some TestClientProtocol, _ model: String) async throws -> String? {
+            var status = try await Self.status(client, model)
+            for _ in 0..<200 where status != "unloaded" {
+                try await Task.sleep(for: .milliseconds(50))
+                status = try await Self.status(client, model)
+            }
+            return status
+        }
+
+        /// A source of the test model called `id` whose load waits for `gate`.
+        static func gated(_ id: String, _ gate: Gate) throws -> ModelSource {
+            let model = try TestModel.load()
+            return ModelSource(id: id, path: { nil }) {
+                gate.wait()
+                return model
+            }
+        }
+
         @Test func interleavedRequestsToBothModelsAnswerAsEachAlone() async throws {
             try await TestServer.test(try Self.make()) { client in
                 let list = try await client.execute(uri: "/v1/models", method: .get).json()
@@ -91,12 +110,7 @@ extension ServerTests {
         @Test func anIdleModelIsUnloadedAfterTheKeepAliveAndTheNextRequestLoadsItAgain() async throws {
             try await TestServer.test(try Self.make(keepAlive: .milliseconds(500))) { client in
                 let first = try await Self.complete(client, Self.smol)
-                var status = try await Self.status(client, Self.smol)
-                for _ in 0..<200 where status != "unloaded" {
-                    try await Task.sleep(for: .milliseconds(50))
-                    status = try await Self.status(client, Self.smol)
-                }
-                #expect(status == "unloaded")
+                #expect(try await Self.statusOnceUnloaded(client, Self.smol) == "unloaded")
                 #expect(try await client.metrics(model: Self.smol)["tern_model_unloads_total"] == 1)
                 #expect(try await Self.complete(client, Self.smol) == first)
                 let metrics = try await client.metrics(model: Self.smol)
@@ -167,12 +181,7 @@ extension ServerTests {
 
         @Test func requestsForOneModelFlowWhileAnotherLoads() async throws {
             let gate = Gate()
-            let model = try TestModel.load()
-            let slow = ModelSource(id: "slow", path: { nil }) {
-                gate.wait()
-                return model
-            }
-            try await TestServer.test(try Self.make(extra: [slow])) { client in
+            try await TestServer.test(try Self.make(extra: [try Self.gated("slow", gate)])) { client in
                 defer { gate.open() }
                 let waiting = Task { try await Self.complete(client, "slow") }
                 while try await Self.status(client, "slow") != "loading" { try await Task.sleep(for: .milliseconds(5)) }
@@ -193,12 +202,7 @@ extension ServerTests {
                     let error = try await client.post("/v1/completions", json: generate).openAIError(status: .badRequest)
                     #expect(error["code"] as? String == "model_not_supported")
                     #expect((error["message"] as? String)?.contains("embedding model (bert)") == true)
-                    var status = try await Self.status(client, "minilm")
-                    for _ in 0..<200 where status != "unloaded" {
-                        try await Task.sleep(for: .milliseconds(20))
-                        status = try await Self.status(client, "minilm")
-                    }
-                    #expect(status == "unloaded")
+                    #expect(try await Self.statusOnceUnloaded(client, "minilm") == "unloaded")
                     // Loaded once, to learn what it is; the second refusal needs no load.
                     #expect(try await client.metrics(model: "minilm")["tern_model_loads_total"] == 1, "round \(round)")
                 }
@@ -210,13 +214,9 @@ extension ServerTests {
 
         @Test func aRequestCancelledWhileItsModelLoadsLeavesTheQueue() async throws {
             let gate = Gate()
-            let model = try TestModel.load()
-            let source = ModelSource(id: "gated", path: { nil }) {
-                gate.wait()
-                return model
-            }
             let fleet = try ModelFleet(
-                sources: [source], aliases: [:], policy: ModelFleet.Policy(maxWaiting: 1), threads: 1, logger: TestServer.quietLogger
+                sources: [try Self.gated("gated", gate)], aliases: [:], policy: ModelFleet.Policy(maxWaiting: 1), threads: 1,
+                logger: TestServer.quietLogger
             ) { config in SchedulerConfiguration(contextLength: 256, threads: 1) }
             let host = try #require(fleet.hosts["gated"])
             let first = Task { try await fleet.acquire(host) }
