@@ -50,6 +50,9 @@ extension ModelFleet {
     /// A request waiting for its model, by its number.
     struct Waiter {
         let id: Int
+        /// The name a request to generate text asked by; such a request is refused once the file says the model only
+        /// embeds. Nil for requests that embed, tokenize or load.
+        let generatingAs: String?
         let continuation: CheckedContinuation<Scheduler, any Error>
     }
 
@@ -209,7 +212,17 @@ extension ModelFleet {
             case .success(let estimate):
                 slot.estimate = estimate.bytes
                 slot.embeddingOnly = estimate.embeddingOnly
+                var refused: [Action] = []
+                if let family = estimate.embeddingOnly {
+                    // Requests to generate text with an embedding model are refused without loading it.
+                    for waiter in slot.waiters {
+                        if let name = waiter.generatingAs { refused.append(.resume([waiter], .failure(Self.cannotGenerate(name, family: family)))) }
+                    }
+                    slot.waiters.removeAll { $0.generatingAs != nil }
+                    if slot.waiters.isEmpty { slot.phase = .unloaded }
+                }
                 state.slots[host.id] = slot
+                return refused + progress(&state)
             case .failure(let error):
                 let waiters = slot.waiters
                 slot.waiters = []
@@ -217,7 +230,6 @@ extension ModelFleet {
                 state.slots[host.id] = slot
                 return [.resume(waiters, .failure(failure))] + progress(&state)
             }
-            return progress(&state)
         }
         perform(actions)
     }

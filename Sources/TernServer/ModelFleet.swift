@@ -97,7 +97,7 @@ public final class ModelFleet: Service, Sendable {
         guard let id = names.id(of: name), let host = hosts[id] else { throw OpenAIError.modelNotFound(name) }
         try context.access?.use(model: name, names: names.names(of: name))
         if generating, let family = state.withLock({ $0.slots[id]?.embeddingOnly }) { throw Self.cannotGenerate(name, family: family) }
-        let scheduler = try await acquire(host)
+        let scheduler = try await acquire(host, generatingAs: generating ? name : nil)
         defer { release(host) }
         if generating, !scheduler.model.config.causal { throw Self.cannotGenerate(name, family: scheduler.model.config.architecture) }
         return try await body(ModelLease(host: host, scheduler: scheduler))
@@ -122,15 +122,16 @@ public final class ModelFleet: Service, Sendable {
     }
 
     /// A lease on the loaded model of `host`; loads it first, waiting while it loads. A request cancelled while it
-    /// waits (its client hung up) leaves the queue.
-    func acquire(_ host: ModelHost) async throws -> Scheduler {
+    /// waits (its client hung up) leaves the queue. A request to generate text gives the name it asked by, so that it
+    /// is refused, without a load, when the model's file says it only embeds.
+    func acquire(_ host: ModelHost, generatingAs name: String? = nil) async throws -> Scheduler {
         let id = state.withLock { state in
             state.nextWaiter += 1
             return state.nextWaiter
         }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Scheduler, any Error>) in
-                let waiter = Waiter(id: id, continuation: continuation)
+                let waiter = Waiter(id: id, generatingAs: name, continuation: continuation)
                 let actions = state.withLock { state -> [Action] in
                     // Under the lock, so that a cancellation either is seen here or finds the waiter queued.
                     if Task.isCancelled { return [.resume([waiter], .failure(Self.cancelled))] }
