@@ -171,6 +171,13 @@ def write_markdown(path: Path, rows: dict[str, dict], command: str) -> None:
         "pages the packed weights are written to (on a virtual machine the first touch of memory is slow, and a second",
         "model touches memory the first did not); llama-server uses most weights in place from the mapped file.",
         "",
+        "Ollama is not measured: its server is in neither Debian's packages nor PyPI (PyPI's `ollama` is only a client).",
+        "Its FAQ documents the same model of service: a model loads on its first request (the load counts in that",
+        "request's time), stays loaded 5 minutes after its last (`OLLAMA_KEEP_ALIVE`, Tern's `--keep-alive`), at most 3",
+        "models at once on a CPU (`OLLAMA_MAX_LOADED_MODELS`; Tern bounds bytes with `--models-memory` instead of a",
+        "count), one request per model at a time by default (`OLLAMA_NUM_PARALLEL`; Tern batches `--max-sequences`), and",
+        "512 queued requests before refusing (`OLLAMA_MAX_QUEUE`; Tern's `--max-queue`).",
+        "",
         "| | " + " | ".join(names) + " |",
         "|---" * (len(names) + 1) + "|",
     ]
