@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
@@ -38,10 +39,15 @@ let package = Package(
         .target(
             name: "TernScheduler", dependencies: ["TernEngine", "TernGrammar", "TernTensors", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift),
-        // API keys, rate-limit and budget state, the usage ledger: SQLite (bundled, nothing from the system) by default.
+        // API keys, rate-limit and budget state, the usage ledger: SQLite (bundled, nothing from the system) by default,
+        // PostgreSQL for replicas that share them.
         .target(
             name: "TernStore",
-            dependencies: [.product(name: "SQLiteNIO", package: "sqlite-nio"), .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                .product(name: "SQLiteNIO", package: "sqlite-nio"), .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             swiftSettings: strictSwift
         ),
         .target(
@@ -83,7 +89,10 @@ let package = Package(
         .testTarget(name: "TernGrammarTests", dependencies: ["TernGrammar", "TernJSON", "TernTokenizer", "TernGGUF"], swiftSettings: strictSwift),
         .testTarget(name: "TernEngineTests", dependencies: ["TernEngine"], swiftSettings: strictSwift),
         .testTarget(name: "TernSchedulerTests", dependencies: ["TernScheduler", "TernGrammar", "TernJSON"], swiftSettings: strictSwift),
-        .testTarget(name: "TernStoreTests", dependencies: ["TernStore"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "TernStoreTests",
+            dependencies: ["TernStore", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSwift),
         .testTarget(
             name: "TernServerTests",
             dependencies: [

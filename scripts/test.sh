@@ -62,6 +62,15 @@ TERN_TEST_BERT_MODEL="$("$fixtures_venv/bin/python" scripts/make_arch_fixtures.p
 export TERN_TEST_BERT_MODEL
 echo "$TERN_TEST_BERT_MODEL"
 
+echo "== PostgreSQL for the shared-database tests (a throwaway server on 127.0.0.1, unless TERN_TEST_POSTGRES_URL is set)"
+if [ -z "${TERN_TEST_POSTGRES_URL:-}" ]; then
+    postgres_dir="$(mktemp -d /tmp/tern-postgres.XXXXXX)"
+    postgres_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    TERN_TEST_POSTGRES_URL="$(scripts/postgres.sh start "$postgres_dir" "$postgres_port")"
+    trap 'scripts/postgres.sh stop "$postgres_dir" || true; rm -rf "$postgres_dir"' EXIT
+fi
+export TERN_TEST_POSTGRES_URL
+
 echo "== swift test"
 swift test "${flags[@]}" --skip-build
 

@@ -16,9 +16,10 @@ public struct AccessControl: Sendable {
     /// Stored responses of the Responses API, per key.
     public var responses: any ResponseStore
 
-    /// Access control over a store that keeps keys, the ledger and stored responses (``SQLiteStore``), limits in memory.
-    public init(store: some APIKeyStore & UsageLedger & ResponseStore, defaultLimits: KeyLimits) {
-        self.init(keys: store, ledger: store, limits: InMemoryRateLimitState(ledger: store), defaultLimits: defaultLimits, responses: store)
+    /// Access control over a database that keeps keys, the ledger and stored responses, with the limiter that goes
+    /// with it (in memory for SQLite, shared by the replicas for PostgreSQL).
+    public init(store: some TernDatabase, defaultLimits: KeyLimits) {
+        self.init(keys: store, ledger: store, limits: store.makeRateLimitState(), defaultLimits: defaultLimits, responses: store)
     }
 
     /// Access control from its parts.

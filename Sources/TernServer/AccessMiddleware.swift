@@ -79,7 +79,14 @@ struct AccessMiddleware: RouterMiddleware {
         var context = context
         let policy = KeyPolicy(key: key, defaults: control.defaultLimits)
         let ticket: RequestTicket
-        switch control.limits.admit(policy, now: now) {
+        let admission: Result<RequestTicket, RateLimitRejection>
+        do {
+            admission = try await control.limits.admit(policy, now: now)
+        } catch {
+            context.logger.error("rate limits unavailable", metadata: ["error": "\(error)"])
+            return refusal(.internalError("The server could not check this key's rate limits; try again."))
+        }
+        switch admission {
         case .success(let admitted):
             ticket = admitted
         case .failure(let rejection):
@@ -98,7 +105,8 @@ struct AccessMiddleware: RouterMiddleware {
             return response
         }
         let access = RequestAccess(
-            key: key, policy: policy, ticket: ticket, endpoint: endpoint, control: control, startedAt: now, log: context.requestLog)
+            key: key, policy: policy, ticket: ticket, endpoint: endpoint, control: control, startedAt: now, log: context.requestLog,
+            logger: context.logger)
         context.access = access
         var response: Response
         do {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 import TernOpenAI
 import TernStore
@@ -33,11 +34,15 @@ final class RequestAccess: Sendable {
 
     private let state = Mutex(State())
 
+    /// For what cannot reach the client: a settlement of its limits that failed.
+    private let logger: Logger
+
     init(
         key: APIKey, policy: KeyPolicy, ticket: RequestTicket, endpoint: String, control: AccessControl, startedAt: Date,
-        log: RequestLogEntry = RequestLogEntry()
+        log: RequestLogEntry = RequestLogEntry(), logger: Logger
     ) {
         self.log = log
+        self.logger = logger
         self.key = key
         self.policy = policy
         self.ticket = ticket
@@ -123,11 +128,19 @@ final class RequestAccess: Sendable {
         let record = UsageRecord(
             keyID: key.id, model: taken.model, endpoint: endpoint, status: status, promptTokens: prompt, cachedTokens: usage?.cachedTokens ?? 0,
             completionTokens: completion, startedAt: startedAt, finishedAt: Date())
-        // Settle even when the write fails: the tokens were spent either way.
-        defer { control.limits.finish(ticket, reservation: taken.reservation, usedTokens: prompt + completion, now: Date()) }
         // In a task of its own: the caller's may be cancelled (a client that hangs up cancels the run that commits),
         // and the row must be written all the same.
-        let ledger = control.ledger
-        try await Task { try await ledger.record(record) }.value
+        let (ledger, limits, ticket, logger) = (control.ledger, control.limits, ticket, logger)
+        try await Task {
+            var failure: (any Error)?
+            do { try await ledger.record(record) } catch { failure = error }
+            // Settle even when the write failed: the tokens were spent either way.
+            do {
+                try await limits.finish(ticket, reservation: taken.reservation, usedTokens: prompt + completion, now: Date())
+            } catch {
+                logger.error("rate limits not settled", metadata: ["error": "\(error)"])
+            }
+            if let failure { throw failure }
+        }.value
     }
 }

@@ -48,6 +48,21 @@ public struct NewAPIKey: Sendable, Equatable {
     }
 }
 
+extension NewAPIKey {
+    /// Validates the settings and makes the key: a new secret and id, times to the millisecond as the databases keep
+    /// them.
+    func make(now: Date = Date()) throws(TernStoreError) -> CreatedAPIKey {
+        try validate(now: now)
+        let secret = APIKeySecret.generate()
+        let id = "key_" + APIKeySecret.randomString(length: 12)
+        let stored = { (date: Date) in StoredKeyColumns.date(StoredKeyColumns.milliseconds(date)) }
+        let key = APIKey(
+            id: id, name: name ?? id, prefix: secret.displayPrefix, isAdmin: isAdmin, models: models, limits: limits, budget: budget,
+            createdAt: stored(now), expiresAt: expiresAt.map(stored))
+        return CreatedAPIKey(key: key, secret: secret)
+    }
+}
+
 /// A key just made: its record and the secret, which is never available again.
 public struct CreatedAPIKey: Sendable {
     /// The stored record.

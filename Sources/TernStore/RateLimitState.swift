@@ -9,12 +9,13 @@ public import Foundation
 /// overrun a limit or a budget.
 public protocol RateLimitState: Sendable {
     /// Takes a request and a concurrency slot, or says which limit refuses it.
-    func admit(_ policy: KeyPolicy, now: Date) -> Result<RequestTicket, RateLimitRejection>
+    func admit(_ policy: KeyPolicy, now: Date) async throws -> Result<RequestTicket, RateLimitRejection>
     /// Reserves `tokens` against the tokens-per-minute limit and the budget, or says which refuses them.
     func reserveTokens(_ ticket: RequestTicket, tokens: Int, now: Date) async throws -> Result<TokenReservation, RateLimitRejection>
     /// Ends a request: frees its slot and settles its reservation (if any) with `usedTokens`.
-    func finish(_ ticket: RequestTicket, reservation: TokenReservation?, usedTokens: Int, now: Date)
-    /// The limits and what is left of them, for the `x-ratelimit-*` headers.
+    func finish(_ ticket: RequestTicket, reservation: TokenReservation?, usedTokens: Int, now: Date) async throws
+    /// The limits and what is left of them, for the `x-ratelimit-*` headers, as this process last saw them (without
+    /// asking a database).
     func snapshot(_ policy: KeyPolicy, now: Date) -> RateLimitSnapshot
 }
 
@@ -46,6 +47,8 @@ public struct KeyPolicy: Sendable, Equatable {
 public struct RequestTicket: Sendable, Equatable {
     /// The policy the request was admitted under.
     public var policy: KeyPolicy
+    /// The request's row in a shared database; 0 in memory.
+    public var id: Int = 0
 }
 
 /// Tokens held for a running request.

@@ -19,7 +19,7 @@ import SQLiteNIO
 /// Every call runs on NIO's blocking-I/O thread pool, never on an event loop or Swift's cooperative pool. Each
 /// operation is one SQL statement, so a write is committed (and, with `synchronous=FULL`, on disk) when it returns.
 /// Several processes may open the same file: SQLite's locks serialise writers, and a busy database is retried.
-public final class SQLiteStore: APIKeyStore, UsageLedger, ResponseStore {
+public final class SQLiteStore: TernDatabase {
     /// The database's file name inside the data directory.
     public static let fileName = "tern.sqlite"
 
@@ -75,37 +75,56 @@ public final class SQLiteStore: APIKeyStore, UsageLedger, ResponseStore {
         try await connection.close()
     }
 
+    public var location: String { path }
+
+    /// Limits in memory: one server per data folder (``DataFolderLock``), so no other process shares them.
+    public func makeRateLimitState() -> any RateLimitState {
+        InMemoryRateLimitState(ledger: self)
+    }
+
     private func prepare() async throws {
         // WAL: readers (tern keys list) never block the server's writes. FULL: a commit is on disk when it returns.
         _ = try await connection.query("PRAGMA journal_mode=WAL")
         _ = try await connection.query("PRAGMA synchronous=FULL")
-        for statement in Self.schema { _ = try await connection.query(statement) }
+        // Versioned migrations. Their statements run one at a time, not in a transaction, so each must be safe to run
+        // twice (IF NOT EXISTS): a transaction held open across NIO's small blocking pool stalls every other connection
+        // to the file (`tern keys` next to a server) until it ends. Version 1 is the schema from before versions were
+        // counted.
+        let applied = try await connection.query("PRAGMA user_version").first?.columns.first?.data.integer ?? 0
+        guard applied <= Self.migrations.count else {
+            throw TernStoreError(
+                .database, "the database is at schema version \(applied), newer than this Tern's \(Self.migrations.count); upgrade Tern")
+        }
+        for (index, statements) in Self.migrations.enumerated() where index + 1 > applied {
+            for statement in statements { _ = try await connection.query(statement) }
+            _ = try await connection.query("PRAGMA user_version = \(index + 1)")
+        }
     }
 
-    static let schema = [
-        """
-        CREATE TABLE IF NOT EXISTS api_keys (
-            id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL,
-            admin INTEGER NOT NULL DEFAULT 0, models TEXT, rpm INTEGER, tpm INTEGER, max_concurrent INTEGER,
-            budget_tokens INTEGER, budget_period TEXT, created_at INTEGER NOT NULL, expires_at INTEGER, revoked_at INTEGER)
-        """,
-        """
-        CREATE TABLE IF NOT EXISTS usage (
-            id INTEGER PRIMARY KEY, key_id TEXT NOT NULL, model TEXT NOT NULL, endpoint TEXT NOT NULL, status INTEGER NOT NULL,
-            prompt_tokens INTEGER NOT NULL, cached_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,
-            started_at INTEGER NOT NULL, finished_at INTEGER NOT NULL, duration_ms INTEGER NOT NULL)
-        """,
-        "CREATE INDEX IF NOT EXISTS usage_by_key ON usage (key_id, finished_at)",
-        """
-        CREATE TABLE IF NOT EXISTS responses (
-            id TEXT PRIMARY KEY, key_id TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, body TEXT NOT NULL,
-            conversation TEXT NOT NULL)
-        """,
-        "CREATE INDEX IF NOT EXISTS responses_by_expiry ON responses (expires_at)",
+    /// The schema's versions: each entry the statements that bring the database from the version before to its own.
+    static let migrations = [
+        [
+            """
+            CREATE TABLE IF NOT EXISTS api_keys (
+                id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL,
+                admin INTEGER NOT NULL DEFAULT 0, models TEXT, rpm INTEGER, tpm INTEGER, max_concurrent INTEGER,
+                budget_tokens INTEGER, budget_period TEXT, created_at INTEGER NOT NULL, expires_at INTEGER, revoked_at INTEGER)
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS usage (
+                id INTEGER PRIMARY KEY, key_id TEXT NOT NULL, model TEXT NOT NULL, endpoint TEXT NOT NULL, status INTEGER NOT NULL,
+                prompt_tokens INTEGER NOT NULL, cached_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,
+                started_at INTEGER NOT NULL, finished_at INTEGER NOT NULL, duration_ms INTEGER NOT NULL)
+            """,
+            "CREATE INDEX IF NOT EXISTS usage_by_key ON usage (key_id, finished_at)",
+            """
+            CREATE TABLE IF NOT EXISTS responses (
+                id TEXT PRIMARY KEY, key_id TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, body TEXT NOT NULL,
+                conversation TEXT NOT NULL)
+            """,
+            "CREATE INDEX IF NOT EXISTS responses_by_expiry ON responses (expires_at)",
+        ]
     ]
-
-    static let keyColumns =
-        "id, name, prefix, admin, models, rpm, tpm, max_concurrent, budget_tokens, budget_period, created_at, expires_at, revoked_at"
 
     // MARK: ResponseStore
 
@@ -139,15 +158,11 @@ public final class SQLiteStore: APIKeyStore, UsageLedger, ResponseStore {
     // MARK: APIKeyStore
 
     public func create(_ new: NewAPIKey) async throws -> CreatedAPIKey {
-        try new.validate()
-        let secret = APIKeySecret.generate()
-        let id = "key_" + APIKeySecret.randomString(length: 12)
-        let key = APIKey(
-            id: id, name: new.name ?? id, prefix: secret.displayPrefix, isAdmin: new.isAdmin, models: new.models, limits: new.limits,
-            budget: new.budget, createdAt: Self.truncated(Date()), expiresAt: new.expiresAt.map(Self.truncated))
+        let created = try new.make()
+        let (key, secret) = (created.key, created.secret)
         let binds: [SQLiteData] = [
             .text(key.id), .text(key.name), .text(secret.hash), .text(key.prefix), .integer(key.isAdmin ? 1 : 0),
-            Self.text(key.models.map { Self.encodeModels($0) }), Self.integer(key.limits.requestsPerMinute),
+            Self.text(key.models.map(StoredKeyColumns.encodeModels)), Self.integer(key.limits.requestsPerMinute),
             Self.integer(key.limits.tokensPerMinute), Self.integer(key.limits.maxConcurrent), Self.integer(key.budget?.tokens),
             Self.text(key.budget?.period.rawValue), .integer(Self.milliseconds(key.createdAt)), Self.integer(key.expiresAt.map(Self.milliseconds)),
         ]
@@ -160,23 +175,24 @@ public final class SQLiteStore: APIKeyStore, UsageLedger, ResponseStore {
         } catch let error as SQLiteError where error.reason == .constraint || error.reason == .constraintUniqueFailed {
             throw TernStoreError(.duplicateName, "a key named '\(key.name)' exists already; choose another --name")
         }
-        return CreatedAPIKey(key: key, secret: secret)
+        return created
     }
 
     public func key(for secret: APIKeySecret) async throws -> APIKey? {
-        let rows = try await connection.query("SELECT \(Self.keyColumns) FROM api_keys WHERE hash = ?", [.text(secret.hash)])
+        let rows = try await connection.query("SELECT \(StoredKeyColumns.names) FROM api_keys WHERE hash = ?", [.text(secret.hash)])
         return try rows.first.map(Self.decodeKey)
     }
 
     public func keys() async throws -> [APIKey] {
-        try await connection.query("SELECT \(Self.keyColumns) FROM api_keys ORDER BY created_at, rowid").map(Self.decodeKey)
+        try await connection.query("SELECT \(StoredKeyColumns.names) FROM api_keys ORDER BY created_at, rowid").map(Self.decodeKey)
     }
 
     public func revoke(_ idOrName: String) async throws -> APIKey {
         let now = Self.milliseconds(Date())
         _ = try await connection.query(
             "UPDATE api_keys SET revoked_at = ? WHERE (id = ? OR name = ?) AND revoked_at IS NULL", [.integer(now), .text(idOrName), .text(idOrName)])
-        let rows = try await connection.query("SELECT \(Self.keyColumns) FROM api_keys WHERE id = ? OR name = ?", [.text(idOrName), .text(idOrName)])
+        let rows = try await connection.query(
+            "SELECT \(StoredKeyColumns.names) FROM api_keys WHERE id = ? OR name = ?", [.text(idOrName), .text(idOrName)])
         guard let row = rows.first else { throw TernStoreError(.notFound, "no key with id or name '\(idOrName)'; `tern keys list` shows them") }
         return try Self.decodeKey(row)
     }
@@ -239,29 +255,17 @@ public final class SQLiteStore: APIKeyStore, UsageLedger, ResponseStore {
         guard values.count == 13, let id = values[0].string, let name = values[1].string, let prefix = values[2].string,
             let created = values[10].integer
         else { throw TernStoreError(.database, "a row of api_keys is malformed") }
-        var budget: TokenBudget?
-        if let tokens = values[8].integer, let period = values[9].string.flatMap(BudgetPeriod.init(rawValue:)) {
-            budget = TokenBudget(tokens: tokens, period: period)
-        }
-        return APIKey(
-            id: id, name: name, prefix: prefix, isAdmin: values[3].integer == 1, models: values[4].string.map(decodeModels),
-            limits: KeyLimits(requestsPerMinute: values[5].integer, tokensPerMinute: values[6].integer, maxConcurrent: values[7].integer),
-            budget: budget, createdAt: date(created), expiresAt: values[11].integer.map(date), revokedAt: values[12].integer.map(date))
-    }
-
-    private static func encodeModels(_ models: [String]) -> String {
-        String(decoding: (try? JSONEncoder().encode(models)) ?? Data("[]".utf8), as: UTF8.self)
-    }
-
-    private static func decodeModels(_ text: String) -> [String] {
-        (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+        return StoredKeyColumns(
+            id: id, name: name, prefix: prefix, isAdmin: values[3].integer == 1, models: values[4].string, requestsPerMinute: values[5].integer,
+            tokensPerMinute: values[6].integer, maxConcurrent: values[7].integer, budgetTokens: values[8].integer, budgetPeriod: values[9].string,
+            createdAt: created, expiresAt: values[11].integer, revokedAt: values[12].integer
+        ).key
     }
 
     private static func integer(_ value: Int?) -> SQLiteData { value.map { .integer($0) } ?? .null }
     private static func text(_ value: String?) -> SQLiteData { value.map { .text($0) } ?? .null }
-    static func milliseconds(_ date: Date) -> Int { Int((date.timeIntervalSince1970 * 1000).rounded(.down)) }
-    private static func date(_ milliseconds: Int) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
-    private static func truncated(_ date: Date) -> Date { Self.date(milliseconds(date)) }
+    static func milliseconds(_ date: Date) -> Int { StoredKeyColumns.milliseconds(date) }
+    private static func date(_ milliseconds: Int) -> Date { StoredKeyColumns.date(milliseconds) }
 }
 
 /// Creates an empty file at `path` readable by its owner only, unless something is there already.

@@ -16,6 +16,13 @@ struct TokenBucket: Sendable, Equatable {
         updated = now
     }
 
+    /// A bucket as it was read at `updated` (from a database).
+    init(capacity: Int, level: Double, updated: Double) {
+        self.capacity = capacity
+        self.level = level
+        self.updated = updated
+    }
+
     private var perSecond: Double { Double(capacity) / 60 }
 
     /// Adds what flowed in since the last update.

@@ -2,12 +2,28 @@ import ArgumentParser
 import Foundation
 import TernStore
 
-/// Where Tern keeps its state (API keys and the usage ledger), shared by `tern serve` and `tern keys`.
+/// Where Tern keeps its state (API keys, limits and the usage ledger), shared by `tern serve` and `tern keys`: a data
+/// folder with a SQLite file, or a PostgreSQL database that several servers share.
 struct DataOptions: ParsableArguments {
     @Option(
         name: .long,
         help: "Folder for API keys and the usage ledger (or set TERN_DATA_DIR). Default: $XDG_DATA_HOME/tern or ~/.local/share/tern.")
     var dataDir: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A PostgreSQL database for keys, limits and the ledger instead of the data folder (or set TERN_DATABASE_URL), e.g. "
+                + "postgres://tern:PASSWORD@127.0.0.1:5432/tern. Replicas on one database share every key, limit and budget.",
+            valueName: "url"))
+    var database: String?
+
+    /// The PostgreSQL URL: the option, else `TERN_DATABASE_URL`; nil for the data folder.
+    var databaseURL: String? {
+        if let database, !database.isEmpty { return database }
+        if let value = ProcessInfo.processInfo.environment["TERN_DATABASE_URL"], !value.isEmpty { return value }
+        return nil
+    }
 
     /// The folder: the option, else `TERN_DATA_DIR`, else the XDG data folder.
     var directory: String {
@@ -18,8 +34,18 @@ struct DataOptions: ParsableArguments {
         return (NSHomeDirectory() as NSString).appendingPathComponent(".local/share/tern")
     }
 
-    /// Opens the store, turning failures into a message for a person; warns when other users can read the folder.
-    func open() async throws -> SQLiteStore {
+    /// Opens the database, turning failures into a message for a person; warns when other users can read the folder.
+    func open() async throws -> any TernDatabase {
+        if let url = databaseURL {
+            guard PostgresStore.isURL(url) else {
+                throw ValidationError("--database takes a postgres:// URL; for a folder use --data-dir")
+            }
+            do {
+                return try await PostgresStore.open(url: url)
+            } catch {
+                throw CommandError("\(error)")
+            }
+        }
         warnIfOthersCanRead()
         do {
             return try await SQLiteStore.open(directory: directory)
@@ -28,8 +54,10 @@ struct DataOptions: ParsableArguments {
         }
     }
 
-    /// Claims the folder for one `tern serve` (see ``DataFolderLock``); held until the process exits.
-    func lockForServing() throws -> DataFolderLock {
+    /// Claims the folder for one `tern serve` (see ``DataFolderLock``), held until the process exits; nil with a
+    /// PostgreSQL database, which any number of servers share.
+    func lockForServing() throws -> DataFolderLock? {
+        guard databaseURL == nil else { return nil }
         do {
             return try DataFolderLock.acquire(directory: directory)
         } catch {

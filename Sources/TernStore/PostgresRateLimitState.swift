@@ -1,0 +1,142 @@
+public import Foundation
+import PostgresNIO
+import Synchronization
+
+/// ``RateLimitState`` in PostgreSQL, exact across any number of replicas: each step is one call of a function of the
+/// schema (``PostgresStore/migrations``) that locks the key's row, checks and takes in one transaction.
+///
+/// Running requests are rows with a lease that this replica renews while it runs: if it dies, its slots and
+/// reservations expire after ``leaseSeconds`` instead of holding the key's limits for ever.
+public final class PostgresRateLimitState: RateLimitState {
+    /// How long a running request's row outlives the last renewal by its replica.
+    public static let leaseSeconds = 30.0
+
+    private let client: PostgresClient
+    private let location: String
+    /// This process's name on its rows.
+    private let replica = UUID().uuidString
+    /// The buckets of each key as the database last returned them, for the `x-ratelimit-*` headers without a query.
+    private let seen = Mutex<[String: Buckets]>([:])
+    private let renewal: Task<Void, Never>
+
+    init(client: PostgresClient, location: String) {
+        self.client = client
+        self.location = location
+        let replica = replica
+        renewal = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(Self.leaseSeconds / 3))
+                let expires = Date().timeIntervalSince1970 + Self.leaseSeconds
+                // GREATEST: a test's clock may run ahead of the wall clock; a renewal never shortens a lease.
+                _ = try? await PostgresStore.rows(
+                    "UPDATE running_requests SET expires_at = GREATEST(expires_at, \(expires)) WHERE replica = \(replica)", client: client,
+                    location: location)
+            }
+        }
+    }
+
+    deinit { renewal.cancel() }
+
+    public func admit(_ policy: KeyPolicy, now: Date) async throws -> Result<RequestTicket, RateLimitRejection> {
+        let seconds = now.timeIntervalSince1970
+        let rows = try await rows(
+            """
+            SELECT * FROM tern_admit(\(policy.keyID), \(policy.limits.requestsPerMinute), \(policy.limits.maxConcurrent), \(replica), \
+            \(seconds), \(seconds + Self.leaseSeconds))
+            """)
+        let row = try Self.single(rows)
+        let (id, refusal, retryAfter) = (try row[0].decode(Int?.self), try row[1].decode(String?.self), try row[2].decode(Double?.self))
+        remember(try Buckets(row, from: 3), for: policy.keyID)
+        switch refusal {
+        case nil:
+            guard let id else { throw TernStoreError(.database, "tern_admit returned no request") }
+            return .success(RequestTicket(policy: policy, id: id))
+        case "concurrency":
+            return .failure(.concurrency(limit: policy.limits.maxConcurrent ?? 0))
+        default:
+            return .failure(.requests(limit: policy.limits.requestsPerMinute ?? 0, retryAfter: retryAfter ?? 60))
+        }
+    }
+
+    public func reserveTokens(_ ticket: RequestTicket, tokens: Int, now: Date) async throws -> Result<TokenReservation, RateLimitRejection> {
+        let policy = ticket.policy
+        let periodStart = policy.budget.map { $0.period.start(containing: now) }
+        let rows = try await rows(
+            """
+            SELECT * FROM tern_reserve(\(policy.keyID), \(ticket.id), \(tokens), \(policy.limits.tokensPerMinute), \(policy.budget?.tokens), \
+            \(periodStart.map(StoredKeyColumns.milliseconds)), \(now.timeIntervalSince1970))
+            """)
+        let row = try Self.single(rows)
+        let (refusal, retryAfter, remaining) = (try row[0].decode(String?.self), try row[1].decode(Double?.self), try row[2].decode(Int?.self))
+        remember(try Buckets(row, from: 3), for: policy.keyID)
+        switch refusal {
+        case nil:
+            return .success(TokenReservation(tokens: tokens, budgetPeriodStart: periodStart))
+        case "budget":
+            guard let budget = policy.budget else { throw TernStoreError(.database, "tern_reserve refused a budget the key has not") }
+            return .failure(.budget(budget, remaining: remaining ?? 0, requested: tokens, resetsAt: budget.period.end(containing: now)))
+        default:
+            return .failure(.tokens(limit: policy.limits.tokensPerMinute ?? 0, requested: tokens, retryAfter: retryAfter))
+        }
+    }
+
+    public func finish(_ ticket: RequestTicket, reservation: TokenReservation?, usedTokens: Int, now: Date) async throws {
+        let policy = ticket.policy
+        let periodStart = policy.budget.map { StoredKeyColumns.milliseconds($0.period.start(containing: now)) }
+        let rows = try await rows(
+            """
+            SELECT * FROM tern_finish(\(policy.keyID), \(ticket.id), \(reservation?.tokens), \
+            \(reservation?.budgetPeriodStart.map(StoredKeyColumns.milliseconds)), \(usedTokens), \(periodStart), \(now.timeIntervalSince1970))
+            """)
+        if let row = rows.first { remember(try Buckets(PostgresRandomAccessRow(row), from: 0), for: policy.keyID) }
+    }
+
+    public func snapshot(_ policy: KeyPolicy, now: Date) -> RateLimitSnapshot {
+        let buckets = seen.withLock { $0[policy.keyID] }
+        let seconds = now.timeIntervalSince1970
+        func limit(_ capacity: Int?, _ stored: TokenBucket?) -> RateLimitSnapshot.Limit? {
+            guard let capacity else { return nil }
+            let bucket = stored?.capacity == capacity ? stored! : TokenBucket(capacity: capacity, now: seconds)
+            return .init(limit: capacity, remaining: bucket.remaining(now: seconds), resetSeconds: bucket.secondsUntilFull(now: seconds))
+        }
+        return RateLimitSnapshot(
+            requests: limit(policy.limits.requestsPerMinute, buckets?.requests), tokens: limit(policy.limits.tokensPerMinute, buckets?.tokens))
+    }
+
+    /// Ends the lease renewal and frees this replica's running requests.
+    func close() async {
+        renewal.cancel()
+        _ = try? await rows("DELETE FROM running_requests WHERE replica = \(replica)")
+    }
+
+    private func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await PostgresStore.rows(query, client: client, location: location)
+    }
+
+    private func remember(_ buckets: Buckets, for keyID: String) {
+        seen.withLock { $0[keyID] = buckets }
+    }
+
+    private static func single(_ rows: [PostgresRow]) throws -> PostgresRandomAccessRow {
+        guard let row = rows.first else { throw TernStoreError(.database, "a rate-limit function returned no row") }
+        return PostgresRandomAccessRow(row)
+    }
+
+    /// A key's two buckets as a function returned them (six columns from `first`: rpm, its level and time, tpm, its
+    /// level and time).
+    private struct Buckets {
+        var requests: TokenBucket?
+        var tokens: TokenBucket?
+
+        init(_ row: PostgresRandomAccessRow, from first: Int) throws {
+            func bucket(_ column: Int) throws -> TokenBucket? {
+                guard let capacity = try row[column].decode(Int?.self), let level = try row[column + 1].decode(Double?.self),
+                    let updated = try row[column + 2].decode(Double?.self)
+                else { return nil }
+                return TokenBucket(capacity: capacity, level: level, updated: updated)
+            }
+            requests = try bucket(first)
+            tokens = try bucket(first + 3)
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import NIOSSL
+import PostgresNIO
+
+/// Where a `postgres://` URL points, and how to log in.
+///
+/// `postgres://USER:PASSWORD@HOST:PORT/DATABASE`; `sslmode` is `disable`, `prefer` (the default, as libpq's) or
+/// `require`; `host=/dir` in the query connects through the Unix socket in that folder.
+struct PostgresTarget {
+    enum Security {
+        case disable, prefer, require
+    }
+
+    var host: String
+    var port: Int
+    var socketFolder: String?
+    var user: String
+    var password: String?
+    var database: String
+    var security: Security
+    /// The URL without its password, for messages.
+    var location: String
+
+    init(url: String) throws {
+        guard PostgresStore.isURL(url), let parts = URLComponents(string: url) else {
+            throw TernStoreError(.invalidValue, "'\(url)' is not a PostgreSQL URL; write postgres://USER:PASSWORD@HOST:PORT/DATABASE")
+        }
+        guard let user = parts.percentEncodedUser.flatMap({ $0.removingPercentEncoding }), !user.isEmpty else {
+            throw TernStoreError(.invalidValue, "the PostgreSQL URL names no user; write postgres://USER:PASSWORD@HOST:PORT/DATABASE")
+        }
+        var query: [String: String] = [:]
+        for item in parts.queryItems ?? [] { query[item.name] = item.value ?? "" }
+        switch query["sslmode"] ?? "prefer" {
+        case "disable": security = .disable
+        case "prefer", "allow": security = .prefer
+        case "require", "verify-ca", "verify-full": security = .require
+        case let mode: throw TernStoreError(.invalidValue, "sslmode=\(mode) is not known; use disable, prefer or require")
+        }
+        self.user = user
+        password = parts.percentEncodedPassword.flatMap { $0.removingPercentEncoding }
+        host = parts.host.flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
+        port = parts.port ?? 5432
+        socketFolder = query["host"].flatMap { $0.hasPrefix("/") ? $0 : nil }
+        let path = parts.path.hasPrefix("/") ? String(parts.path.dropFirst()) : parts.path
+        database = path.isEmpty ? user : path
+        var shown = parts
+        shown.password = nil
+        location = shown.string ?? "postgres://"
+    }
+
+    private var socketPath: String? { socketFolder.map { "\($0)/.s.PGSQL.\(port)" } }
+
+    /// The configuration of one connection.
+    func connection() throws -> PostgresConnection.Configuration {
+        if let socketPath { return .init(unixSocketPath: socketPath, username: user, password: password, database: database) }
+        let tls: PostgresConnection.Configuration.TLS
+        switch security {
+        case .disable: tls = .disable
+        case .prefer: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .require: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+        return .init(host: host, port: port, username: user, password: password, database: database, tls: tls)
+    }
+
+    /// The configuration of the pool.
+    func client() throws -> PostgresClient.Configuration {
+        var configuration: PostgresClient.Configuration
+        if let socketPath {
+            configuration = .init(unixSocketPath: socketPath, username: user, password: password, database: database)
+        } else {
+            let tls: PostgresClient.Configuration.TLS
+            switch security {
+            case .disable: tls = .disable
+            case .prefer: tls = .prefer(.makeClientConfiguration())
+            case .require: tls = .require(.makeClientConfiguration())
+            }
+            configuration = .init(host: host, port: port, username: user, password: password, database: database, tls: tls)
+        }
+        configuration.options.maximumConnections = 32
+        return configuration
+    }
+}

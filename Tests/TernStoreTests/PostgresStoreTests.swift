@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+
+@testable import TernStore
+
+/// What only a shared PostgreSQL database has: several replicas on one database, leases, migrations.
+@Suite struct PostgresStoreTests {
+    @Test func keysAreStoredOnlyAsHashes() async throws {
+        try await withTemporaryPostgresDatabase { url in
+            let store = try await PostgresStore.open(url: url)
+            let created = try await store.create(NewAPIKey(name: "ci"))
+            try await store.close()
+            let rows = try await postgresQuery(url, "SELECT row_to_json(k)::TEXT FROM api_keys k")
+            let text = try rows.map { try $0.decode(String.self) }.joined()
+            #expect(!text.contains(created.secret.value))
+            #expect(text.contains(created.secret.hash))
+        }
+    }
+
+    @Test func theSchemaVersionIsRecorded() async throws {
+        try await withTemporaryPostgresDatabase { url in
+            try await PostgresStore.open(url: url).close()
+            try await PostgresStore.open(url: url).close()
+            let rows = try await postgresQuery(url, "SELECT version FROM tern_migrations ORDER BY version")
+            #expect(try rows.map { try $0.decode(Int.self) } == Array(1...PostgresStore.migrations.count))
+        }
+    }
+
+    /// Three replicas, one key of 10 requests per minute: 40 requests spread over them, at once, get exactly 10.
+    @Test func replicasShareOneRequestLimitExactly() async throws {
+        try await withTemporaryPostgresDatabase { url in
+            var replicas: [PostgresStore] = []
+            for _ in 0..<3 { replicas.append(try await PostgresStore.open(url: url)) }
+            let policy = KeyPolicy(keyID: "shared", limits: KeyLimits(requestsPerMinute: 10))
+            let now = Date()
+            let admitted = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<40 {
+                    let limiter = replicas[index % 3].makeRateLimitState()
+                    group.addTask { (try? await limiter.admit(policy, now: now).get()) != nil ? 1 : 0 }
+                }
+                return try await group.reduce(0, +)
+            }
+            #expect(admitted == 10)
+            for replica in replicas { try await replica.close() }
+        }
+    }
+
+    /// A replica that dies holds its running requests' slots only until their lease runs out.
+    @Test func aDeadReplicasSlotsExpire() async throws {
+        try await withTemporaryPostgresDatabase { url in
+            let dead = try await PostgresStore.open(url: url)
+            let alive = try await PostgresStore.open(url: url)
+            let policy = KeyPolicy(keyID: "one-at-a-time", limits: KeyLimits(maxConcurrent: 1))
+            let now = Date()
+            _ = try await dead.makeRateLimitState().admit(policy, now: now).get()
+            let limiter = alive.makeRateLimitState()
+            #expect(try await limiter.admit(policy, now: now) == .failure(.concurrency(limit: 1)))
+            // No renewal comes from the dead replica (its clock would renew to at most now + lease).
+            let later = now.addingTimeInterval(PostgresRateLimitState.leaseSeconds + 1)
+            #expect((try? await limiter.admit(policy, now: later).get()) != nil)
+            try await alive.close()
+            try await dead.close()
+        }
+    }
+
+    /// A replica that stops frees its running requests at once.
+    @Test func closingFreesTheReplicasSlots() async throws {
+        try await withTemporaryPostgresDatabase { url in
+            let first = try await PostgresStore.open(url: url)
+            let second = try await PostgresStore.open(url: url)
+            let policy = KeyPolicy(keyID: "k", limits: KeyLimits(maxConcurrent: 1))
+            _ = try await first.makeRateLimitState().admit(policy, now: Date()).get()
+            try await first.close()
+            #expect((try? await second.makeRateLimitState().admit(policy, now: Date()).get()) != nil)
+            try await second.close()
+        }
+    }
+}
