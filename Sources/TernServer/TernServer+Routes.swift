@@ -21,11 +21,25 @@ extension TernServer {
             connections: connections, store: responseStore, retention: configuration.responseRetention)
         let embeddings = EmbeddingsController(models: models, bodyReader: reader, connections: connections)
         let tokenizer = TokenizerController(models: models, bodyReader: reader)
-        let info = InfoController(fleet: models)
+        let info = InfoController(fleet: models, upstreams: configuration.upstreams.map(\.id))
+        let proxy =
+            configuration.upstreams.isEmpty
+            ? nil
+            : UpstreamProxy(
+                upstreams: Dictionary(uniqueKeysWithValues: configuration.upstreams.map { ($0.id, $0) }), bodyReader: reader,
+                defaultMaxTokens: configuration.defaultMaxTokens)
         let metrics = MetricsController(models: models)
         var routes = [
-            TernRoute(.post, "/v1/chat/completions") { request, context in try await chat.handle(request, context: context) },
-            TernRoute(.post, "/v1/completions") { request, context in try await completions.handle(request, context: context) },
+            TernRoute(.post, "/v1/chat/completions") { request, context in
+                var request = request
+                if let answer = try await proxy?.forward(&request, context: context, endpoint: .chatCompletions) { return answer }
+                return try await chat.handle(request, context: context)
+            },
+            TernRoute(.post, "/v1/completions") { request, context in
+                var request = request
+                if let answer = try await proxy?.forward(&request, context: context, endpoint: .completions) { return answer }
+                return try await completions.handle(request, context: context)
+            },
             TernRoute(.post, "/v1/messages", errorStyle: .anthropic) { request, context in try await messages.create(request, context: context) },
             TernRoute(.post, "/v1/messages/count_tokens", errorStyle: .anthropic) { request, context in
                 try await messages.countTokens(request, context: context)
@@ -35,7 +49,11 @@ extension TernServer {
             TernRoute(.delete, "/v1/responses/{id}") { _, context in
                 try await responses.delete(try context.parameters.require("id"), context: context)
             },
-            TernRoute(.post, "/v1/embeddings") { request, context in try await embeddings.create(request, context: context) },
+            TernRoute(.post, "/v1/embeddings") { request, context in
+                var request = request
+                if let answer = try await proxy?.forward(&request, context: context, endpoint: .embeddings) { return answer }
+                return try await embeddings.create(request, context: context)
+            },
             TernRoute(.get, "/v1/models") { _, _ in info.models() },
             TernRoute(.post, "/tokenize") { request, context in try await tokenizer.tokenize(request, context: context) },
             TernRoute(.post, "/detokenize") { request, context in try await tokenizer.detokenize(request, context: context) },

@@ -65,6 +65,12 @@ public struct TernServer: Sendable {
                 maxBatchTokens: configuration.maxBatchTokens, maxQueue: configuration.maxQueue, threads: configuration.threads,
                 kvMemoryBytes: configuration.kvMemoryBytes, prefixCache: configuration.prefixCache)
         }
+        var upstreamIDs = Set<String>()
+        for upstream in configuration.upstreams {
+            guard !models.names.serves(upstream.id), upstreamIDs.insert(upstream.id).inserted else {
+                throw ModelNamesError(description: "two models are called \(upstream.id); give the upstream another id")
+            }
+        }
     }
 
     /// A server of one model, `id`, opened by `load`.

@@ -54,6 +54,8 @@ public struct TernServerConfiguration: Sendable {
     public var keepAlive: Duration?
     /// Ids of the models loaded at start; nil for the model when there is only one, else none.
     public var preload: [String]?
+    /// Models served by other OpenAI-compatible servers, beside the local ones.
+    public var upstreams: [Upstream] = []
     /// How long a connection may go without sending a request before it counts as idle, to be closed for a new one
     /// when the server is at ``maxConnections``.
     public var silentConnectionGrace: Duration = .seconds(5)

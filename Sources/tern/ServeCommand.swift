@@ -81,6 +81,15 @@ struct ServeCommand: AsyncParsableCommand {
             valueName: "NAME[=MODEL]"))
     var modelAliases: [String] = []
 
+    @Option(
+        name: .customLong("upstream"),
+        help: ArgumentHelp(
+            "A model served by another OpenAI-compatible server (repeatable): clients ask for ID, Tern sends the request to URL "
+                + "(its API root, e.g. http://10.0.0.7:8080/v1) as model NAME (default: ID) with the key in environment variable VAR, "
+                + "and streams the answer back; keys, limits and the ledger apply as to local models.",
+            valueName: "ID=URL[,model=NAME][,key-env=VAR]"))
+    var upstreams: [String] = []
+
     @Option(name: [.customShort("t"), .long], help: "Compute threads (default: one per core).")
     var threads: Int?
 
@@ -263,6 +272,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.preload = preload.isEmpty ? nil : preload.map { served.id(named: $0) ?? $0 }
         try OpenFileLimit.raise(toFit: maxConnections)
         configuration.maxConnections = maxConnections
+        configuration.upstreams = try upstreams.map { try UpstreamOption.parse($0) }
         if let tlsCert, let tlsKey { configuration.tls = TLSFiles(certificatePath: tlsCert, privateKeyPath: tlsKey) }
         var store: (any TernDatabase)?
         var access: AccessControl?

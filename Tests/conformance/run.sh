@@ -161,6 +161,9 @@ wait "$pid" || { echo "the TLS server did not stop cleanly" >&2; status=1; }
 echo "== tern serve as an operator starts it (first key, refusals, data folder lock, private files, descriptors)"
 "$venv/bin/python" -m pytest -q -p no:cacheprovider "$here/cli" || status=1
 
+echo "== models of an upstream server (tern serve --upstream) through the openai SDK"
+"$venv/bin/python" -m pytest -q -p no:cacheprovider "$here/upstreams" || status=1
+
 echo "== three replicas on one PostgreSQL database behind nginx (deploy/nginx.conf)"
 "$venv/bin/python" -m pytest -q -p no:cacheprovider "$here/replicas" || status=1
 

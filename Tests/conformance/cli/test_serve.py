@@ -310,3 +310,17 @@ def test_a_single_model_that_cannot_be_loaded_stops_the_server_with_the_reason(t
     )
     assert result.returncode != 0
     assert "`broken` could not be loaded: GGUF" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("value, message", [
+    ("no-url", "--upstream ID=URL"),
+    ("big=ftp://10.0.0.7/v1", "is not an http:// or https:// URL"),
+    ("big=http://10.0.0.7/v1,colour=red", "'colour' is not known"),
+    ("big=http://10.0.0.7/v1,key-env=TERN_TEST_UNSET_VARIABLE", "TERN_TEST_UNSET_VARIABLE (its API key) is not set"),
+])
+def test_a_malformed_upstream_is_refused_with_the_syntax(tmp_path, value, message):
+    result = subprocess.run(
+        [BIN, "serve", "--model", MODEL, "--data-dir", str(tmp_path / "data"), "--port", str(free_port()), "--upstream", value],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr
