@@ -21,13 +21,13 @@ extension TernServer {
             connections: connections, store: responseStore, retention: configuration.responseRetention)
         let embeddings = EmbeddingsController(models: models, bodyReader: reader, connections: connections)
         let tokenizer = TokenizerController(models: models, bodyReader: reader)
-        let info = InfoController(fleet: models, upstreams: configuration.upstreams.map(\.id))
+        var upstreamIDs: [String] = []
+        for upstream in configuration.upstreams where !upstreamIDs.contains(upstream.id) { upstreamIDs.append(upstream.id) }
+        let info = InfoController(fleet: models, upstreams: upstreamIDs)
         let proxy =
             configuration.upstreams.isEmpty
             ? nil
-            : UpstreamProxy(
-                upstreams: Dictionary(uniqueKeysWithValues: configuration.upstreams.map { ($0.id, $0) }), bodyReader: reader,
-                defaultMaxTokens: configuration.defaultMaxTokens)
+            : UpstreamProxy(pool: UpstreamPool(configuration.upstreams), bodyReader: reader, defaultMaxTokens: configuration.defaultMaxTokens)
         let metrics = MetricsController(models: models)
         var routes = [
             TernRoute(.post, "/v1/chat/completions") { request, context in

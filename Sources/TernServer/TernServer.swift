@@ -65,11 +65,9 @@ public struct TernServer: Sendable {
                 maxBatchTokens: configuration.maxBatchTokens, maxQueue: configuration.maxQueue, threads: configuration.threads,
                 kvMemoryBytes: configuration.kvMemoryBytes, prefixCache: configuration.prefixCache)
         }
-        var upstreamIDs = Set<String>()
-        for upstream in configuration.upstreams {
-            guard !models.names.serves(upstream.id), upstreamIDs.insert(upstream.id).inserted else {
-                throw ModelNamesError(description: "two models are called \(upstream.id); give the upstream another id")
-            }
+        // Several upstreams may share an id (deployments of one model), but no local model may have it.
+        for upstream in configuration.upstreams where models.names.serves(upstream.id) {
+            throw ModelNamesError(description: "two models are called \(upstream.id); give the upstream another id")
         }
     }
 

@@ -11,8 +11,10 @@ import TernOpenAI
 ///
 /// The body goes as the client sent it, with the upstream's model name, and for a stream with
 /// `stream_options.include_usage` so that the ledger gets the upstream's token counts (the usage chunk is passed on
-/// only to a client that asked for it). Errors of the upstream in OpenAI's envelope pass through; anything else, and
-/// an upstream that cannot be reached, is a 502 in the envelope.
+/// only to a client that asked for it). A model with several deployments is balanced by ``UpstreamPool``; a
+/// deployment that cannot be reached, times out, or answers 5xx or 429 before anything was sent to the client is
+/// cooled down and the request goes to another. Errors of the upstream in OpenAI's envelope pass through; anything
+/// else is a 502 in the envelope; once a stream has begun, a failure ends it with an error event.
 struct UpstreamProxy: Sendable {
     /// The endpoints that may go upstream, as paths under the upstream's base URL.
     enum Endpoint: String, Sendable {
@@ -21,22 +23,27 @@ struct UpstreamProxy: Sendable {
         case embeddings
     }
 
-    /// The upstream models by the id clients use.
-    let upstreams: [String: Upstream]
+    /// The upstream models' deployments.
+    let pool: UpstreamPool
     let bodyReader: RequestBodyReader
     /// Most tokens a request that sets no limit may generate: what its reservation counts.
     let defaultMaxTokens: Int
     /// How long an upstream may take to start answering.
     var headTimeout: TimeAmount = .seconds(600)
 
-    private var client: HTTPClient { .shared }
+    /// Why one deployment did not answer: tried on another when there is one.
+    private enum Failure: Error {
+        /// Not reached, timed out, or broke off before its first event.
+        case unreachable(OpenAIError)
+        /// A 5xx or 429, as it answered.
+        case refused(Response)
+    }
 
     /// The answer of the upstream when the body names an upstream model; nil (with the body read into `request`)
     /// for a local one.
     func forward(_ request: inout Request, context: TernRequestContext, endpoint: Endpoint) async throws -> Response? {
         let bytes = try await bodyReader.read(&request)
-        guard case .object(var body)? = try? JSONValue.parse(bytes), let name = body["model"]?.stringValue, let upstream = upstreams[name]
-        else { return nil }
+        guard case .object(var body)? = try? JSONValue.parse(bytes), let name = body["model"]?.stringValue, pool.serves(name) else { return nil }
         try context.access?.use(model: name, names: [name])
         let streaming = body["stream"] == .bool(true)
         var clientWantsUsage = true
@@ -47,10 +54,36 @@ struct UpstreamProxy: Sendable {
             options["include_usage"] = .bool(true)
             body["stream_options"] = .object(options)
         }
-        body["model"] = .string(upstream.model)
         // The prompt's tokens are not known here: its length in bytes bounds them (a token is at least one byte).
         try await context.access?.reserve(promptTokens: bytes.count, maxCompletionTokens: Self.completionBound(body, endpoint, defaultMaxTokens))
+        var tried = Set<Int>()
+        var last: Failure?
+        while let deployment = pool.take(name, excluding: tried) {
+            tried.insert(deployment.index)
+            body["model"] = .string(deployment.upstream.model)
+            do {
+                if streaming {
+                    return try await stream(body, to: deployment, endpoint: endpoint, access: context.access, passUsage: clientWantsUsage)
+                }
+                return try await whole(body, to: deployment, endpoint: endpoint, access: context.access)
+            } catch let failure as Failure {
+                pool.finished(deployment, failed: true)
+                last = failure
+            }
+        }
+        switch last {
+        case .refused(let response): return response
+        case .unreachable(let error): throw error
+        case nil: throw OpenAIError.modelNotFound(name)
+        }
+    }
 
+    /// Sends `body`; the response head, or a ``Failure`` worth trying elsewhere. An answer that is an error of the
+    /// request itself (4xx but 429) is returned as it came, for the client.
+    private func send(_ body: JSONObject, to deployment: UpstreamPool.Deployment, endpoint: Endpoint, streaming: Bool) async throws
+        -> Sent
+    {
+        let upstream = deployment.upstream
         var outgoing = HTTPClientRequest(url: upstream.baseURL.appendingPathComponent(endpoint.rawValue).absoluteString)
         outgoing.method = .POST
         outgoing.headers.add(name: "Content-Type", value: "application/json")
@@ -59,35 +92,78 @@ struct UpstreamProxy: Sendable {
         outgoing.body = .bytes(ByteBuffer(string: JSONValue.object(body).jsonText))
         let response: HTTPClientResponse
         do {
-            response = try await client.execute(outgoing, timeout: headTimeout)
+            response = try await HTTPClient.shared.execute(outgoing, timeout: headTimeout)
         } catch {
-            throw Self.unreachable(upstream, error)
+            throw Failure.unreachable(Self.unreachable(upstream, error))
         }
-        guard (200..<300).contains(response.status.code) else {
-            let text = (try? await response.body.collect(upTo: 1 << 20)) ?? ByteBuffer()
-            return try Self.failure(upstream, status: response.status, body: text)
-        }
-        guard streaming else {
-            let whole: ByteBuffer
+        let status = response.status.code
+        if (200..<300).contains(status) { return .head(response) }
+        let text = (try? await response.body.collect(upTo: 1 << 20)) ?? ByteBuffer()
+        let answer = Self.failure(upstream, status: response.status, body: text)
+        if status >= 500 || status == 429 { throw Failure.refused(answer) }
+        return .answered(answer)
+    }
+
+    /// What ``send(_:to:endpoint:streaming:)`` got: a successful head to read on, or an answer for the client.
+    private enum Sent {
+        case head(HTTPClientResponse)
+        case answered(Response)
+    }
+
+    private func whole(_ body: JSONObject, to deployment: UpstreamPool.Deployment, endpoint: Endpoint, access: RequestAccess?) async throws
+        -> Response
+    {
+        let answer: ByteBuffer
+        switch try await send(body, to: deployment, endpoint: endpoint, streaming: false) {
+        case .answered(let response):
+            pool.finished(deployment)
+            return response
+        case .head(let response):
             do {
-                whole = try await response.body.collect(upTo: 256 << 20)
+                answer = try await response.body.collect(upTo: 256 << 20)
             } catch {
-                throw Self.unreachable(upstream, error)
+                throw Failure.unreachable(Self.unreachable(deployment.upstream, error))
             }
-            let usage = (try? JSONValue.parse(whole.readableBytesView)).flatMap(Self.usage)
-            try await context.access?.commitOrFail(status: 200, usage: usage ?? Usage(promptTokens: 0, completionTokens: 0))
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: whole))
         }
-        context.access?.markStreaming()
-        let (access, passUsage) = (context.access, clientWantsUsage)
+        pool.finished(deployment)
+        let usage = (try? JSONValue.parse(answer.readableBytesView)).flatMap(Self.usage)
+        try await access?.commitOrFail(status: 200, usage: usage ?? Usage(promptTokens: 0, completionTokens: 0))
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: answer))
+    }
+
+    /// A stream, returned once its first event has arrived: until then the client has been sent nothing, so a
+    /// deployment that breaks off can still be replaced.
+    private func stream(
+        _ body: JSONObject, to deployment: UpstreamPool.Deployment, endpoint: Endpoint, access: RequestAccess?, passUsage: Bool
+    ) async throws -> Response {
+        let response: HTTPClientResponse
+        switch try await send(body, to: deployment, endpoint: endpoint, streaming: true) {
+        case .answered(let answer):
+            pool.finished(deployment)
+            return answer
+        case .head(let head): response = head
+        }
+        let reader = EventReader(response.body.makeAsyncIterator())
+        let first: [[UInt8]]
+        do {
+            first = try await reader.next()
+        } catch {
+            throw Failure.unreachable(Self.unreachable(deployment.upstream, error))
+        }
+        guard !first.isEmpty else {
+            throw Failure.unreachable(Self.unreachable(deployment.upstream, UpstreamClosed()))
+        }
+        access?.markStreaming()
+        let (pool, upstream) = (pool, deployment.upstream)
         return Response(
             status: .ok, headers: [.contentType: ServerSentEvents.contentType, .cacheControl: "no-cache"],
             body: ResponseBody { writer in
-                var events = EventStreamSplitter()
+                defer { pool.finished(deployment) }
                 var usage: Usage?
+                var events = first
                 do {
-                    for try await chunk in response.body {
-                        for event in events.feed(chunk.readableBytesView) {
+                    while !events.isEmpty {
+                        for event in events {
                             guard let data = EventStreamSplitter.data(of: event) else { continue }
                             if data == Array("[DONE]".utf8) {
                                 // In the ledger before the last event goes out.
@@ -104,15 +180,41 @@ struct UpstreamProxy: Sendable {
                             }
                             try await writer.write(ByteBuffer(bytes: event))
                         }
+                        events = try await reader.next()
                     }
                 } catch {
                     // The upstream broke off after the stream began: the client learns it from an error event.
-                    let failure = Self.unreachable(upstream, error)
                     _ = await access?.commitReportingFailure(status: 200, usage: usage ?? Usage(promptTokens: 0, completionTokens: 0))
-                    try await writer.write(ByteBuffer(bytes: ServerSentEvents.error(failure)))
+                    try await writer.write(ByteBuffer(bytes: ServerSentEvents.error(Self.unreachable(upstream, error))))
                 }
                 try await writer.finish(nil)
             })
+    }
+
+    /// An upstream that ended its stream before its first event.
+    private struct UpstreamClosed: Error, CustomStringConvertible {
+        var description: String { "the stream ended before its first event" }
+    }
+
+    /// The whole events of an upstream's stream, as they complete. Used by one task at a time: first the request's,
+    /// then the response body's writer.
+    private final class EventReader: @unchecked Sendable {
+        private var iterator: HTTPClientResponse.Body.AsyncIterator
+        private var splitter = EventStreamSplitter()
+
+        init(_ iterator: HTTPClientResponse.Body.AsyncIterator) {
+            self.iterator = iterator
+        }
+
+        /// The next events; empty once the stream has ended.
+        func next() async throws -> [[UInt8]] {
+            while let chunk = try await iterator.next() {
+                let events = splitter.feed(chunk.readableBytesView)
+                if !events.isEmpty { return events }
+            }
+            let rest = splitter.finish()
+            return rest.isEmpty ? [] : [rest]
+        }
     }
 
     /// The most tokens the request may generate, over all its choices; none for embeddings.
@@ -134,16 +236,17 @@ struct UpstreamProxy: Sendable {
             cachedTokens: cached)
     }
 
-    /// An upstream's error answer: passed on when it is in OpenAI's envelope, else a 502 that quotes it.
-    static func failure(_ upstream: Upstream, status: HTTPResponseStatus, body: ByteBuffer) throws -> Response {
+    /// An upstream's error answer: as it came when it is in OpenAI's envelope, else a 502 that quotes it.
+    static func failure(_ upstream: Upstream, status: HTTPResponseStatus, body: ByteBuffer) -> Response {
         if case .object(let answer)? = try? JSONValue.parse(body.readableBytesView), case .object? = answer["error"] {
             return Response(
                 status: .init(code: Int(status.code)), headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: body))
         }
         let quoted = String(decoding: body.readableBytesView.prefix(200), as: UTF8.self)
-        throw OpenAIError(
-            status: 502, message: "The upstream of `\(upstream.id)` answered \(status.code) \(status.reasonPhrase): \(quoted)",
-            type: "server_error", code: "upstream_error")
+        return OpenAIHTTPError.response(
+            for: OpenAIError(
+                status: 502, message: "The upstream of `\(upstream.id)` answered \(status.code) \(status.reasonPhrase): \(quoted)",
+                type: "server_error", code: "upstream_error"), style: .openAI)
     }
 
     /// 502 for an upstream that could not be reached or broke off.

@@ -86,8 +86,9 @@ struct ServeCommand: AsyncParsableCommand {
         help: ArgumentHelp(
             "A model served by another OpenAI-compatible server (repeatable): clients ask for ID, Tern sends the request to URL "
                 + "(its API root, e.g. http://10.0.0.7:8080/v1) as model NAME (default: ID) with the key in environment variable VAR, "
-                + "and streams the answer back; keys, limits and the ledger apply as to local models.",
-            valueName: "ID=URL[,model=NAME][,key-env=VAR]"))
+                + "and streams the answer back; keys, limits and the ledger apply as to local models. Several with one ID are "
+                + "deployments of one model: balanced by outstanding requests (times WEIGHT), failed over before the first byte.",
+            valueName: "ID=URL[,model=NAME][,key-env=VAR][,weight=N]"))
     var upstreams: [String] = []
 
     @Option(name: [.customShort("t"), .long], help: "Compute threads (default: one per core).")
