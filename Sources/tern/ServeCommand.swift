@@ -82,6 +82,13 @@ struct ServeCommand: AsyncParsableCommand {
     var modelAliases: [String] = []
 
     @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A YAML file of these options by their long names (see tern config --help); flags given here override it.",
+            valueName: "file"))
+    var config: String?
+
+    @Option(
         name: .customLong("upstream"),
         help: ArgumentHelp(
             "A model served by another OpenAI-compatible server (repeatable): clients ask for ID, Tern sends the request to URL "

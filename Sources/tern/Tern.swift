@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Tern: AsyncParsableCommand {
@@ -22,7 +23,24 @@ struct Tern: AsyncParsableCommand {
             """,
         subcommands: [
             ServeCommand.self, KeysCommand.self, ChatCommand.self, RunCommand.self, TokenizeCommand.self, InspectCommand.self, ModelsCommand.self,
-            BenchCommand.self,
+            BenchCommand.self, ConfigCommand.self,
         ]
     )
+
+    /// Parses the command line, with `tern serve --config FILE` expanded into the file's settings first.
+    static func main() async {
+        do {
+            let arguments = try ConfigFile.expand(Array(CommandLine.arguments.dropFirst()))
+            var command = try parseAsRoot(arguments)
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch let mistake as ConfigFile.Mistake {
+            exit(withError: CommandError(mistake.description))
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -324,3 +324,67 @@ def test_a_malformed_upstream_is_refused_with_the_syntax(tmp_path, value, messag
         capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert message in result.stderr, result.stderr
+
+
+def config_check(path, env=None):
+    return subprocess.run([BIN, "config", "check", str(path)], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **(env or {})})
+
+
+def test_the_example_configuration_is_valid(tmp_path):
+    models = tmp_path / "models"
+    models.mkdir()
+    text = open(os.path.join(os.path.dirname(__file__), "..", "..", "..", "deploy", "tern.yaml")).read()
+    config = tmp_path / "tern.yaml"
+    config.write_text(text.replace("/var/lib/tern/models", str(models)))
+    result = config_check(config, {"TERN_DATABASE_URL": "postgres://tern@127.0.0.1:5432/tern", "BIG_KEY": "secret"})
+    assert result.returncode == 0, result.stderr
+    assert "all valid" in result.stdout
+
+
+@pytest.mark.parametrize("text, message", [
+    ("port: 1\nmax-sequence: 3\n", ":2: max-sequence: not an option of tern serve"),
+    ("port: 70000\n", ":1: port: --port must be between 0 and 65535"),
+    ("port: 1\ndatabase: ${TERN_TEST_UNSET_VARIABLE}\n", ":2: database: the environment variable TERN_TEST_UNSET_VARIABLE is not set"),
+    ("upstreams:\n  - id: big\n    url: http://10.0.0.7/v1\n    wieght: 2\n", ":4: upstreams: 'wieght' is not known"),
+    ("port: [1\n", "is not valid YAML"),
+    ("- port\n", "must be a mapping"),
+])
+def test_a_bad_configuration_names_its_line_and_key(tmp_path, text, message):
+    config = tmp_path / "bad.yaml"
+    config.write_text(text)
+    result = config_check(config)
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr
+    served = subprocess.run([BIN, "serve", "--config", str(config)], capture_output=True, text=True, timeout=60)
+    assert served.returncode != 0 and message in served.stderr, served.stderr
+
+
+def test_flags_override_the_configuration_file(tmp_path):
+    file_port, flag_port = free_port(), free_port()
+    config = tmp_path / "tern.yaml"
+    config.write_text(f"port: {file_port}\nmodel: [{MODEL}]\nmodel-alias: [from-file]\nthreads: 1\ndata-dir: {tmp_path / 'data'}\n")
+    server = subprocess.Popen([BIN, "serve", "--config", str(config), "--port", str(flag_port), "--model-alias", "from-flag"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(600):
+            assert server.poll() is None, server.stdout.read()
+            if port_open(flag_port) and get(f"http://127.0.0.1:{flag_port}/health") == 200:
+                break
+            time.sleep(0.1)
+        key = subprocess.run([BIN, "keys", "create", "--data-dir", str(tmp_path / "data")], capture_output=True, text=True,
+                             check=True).stdout.strip()
+        request = urllib.request.Request(f"http://127.0.0.1:{flag_port}/v1/models", headers={"Authorization": f"Bearer {key}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            ids = [model["id"] for model in json.load(response)["data"]]
+        assert "from-file" in ids and "from-flag" in ids, "lists are joined"
+        assert not port_open(file_port), "the flag's port replaced the file's"
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+def port_open(port) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
