@@ -29,10 +29,13 @@ public final class SQLiteStore: TernDatabase {
     /// Usage rows on their way into the ledger, written together (at most 500 a statement: 5000 of SQLite's 32766
     /// parameters).
     private let ledgerWrites: GroupCommit<UsageRecord>
+    /// Keys looked up, until any process changes keys (its token file is `tern.sqlite-keys`).
+    private let keyCache: KeyCache
 
-    private init(path: String, connection: SQLiteConnection) {
+    private init(path: String, connection: SQLiteConnection, keyCache: KeyCache) {
         self.path = path
         self.connection = connection
+        self.keyCache = keyCache
         ledgerWrites = GroupCommit(maxBatch: 500) { entries in try await Self.insert(entries, into: connection) }
     }
 
@@ -58,7 +61,14 @@ public final class SQLiteStore: TernDatabase {
         } catch {
             throw TernStoreError(.database, "cannot open the database \(path): \(error)")
         }
-        let store = SQLiteStore(path: path, connection: connection)
+        let keyCache: KeyCache
+        do {
+            keyCache = try KeyCache(tokenPath: path + "-keys")
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        let store = SQLiteStore(path: path, connection: connection, keyCache: keyCache)
         do {
             try await store.prepare()
         } catch {
@@ -66,7 +76,7 @@ public final class SQLiteStore: TernDatabase {
             throw TernStoreError(.database, "cannot prepare the database \(path): \(error)")
         }
         // Key hashes and usage: nobody else needs to read them (also for a database made by an earlier version).
-        for file in [path, path + "-wal", path + "-shm"] { _ = chmod(file, 0o600) }
+        for file in [path, path + "-wal", path + "-shm", path + "-keys"] { _ = chmod(file, 0o600) }
         return store
     }
 
@@ -175,12 +185,19 @@ public final class SQLiteStore: TernDatabase {
         } catch let error as SQLiteError where error.reason == .constraint || error.reason == .constraintUniqueFailed {
             throw TernStoreError(.duplicateName, "a key named '\(key.name)' exists already; choose another --name")
         }
+        keyCache.noteChange()
         return created
     }
 
+    /// From memory while no process has changed keys since the key was last read; else from the database.
     public func key(for secret: APIKeySecret) async throws -> APIKey? {
-        let rows = try await connection.query("SELECT \(StoredKeyColumns.names) FROM api_keys WHERE hash = ?", [.text(secret.hash)])
-        return try rows.first.map(Self.decodeKey)
+        let hash = secret.hash
+        let token = keyCache.currentToken()
+        if let cached = keyCache.key(hash: hash, token: token) { return cached }
+        let rows = try await connection.query("SELECT \(StoredKeyColumns.names) FROM api_keys WHERE hash = ?", [.text(hash)])
+        guard let key = try rows.first.map(Self.decodeKey) else { return nil }
+        keyCache.remember(key, hash: hash, token: token)
+        return key
     }
 
     public func keys() async throws -> [APIKey] {
@@ -191,6 +208,7 @@ public final class SQLiteStore: TernDatabase {
         let now = Self.milliseconds(Date())
         _ = try await connection.query(
             "UPDATE api_keys SET revoked_at = ? WHERE (id = ? OR name = ?) AND revoked_at IS NULL", [.integer(now), .text(idOrName), .text(idOrName)])
+        keyCache.noteChange()
         let rows = try await connection.query(
             "SELECT \(StoredKeyColumns.names) FROM api_keys WHERE id = ? OR name = ?", [.text(idOrName), .text(idOrName)])
         guard let row = rows.first else { throw TernStoreError(.notFound, "no key with id or name '\(idOrName)'; `tern keys list` shows them") }
