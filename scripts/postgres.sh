@@ -30,8 +30,10 @@ start)
         as_owner "$bin/initdb" -D "$dir/data" --username=tern --pwfile="$dir/password.tmp" --auth=scram-sha-256 \
             --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log"
         rm -f "$dir/password.tmp"
-        printf 'postgres://tern:%s@127.0.0.1:%s/postgres?sslmode=disable\n' "$password" "$port" >"$dir/url"
+        printf '%s\n' "$password" >"$dir/password"
+        chmod 600 "$dir/password"
     fi
+    printf 'postgres://tern:%s@127.0.0.1:%s/postgres?sslmode=disable\n' "$(cat "$dir/password")" "$port" >"$dir/url"
     # Tests create a database each: no disk syncs for speed (the cluster is thrown away), enough connections for
     # several replicas.
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \

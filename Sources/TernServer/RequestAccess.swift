@@ -63,7 +63,9 @@ final class RequestAccess: Sendable {
     /// Holds the request's tokens (prompt plus the most it may generate) against the per-minute limit and the
     /// budget; 429 when either cannot cover them.
     func reserve(promptTokens: Int, maxCompletionTokens: Int) async throws {
-        let tokens = promptTokens + maxCompletionTokens
+        // Saturating: an upstream request's bound comes from what the client sent.
+        let (sum, overflow) = promptTokens.addingReportingOverflow(maxCompletionTokens)
+        let tokens = overflow ? Int.max / 2 : sum
         state.withLock { $0.promptTokens = promptTokens }
         switch try await control.limits.reserveTokens(ticket, tokens: tokens, now: Date()) {
         case .success(let reservation):

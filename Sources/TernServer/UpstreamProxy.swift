@@ -54,8 +54,10 @@ struct UpstreamProxy: Sendable {
             options["include_usage"] = .bool(true)
             body["stream_options"] = .object(options)
         }
-        // The prompt's tokens are not known here: its length in bytes bounds them (a token is at least one byte).
-        try await context.access?.reserve(promptTokens: bytes.count, maxCompletionTokens: Self.completionBound(body, endpoint, defaultMaxTokens))
+        // The prompt's tokens are not known here: its length in bytes bounds them (a token is at least one byte). An
+        // answer without the upstream's count is charged this whole reservation.
+        let reservation = Usage(promptTokens: bytes.count, completionTokens: Self.completionBound(body, endpoint, defaultMaxTokens))
+        try await context.access?.reserve(promptTokens: reservation.promptTokens, maxCompletionTokens: reservation.completionTokens)
         var tried = Set<Int>()
         var last: Failure?
         while let deployment = pool.take(name, excluding: tried) {
@@ -63,10 +65,16 @@ struct UpstreamProxy: Sendable {
             body["model"] = .string(deployment.upstream.model)
             do {
                 if streaming {
-                    return try await stream(body, to: deployment, endpoint: endpoint, access: context.access, passUsage: clientWantsUsage)
+                    return try await stream(
+                        body, to: deployment, endpoint: endpoint, access: context.access, passUsage: clientWantsUsage, reservation: reservation)
                 }
-                return try await whole(body, to: deployment, endpoint: endpoint, access: context.access)
+                return try await whole(body, to: deployment, endpoint: endpoint, access: context.access, reservation: reservation)
             } catch let failure as Failure {
+                // A client that hung up is not the deployment's fault.
+                guard !Task.isCancelled else {
+                    pool.finished(deployment)
+                    throw CancellationError()
+                }
                 pool.finished(deployment, failed: true)
                 last = failure
             }
@@ -110,9 +118,9 @@ struct UpstreamProxy: Sendable {
         case answered(Response)
     }
 
-    private func whole(_ body: JSONObject, to deployment: UpstreamPool.Deployment, endpoint: Endpoint, access: RequestAccess?) async throws
-        -> Response
-    {
+    private func whole(
+        _ body: JSONObject, to deployment: UpstreamPool.Deployment, endpoint: Endpoint, access: RequestAccess?, reservation: Usage
+    ) async throws -> Response {
         let answer: ByteBuffer
         switch try await send(body, to: deployment, endpoint: endpoint, streaming: false) {
         case .answered(let response):
@@ -127,14 +135,15 @@ struct UpstreamProxy: Sendable {
         }
         pool.finished(deployment)
         let usage = (try? JSONValue.parse(answer.readableBytesView)).flatMap(Self.usage)
-        try await access?.commitOrFail(status: 200, usage: usage ?? Usage(promptTokens: 0, completionTokens: 0))
+        try await access?.commitOrFail(status: 200, usage: usage ?? reservation)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: answer))
     }
 
     /// A stream, returned once its first event has arrived: until then the client has been sent nothing, so a
     /// deployment that breaks off can still be replaced.
     private func stream(
-        _ body: JSONObject, to deployment: UpstreamPool.Deployment, endpoint: Endpoint, access: RequestAccess?, passUsage: Bool
+        _ body: JSONObject, to deployment: UpstreamPool.Deployment, endpoint: Endpoint, access: RequestAccess?, passUsage: Bool,
+        reservation: Usage
     ) async throws -> Response {
         let response: HTTPClientResponse
         switch try await send(body, to: deployment, endpoint: endpoint, streaming: true) {
@@ -155,10 +164,15 @@ struct UpstreamProxy: Sendable {
         }
         access?.markStreaming()
         let (pool, upstream) = (pool, deployment.upstream)
+        // Runs once: at the end of the body, or when the body is never written (the client left before the head).
+        // Without the upstream's count (it never came, or the client left first) the reservation is charged.
+        let end = StreamEnd { usage, status in
+            pool.finished(deployment)
+            return await access?.commitReportingFailure(status: status, usage: usage ?? reservation)
+        }
         return Response(
             status: .ok, headers: [.contentType: ServerSentEvents.contentType, .cacheControl: "no-cache"],
             body: ResponseBody { writer in
-                defer { pool.finished(deployment) }
                 var usage: Usage?
                 var events = first
                 do {
@@ -167,9 +181,7 @@ struct UpstreamProxy: Sendable {
                             guard let data = EventStreamSplitter.data(of: event) else { continue }
                             if data == Array("[DONE]".utf8) {
                                 // In the ledger before the last event goes out.
-                                if let failure = await access?.commitReportingFailure(
-                                    status: 200, usage: usage ?? Usage(promptTokens: 0, completionTokens: 0))
-                                {
+                                if let failure = await end.run(usage: usage, status: 200) {
                                     try await writer.write(ByteBuffer(bytes: ServerSentEvents.error(failure)))
                                     try await writer.finish(nil)
                                     return
@@ -183,10 +195,11 @@ struct UpstreamProxy: Sendable {
                         events = try await reader.next()
                     }
                 } catch {
-                    // The upstream broke off after the stream began: the client learns it from an error event.
-                    _ = await access?.commitReportingFailure(status: 200, usage: usage ?? Usage(promptTokens: 0, completionTokens: 0))
+                    // The upstream broke off after the stream began (or the client left): an error event ends it.
+                    _ = await end.run(usage: usage, status: 200)
                     try await writer.write(ByteBuffer(bytes: ServerSentEvents.error(Self.unreachable(upstream, error))))
                 }
+                _ = await end.run(usage: usage, status: 200)
                 try await writer.finish(nil)
             })
     }
@@ -217,14 +230,24 @@ struct UpstreamProxy: Sendable {
         }
     }
 
-    /// The most tokens the request may generate, over all its choices; none for embeddings.
+    /// The most tokens the request may generate, over all its choices; none for embeddings. Saturates instead of
+    /// overflowing: the values come from the client.
     static func completionBound(_ body: JSONObject, _ endpoint: Endpoint, _ defaultMaxTokens: Int) -> Int {
         guard endpoint != .embeddings else { return 0 }
         let limit = body["max_completion_tokens"]?.integerValue ?? body["max_tokens"]?.integerValue ?? Int64(defaultMaxTokens)
         let choices = body["n"]?.integerValue ?? 1
-        let prompts = endpoint == .completions ? Int64(body["prompt"].map { if case .array(let list) = $0 { list.count } else { 1 } } ?? 1) : 1
-        return Int(clamping: max(0, limit) * max(1, choices) * max(1, prompts))
+        var prompts: Int64 = 1
+        if endpoint == .completions, case .array(let list)? = body["prompt"] { prompts = Int64(list.count) }
+        var bound = Int64(0)
+        for (index, factor) in [max(0, limit), max(1, choices), max(1, prompts)].enumerated() {
+            let (product, overflow) = (index == 0 ? 1 : bound).multipliedReportingOverflow(by: factor)
+            bound = overflow ? Self.saturated : min(product, Self.saturated)
+        }
+        return Int(bound)
     }
+
+    /// Larger than any budget or limit, small enough to add to without overflow.
+    static let saturated = Int64(1) << 50
 
     /// The token counts of an answer or a chunk, when it reports them.
     static func usage(_ value: JSONValue) -> Usage? {
@@ -237,7 +260,14 @@ struct UpstreamProxy: Sendable {
     }
 
     /// An upstream's error answer: as it came when it is in OpenAI's envelope, else a 502 that quotes it.
+    /// An upstream that refuses Tern's own key (401, 403) is a fault of the configuration, not of the request: 502.
     static func failure(_ upstream: Upstream, status: HTTPResponseStatus, body: ByteBuffer) -> Response {
+        if status.code == 401 || status.code == 403 {
+            return OpenAIHTTPError.response(
+                for: OpenAIError(
+                    status: 502, message: "The upstream of `\(upstream.id)` refused this server's key (\(status.code)).",
+                    type: "server_error", code: "upstream_error"), style: .openAI)
+        }
         if case .object(let answer)? = try? JSONValue.parse(body.readableBytesView), case .object? = answer["error"] {
             return Response(
                 status: .init(code: Int(status.code)), headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: body))
@@ -252,7 +282,12 @@ struct UpstreamProxy: Sendable {
     /// 502 for an upstream that could not be reached or broke off.
     static func unreachable(_ upstream: Upstream, _ error: any Error) -> OpenAIError {
         OpenAIError(
-            status: 502, message: "The upstream of `\(upstream.id)` (\(upstream.baseURL.absoluteString)) could not be reached: \(error).",
+            status: 502, message: "The upstream of `\(upstream.id)` could not be reached or broke off: \(Self.reason(error)).",
             type: "server_error", code: "upstream_unavailable")
+    }
+
+    /// What went wrong, for a client: the error's own words, shortened.
+    static func reason(_ error: any Error) -> String {
+        String(String(describing: error).prefix(200))
     }
 }

@@ -64,11 +64,16 @@ final class KeyCache: Sendable {
         }
     }
 
-    /// Tells every process's cache that keys changed (call after the change is committed).
-    func noteChange() {
+    /// Tells every process's cache that keys changed (call after the change is committed); throws when the token
+    /// cannot be written, since other processes would then go on accepting a revoked key.
+    func noteChange() throws {
+        state.withLock { $0 = State() }
         var token = [UInt8](repeating: 0, count: 16)
         for index in token.indices { token[index] = UInt8.random(in: 0...255) }
-        _ = token.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, 16, 0) }
-        state.withLock { $0 = State() }
+        let written = token.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, 16, 0) }
+        guard written == 16 else {
+            throw TernStoreError(
+                .database, "keys changed, but running servers could not be told (\(String(cString: strerror(errno)))); restart them")
+        }
     }
 }

@@ -17,19 +17,28 @@ public final class PostgresRateLimitState: RateLimitState {
     private let replica = UUID().uuidString
     /// The buckets of each key as the database last returned them, for the `x-ratelimit-*` headers without a query.
     private let seen = Mutex<[String: Buckets]>([:])
+    /// The rows of this process's running requests: only these are renewed, so that a row whose request ended
+    /// without reaching the database (a failed settlement) still expires.
+    private let running = Running()
     private let renewal: Task<Void, Never>
+
+    private final class Running: Sendable {
+        let ids = Mutex(Set<Int>())
+    }
 
     init(client: PostgresClient, location: String) {
         self.client = client
         self.location = location
-        let replica = replica
+        let running = running
         renewal = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(Self.leaseSeconds / 3))
+                let ids = Array(running.ids.withLock { $0 })
+                guard !ids.isEmpty else { continue }
                 let expires = Date().timeIntervalSince1970 + Self.leaseSeconds
                 // GREATEST: a test's clock may run ahead of the wall clock; a renewal never shortens a lease.
                 _ = try? await PostgresStore.rows(
-                    "UPDATE running_requests SET expires_at = GREATEST(expires_at, \(expires)) WHERE replica = \(replica)", client: client,
+                    "UPDATE running_requests SET expires_at = GREATEST(expires_at, \(expires)) WHERE id = ANY(\(ids))", client: client,
                     location: location)
             }
         }
@@ -50,6 +59,7 @@ public final class PostgresRateLimitState: RateLimitState {
         switch refusal {
         case nil:
             guard let id else { throw TernStoreError(.database, "tern_admit returned no request") }
+            running.ids.withLock { _ = $0.insert(id) }
             return .success(RequestTicket(policy: policy, id: id))
         case "concurrency":
             return .failure(.concurrency(limit: policy.limits.maxConcurrent ?? 0))
@@ -81,6 +91,8 @@ public final class PostgresRateLimitState: RateLimitState {
     }
 
     public func finish(_ ticket: RequestTicket, reservation: TokenReservation?, usedTokens: Int, now: Date) async throws {
+        // No longer renewed, whatever happens below: if the settlement fails, the row expires with its lease.
+        running.ids.withLock { _ = $0.remove(ticket.id) }
         let policy = ticket.policy
         let periodStart = policy.budget.map { StoredKeyColumns.milliseconds($0.period.start(containing: now)) }
         let rows = try await rows(

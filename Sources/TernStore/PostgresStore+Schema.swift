@@ -1,6 +1,7 @@
 extension PostgresStore {
     /// The schema's versions: each entry the statements that bring the database from the version before to its own.
-    /// Applied in order at open; the version reached is a row of `tern_migrations`.
+    /// Applied in order at open; the version reached is a row of `tern_migrations`. A version never changes once
+    /// released; a later one replaces what it must.
     ///
     /// Keys, the ledger and stored responses are ordinary tables. The limiter's state is in `UNLOGGED` tables: it is
     /// written on every request and needs no disk sync (a commit that touched only them does not wait for one); if
@@ -44,15 +45,18 @@ extension PostgresStore {
             """,
             "CREATE INDEX running_by_key ON running_requests (key_id)",
             "CREATE INDEX running_by_replica ON running_requests (replica)",
+        ],
+        // Version 2: the limiter's functions (version 1 had first drafts of them).
+        [
             // A bucket of `capacity` per minute read at `now`: what flowed in since `at`, up to the capacity.
             """
-            CREATE FUNCTION tern_refill(level DOUBLE PRECISION, at DOUBLE PRECISION, capacity BIGINT, now DOUBLE PRECISION)
+            CREATE OR REPLACE FUNCTION tern_refill(level DOUBLE PRECISION, at DOUBLE PRECISION, capacity BIGINT, now DOUBLE PRECISION)
             RETURNS DOUBLE PRECISION LANGUAGE sql IMMUTABLE AS
             $$ SELECT least(capacity::DOUBLE PRECISION, level + greatest(0, now - at) * capacity / 60.0) $$
             """,
             // Admission: a concurrency slot and one request from the per-minute bucket, under the key's row lock.
             """
-            CREATE FUNCTION tern_admit(p_key TEXT, p_rpm BIGINT, p_max_running BIGINT, p_replica TEXT, p_now DOUBLE PRECISION,
+            CREATE OR REPLACE FUNCTION tern_admit(p_key TEXT, p_rpm BIGINT, p_max_running BIGINT, p_replica TEXT, p_now DOUBLE PRECISION,
                 p_expires DOUBLE PRECISION)
             RETURNS TABLE (request_id BIGINT, refusal TEXT, retry_after DOUBLE PRECISION, rpm BIGINT, request_level DOUBLE PRECISION,
                 request_at DOUBLE PRECISION, tpm BIGINT, token_level DOUBLE PRECISION, token_at DOUBLE PRECISION)
@@ -66,7 +70,10 @@ extension PostgresStore {
                 INSERT INTO rate_limits (key_id) VALUES (p_key) ON CONFLICT (key_id) DO NOTHING;
                 SELECT * INTO r FROM rate_limits WHERE key_id = p_key FOR UPDATE;
                 IF r.rpm IS DISTINCT FROM p_rpm THEN
-                    r.rpm := p_rpm; r.request_level := p_rpm; r.request_at := p_now;
+                    -- A new capacity (another replica's defaults, a key's new limit) never refills the bucket.
+                    r.request_level := CASE WHEN r.request_level IS NULL OR r.rpm IS NULL OR p_rpm IS NULL THEN p_rpm
+                        ELSE least(tern_refill(r.request_level, r.request_at, r.rpm, p_now), p_rpm) END;
+                    r.rpm := p_rpm; r.request_at := greatest(coalesce(r.request_at, p_now), p_now);
                 END IF;
                 IF p_max_running IS NOT NULL THEN
                     DELETE FROM running_requests WHERE key_id = p_key AND expires_at <= p_now;
@@ -100,7 +107,7 @@ extension PostgresStore {
             // live reservation) and taken from the per-minute bucket, or refused, under the key's row lock. A new
             // period starts from the ledger.
             """
-            CREATE FUNCTION tern_reserve(p_key TEXT, p_request BIGINT, p_tokens BIGINT, p_tpm BIGINT, p_budget BIGINT, p_budget_start BIGINT,
+            CREATE OR REPLACE FUNCTION tern_reserve(p_key TEXT, p_request BIGINT, p_tokens BIGINT, p_tpm BIGINT, p_budget BIGINT, p_budget_start BIGINT,
                 p_now DOUBLE PRECISION)
             RETURNS TABLE (refusal TEXT, retry_after DOUBLE PRECISION, remaining BIGINT, rpm BIGINT, request_level DOUBLE PRECISION,
                 request_at DOUBLE PRECISION, tpm BIGINT, token_level DOUBLE PRECISION, token_at DOUBLE PRECISION)
@@ -114,7 +121,9 @@ extension PostgresStore {
                 INSERT INTO rate_limits (key_id) VALUES (p_key) ON CONFLICT (key_id) DO NOTHING;
                 SELECT * INTO r FROM rate_limits WHERE key_id = p_key FOR UPDATE;
                 IF r.tpm IS DISTINCT FROM p_tpm THEN
-                    r.tpm := p_tpm; r.token_level := p_tpm; r.token_at := p_now;
+                    r.token_level := CASE WHEN r.token_level IS NULL OR r.tpm IS NULL OR p_tpm IS NULL THEN p_tpm
+                        ELSE least(tern_refill(r.token_level, r.token_at, r.tpm, p_now), p_tpm) END;
+                    r.tpm := p_tpm; r.token_at := greatest(coalesce(r.token_at, p_now), p_now);
                 END IF;
                 IF p_budget IS NOT NULL THEN
                     IF r.budget_start IS DISTINCT FROM p_budget_start THEN
@@ -122,8 +131,9 @@ extension PostgresStore {
                         SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) INTO r.budget_used FROM usage
                             WHERE key_id = p_key AND finished_at >= p_budget_start;
                     END IF;
+                    -- Every live reservation, also those made before the period turned: they finish in this one.
                     SELECT COALESCE(SUM(tokens), 0) INTO reserved FROM running_requests
-                        WHERE key_id = p_key AND budget_start = p_budget_start AND expires_at > p_now;
+                        WHERE key_id = p_key AND budget_start IS NOT NULL AND expires_at > p_now;
                     left_over := p_budget - r.budget_used - reserved;
                     IF p_tokens > left_over THEN
                         UPDATE rate_limits SET tpm = r.tpm, token_level = r.token_level, token_at = r.token_at, budget_start = r.budget_start,
@@ -158,7 +168,7 @@ extension PostgresStore {
             // The end of a request: its slot freed, its reservation settled with what it used (given back to the
             // per-minute bucket or charged beyond it), its tokens counted in the budget's period.
             """
-            CREATE FUNCTION tern_finish(p_key TEXT, p_request BIGINT, p_reserved BIGINT, p_reserved_start BIGINT, p_used BIGINT,
+            CREATE OR REPLACE FUNCTION tern_finish(p_key TEXT, p_request BIGINT, p_reserved BIGINT, p_reserved_start BIGINT, p_used BIGINT,
                 p_budget_start BIGINT, p_now DOUBLE PRECISION)
             RETURNS TABLE (rpm BIGINT, request_level DOUBLE PRECISION, request_at DOUBLE PRECISION, tpm BIGINT, token_level DOUBLE PRECISION,
                 token_at DOUBLE PRECISION)
@@ -181,13 +191,14 @@ extension PostgresStore {
                         r.token_level := r.token_level - (p_used - p_reserved);
                     END IF;
                 END IF;
-                IF p_reserved_start IS NOT NULL AND r.budget_start = p_reserved_start AND p_budget_start = r.budget_start THEN
+                -- Counted in the period it finishes in, as its ledger row is.
+                IF p_reserved_start IS NOT NULL AND p_budget_start = r.budget_start THEN
                     r.budget_used := r.budget_used + p_used;
                 END IF;
                 UPDATE rate_limits SET token_level = r.token_level, token_at = r.token_at, budget_used = r.budget_used WHERE key_id = p_key;
                 RETURN QUERY SELECT r.rpm, r.request_level, r.request_at, r.tpm, r.token_level, r.token_at;
             END $$
             """,
-        ]
+        ],
     ]
 }

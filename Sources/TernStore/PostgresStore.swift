@@ -22,13 +22,20 @@ public final class PostgresStore: TernDatabase {
     private let ledgerWrites: GroupCommit<UsageRecord>
     /// The one limiter of this process (its running requests are renewed together).
     private let limiter: PostgresRateLimitState
+    /// Keys looked up, while a connection listens for changes made by any replica.
+    private let keyCache: NotifiedKeyCache
 
-    private init(location: String, client: PostgresClient) {
-        self.location = location
+    private init(target: PostgresTarget, client: PostgresClient) throws {
+        location = target.location
         self.client = client
         running = Task { await client.run() }
         ledgerWrites = GroupCommit(maxBatch: 500) { entries in try await Self.insert(entries, into: client) }
-        limiter = PostgresRateLimitState(client: client, location: location)
+        limiter = PostgresRateLimitState(client: client, location: target.location)
+        let configuration = try target.connection()
+        keyCache = NotifiedKeyCache {
+            let logger = Logger(label: "tern.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+            return try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        }
     }
 
     /// Whether `text` is a PostgreSQL URL rather than a folder.
@@ -54,11 +61,12 @@ public final class PostgresStore: TernDatabase {
         } catch {
             throw TernStoreError(.database, "cannot open the database \(target.location): \(describe(error))")
         }
-        return PostgresStore(location: target.location, client: PostgresClient(configuration: try target.client()))
+        return try PostgresStore(target: target, client: PostgresClient(configuration: try target.client()))
     }
 
     /// Frees this process's running requests and closes every connection.
     public func close() async throws {
+        keyCache.close()
         await limiter.close()
         running.cancel()
         await running.value
@@ -174,8 +182,15 @@ public final class PostgresStore: TernDatabase {
         return created
     }
 
+    /// From memory while this replica hears of every revocation (``NotifiedKeyCache``); else from the database.
     public func key(for secret: APIKeySecret) async throws -> APIKey? {
-        try await rows("SELECT \(unescaped: StoredKeyColumns.names) FROM api_keys WHERE hash = \(secret.hash)").first.map(Self.decodeKey)
+        let hash = secret.hash
+        let (cached, generation) = keyCache.lookup(hash: hash)
+        if let cached { return cached }
+        guard let key = try await rows("SELECT \(unescaped: StoredKeyColumns.names) FROM api_keys WHERE hash = \(hash)").first.map(Self.decodeKey)
+        else { return nil }
+        keyCache.remember(key, hash: hash, generation: generation)
+        return key
     }
 
     public func keys() async throws -> [APIKey] {
@@ -188,6 +203,9 @@ public final class PostgresStore: TernDatabase {
             UPDATE api_keys SET revoked_at = \(Self.milliseconds(Date())) WHERE (id = \(idOrName) OR name = \(idOrName)) \
             AND revoked_at IS NULL
             """)
+        // Every replica's cache forgets its keys (new keys need no notice: a cache holds only keys it has found).
+        keyCache.forget()
+        try await rows("SELECT pg_notify(\(NotifiedKeyCache.channel), '')")
         guard let row = try await rows("SELECT \(unescaped: StoredKeyColumns.names) FROM api_keys WHERE id = \(idOrName) OR name = \(idOrName)").first
         else { throw TernStoreError(.notFound, "no key with id or name '\(idOrName)'; `tern keys list` shows them") }
         return try Self.decodeKey(row)

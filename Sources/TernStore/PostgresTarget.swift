@@ -7,8 +7,22 @@ import PostgresNIO
 /// `postgres://USER:PASSWORD@HOST:PORT/DATABASE`; `sslmode` is `disable`, `prefer` (the default, as libpq's) or
 /// `require`; `host=/dir` in the query connects through the Unix socket in that folder.
 struct PostgresTarget {
+    /// As libpq's sslmode: `prefer` and `require` encrypt without checking the certificate; `verify-ca` checks it
+    /// against the system's authorities, `verify-full` the host name too.
     enum Security {
-        case disable, prefer, require
+        case disable, prefer, require, verifyCA, verifyFull
+
+        /// The TLS settings; nil for none.
+        var tls: TLSConfiguration? {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            switch self {
+            case .disable: return nil
+            case .prefer, .require: tls.certificateVerification = .none
+            case .verifyCA: tls.certificateVerification = .noHostnameVerification
+            case .verifyFull: tls.certificateVerification = .fullVerification
+            }
+            return tls
+        }
     }
 
     var host: String
@@ -23,7 +37,10 @@ struct PostgresTarget {
 
     init(url: String) throws {
         guard PostgresStore.isURL(url), let parts = URLComponents(string: url) else {
-            throw TernStoreError(.invalidValue, "'\(url)' is not a PostgreSQL URL; write postgres://USER:PASSWORD@HOST:PORT/DATABASE")
+            // Not quoted: it may hold a password.
+            throw TernStoreError(
+                .invalidValue,
+                "the database URL cannot be read; write postgres://USER:PASSWORD@HOST:PORT/DATABASE, with the password percent-encoded")
         }
         guard let user = parts.percentEncodedUser.flatMap({ $0.removingPercentEncoding }), !user.isEmpty else {
             throw TernStoreError(.invalidValue, "the PostgreSQL URL names no user; write postgres://USER:PASSWORD@HOST:PORT/DATABASE")
@@ -33,8 +50,10 @@ struct PostgresTarget {
         switch query["sslmode"] ?? "prefer" {
         case "disable": security = .disable
         case "prefer", "allow": security = .prefer
-        case "require", "verify-ca", "verify-full": security = .require
-        case let mode: throw TernStoreError(.invalidValue, "sslmode=\(mode) is not known; use disable, prefer or require")
+        case "require": security = .require
+        case "verify-ca": security = .verifyCA
+        case "verify-full": security = .verifyFull
+        case let mode: throw TernStoreError(.invalidValue, "sslmode=\(mode) is not known; use disable, prefer, require, verify-ca or verify-full")
         }
         self.user = user
         password = parts.percentEncodedPassword.flatMap { $0.removingPercentEncoding }
@@ -54,10 +73,10 @@ struct PostgresTarget {
     func connection() throws -> PostgresConnection.Configuration {
         if let socketPath { return .init(unixSocketPath: socketPath, username: user, password: password, database: database) }
         let tls: PostgresConnection.Configuration.TLS
-        switch security {
-        case .disable: tls = .disable
-        case .prefer: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
-        case .require: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        switch (security, security.tls) {
+        case (_, nil): tls = .disable
+        case (.prefer, let settings?): tls = .prefer(try NIOSSLContext(configuration: settings))
+        case (_, let settings?): tls = .require(try NIOSSLContext(configuration: settings))
         }
         return .init(host: host, port: port, username: user, password: password, database: database, tls: tls)
     }
@@ -69,10 +88,10 @@ struct PostgresTarget {
             configuration = .init(unixSocketPath: socketPath, username: user, password: password, database: database)
         } else {
             let tls: PostgresClient.Configuration.TLS
-            switch security {
-            case .disable: tls = .disable
-            case .prefer: tls = .prefer(.makeClientConfiguration())
-            case .require: tls = .require(.makeClientConfiguration())
+            switch (security, security.tls) {
+            case (_, nil): tls = .disable
+            case (.prefer, let settings?): tls = .prefer(settings)
+            case (_, let settings?): tls = .require(settings)
             }
             configuration = .init(host: host, port: port, username: user, password: password, database: database, tls: tls)
         }

@@ -185,7 +185,7 @@ public final class SQLiteStore: TernDatabase {
         } catch let error as SQLiteError where error.reason == .constraint || error.reason == .constraintUniqueFailed {
             throw TernStoreError(.duplicateName, "a key named '\(key.name)' exists already; choose another --name")
         }
-        keyCache.noteChange()
+        try keyCache.noteChange()
         return created
     }
 
@@ -208,7 +208,7 @@ public final class SQLiteStore: TernDatabase {
         let now = Self.milliseconds(Date())
         _ = try await connection.query(
             "UPDATE api_keys SET revoked_at = ? WHERE (id = ? OR name = ?) AND revoked_at IS NULL", [.integer(now), .text(idOrName), .text(idOrName)])
-        keyCache.noteChange()
+        try keyCache.noteChange()
         let rows = try await connection.query(
             "SELECT \(StoredKeyColumns.names) FROM api_keys WHERE id = ? OR name = ?", [.text(idOrName), .text(idOrName)])
         guard let row = rows.first else { throw TernStoreError(.notFound, "no key with id or name '\(idOrName)'; `tern keys list` shows them") }

@@ -33,7 +33,10 @@ struct ConfigCommand: ParsableCommand {
                 throw CommandError(mistake.description)
             }
             do {
-                _ = try ServeCommand.parse(config.arguments)
+                let serve = try ServeCommand.parse(config.arguments)
+                for upstream in serve.upstreams { _ = try UpstreamOption.parse(upstream) }
+            } catch let error as CommandError {
+                throw CommandError("\(file): \(error.description)")
             } catch {
                 throw CommandError("\(file): together the settings are refused: \(ServeCommand.message(for: error))")
             }

@@ -78,13 +78,20 @@ struct ConfigFile {
                             throw mistake(
                                 "'\(nameNode.string ?? "?")' is not known; an upstream takes id, url, model, api-key-env and weight", at: nameNode)
                         }
-                        fields[name] = try scalar(field)
+                        let value = try scalar(field)
+                        guard !value.contains(",") else { throw mistake("an upstream's \(name) may not contain a comma", at: field) }
+                        fields[name] = value
                     }
                     guard let id = fields["id"], let url = fields["url"] else { throw mistake("each upstream needs an id and a url", at: item) }
                     var option = "\(id)=\(url)"
                     if let model = fields["model"] { option += ",model=\(model)" }
                     if let variable = fields["api-key-env"] { option += ",key-env=\(variable)" }
                     if let weight = fields["weight"] { option += ",weight=\(weight)" }
+                    do {
+                        _ = try UpstreamOption.parse(option, environment: environment)
+                    } catch {
+                        throw mistake("\(error)", at: item)
+                    }
                     return ["--upstream", option]
                 }
             } else if ["config", "help", "version"].contains(key) {

@@ -137,13 +137,17 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.allCases) func aSecondConnectionSeesKeysAndRowsAtOnce(_ kind: StoreKind) async throws {
+    /// A key made elsewhere works at once; a revocation elsewhere counts from the next lookup with SQLite (the cache
+    /// reads the token file), and once PostgreSQL's notice has arrived with PostgreSQL (see PostgresStoreTests).
+    @Test(arguments: StoreKind.allCases) func aSecondConnectionSeesKeysAndRevocations(_ kind: StoreKind) async throws {
         try await withTemporaryDatabase(kind) { store, location in
             let other = try await openTernDatabase(location)
             let created = try await other.create(NewAPIKey(name: "from-cli"))
             #expect(try await store.key(for: created.secret)?.name == "from-cli")
             _ = try await other.revoke("from-cli")
-            #expect(try await store.key(for: created.secret)?.revokedAt != nil)
+            if kind == .sqlite {
+                #expect(try await store.key(for: created.secret)?.revokedAt != nil)
+            }
             try await other.close()
         }
     }

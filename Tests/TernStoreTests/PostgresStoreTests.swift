@@ -75,4 +75,38 @@ import Testing
             try await second.close()
         }
     }
+
+    /// Replicas keep the keys they found in memory; a revocation on one reaches the others' caches by notice.
+    @Test func aKeyRevokedOnOneReplicaStopsOnTheOthers() async throws {
+        try await withTemporaryPostgresDatabase { url in
+            let first = try await PostgresStore.open(url: url)
+            let second = try await PostgresStore.open(url: url)
+            let created = try await first.create(NewAPIKey(name: "shared"))
+            for _ in 0..<3 { #expect(try await second.key(for: created.secret)?.revokedAt == nil) }
+            _ = try await first.revoke("shared")
+            var seen = false
+            for _ in 0..<250 where !seen {
+                seen = try await second.key(for: created.secret)?.revokedAt != nil
+                if !seen { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(seen, "the second replica still accepts the key five seconds after its revocation")
+            try await first.close()
+            try await second.close()
+        }
+    }
+
+    /// Replicas with different default limits (a rolling update) never refill each other's buckets.
+    @Test func aNewCapacityNeverRefillsTheBucket() async throws {
+        try await withTemporaryPostgresDatabase { url in
+            let store = try await PostgresStore.open(url: url)
+            let limiter = store.makeRateLimitState()
+            let now = Date()
+            let two = KeyPolicy(keyID: "k", limits: KeyLimits(requestsPerMinute: 2))
+            let three = KeyPolicy(keyID: "k", limits: KeyLimits(requestsPerMinute: 3))
+            for _ in 0..<2 { _ = try await limiter.admit(two, now: now).get() }
+            #expect(try await limiter.admit(three, now: now) == .failure(.requests(limit: 3, retryAfter: 20)))
+            #expect(try await limiter.admit(two, now: now) == .failure(.requests(limit: 2, retryAfter: 30)))
+            try await store.close()
+        }
+    }
 }

@@ -176,6 +176,17 @@ def test_the_gateways_keys_and_limits_apply(servers):
         gateway.client("tern-" + "x" * 40).chat.completions.create(model="remote", messages=[{"role": "user", "content": "Hi"}])
 
 
+def test_enormous_numbers_from_a_client_are_refused_not_fatal(servers):
+    _, gateway = servers
+    limited = gateway.create_key("--name", "enormous", "--tpm", "1000")
+    for key in (gateway.key, limited):
+        response = httpx.post(gateway.url + "/v1/completions", headers={"Authorization": f"Bearer {key}"}, timeout=60,
+                              json={"model": "remote", "prompt": ["a", "b"], "max_tokens": 2**63 - 1, "n": 2**62})
+        assert response.status_code in (400, 429), response.text
+        assert "error" in response.json()
+    assert httpx.get(gateway.url + "/health").status_code == 200
+
+
 def test_upstream_errors_keep_openais_shape(servers):
     upstream, gateway = servers
     with pytest.raises(openai.BadRequestError) as bad:
