@@ -101,9 +101,20 @@ def main() -> None:
         upstream = f"http://127.0.0.1:{upstream_port}/v1"
         wait_for(upstream + "/models", nginx)
 
-        targets: dict[str, tuple[str, str]] = {"upstream alone": (upstream + "/chat/completions", "none")}
+        rows = {}
 
-        def start_tern(label: str, *state: str):
+        def measure(label: str, url: str, key: str, server: subprocess.Popen | None):
+            """Measures one gateway alone on the machine: the others are stopped, so none takes its CPU."""
+            wrk(url, key, 16, True, folder)  # warm-up
+            rows[label] = {"paced": wrk(url, key, 16, True, folder), "max": wrk(url, key, 64, False, folder)}
+            print(label, rows[label], file=sys.stderr)
+            if server:
+                server.terminate()
+                server.wait(timeout=60)
+
+        measure("upstream alone", upstream + "/chat/completions", "none", None)
+
+        def tern_gateway(label: str, *state: str):
             port = free_port()
             key = subprocess.run([str(tern), "keys", "create", "--name", "bench", "--rpm", "100000000", "--tpm", "1000000000", *state],
                                  capture_output=True, text=True, check=True).stdout.strip()
@@ -112,16 +123,16 @@ def main() -> None:
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             processes.append(server)
             wait_for(f"http://127.0.0.1:{port}/health", server)
-            targets[label] = (f"http://127.0.0.1:{port}/v1/chat/completions", key)
+            measure(label, f"http://127.0.0.1:{port}/v1/chat/completions", key, server)
 
-        start_tern("Tern, SQLite", "--data-dir", str(folder / "tern-data"))
+        tern_gateway("Tern, SQLite", "--data-dir", str(folder / "tern-data"))
         postgres = os.environ.get("TERN_TEST_POSTGRES_URL")
         database = None
         if postgres:
             database = "tern_gateway_bench"
             subprocess.run(["psql", postgres, "-qc", f"DROP DATABASE IF EXISTS {database}"], check=True)
             subprocess.run(["psql", postgres, "-qc", f"CREATE DATABASE {database}"], check=True)
-            start_tern("Tern, PostgreSQL", "--database", urlunsplit(urlsplit(postgres)._replace(path="/" + database)))
+            tern_gateway("Tern, PostgreSQL", "--database", urlunsplit(urlsplit(postgres)._replace(path="/" + database)))
         litellm = os.environ.get("LITELLM")
         if litellm:
             port = free_port()
@@ -134,13 +145,7 @@ def main() -> None:
                                       env={**os.environ, "LITELLM_LOG": "ERROR"})
             processes.append(server)
             wait_for(f"http://127.0.0.1:{port}/health/liveliness", server, seconds=300)
-            targets["LiteLLM proxy"] = (f"http://127.0.0.1:{port}/v1/chat/completions", "sk-bench-key")
-
-        rows = {}
-        for label, (url, key) in targets.items():
-            wrk(url, key, 16, True, folder)  # warm-up
-            rows[label] = {"paced": wrk(url, key, 16, True, folder), "max": wrk(url, key, 64, False, folder)}
-            print(label, rows[label], file=sys.stderr)
+            measure("LiteLLM proxy", f"http://127.0.0.1:{port}/v1/chat/completions", "sk-bench-key", server)
 
         base = rows["upstream alone"]["paced"]
         command = "TERN_TEST_POSTGRES_URL=... LITELLM=... python3 bench/gateway.py"
@@ -150,7 +155,8 @@ def main() -> None:
             f"Measured by `{command}` on {machine()}, commit {git_commit()}. The upstream is nginx returning a fixed chat",
             "completion; each gateway has one key that may use the model, with limits far above the load. Tern writes every",
             "request's ledger row durably before answering (SQLite: one fsync per batch of rows; PostgreSQL: one commit).",
-            "LiteLLM runs with its master key and 2 workers (its per-key limits need its own database).",
+            "LiteLLM runs with its master key and 2 workers (its per-key limits need its own database). Each gateway runs",
+            "alone while it is measured.",
             "",
             "*paced*: wrk with 16 connections, each waiting 30 ms between requests (about 500 requests/s when the gateway",
             "keeps up); *added*: the gateway's percentile minus the upstream's own. *max*: requests/s with 64 connections.",
@@ -183,9 +189,6 @@ def main() -> None:
         ]
         (ROOT / "docs" / "gateway-benchmark.md").write_text("\n".join(lines) + "\n")
         if database:
-            for process in processes:
-                process.terminate()
-            time.sleep(1)
             subprocess.run(["psql", postgres, "-qc", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"], check=False)
     finally:
         for process in processes:
