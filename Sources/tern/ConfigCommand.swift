@@ -32,11 +32,9 @@ struct ConfigCommand: ParsableCommand {
             } catch let mistake as ConfigFile.Mistake {
                 throw CommandError(mistake.description)
             }
+            // Each upstream was checked with the file (ConfigFile); here the settings are checked together.
             do {
-                let serve = try ServeCommand.parse(config.arguments)
-                for upstream in serve.upstreams { _ = try UpstreamOption.parse(upstream) }
-            } catch let error as CommandError {
-                throw CommandError("\(file): \(error.description)")
+                _ = try ServeCommand.parse(config.arguments)
             } catch {
                 throw CommandError("\(file): together the settings are refused: \(ServeCommand.message(for: error))")
             }

@@ -93,3 +93,9 @@ func postgresQuery(_ url: String, _ statement: String) async throws -> [Postgres
         throw error
     }
 }
+
+/// Opens a database again by its location: a `postgres://` URL, or a SQLite data folder.
+func openTernDatabase(_ location: String) async throws -> any TernDatabase {
+    if PostgresStore.isURL(location) { return try await PostgresStore.open(url: location) }
+    return try await SQLiteStore.open(directory: location)
+}
