@@ -72,8 +72,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
-            // docs/openapi.json (through a link), compiled into the binary: nothing needs to sit beside it.
-            resources: [.embedInCode("openapi.json")],
+            // docs/openapi.json (through a link), compiled into the binary: nothing needs to sit beside it;
+            // and the web UI's files, served from the binary.
+            resources: [
+                .embedInCode("openapi.json"), .embedInCode("WebUI/chat.html"), .embedInCode("WebUI/console.html"),
+                .embedInCode("WebUI/tern.css"), .embedInCode("WebUI/common.js"), .embedInCode("WebUI/markdown.js"),
+                .embedInCode("WebUI/chat.js"), .embedInCode("WebUI/console.js"), .embedInCode("WebUI/icon.svg"),
+            ],
             swiftSettings: strictSwift
         ),
         .executableTarget(

@@ -56,6 +56,7 @@ struct AccessMiddleware: RouterMiddleware {
                     status: 401, message: "The API key \(key.prefix)*** \(reason).", type: "invalid_request_error", code: "invalid_api_key"))
         }
         var context = context
+        context.key = key
         context.logger[metadataKey: "key.id"] = .string(key.id)
         context.requestLog.authenticated(keyID: key.id)
         switch access {

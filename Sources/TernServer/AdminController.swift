@@ -8,11 +8,10 @@ import TernStore
 /// - `POST /admin/keys` `{"name","models","rpm","tpm","max_concurrent","budget_tokens","budget_period","expires_at","admin"}`
 ///   → 201 with the key record and `"key"`, the secret, shown this once.
 /// - `GET /admin/keys` → `{"object":"list","data":[…]}`; `DELETE /admin/keys/{id or name}` → the revoked record.
-/// - `GET /admin/usage` → `{"object":"list","data":[{"id","name","requests","prompt_tokens",…}]}`.
+/// - `GET /admin/usage`: see ``UsageController``.
 /// - `POST /admin/models/{id}/load` and `/unload` → `{"id","object":"model","status"}` once it is done.
 struct AdminController: Sendable {
     let keys: any APIKeyStore
-    let ledger: any UsageLedger
     let models: ModelFleet
     let bodyReader: RequestBodyReader
 
@@ -48,12 +47,6 @@ struct AdminController: Sendable {
         } catch let error as TernStoreError {
             throw Self.openAIError(error)
         }
-    }
-
-    func usage(by admin: AdminKey) async throws -> Response {
-        let rows = try await ledger.usage(since: nil)
-        let data = try rows.map { try JSONSerialization.jsonObject(with: TernStoreJSON.encoder.encode($0)) }
-        return try Self.json(["object": "list", "data": data])
     }
 
     /// Loads the model (an id or alias) and answers once it is loaded: `{"id", "object": "model", "status": "loaded"}`.

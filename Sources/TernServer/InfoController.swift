@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import TernOpenAI
+import TernStore
 
 /// The routes that describe the server: models, health and the OpenAPI document.
 struct InfoController: Sendable {
@@ -10,15 +11,18 @@ struct InfoController: Sendable {
     /// Reported as `created` of every model: when the server started.
     let created = Int(Date().timeIntervalSince1970)
 
-    /// `GET /v1/models`: every served model, loaded or not, then the aliases, then the upstream models.
-    func models() -> Response {
-        .json(ModelList(data: fleet.names.all.map(entry) + upstreams.map(upstreamEntry)))
+    /// `GET /v1/models`: every served model the key may use (all of them without access control), loaded or not, then
+    /// the aliases, then the upstream models.
+    func models(for key: APIKey?) -> Response {
+        let local = fleet.names.all.filter { key?.allows(model: fleet.names.names(of: $0)) ?? true }
+        let remote = upstreams.filter { key?.allows(model: [$0]) ?? true }
+        return .json(ModelList(data: local.map(entry) + remote.map(upstreamEntry)))
     }
 
-    /// `GET /v1/models/{id}`.
-    func model(_ name: String) throws(OpenAIError) -> Response {
-        if upstreams.contains(name) { return .json(upstreamEntry(name)) }
-        guard fleet.names.serves(name) else { throw .modelNotFound(name) }
+    /// `GET /v1/models/{id}`: 404 also for a model the key may not use, as OpenAI answers.
+    func model(_ name: String, for key: APIKey?) throws(OpenAIError) -> Response {
+        if upstreams.contains(name), key?.allows(model: [name]) ?? true { return .json(upstreamEntry(name)) }
+        guard fleet.names.serves(name), key?.allows(model: fleet.names.names(of: name)) ?? true else { throw .modelNotFound(name) }
         return .json(entry(name))
     }
 

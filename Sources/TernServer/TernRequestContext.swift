@@ -13,6 +13,8 @@ public struct TernRequestContext: RequestContext {
     var access: RequestAccess?
     /// The key of an authenticated `/admin` request.
     var adminKey: APIKey?
+    /// The key of any authenticated request.
+    var key: APIKey?
     /// The connection (or HTTP/2 stream) the request came on, watched for the client hanging up.
     let channel: any Channel
     /// What the access log says of the request.

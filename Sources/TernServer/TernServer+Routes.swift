@@ -54,17 +54,30 @@ extension TernServer {
                 if let answer = try await proxy?.forward(&request, context: context, endpoint: .embeddings) { return answer }
                 return try await embeddings.create(request, context: context)
             },
-            TernRoute(.get, "/v1/models") { _, _ in info.models() },
+            TernRoute(.get, "/v1/models") { _, context in info.models(for: context.key) },
             TernRoute(.post, "/tokenize") { request, context in try await tokenizer.tokenize(request, context: context) },
             TernRoute(.post, "/detokenize") { request, context in try await tokenizer.detokenize(request, context: context) },
             TernRoute(.post, "/apply-template") { request, context in try await tokenizer.applyTemplate(request, context: context) },
-            TernRoute(.get, "/v1/models/**") { _, context in try info.model(context.parameters.getCatchAll().joined(separator: "/")) },
+            TernRoute(.get, "/v1/models/**") { _, context in
+                try info.model(context.parameters.getCatchAll().joined(separator: "/"), for: context.key)
+            },
             TernRoute(.get, "/metrics", access: .anyKey) { _, _ in metrics.metrics() },
             TernRoute(.get, "/health", access: .open) { _, _ in info.health() },
             TernRoute(.get, "/openapi.json", access: .open) { _, _ in info.openAPI() },
         ]
+        if configuration.webUI {
+            let web = WebUIController()
+            routes += [
+                TernRoute(.get, "/", access: .open) { request, _ in web.serve(.chat, request: request) },
+                TernRoute(.get, "/console", access: .open) { request, _ in web.serve(.console, request: request) },
+                TernRoute(.get, "/ui/{file}", access: .open) { request, context in
+                    try web.file(try context.parameters.require("file"), request: request)
+                },
+            ]
+        }
         if let access {
-            let admin = AdminController(keys: access.keys, ledger: access.ledger, models: models, bodyReader: reader)
+            let admin = AdminController(keys: access.keys, models: models, bodyReader: reader)
+            let usage = UsageController(ledger: access.ledger)
             routes += [
                 TernRoute(.post, "/admin/keys", access: .admin) { request, context in
                     try await admin.create(request, by: try AdminKey(context.adminKey))
@@ -73,7 +86,13 @@ extension TernServer {
                 TernRoute(.delete, "/admin/keys/{key}", access: .admin) { _, context in
                     try await admin.revoke(try context.parameters.require("key"), by: try AdminKey(context.adminKey))
                 },
-                TernRoute(.get, "/admin/usage", access: .admin) { _, context in try await admin.usage(by: try AdminKey(context.adminKey)) },
+                TernRoute(.get, "/admin/usage", access: .admin) { request, context in
+                    try await usage.all(request, by: try AdminKey(context.adminKey))
+                },
+                TernRoute(.get, "/usage", access: .anyKey) { request, context in
+                    guard let key = context.key else { throw OpenAIError.missingAPIKey }
+                    return try await usage.own(request, key: key)
+                },
                 TernRoute(.post, "/admin/models/{model}/load", access: .admin) { _, context in
                     try await admin.load(try context.parameters.require("model"), by: try AdminKey(context.adminKey))
                 },

@@ -44,6 +44,8 @@ public struct TernServerConfiguration: Sendable {
     public var responseRetention: Duration = .seconds(30 * 24 * 3600)
     /// Log the prompt of every request (a debugging aid; keys are never logged).
     public var logPrompts = false
+    /// Whether the chat page (`/`) and the console (`/console`) are served.
+    public var webUI = true
     /// The most client connections open at once. At the limit a new connection takes the place of the connection idle
     /// longest; when every connection is busy it gets 503. Keep it well under the process's open-file limit.
     public var maxConnections = 512

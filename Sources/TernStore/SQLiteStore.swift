@@ -259,6 +259,27 @@ public final class SQLiteStore: TernDatabase {
         }
     }
 
+    public func usageHistory(per period: BudgetPeriod, keyID: String?, since: Date?) async throws -> [UsagePeriodTotals] {
+        let format = period == .day ? "%Y-%m-%d" : "%Y-%m"
+        let rows = try await connection.query(
+            """
+            SELECT strftime(?, u.finished_at / 1000, 'unixepoch') AS period, k.id, k.name, COUNT(*), SUM(u.status >= 400),
+                   SUM(u.prompt_tokens), SUM(u.cached_tokens), SUM(u.completion_tokens)
+            FROM usage u JOIN api_keys k ON k.id = u.key_id
+            WHERE u.finished_at >= ? AND (? IS NULL OR u.key_id = ?)
+            GROUP BY period, k.id ORDER BY period, k.created_at, k.rowid
+            """, [.text(format), .integer(since.map(Self.milliseconds) ?? Int.min), Self.text(keyID), Self.text(keyID)])
+        return rows.map { row in
+            let values = row.columns.map(\.data)
+            return UsagePeriodTotals(
+                period: values[0].string ?? "",
+                usage: KeyUsage(
+                    id: values[1].string ?? "", name: values[2].string ?? "", requests: values[3].integer ?? 0,
+                    failedRequests: values[4].integer ?? 0, promptTokens: values[5].integer ?? 0, cachedTokens: values[6].integer ?? 0,
+                    completionTokens: values[7].integer ?? 0))
+        }
+    }
+
     public func tokensUsed(keyID: String, since: Date) async throws -> Int {
         let rows = try await connection.query(
             "SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) FROM usage WHERE key_id = ? AND finished_at >= ?",

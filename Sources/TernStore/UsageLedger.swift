@@ -7,6 +7,9 @@ public protocol UsageLedger: Sendable {
     func record(_ entry: UsageRecord) async throws
     /// Totals per key (every key, also those without requests), oldest key first; rows finished at or after `since`.
     func usage(since: Date?) async throws -> [KeyUsage]
+    /// Totals per calendar day or month (UTC) and key, oldest period first, only periods with requests; only `keyID`'s
+    /// rows when it is given; rows finished at or after `since`.
+    func usageHistory(per period: BudgetPeriod, keyID: String?, since: Date?) async throws -> [UsagePeriodTotals]
     /// Prompt plus completion tokens of `keyID` in rows finished at or after `since`: where a budget starts.
     func tokensUsed(keyID: String, since: Date) async throws -> Int
 }

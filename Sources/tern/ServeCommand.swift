@@ -191,6 +191,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Log every prompt (a debugging aid; keys are never logged).")
     var logPrompts = false
 
+    @Flag(name: .long, help: "Serve the API only: no chat page at / and no console at /console.")
+    var noUi = false
+
     /// The models to serve.
     func servedModels() throws -> ServedModels {
         try ServedModels(files: model, folder: modelsDir)
@@ -273,6 +276,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.corsOrigins = corsOrigin
         configuration.idleTimeout = idleTimeout > 0 ? .seconds(idleTimeout) : nil
         configuration.logPrompts = logPrompts
+        configuration.webUI = !noUi
         configuration.samplingDefaults = samplingDefaults
         configuration.defaultMaxTokens = maxTokensDefault
         configuration.modelsMemoryBytes = modelsMemory?.bytes

@@ -137,6 +137,37 @@ import Testing
         }
     }
 
+    @Test(arguments: StoreKind.allCases) func usageHistoryGroupsRowsByUTCDayOrMonthAndKey(_ kind: StoreKind) async throws {
+        try await withTemporaryDatabase(kind) { store, _ in
+            let first = try await store.create(NewAPIKey(name: "first"))
+            let second = try await store.create(NewAPIKey(name: "second"))
+            // 2026-11-30 23:59:59.500 UTC, then half a second later: two days and two months, one second apart.
+            let lastOfNovember = Date(timeIntervalSince1970: 1_796_083_199.5)
+            let firstOfDecember = lastOfNovember.addingTimeInterval(0.5)
+            for (key, finished, status) in [
+                (first.key.id, lastOfNovember, 200), (first.key.id, firstOfDecember, 200), (first.key.id, firstOfDecember, 503),
+                (second.key.id, firstOfDecember, 200),
+            ] {
+                try await store.record(
+                    UsageRecord(
+                        keyID: key, model: "m", endpoint: "/v1/chat/completions", status: status, promptTokens: 10, cachedTokens: 4,
+                        completionTokens: 3, startedAt: finished, finishedAt: finished))
+            }
+            let days = try await store.usageHistory(per: .day, keyID: nil, since: nil)
+            #expect(days.map(\.period) == ["2026-11-30", "2026-12-01", "2026-12-01"])
+            #expect(days.map(\.usage.name) == ["first", "first", "second"])
+            #expect(
+                days[1].usage
+                    == KeyUsage(
+                        id: first.key.id, name: "first", requests: 2, failedRequests: 1, promptTokens: 20, cachedTokens: 8, completionTokens: 6))
+            let months = try await store.usageHistory(per: .month, keyID: first.key.id, since: nil)
+            #expect(months.map(\.period) == ["2026-11", "2026-12"])
+            #expect(months.map(\.usage.requests) == [1, 2])
+            let recent = try await store.usageHistory(per: .month, keyID: nil, since: firstOfDecember)
+            #expect(recent.map(\.usage.requests) == [2, 1])
+        }
+    }
+
     /// A key made elsewhere works at once; a revocation elsewhere counts from the next lookup with SQLite (the cache
     /// reads the token file), and once PostgreSQL's notice has arrived with PostgreSQL (see PostgresStoreTests).
     @Test(arguments: StoreKind.allCases) func aSecondConnectionSeesKeysAndRevocations(_ kind: StoreKind) async throws {

@@ -3,7 +3,8 @@
 # fetch (node --test) and a bounded schemathesis run against the served /openapi.json. Starts the server on a free port
 # with the test model and `gpt-4` as an alias, waits for /health, runs the suites, then stops the server with SIGTERM
 # and checks that it exits cleanly; then serves the same data folder over TLS for the TLS suite, and last runs the
-# operator's tests of `tern serve` (Tests/conformance/cli), which start servers of their own.
+# operator's tests of `tern serve` (Tests/conformance/cli), which start servers of their own, as do the upstream,
+# replica and web page suites.
 #
 #   TERN_TEST_MODEL=path/to/SmolLM2-135M-Instruct.Q4_1.gguf Tests/conformance/run.sh
 #
@@ -166,6 +167,9 @@ echo "== models of an upstream server (tern serve --upstream) through the openai
 
 echo "== three replicas on one PostgreSQL database behind nginx (deploy/nginx.conf)"
 "$venv/bin/python" -m pytest -q -p no:cacheprovider "$here/replicas" || status=1
+
+echo "== the chat page and the console in headless Chromium (selenium)"
+"$venv/bin/python" -m pytest -q -p no:cacheprovider "$here/webui" || status=1
 
 if [ "$status" != 0 ]; then
     echo "== tern serve log" >&2
