@@ -275,15 +275,30 @@ public final class PostgresStore: TernDatabase {
 
     public func usageHistory(per period: BudgetPeriod, keyID: String?, since: Date?) async throws -> [UsagePeriodTotals] {
         let format = period == .day ? "YYYY-MM-DD" : "YYYY-MM"
-        let found = try await rows(
-            """
-            SELECT to_char(to_timestamp(u.finished_at / 1000) AT TIME ZONE 'UTC', \(format)) AS period, k.id, k.name, COUNT(*), \
-            SUM(CASE WHEN u.status >= 400 THEN 1 ELSE 0 END)::BIGINT, SUM(u.prompt_tokens)::BIGINT, SUM(u.cached_tokens)::BIGINT, \
-            SUM(u.completion_tokens)::BIGINT
-            FROM usage u JOIN api_keys k ON k.id = u.key_id
-            WHERE u.finished_at >= \(since.map(Self.milliseconds) ?? Int.min) AND (\(keyID)::TEXT IS NULL OR u.key_id = \(keyID))
-            GROUP BY period, k.id ORDER BY period, MIN(k.created_at), MIN(k.seq)
-            """)
+        let since = since.map(Self.milliseconds) ?? Int.min
+        // One key's rows through the (key_id, finished_at) index: a key may ask for its own history at any rate.
+        let found =
+            if let keyID {
+                try await rows(
+                    """
+                    SELECT to_char(to_timestamp(u.finished_at / 1000) AT TIME ZONE 'UTC', \(format)) AS period, k.id, k.name, \
+                    COUNT(*), SUM(CASE WHEN u.status >= 400 THEN 1 ELSE 0 END)::BIGINT, SUM(u.prompt_tokens)::BIGINT, \
+                    SUM(u.cached_tokens)::BIGINT, SUM(u.completion_tokens)::BIGINT
+                    FROM usage u JOIN api_keys k ON k.id = u.key_id
+                    WHERE u.key_id = \(keyID) AND u.finished_at >= \(since)
+                    GROUP BY period, k.id ORDER BY period
+                    """)
+            } else {
+                try await rows(
+                    """
+                    SELECT to_char(to_timestamp(u.finished_at / 1000) AT TIME ZONE 'UTC', \(format)) AS period, k.id, k.name, \
+                    COUNT(*), SUM(CASE WHEN u.status >= 400 THEN 1 ELSE 0 END)::BIGINT, SUM(u.prompt_tokens)::BIGINT, \
+                    SUM(u.cached_tokens)::BIGINT, SUM(u.completion_tokens)::BIGINT
+                    FROM usage u JOIN api_keys k ON k.id = u.key_id
+                    WHERE u.finished_at >= \(since)
+                    GROUP BY period, k.id ORDER BY period, MIN(k.created_at), MIN(k.seq)
+                    """)
+            }
         return try found.map { row in
             let (period, id, name, requests, failed, prompt, cached, completion) = try row.decode(
                 (String, String, String, Int, Int, Int, Int, Int).self)

@@ -261,14 +261,16 @@ public final class SQLiteStore: TernDatabase {
 
     public func usageHistory(per period: BudgetPeriod, keyID: String?, since: Date?) async throws -> [UsagePeriodTotals] {
         let format = period == .day ? "%Y-%m-%d" : "%Y-%m"
+        // One key's rows through the (key_id, finished_at) index: a key may ask for its own history at any rate.
+        let filter = keyID == nil ? "u.finished_at >= ?" : "u.key_id = ? AND u.finished_at >= ?"
         let rows = try await connection.query(
             """
             SELECT strftime(?, u.finished_at / 1000, 'unixepoch') AS period, k.id, k.name, COUNT(*), SUM(u.status >= 400),
                    SUM(u.prompt_tokens), SUM(u.cached_tokens), SUM(u.completion_tokens)
             FROM usage u JOIN api_keys k ON k.id = u.key_id
-            WHERE u.finished_at >= ? AND (? IS NULL OR u.key_id = ?)
+            WHERE \(filter)
             GROUP BY period, k.id ORDER BY period, k.created_at, k.rowid
-            """, [.text(format), .integer(since.map(Self.milliseconds) ?? Int.min), Self.text(keyID), Self.text(keyID)])
+            """, [.text(format)] + (keyID.map { [.text($0)] } ?? []) + [.integer(since.map(Self.milliseconds) ?? Int.min)])
         return rows.map { row in
             let values = row.columns.map(\.data)
             return UsagePeriodTotals(

@@ -1,8 +1,8 @@
-// The chat page: conversations kept in this browser (local storage), answers streamed from /v1/chat/completions.
-import { APIError, askForKey, call, callJSON, checkKey, describe, element, ensureKey, forgetKey } from "/ui/common.js";
+// The chat page: conversations kept in this browser (local storage, apart for each key), answers streamed from
+// /v1/chat/completions.
+import { APIError, askForKey, call, callJSON, checkKey, describe, element, ensureKey, forgetKey, keyTag } from "/ui/common.js";
 import { renderMarkdown } from "/ui/markdown.js";
 
-const storageKey = "tern.conversations";
 const byId = (id) => document.getElementById(id);
 const ui = {
   model: byId("model"),
@@ -23,30 +23,43 @@ const ui = {
   toggleSidebar: byId("toggle-sidebar"),
 };
 
-let conversations = loadConversations();
+let conversations = [];
 let current = null; // the conversation shown; null: a new one, not saved until its first message
-let running = null; // { controller } while an answer streams
+let running = null; // { controller, conversation } while an answer streams
+let storagePrefix = null; // "tern.chat.TAG.": each conversation is an item of its own, TAG from the key
 
+/** The conversations of the key in use, each stored under its own item so that tabs never overwrite each other's. */
 function loadConversations() {
-  try {
-    const stored = JSON.parse(localStorage.getItem(storageKey) ?? "[]");
-    return Array.isArray(stored) ? stored : [];
-  } catch {
-    return [];
+  const found = [];
+  for (let index = 0; index < localStorage.length; index += 1) {
+    const name = localStorage.key(index);
+    if (!name?.startsWith(storagePrefix)) continue;
+    try {
+      const conversation = JSON.parse(localStorage.getItem(name));
+      for (const message of conversation.messages) {
+        // An answer that was streaming when its page went away ended there.
+        if (message.pending) Object.assign(message, { pending: false, stopped: true });
+      }
+      found.push(conversation);
+    } catch {
+      // Not ours to judge: leave an unreadable item alone.
+    }
   }
+  return found;
 }
 
-function saveConversations() {
+function saveConversation(conversation) {
   try {
-    localStorage.setItem(storageKey, JSON.stringify(conversations));
+    localStorage.setItem(storagePrefix + conversation.id, JSON.stringify(conversation));
   } catch (error) {
     showError(`This conversation could not be saved in the browser: ${error.message}`);
   }
 }
 
 function newConversation() {
+  const id = [...crypto.getRandomValues(new Uint8Array(12))].map((byte) => byte.toString(16).padStart(2, "0")).join("");
   return {
-    id: crypto.randomUUID(),
+    id,
     title: "",
     created: Date.now(),
     updated: Date.now(),
@@ -90,7 +103,7 @@ function renderList() {
 function renderConversation() {
   ui.title.textContent = current ? titleOf(current) : "New chat";
   const saved = current !== null && conversations.includes(current);
-  for (const id of ["rename", "export", "delete"]) byId(id).disabled = !saved;
+  for (const id of ["rename", "export", "delete"]) byId(id).disabled = !saved || running !== null;
   if (!current || current.messages.length === 0) {
     ui.messages.replaceChildren(element("p", { class: "empty", text: "Ask anything. Answers stream in as they are written." }));
     return;
@@ -118,7 +131,7 @@ function fillContent(node, message) {
 
 function statsText(message) {
   const stats = message.stats;
-  if (!stats) return message.pending ? "Writing…" : "";
+  if (!stats) return message.pending ? "Writing…" : message.stopped ? "stopped" : "";
   const parts = [`${stats.tokens} tokens`];
   if (stats.tokensPerSecond !== null) parts.push(`${stats.tokensPerSecond.toFixed(1)} tokens/s`);
   if (stats.timeToFirstToken !== null) parts.push(`${Math.round(stats.timeToFirstToken)} ms to first token`);
@@ -159,6 +172,7 @@ function setRunning(state) {
   ui.send.disabled = state !== null;
   ui.stop.disabled = state === null;
   ui.model.disabled = state !== null;
+  for (const id of ["new-chat", "rename", "export", "delete"]) byId(id).disabled = state !== null;
 }
 
 // Sending and streaming
@@ -166,10 +180,7 @@ function setRunning(state) {
 async function send() {
   const text = ui.message.value.trim();
   if (!text || running) return;
-  if (!ui.model.value) {
-    showError("There is no model to talk to: this key may not use any model of the server.");
-    return;
-  }
+  if (!ui.model.value && !(await loadModels())) return;
   hideError();
   if (!current) current = newConversation();
   if (!conversations.includes(current)) conversations.push(current);
@@ -180,12 +191,12 @@ async function send() {
     maxTokens: ui.maxTokens.value,
     updated: Date.now(),
   });
-  const history = current.messages.filter((message) => !message.failed).map(({ role, content }) => ({ role, content }));
+  const history = current.messages.filter((message) => message.content !== "").map(({ role, content }) => ({ role, content }));
   const question = { role: "user", content: text };
   const answer = { role: "assistant", content: "", pending: true };
   current.messages.push(question, answer);
   ui.message.value = "";
-  saveConversations();
+  saveConversation(current);
   renderList();
   renderConversation();
 
@@ -198,21 +209,30 @@ async function send() {
   if (Number.isFinite(maxTokens) && maxTokens > 0) body.max_tokens = maxTokens;
 
   const conversation = current;
-  const node = ui.messages.lastElementChild;
   const controller = new AbortController();
-  setRunning({ controller });
+  setRunning({ controller, conversation });
   const started = performance.now();
   let firstToken = null;
   let chunks = 0;
   let usage = null;
   let finishReason = null;
-  let frame = 0;
+  let scheduled = false;
+  let savedAt = performance.now();
   const redraw = () => {
-    frame = 0;
-    if (conversation !== current || !node.isConnected) return;
+    scheduled = false;
+    // The answer is the last message shown, whenever its conversation is the one shown.
+    const content = conversation === current ? ui.messages.lastElementChild?.querySelector(".content") : null;
+    if (!content) return;
     const stick = ui.messages.scrollHeight - ui.messages.scrollTop - ui.messages.clientHeight < 40;
-    fillContent(node.querySelector(".content"), answer);
+    fillContent(content, answer);
     if (stick) ui.messages.scrollTop = ui.messages.scrollHeight;
+  };
+  // Each redraw renders the whole answer: every frame while it is short, a few times a second once it is long.
+  const scheduleRedraw = () => {
+    if (scheduled) return;
+    scheduled = true;
+    if (answer.content.length < 4000) requestAnimationFrame(redraw);
+    else setTimeout(redraw, 150);
   };
   try {
     const response = await call("/v1/chat/completions", { method: "POST", body, signal: controller.signal });
@@ -228,15 +248,21 @@ async function send() {
         firstToken ??= performance.now();
         chunks += 1;
         answer.content += delta;
-        frame ||= requestAnimationFrame(redraw);
+        scheduleRedraw();
+        // Kept as it grows: a page closed or reloaded mid-answer keeps what was written.
+        if (performance.now() - savedAt > 1000) {
+          saveConversation(conversation);
+          savedAt = performance.now();
+        }
       }
     }
   } catch (error) {
     if (error.name === "AbortError") {
       answer.stopped = true;
     } else {
+      // Whatever went wrong here, the server stops generating for a request nobody reads.
+      controller.abort();
       answer.failed = true;
-      question.failed = true;
       if (error instanceof APIError && error.status === 401) {
         forgetKey();
         askForKey(checkKey, describe(error)).then(loadModels);
@@ -255,14 +281,20 @@ async function send() {
       promptTokens: usage?.prompt_tokens ?? null,
       finishReason,
     };
-    if (answer.failed) {
+    if (answer.failed && answer.content === "") {
       // Nothing was answered: the question goes back to the message box to be sent again.
       conversation.messages.splice(conversation.messages.indexOf(question), 2);
       if (conversation === current && !ui.message.value) ui.message.value = question.content;
+    } else if (answer.failed) {
+      answer.stopped = true; // what came before the failure stays
     }
     conversation.updated = Date.now();
-    if (conversation.messages.length === 0) conversations = conversations.filter((other) => other !== conversation);
-    saveConversations();
+    if (conversation.messages.length === 0) {
+      conversations = conversations.filter((other) => other !== conversation);
+      localStorage.removeItem(storagePrefix + conversation.id);
+    } else {
+      saveConversation(conversation);
+    }
     setRunning(null);
     renderList();
     if (conversation === current) renderConversation();
@@ -336,13 +368,14 @@ function exportConversation() {
 function deleteConversation() {
   if (!confirm(`Delete “${titleOf(current)}”? This cannot be undone.`)) return;
   conversations = conversations.filter((conversation) => conversation !== current);
-  saveConversations();
+  localStorage.removeItem(storagePrefix + current.id);
   select(null);
 }
 
 // Models and keys
 
 
+/** Lists the key's models in the picker; false (and the reason shown) when there are none to pick. */
 async function loadModels() {
   try {
     const { data } = await callJSON("/v1/models");
@@ -350,9 +383,27 @@ async function loadModels() {
     ui.model.replaceChildren(...data.map((model) => element("option", { value: model.id, text: model.id })));
     if (data.some((model) => model.id === chosen)) ui.model.value = chosen;
     if (data.length === 0) showError("This key may not use any model of the server.");
+    return data.length > 0;
   } catch (error) {
-    showError(describe(error));
+    showError(`The models could not be listed. ${describe(error)}`);
+    if (error instanceof APIError && error.status === 401) {
+      forgetKey();
+      await useKey(await askForKey(checkKey, describe(error)));
+    }
+    return false;
   }
+}
+
+/** Shows the conversations of `key` and lists its models. */
+async function useKey(key) {
+  storagePrefix = `tern.chat.${keyTag(key)}.`;
+  if (!running) {
+    conversations = loadConversations();
+    current = null;
+    renderList();
+    renderConversation();
+  }
+  return loadModels();
 }
 
 // Wiring
@@ -374,6 +425,9 @@ document.addEventListener("keydown", (event) => {
   }
 });
 ui.stop.addEventListener("click", stop);
+window.addEventListener("pagehide", () => {
+  if (running) saveConversation(running.conversation);
+});
 ui.model.addEventListener("change", () => localStorage.setItem("tern.model", ui.model.value));
 byId("new-chat").addEventListener("click", () => select(null));
 byId("rename").addEventListener("click", startRename);
@@ -381,7 +435,7 @@ byId("rename-cancel").addEventListener("click", cancelRename);
 ui.renameForm.addEventListener("submit", (event) => {
   event.preventDefault();
   current.title = ui.titleInput.value.trim();
-  saveConversations();
+  saveConversation(current);
   cancelRename();
   renderList();
   renderConversation();
@@ -392,25 +446,25 @@ ui.titleInput.addEventListener("keydown", (event) => {
 byId("export").addEventListener("click", exportConversation);
 byId("delete").addEventListener("click", deleteConversation);
 byId("change-key").addEventListener("click", async () => {
-  await askForKey(checkKey);
-  await loadModels();
+  if (running) return;
+  await useKey(await askForKey(checkKey));
 });
 ui.toggleSidebar.addEventListener("click", () => {
   const open = ui.sidebar.classList.toggle("open");
   ui.toggleSidebar.setAttribute("aria-expanded", String(open));
 });
-// Another tab changed the conversations: show them (the one being written here wins).
+// Another tab changed a conversation of this key: show the changes (the one streaming here stays as it is here).
 window.addEventListener("storage", (event) => {
-  if (event.key !== storageKey || running) return;
-  const id = current?.id;
-  conversations = loadConversations();
-  current = conversations.find((conversation) => conversation.id === id) ?? null;
+  if (storagePrefix === null || (event.key !== null && !event.key.startsWith(storagePrefix))) return;
+  const streaming = running?.conversation;
+  conversations = loadConversations().map((conversation) => (conversation.id === streaming?.id ? streaming : conversation));
+  if (streaming && !conversations.includes(streaming)) conversations.push(streaming);
+  current = conversations.find((conversation) => conversation.id === current?.id) ?? (current && current.messages.length === 0 ? current : null);
   renderList();
   renderConversation();
 });
 
-renderList();
 renderConversation();
 ensureKey(checkKey)
-  .then(loadModels)
+  .then(useKey)
   .catch((error) => showError(describe(error)));

@@ -26,6 +26,20 @@ export function forgetKey() {
   sessionStorage.removeItem(keyStorage);
 }
 
+/**
+ * A short tag of `key` (64 bits of FNV-1a, twice over the text), under which the browser keeps that key's
+ * conversations apart from another key's. It names the key's storage; it protects nothing and reveals nothing useful.
+ */
+export function keyTag(key) {
+  let low = 0x811c9dc5;
+  let high = 0x01000193 ^ key.length;
+  for (let index = 0; index < key.length; index += 1) {
+    low = Math.imul(low ^ key.charCodeAt(index), 0x01000193) >>> 0;
+    high = Math.imul(high ^ key.charCodeAt(key.length - 1 - index), 0x01000193) >>> 0;
+  }
+  return low.toString(16).padStart(8, "0") + high.toString(16).padStart(8, "0");
+}
+
 /** Calls the API with `key`; the response when it is 2xx, else an APIError. */
 export async function call(path, { key = savedKey(), method = "GET", body, signal } = {}) {
   const headers = {};
@@ -144,6 +158,7 @@ export function askForKey(check, reason) {
         return;
       }
       saveKey(key);
+      input.value = "";
       form.removeEventListener("submit", submit);
       dialog.close();
       resolve(key);

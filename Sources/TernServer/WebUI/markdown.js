@@ -4,7 +4,7 @@
 // streaming in renders as far as it has come (an open code fence is a code block so far).
 
 const fence = /^\s{0,3}(```+|~~~+)\s*([\w+#.-]*)\s*$/;
-const heading = /^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$/;
+const heading = /^\s{0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$/;
 const rule = /^\s{0,3}([-*_])(\s*\1){2,}\s*$/;
 const quote = /^\s{0,3}>\s?(.*)$/;
 const listItem = /^(\s*)([-*+]|\d{1,9}[.)])\s+(.*)$/;
@@ -27,10 +27,11 @@ function appendBlocks(parent, lines) {
     }
     let match;
     if ((match = fence.exec(line))) {
-      const marker = match[1];
+      // Closed by a run of the same character at least as long, alone on its line.
+      const closing = new RegExp(`^\\s{0,3}${match[1][0]}{${match[1].length},}\\s*$`);
       const body = [];
       index += 1;
-      while (index < lines.length && !lines[index].trim().startsWith(marker)) body.push(lines[index++]);
+      while (index < lines.length && !closing.test(lines[index])) body.push(lines[index++]);
       index += 1;
       parent.append(codeBlock(body.join("\n"), match[2]));
     } else if ((match = heading.exec(line))) {
@@ -52,7 +53,7 @@ function appendBlocks(parent, lines) {
       parent.append(node);
     } else if (listItem.test(line)) {
       index = appendList(parent, lines, index);
-    } else if (line.includes("|") && index + 1 < lines.length && tableSeparator.test(lines[index + 1]) && lines[index + 1].includes("-")) {
+    } else if (startsTable(lines, index)) {
       index = appendTable(parent, lines, index);
     } else {
       const body = [];
@@ -69,7 +70,12 @@ function appendBlocks(parent, lines) {
 
 function startsBlock(lines, index) {
   const line = lines[index];
-  return fence.test(line) || heading.test(line) || rule.test(line) || quote.test(line) || listItem.test(line);
+  return fence.test(line) || heading.test(line) || rule.test(line) || quote.test(line) || listItem.test(line) || startsTable(lines, index);
+}
+
+function startsTable(lines, index) {
+  const next = lines[index + 1];
+  return lines[index].includes("|") && next !== undefined && next.includes("-") && tableSeparator.test(next);
 }
 
 /** A list from `lines[start]` on: items at its indent, deeper lines nested in the item above them. */
@@ -152,13 +158,14 @@ function codeBlock(text, language) {
 }
 
 // Inline spans, found left to right: the earliest match wins, code first among equals (nothing inside it is parsed).
+// Emphasis spans at most 400 characters, so that a long line with an unclosed `*` costs a bounded scan.
 const inlineRules = [
   { kind: "code", pattern: /(`+)([^`]|[^`][\s\S]*?[^`])\1(?!`)/ },
   { kind: "link", pattern: /\[([^\]]+)\]\(\s*<?([^\s)>]+)>?(?:\s+"[^"]*")?\s*\)/ },
   { kind: "autolink", pattern: /\bhttps?:\/\/[^\s<>()]+[^\s<>().,;:!?'"]/ },
-  { kind: "strong", pattern: /(\*\*|__)(?=\S)([\s\S]*?\S)\1/ },
-  { kind: "strike", pattern: /~~(?=\S)([\s\S]*?\S)~~/ },
-  { kind: "em", pattern: /(\*|\b_)(?=\S)([\s\S]*?\S)\1(?!\w)/ },
+  { kind: "strong", pattern: /(\*\*|__)(?=\S)([^\n]{0,400}?\S)\1/ },
+  { kind: "strike", pattern: /~~(?=\S)([^\n]{0,400}?\S)~~/ },
+  { kind: "em", pattern: /(\*|\b_)(?=\S)([^\n]{0,400}?\S)\1(?!\w)/ },
 ];
 
 function appendInline(parent, text) {

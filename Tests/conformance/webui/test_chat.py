@@ -132,13 +132,50 @@ def test_a_conversation_is_renamed_exported_and_deleted(browser, server):
     assert document["messages"][0]["content"] == "Say hello."
     assert document["messages"][1]["stats"]["tokens"] >= 1
 
+    assert stored_conversations(browser) == 1
     browser.find_element(By.ID, "delete").click()
     browser.switch_to.alert.accept()
     wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#conversations li") == [])
+    assert stored_conversations(browser) == 0
     browser.refresh()
-    time.sleep(0.5)
+    wait(browser, lambda: len(browser.find_elements(By.CSS_SELECTOR, "#model option")) > 0)
     assert browser.find_elements(By.CSS_SELECTOR, "#conversations li") == []
-    assert browser.execute_script("return JSON.parse(localStorage.getItem('tern.conversations'))") == []
+
+
+def stored_conversations(browser):
+    return browser.execute_script("return Object.keys(localStorage).filter((name) => name.startsWith('tern.chat.')).length")
+
+
+def test_each_key_sees_only_its_own_conversations(browser, server):
+    other = server.create_key(name="another-person")
+    open_chat(browser, server, server.admin_key, max_tokens="4")
+    by_label(browser, "Message").send_keys("Hello from the admin." + Keys.ENTER)
+    finished_stats(browser, 1)
+    browser.find_element(By.ID, "change-key").click()
+    enter_key(browser, other)
+    wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#conversations li") == [])
+    assert "Hello from the admin." not in browser.find_element(By.TAG_NAME, "body").text
+    browser.find_element(By.ID, "change-key").click()
+    enter_key(browser, server.admin_key)
+    item = wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#conversations li button"))
+    assert item[0].text == "Hello from the admin."
+    # The key field keeps nothing once a key is in use.
+    assert by_label(browser, "API key").get_attribute("value") == ""
+
+
+def test_a_reload_in_the_middle_of_an_answer_keeps_what_was_written(browser, server):
+    cancelled = server.metric("tern_requests_total", 'outcome="cancelled"')
+    open_chat(browser, server, server.admin_key, temperature="0.8", max_tokens="1500")
+    by_label(browser, "Message").send_keys("Tell a long story about the sea, with many chapters." + Keys.ENTER)
+    wait(browser, lambda: answers(browser) and len(answers(browser)[0].find_element(By.CSS_SELECTOR, ".content").text) > 20)
+    browser.refresh()
+    item = wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#conversations li button"))
+    item[0].click()
+    stats = wait(browser, lambda: answers(browser) and answers(browser)[0].find_element(By.CSS_SELECTOR, ".stats").text)
+    assert "stopped" in stats and "Writing" not in stats
+    assert answers(browser)[0].find_element(By.CSS_SELECTOR, ".content").text != ""
+    # Leaving the page closed the stream: the server cancelled the generation.
+    wait(browser, lambda: server.metric("tern_requests_total", 'outcome="cancelled"') == cancelled + 1, timeout=30)
 
 
 def test_escape_stops_a_long_answer_and_the_server_cancels_it(browser, server):
@@ -189,6 +226,8 @@ def test_markdown_is_rendered_and_never_run(browser, server):
             html: box.innerHTML,
             code: box.querySelector('pre code.language-python')?.textContent,
             items: [...box.querySelectorAll('ul li')].map((li) => li.textContent),
+            headings: [...box.querySelectorAll('h3, h4')].map((h) => h.textContent),
+            blocks: [...box.querySelectorAll('pre code')].map((code) => code.textContent),
             cells: [...box.querySelectorAll('td')].map((td) => td.textContent),
             links: [...box.querySelectorAll('a')].map((a) => a.getAttribute('href')),
             strong: box.querySelector('strong')?.textContent,
@@ -198,11 +237,14 @@ def test_markdown_is_rendered_and_never_run(browser, server):
         """,
         "# Title\n\nSome **bold** and `x < y`.\n\n- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
         "```python\nprint('<b>hi</b>')\n```\n\n<script>alert(1)</script> <img src=x onerror=alert(1)>\n\n"
-        "[safe](https://example.com/a) [unsafe](javascript:alert(1))",
+        "[safe](https://example.com/a) [unsafe](javascript:alert(1))\n\n## C#\n\nHere it is:\n| x | y |\n|---|---|\n| 3 | 4 |\n\n"
+        "````\n```python\n````\n\n" + "*a " * 5000,
     )
     assert result["code"] == "print('<b>hi</b>')"
     assert result["items"] == ["one", "two"]
-    assert result["cells"] == ["1", "2"]
+    assert result["cells"] == ["1", "2", "3", "4"]  # also a table right after a line of text
+    assert result["headings"] == ["Title", "C#"]
+    assert result["blocks"] == ["print('<b>hi</b>')", "```python"]  # a fence closes only on its own run
     assert result["strong"] == "bold"
     assert result["links"] == ["https://example.com/a"]
     assert result["scripts"] == 0

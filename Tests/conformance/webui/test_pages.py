@@ -8,7 +8,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from conftest import Server, by_label, make_browser, request, wait
+from conftest import Server, assert_no_policy_violations, by_label, make_browser, request, wait
 
 PAGES = ["/", "/console"]
 FILES = ["/ui/tern.css", "/ui/common.js", "/ui/markdown.js", "/ui/chat.js", "/ui/console.js", "/ui/icon.svg"]
@@ -105,5 +105,6 @@ def test_the_pages_are_readable_in_both_colour_schemes_and_on_a_phone(tmp_path, 
             if screenshots and name == "desktop":
                 browser.set_window_size(1280, 1500)
                 browser.save_screenshot(os.path.join(screenshots, f"console-{scheme}.png"))
+            assert_no_policy_violations(browser)
         finally:
             browser.quit()
