@@ -87,6 +87,21 @@ MODELS = {
         "keys": {"rope.freq_base": 10000.0},
         "fused_qkv": True, "fused_gate_up": True, "tied": False,
     },
+    "tiny-phi3-longrope": {
+        # Phi 3's 128k variants: LongRoPE. Both engines' contexts (2048 in llama.cpp's run, 64 in Tern's test) are
+        # past the original 32, so the long factors apply; the attention factor scales every cosine and sine.
+        "arch": "phi3",
+        "heads": 4, "kv_heads": 4, "head_dim": 64,
+        "keys": {"rope.freq_base": 10000.0, "rope.scaling.original_context_length": 32, "rope.scaling.attn_factor": 1.19},
+        "longrope": True, "fused_qkv": True, "fused_gate_up": True, "tied": False,
+    },
+    "tiny-phi3-longrope-short": {
+        # The same within the original context (4096): the short factors apply.
+        "arch": "phi3",
+        "heads": 4, "kv_heads": 4, "head_dim": 64,
+        "keys": {"rope.freq_base": 10000.0, "rope.scaling.original_context_length": 4096, "rope.scaling.attn_factor": 1.19},
+        "longrope": True, "fused_qkv": True, "fused_gate_up": True, "tied": False,
+    },
     "tiny-gemma2": {
         "arch": "gemma2",
         "heads": 4, "kv_heads": 2, "head_dim": 64,
@@ -223,6 +238,10 @@ def write_model(path, name, spec):
     if spec.get("rope_freqs"):
         # Llama 3's divisors: 1 for the fast frequencies, up to 8 for the slow ones.
         writer.add_tensor("rope_freqs.weight", np.linspace(1.0, 8.0, head_dim // 2).astype(np.float32))
+    if spec.get("longrope"):
+        # LongRoPE's divisors: the long set grows to 40 for the slow frequencies, the short one stays near 1.
+        writer.add_tensor("rope_factors_long.weight", np.geomspace(1.0, 40.0, head_dim // 2).astype(np.float32))
+        writer.add_tensor("rope_factors_short.weight", np.linspace(1.0, 1.5, head_dim // 2).astype(np.float32))
     for b in range(BLOCKS):
         p = f"blk.{b}."
         add_vector(writer, p + "attn_norm.weight", EMBEDDING, rng)

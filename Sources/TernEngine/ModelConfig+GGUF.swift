@@ -5,7 +5,7 @@ extension ModelConfig {
     ///
     /// - Throws: ``EngineError`` with ``EngineError/Code/unsupportedArchitecture`` for a family Tern cannot run (the
     ///   message lists those it can), ``EngineError/Code/invalidMetadata`` for a missing or impossible value or a
-    ///   feature Tern does not implement (LongRoPE), naming the key.
+    ///   feature Tern does not implement, naming the key.
     public init(file: GGUFFile) throws(EngineError) {
         if file.metadata["general.architecture"]?.string == Self.encoderArchitecture {
             try self.init(encoderFile: file)
@@ -38,6 +38,8 @@ extension ModelConfig {
             normEpsilon: try metadata.float("attention.layer_norm_rms_epsilon"), vocabularySize: tokenEmbedding.dimensions[1],
             ropeDimensionCount: try metadata.int("rope.dimension_count", default: headSize),
             layers: Array(repeating: Layer(rope: rope), count: blocks), attentionScale: 1 / Float(headSize).squareRoot())
+        ropeAttentionFactor = yarn == nil ? try metadata.optionalFloat("rope.scaling.attn_factor") ?? 1 : 1
+        ropeOriginalContext = try metadata.int("rope.scaling.original_context_length", default: contextLength)
         experts = try Self.experts(metadata, feedForwardLength: feedForwardLength)
         // A decoder serves chat whatever its pooling says; one Tern cannot pool embeds by the mean.
         pooling = (try? Self.pooling(metadata)) ?? .none

@@ -135,6 +135,12 @@ public struct ModelConfig: Sendable, Equatable {
     public var ropeStyle: RoPEStyle = .normal
     /// Dimensions rotated by RoPE at the start of each head (`rope.dimension_count`, default: the head size).
     public var ropeDimensionCount: Int
+    /// Factor of every RoPE cosine and sine (`rope.scaling.attn_factor`; with YaRN it is part of YaRN's own factor).
+    public var ropeAttentionFactor: Float = 1
+    /// The context the model was trained with before its context was extended (`rope.scaling.original_context_length`,
+    /// default `context_length`). LongRoPE (Phi 3's 128k variants) rotates by its long factors when a sequence may
+    /// be longer than this, else by its short ones.
+    public var ropeOriginalContext = 0
     /// One entry per block, in order.
     public var layers: [Layer]
     /// The activation of the feed-forward network.

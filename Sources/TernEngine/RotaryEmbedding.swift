@@ -9,8 +9,10 @@ import TernTensors
 /// Rotary position embedding as a model's description asks for it: the cosines and sines of a position for each set
 /// of frequencies the layers use, and the rotation of a vector's heads by them.
 ///
-/// Pair i of position p turns by `scale · (p · base^(-2i/d) / factor_i)`. The angles are formed as the reference
-/// engine forms them, `p · base^(-2i/d)` by repeated f32 multiplication, so that both rotate by the same floats.
+/// Pair i of position p turns by `scale · (p · base^(-2i/d) / factor_i)`, its cosine and sine multiplied by the model's
+/// attention factor (YaRN's, or `rope.scaling.attn_factor`). The factors are Llama 3's `rope_freqs`, or LongRoPE's long
+/// or short set as the context is longer than the original one or not. The angles are formed as the reference engine
+/// forms them, `p · base^(-2i/d)` by repeated f32 multiplication, so that both rotate by the same floats.
 struct RotaryEmbedding: @unchecked Sendable {
     /// Which dimensions form pairs.
     let style: ModelConfig.RoPEStyle
@@ -23,13 +25,17 @@ struct RotaryEmbedding: @unchecked Sendable {
     private let sets: [(step: Float, scale: Float, yarn: YaRNRamp?)]
     /// [dimensions / 2] divisors of each pair's frequency (Llama 3's `rope_freqs`), or nil.
     private let factors: UnsafePointer<Float>?
+    /// LongRoPE's divisors and the context past which the long ones apply, or nil.
+    private let longRoPE: (long: UnsafePointer<Float>, short: UnsafePointer<Float>, originalContext: Int)?
+    /// The factor of every cosine and sine outside YaRN (which has its own).
+    private let magnitude: Float
 
     /// Pairs rotated in each head.
     var pairs: Int { dimensions / 2 }
     /// Number of frequency sets; ``angles(position:set:cosines:sines:)`` takes one of them.
     var setCount: Int { sets.count }
 
-    init(config: ModelConfig, factors: UnsafePointer<Float>?) {
+    init(config: ModelConfig, factors: UnsafePointer<Float>?, longRoPE: (long: UnsafePointer<Float>, short: UnsafePointer<Float>)? = nil) {
         style = config.ropeStyle
         dimensions = config.ropeDimensionCount
         headSize = config.headDimension
@@ -38,11 +44,17 @@ struct RotaryEmbedding: @unchecked Sendable {
             return (powf(frequencies.base, -2 / Float(config.ropeDimensionCount)), frequencies.scale, yarn)
         }
         self.factors = factors
+        self.longRoPE = longRoPE.map { ($0.long, $0.short, config.ropeOriginalContext) }
+        magnitude = config.ropeAttentionFactor
     }
 
     /// Writes the cosine and sine of every pair's angle at `position`, for frequency set `set`: [pairs] each.
-    func angles(position: Int, set: Int, cosines: UnsafeMutablePointer<Float>, sines: UnsafeMutablePointer<Float>) {
+    /// `contextLength` is the most positions one sequence may have (LongRoPE chooses its factors by it).
+    func angles(
+        position: Int, set: Int, contextLength: Int, cosines: UnsafeMutablePointer<Float>, sines: UnsafeMutablePointer<Float>
+    ) {
         let (step, scale, yarn) = sets[set]
+        let factors = factors ?? longRoPE.map { contextLength > $0.originalContext ? $0.long : $0.short }
         var theta = Float(position)
         for pair in 0..<pairs {
             // Dividing by 1 and multiplying by 1 are exact: without factors or scaling the angle is theta itself.
@@ -53,9 +65,10 @@ struct RotaryEmbedding: @unchecked Sendable {
                 cosines[pair] = cosf(angle) * yarn.magnitude
                 sines[pair] = sinf(angle) * yarn.magnitude
             } else {
+                // Multiplying by 1 is exact: without an attention factor these are the plain cosine and sine.
                 let angle = scale * unscaled
-                cosines[pair] = cosf(angle)
-                sines[pair] = sinf(angle)
+                cosines[pair] = cosf(angle) * magnitude
+                sines[pair] = sinf(angle) * magnitude
             }
             theta *= step
         }

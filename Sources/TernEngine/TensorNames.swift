@@ -12,6 +12,9 @@ struct TensorNames: Sendable {
     var output = "output"
     /// [ropeDimensionCount / 2] divisors of the RoPE frequencies (Llama 3), used when the file has them.
     var ropeFrequencyFactors = "rope_freqs"
+    /// LongRoPE's two sets of [ropeDimensionCount / 2] divisors (Phi 3 128k): for contexts longer than the original one,
+    /// and for the others; used when the file has them.
+    var longRoPEFactors = (long: "rope_factors_long", short: "rope_factors_short")
 
     /// [embedding], the norm before attention.
     var attentionNorm = "attn_norm"

@@ -23,7 +23,7 @@ final class TransformerModel: LanguageModel, @unchecked Sendable {
     init(file: GGUFFile, config: ModelConfig, family: ModelFamily) throws(EngineError) {
         self.config = config
         weights = try TransformerWeights(file: file, config: config, names: family.tensors)
-        rope = RotaryEmbedding(config: config, factors: weights.ropeFrequencyFactors)
+        rope = RotaryEmbedding(config: config, factors: weights.ropeFrequencyFactors, longRoPE: weights.longRoPEFactors)
         let sets = config.ropeFrequencies
         ropeSet = config.layers.map { layer in sets.firstIndex(of: layer.rope)! }
     }
@@ -43,7 +43,9 @@ final class TransformerModel: LanguageModel, @unchecked Sendable {
                     embed(token: tokens[i], row: i, state: state)
                     for set in 0..<rope.setCount {
                         let at = i * state.ropeStride + set * rope.pairs
-                        rope.angles(position: positions[i], set: set, cosines: state.ropeCos + at, sines: state.ropeSin + at)
+                        rope.angles(
+                            position: positions[i], set: set, contextLength: cache.contextLength, cosines: state.ropeCos + at,
+                            sines: state.ropeSin + at)
                     }
                     if let first = blocks.first { normalizeForAttention(row: i, block: first, state: state) }
                 }

@@ -11,6 +11,8 @@ struct TransformerWeights: @unchecked Sendable {
     let output: WeightMatrix
     /// [ropeDimensionCount / 2] f32 divisors of the RoPE frequencies (Llama 3), or nil.
     let ropeFrequencyFactors: UnsafePointer<Float>?
+    /// LongRoPE's divisors, [ropeDimensionCount / 2] f32 each, or nil.
+    let longRoPEFactors: (long: UnsafePointer<Float>, short: UnsafePointer<Float>)?
     let blocks: [TransformerBlockWeights]
     /// The mapped file the unpacked weights point into, kept open as long as they are used.
     private let file: GGUFFile
@@ -25,6 +27,16 @@ struct TransformerWeights: @unchecked Sendable {
             loader.has(names.output + ".weight")
             ? try loader.matrix(names.output + ".weight", columns: embedding, rows: config.vocabularySize) : tokenEmbedding
         ropeFrequencyFactors = try loader.optionalVector(names.ropeFrequencyFactors + ".weight", count: config.ropeDimensionCount / 2)
+        let long = try loader.optionalVector(names.longRoPEFactors.long + ".weight", count: config.ropeDimensionCount / 2)
+        let short = try loader.optionalVector(names.longRoPEFactors.short + ".weight", count: config.ropeDimensionCount / 2)
+        switch (long, short) {
+        case (let long?, let short?): longRoPEFactors = (long, short)
+        case (nil, nil): longRoPEFactors = nil
+        default:
+            throw EngineError(
+                .invalidTensor,
+                "the file has one of \(names.longRoPEFactors.long).weight and \(names.longRoPEFactors.short).weight; LongRoPE needs both")
+        }
         var blocks: [TransformerBlockWeights] = []
         for index in 0..<config.blockCount {
             blocks.append(try TransformerBlockWeights(loader, index: index, config: config, names: names))

@@ -124,10 +124,19 @@ struct ModelDescriptionTests {
     @Test func aTensorTheDescriptionDoesNotUseIsRefused() throws {
         var gguf = TinyGGUF.model()
         #expect(throws: Never.self) { try ModelArchitectures.load(gguf.file()) }
+        gguf.addTensor("blk.0.attn_sinks.weight", [8])
+        let error = #expect(throws: EngineError.self) { try ModelArchitectures.load(gguf.file()) }
+        #expect(error?.code == .invalidTensor)
+        #expect(error?.message.contains("blk.0.attn_sinks.weight") == true)
+    }
+
+    /// LongRoPE needs its long and its short factors; one set alone is a broken file, not a model to guess at.
+    @Test func halfOfLongRoPEIsRefused() throws {
+        var gguf = TinyGGUF.model()
         gguf.addTensor("rope_factors_long.weight", [8])
         let error = #expect(throws: EngineError.self) { try ModelArchitectures.load(gguf.file()) }
         #expect(error?.code == .invalidTensor)
-        #expect(error?.message.contains("rope_factors_long.weight") == true)
+        #expect(error?.message.contains("LongRoPE needs both") == true)
     }
 
     @Test func aMissingTensorOfTheFamilyIsNamed() throws {
