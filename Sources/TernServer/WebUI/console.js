@@ -294,6 +294,8 @@ async function start() {
   await ensureKey(checkKey);
   role = await findRole();
   byId("keys-section").hidden = role !== "admin";
+  // Without keys there is no ledger to show.
+  byId("usage-section").hidden = role === "open";
   byId("who").textContent =
     role === "admin" ? "Admin key: every key and its usage" : role === "user" ? "Your key's own usage" : "This server runs without keys";
   showError("");

@@ -108,3 +108,22 @@ def test_the_pages_are_readable_in_both_colour_schemes_and_on_a_phone(tmp_path, 
             assert_no_policy_violations(browser)
         finally:
             browser.quit()
+
+
+def test_without_keys_the_pages_ask_for_none(browser):
+    server = Server("--no-auth")
+    try:
+        browser.get(server.url + "/")
+        wait(browser, lambda: len(browser.find_elements(By.CSS_SELECTOR, "#model option")) > 0)
+        assert not browser.execute_script("return document.getElementById('key-dialog').open")
+        by_label(browser, "Message").send_keys("Say hi." + Keys.ENTER)
+        wait(browser, lambda: "tokens/s" in (browser.find_elements(By.CSS_SELECTOR, "article[data-role=assistant] .stats") or [None])[0].text
+             if browser.find_elements(By.CSS_SELECTOR, "article[data-role=assistant] .stats") else False, timeout=120)
+        browser.get(server.url + "/console")
+        wait(browser, lambda: browser.find_element(By.ID, "who").text == "This server runs without keys")
+        assert not browser.find_element(By.ID, "keys-section").is_displayed()
+        assert not browser.find_element(By.ID, "usage-section").is_displayed()
+        wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#live [data-metric=finished] dd"))
+        assert browser.find_element(By.CSS_SELECTOR, "#live [data-metric=finished] dd").text == "1"
+    finally:
+        server.stop()
