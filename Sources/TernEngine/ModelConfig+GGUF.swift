@@ -47,16 +47,17 @@ extension ModelConfig {
         try validate()
     }
 
-    /// RoPE scaling: 1 / `rope.scaling.factor`, linear or with YaRN's corrections; other kinds are refused.
+    /// RoPE scaling: 1 / `rope.scaling.factor`, linear or with YaRN's corrections; LongRoPE scales by its factor
+    /// tensors alone; other kinds are refused.
     private static func ropeScaling(_ metadata: ModelMetadata) throws(EngineError) -> (scale: Float, yarn: YaRN?) {
         let kind = metadata.string("rope.scaling.type") ?? "linear"
-        guard kind == "linear" || kind == "none" || kind == "yarn" else {
+        guard ["linear", "none", "yarn", "longrope"].contains(kind) else {
             throw EngineError(
                 .invalidMetadata,
-                "\(metadata.architecture).rope.scaling.type is '\(kind)'; Tern implements linear and YaRN RoPE scaling and Llama 3's "
-                    + "rope_freqs, not \(kind) yet")
+                "\(metadata.architecture).rope.scaling.type is '\(kind)'; Tern implements linear and YaRN RoPE scaling, Llama 3's "
+                    + "rope_freqs and LongRoPE, not \(kind) yet")
         }
-        guard kind != "none" else { return (1, nil) }
+        guard kind != "none", kind != "longrope" else { return (1, nil) }
         // The older key rope.scale_linear holds the same factor.
         let factor = try metadata.optionalFloat("rope.scaling.factor")
         let legacy = kind == "linear" ? try metadata.optionalFloat("rope.scale_linear") : nil

@@ -13,8 +13,8 @@ struct TensorNames: Sendable {
     /// [ropeDimensionCount / 2] divisors of the RoPE frequencies (Llama 3), used when the file has them.
     var ropeFrequencyFactors = "rope_freqs"
     /// LongRoPE's two sets of [ropeDimensionCount / 2] divisors (Phi 3 128k): for contexts longer than the original one,
-    /// and for the others; used when the file has them.
-    var longRoPEFactors = (long: "rope_factors_long", short: "rope_factors_short")
+    /// and for the others; used when the file has them, in the families whose reference graphs read them (llama, phi3).
+    var longRoPEFactors: (long: String, short: String)?
 
     /// [embedding], the norm before attention.
     var attentionNorm = "attn_norm"
@@ -51,4 +51,7 @@ struct TensorNames: Sendable {
     var expertGate = "ffn_gate_exps"
     var expertUp = "ffn_up_exps"
     var expertDown = "ffn_down_exps"
+
+    /// LongRoPE's tensor names, for the families that have it.
+    static let longRoPE = (long: "rope_factors_long", short: "rope_factors_short")
 }

@@ -27,15 +27,18 @@ struct TransformerWeights: @unchecked Sendable {
             loader.has(names.output + ".weight")
             ? try loader.matrix(names.output + ".weight", columns: embedding, rows: config.vocabularySize) : tokenEmbedding
         ropeFrequencyFactors = try loader.optionalVector(names.ropeFrequencyFactors + ".weight", count: config.ropeDimensionCount / 2)
-        let long = try loader.optionalVector(names.longRoPEFactors.long + ".weight", count: config.ropeDimensionCount / 2)
-        let short = try loader.optionalVector(names.longRoPEFactors.short + ".weight", count: config.ropeDimensionCount / 2)
-        switch (long, short) {
-        case (let long?, let short?): longRoPEFactors = (long, short)
-        case (nil, nil): longRoPEFactors = nil
-        default:
-            throw EngineError(
-                .invalidTensor,
-                "the file has one of \(names.longRoPEFactors.long).weight and \(names.longRoPEFactors.short).weight; LongRoPE needs both")
+        if let factorNames = names.longRoPEFactors {
+            let long = try loader.optionalVector(factorNames.long + ".weight", count: config.ropeDimensionCount / 2)
+            let short = try loader.optionalVector(factorNames.short + ".weight", count: config.ropeDimensionCount / 2)
+            switch (long, short) {
+            case (let long?, let short?): longRoPEFactors = (long, short)
+            case (nil, nil): longRoPEFactors = nil
+            default:
+                throw EngineError(
+                    .invalidTensor, "the file has one of \(factorNames.long).weight and \(factorNames.short).weight; LongRoPE needs both")
+            }
+        } else {
+            longRoPEFactors = nil
         }
         var blocks: [TransformerBlockWeights] = []
         for index in 0..<config.blockCount {

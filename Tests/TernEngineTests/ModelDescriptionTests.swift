@@ -105,12 +105,29 @@ struct ModelDescriptionTests {
         #expect(unstated.layers[0].rope.yarn == yarn)
     }
 
-    @Test func longRoPEIsRefusedClearly() throws {
+    /// `longrope` scales by the factor tensors alone (no position scaling); a kind Tern lacks is refused by name.
+    @Test func longRoPEIsTakenAndAnUnknownScalingRefusedClearly() throws {
         var gguf = TinyGGUF.model()
         gguf.set("llama.rope.scaling.type", .string("longrope"))
+        gguf.set("llama.rope.scaling.attn_factor", .float32(1.19))
+        let config = try ModelConfig(file: gguf.file())
+        #expect(config.layers[0].rope == .init(base: 10000, scale: 1))
+        #expect(config.ropeAttentionFactor == 1.19)
+        #expect(config.ropeOriginalContext == config.contextLength)
+        gguf.set("llama.rope.scaling.type", .string("dynamic"))
         let error = #expect(throws: EngineError.self) { try ModelConfig(file: gguf.file()) }
         #expect(error?.code == .invalidMetadata)
-        #expect(error?.message.contains("rope.scaling.type is 'longrope'") == true)
+        #expect(error?.message.contains("rope.scaling.type is 'dynamic'") == true)
+    }
+
+    /// Only the families whose reference graphs read LongRoPE's factors take them; elsewhere they are unused tensors.
+    @Test func longRoPEFactorsBelongToLlamaAndPhi3() throws {
+        var gguf = TinyGGUF.model(architecture: "qwen2")
+        #expect(throws: Never.self) { try ModelArchitectures.load(gguf.file()) }
+        gguf.addTensor("rope_factors_long.weight", [8])
+        gguf.addTensor("rope_factors_short.weight", [8])
+        let error = #expect(throws: EngineError.self) { try ModelArchitectures.load(gguf.file()) }
+        #expect(error?.message.contains("rope_factors_long.weight") == true, "\(error?.message ?? "")")
     }
 
     @Test func keysAndValuesOfDifferentSizesAreRefused() throws {
