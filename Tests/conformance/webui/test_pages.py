@@ -3,6 +3,7 @@ light and dark colour schemes and on a phone-sized screen. With TERN_UI_SCREENSH
 screenshots of docs/images there."""
 import os
 import re
+import threading
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -127,3 +128,26 @@ def test_without_keys_the_pages_ask_for_none(browser):
         assert browser.find_element(By.CSS_SELECTOR, "#live [data-metric=finished] dd").text == "1"
     finally:
         server.stop()
+
+
+def test_a_busy_server_is_said_to_be_busy(browser):
+    # One sequence and no queue: while one answer is generated, the next request is refused with 503.
+    server = Server("--max-sequences", "1", "--max-queue", "0", "--grace-period", "1")
+    try:
+        busy = threading.Thread(target=lambda: request(server.url + "/v1/chat/completions", server.admin_key, "POST", {
+            "model": server.model, "messages": [{"role": "user", "content": "Write a long story."}], "max_tokens": 1500,
+            # The model's end tokens banned: it writes all 1500 tokens, seconds of work.
+            "temperature": 0.8, "logit_bias": {"0": -100, "2": -100}}))
+        busy.start()
+        wait(browser, lambda: server.metric("tern_requests_running") == 1, timeout=30)
+        browser.get(server.url + "/")
+        by_label(browser, "API key").send_keys(server.admin_key + Keys.ENTER)
+        wait(browser, lambda: len(browser.find_elements(By.CSS_SELECTOR, "#model option")) > 0)
+        by_label(browser, "Message").send_keys("Hello?" + Keys.ENTER)
+        alert = browser.find_element(By.ID, "error")
+        wait(browser, lambda: alert.is_displayed())
+        assert "busy or still loading" in alert.text, alert.text
+        assert by_label(browser, "Message").get_attribute("value") == "Hello?"
+    finally:
+        server.stop()
+        busy.join(timeout=60)
