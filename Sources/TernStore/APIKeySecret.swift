@@ -37,9 +37,17 @@ public struct APIKeySecret: Sendable, Equatable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// The SHA-256 of the key, as lowercase hex: what the store keeps.
+    /// The SHA-256 of the key, as lowercase hex: what the store keeps. Computed for every request, so without
+    /// Foundation's formatting (32 `String(format:)` calls cost more than the hash).
     public var hash: String {
-        SHA256.hash(data: Data(value.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in SHA256.hash(data: Data(value.utf8)) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 
     /// The first characters, safe to show in lists (`tern-Ab3d`).

@@ -69,6 +69,14 @@ import Testing
         }
     }
 
+    /// The stored form of a key is its SHA-256 in lowercase hex (the value from Python's hashlib): a store written by
+    /// an earlier build keeps finding its keys.
+    @Test func aKeyIsStoredAsItsSHA256InHex() {
+        #expect(
+            APIKeySecret("tern-0123456789abcdefghijklmnopqrstuvwxyzABCD").hash
+                == "f1fc94032aab7f5dec2061f513de70126c5f665532f8fedc02a8f8b7365196ac")
+    }
+
     @Test func keysAreRandom() {
         let secrets = Set((0..<100).map { _ in APIKeySecret.generate().value })
         #expect(secrets.count == 100)
