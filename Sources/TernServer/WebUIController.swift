@@ -21,7 +21,7 @@ struct WebUIController: Sendable {
     /// `GET /ui/{file}`: 404 for a name that is not one of the files.
     func file(_ name: String, request: Request) throws(OpenAIError) -> Response {
         guard let asset = WebAsset.files[name] else {
-            throw OpenAIError(status: 404, message: "There is no web UI file `\(name)`.", type: "invalid_request_error", code: "not_found")
+            throw .notFound("GET /ui/\(name)")
         }
         return serve(asset, request: request)
     }

@@ -14,11 +14,11 @@ export class APIError extends Error {
 }
 
 /** The key of this browser tab; "" when the server needs none; null before one is known. */
-export function savedKey() {
+function savedKey() {
   return sessionStorage.getItem(keyStorage);
 }
 
-export function saveKey(key) {
+function saveKey(key) {
   sessionStorage.setItem(keyStorage, key);
 }
 
@@ -89,8 +89,6 @@ export function describe(error) {
     }
     case 503:
       return `The server is busy or still loading the model; try again shortly. (${error.message})`;
-    case 0:
-      return error.message;
     default:
       return error.message;
   }
