@@ -35,7 +35,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from serving import ROOT, default_model, free_port, git_commit, machine  # noqa: E402
+from serving import ROOT, free_port, git_commit, machine  # noqa: E402
 
 ANSWER = ('{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"fast","choices":[{"index":0,"message":'
           '{"role":"assistant","content":"Hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":1,'
@@ -81,7 +81,6 @@ def main() -> None:
     tern = ROOT / ".build" / "release" / "tern"
     if not tern.exists():
         raise SystemExit("build Tern first: swift build -c release")
-    model = default_model(tern)
     folder = Path(tempfile.mkdtemp(prefix="tern-gateway-"))
     processes: list[subprocess.Popen] = []
     try:
@@ -118,7 +117,7 @@ def main() -> None:
             port = free_port()
             key = subprocess.run([str(tern), "keys", "create", "--name", "bench", "--rpm", "100000000", "--tpm", "1000000000", *state],
                                  capture_output=True, text=True, check=True).stdout.strip()
-            server = subprocess.Popen([str(tern), "serve", "--model", str(model), "--port", str(port), "--threads", "1",
+            server = subprocess.Popen([str(tern), "serve", "--port", str(port), "--threads", "1",
                                        "--upstream", f"fast={upstream}", *state],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             processes.append(server)

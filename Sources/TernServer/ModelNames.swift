@@ -1,13 +1,13 @@
 /// The names the served models answer to: their ids and any aliases.
 public struct ModelNames: Sendable, Equatable {
-    /// The models' own ids, in the order they were given; the first is the default of routes that name none.
+    /// The models' own ids, in the order they were given; the first is the default of routes that name none. Empty on a
+    /// server whose models are all upstream ones.
     public let ids: [String]
     /// Alias → id.
     public let aliases: [String: String]
 
     /// Names for the models `ids`; every alias must point at one of them and no alias may shadow an id.
     public init(ids: [String], aliases: [String: String] = [:]) throws(ModelNamesError) {
-        guard !ids.isEmpty else { throw ModelNamesError(description: "no model to serve") }
         var seen: Set<String> = []
         for id in ids where !seen.insert(id).inserted {
             throw ModelNamesError(description: "two models are called \(id); rename one of the files")

@@ -65,6 +65,7 @@ public struct TernServer: Sendable {
                 maxBatchTokens: configuration.maxBatchTokens, maxQueue: configuration.maxQueue, threads: configuration.threads,
                 kvMemoryBytes: configuration.kvMemoryBytes, prefixCache: configuration.prefixCache)
         }
+        guard !sources.isEmpty || !configuration.upstreams.isEmpty else { throw ModelNamesError(description: "no model to serve") }
         // Several upstreams may share an id (deployments of one model), but no local model may have it.
         for upstream in configuration.upstreams where models.names.serves(upstream.id) {
             throw ModelNamesError(description: "two models are called \(upstream.id); give the upstream another id")

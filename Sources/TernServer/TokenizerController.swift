@@ -47,14 +47,19 @@ struct TokenizerController: Sendable {
     /// `POST /apply-template`: a chat completion request's prompt as the model's template renders it, `{"prompt": text}`.
     func applyTemplate(_ request: Request, context: TernRequestContext) async throws -> Response {
         var request = request
-        let chat = try ChatCompletionRequest.decode(from: try await bodyReader.read(&request), defaultModel: models.names.ids[0])
+        let chat = try ChatCompletionRequest.decode(from: try await bodyReader.read(&request), defaultModel: models.names.ids.first)
         let model = try await self.model(chat.model, context: context)
         return .json(RenderedPrompt(prompt: try ChatPrompt.text(for: chat, model: model)))
     }
 
     /// The model `name` (the first served one when nil), loaded, after the key's permission for it is checked.
     private func model(_ name: String?, context: TernRequestContext) async throws -> LoadedModel {
-        try await models.withModel(name ?? models.names.ids[0], context: context) { $0.scheduler.model }
+        guard let name = name ?? models.names.ids.first else {
+            throw OpenAIError.invalidRequest(
+                "This server runs no model of its own (its models are upstream ones), so there is no tokenizer to use.", param: "model",
+                code: "model_not_found")
+        }
+        return try await models.withModel(name, context: context) { $0.scheduler.model }
     }
 
     /// `id` as a token of `model`'s vocabulary; 400 naming `param` when it has no such token.

@@ -40,7 +40,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         name: .long,
-        help: ArgumentHelp("A GGUF model file to serve (repeatable). Default: the default model, fetched on first use.", valueName: "path"))
+        help: ArgumentHelp(
+            "A GGUF model file to serve (repeatable). Default: the default model, fetched on first use; none when --upstream is given.",
+            valueName: "path"))
     var model: [String] = []
 
     @Option(
@@ -94,7 +96,8 @@ struct ServeCommand: AsyncParsableCommand {
             "A model served by another OpenAI-compatible server (repeatable): clients ask for ID, Tern sends the request to URL "
                 + "(its API root, e.g. http://10.0.0.7:8080/v1) as model NAME (default: ID) with the key in environment variable VAR, "
                 + "and streams the answer back; keys, limits and the ledger apply as to local models. Several with one ID are "
-                + "deployments of one model: balanced by outstanding requests (times WEIGHT), failed over before the first byte.",
+                + "deployments of one model: balanced by outstanding requests (times WEIGHT), failed over before the first byte. "
+                + "With only --upstream models (no --model or --models-dir) Tern is a gateway and loads no model of its own.",
             valueName: "ID=URL[,model=NAME][,key-env=VAR][,weight=N]"))
     var upstreams: [String] = []
 
@@ -194,9 +197,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Serve the API only: no chat page at / and no console at /console.")
     var noUi = false
 
-    /// The models to serve.
+    /// The models to serve: the default model when neither a model nor an upstream is given.
     func servedModels() throws -> ServedModels {
-        try ServedModels(files: model, folder: modelsDir)
+        try ServedModels(files: model, folder: modelsDir, defaultWhenEmpty: upstreams.isEmpty)
     }
 
     func validate() throws {
@@ -244,7 +247,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// `--model-alias` values as alias → model id.
     func aliases(of served: ServedModels) throws -> [String: String] {
-        let first = served.entries[0].id
+        guard let first = served.entries.first?.id else {
+            if modelAliases.isEmpty { return [:] }
+            throw ValidationError("--model-alias names a model of this server's own, and with only --upstream models it has none")
+        }
         var aliases: [String: String] = [:]
         for value in modelAliases {
             let parts = value.split(separator: "=", maxSplits: 1).map(String.init)

@@ -18,8 +18,9 @@ struct ServedModels {
 
     let entries: [Entry]
 
-    /// The models named by `files` and those found in `folder` (when given); the default model when there are none.
-    init(files: [String], folder: String?) throws {
+    /// The models named by `files` and those found in `folder` (when given); the default model when there are none and
+    /// `defaultWhenEmpty` (a server of upstream models alone serves no local one).
+    init(files: [String], folder: String?, defaultWhenEmpty: Bool = true) throws {
         var entries: [Entry] = []
         for file in files {
             guard FileManager.default.fileExists(atPath: file) else {
@@ -34,7 +35,7 @@ struct ServedModels {
             }
             entries += try Self.models(in: folder).filter { found in !entries.contains { $0.path == found.path } }
         }
-        if entries.isEmpty {
+        if entries.isEmpty && defaultWhenEmpty {
             let folder = DefaultModel.directory(folder)
             entries = [
                 Entry(

@@ -1,3 +1,4 @@
+import Foundation
 import TernEngine
 import Testing
 
@@ -38,7 +39,6 @@ extension ServerTests {
             #expect(throws: ModelNamesError.self) { try ModelNames(ids: ["m"], aliases: ["gpt-4": "other"]) }
             #expect(throws: ModelNamesError.self) { try ModelNames(ids: ["m", "n"], aliases: ["n": "m"]) }
             #expect(throws: ModelNamesError.self) { try ModelNames(ids: ["m", "m"]) }
-            #expect(throws: ModelNamesError.self) { try ModelNames(ids: []) }
             let names = try? ModelNames(ids: ["m", "n"], aliases: ["gpt-4": "m", "small": "n"])
             #expect(names?.serves("gpt-4") == true)
             #expect(names?.serves("gpt-5") == false)
@@ -46,6 +46,17 @@ extension ServerTests {
             #expect(names?.names(of: "small") == ["small", "n"])
             #expect(names?.names(of: "n") == ["n"])
             #expect(names?.all == ["m", "n", "gpt-4", "small"])
+        }
+
+        @Test func aServerNeedsAModelOfItsOwnOrAnUpstreamOne() throws {
+            #expect(throws: ModelNamesError.self) {
+                try TernServer(configuration: TernServerConfiguration(), access: nil, logger: TestServer.quietLogger, models: [])
+            }
+            // A gateway of upstream models alone has no local names.
+            var gateway = TernServerConfiguration()
+            gateway.upstreams = [Upstream(id: "remote", baseURL: try #require(URL(string: "http://127.0.0.1:9/v1")), model: "m")]
+            let server = try TernServer(configuration: gateway, access: nil, logger: TestServer.quietLogger, models: [])
+            #expect(server.models.names.ids.isEmpty && !server.models.names.serves("remote"))
         }
     }
 }

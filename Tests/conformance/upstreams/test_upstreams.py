@@ -187,6 +187,33 @@ def test_enormous_numbers_from_a_client_are_refused_not_fatal(servers):
     assert httpx.get(gateway.url + "/health").status_code == 200
 
 
+def test_a_gateway_of_upstream_models_alone_loads_no_model_of_its_own(servers):
+    upstream, _ = servers
+    # An empty models folder: were the default model wanted, the server would have to fetch it and could not start.
+    empty = tempfile.mkdtemp(prefix="tern-no-models-")
+    gateway = Server("--upstream", f"remote={upstream.url}/v1,model={CHAT},key-env=UPSTREAM_KEY",
+                     env={"UPSTREAM_KEY": upstream.key, "TERN_MODELS_DIR": empty})
+    try:
+        assert os.listdir(empty) == []
+        assert [model.id for model in gateway.client().models.list()] == ["remote"]
+        answer = gateway.client().chat.completions.create(
+            model="remote", messages=[{"role": "user", "content": "Hi"}], max_tokens=4, temperature=0)
+        assert answer.choices[0].message.content and answer.usage.completion_tokens > 0
+        with pytest.raises(openai.NotFoundError):
+            gateway.client().chat.completions.create(model=CHAT, messages=[{"role": "user", "content": "Hi"}], max_tokens=2)
+        # llama.cpp's utility routes work on a model of this server's own; without one they say so.
+        refused = httpx.post(gateway.url + "/tokenize", json={"content": "Hi"}, headers={"Authorization": f"Bearer {gateway.key}"})
+        assert refused.status_code == 400 and refused.json()["error"]["param"] == "model", refused.text
+        assert "no model of its own" in refused.json()["error"]["message"]
+        assert gateway.usage("first")["requests"] >= 2
+    finally:
+        gateway.stop()
+    # An alias needs a model of the server's own to point at.
+    alias = subprocess.run([BIN, "serve", "--upstream", f"remote={upstream.url}/v1", "--model-alias", "gpt-4", "--no-auth"],
+                           capture_output=True, text=True, timeout=60)
+    assert alias.returncode != 0 and "--model-alias" in alias.stderr
+
+
 def test_upstream_errors_keep_openais_shape(servers):
     upstream, gateway = servers
     with pytest.raises(openai.BadRequestError) as bad:
