@@ -12,17 +12,23 @@ public final class TokenGrammar: Sendable {
     /// Markers that start the grammar: the text is free until it contains each of them in turn (`</think>`, then
     /// `<tool_call>`); the grammar then reads what follows the last. Empty: the grammar applies from the start.
     public let triggers: [[UInt8]]
+    /// Openings of the grammar's document: after the triggers the text is free until it contains one of them, and the
+    /// grammar reads from that opening on (Llama 3.x's calls start with `{"name"` or `<|python_tag|>`). Empty: the
+    /// grammar starts right after the triggers.
+    public let openers: [[UInt8]]
     private let cache: Mutex<MaskCache>
 
     /// The most memory the cached masks of one grammar take.
     public static let maxCacheBytes = 64 << 20
 
-    /// Binds `grammar` to `vocabulary`; with `triggers`, the grammar starts after the text has contained them in turn.
-    public init(grammar: Grammar, vocabulary: TokenVocabulary, triggers: [[UInt8]] = []) {
-        precondition(triggers.allSatisfy { !$0.isEmpty }, "an empty trigger")
+    /// Binds `grammar` to `vocabulary`; with `triggers`, the grammar starts after the text has contained them in turn,
+    /// and with `openers`, at the first of them the text then contains.
+    public init(grammar: Grammar, vocabulary: TokenVocabulary, triggers: [[UInt8]] = [], openers: [[UInt8]] = []) {
+        precondition(triggers.allSatisfy { !$0.isEmpty } && openers.allSatisfy { !$0.isEmpty }, "an empty trigger")
         self.grammar = grammar
         self.vocabulary = vocabulary
         self.triggers = triggers
+        self.openers = openers
         let maskBytes = vocabulary.maskWords * 8
         cache = Mutex(MaskCache(capacity: max(16, Self.maxCacheBytes / max(1, maskBytes))))
     }

@@ -24,7 +24,7 @@ public struct TokenMatcher: Sendable {
         self.tokenGrammar = tokenGrammar
         matcher = GrammarMatcher(grammar: tokenGrammar.grammar)
         mask = Array(repeating: 0, count: tokenGrammar.vocabulary.maskWords)
-        isActive = tokenGrammar.triggers.isEmpty
+        isActive = tokenGrammar.triggers.isEmpty && tokenGrammar.openers.isEmpty
     }
 
     /// Whether the text so far is a complete document.
@@ -62,19 +62,7 @@ public struct TokenMatcher: Sendable {
         let vocabulary = tokenGrammar.vocabulary
         if !isActive {
             recent += vocabulary.tokenBytes(token)
-            // A token may complete one trigger and hold the next.
-            while let end = Self.end(of: tokenGrammar.triggers[triggersSeen], in: recent) {
-                recent.removeSubrange(..<end)
-                triggersSeen += 1
-                if triggersSeen == tokenGrammar.triggers.count {
-                    isActive = true
-                    let rest = recent
-                    recent = []
-                    return rest.isEmpty || matcher.advance(rest)
-                }
-            }
-            recent.removeFirst(max(0, recent.count - (tokenGrammar.triggers[triggersSeen].count - 1)))
-            return true
+            return startIfTriggered()
         }
         if vocabulary.endOfGeneration.contains(token) { return matcher.isAccepting || !matcher.canContinue }
         let bytes = vocabulary.tokenBytes(token)
@@ -82,11 +70,39 @@ public struct TokenMatcher: Sendable {
         return matcher.advance(bytes)
     }
 
-    /// The index just past the first occurrence of `pattern` in `bytes`.
-    static func end(of pattern: [UInt8], in bytes: [UInt8]) -> Int? {
+    /// Looks for the next trigger (a token may complete one and hold the next) and then an opener in the free text;
+    /// starts the grammar on what follows the last trigger, or on the opener and what follows it. Returns `false`
+    /// when the grammar refuses the text it starts on.
+    private mutating func startIfTriggered() -> Bool {
+        let triggers = tokenGrammar.triggers, openers = tokenGrammar.openers
+        while triggersSeen < triggers.count {
+            guard let start = Self.start(of: triggers[triggersSeen], in: recent) else {
+                recent.removeFirst(max(0, recent.count - (triggers[triggersSeen].count - 1)))
+                return true
+            }
+            recent.removeSubrange(..<(start + triggers[triggersSeen].count))
+            triggersSeen += 1
+        }
+        var from = 0
+        if !openers.isEmpty {
+            let found = openers.compactMap { Self.start(of: $0, in: recent) }.min()
+            guard let found else {
+                recent.removeFirst(max(0, recent.count - ((openers.map(\.count).max() ?? 1) - 1)))
+                return true
+            }
+            from = found
+        }
+        isActive = true
+        let rest = recent[from...]
+        recent = []
+        return rest.isEmpty || matcher.advance(Array(rest))
+    }
+
+    /// The index of the first occurrence of `pattern` in `bytes`.
+    static func start(of pattern: [UInt8], in bytes: [UInt8]) -> Int? {
         guard bytes.count >= pattern.count else { return nil }
         for start in 0...(bytes.count - pattern.count) where bytes[start..<start + pattern.count].elementsEqual(pattern) {
-            return start + pattern.count
+            return start
         }
         return nil
     }

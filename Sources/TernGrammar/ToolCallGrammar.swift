@@ -42,21 +42,28 @@ public struct ToolCallGrammar {
         return .repeated(.sequence(id), min: 0, max: 1)
     }
 
-    /// The grammar, and for ``Mode/afterTrigger`` the marker that starts it (the grammar reads what follows it).
+    /// The grammar; for ``Mode/afterTrigger`` the marker after which it starts (it reads what follows the marker), or
+    /// for a format without markers the openings it starts at (it reads them too).
     ///
-    /// A format without markers (Llama 3.x: the answer is the call's JSON object) is triggered by the object's
-    /// beginning, `{"name"`, and allows one call.
+    /// A format without markers (Llama 3.x: the answer is the call's JSON object) opens with the object's beginning,
+    /// `{"name"`, and allows one call; `<|python_tag|>` may come first, as Llama 3.1 writes it in its ipython
+    /// environment. The format's ``ToolCallFormat/builtins`` are called in Python's form after that tag instead.
     public static func grammar(
         functions: [Function], format: ToolCallFormat, mode: Mode, parallel: Bool
-    ) throws(SchemaError) -> (grammar: Grammar, trigger: [UInt8]?) {
+    ) throws(SchemaError) -> (grammar: Grammar, trigger: [UInt8]?, openers: [[UInt8]]) {
         var builder = GrammarBuilder()
         let text = JSONText(builder: &builder)
         let whitespace = text.whitespace
-        // Without markers the trigger is the object's start, which the grammar then does not read again.
-        let prefixIsTrigger = format.open.isEmpty && mode == .afterTrigger
+        let builtins = format.open.isEmpty ? format.builtins : [:]
         var calls: [GrammarExpression] = []
+        var pythonCalls: [GrammarExpression] = []
         for function in functions {
             var compiler = JSONSchemaCompiler(root: function.parameters ?? .bool(true), builder: builder, text: text)
+            if builtins[function.name] != nil {
+                pythonCalls.append(try LlamaBuiltinTools.call(function, compiler: &compiler))
+                builder = compiler.builder
+                continue
+            }
             let arguments =
                 try function.parameters.map { schema throws(SchemaError) in
                     try compiler.expression(for: schema, at: "#")
@@ -66,21 +73,37 @@ public struct ToolCallGrammar {
                 calls.append(.sequence([.literal(function.name), .literal(marker), arguments]))
                 continue
             }
-            let opening: [GrammarExpression] = prefixIsTrigger ? [] : [.literal("{"), whitespace, .literal("\"name\"")]
             calls.append(
-                .sequence(
-                    opening + [
-                        whitespace, .literal(":"), whitespace, JSONText.literal(.string(function.name)), whitespace, .literal(","),
-                        whitespace, JSONText.literal(.string(format.argumentsKey)), whitespace, .literal(":"), whitespace, arguments,
-                        Self.optionalID(format, whitespace: whitespace), whitespace, .literal("}"),
-                    ]))
+                .sequence([
+                    .literal("{"), whitespace, .literal("\"name\""), whitespace, .literal(":"), whitespace,
+                    JSONText.literal(.string(function.name)), whitespace, .literal(","), whitespace,
+                    JSONText.literal(.string(format.argumentsKey)), whitespace, .literal(":"), whitespace, arguments,
+                    Self.optionalID(format, whitespace: whitespace), whitespace, .literal("}"),
+                ]))
+        }
+        if format.open.isEmpty {
+            // Llama 3.x: the call's object, after the tag or not, or a built-in's call after the tag.
+            let tag = GrammarExpression.literal(LlamaBuiltinTools.tag)
+            var forms: [GrammarExpression] = []
+            if !calls.isEmpty {
+                let object = calls.count == 1 ? calls[0] : GrammarExpression.choice(calls)
+                forms.append(.sequence([.repeated(.sequence([tag, whitespace]), min: 0, max: 1), object]))
+            }
+            if !pythonCalls.isEmpty { forms.append(.sequence([tag] + [pythonCalls.count == 1 ? pythonCalls[0] : .choice(pythonCalls)])) }
+            let answer = forms.count == 1 ? forms[0] : GrammarExpression.choice(forms)
+            let root = mode == .required ? GrammarExpression.sequence([JSONText.leading, answer]) : answer
+            do {
+                let grammar = try builder.build(root: root)
+                let openers = mode == .required ? [] : (calls.isEmpty ? [] : [Array(format.trigger.utf8)]) + [Array(LlamaBuiltinTools.tag.utf8)]
+                return (grammar, nil, openers)
+            } catch {
+                throw SchemaError("the tools' parameters need a grammar larger than \(error.limit) elements; simplify them", at: "#")
+            }
         }
         let call = calls.count == 1 ? calls[0] : GrammarExpression.choice(calls)
         // What follows the opening marker (or the trigger): the calls, each further one with what separates it.
         let rest: GrammarExpression
         switch format.layout {
-        case .objects where format.open.isEmpty:
-            rest = call
         case .objects:
             // Whitespace around the object and between calls is free (bounded): templates write a newline, models vary.
             let body = GrammarExpression.sequence([whitespace, call, whitespace, .literal(format.close)])
@@ -96,15 +119,14 @@ public struct ToolCallGrammar {
                 parallel ? .repeated(.sequence([.literal(format.open), call]), min: 0, max: Self.maxCalls - 1) : .empty
             rest = .sequence([call, more])
         }
-        let root: GrammarExpression
-        switch mode {
-        case .required where format.open.isEmpty: root = .sequence([JSONText.leading, call])
-        case .required: root = .sequence([JSONText.leading, .literal(format.open), rest])
-        case .afterTrigger: root = rest
-        }
+        let root: GrammarExpression =
+            switch mode {
+            case .required: .sequence([JSONText.leading, .literal(format.open), rest])
+            case .afterTrigger: rest
+            }
         do {
             let grammar = try builder.build(root: root)
-            return (grammar, mode == .afterTrigger ? Array(format.trigger.utf8) : nil)
+            return (grammar, mode == .afterTrigger ? Array(format.trigger.utf8) : nil, [])
         } catch {
             throw SchemaError("the tools' parameters need a grammar larger than \(error.limit) elements; simplify them", at: "#")
         }
@@ -137,6 +159,9 @@ public struct ToolCallFormat: Sendable, Equatable {
     /// The length of the alphanumeric call ids the template requires (Mistral's raise an error for any other), or nil
     /// for OpenAI's `call_…` ids.
     public var callIDLength: Int?
+    /// Llama 3.1's built-in tools that a request gives (``LlamaBuiltinTools``), called after `<|python_tag|>` in
+    /// Python's form: name → the parameter that holds code_interpreter's code ("" for the others). Empty otherwise.
+    public var builtins: [String: String] = [:]
 
     /// A format.
     public init(open: String, close: String, argumentsKey: String, layout: Layout = .objects, callIDLength: Int? = nil) {

@@ -29,12 +29,16 @@ struct ChatPrompt {
     /// tool instructions go at the start of the first user message instead of the system message (for templates that
     /// refuse a system role, such as Gemma 2's). `callIDLength`: the length of the letters-and-digits call ids the
     /// template requires (Mistral's); other ids are replaced by such ids derived from them (``fittedCallID(_:length:)``).
-    init(_ chat: ChatCompletionRequest, native: Bool, instructionsInUserMessage: Bool = false, callIDLength: Int? = nil) {
+    /// `builtins`: Llama 3.1's built-in tools among the functions, for its template's `builtin_tools`.
+    init(
+        _ chat: ChatCompletionRequest, native: Bool, instructionsInUserMessage: Bool = false, callIDLength: Int? = nil, builtins: [String] = []
+    ) {
         extra = [:]
         var values: [TemplateValue] = []
         let describeTools = Self.describesTools(chat, native: native)
         if native && !chat.tools.isEmpty {
             extra["tools"] = .array(chat.tools.map { Self.templateValue($0.jsonValue) })
+            if !builtins.isEmpty { extra["builtin_tools"] = .array(builtins.map { .string($0) }) }
         }
         for message in chat.messages {
             values.append(native ? Self.native(message, callIDLength: callIDLength) : Self.generic(message))
@@ -64,18 +68,36 @@ struct ChatPrompt {
         let template = model.chatTemplate
         let native = isNative(template)
         let callIDLength = native ? format(of: template).callIDLength : nil
+        let builtins = try Self.builtins(of: chat, template: template)
         func render(_ prompt: ChatPrompt) throws -> String {
             try model.renderChat(messageValues: prompt.messages, extra: prompt.extra.merging(Reasoning.variables(for: template)) { $1 })
         }
         do {
             do {
-                return try render(ChatPrompt(chat, native: native, callIDLength: callIDLength))
+                let builtinNames = chat.tools.map(\.name).filter { builtins[$0] != nil }
+                return try render(ChatPrompt(chat, native: native, callIDLength: callIDLength, builtins: builtinNames))
             } catch  where describesTools(chat, native: native) {
                 // The template may refuse the system message that carries the tool instructions.
                 return try render(ChatPrompt(chat, native: native, instructionsInUserMessage: true))
             }
         } catch {
             throw .invalidRequest("The messages could not be rendered with the model's chat template: \(error).", param: "messages")
+        }
+    }
+
+    /// Llama 3.1's built-in tools (``LlamaBuiltinTools``) among the request's functions, when the template is Llama's
+    /// and knows them (it reads `builtin_tools`), as ``ToolCallFormat/builtins`` has them; 400 naming the function
+    /// whose parameters such a call cannot write.
+    static func builtins(of chat: ChatCompletionRequest, template: ChatTemplate?) throws(OpenAIError) -> [String: String] {
+        guard let source = template?.source, !chat.tools.isEmpty, ToolCallFormat.native(in: source) == .llama3,
+            source.contains("builtin_tools")
+        else { return [:] }
+        do {
+            return try LlamaBuiltinTools.builtins(among: chat.tools.map { ToolCallGrammar.Function(name: $0.name, parameters: $0.parameters) })
+        } catch {
+            throw .invalidRequest(
+                "Invalid schema for function '\(chat.tools[error.index].name)': \(error.error.message) (at \(error.error.path)).",
+                param: "tools[\(error.index)].function.parameters", code: "invalid_function_parameters")
         }
     }
 

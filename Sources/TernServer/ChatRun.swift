@@ -36,7 +36,8 @@ struct ChatRun {
         let (startsThinking, closed) = Reasoning.promptState(text)
         let thinking = Reasoning.isUsed(by: template) && !closed
         // Calls are looked for (and constrained) unless the client said `tool_choice: none`.
-        let toolFormat: ToolCallFormat? = chat.tools.isEmpty || chat.toolChoice == .none ? nil : ChatPrompt.format(of: template)
+        var toolFormat: ToolCallFormat? = chat.tools.isEmpty || chat.toolChoice == .none ? nil : ChatPrompt.format(of: template)
+        toolFormat?.builtins = try ChatPrompt.builtins(of: chat, template: template)
         let grammar: TokenGrammar?
         if let toolFormat {
             grammar = try await host.grammars.toolGrammar(

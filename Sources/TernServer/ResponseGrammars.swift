@@ -65,9 +65,10 @@ final class ResponseGrammars: Sendable {
         let allTools = chat.tools
         let compiled = try await onThread(named: "tern-grammar") { () throws -> TokenGrammar in
             do throws(SchemaError) {
-                let (grammar, trigger) = try ToolCallGrammar.grammar(functions: functions, format: format, mode: mode, parallel: parallel)
+                let (grammar, trigger, openers) = try ToolCallGrammar.grammar(
+                    functions: functions, format: format, mode: mode, parallel: parallel)
                 let triggers = (thinking ? [Array(Reasoning.close.utf8)] : []) + (trigger.map { [$0] } ?? [])
-                return TokenGrammar(grammar: grammar, vocabulary: vocabulary, triggers: triggers)
+                return TokenGrammar(grammar: grammar, vocabulary: vocabulary, triggers: triggers, openers: openers)
             } catch {
                 let index = allTools.firstIndex { tool in
                     (try? JSONSchemaCompiler.grammar(for: tool.parameters ?? .bool(true))) == nil

@@ -1,4 +1,5 @@
 import TernGrammar
+import TernJSON
 import TernOpenAI
 
 /// Splits one choice's text into content and tool calls written in a ``ToolCallFormat``, as the text arrives.
@@ -25,6 +26,12 @@ struct ToolCallExtractor {
         case trailer
         /// After a call object in an array: `,` and the next call, or the array's end.
         case arrayNext
+        /// After Llama's `<|python_tag|>`: a call's object, a built-in's `name.call(`, or code_interpreter's code.
+        case tagged
+        /// Inside a built-in's `(…)`.
+        case keywordArguments
+        /// code_interpreter's code, to the end of the answer.
+        case code
     }
 
     let format: ToolCallFormat
@@ -52,6 +59,17 @@ struct ToolCallExtractor {
     /// Releases what was held back at the end of the text.
     mutating func finish() -> [Event] {
         var events: [Event] = []
+        if case .tagged = state {
+            // The answer ended before it could be a built-in's call: code when code_interpreter is given, else text.
+            if format.builtins[LlamaBuiltinTools.codeInterpreter] != nil && !buffer.allSatisfy(\.isWhitespace) {
+                startCode(into: &events)
+                _ = step(into: &events)
+            } else {
+                buffer = LlamaBuiltinTools.tag + buffer
+                state = .content
+            }
+        }
+        if case .code = state { events.append(.arguments(index: callCount - 1, "\"}")) }
         if case .content = state { emitContent(buffer, into: &events) }
         // Whitespace alone is an answer only when there were no calls.
         if callCount == 0 && !pendingSpace.isEmpty { events.append(.content(pendingSpace)) }
@@ -64,14 +82,21 @@ struct ToolCallExtractor {
     private mutating func step(into events: inout [Event]) -> Bool {
         switch state {
         case .content where format.open.isEmpty:
-            // The answer is a call when it starts with the object (after whitespace); else it is all content.
+            // The answer is a call when it starts with the object or the tag (after whitespace); else it is all content.
             let trimmed = buffer.drop(while: \.isWhitespace)
-            if callCount == 0 && !sawText && trimmed.hasPrefix(format.trigger) {
-                buffer = String(trimmed)
-                state = .header
-                return true
+            if callCount == 0 && !sawText {
+                if trimmed.hasPrefix(format.trigger) {
+                    buffer = String(trimmed)
+                    state = .header
+                    return true
+                }
+                if trimmed.hasPrefix(LlamaBuiltinTools.tag) {
+                    buffer = String(trimmed.dropFirst(LlamaBuiltinTools.tag.count))
+                    state = .tagged
+                    return true
+                }
+                if format.trigger.hasPrefix(trimmed) || LlamaBuiltinTools.tag.hasPrefix(trimmed) { return false }
             }
-            if callCount == 0 && !sawText && format.trigger.hasPrefix(trimmed) { return false }
             sawText = sawText || !trimmed.isEmpty
             emitContent(buffer, into: &events)
             buffer = ""
@@ -133,6 +158,18 @@ struct ToolCallExtractor {
             buffer = next == "," || next == "]" ? String(rest.dropFirst()) : String(rest)
             state = next == "," ? .header : .content
             return true
+        case .tagged:
+            return stepAfterTag(into: &events)
+        case .keywordArguments:
+            guard let (arguments, rest) = Self.keywordArguments(buffer[...]) else { return false }
+            events.append(.arguments(index: callCount - 1, arguments))
+            buffer = String(rest)
+            state = .content
+            return true
+        case .code:
+            if !buffer.isEmpty { events.append(.arguments(index: callCount - 1, Self.escaped(buffer))) }
+            buffer = ""
+            return false
         case .trailer where format.layout == .array:
             guard let brace = buffer.firstIndex(of: "}") else { return false }
             buffer = String(buffer[buffer.index(after: brace)...])
@@ -144,6 +181,77 @@ struct ToolCallExtractor {
             buffer = String(buffer[range.upperBound...])
             state = .content
             return true
+        }
+    }
+
+    /// After `<|python_tag|>`: an object is a call as without the tag; `name.call(` of a built-in starts its call;
+    /// text that cannot become that is code_interpreter's code when the request gives it, else content.
+    private mutating func stepAfterTag(into events: inout [Event]) -> Bool {
+        let rest = buffer.drop(while: \.isWhitespace)
+        guard let first = rest.first else { return false }
+        if first == "{" {
+            buffer = String(rest)
+            state = .header
+            return true
+        }
+        let name = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+        let after = rest[name.endIndex...]
+        if after.hasPrefix(".call("), format.builtins[String(name)] == "" {
+            events.append(.callStart(index: callCount, id: OpenAIIdentifier.toolCall(), name: String(name)))
+            callCount += 1
+            buffer = String(after.dropFirst(".call(".count))
+            state = .keywordArguments
+            return true
+        }
+        // Still possibly `name.call(`: wait for more.
+        if ".call(".hasPrefix(after) { return false }
+        if format.builtins[LlamaBuiltinTools.codeInterpreter] != nil {
+            buffer = String(rest)
+            startCode(into: &events)
+            return true
+        }
+        buffer = LlamaBuiltinTools.tag + buffer
+        sawText = true
+        state = .content
+        return true
+    }
+
+    /// Starts code_interpreter's call; its arguments are `{"<parameter>": "` and then the code, escaped, as it comes.
+    private mutating func startCode(into events: inout [Event]) {
+        let parameter = format.builtins[LlamaBuiltinTools.codeInterpreter] ?? "code"
+        events.append(.callStart(index: callCount, id: OpenAIIdentifier.toolCall(), name: LlamaBuiltinTools.codeInterpreter))
+        callCount += 1
+        events.append(.arguments(index: callCount - 1, "{" + JSONValue.string(parameter).jsonText + ":\""))
+        buffer = String(buffer.drop(while: \.isWhitespace))
+        state = .code
+    }
+
+    /// `text` inside a JSON string: its characters escaped, without the quotes.
+    static func escaped(_ text: String) -> String {
+        String(JSONValue.string(text).jsonText.dropFirst().dropLast())
+    }
+
+    /// A built-in's keyword arguments, `key="value", …)` (values JSON strings, as the grammar writes them), as a JSON
+    /// object and what follows the `)`; nil until the `)` has come. What does not fit the form ends the arguments.
+    static func keywordArguments(_ text: Substring) -> (String, Substring)? {
+        var members = JSONObject()
+        var rest = text
+        while true {
+            rest = rest.drop { $0.isWhitespace || $0 == "," }
+            guard let first = rest.first else { return nil }
+            if first == ")" { return (JSONValue.object(members).jsonText, rest.dropFirst()) }
+            let key = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+            rest = rest[key.endIndex...].drop(while: \.isWhitespace)
+            guard !rest.isEmpty else { return nil }
+            guard rest.first == "=", !key.isEmpty else { return (JSONValue.object(members).jsonText, rest) }
+            rest = rest.dropFirst().drop(while: \.isWhitespace)
+            guard !rest.isEmpty else { return nil }
+            var scanner = ArgumentScanner()
+            let (value, after) = scanner.read(String(rest))
+            guard let after else { return nil }
+            guard let parsed = try? JSONValue.parse(Array(value.utf8)) else { return (JSONValue.object(members).jsonText, after) }
+            members[String(key)] = parsed
+            rest = after
         }
     }
 

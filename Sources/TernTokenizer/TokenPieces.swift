@@ -2,11 +2,12 @@
 ///
 /// Normal tokens are decoded from GPT-2's byte alphabet (byte-level BPE) or have `▁` turned back into spaces
 /// (SentencePiece); `<0xXX>` byte tokens are their byte; control, unknown and user-defined tokens are their text;
-/// unused and undefined tokens are nothing. Mistral's tool call markers are control tokens that are rendered all the
-/// same: a call is read from the answer's text (llama.cpp keeps them in the text for the same reason).
+/// unused and undefined tokens are nothing. Tool call markers (Mistral's, Llama 3.1's `<|python_tag|>`) are control
+/// tokens that are rendered all the same: a call is read from the answer's text (llama.cpp keeps them in the text for
+/// the same reason).
 struct TokenPieces: Sendable {
     /// The control tokens rendered as text whatever `renderSpecial` says.
-    static let toolCallMarkers: Set<String> = ["[TOOL_CALLS]", "[ARGS]", "[CALL_ID]"]
+    static let toolCallMarkers: Set<String> = ["[TOOL_CALLS]", "[ARGS]", "[CALL_ID]", "<|python_tag|>"]
 
     /// Every token's bytes, concatenated; token `i` is `bytes[offsets[i]..<offsets[i + 1]]`.
     private let bytes: [UInt8]

@@ -15,7 +15,7 @@ import Testing
     ]
 
     @Test func requiredCallsFollowTheParameters() throws {
-        let (grammar, trigger) = try ToolCallGrammar.grammar(functions: Self.functions, format: .hermes, mode: .required, parallel: true)
+        let (grammar, trigger, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .hermes, mode: .required, parallel: true)
         #expect(trigger == nil)
         let one = "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>"
         #expect(grammar.accepts(Array(one.utf8)))
@@ -27,14 +27,14 @@ import Testing
     }
 
     @Test func oneCallWhenNotParallel() throws {
-        let (grammar, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .hermes, mode: .required, parallel: false)
+        let (grammar, _, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .hermes, mode: .required, parallel: false)
         let call = "<tool_call>{\"name\": \"get_time\", \"arguments\": {}}</tool_call>"
         #expect(grammar.accepts(Array(call.utf8)))
         #expect(!grammar.accepts(Array((call + call).utf8)))
     }
 
     @Test func afterTheTriggerTheGrammarReadsTheRest() throws {
-        let (grammar, trigger) = try ToolCallGrammar.grammar(functions: Self.functions, format: .hermes, mode: .afterTrigger, parallel: true)
+        let (grammar, trigger, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .hermes, mode: .afterTrigger, parallel: true)
         #expect(trigger == Array("<tool_call>".utf8))
         #expect(grammar.accepts(Array("\n{\"name\": \"get_time\", \"arguments\": {}}\n</tool_call>".utf8)))
         #expect(!grammar.accepts(Array("<tool_call>{\"name\": \"get_time\", \"arguments\": {}}</tool_call>".utf8)))
@@ -43,13 +43,17 @@ import Testing
 
 extension ToolCallGrammarTests {
     @Test func llama3CallsAreTheObjectAlone() throws {
-        let (required, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .llama3, mode: .required, parallel: false)
+        let (required, _, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .llama3, mode: .required, parallel: false)
         #expect(required.accepts(Array(#"{"name": "get_weather", "parameters": {"city": "Paris"}}"#.utf8)))
         #expect(!required.accepts(Array(#"{"name": "get_weather", "arguments": {"city": "Paris"}}"#.utf8)))
         #expect(!required.accepts(Array(#"{"name": "get_time", "parameters": {}}{"name": "get_time", "parameters": {}}"#.utf8)))
-        let (lazy, trigger) = try ToolCallGrammar.grammar(functions: Self.functions, format: .llama3, mode: .afterTrigger, parallel: false)
-        #expect(trigger == Array(#"{"name""#.utf8))
-        #expect(lazy.accepts(Array(#": "get_time", "parameters": {"zone": "UTC"}}"#.utf8)))
+        // With the tag Llama 3.1 writes before calls in its ipython environment.
+        #expect(required.accepts(Array(#"<|python_tag|>{"name": "get_time", "parameters": {}}"#.utf8)))
+        #expect(!required.accepts(Array(#"<|python_tag|>get_time.call()"#.utf8)), "not a built-in")
+        let (lazy, trigger, openers) = try ToolCallGrammar.grammar(functions: Self.functions, format: .llama3, mode: .afterTrigger, parallel: false)
+        #expect(trigger == nil && openers == [Array(#"{"name""#.utf8), Array("<|python_tag|>".utf8)])
+        #expect(lazy.accepts(Array(#"{"name": "get_time", "parameters": {"zone": "UTC"}}"#.utf8)))
+        #expect(lazy.accepts(Array(#"<|python_tag|> {"name": "get_time", "parameters": {"zone": "UTC"}}"#.utf8)))
         #expect(
             ToolCallFormat.native(in: #"Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}."#)
                 == .llama3)
@@ -58,7 +62,7 @@ extension ToolCallGrammarTests {
 
 extension ToolCallGrammarTests {
     @Test func mistralNemoCallsAreOneArray() throws {
-        let (required, none) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralArray, mode: .required, parallel: true)
+        let (required, none, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralArray, mode: .required, parallel: true)
         #expect(none == nil)
         let two = #"[TOOL_CALLS][{"name": "get_weather", "arguments": {"city": "Paris"}}, {"name": "get_time", "arguments": {}}]"#
         #expect(required.accepts(Array(two.utf8)))
@@ -69,21 +73,21 @@ extension ToolCallGrammarTests {
         // Nemo's template writes an id after the arguments; the model may too (9 letters and digits)
         #expect(required.accepts(Array(#"[TOOL_CALLS][{"name": "get_time", "arguments": {}, "id": "a1B2c3D4e"}]"#.utf8)))
         #expect(!required.accepts(Array(#"[TOOL_CALLS][{"name": "get_time", "arguments": {}, "id": "a1B2c3D4"}]"#.utf8)))
-        let (single, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralArray, mode: .required, parallel: false)
+        let (single, _, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralArray, mode: .required, parallel: false)
         #expect(!single.accepts(Array(two.utf8)))
-        let (lazy, trigger) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralArray, mode: .afterTrigger, parallel: true)
+        let (lazy, trigger, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralArray, mode: .afterTrigger, parallel: true)
         #expect(trigger == Array("[TOOL_CALLS]".utf8))
         #expect(lazy.accepts(Array(two.dropFirst("[TOOL_CALLS]".count).utf8)))
     }
 
     @Test func mistralNamedCallsRepeatTheMarker() throws {
-        let (required, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralNamed, mode: .required, parallel: true)
+        let (required, _, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralNamed, mode: .required, parallel: true)
         let two = #"[TOOL_CALLS]get_weather[ARGS]{"city": "Paris"}[TOOL_CALLS]get_time[ARGS]{}"#
         #expect(required.accepts(Array(two.utf8)))
         #expect(!required.accepts(Array(#"[TOOL_CALLS]get_weather[ARGS]{"city": 3}"#.utf8)))
         #expect(!required.accepts(Array(#"[TOOL_CALLS]get_wether[ARGS]{}"#.utf8)))
         #expect(!required.accepts(Array(#"[TOOL_CALLS]{"name": "get_time", "arguments": {}}"#.utf8)))
-        let (lazy, trigger) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralNamed, mode: .afterTrigger, parallel: false)
+        let (lazy, trigger, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralNamed, mode: .afterTrigger, parallel: false)
         #expect(trigger == Array("[TOOL_CALLS]".utf8))
         #expect(lazy.accepts(Array(#"get_time[ARGS]{"zone": "UTC"}"#.utf8)))
         #expect(!lazy.accepts(Array(#"get_time[ARGS]{}[TOOL_CALLS]get_time[ARGS]{}"#.utf8)))
@@ -107,7 +111,7 @@ extension ToolCallGrammarTests {
         let vocabulary = TokenVocabulary(tokenizer: tokenizer, logitCount: tokens.count)
         #expect(Array(vocabulary.tokenBytes(256)) == Array("[TOOL_CALLS]".utf8))
         #expect(vocabulary.tokenBytes(258).isEmpty && vocabulary.tokenBytes(259).isEmpty)
-        let (grammar, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralNamed, mode: .required, parallel: false)
+        let (grammar, _, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralNamed, mode: .required, parallel: false)
         var matcher = TokenMatcher(TokenGrammar(grammar: grammar, vocabulary: vocabulary))
         func allowed() -> Set<Int32> {
             var logits = [Float](repeating: 0, count: tokens.count)
@@ -120,5 +124,79 @@ extension ToolCallGrammarTests {
         #expect(allowed().contains(257))
         #expect(take([257] + "{}".utf8.map(Int32.init)))
         #expect(matcher.isComplete && allowed().contains(259))
+    }
+}
+
+extension ToolCallGrammarTests {
+    static let builtinFunctions = [
+        ToolCallGrammar.Function(
+            name: "brave_search",
+            parameters: try! JSONValue.parse(Array(#"{"type":"object","properties":{"query":{"type":"string"}},"required":["query"]}"#.utf8))),
+        ToolCallGrammar.Function(
+            name: "code_interpreter",
+            parameters: try! JSONValue.parse(Array(#"{"type":"object","properties":{"code":{"type":"string"}}}"#.utf8))),
+        functions[0],
+    ]
+
+    /// Llama 3.1's built-in tools: `<|python_tag|>name.call(key="value")`, code_interpreter's code after the tag, and
+    /// the request's own functions as objects.
+    @Test func llamaBuiltinsAreCalledInPythonsForm() throws {
+        var format = ToolCallFormat.llama3
+        format.builtins = try LlamaBuiltinTools.builtins(among: Self.builtinFunctions)
+        #expect(format.builtins == ["brave_search": "", "code_interpreter": "code"])
+        let (required, _, _) = try ToolCallGrammar.grammar(functions: Self.builtinFunctions, format: format, mode: .required, parallel: false)
+        #expect(required.accepts(Array(#"<|python_tag|>brave_search.call(query="weather in \"Paris\"")"#.utf8)))
+        #expect(required.accepts(Array("<|python_tag|>import math\nprint(math.pi)".utf8)))
+        #expect(required.accepts(Array(#"{"name": "get_weather", "parameters": {"city": "Paris"}}"#.utf8)))
+        #expect(!required.accepts(Array(#"brave_search.call(query="x")"#.utf8)), "the tag comes first")
+        // Without code_interpreter (whose code may be any text) the call's form is all there is after the tag.
+        var search = ToolCallFormat.llama3
+        search.builtins = ["brave_search": ""]
+        let (strict, _, _) = try ToolCallGrammar.grammar(functions: [Self.builtinFunctions[0]], format: search, mode: .required, parallel: false)
+        #expect(strict.accepts(Array(#"<|python_tag|>brave_search.call(query="x")"#.utf8)))
+        #expect(!strict.accepts(Array(#"<|python_tag|>brave_search.call(q="x")"#.utf8)))
+        #expect(!strict.accepts(Array(#"<|python_tag|>brave_search.call(query=3)"#.utf8)))
+        #expect(!strict.accepts(Array("<|python_tag|>print(1)".utf8)))
+        let (lazy, _, openers) = try ToolCallGrammar.grammar(functions: Self.builtinFunctions, format: format, mode: .afterTrigger, parallel: false)
+        #expect(openers.count == 2)
+        #expect(lazy.accepts(Array(#"<|python_tag|>brave_search.call(query="x")"#.utf8)))
+    }
+
+    @Test func llamaBuiltinsNeedStringParameters() throws {
+        let numeric = ToolCallGrammar.Function(
+            name: "wolfram_alpha",
+            parameters: try! JSONValue.parse(Array(#"{"type":"object","properties":{"query":{"type":"integer"}}}"#.utf8)))
+        #expect(throws: LlamaBuiltinTools.IndexedSchemaError.self) { try LlamaBuiltinTools.builtins(among: [Self.functions[0], numeric]) }
+        let twoCodes = ToolCallGrammar.Function(
+            name: "code_interpreter",
+            parameters: try! JSONValue.parse(Array(#"{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"string"}}}"#.utf8)))
+        #expect(throws: LlamaBuiltinTools.IndexedSchemaError.self) { try LlamaBuiltinTools.builtins(among: [twoCodes]) }
+        #expect(try LlamaBuiltinTools.builtins(among: Self.functions).isEmpty)
+    }
+
+    /// A grammar opened by `<|python_tag|>` or `{"name"` starts at whichever the free text reaches first, and reads it.
+    @Test func openersStartTheGrammarAndAreReadByIt() throws {
+        let tokens = ByteLevelMapping.scalarForByte.map { String($0) } + ["<|python_tag|>", "<|eot_id|>"]
+        let types = [TokenType](repeating: .normal, count: 256) + [.control, .control]
+        let tokenizer = try Tokenizer(
+            vocabulary: TokenizerVocabulary(model: "gpt2", tokens: tokens, tokenTypes: types, merges: [], preTokenizer: "gpt-2", eosTokenID: 257))
+        let vocabulary = TokenVocabulary(tokenizer: tokenizer, logitCount: tokens.count)
+        #expect(Array(vocabulary.tokenBytes(256)) == Array("<|python_tag|>".utf8), "the tag is rendered as text")
+        var format = ToolCallFormat.llama3
+        format.builtins = try LlamaBuiltinTools.builtins(among: Self.builtinFunctions)
+        let (grammar, _, openers) = try ToolCallGrammar.grammar(
+            functions: Self.builtinFunctions, format: format, mode: .afterTrigger, parallel: false)
+        for prefix in ["", "Let me look. "] {
+            var matcher = TokenMatcher(TokenGrammar(grammar: grammar, vocabulary: vocabulary, openers: openers))
+            #expect(prefix.utf8.allSatisfy { matcher.accept(Int32($0)) } && !matcher.isActive, "free text before the opening")
+            #expect(matcher.accept(256) && matcher.isActive)
+            #expect(#"brave_search.call(query="x")"#.utf8.allSatisfy { matcher.accept(Int32($0)) })
+            #expect(matcher.isComplete)
+        }
+        var json = TokenMatcher(TokenGrammar(grammar: grammar, vocabulary: vocabulary, openers: openers))
+        #expect(#"{"name": "get_weather", "parameters": {"city": "Paris"}}"#.utf8.allSatisfy { json.accept(Int32($0)) })
+        #expect(json.isActive && json.isComplete)
+        var wrong = TokenMatcher(TokenGrammar(grammar: grammar, vocabulary: vocabulary, openers: openers))
+        #expect(!#"{"name": "get_time""#.utf8.allSatisfy { wrong.accept(Int32($0)) }, "get_time is not among these tools")
     }
 }

@@ -95,3 +95,30 @@ extension ChatPromptTests {
         #expect(text.contains("[TOOL_RESULTS]a1B2c3D4e[TOOL_CONTENT]18C[/TOOL_RESULTS]"))
     }
 }
+
+extension ChatPromptTests {
+    /// Llama 3.1's built-in tools: the template announces them (`Tools: brave_search`) and writes an earlier call of
+    /// one in Python's form; functions of other names stay JSON. Their parameters must be strings.
+    @Test func llamaBuiltinToolsGoToTheTemplatesBuiltinTools() throws {
+        let sources = try #require(ProcessInfo.processInfo.environment["TERN_LLAMA_SOURCES"], "scripts/test.sh sets TERN_LLAMA_SOURCES")
+        let template = try ChatTemplate(
+            source: String(contentsOfFile: "\(sources)/models/templates/meta-llama-Llama-3.1-8B-Instruct.jinja", encoding: .utf8))
+        let conversation = Self.conversation.replacingOccurrences(of: "get_weather", with: "brave_search")
+            .replacingOccurrences(of: "city", with: "query")
+        let chat = try ChatCompletionRequest.decode(from: Array(conversation.utf8))
+        let builtins = try ChatPrompt.builtins(of: chat, template: template)
+        #expect(builtins == ["brave_search": ""])
+        let prompt = ChatPrompt(chat, native: true, builtins: Array(builtins.keys))
+        let text = try template.render(messageValues: prompt.messages, addGenerationPrompt: true, bosToken: "", eosToken: "", extra: prompt.extra)
+        #expect(text.contains("Environment: ipython\nTools: brave_search\n"))
+        #expect(text.contains(#"<|python_tag|>brave_search.call(query="Paris")<|eom_id|>"#))
+        // Not a built-in's name, or a template without builtin_tools: nothing changes.
+        #expect(try ChatPrompt.builtins(of: try ChatCompletionRequest.decode(from: Array(Self.conversation.utf8)), template: template).isEmpty)
+        let qwen = try ChatTemplate(source: String(contentsOfFile: "\(sources)/models/templates/Qwen-Qwen2.5-7B-Instruct.jinja", encoding: .utf8))
+        #expect(try ChatPrompt.builtins(of: chat, template: qwen).isEmpty)
+        let numeric = conversation.replacingOccurrences(of: #""query":{"type":"string"}"#, with: #""query":{"type":"integer"}"#)
+        #expect(throws: OpenAIError.self) {
+            try ChatPrompt.builtins(of: try ChatCompletionRequest.decode(from: Array(numeric.utf8)), template: template)
+        }
+    }
+}
