@@ -1,7 +1,28 @@
 // The K-quants at AVX2 and AVX-512, bit-identical to kquants.c.
 #include "row_x86.h"
 
+#include <string.h>
+
 #if defined(__x86_64__)
+
+/* The eight 6-bit scales and eight mins of a Q4_K or Q5_K block as bytes of two words, unpacked from its 12 bytes
+ * four at a time with scalar masks (tern_k_scale_min's values): sub-blocks 0–3 keep the low 6 bits of bytes 0–3
+ * (scales) and 4–7 (mins); 4–7 join a nibble of bytes 8–11 to the top 2 bits of bytes 0–3 or 4–7. */
+static inline __attribute__((always_inline)) void k_scales_mins(const uint8_t q[12], uint64_t *scales, uint64_t *mins) {
+    uint32_t u[3];
+    memcpy(u, q, 12);
+    const uint64_t scales_low = u[0] & 0x3f3f3f3f, mins_low = u[1] & 0x3f3f3f3f;
+    const uint64_t scales_high = (u[2] & 0x0f0f0f0f) | (((u[0] >> 6) & 0x03030303) << 4);
+    const uint64_t mins_high = ((u[2] >> 4) & 0x0f0f0f0f) | (((u[1] >> 6) & 0x03030303) << 4);
+    *scales = scales_high << 32 | scales_low;
+    *mins = mins_high << 32 | mins_low;
+}
+
+/* Q6_K's scales of sub-blocks 2p and 2p + 1 of a half (as int16 in every lane of the low and the high 128 bits), from
+ * `halves`: that half's eight scales as int16 in both 128-bit lanes; one in-lane shuffle. */
+#define q6_scale_pair(halves, p)                                                                                        \
+    _mm256_shuffle_epi8((halves), _mm256_setr_m128i(_mm_set1_epi16((short)(((4 * (p) + 1) << 8) | (4 * (p)))),          \
+                                                    _mm_set1_epi16((short)(((4 * (p) + 3) << 8) | (4 * (p) + 2)))))
 
 #define KQUANT_DOTS(SUFFIX, TARGET, LANES, SCALED)                                                                      \
     ROW_INLINE(TARGET) float dot_q2_K_##SUFFIX(const void *row, const void *act, int64_t n) {                               \
@@ -100,13 +121,14 @@
             const uint8_t *qs = five ? x5->qs : x4->qs;                                                                 \
             const float wd = _cvtsh_ss(load_u16(five ? &x5->d : &x4->d));                                               \
             const float wdmin = _cvtsh_ss(load_u16(five ? &x5->dmin : &x4->dmin));                                      \
-            int sc[8], m[8];                                                                                            \
-            for (int g = 0; g < 8; g++) tern_k_scale_min(scales, g, &sc[g], &m[g]);                                     \
+            uint64_t scales8, mins8;                                                                                    \
+            k_scales_mins(scales, &scales8, &mins8);                                                                    \
+            /* scale[g]: sub-block g's scale in every int16 lane, picked from the eight by one in-lane shuffle */       \
+            const __m256i scales16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)scales8)));\
             __m256i scale[8];                                                                                           \
-            for (int g = 0; g < 8; g++) scale[g] = _mm256_set1_epi16((short)sc[g]);                                     \
-            const __m256i mins = _mm256_setr_epi16((short)m[0], (short)m[0], (short)m[1], (short)m[1], (short)m[2], (short)m[2], (short)m[3],\
-                                                   (short)m[3], (short)m[4], (short)m[4], (short)m[5], (short)m[5], (short)m[6], (short)m[6],\
-                                                   (short)m[7], (short)m[7]);                                           \
+            for (int g = 0; g < 8; g++)                                                                                 \
+                scale[g] = _mm256_shuffle_epi8(scales16, _mm256_set1_epi16((short)(((2 * g + 1) << 8) | (2 * g))));      \
+            const __m128i mins = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)mins8));                                \
             const __m256i qh = five ? _mm256_loadu_si256((const __m256i *)x5->qh) : _mm256_setzero_si256();             \
             __m256i lo[4], hi[4];                                                                                       \
             for (int c = 0; c < 4; c++) {                                                                               \
@@ -121,17 +143,18 @@
             for (int64_t t = 0; t < tokens; t++) {                                                                      \
                 const float d = ad[t][b] * wd;                                                                          \
                 const float dmin = -(ad[t][b] * wdmin);                                                                 \
-                /* lane g: m_g·Σa_g */                                                                                  \
-                const __m256i terms = _mm256_madd_epi16(mins, _mm256_loadu_si256((const __m256i *)(bsums[t] + 16 * b)));\
+                /* lane v: m_2v·Σa_2v + m_2v+1·Σa_2v+1, Σa_g the sum of sub-block g's 32 activations (|Σa_g| ≤ 4096:\
+                   int16), made from the sums of 16 */                                                                  \
+                const __m256i sums = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(bsums[t] + 16 * b)),        \
+                                                       _mm256_set1_epi16(1));                                           \
+                const __m128i pairs = _mm_madd_epi16(                                                                   \
+                    mins, _mm_packs_epi32(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1)));            \
                 if (five) {                                                                                             \
-                    __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(terms), _mm256_extracti128_si256(terms, 1));      \
-                    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));                                                \
+                    __m128i s4 = _mm_add_epi32(pairs, _mm_shuffle_epi32(pairs, 0x4e));                                  \
                     s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));                                                \
                     summs[t] = fmaf(dmin, (float)_mm_cvtsi128_si32(s4), summs[t]);                                      \
                 } else {                                                                                                \
-                    /* lane v: terms 2v + 2v+1 */                                                                       \
-                    const __m256i pairs = _mm256_permute4x64_epi64(_mm256_hadd_epi32(terms, terms), 0x08);              \
-                    accm[t] = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(_mm256_castsi256_si128(pairs)), accm[t]); \
+                    accm[t] = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(pairs), accm[t]);                         \
                 }                                                                                                       \
                 const int8_t *ab = a[t] + TERN_QK_K * b;                                                                \
                 __m256i sum = _mm256_setzero_si256();                                                                   \
@@ -149,6 +172,46 @@
             _mm_storeu_ps(mv, accm[t]);                                                                                 \
             out[(size_t)t * os] = five ? hsum8_##SUFFIX(acc[t]) + summs[t] : hsum8_##SUFFIX(acc[t]) + ((mv[0] + mv[2]) + (mv[1] + mv[3]));\
         }                                                                                                               \
+    }                                                                                                                   \
+                                                                                                                        \
+    /* dot_q45_K for Q4_K and one activation row, with the same sums in the same order: the matrix × vector product \
+       of decoding, where the generic loop's per-token arrays cost a sixth of the time. */                              \
+    ROW_INLINE(TARGET) float dot_q4_K_##SUFFIX(const void *row, const void *act, int64_t n) {                           \
+        const int64_t nb = n / TERN_QK_K;                                                                               \
+        const int8_t *a = k_act_qs(act);                                                                                \
+        const float *ad = k_act_d(act, nb);                                                                             \
+        const int16_t *bsums = k_act_bsums(act, nb);                                                                    \
+        __m256 acc = _mm256_setzero_ps();                                                                               \
+        __m128 accm = _mm_setzero_ps();                                                                                 \
+        const __m256i low = _mm256_set1_epi8(0x0f);                                                                     \
+        for (int64_t b = 0; b < nb; b++) {                                                                              \
+            const tern_block_q4_K *x = (const tern_block_q4_K *)row + b;                                                \
+            const int8_t *ab = a + TERN_QK_K * b;                                                                       \
+            uint64_t scales8, mins8;                                                                                    \
+            k_scales_mins(x->scales, &scales8, &mins8);                                                                 \
+            const __m256i scales16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)scales8)));\
+            __m256i scale[8];                                                                                           \
+            for (int g = 0; g < 8; g++)                                                                                 \
+                scale[g] = _mm256_shuffle_epi8(scales16, _mm256_set1_epi16((short)(((2 * g + 1) << 8) | (2 * g))));      \
+            const __m256i sums = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(bsums + 16 * b)),               \
+                                                   _mm256_set1_epi16(1));                                               \
+            const __m128i pairs = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)mins8)),                \
+                                                 _mm_packs_epi32(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1)));\
+            const float d = ad[b] * _cvtsh_ss(load_u16(&x->d));                                                         \
+            const float dmin = -(ad[b] * _cvtsh_ss(load_u16(&x->dmin)));                                                \
+            accm = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(pairs), accm);                                       \
+            __m256i sum = _mm256_setzero_si256();                                                                       \
+            for (int c = 0; c < 4; c++) {                                                                               \
+                const __m256i bytes = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * c));                            \
+                const __m256i lo = _mm256_and_si256(bytes, low), hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low);\
+                sum = _mm256_add_epi32(sum, SCALED(lo, _mm256_loadu_si256((const __m256i *)(ab + 64 * c)), scale[2 * c]));\
+                sum = _mm256_add_epi32(sum, SCALED(hi, _mm256_loadu_si256((const __m256i *)(ab + 64 * c + 32)), scale[2 * c + 1]));\
+            }                                                                                                           \
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);                                     \
+        }                                                                                                               \
+        float mv[4];                                                                                                    \
+        _mm_storeu_ps(mv, accm);                                                                                        \
+        return hsum8_##SUFFIX(acc) + ((mv[0] + mv[2]) + (mv[1] + mv[3]));                                               \
     }                                                                                                                   \
                                                                                                                         \
     ROW_INLINE(TARGET) float dot_q45_K_##SUFFIX(int five, const void *row, const void *act, int64_t n) {                \
@@ -172,6 +235,8 @@
             const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->scales));                     \
             const __m256i bs = _mm256_loadu_si256((const __m256i *)(bsums + 16 * b));                                   \
             __m256i sum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 5));  \
+            const __m256i scale_halves[2] = {_mm256_broadcastsi128_si256(_mm256_castsi256_si128(sc16)),                \
+                                             _mm256_broadcastsi128_si256(_mm256_extracti128_si256(sc16, 1))};            \
             for (int half = 0; half < 2; half++) {                                                                      \
                 const __m256i l0 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * half));                            \
                 const __m256i l1 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * half + 32));                       \
@@ -187,7 +252,7 @@
                 };                                                                                                      \
                 for (int p = 0; p < 4; p++) {                                                                           \
                     const int g = 4 * half + p;                                                                         \
-                    const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(x->scales[2 * g + 1]), _mm_set1_epi16(x->scales[2 * g]));\
+                    const __m256i scale = q6_scale_pair(scale_halves[half], p);                                         \
                     sum = _mm256_add_epi32(sum, SCALED(parts[p], _mm256_loadu_si256((const __m256i *)(ab + 32 * g)), scale));\
                 }                                                                                                       \
             }                                                                                                           \
@@ -229,8 +294,9 @@
                 parts[4 * half + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low),                  \
                                                       _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), three), 4));\
             }                                                                                                           \
-            for (int g = 0; g < 8; g++)                                                                                 \
-                scale[g] = _mm256_set_m128i(_mm_set1_epi16(x->scales[2 * g + 1]), _mm_set1_epi16(x->scales[2 * g]));    \
+            const __m256i scale_halves[2] = {_mm256_broadcastsi128_si256(_mm256_castsi256_si128(sc16)),                \
+                                             _mm256_broadcastsi128_si256(_mm256_extracti128_si256(sc16, 1))};            \
+            for (int g = 0; g < 8; g++) scale[g] = q6_scale_pair(scale_halves[g / 4], g % 4);                           \
             for (int64_t t = 0; t < tokens; t++) {                                                                      \
                 const float d = ad[t][b] * wd;                                                                          \
                 const int8_t *ab = a[t] + TERN_QK_K * b;                                                                \
@@ -258,7 +324,7 @@
     }                                                                                                                   \
     __attribute__((target(TARGET))) float tern_dot_q2_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q2_K_##SUFFIX(row, act, n); }\
     __attribute__((target(TARGET))) float tern_dot_q3_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q3_K_##SUFFIX(row, act, n); }\
-    __attribute__((target(TARGET))) float tern_dot_q4_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q45_K_##SUFFIX(0, row, act, n); }\
+    __attribute__((target(TARGET))) float tern_dot_q4_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q4_K_##SUFFIX(row, act, n); }\
     __attribute__((target(TARGET))) float tern_dot_q5_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q45_K_##SUFFIX(1, row, act, n); }\
     __attribute__((target(TARGET))) float tern_dot_q6_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q6_K_##SUFFIX(row, act, n); }
 
