@@ -5,7 +5,8 @@ public import TernJSON
 /// `brave_search.call(query="…")`, `wolfram_alpha.call(query="…")`, or for `code_interpreter` the code itself.
 ///
 /// A request gives them as functions of these names; their parameters are string properties, written `name="value"`
-/// in the schema's order as the template writes earlier calls (`code_interpreter`: one property, the code).
+/// in the schema's order (`code_interpreter`: one property, the code). The template lists them among the functions
+/// too, so the model may also call them as JSON objects.
 public enum LlamaBuiltinTools {
     /// The token before a built-in call (and, in the ipython environment, before any call).
     public static let tag = "<|python_tag|>"
@@ -14,15 +15,14 @@ public enum LlamaBuiltinTools {
     /// The names Llama 3.1 knows.
     public static let names: Set<String> = ["brave_search", "wolfram_alpha", codeInterpreter]
 
-    /// The built-ins among `functions` as ``ToolCallFormat/builtins`` has them (name → code_interpreter's code
-    /// parameter, "" for the others), checked: a ``SchemaError`` (with the function's index) for parameters a call
-    /// cannot write.
-    public static func builtins(among functions: [ToolCallGrammar.Function]) throws(IndexedSchemaError) -> [String: String] {
-        var found: [String: String] = [:]
+    /// The built-ins among `functions` as ``ToolCallFormat/builtins`` has them (name → the names of the parameters
+    /// its call writes), checked: an ``IndexedSchemaError`` (with the function's index) for parameters a call cannot
+    /// write.
+    public static func builtins(among functions: [ToolCallGrammar.Function]) throws(IndexedSchemaError) -> [String: [String]] {
+        var found: [String: [String]] = [:]
         for (index, function) in functions.enumerated() where names.contains(function.name) {
             do {
-                let parameters = try parameters(of: function)
-                found[function.name] = function.name == codeInterpreter ? parameters[0].name : ""
+                found[function.name] = try parameters(of: function).map(\.name)
             } catch {
                 throw IndexedSchemaError(index: index, error: error)
             }
@@ -66,9 +66,12 @@ public enum LlamaBuiltinTools {
     static func call(_ function: ToolCallGrammar.Function, compiler: inout JSONSchemaCompiler) throws(SchemaError) -> GrammarExpression {
         let parameters = try parameters(of: function)
         if function.name == codeInterpreter {
+            // Any code, but not starting with what the other forms start with: `{` (a call's object) or whitespace.
             var anyByte = ByteSet()
             anyByte.insert(0...255)
-            return .repeated(.bytes(anyByte), min: 1, max: nil)
+            var first = anyByte
+            for byte in Array("{ \t\r\n".utf8) { first.remove(byte) }
+            return .sequence([.bytes(first), .repeated(.bytes(anyByte), min: 0, max: nil)])
         }
         var parts: [GrammarExpression] = [.literal(function.name + ".call(")]
         for (index, parameter) in parameters.enumerated() {

@@ -24,7 +24,7 @@ public final class TokenGrammar: Sendable {
     /// Binds `grammar` to `vocabulary`; with `triggers`, the grammar starts after the text has contained them in turn,
     /// and with `openers`, at the first of them the text then contains.
     public init(grammar: Grammar, vocabulary: TokenVocabulary, triggers: [[UInt8]] = [], openers: [[UInt8]] = []) {
-        precondition(triggers.allSatisfy { !$0.isEmpty } && openers.allSatisfy { !$0.isEmpty }, "an empty trigger")
+        precondition(triggers.allSatisfy { !$0.isEmpty } && openers.allSatisfy { !$0.isEmpty }, "an empty trigger or opener")
         self.grammar = grammar
         self.vocabulary = vocabulary
         self.triggers = triggers

@@ -2,8 +2,9 @@
 /// follows the tokens sampled.
 ///
 /// A token is allowed when all of its bytes can be read from the current state; end-of-generation tokens when the
-/// document is complete. With a trigger, nothing is constrained until the text contains it; the bytes after it are
-/// the grammar's first. The mask of a state is computed by walking the vocabulary's trie with the parse stacks
+/// document is complete. With triggers, nothing is constrained until the text has contained them in turn; the bytes
+/// after the last are the grammar's first. With openers, the grammar starts at the first of them the text then
+/// contains, and reads it. The mask of a state is computed by walking the vocabulary's trie with the parse stacks
 /// (a subtree is skipped as soon as its prefix is refused) and cached in the ``TokenGrammar``.
 public struct TokenMatcher: Sendable {
     /// The grammar and vocabulary.
@@ -12,9 +13,9 @@ public struct TokenMatcher: Sendable {
     private var mask: [UInt64]
     private var key: [Int32] = []
     private var frontier: [Int32] = []
-    /// Whether the grammar applies: from the start, or once the trigger has been seen.
+    /// Whether the grammar applies: from the start, or once the triggers (and an opener) have been seen.
     public private(set) var isActive: Bool
-    /// The last bytes of free text, to find a trigger that spans tokens.
+    /// The last bytes of free text, to find a trigger or an opener that spans tokens.
     private var recent: [UInt8] = []
     /// How many of the triggers have been seen.
     private var triggersSeen = 0
@@ -56,7 +57,8 @@ public struct TokenMatcher: Sendable {
         for index in count..<logits.count { logits[index] = -.infinity }
     }
 
-    /// Follows a sampled token. Returns `false` when the grammar did not allow it (the matcher is then unchanged).
+    /// Follows a sampled token. Returns `false` when the grammar did not allow it (the matcher is then unchanged, except
+    /// that a grammar started by this token's trigger or opener stays started).
     @discardableResult
     public mutating func accept(_ token: Int32) -> Bool {
         let vocabulary = tokenGrammar.vocabulary

@@ -1,11 +1,13 @@
 public import TernJSON
 
 /// The grammar of tool calls as a chat template writes them (``ToolCallFormat``): each call
-/// `open {"name": …, "arguments": …} close`, Mistral's `[TOOL_CALLS][{…}, …]` or `[TOOL_CALLS]name[ARGS]{…}`, the
-/// arguments following the function's parameters schema.
+/// `open {"name": …, "arguments": …} close`, Mistral's `[TOOL_CALLS][{…}, …]` or `[TOOL_CALLS]name[ARGS]{…}`, Llama
+/// 3.x's object alone (after `<|python_tag|>` or not) or its built-ins' `<|python_tag|>name.call(…)`, the arguments
+/// following the function's parameters schema.
 ///
 /// With `tool_choice: required` (or a named function) the whole answer is calls; with `auto` the grammar starts
-/// after the model writes `open` (``TokenGrammar/trigger``), so a plain answer stays free text.
+/// after the model writes `open` (``TokenGrammar/triggers``), or for Llama at the call's opening
+/// (``TokenGrammar/openers``), so a plain answer stays free text.
 public struct ToolCallGrammar {
     /// A function that may be called: its name and the JSON Schema of its arguments (`nil`: any object).
     public struct Function: Sendable {
@@ -61,8 +63,6 @@ public struct ToolCallGrammar {
             var compiler = JSONSchemaCompiler(root: function.parameters ?? .bool(true), builder: builder, text: text)
             if builtins[function.name] != nil {
                 pythonCalls.append(try LlamaBuiltinTools.call(function, compiler: &compiler))
-                builder = compiler.builder
-                continue
             }
             let arguments =
                 try function.parameters.map { schema throws(SchemaError) in
@@ -84,17 +84,14 @@ public struct ToolCallGrammar {
         if format.open.isEmpty {
             // Llama 3.x: the call's object, after the tag or not, or a built-in's call after the tag.
             let tag = GrammarExpression.literal(LlamaBuiltinTools.tag)
-            var forms: [GrammarExpression] = []
-            if !calls.isEmpty {
-                let object = calls.count == 1 ? calls[0] : GrammarExpression.choice(calls)
-                forms.append(.sequence([.repeated(.sequence([tag, whitespace]), min: 0, max: 1), object]))
-            }
+            let object = calls.count == 1 ? calls[0] : GrammarExpression.choice(calls)
+            var forms: [GrammarExpression] = [.sequence([.repeated(.sequence([tag, whitespace]), min: 0, max: 1), object])]
             if !pythonCalls.isEmpty { forms.append(.sequence([tag] + [pythonCalls.count == 1 ? pythonCalls[0] : .choice(pythonCalls)])) }
             let answer = forms.count == 1 ? forms[0] : GrammarExpression.choice(forms)
             let root = mode == .required ? GrammarExpression.sequence([JSONText.leading, answer]) : answer
             do {
                 let grammar = try builder.build(root: root)
-                let openers = mode == .required ? [] : (calls.isEmpty ? [] : [Array(format.trigger.utf8)]) + [Array(LlamaBuiltinTools.tag.utf8)]
+                let openers = mode == .required ? [] : [Array(format.trigger.utf8), Array(LlamaBuiltinTools.tag.utf8)]
                 return (grammar, nil, openers)
             } catch {
                 throw SchemaError("the tools' parameters need a grammar larger than \(error.limit) elements; simplify them", at: "#")
@@ -159,9 +156,10 @@ public struct ToolCallFormat: Sendable, Equatable {
     /// The length of the alphanumeric call ids the template requires (Mistral's raise an error for any other), or nil
     /// for OpenAI's `call_…` ids.
     public var callIDLength: Int?
-    /// Llama 3.1's built-in tools that a request gives (``LlamaBuiltinTools``), called after `<|python_tag|>` in
-    /// Python's form: name → the parameter that holds code_interpreter's code ("" for the others). Empty otherwise.
-    public var builtins: [String: String] = [:]
+    /// Llama 3.1's built-in tools that a request gives (``LlamaBuiltinTools``), which may also be called after
+    /// `<|python_tag|>` in Python's form: name → the parameters its call writes, in order (code_interpreter: the one
+    /// that holds the code). Empty otherwise.
+    public var builtins: [String: [String]] = [:]
 
     /// A format.
     public init(open: String, close: String, argumentsKey: String, layout: Layout = .objects, callIDLength: Int? = nil) {
@@ -170,6 +168,12 @@ public struct ToolCallFormat: Sendable, Equatable {
         self.argumentsKey = argumentsKey
         self.layout = layout
         self.callIDLength = callIDLength
+    }
+
+    /// The format as a cache key: every field, the built-ins sorted by name.
+    public var key: String {
+        let tools = builtins.sorted { $0.key < $1.key }.map { "\($0.key)(\($0.value.joined(separator: ",")))" }
+        return "\(open)|\(close)|\(argumentsKey)|\(layout)|\(callIDLength ?? 0)|\(tools.joined(separator: " "))"
     }
 
     /// Whether an answer may hold several calls.

@@ -86,10 +86,10 @@ struct ChatPrompt {
     }
 
     /// Llama 3.1's built-in tools (``LlamaBuiltinTools``) among the request's functions, when the template is Llama's
-    /// and knows them (it reads `builtin_tools`), as ``ToolCallFormat/builtins`` has them; 400 naming the function
-    /// whose parameters such a call cannot write.
-    static func builtins(of chat: ChatCompletionRequest, template: ChatTemplate?) throws(OpenAIError) -> [String: String] {
-        guard let source = template?.source, !chat.tools.isEmpty, ToolCallFormat.native(in: source) == .llama3,
+    /// and knows them (it reads `builtin_tools`) and the model may call them (not `tool_choice: none`), as
+    /// ``ToolCallFormat/builtins`` has them; 400 naming the function whose parameters such a call cannot write.
+    static func builtins(of chat: ChatCompletionRequest, template: ChatTemplate?) throws(OpenAIError) -> [String: [String]] {
+        guard let source = template?.source, !chat.tools.isEmpty, chat.toolChoice != .none, ToolCallFormat.native(in: source) == .llama3,
             source.contains("builtin_tools")
         else { return [:] }
         do {

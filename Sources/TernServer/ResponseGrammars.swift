@@ -58,7 +58,7 @@ final class ResponseGrammars: Sendable {
         var tools = chat.tools
         if case .function(let name) = chat.toolChoice { tools = tools.filter { $0.name == name } }
         let mode: ToolCallGrammar.Mode = chat.toolChoice == .auto ? .afterTrigger : .required
-        let key = "tools \(format) \(mode) \(chat.parallelToolCalls) \(thinking) " + JSONValue.array(tools.map(\.jsonValue)).jsonText
+        let key = "tools \(format.key) \(mode) \(chat.parallelToolCalls) \(thinking) " + JSONValue.array(tools.map(\.jsonValue)).jsonText
         if let cached = cache.withLock({ $0[key] }), cached.vocabulary === vocabulary { return cached }
         let functions = tools.map { ToolCallGrammar.Function(name: $0.name, parameters: $0.parameters) }
         let parallel = chat.parallelToolCalls && format.allowsSeveralCalls

@@ -5,7 +5,8 @@ import TernOpenAI
 /// Splits one choice's text into content and tool calls written in a ``ToolCallFormat``, as the text arrives.
 ///
 /// A call is `open {"name": "…", "arguments": …} close` (the grammar generates exactly this shape, so the name comes
-/// before the arguments; a format without markers, Llama 3.x's, is one call that is the whole answer), or one of
+/// before the arguments; a format without markers, Llama 3.x's, is one call that is the whole answer, or follows
+/// `<|python_tag|>`, after which Llama 3.1's built-ins are called as `name.call(…)` or with code), or one of
 /// Mistral's: `open [{…}, {…}]`, `open name[ARGS]{…}`. Its id and name go out as soon as the arguments begin, and the
 /// arguments in fragments as they are written. Text that may be the start of the opening marker is held back, and so
 /// is trailing whitespace: whitespace around calls is not content.
@@ -26,10 +27,8 @@ struct ToolCallExtractor {
         case trailer
         /// After a call object in an array: `,` and the next call, or the array's end.
         case arrayNext
-        /// After Llama's `<|python_tag|>`: a call's object, a built-in's `name.call(`, or code_interpreter's code.
+        /// After Llama's `<|python_tag|>`: a call's object, a built-in's `name.call(…)`, or code_interpreter's code.
         case tagged
-        /// Inside a built-in's `(…)`.
-        case keywordArguments
         /// code_interpreter's code, to the end of the answer.
         case code
     }
@@ -60,7 +59,7 @@ struct ToolCallExtractor {
     mutating func finish() -> [Event] {
         var events: [Event] = []
         if case .tagged = state {
-            // The answer ended before it could be a built-in's call: code when code_interpreter is given, else text.
+            // The answer ended before it was a whole call: code when code_interpreter is given, else text.
             if format.builtins[LlamaBuiltinTools.codeInterpreter] != nil && !buffer.allSatisfy(\.isWhitespace) {
                 startCode(into: &events)
                 _ = step(into: &events)
@@ -82,7 +81,8 @@ struct ToolCallExtractor {
     private mutating func step(into events: inout [Event]) -> Bool {
         switch state {
         case .content where format.open.isEmpty:
-            // The answer is a call when it starts with the object or the tag (after whitespace); else it is all content.
+            // Llama 3.x: the answer is a call when it starts with the object (after whitespace); the tag starts one
+            // anywhere, as it starts the grammar.
             let trimmed = buffer.drop(while: \.isWhitespace)
             if callCount == 0 && !sawText {
                 if trimmed.hasPrefix(format.trigger) {
@@ -90,16 +90,24 @@ struct ToolCallExtractor {
                     state = .header
                     return true
                 }
-                if trimmed.hasPrefix(LlamaBuiltinTools.tag) {
-                    buffer = String(trimmed.dropFirst(LlamaBuiltinTools.tag.count))
-                    state = .tagged
-                    return true
-                }
-                if format.trigger.hasPrefix(trimmed) || LlamaBuiltinTools.tag.hasPrefix(trimmed) { return false }
+                if format.trigger.hasPrefix(trimmed) { return false }
             }
-            sawText = sawText || !trimmed.isEmpty
-            emitContent(buffer, into: &events)
-            buffer = ""
+            guard callCount == 0 else {
+                emitContent(buffer, into: &events)
+                buffer = ""
+                return false
+            }
+            if let range = buffer.range(of: LlamaBuiltinTools.tag) {
+                emitContent(String(buffer[..<range.lowerBound]), into: &events)
+                pendingSpace = ""
+                buffer = String(buffer[range.upperBound...])
+                state = .tagged
+                return true
+            }
+            let (release, hold) = MarkedText.releasable(buffer, before: LlamaBuiltinTools.tag)
+            sawText = sawText || release.contains { !$0.isWhitespace }
+            emitContent(release, into: &events)
+            buffer = hold
             return false
         case .content:
             if let range = buffer.range(of: format.open) {
@@ -160,12 +168,6 @@ struct ToolCallExtractor {
             return true
         case .tagged:
             return stepAfterTag(into: &events)
-        case .keywordArguments:
-            guard let (arguments, rest) = Self.keywordArguments(buffer[...]) else { return false }
-            events.append(.arguments(index: callCount - 1, arguments))
-            buffer = String(rest)
-            state = .content
-            return true
         case .code:
             if !buffer.isEmpty { events.append(.arguments(index: callCount - 1, Self.escaped(buffer))) }
             buffer = ""
@@ -184,8 +186,9 @@ struct ToolCallExtractor {
         }
     }
 
-    /// After `<|python_tag|>`: an object is a call as without the tag; `name.call(` of a built-in starts its call;
-    /// text that cannot become that is code_interpreter's code when the request gives it, else content.
+    /// After `<|python_tag|>`: an object is a call as without the tag; a built-in's whole `name.call(…)` with the
+    /// parameters it takes is its call; any other text is code_interpreter's code when the request gives it (the
+    /// grammar allows nothing else then), else content.
     private mutating func stepAfterTag(into events: inout [Event]) -> Bool {
         let rest = buffer.drop(while: \.isWhitespace)
         guard let first = rest.first else { return false }
@@ -194,31 +197,38 @@ struct ToolCallExtractor {
             state = .header
             return true
         }
-        let name = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
-        let after = rest[name.endIndex...]
-        if after.hasPrefix(".call("), format.builtins[String(name)] == "" {
-            events.append(.callStart(index: callCount, id: OpenAIIdentifier.toolCall(), name: String(name)))
-            callCount += 1
-            buffer = String(after.dropFirst(".call(".count))
-            state = .keywordArguments
-            return true
+        let name = String(rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" })
+        let after = rest.dropFirst(name.count)
+        let called = format.builtins.keys.filter { $0 != LlamaBuiltinTools.codeInterpreter }
+        if let parameters = format.builtins[name], name != LlamaBuiltinTools.codeInterpreter, after.hasPrefix(".call(") {
+            guard let (arguments, tail) = Self.keywordArguments(after.dropFirst(".call(".count)) else { return false }
+            if let arguments, arguments.keys == parameters {
+                events.append(.callStart(index: callCount, id: OpenAIIdentifier.toolCall(), name: name))
+                events.append(.arguments(index: callCount, JSONValue.object(arguments).jsonText))
+                callCount += 1
+                buffer = String(tail)
+                state = .content
+                return true
+            }
+        } else if called.contains(where: { $0.hasPrefix(name) && (after.isEmpty || ($0 == name && ".call(".hasPrefix(after))) }) {
+            return false  // still possibly a built-in's call
         }
-        // Still possibly `name.call(`: wait for more.
-        if ".call(".hasPrefix(after) { return false }
         if format.builtins[LlamaBuiltinTools.codeInterpreter] != nil {
             buffer = String(rest)
             startCode(into: &events)
             return true
         }
-        buffer = LlamaBuiltinTools.tag + buffer
+        // The tag and what follows are text (not looked at again for the tag).
+        emitContent(LlamaBuiltinTools.tag + buffer, into: &events)
+        buffer = ""
         sawText = true
         state = .content
-        return true
+        return false
     }
 
     /// Starts code_interpreter's call; its arguments are `{"<parameter>": "` and then the code, escaped, as it comes.
     private mutating func startCode(into events: inout [Event]) {
-        let parameter = format.builtins[LlamaBuiltinTools.codeInterpreter] ?? "code"
+        let parameter = format.builtins[LlamaBuiltinTools.codeInterpreter]?.first ?? "code"
         events.append(.callStart(index: callCount, id: OpenAIIdentifier.toolCall(), name: LlamaBuiltinTools.codeInterpreter))
         callCount += 1
         events.append(.arguments(index: callCount - 1, "{" + JSONValue.string(parameter).jsonText + ":\""))
@@ -226,30 +236,32 @@ struct ToolCallExtractor {
         state = .code
     }
 
-    /// `text` inside a JSON string: its characters escaped, without the quotes.
+    /// `text` inside a JSON string: escaped, without the quotes (cut as scalars: a piece may begin with a combining
+    /// mark, which would join the opening quote as one character).
     static func escaped(_ text: String) -> String {
-        String(JSONValue.string(text).jsonText.dropFirst().dropLast())
+        String(JSONValue.string(text).jsonText.unicodeScalars.dropFirst().dropLast())
     }
 
-    /// A built-in's keyword arguments, `key="value", …)` (values JSON strings, as the grammar writes them), as a JSON
-    /// object and what follows the `)`; nil until the `)` has come. What does not fit the form ends the arguments.
-    static func keywordArguments(_ text: Substring) -> (String, Substring)? {
+    /// A built-in's keyword arguments, `key="value", …)` (values JSON strings, as the grammar writes them), and what
+    /// follows the `)`; nil until the `)` has come; nil arguments when the text does not have that form.
+    static func keywordArguments(_ text: Substring) -> (JSONObject?, Substring)? {
         var members = JSONObject()
         var rest = text
         while true {
             rest = rest.drop { $0.isWhitespace || $0 == "," }
             guard let first = rest.first else { return nil }
-            if first == ")" { return (JSONValue.object(members).jsonText, rest.dropFirst()) }
+            if first == ")" { return (members, rest.dropFirst()) }
             let key = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
             rest = rest[key.endIndex...].drop(while: \.isWhitespace)
-            guard !rest.isEmpty else { return nil }
-            guard rest.first == "=", !key.isEmpty else { return (JSONValue.object(members).jsonText, rest) }
+            guard let equals = rest.first else { return nil }
+            guard equals == "=", !key.isEmpty else { return (nil, rest) }
             rest = rest.dropFirst().drop(while: \.isWhitespace)
-            guard !rest.isEmpty else { return nil }
+            guard let quote = rest.first else { return nil }
+            guard quote == "\"" else { return (nil, rest) }
             var scanner = ArgumentScanner()
             let (value, after) = scanner.read(String(rest))
             guard let after else { return nil }
-            guard let parsed = try? JSONValue.parse(Array(value.utf8)) else { return (JSONValue.object(members).jsonText, after) }
+            guard let parsed = try? JSONValue.parse(Array(value.utf8)) else { return (nil, after) }
             members[String(key)] = parsed
             rest = after
         }

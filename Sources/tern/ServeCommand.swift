@@ -197,9 +197,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Serve the API only: no chat page at / and no console at /console.")
     var noUi = false
 
-    /// The models to serve: the default model when neither a model nor an upstream is given.
+    /// The models to serve: the default model when no model is given, unless the server is a gateway of `--upstream`
+    /// models alone (no `--model`, no `--models-dir`).
     func servedModels() throws -> ServedModels {
-        try ServedModels(files: model, folder: modelsDir, defaultWhenEmpty: upstreams.isEmpty)
+        try ServedModels(files: model, folder: modelsDir, defaultWhenEmpty: upstreams.isEmpty || modelsDir != nil)
     }
 
     func validate() throws {

@@ -143,15 +143,20 @@ extension ToolCallGrammarTests {
     @Test func llamaBuiltinsAreCalledInPythonsForm() throws {
         var format = ToolCallFormat.llama3
         format.builtins = try LlamaBuiltinTools.builtins(among: Self.builtinFunctions)
-        #expect(format.builtins == ["brave_search": "", "code_interpreter": "code"])
+        #expect(format.builtins == ["brave_search": ["query"], "code_interpreter": ["code"]])
         let (required, _, _) = try ToolCallGrammar.grammar(functions: Self.builtinFunctions, format: format, mode: .required, parallel: false)
         #expect(required.accepts(Array(#"<|python_tag|>brave_search.call(query="weather in \"Paris\"")"#.utf8)))
         #expect(required.accepts(Array("<|python_tag|>import math\nprint(math.pi)".utf8)))
         #expect(required.accepts(Array(#"{"name": "get_weather", "parameters": {"city": "Paris"}}"#.utf8)))
         #expect(!required.accepts(Array(#"brave_search.call(query="x")"#.utf8)), "the tag comes first")
+        // The template lists the built-ins among the functions, so they may be called as objects too; code never
+        // starts like an object, so an object after the tag is held to its function.
+        #expect(required.accepts(Array(#"{"name": "brave_search", "parameters": {"query": "x"}}"#.utf8)))
+        #expect(!required.accepts(Array(#"<|python_tag|>{"name": "get_weather", "parameters": {"city": 3}}"#.utf8)))
+        #expect(!required.accepts(Array(#"<|python_tag|> print(1)"#.utf8)))
         // Without code_interpreter (whose code may be any text) the call's form is all there is after the tag.
         var search = ToolCallFormat.llama3
-        search.builtins = ["brave_search": ""]
+        search.builtins = ["brave_search": ["query"]]
         let (strict, _, _) = try ToolCallGrammar.grammar(functions: [Self.builtinFunctions[0]], format: search, mode: .required, parallel: false)
         #expect(strict.accepts(Array(#"<|python_tag|>brave_search.call(query="x")"#.utf8)))
         #expect(!strict.accepts(Array(#"<|python_tag|>brave_search.call(q="x")"#.utf8)))

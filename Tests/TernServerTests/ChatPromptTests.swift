@@ -107,7 +107,7 @@ extension ChatPromptTests {
             .replacingOccurrences(of: "city", with: "query")
         let chat = try ChatCompletionRequest.decode(from: Array(conversation.utf8))
         let builtins = try ChatPrompt.builtins(of: chat, template: template)
-        #expect(builtins == ["brave_search": ""])
+        #expect(builtins == ["brave_search": ["query"]])
         let prompt = ChatPrompt(chat, native: true, builtins: Array(builtins.keys))
         let text = try template.render(messageValues: prompt.messages, addGenerationPrompt: true, bosToken: "", eosToken: "", extra: prompt.extra)
         #expect(text.contains("Environment: ipython\nTools: brave_search\n"))

@@ -96,24 +96,32 @@ extension ToolCallExtractorTests {
 
 extension ToolCallExtractorTests {
     /// Llama 3.1 after `<|python_tag|>`, streamed in any pieces: a function's object, a built-in's `name.call(…)`,
-    /// code_interpreter's code.
+    /// code_interpreter's code; text before the tag is content.
     @Test func llamaPythonTagCallsSplitAlike() {
         var format = ToolCallFormat.llama3
-        format.builtins = ["brave_search": "", "code_interpreter": "code"]
+        format.builtins = ["brave_search": ["query"], "code_interpreter": ["code"]]
         for size in [1, 2, 5, 200] {
             let object = AnswerParts(#"<|python_tag|>{"name": "get_weather", "parameters": {"city": "Paris"}}"#, size: size, tools: format)
             #expect(object.content == "" && object.names == ["get_weather"] && object.arguments == [#"{"city": "Paris"}"#], "size \(size)")
-            let search = AnswerParts(#" <|python_tag|>brave_search.call(query="weather \"today\"", n="3")"#, size: size, tools: format)
-            #expect(search.content == "" && search.names == ["brave_search"], "size \(size)")
-            #expect(search.arguments == [#"{"query":"weather \"today\"","n":"3"}"#], "size \(size)")
+            let search = AnswerParts(#"Looking. <|python_tag|>brave_search.call(query="weather \"today\"")"#, size: size, tools: format)
+            #expect(search.content == "Looking." && search.names == ["brave_search"], "size \(size)")
+            #expect(search.arguments == [#"{"query":"weather \"today\""}"#], "size \(size)")
             let code = AnswerParts("<|python_tag|>import math\nprint(\"pi\", math.pi)", size: size, tools: format)
             #expect(code.ordered && code.names == ["code_interpreter"], "size \(size)")
             #expect(code.arguments == [#"{"code":"import math\nprint(\"pi\", math.pi)"}"#], "size \(size)")
+            // A call of a built-in with parameters it does not take is code, as the grammar read it.
+            let odd = AnswerParts(#"<|python_tag|>brave_search.call(q="x")"#, size: size, tools: format)
+            #expect(odd.names == ["code_interpreter"] && odd.arguments == [#"{"code":"brave_search.call(q=\"x\")"}"#], "size \(size)")
         }
         // Without code_interpreter, text after the tag that is no call stays text; a short code answer is still code.
         let text = AnswerParts("<|python_tag|>print(1)", size: 3, tools: .llama3)
         #expect(text.names.isEmpty && text.content == "<|python_tag|>print(1)")
         let short = AnswerParts("<|python_tag|>pi", size: 1, tools: format)
         #expect(short.names == ["code_interpreter"] && short.arguments == [#"{"code":"pi"}"#])
+        // Code streamed in pieces that split a character (a combining accent) keeps every scalar.
+        var parser = AnswerParser(thinking: false, startsThinking: false, tools: format)
+        let events = parser.feed("<|python_tag|>print(\"e") + parser.feed("\u{301}\")") + parser.finish()
+        let arguments = events.map { if case .arguments(_, let text) = $0 { text } else { "" } }.joined()
+        #expect(arguments == "{\"code\":\"print(\\\"e\u{301}\\\")\"}")
     }
 }
