@@ -89,12 +89,10 @@ static inline __attribute__((always_inline)) void k_scales_mins(const uint8_t q[
         return hsum8_##SUFFIX(acc);                                                                                     \
     }                                                                                                                   \
                                                                                                                         \
-    /* The IQ4 values of 32 indices (16 bytes: low nibbles first), as signed bytes. */                                  \
-                                                                                                                        \
     /* dot_q45_K for 1 to 4 activation rows: each block's codes, scales and mins decoded once for all of them, each row's\
-       sums as the scalar code makes them. The minimum terms m_g·Σa_g are exact int32 lanes of one vpmaddwd (m_g against\
-       the two sums of 16 that make Σa_g); Q4_K adds them in pairs of sub-blocks into four accumulators, Q5_K all eight \
-       into one. */                                                                                                     \
+       sums as the scalar code makes them. The minimum terms m_g·Σa_g come in pairs of sub-blocks, exact int32 lanes of \
+       one vpmaddwd (the eight mins against the eight Σa_g, packed to int16); Q4_K adds the pairs into four           \
+       accumulators, Q5_K all of them into one. */                                                                      \
     ROW_INLINE(TARGET) void dots_q45_K_##SUFFIX(int five, const void *row, const void *act, size_t as, int64_t tokens, int64_t n,\
                                               float *out, size_t os) {                                                  \
         const int64_t nb = n / TERN_QK_K;                                                                               \
@@ -174,21 +172,24 @@ static inline __attribute__((always_inline)) void k_scales_mins(const uint8_t q[
         }                                                                                                               \
     }                                                                                                                   \
                                                                                                                         \
-    /* dot_q45_K for Q4_K and one activation row, with the same sums in the same order: the matrix × vector product \
-       of decoding, where the generic loop's per-token arrays cost a sixth of the time. */                              \
-    ROW_INLINE(TARGET) float dot_q4_K_##SUFFIX(const void *row, const void *act, int64_t n) {                           \
+    /* dot_q45_K for one activation row, with the same sums in the same order: the matrix × vector product of       \
+       decoding, where the generic loop's per-token arrays cost a sixth of the time. */                                 \
+    ROW_INLINE(TARGET) float dot_q45_K1_##SUFFIX(int five, const void *row, const void *act, int64_t n) {               \
         const int64_t nb = n / TERN_QK_K;                                                                               \
         const int8_t *a = k_act_qs(act);                                                                                \
         const float *ad = k_act_d(act, nb);                                                                             \
         const int16_t *bsums = k_act_bsums(act, nb);                                                                    \
         __m256 acc = _mm256_setzero_ps();                                                                               \
         __m128 accm = _mm_setzero_ps();                                                                                 \
-        const __m256i low = _mm256_set1_epi8(0x0f);                                                                     \
+        float summs = 0;                                                                                                \
+        const __m256i low = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);                                          \
         for (int64_t b = 0; b < nb; b++) {                                                                              \
-            const tern_block_q4_K *x = (const tern_block_q4_K *)row + b;                                                \
+            const tern_block_q4_K *x4 = (const tern_block_q4_K *)row + b;                                               \
+            const tern_block_q5_K *x5 = (const tern_block_q5_K *)row + b;                                               \
+            const uint8_t *qs = five ? x5->qs : x4->qs;                                                                 \
             const int8_t *ab = a + TERN_QK_K * b;                                                                       \
             uint64_t scales8, mins8;                                                                                    \
-            k_scales_mins(x->scales, &scales8, &mins8);                                                                 \
+            k_scales_mins(five ? x5->scales : x4->scales, &scales8, &mins8);                                            \
             const __m256i scales16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)scales8)));\
             __m256i scale[8];                                                                                           \
             for (int g = 0; g < 8; g++)                                                                                 \
@@ -197,27 +198,33 @@ static inline __attribute__((always_inline)) void k_scales_mins(const uint8_t q[
                                                    _mm256_set1_epi16(1));                                               \
             const __m128i pairs = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)mins8)),                \
                                                  _mm_packs_epi32(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1)));\
-            const float d = ad[b] * _cvtsh_ss(load_u16(&x->d));                                                         \
-            const float dmin = -(ad[b] * _cvtsh_ss(load_u16(&x->dmin)));                                                \
-            accm = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(pairs), accm);                                       \
+            const float d = ad[b] * _cvtsh_ss(load_u16(five ? &x5->d : &x4->d));                                        \
+            const float dmin = -(ad[b] * _cvtsh_ss(load_u16(five ? &x5->dmin : &x4->dmin)));                            \
+            if (five) {                                                                                                 \
+                __m128i s4 = _mm_add_epi32(pairs, _mm_shuffle_epi32(pairs, 0x4e));                                      \
+                s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));                                                    \
+                summs = fmaf(dmin, (float)_mm_cvtsi128_si32(s4), summs);                                                \
+            } else {                                                                                                    \
+                accm = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(pairs), accm);                                   \
+            }                                                                                                           \
+            const __m256i qh = five ? _mm256_loadu_si256((const __m256i *)x5->qh) : _mm256_setzero_si256();             \
             __m256i sum = _mm256_setzero_si256();                                                                       \
             for (int c = 0; c < 4; c++) {                                                                               \
-                const __m256i bytes = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * c));                            \
-                const __m256i lo = _mm256_and_si256(bytes, low), hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low);\
+                const __m256i bytes = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));                               \
+                __m256i lo = _mm256_and_si256(bytes, low), hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low);     \
+                if (five) {                                                                                             \
+                    lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4)); \
+                    hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));\
+                }                                                                                                       \
                 sum = _mm256_add_epi32(sum, SCALED(lo, _mm256_loadu_si256((const __m256i *)(ab + 64 * c)), scale[2 * c]));\
                 sum = _mm256_add_epi32(sum, SCALED(hi, _mm256_loadu_si256((const __m256i *)(ab + 64 * c + 32)), scale[2 * c + 1]));\
             }                                                                                                           \
             acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);                                     \
         }                                                                                                               \
+        if (five) return hsum8_##SUFFIX(acc) + summs;                                                                   \
         float mv[4];                                                                                                    \
         _mm_storeu_ps(mv, accm);                                                                                        \
         return hsum8_##SUFFIX(acc) + ((mv[0] + mv[2]) + (mv[1] + mv[3]));                                               \
-    }                                                                                                                   \
-                                                                                                                        \
-    ROW_INLINE(TARGET) float dot_q45_K_##SUFFIX(int five, const void *row, const void *act, int64_t n) {                \
-        float out;                                                                                                      \
-        dots_q45_K_##SUFFIX(five, row, act, 0, 1, n, &out, 0);                                                          \
-        return out;                                                                                                     \
     }                                                                                                                   \
                                                                                                                         \
     ROW_INLINE(TARGET) float dot_q6_K_##SUFFIX(const void *row, const void *act, int64_t n) {                               \
@@ -324,8 +331,8 @@ static inline __attribute__((always_inline)) void k_scales_mins(const uint8_t q[
     }                                                                                                                   \
     __attribute__((target(TARGET))) float tern_dot_q2_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q2_K_##SUFFIX(row, act, n); }\
     __attribute__((target(TARGET))) float tern_dot_q3_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q3_K_##SUFFIX(row, act, n); }\
-    __attribute__((target(TARGET))) float tern_dot_q4_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q4_K_##SUFFIX(row, act, n); }\
-    __attribute__((target(TARGET))) float tern_dot_q5_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q45_K_##SUFFIX(1, row, act, n); }\
+    __attribute__((target(TARGET))) float tern_dot_q4_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q45_K1_##SUFFIX(0, row, act, n); }\
+    __attribute__((target(TARGET))) float tern_dot_q5_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q45_K1_##SUFFIX(1, row, act, n); }\
     __attribute__((target(TARGET))) float tern_dot_q6_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q6_K_##SUFFIX(row, act, n); }
 
 KQUANT_DOTS(avx2, TERN_ROW_AVX2, LANES_AVX2, SCALED_PAIRS)
