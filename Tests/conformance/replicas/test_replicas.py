@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
+import yaml
 
 BIN = os.environ.get("TERN_BIN", "")
 MODEL = os.environ.get("TERN_TEST_MODEL", "")
@@ -220,3 +221,52 @@ def test_a_replica_killed_mid_load_loses_no_acknowledged_ledger_row(cluster):
     assert acknowledged >= 15
     # Every answer a client received has its row; a row may exist for an answer whose last bytes died with the replica.
     assert acknowledged <= rows <= len(statuses), (acknowledged, rows, statuses)
+
+
+def test_the_kubernetes_manifest_starts_a_pod_that_serves(cluster):
+    """deploy/kubernetes.yaml as a kubelet would run it, without Kubernetes: the container's args and environment (the
+    database URL from the Secret the manifest names), its models folder, the probes' path on the port its Service
+    targets, and the grace period against `tern serve`'s own."""
+    import yaml
+
+    documents = {d["kind"]: d for d in yaml.safe_load_all((ROOT / "deploy" / "kubernetes.yaml").read_text()) if d}
+    assert set(documents) == {"Secret", "Deployment", "Service"}
+    pod = documents["Deployment"]["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    service_port = documents["Service"]["spec"]["ports"][0]["targetPort"]
+    assert service_port in ports and documents["Service"]["spec"]["selector"] == documents["Deployment"]["spec"]["selector"]["matchLabels"]
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"]["port"] in ports and container[probe]["httpGet"]["path"] == "/health"
+    secret = container["env"][0]["valueFrom"]["secretKeyRef"]
+    assert secret["name"] == documents["Secret"]["metadata"]["name"] and secret["key"] in documents["Secret"]["stringData"]
+    # Running requests get tern serve's grace period (30 s) before the kubelet's SIGKILL.
+    assert pod["terminationGracePeriodSeconds"] > 30
+
+    # The pod's command line, with this machine's port, model folder and database.
+    models = tempfile.mkdtemp(prefix="tern-pod-models-")
+    os.symlink(MODEL, os.path.join(models, os.path.basename(MODEL)))
+    port = free_port()
+    args = [str(port) if a == str(ports["http"]) else models if a == "/models" else a for a in container["args"]]
+    args = [a if a != "0.0.0.0" else "127.0.0.1" for a in args]
+    env = {**os.environ, container["env"][0]["name"]: cluster.database}
+    output = open(os.path.join(cluster.directory, "pod.log"), "w+")
+    process = subprocess.Popen([BIN, *args, "--threads", "1", "--ctx", "512"], stdout=output, stderr=subprocess.STDOUT,
+                               env=env, text=True, cwd=models)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, 1200, lambda: (output.seek(0), output.read())[1] if process.poll() is not None else None, "the pod")
+        secret_key, _ = cluster.create_key()
+        answer = httpx.post(url + "/v1/completions", headers={"Authorization": f"Bearer {secret_key}"}, timeout=120,
+                            json={"model": model_id(), "prompt": "Hello", "max_tokens": 2})
+        assert answer.status_code == 200, answer.text
+        # --log-format json: every line a JSON object.
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+        output.seek(0)
+        lines = [line for line in output.read().splitlines() if line.strip()]
+        assert lines and all(line.startswith("{") for line in lines), lines[:5]
+    finally:
+        if process.poll() is None:
+            process.kill()
+        shutil.rmtree(models, ignore_errors=True)
