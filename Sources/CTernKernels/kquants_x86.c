@@ -18,11 +18,24 @@ static inline __attribute__((always_inline)) void k_scales_mins(const uint8_t q[
     *mins = mins_high << 32 | mins_low;
 }
 
-/* Q6_K's scales of sub-blocks 2p and 2p + 1 of a half (as int16 in every lane of the low and the high 128 bits), from
- * `halves`: that half's eight scales as int16 in both 128-bit lanes; one in-lane shuffle. */
-#define q6_scale_pair(halves, p)                                                                                        \
+/* The scales of sub-blocks 2p and 2p + 1 of a half of a Q2_K, Q3_K or Q6_K block (16 sub-blocks of 16), as int16 in
+ * every lane of the low and the high 128 bits, from `halves`: that half's eight scales as int16 in both 128-bit lanes;
+ * one in-lane shuffle. */
+#define k_scale_pair(halves, p)                                                                                        \
     _mm256_shuffle_epi8((halves), _mm256_setr_m128i(_mm_set1_epi16((short)(((4 * (p) + 1) << 8) | (4 * (p)))),          \
                                                     _mm_set1_epi16((short)(((4 * (p) + 3) << 8) | (4 * (p) + 2)))))
+
+/* Q3_K's sixteen scales (tern_q3_scale − 32) as signed bytes, unpacked a word at a time: a nibble of bytes 0–7 below
+ * two bits of bytes 8–11. */
+static inline __attribute__((always_inline)) __m128i q3_scales(const uint8_t q[12]) {
+    uint32_t u[3];
+    memcpy(u, q, 12);
+    const uint32_t low = 0x0f0f0f0f, high = 0x03030303;
+    const uint32_t s0 = (u[0] & low) | ((u[2] & high) << 4), s1 = (u[1] & low) | (((u[2] >> 2) & high) << 4);
+    const uint32_t s2 = ((u[0] >> 4) & low) | (((u[2] >> 4) & high) << 4);
+    const uint32_t s3 = ((u[1] >> 4) & low) | (((u[2] >> 6) & high) << 4);
+    return _mm_sub_epi8(_mm_setr_epi32((int)s0, (int)s1, (int)s2, (int)s3), _mm_set1_epi8(32));
+}
 
 #define KQUANT_DOTS(SUFFIX, TARGET, LANES, SCALED)                                                                      \
     ROW_INLINE(TARGET) float dot_q2_K_##SUFFIX(const void *row, const void *act, int64_t n) {                               \
@@ -41,14 +54,16 @@ static inline __attribute__((always_inline)) void k_scales_mins(const uint8_t q[
             const __m256i mins = _mm256_madd_epi16(_mm256_srli_epi16(sc16, 4),                                          \
                                                    _mm256_loadu_si256((const __m256i *)(bsums + 16 * b)));              \
             acc = _mm256_fmadd_ps(_mm256_set1_ps(dmin), _mm256_cvtepi32_ps(mins), acc);                                 \
+            const __m256i nibbles = _mm256_and_si256(sc16, _mm256_set1_epi16(0x0f));                                    \
+            const __m256i scale_halves[2] = {_mm256_broadcastsi128_si256(_mm256_castsi256_si128(nibbles)),             \
+                                             _mm256_broadcastsi128_si256(_mm256_extracti128_si256(nibbles, 1))};         \
             __m256i sum = _mm256_setzero_si256();                                                                       \
             for (int half = 0; half < 2; half++) {                                                                      \
                 const __m256i q = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * half));                             \
                 for (int j = 0; j < 4; j++) {                                                                           \
                     const int g = 4 * half + j;                                                                         \
                     const __m256i codes = _mm256_and_si256(_mm256_srli_epi16(q, 2 * j), three);                         \
-                    const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(x->scales[2 * g + 1] & 0x0f),                 \
-                                                           _mm_set1_epi16(x->scales[2 * g] & 0x0f));                    \
+                    const __m256i scale = k_scale_pair(scale_halves[half], j);                                         \
                     sum = _mm256_add_epi32(sum, SCALED(codes, _mm256_loadu_si256((const __m256i *)(ab + 32 * g)), scale));\
                 }                                                                                                       \
             }                                                                                                           \
@@ -68,6 +83,9 @@ static inline __attribute__((always_inline)) void k_scales_mins(const uint8_t q[
             const float d = ad[b] * _cvtsh_ss(load_u16(&x->d));                                                   \
             const int8_t *ab = a + TERN_QK_K * b;                                                                       \
             const __m256i hmask = _mm256_loadu_si256((const __m256i *)x->hmask);                                        \
+            const __m256i sc16 = _mm256_cvtepi8_epi16(q3_scales(x->scales));                                           \
+            const __m256i scale_halves[2] = {_mm256_broadcastsi128_si256(_mm256_castsi256_si128(sc16)),                \
+                                             _mm256_broadcastsi128_si256(_mm256_extracti128_si256(sc16, 1))};            \
             __m256i sum = _mm256_setzero_si256();                                                                       \
             for (int half = 0; half < 2; half++) {                                                                      \
                 const __m256i q = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * half));                             \
@@ -77,8 +95,7 @@ static inline __attribute__((always_inline)) void k_scales_mins(const uint8_t q[
                     const __m256i high = _mm256_and_si256(_mm256_srli_epi16(hmask, 4 * half + j), one);                 \
                     const __m256i codes = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 2 * j), three),         \
                                                           _mm256_slli_epi16(high, 2));                                  \
-                    const __m256i scale = _mm256_set_m128i(_mm_set1_epi16((short)(tern_q3_scale(x->scales, 2 * g + 1) - 32)),\
-                                                           _mm_set1_epi16((short)(tern_q3_scale(x->scales, 2 * g) - 32)));\
+                    const __m256i scale = k_scale_pair(scale_halves[half], j);                                         \
                     const __m256i av = _mm256_loadu_si256((const __m256i *)(ab + 32 * g));                              \
                     sum = _mm256_add_epi32(sum, _mm256_sub_epi32(SCALED(codes, av, scale),                              \
                                                                  _mm256_slli_epi32(SCALED(one, av, scale), 2)));        \
@@ -259,7 +276,7 @@ static inline __attribute__((always_inline)) void k_scales_mins(const uint8_t q[
                 };                                                                                                      \
                 for (int p = 0; p < 4; p++) {                                                                           \
                     const int g = 4 * half + p;                                                                         \
-                    const __m256i scale = q6_scale_pair(scale_halves[half], p);                                         \
+                    const __m256i scale = k_scale_pair(scale_halves[half], p);                                         \
                     sum = _mm256_add_epi32(sum, SCALED(parts[p], _mm256_loadu_si256((const __m256i *)(ab + 32 * g)), scale));\
                 }                                                                                                       \
             }                                                                                                           \
@@ -303,7 +320,7 @@ static inline __attribute__((always_inline)) void k_scales_mins(const uint8_t q[
             }                                                                                                           \
             const __m256i scale_halves[2] = {_mm256_broadcastsi128_si256(_mm256_castsi256_si128(sc16)),                \
                                              _mm256_broadcastsi128_si256(_mm256_extracti128_si256(sc16, 1))};            \
-            for (int g = 0; g < 8; g++) scale[g] = q6_scale_pair(scale_halves[g / 4], g % 4);                           \
+            for (int g = 0; g < 8; g++) scale[g] = k_scale_pair(scale_halves[g / 4], g % 4);                           \
             for (int64_t t = 0; t < tokens; t++) {                                                                      \
                 const float d = ad[t][b] * wd;                                                                          \
                 const int8_t *ab = a[t] + TERN_QK_K * b;                                                                \
