@@ -41,7 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "A GGUF model file to serve (repeatable). Default: the default model, fetched on first use; none when --upstream is given.",
+            "A GGUF model file to serve (repeatable). Default: the default model, fetched on first use; none for a gateway of --upstream models alone (no --models-dir).",
             valueName: "path"))
     var model: [String] = []
 
