@@ -18,6 +18,12 @@ static inline __attribute__((always_inline)) void k_scales_mins(const uint8_t q[
     *mins = mins_high << 32 | mins_low;
 }
 
+/* The eight int16 scales of each half of a Q2_K, Q3_K or Q6_K block (`scales16`: all sixteen), each half broadcast
+ * to both 128-bit lanes, as an initializer of `__m256i halves[2]` for k_scale_pair. */
+#define k_scale_halves(scales16)                                                                                       \
+    {_mm256_broadcastsi128_si256(_mm256_castsi256_si128(scales16)),                                                      \
+     _mm256_broadcastsi128_si256(_mm256_extracti128_si256(scales16, 1))}
+
 /* The scales of sub-blocks 2p and 2p + 1 of a half of a Q2_K, Q3_K or Q6_K block (16 sub-blocks of 16), as int16 in
  * every lane of the low and the high 128 bits, from `halves`: that half's eight scales as int16 in both 128-bit lanes;
  * one in-lane shuffle. */
@@ -55,8 +61,7 @@ static inline __attribute__((always_inline)) __m128i q3_scales(const uint8_t q[1
                                                    _mm256_loadu_si256((const __m256i *)(bsums + 16 * b)));              \
             acc = _mm256_fmadd_ps(_mm256_set1_ps(dmin), _mm256_cvtepi32_ps(mins), acc);                                 \
             const __m256i nibbles = _mm256_and_si256(sc16, _mm256_set1_epi16(0x0f));                                    \
-            const __m256i scale_halves[2] = {_mm256_broadcastsi128_si256(_mm256_castsi256_si128(nibbles)),             \
-                                             _mm256_broadcastsi128_si256(_mm256_extracti128_si256(nibbles, 1))};         \
+            const __m256i scale_halves[2] = k_scale_halves(nibbles);                                                    \
             __m256i sum = _mm256_setzero_si256();                                                                       \
             for (int half = 0; half < 2; half++) {                                                                      \
                 const __m256i q = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * half));                             \
@@ -84,8 +89,7 @@ static inline __attribute__((always_inline)) __m128i q3_scales(const uint8_t q[1
             const int8_t *ab = a + TERN_QK_K * b;                                                                       \
             const __m256i hmask = _mm256_loadu_si256((const __m256i *)x->hmask);                                        \
             const __m256i sc16 = _mm256_cvtepi8_epi16(q3_scales(x->scales));                                           \
-            const __m256i scale_halves[2] = {_mm256_broadcastsi128_si256(_mm256_castsi256_si128(sc16)),                \
-                                             _mm256_broadcastsi128_si256(_mm256_extracti128_si256(sc16, 1))};            \
+            const __m256i scale_halves[2] = k_scale_halves(sc16);                                                       \
             __m256i sum = _mm256_setzero_si256();                                                                       \
             for (int half = 0; half < 2; half++) {                                                                      \
                 const __m256i q = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * half));                             \
@@ -259,8 +263,7 @@ static inline __attribute__((always_inline)) __m128i q3_scales(const uint8_t q[1
             const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->scales));                     \
             const __m256i bs = _mm256_loadu_si256((const __m256i *)(bsums + 16 * b));                                   \
             __m256i sum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 5));  \
-            const __m256i scale_halves[2] = {_mm256_broadcastsi128_si256(_mm256_castsi256_si128(sc16)),                \
-                                             _mm256_broadcastsi128_si256(_mm256_extracti128_si256(sc16, 1))};            \
+            const __m256i scale_halves[2] = k_scale_halves(sc16);                                                       \
             for (int half = 0; half < 2; half++) {                                                                      \
                 const __m256i l0 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * half));                            \
                 const __m256i l1 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * half + 32));                       \
@@ -318,8 +321,7 @@ static inline __attribute__((always_inline)) __m128i q3_scales(const uint8_t q[1
                 parts[4 * half + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low),                  \
                                                       _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), three), 4));\
             }                                                                                                           \
-            const __m256i scale_halves[2] = {_mm256_broadcastsi128_si256(_mm256_castsi256_si128(sc16)),                \
-                                             _mm256_broadcastsi128_si256(_mm256_extracti128_si256(sc16, 1))};            \
+            const __m256i scale_halves[2] = k_scale_halves(sc16);                                                       \
             for (int g = 0; g < 8; g++) scale[g] = k_scale_pair(scale_halves[g / 4], g % 4);                           \
             for (int64_t t = 0; t < tokens; t++) {                                                                      \
                 const float d = ad[t][b] * wd;                                                                          \

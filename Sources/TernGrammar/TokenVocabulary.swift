@@ -5,8 +5,7 @@ public import TernTokenizer
 ///
 /// Control tokens (chat markers, end of turn) are never part of constrained text, except those the tokenizer always
 /// renders (Mistral's tool call markers and Llama 3.1's `<|python_tag|>`, which the tool call grammars read);
-/// end-of-generation tokens are allowed
-/// exactly when the document is complete.
+/// end-of-generation tokens are allowed exactly when the document is complete.
 public final class TokenVocabulary: Sendable {
     /// The number of logits per step (may exceed the tokenizer's vocabulary; the extra ids are never allowed).
     public let logitCount: Int

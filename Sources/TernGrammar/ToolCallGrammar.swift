@@ -5,9 +5,9 @@ public import TernJSON
 /// 3.x's object alone (after `<|python_tag|>` or not) or its built-ins' `<|python_tag|>name.call(…)`, the arguments
 /// following the function's parameters schema.
 ///
-/// With `tool_choice: required` (or a named function) the whole answer is calls; with `auto` the grammar starts
-/// after the model writes `open` (``TokenGrammar/triggers``), or for Llama at the call's opening
-/// (``TokenGrammar/openers``), so a plain answer stays free text.
+/// With `tool_choice: required` (or a named function) the whole answer is calls; with `auto` the grammar starts where
+/// the model opens a call (``TokenGrammar/openers``: `open`, or for Llama `{"name"` and `<|python_tag|>`), so a plain
+/// answer stays free text.
 public struct ToolCallGrammar {
     /// A function that may be called: its name and the JSON Schema of its arguments (`nil`: any object).
     public struct Function: Sendable {
@@ -26,7 +26,7 @@ public struct ToolCallGrammar {
         /// The answer is one call or more (more only when `parallel`).
         case required
         /// The answer is text, and once the model writes the opening marker, calls.
-        case afterTrigger
+        case afterOpening
     }
 
     /// The most calls in one answer.
@@ -44,15 +44,14 @@ public struct ToolCallGrammar {
         return .repeated(.sequence(id), min: 0, max: 1)
     }
 
-    /// The grammar; for ``Mode/afterTrigger`` the marker after which it starts (it reads what follows the marker), or
-    /// for a format without markers the openings it starts at (it reads them too).
+    /// The grammar, and for ``Mode/afterOpening`` the openings it starts at (it reads them too).
     ///
     /// A format without markers (Llama 3.x: the answer is the call's JSON object) opens with the object's beginning,
     /// `{"name"`, and allows one call; `<|python_tag|>` may come first, as Llama 3.1 writes it in its ipython
     /// environment. The format's ``ToolCallFormat/builtins`` are called in Python's form after that tag instead.
     public static func grammar(
         functions: [Function], format: ToolCallFormat, mode: Mode, parallel: Bool
-    ) throws(SchemaError) -> (grammar: Grammar, trigger: [UInt8]?, openers: [[UInt8]]) {
+    ) throws(SchemaError) -> (grammar: Grammar, openers: [[UInt8]]) {
         var builder = GrammarBuilder()
         let text = JSONText(builder: &builder)
         let whitespace = text.whitespace
@@ -92,13 +91,13 @@ public struct ToolCallGrammar {
             do {
                 let grammar = try builder.build(root: root)
                 let openers = mode == .required ? [] : [Array(format.trigger.utf8), Array(LlamaBuiltinTools.tag.utf8)]
-                return (grammar, nil, openers)
+                return (grammar, openers)
             } catch {
                 throw SchemaError("the tools' parameters need a grammar larger than \(error.limit) elements; simplify them", at: "#")
             }
         }
         let call = calls.count == 1 ? calls[0] : GrammarExpression.choice(calls)
-        // What follows the opening marker (or the trigger): the calls, each further one with what separates it.
+        // What follows the opening marker: the calls, each further one with what separates it.
         let rest: GrammarExpression
         switch format.layout {
         case .objects:
@@ -116,14 +115,10 @@ public struct ToolCallGrammar {
                 parallel ? .repeated(.sequence([.literal(format.open), call]), min: 0, max: Self.maxCalls - 1) : .empty
             rest = .sequence([call, more])
         }
-        let root: GrammarExpression =
-            switch mode {
-            case .required: .sequence([JSONText.leading, .literal(format.open), rest])
-            case .afterTrigger: rest
-            }
+        let opened = GrammarExpression.sequence([.literal(format.open), rest])
         do {
-            let grammar = try builder.build(root: root)
-            return (grammar, mode == .afterTrigger ? Array(format.trigger.utf8) : nil, [])
+            let grammar = try builder.build(root: mode == .required ? .sequence([JSONText.leading, opened]) : opened)
+            return (grammar, mode == .required ? [] : [Array(format.open.utf8)])
         } catch {
             throw SchemaError("the tools' parameters need a grammar larger than \(error.limit) elements; simplify them", at: "#")
         }

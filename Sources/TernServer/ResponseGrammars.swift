@@ -57,7 +57,7 @@ final class ResponseGrammars: Sendable {
     {
         var tools = chat.tools
         if case .function(let name) = chat.toolChoice { tools = tools.filter { $0.name == name } }
-        let mode: ToolCallGrammar.Mode = chat.toolChoice == .auto ? .afterTrigger : .required
+        let mode: ToolCallGrammar.Mode = chat.toolChoice == .auto ? .afterOpening : .required
         let key = "tools \(format.key) \(mode) \(chat.parallelToolCalls) \(thinking) " + JSONValue.array(tools.map(\.jsonValue)).jsonText
         if let cached = cache.withLock({ $0[key] }), cached.vocabulary === vocabulary { return cached }
         let functions = tools.map { ToolCallGrammar.Function(name: $0.name, parameters: $0.parameters) }
@@ -65,9 +65,8 @@ final class ResponseGrammars: Sendable {
         let allTools = chat.tools
         let compiled = try await onThread(named: "tern-grammar") { () throws -> TokenGrammar in
             do throws(SchemaError) {
-                let (grammar, trigger, openers) = try ToolCallGrammar.grammar(
-                    functions: functions, format: format, mode: mode, parallel: parallel)
-                let triggers = (thinking ? [Array(Reasoning.close.utf8)] : []) + (trigger.map { [$0] } ?? [])
+                let (grammar, openers) = try ToolCallGrammar.grammar(functions: functions, format: format, mode: mode, parallel: parallel)
+                let triggers = thinking ? [Array(Reasoning.close.utf8)] : []
                 return TokenGrammar(grammar: grammar, vocabulary: vocabulary, triggers: triggers, openers: openers)
             } catch {
                 let index = allTools.firstIndex { tool in

@@ -15,8 +15,8 @@ import Testing
     ]
 
     @Test func requiredCallsFollowTheParameters() throws {
-        let (grammar, trigger, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .hermes, mode: .required, parallel: true)
-        #expect(trigger == nil)
+        let (grammar, openers) = try ToolCallGrammar.grammar(functions: Self.functions, format: .hermes, mode: .required, parallel: true)
+        #expect(openers.isEmpty)
         let one = "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>"
         #expect(grammar.accepts(Array(one.utf8)))
         #expect(grammar.accepts(Array((one + "\n<tool_call>{\"name\":\"get_time\",\"arguments\":{\"zone\":1}}</tool_call>").utf8)))
@@ -27,31 +27,32 @@ import Testing
     }
 
     @Test func oneCallWhenNotParallel() throws {
-        let (grammar, _, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .hermes, mode: .required, parallel: false)
+        let (grammar, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .hermes, mode: .required, parallel: false)
         let call = "<tool_call>{\"name\": \"get_time\", \"arguments\": {}}</tool_call>"
         #expect(grammar.accepts(Array(call.utf8)))
         #expect(!grammar.accepts(Array((call + call).utf8)))
     }
 
-    @Test func afterTheTriggerTheGrammarReadsTheRest() throws {
-        let (grammar, trigger, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .hermes, mode: .afterTrigger, parallel: true)
-        #expect(trigger == Array("<tool_call>".utf8))
-        #expect(grammar.accepts(Array("\n{\"name\": \"get_time\", \"arguments\": {}}\n</tool_call>".utf8)))
-        #expect(!grammar.accepts(Array("<tool_call>{\"name\": \"get_time\", \"arguments\": {}}</tool_call>".utf8)))
+    @Test func afterItsOpeningTheGrammarReadsTheCalls() throws {
+        let (grammar, openers) = try ToolCallGrammar.grammar(functions: Self.functions, format: .hermes, mode: .afterOpening, parallel: true)
+        #expect(openers == [Array("<tool_call>".utf8)])
+        #expect(grammar.accepts(Array("<tool_call>\n{\"name\": \"get_time\", \"arguments\": {}}\n</tool_call>".utf8)))
+        #expect(!grammar.accepts(Array("\n{\"name\": \"get_time\", \"arguments\": {}}\n</tool_call>".utf8)), "the opening is the grammar's")
+        #expect(!grammar.accepts(Array("Sure. <tool_call>{\"name\": \"get_time\", \"arguments\": {}}</tool_call>".utf8)))
     }
 }
 
 extension ToolCallGrammarTests {
     @Test func llama3CallsAreTheObjectAlone() throws {
-        let (required, _, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .llama3, mode: .required, parallel: false)
+        let (required, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .llama3, mode: .required, parallel: false)
         #expect(required.accepts(Array(#"{"name": "get_weather", "parameters": {"city": "Paris"}}"#.utf8)))
         #expect(!required.accepts(Array(#"{"name": "get_weather", "arguments": {"city": "Paris"}}"#.utf8)))
         #expect(!required.accepts(Array(#"{"name": "get_time", "parameters": {}}{"name": "get_time", "parameters": {}}"#.utf8)))
         // With the tag Llama 3.1 writes before calls in its ipython environment.
         #expect(required.accepts(Array(#"<|python_tag|>{"name": "get_time", "parameters": {}}"#.utf8)))
         #expect(!required.accepts(Array(#"<|python_tag|>get_time.call()"#.utf8)), "not a built-in")
-        let (lazy, trigger, openers) = try ToolCallGrammar.grammar(functions: Self.functions, format: .llama3, mode: .afterTrigger, parallel: false)
-        #expect(trigger == nil && openers == [Array(#"{"name""#.utf8), Array("<|python_tag|>".utf8)])
+        let (lazy, openers) = try ToolCallGrammar.grammar(functions: Self.functions, format: .llama3, mode: .afterOpening, parallel: false)
+        #expect(openers == [Array(#"{"name""#.utf8), Array("<|python_tag|>".utf8)])
         #expect(lazy.accepts(Array(#"{"name": "get_time", "parameters": {"zone": "UTC"}}"#.utf8)))
         #expect(lazy.accepts(Array(#"<|python_tag|> {"name": "get_time", "parameters": {"zone": "UTC"}}"#.utf8)))
         #expect(
@@ -62,8 +63,8 @@ extension ToolCallGrammarTests {
 
 extension ToolCallGrammarTests {
     @Test func mistralNemoCallsAreOneArray() throws {
-        let (required, none, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralArray, mode: .required, parallel: true)
-        #expect(none == nil)
+        let (required, none) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralArray, mode: .required, parallel: true)
+        #expect(none.isEmpty)
         let two = #"[TOOL_CALLS][{"name": "get_weather", "arguments": {"city": "Paris"}}, {"name": "get_time", "arguments": {}}]"#
         #expect(required.accepts(Array(two.utf8)))
         #expect(required.accepts(Array(#"[TOOL_CALLS] [{"name":"get_time","arguments":{"zone":1}}]"#.utf8)))
@@ -73,24 +74,25 @@ extension ToolCallGrammarTests {
         // Nemo's template writes an id after the arguments; the model may too (9 letters and digits)
         #expect(required.accepts(Array(#"[TOOL_CALLS][{"name": "get_time", "arguments": {}, "id": "a1B2c3D4e"}]"#.utf8)))
         #expect(!required.accepts(Array(#"[TOOL_CALLS][{"name": "get_time", "arguments": {}, "id": "a1B2c3D4"}]"#.utf8)))
-        let (single, _, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralArray, mode: .required, parallel: false)
+        let (single, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralArray, mode: .required, parallel: false)
         #expect(!single.accepts(Array(two.utf8)))
-        let (lazy, trigger, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralArray, mode: .afterTrigger, parallel: true)
-        #expect(trigger == Array("[TOOL_CALLS]".utf8))
-        #expect(lazy.accepts(Array(two.dropFirst("[TOOL_CALLS]".count).utf8)))
+        let (lazy, openers) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralArray, mode: .afterOpening, parallel: true)
+        #expect(openers == [Array("[TOOL_CALLS]".utf8)])
+        #expect(lazy.accepts(Array(two.utf8)))
+        #expect(!lazy.accepts(Array(two.dropFirst("[TOOL_CALLS]".count).utf8)))
     }
 
     @Test func mistralNamedCallsRepeatTheMarker() throws {
-        let (required, _, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralNamed, mode: .required, parallel: true)
+        let (required, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralNamed, mode: .required, parallel: true)
         let two = #"[TOOL_CALLS]get_weather[ARGS]{"city": "Paris"}[TOOL_CALLS]get_time[ARGS]{}"#
         #expect(required.accepts(Array(two.utf8)))
         #expect(!required.accepts(Array(#"[TOOL_CALLS]get_weather[ARGS]{"city": 3}"#.utf8)))
         #expect(!required.accepts(Array(#"[TOOL_CALLS]get_wether[ARGS]{}"#.utf8)))
         #expect(!required.accepts(Array(#"[TOOL_CALLS]{"name": "get_time", "arguments": {}}"#.utf8)))
-        let (lazy, trigger, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralNamed, mode: .afterTrigger, parallel: false)
-        #expect(trigger == Array("[TOOL_CALLS]".utf8))
-        #expect(lazy.accepts(Array(#"get_time[ARGS]{"zone": "UTC"}"#.utf8)))
-        #expect(!lazy.accepts(Array(#"get_time[ARGS]{}[TOOL_CALLS]get_time[ARGS]{}"#.utf8)))
+        let (lazy, openers) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralNamed, mode: .afterOpening, parallel: false)
+        #expect(openers == [Array("[TOOL_CALLS]".utf8)])
+        #expect(lazy.accepts(Array(#"[TOOL_CALLS]get_time[ARGS]{"zone": "UTC"}"#.utf8)))
+        #expect(!lazy.accepts(Array(#"[TOOL_CALLS]get_time[ARGS]{}[TOOL_CALLS]get_time[ARGS]{}"#.utf8)))
     }
 
     @Test func mistralTemplatesAreRecognised() {
@@ -111,7 +113,7 @@ extension ToolCallGrammarTests {
         let vocabulary = TokenVocabulary(tokenizer: tokenizer, logitCount: tokens.count)
         #expect(Array(vocabulary.tokenBytes(256)) == Array("[TOOL_CALLS]".utf8))
         #expect(vocabulary.tokenBytes(258).isEmpty && vocabulary.tokenBytes(259).isEmpty)
-        let (grammar, _, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralNamed, mode: .required, parallel: false)
+        let (grammar, _) = try ToolCallGrammar.grammar(functions: Self.functions, format: .mistralNamed, mode: .required, parallel: false)
         var matcher = TokenMatcher(TokenGrammar(grammar: grammar, vocabulary: vocabulary))
         func allowed() -> Set<Int32> {
             var logits = [Float](repeating: 0, count: tokens.count)
@@ -144,7 +146,7 @@ extension ToolCallGrammarTests {
         var format = ToolCallFormat.llama3
         format.builtins = try LlamaBuiltinTools.builtins(among: Self.builtinFunctions)
         #expect(format.builtins == ["brave_search": ["query"], "code_interpreter": ["code"]])
-        let (required, _, _) = try ToolCallGrammar.grammar(functions: Self.builtinFunctions, format: format, mode: .required, parallel: false)
+        let (required, _) = try ToolCallGrammar.grammar(functions: Self.builtinFunctions, format: format, mode: .required, parallel: false)
         #expect(required.accepts(Array(#"<|python_tag|>brave_search.call(query="weather in \"Paris\"")"#.utf8)))
         #expect(required.accepts(Array("<|python_tag|>import math\nprint(math.pi)".utf8)))
         #expect(required.accepts(Array(#"{"name": "get_weather", "parameters": {"city": "Paris"}}"#.utf8)))
@@ -157,12 +159,12 @@ extension ToolCallGrammarTests {
         // Without code_interpreter (whose code may be any text) the call's form is all there is after the tag.
         var search = ToolCallFormat.llama3
         search.builtins = ["brave_search": ["query"]]
-        let (strict, _, _) = try ToolCallGrammar.grammar(functions: [Self.builtinFunctions[0]], format: search, mode: .required, parallel: false)
+        let (strict, _) = try ToolCallGrammar.grammar(functions: [Self.builtinFunctions[0]], format: search, mode: .required, parallel: false)
         #expect(strict.accepts(Array(#"<|python_tag|>brave_search.call(query="x")"#.utf8)))
         #expect(!strict.accepts(Array(#"<|python_tag|>brave_search.call(q="x")"#.utf8)))
         #expect(!strict.accepts(Array(#"<|python_tag|>brave_search.call(query=3)"#.utf8)))
         #expect(!strict.accepts(Array("<|python_tag|>print(1)".utf8)))
-        let (lazy, _, openers) = try ToolCallGrammar.grammar(functions: Self.builtinFunctions, format: format, mode: .afterTrigger, parallel: false)
+        let (lazy, openers) = try ToolCallGrammar.grammar(functions: Self.builtinFunctions, format: format, mode: .afterOpening, parallel: false)
         #expect(openers.count == 2)
         #expect(lazy.accepts(Array(#"<|python_tag|>brave_search.call(query="x")"#.utf8)))
     }
@@ -189,8 +191,8 @@ extension ToolCallGrammarTests {
         #expect(Array(vocabulary.tokenBytes(256)) == Array("<|python_tag|>".utf8), "the tag is rendered as text")
         var format = ToolCallFormat.llama3
         format.builtins = try LlamaBuiltinTools.builtins(among: Self.builtinFunctions)
-        let (grammar, _, openers) = try ToolCallGrammar.grammar(
-            functions: Self.builtinFunctions, format: format, mode: .afterTrigger, parallel: false)
+        let (grammar, openers) = try ToolCallGrammar.grammar(
+            functions: Self.builtinFunctions, format: format, mode: .afterOpening, parallel: false)
         for prefix in ["", "Let me look. "] {
             var matcher = TokenMatcher(TokenGrammar(grammar: grammar, vocabulary: vocabulary, openers: openers))
             #expect(prefix.utf8.allSatisfy { matcher.accept(Int32($0)) } && !matcher.isActive, "free text before the opening")
