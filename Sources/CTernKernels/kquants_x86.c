@@ -43,7 +43,131 @@ static inline __attribute__((always_inline)) __m128i q3_scales(const uint8_t q[1
     return _mm_sub_epi8(_mm_setr_epi32((int)s0, (int)s1, (int)s2, (int)s3), _mm_set1_epi8(32));
 }
 
-#define KQUANT_DOTS(SUFFIX, TARGET, LANES, SCALED)                                                                      \
+/* The quants, scales and sums of 16 of each of `tokens` 256-element activation rows `as` bytes apart. */
+static inline __attribute__((always_inline)) void k_act_rows(const void *act, size_t as, int64_t tokens, int64_t nb,
+                                                             const int8_t **a, const float **ad, const int16_t **bsums) {
+    for (int64_t t = 0; t < tokens; t++) {
+        const char *at = (const char *)act + (size_t)t * as;
+        a[t] = k_act_qs(at);
+        ad[t] = k_act_d(at, nb);
+        bsums[t] = k_act_bsums(at, nb);
+    }
+}
+
+/* dots_q6_K at AVX-512 in 512-bit registers: two chunks of 32 codes, their 64 activations and their scales in each, so
+ * each token takes half the instructions; the halves' int32 lanes are added at the end of each block, the same sums as
+ * the 256-bit lanes make. */
+ROW_INLINE(TERN_ROW_AVX512) void dots_q6_K_wide(const void *row, const void *act, size_t as, int64_t tokens, int64_t n,
+                                                float *out, size_t os) {
+    const int64_t nb = n / TERN_QK_K;
+    const int8_t *a[4];
+    const float *ad[4];
+    const int16_t *bsums[4];
+    __m256 acc[4];
+    k_act_rows(act, as, tokens, nb, a, ad, bsums);
+    for (int64_t t = 0; t < tokens; t++) acc[t] = _mm256_setzero_ps();
+    const __m512i low = _mm512_set1_epi8(0x0f), three = _mm512_set1_epi8(3);
+    for (int64_t b = 0; b < nb; b++) {
+        const tern_block_q6_K *x = (const tern_block_q6_K *)row + b;
+        const float wd = _cvtsh_ss(load_u16(&x->d));
+        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->scales));
+        const __m256i scale_halves[2] = k_scale_halves(sc16);
+        /* codes[2h + q]: chunks 4h + 2q and 4h + 2q + 1 of half h, below and above; scale[2h + q] their scale pairs */
+        __m512i codes[4], scale[4];
+        for (int half = 0; half < 2; half++) {
+            const __m512i l = _mm512_loadu_si512((const void *)(x->ql + 64 * half));
+            const __m256i h = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * half));
+            const __m512i h2 = _mm512_inserti64x4(_mm512_castsi256_si512(h), _mm256_srli_epi16(h, 2), 1);
+            codes[2 * half] = _mm512_or_si512(_mm512_and_si512(l, low), _mm512_slli_epi16(_mm512_and_si512(h2, three), 4));
+            codes[2 * half + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), low),
+                                                  _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(h2, 4), three), 4));
+            for (int q = 0; q < 2; q++)
+                scale[2 * half + q] = _mm512_inserti64x4(_mm512_castsi256_si512(k_scale_pair(scale_halves[half], 2 * q)),
+                                                         k_scale_pair(scale_halves[half], 2 * q + 1), 1);
+        }
+        for (int64_t t = 0; t < tokens; t++) {
+            const float d = ad[t][b] * wd;
+            const int8_t *ab = a[t] + TERN_QK_K * b;
+            const __m256i bs = _mm256_loadu_si256((const __m256i *)(bsums[t] + 16 * b));
+            __m512i wide = _mm512_setzero_si512();
+            for (int k = 0; k < 4; k++)
+                wide = _mm512_add_epi32(wide, _mm512_madd_epi16(_mm512_maddubs_epi16(codes[k], _mm512_loadu_si512((const void *)(ab + 64 * k))), scale[k]));
+            __m256i sum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 5));
+            sum = _mm256_add_epi32(sum, _mm256_add_epi32(_mm512_castsi512_si256(wide), _mm512_extracti64x4_epi64(wide, 1)));
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc[t]);
+        }
+    }
+    for (int64_t t = 0; t < tokens; t++) out[(size_t)t * os] = hsum8_avx512(acc[t]);
+}
+
+/* dots_q45_K at AVX-512 in 512-bit registers, as dots_q6_K_wide: each register holds the codes of sub-blocks 2c and
+ * 2c + 1, their 64 activations and their two scales; the mins as dots_q45_K takes them. */
+ROW_INLINE(TERN_ROW_AVX512) void dots_q45_K_wide(int five, const void *row, const void *act, size_t as, int64_t tokens,
+                                                 int64_t n, float *out, size_t os) {
+    const int64_t nb = n / TERN_QK_K;
+    const int8_t *a[4];
+    const float *ad[4];
+    const int16_t *bsums[4];
+    __m256 acc[4];
+    __m128 accm[4];
+    float summs[4];
+    k_act_rows(act, as, tokens, nb, a, ad, bsums);
+    for (int64_t t = 0; t < tokens; t++) {
+        acc[t] = _mm256_setzero_ps();
+        accm[t] = _mm_setzero_ps();
+        summs[t] = 0;
+    }
+    const __m512i low = _mm512_set1_epi8(0x0f), one = _mm512_set1_epi8(1);
+    for (int64_t b = 0; b < nb; b++) {
+        const tern_block_q4_K *x4 = (const tern_block_q4_K *)row + b;
+        const tern_block_q5_K *x5 = (const tern_block_q5_K *)row + b;
+        const uint8_t *qs = five ? x5->qs : x4->qs;
+        const float wd = _cvtsh_ss(load_u16(five ? &x5->d : &x4->d));
+        const float wdmin = _cvtsh_ss(load_u16(five ? &x5->dmin : &x4->dmin));
+        uint64_t scales8, mins8;
+        k_scales_mins(five ? x5->scales : x4->scales, &scales8, &mins8);
+        /* scale[c]: sub-block 2c's scale in every int16 lane of the low half, 2c + 1's in the high half */
+        const __m512i scales16 = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)scales8)));
+        const __m128i mins = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)mins8));
+        const __m256i qh = five ? _mm256_loadu_si256((const __m256i *)x5->qh) : _mm256_setzero_si256();
+        const __m512i qh2 = _mm512_inserti64x4(_mm512_castsi256_si512(qh), _mm256_srli_epi16(qh, 1), 1);
+        __m512i codes[4], scale[4];
+        for (int c = 0; c < 4; c++) {
+            const __m256i bytes = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+            codes[c] = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(bytes), _mm256_srli_epi16(bytes, 4), 1), low);
+            if (five)
+                codes[c] = _mm512_or_si512(codes[c], _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(qh2, 2 * c), one), 4));
+            const short lo = (short)(((4 * c + 1) << 8) | (4 * c)), hi = (short)(((4 * c + 3) << 8) | (4 * c + 2));
+            scale[c] = _mm512_shuffle_epi8(scales16, _mm512_inserti64x4(_mm512_set1_epi16(lo), _mm256_set1_epi16(hi), 1));
+        }
+        for (int64_t t = 0; t < tokens; t++) {
+            const float d = ad[t][b] * wd;
+            const float dmin = -(ad[t][b] * wdmin);
+            const __m256i sums = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(bsums[t] + 16 * b)), _mm256_set1_epi16(1));
+            const __m128i pairs = _mm_madd_epi16(mins, _mm_packs_epi32(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1)));
+            if (five) {
+                __m128i s4 = _mm_add_epi32(pairs, _mm_shuffle_epi32(pairs, 0x4e));
+                s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
+                summs[t] = fmaf(dmin, (float)_mm_cvtsi128_si32(s4), summs[t]);
+            } else {
+                accm[t] = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(pairs), accm[t]);
+            }
+            const int8_t *ab = a[t] + TERN_QK_K * b;
+            __m512i wide = _mm512_setzero_si512();
+            for (int c = 0; c < 4; c++)
+                wide = _mm512_add_epi32(wide, _mm512_madd_epi16(_mm512_maddubs_epi16(codes[c], _mm512_loadu_si512((const void *)(ab + 64 * c))), scale[c]));
+            const __m256i sum = _mm256_add_epi32(_mm512_castsi512_si256(wide), _mm512_extracti64x4_epi64(wide, 1));
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc[t]);
+        }
+    }
+    for (int64_t t = 0; t < tokens; t++) {
+        float mv[4];
+        _mm_storeu_ps(mv, accm[t]);
+        out[(size_t)t * os] = five ? hsum8_avx512(acc[t]) + summs[t] : hsum8_avx512(acc[t]) + ((mv[0] + mv[2]) + (mv[1] + mv[3]));
+    }
+}
+
+#define KQUANT_DOTS(SUFFIX, TARGET, LANES, SCALED, Q45_K_DOTS, Q6_K_DOTS)                                                                      \
     ROW_INLINE(TARGET) float dot_q2_K_##SUFFIX(const void *row, const void *act, int64_t n) {                               \
         const int64_t nb = n / TERN_QK_K;                                                                               \
         const int8_t *a = k_act_qs(act);                                                                                \
@@ -338,15 +462,15 @@ static inline __attribute__((always_inline)) __m128i q3_scales(const uint8_t q[1
                                                                                                                         \
     __attribute__((target(TARGET))) void tern_dots_q6_K_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens, \
                                                                  int64_t n, float *out, size_t os) {                    \
-        dots_q6_K_##SUFFIX(row, act, as, tokens, n, out, os);                                                           \
+        Q6_K_DOTS(row, act, as, tokens, n, out, os);                                                           \
     }                                                                                                                   \
     __attribute__((target(TARGET))) void tern_dots_q4_K_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens, \
                                                                  int64_t n, float *out, size_t os) {                    \
-        dots_q45_K_##SUFFIX(0, row, act, as, tokens, n, out, os);                                                       \
+        Q45_K_DOTS(0, row, act, as, tokens, n, out, os);                                                       \
     }                                                                                                                   \
     __attribute__((target(TARGET))) void tern_dots_q5_K_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens, \
                                                                  int64_t n, float *out, size_t os) {                    \
-        dots_q45_K_##SUFFIX(1, row, act, as, tokens, n, out, os);                                                       \
+        Q45_K_DOTS(1, row, act, as, tokens, n, out, os);                                                       \
     }                                                                                                                   \
     __attribute__((target(TARGET))) float tern_dot_q2_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q2_K_##SUFFIX(row, act, n); }\
     __attribute__((target(TARGET))) float tern_dot_q3_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q3_K_##SUFFIX(row, act, n); }\
@@ -354,7 +478,7 @@ static inline __attribute__((always_inline)) __m128i q3_scales(const uint8_t q[1
     __attribute__((target(TARGET))) float tern_dot_q5_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q45_K1_##SUFFIX(1, row, act, n); }\
     __attribute__((target(TARGET))) float tern_dot_q6_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q6_K_##SUFFIX(row, act, n); }
 
-KQUANT_DOTS(avx2, TERN_ROW_AVX2, LANES_AVX2, SCALED_PAIRS)
-KQUANT_DOTS(avx512, TERN_ROW_AVX512, LANES_VNNI, SCALED_PAIRS)
+KQUANT_DOTS(avx2, TERN_ROW_AVX2, LANES_AVX2, SCALED_PAIRS, dots_q45_K_avx2, dots_q6_K_avx2)
+KQUANT_DOTS(avx512, TERN_ROW_AVX512, LANES_VNNI, SCALED_PAIRS, dots_q45_K_wide, dots_q6_K_wide)
 
 #endif

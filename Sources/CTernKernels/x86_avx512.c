@@ -44,6 +44,45 @@ INL5 void quantize_blocks_avx512(const int wtype, const float *x, void *act, int
     }
 }
 
+/// tern_quantize_q8_256 at 512 bits, byte for byte: the first element of the largest magnitude sets the scale (a NaN
+/// never does: vmaxps returns its second operand when either is NaN, as `ax > amax` is false for one).
+INL5 void quantize_q8_256_avx512(const float *x, void *act, int64_t n) {
+    const int64_t nb = n / TERN_QK_K;
+    int8_t *qs = (int8_t *)act;
+    float *ds = (float *)((char *)act + 256 * nb);
+    int16_t *bsums = (int16_t *)((char *)act + 260 * nb);
+    for (int64_t b = 0; b < nb; b++) {
+        const float *xb = x + TERN_QK_K * b;
+        __m512 magnitudes = _mm512_setzero_ps();
+        for (int k = 0; k < 16; k++) magnitudes = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(xb + 16 * k)), magnitudes);
+        const float amax = _mm512_reduce_max_ps(magnitudes);
+        if (amax == 0) {
+            memset(qs + TERN_QK_K * b, 0, TERN_QK_K);
+            memset(bsums + 16 * b, 0, 32);
+            ds[b] = 0;
+            continue;
+        }
+        float max = amax;
+        for (int k = 0; k < 16; k++) {
+            const __mmask16 at = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(xb + 16 * k)), _mm512_set1_ps(amax), _CMP_EQ_OQ);
+            if (at) {
+                max = xb[16 * k + __builtin_ctz(at)];
+                break;
+            }
+        }
+        const float iscale = -127.f / max;
+        const __m512 scale = _mm512_set1_ps(iscale);
+        for (int k = 0; k < 16; k++) {
+            const __m512i r = _mm512_min_epi32(
+                _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(_mm512_loadu_ps(xb + 16 * k), scale), TERN_RNE)),
+                _mm512_set1_epi32(127));
+            _mm_storeu_si128((__m128i *)(qs + TERN_QK_K * b + 16 * k), _mm512_cvtsepi32_epi8(r));
+            bsums[16 * b + k] = (int16_t)_mm512_reduce_add_epi32(r);
+        }
+        ds[b] = 1 / iscale;
+    }
+}
+
 static T5 void quantize_act_avx512(int wtype, const float *x, void *act, int64_t n) {
     switch (wtype) {
     case TERN_W_F32: memcpy(act, x, (size_t)n * 4); return;
@@ -64,7 +103,7 @@ static T5 void quantize_act_avx512(int wtype, const float *x, void *act, int64_t
     case TERN_W_Q5_1: quantize_blocks_avx512(TERN_W_Q5_1, x, act, n); return;
     case TERN_W_Q8_0: quantize_blocks_avx512(TERN_W_Q8_0, x, act, n); return;
     case TERN_W_IQ4_NL: quantize_blocks_avx512(TERN_W_IQ4_NL, x, act, n); return;
-    default: tern_quantize_q8_256(x, act, n); return;
+    default: quantize_q8_256_avx512(x, act, n); return;
     }
 }
 

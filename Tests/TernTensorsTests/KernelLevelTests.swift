@@ -46,6 +46,32 @@ import Testing
         }
     }
 
+    /// The 256-element blocks' scale comes from the first element of the largest magnitude: a later one of the same
+    /// magnitude and the other sign must not take its place at any level, and a block of zeros stays zeros.
+    @Test(arguments: [TensorType.q4_K, .q6_K])
+    func activationQuantizationOfTiesAndZerosIsIdenticalAtEveryLevel(type: TensorType) {
+        var random = SeededRandom(seed: 13)
+        var x = randomActivations(1024, random: &random).map { $0 / 16 }
+        x[37] = -3  // the first of the largest magnitude
+        x[200] = 3
+        x[256 + 18] = 3
+        x[256 + 255] = -3
+        for i in 512..<768 { x[i] = i % 2 == 0 ? 0 : -0.0 }
+        x[768 + 255] = 2  // the largest magnitude last
+        let bytes = tern_act_row_bytes(Int32(type.rawValue), 1024)
+        var reference = [UInt8](repeating: 0, count: bytes)
+        table(.scalar).quantize_act(Int32(type.rawValue), x, &reference, 1024)
+        let ds = reference.withUnsafeBytes { raw in (0..<4).map { raw.load(fromByteOffset: 1024 + 4 * $0, as: Float.self) } }
+        // d = 1 / (−127 / max): the sign of the first element of the largest magnitude, reversed
+        let expected: [Float] = [3 / 127, -3 / 127, 0, -2 / 127]
+        #expect(zip(ds, expected).allSatisfy { abs($0 - $1) <= 1e-6 * abs($1) }, "\(ds)")
+        for level in CPULevel.available where level != .scalar {
+            var fast = [UInt8](repeating: 0xAA, count: bytes)
+            table(level).quantize_act(Int32(type.rawValue), x, &fast, 1024)
+            #expect(fast[..<(1024 + 16 + 4 * 32)] == reference[..<(1024 + 16 + 4 * 32)], "\(level) \(type)")
+        }
+    }
+
     @Test func activationQuantizationRoundTripIsBounded() {
         var random = SeededRandom(seed: 11)
         let columns = 1536
