@@ -72,11 +72,6 @@ TERN_INLINE void row_gemm(tern_row_dot dot, tern_rows_dot dots, const void *w, s
 /// reference quantize_row_q8_K does.
 void tern_quantize_q8_256(const float *x, void *act, int64_t n);
 
-/// f32 weights × f32 activations in register tiles, every output summed in one order (x86_avx2.c; the AVX2 and
-/// AVX-512 levels both use it).
-void tern_gemm_f32_avx2(const void *w, size_t rb, int64_t r0, int64_t r1, int64_t n, const void *act, size_t as, int64_t tokens,
-                        float *out, size_t os);
-
 /// The functions of the quantized formats, by family: q4q8.c, q5.c, kquants.c, iq4.c (scalar) and *_x86.c.
 #define TERN_FORMAT_FUNCTIONS(name)                                                                                    \
     void tern_dequantize_##name(const void *src, float *dst, int64_t n);                                               \

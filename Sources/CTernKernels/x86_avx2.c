@@ -175,7 +175,7 @@ static T2 float dot_bf16_avx2(const uint16_t *x, const uint16_t *y, int64_t n) {
     return s;
 }
 
-/// One f32 output in the order every tile of tern_gemm_f32_avx2 sums in: eight lanes accumulated over the columns,
+/// One f32 output in the order every tile of gemm_f32_avx2 sums in: eight lanes accumulated over the columns,
 /// the lanes added (hsum256), then the columns past the last multiple of 8 one by one.
 INL2 float f32_output_avx2(__m256 lanes, const float *w, const float *x, int64_t from, int64_t n) {
     float s = hsum256(lanes);
@@ -217,10 +217,9 @@ INL2 float f32_single_avx2(const float *w, const float *x, int64_t n) {
 
 /// f32 weights × f32 activations, rows [r0, r1) for `tokens` tokens, in register tiles of 4 rows × 2 tokens (4 × 1 for
 /// an odd token, one output at a time for rows past the last multiple of 4). Every output is summed in one order
-/// whatever the tile, so a token's outputs do not depend on the tokens batched with it. Also the AVX-512 level's f32
-/// product.
-T2 void tern_gemm_f32_avx2(const void *w, size_t rb, int64_t r0, int64_t r1, int64_t n, const void *act, size_t as, int64_t tokens,
-                           float *out, size_t os) {
+/// whatever the tile, so a token's outputs do not depend on the tokens batched with it.
+static T2 void gemm_f32_avx2(const void *w, size_t rb, int64_t r0, int64_t r1, int64_t n, const void *act, size_t as,
+                             int64_t tokens, float *out, size_t os) {
     const char *wb = (const char *)w, *a = (const char *)act;
     const size_t rf = rb / sizeof(float);
     int64_t r = r0;
@@ -241,7 +240,7 @@ static T2 void gemm_avx2(int wtype, const void *w, size_t rb, int64_t r0, int64_
     const uint8_t *wb = (const uint8_t *)w;
     const char *a = (const char *)act;
     switch (wtype) {
-    case TERN_W_F32: tern_gemm_f32_avx2(w, rb, r0, r1, n, act, as, tokens, out, os); return;
+    case TERN_W_F32: gemm_f32_avx2(w, rb, r0, r1, n, act, as, tokens, out, os); return;
     case TERN_W_Q4_0: q_gemm_avx2(TERN_W_Q4_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_Q4_1: q_gemm_avx2(TERN_W_Q4_1, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_Q8_0: q_gemm_avx2(TERN_W_Q8_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;

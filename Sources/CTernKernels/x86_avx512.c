@@ -116,6 +116,22 @@ INL5 float hsum512(__m512 v) {
     return _mm_cvtss_f32(s4);
 }
 
+/// hsum512 of 16 vectors at once, with its pairings (lanes i and i+8, then i and i+4, then (0+2)+(1+3)): lane 4a + b of
+/// the result sums v[a + 4b].
+INL5 __m512 hsum512x16(const __m512 v[16]) {
+    __m512 a[8], b[4], c[2];
+    for (int k = 0; k < 8; k++)
+        a[k] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * k], v[2 * k + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_f32x4(v[2 * k], v[2 * k + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    for (int k = 0; k < 4; k++)
+        b[k] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * k], a[2 * k + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                             _mm512_shuffle_f32x4(a[2 * k], a[2 * k + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+    for (int k = 0; k < 2; k++)
+        c[k] = _mm512_add_ps(_mm512_shuffle_ps(b[2 * k], b[2 * k + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_ps(b[2 * k], b[2 * k + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    return _mm512_add_ps(_mm512_shuffle_ps(c[0], c[1], _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_ps(c[0], c[1], _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
 /// Bytes ahead of the current block that the group kernel asks the cache for: weights stream from far memory once
 /// per call, and the hardware prefetcher alone leaves about half the bandwidth unused.
 #define TERN_PREFETCH_BYTES 2048
@@ -320,12 +336,93 @@ static T5 float dot_bf16_avx512(const uint16_t *x, const uint16_t *y, int64_t n)
     return hsum512(a0);
 }
 
+/// One f32 output in the order every tile of gemm_f32_avx512 sums in: sixteen lanes accumulated over the columns, the
+/// lanes added (hsum512), then the columns past the last multiple of 16 one by one.
+INL5 float f32_output_avx512(__m512 lanes, const float *w, const float *x, int64_t from, int64_t n) {
+    float s = hsum512(lanes);
+    for (int64_t i = from; i < n; i++) s = __builtin_fmaf(w[i], x[i], s);
+    return s;
+}
+
+/// A tile of 4 rows × `T` tokens (1 to 4, a constant once inlined): sixteen independent accumulators at most, each
+/// weight and activation vector loaded once.
+INL5 void f32_tile_avx512(const int T, const float *w0, size_t rf, const char *a, size_t as, int64_t n, float *out, size_t os) {
+    const float *w[4] = {w0, w0 + rf, w0 + 2 * rf, w0 + 3 * rf};
+    const float *x[4];
+    __m512 c[4][4];
+    for (int t = 0; t < T; t++) {
+        x[t] = (const float *)(a + (size_t)t * as);
+        for (int r = 0; r < 4; r++) c[t][r] = _mm512_setzero_ps();
+    }
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 v0 = _mm512_loadu_ps(w[0] + i), v1 = _mm512_loadu_ps(w[1] + i), v2 = _mm512_loadu_ps(w[2] + i),
+                     v3 = _mm512_loadu_ps(w[3] + i);
+        for (int t = 0; t < T; t++) {
+            const __m512 xt = _mm512_loadu_ps(x[t] + i);
+            c[t][0] = _mm512_fmadd_ps(v0, xt, c[t][0]);
+            c[t][1] = _mm512_fmadd_ps(v1, xt, c[t][1]);
+            c[t][2] = _mm512_fmadd_ps(v2, xt, c[t][2]);
+            c[t][3] = _mm512_fmadd_ps(v3, xt, c[t][3]);
+        }
+    }
+    if (T == 4) {
+        // the sixteen sums reduced at once, with hsum512's pairings: lane 4t + r is token t's row r
+        __m512 v[16];
+        for (int t = 0; t < 4; t++)
+            for (int r = 0; r < 4; r++) v[t + 4 * r] = c[t][r];
+        float sums[16];
+        _mm512_storeu_ps(sums, hsum512x16(v));
+        for (int t = 0; t < 4; t++)
+            for (int r = 0; r < 4; r++) {
+                float s = sums[4 * t + r];
+                for (int64_t k = i; k < n; k++) s = __builtin_fmaf(w[r][k], x[t][k], s);
+                out[(size_t)t * os + r] = s;
+            }
+        return;
+    }
+    for (int t = 0; t < T; t++)
+        for (int r = 0; r < 4; r++) out[(size_t)t * os + r] = f32_output_avx512(c[t][r], w[r], x[t], i, n);
+}
+
+/// f32 weights × f32 activations, rows [r0, r1) for `tokens` tokens, in register tiles of 4 rows × 4 tokens (fewer
+/// tokens at the end, one output at a time for rows past the last multiple of 4), every output summed in one order
+/// whatever its tile. 512-bit FMAs: on CPUs with full-width AVX-512 units, twice the work of the AVX2 tiles per
+/// instruction.
+static T5 void gemm_f32_avx512(const void *w, size_t rb, int64_t r0, int64_t r1, int64_t n, const void *act, size_t as,
+                               int64_t tokens, float *out, size_t os) {
+    const char *wb = (const char *)w, *a = (const char *)act;
+    const size_t rf = rb / sizeof(float);
+    int64_t r = r0;
+    for (; r + 4 <= r1; r += 4) {
+        const float *wr = (const float *)(wb + (size_t)r * rb);
+        int64_t t = 0;
+        for (; t + 4 <= tokens; t += 4) f32_tile_avx512(4, wr, rf, a + (size_t)t * as, as, n, out + (size_t)t * os + r, os);
+        switch (tokens - t) {
+        case 3: f32_tile_avx512(3, wr, rf, a + (size_t)t * as, as, n, out + (size_t)t * os + r, os); break;
+        case 2: f32_tile_avx512(2, wr, rf, a + (size_t)t * as, as, n, out + (size_t)t * os + r, os); break;
+        case 1: f32_tile_avx512(1, wr, rf, a + (size_t)t * as, as, n, out + (size_t)t * os + r, os); break;
+        default: break;
+        }
+    }
+    for (; r < r1; r++) {
+        const float *wr = (const float *)(wb + (size_t)r * rb);
+        for (int64_t t = 0; t < tokens; t++) {
+            const float *x = (const float *)(a + (size_t)t * as);
+            __m512 c = _mm512_setzero_ps();
+            int64_t i = 0;
+            for (; i + 16 <= n; i += 16) c = _mm512_fmadd_ps(_mm512_loadu_ps(wr + i), _mm512_loadu_ps(x + i), c);
+            out[(size_t)t * os + r] = f32_output_avx512(c, wr, x, i, n);
+        }
+    }
+}
+
 static T5 void gemm_avx512(int wtype, const void *w, size_t rb, int64_t r0, int64_t r1, int64_t n, const void *act,
                            size_t as, int64_t tokens, float *out, size_t os) {
     const uint8_t *wb = (const uint8_t *)w;
     const char *a = (const char *)act;
     switch (wtype) {
-    case TERN_W_F32: tern_gemm_f32_avx2(w, rb, r0, r1, n, act, as, tokens, out, os); return;
+    case TERN_W_F32: gemm_f32_avx512(w, rb, r0, r1, n, act, as, tokens, out, os); return;
     case TERN_W_Q4_0: q_gemm_avx512(TERN_W_Q4_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_Q4_1: q_gemm_avx512(TERN_W_Q4_1, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_Q8_0: q_gemm_avx512(TERN_W_Q8_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
@@ -430,22 +527,6 @@ static T5 void swiglu_f32_avx512(float *gate, const float *up, int64_t n) {
         _mm512_storeu_ps(gate + i, _mm512_mul_ps(silu, _mm512_loadu_ps(up + i)));
     }
     for (; i < n; i++) gate[i] = swiglu_tail(gate[i], up[i]);
-}
-
-/// hsum512 of 16 vectors at once, with its pairings (lanes i and i+8, then i and i+4, then (0+2)+(1+3)): lane 4a + b of
-/// the result sums v[a + 4b].
-INL5 __m512 hsum512x16(const __m512 v[16]) {
-    __m512 a[8], b[4], c[2];
-    for (int k = 0; k < 8; k++)
-        a[k] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * k], v[2 * k + 1], _MM_SHUFFLE(1, 0, 1, 0)),
-                             _mm512_shuffle_f32x4(v[2 * k], v[2 * k + 1], _MM_SHUFFLE(3, 2, 3, 2)));
-    for (int k = 0; k < 4; k++)
-        b[k] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * k], a[2 * k + 1], _MM_SHUFFLE(2, 0, 2, 0)),
-                             _mm512_shuffle_f32x4(a[2 * k], a[2 * k + 1], _MM_SHUFFLE(3, 1, 3, 1)));
-    for (int k = 0; k < 2; k++)
-        c[k] = _mm512_add_ps(_mm512_shuffle_ps(b[2 * k], b[2 * k + 1], _MM_SHUFFLE(1, 0, 1, 0)),
-                             _mm512_shuffle_ps(b[2 * k], b[2 * k + 1], _MM_SHUFFLE(3, 2, 3, 2)));
-    return _mm512_add_ps(_mm512_shuffle_ps(c[0], c[1], _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_ps(c[0], c[1], _MM_SHUFFLE(3, 1, 3, 1)));
 }
 
 /// How far ahead the f16 row kernel prefetches, in rows, and how much of each row (in halfs).
