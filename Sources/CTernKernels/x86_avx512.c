@@ -76,8 +76,10 @@ INL5 void quantize_q8_256_avx512(const float *x, void *act, int64_t n) {
             const __m512i r = _mm512_min_epi32(
                 _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(_mm512_loadu_ps(xb + 16 * k), scale), TERN_RNE)),
                 _mm512_set1_epi32(127));
-            _mm_storeu_si128((__m128i *)(qs + TERN_QK_K * b + 16 * k), _mm512_cvtsepi32_epi8(r));
-            bsums[16 * b + k] = (int16_t)_mm512_reduce_add_epi32(r);
+            // narrowed as the reference's (int8_t) cast narrows (a NaN's INT_MIN to 0), and summed after it
+            const __m128i q = _mm512_cvtepi32_epi8(r);
+            _mm_storeu_si128((__m128i *)(qs + TERN_QK_K * b + 16 * k), q);
+            bsums[16 * b + k] = (int16_t)_mm512_reduce_add_epi32(_mm512_cvtepi8_epi32(q));
         }
         ds[b] = 1 / iscale;
     }
