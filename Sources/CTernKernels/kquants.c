@@ -33,7 +33,9 @@ void tern_quantize_q8_256(const float *x, void *act, int64_t n) {
         const float iscale = -127.f / max;
         for (int j = 0; j < TERN_QK_K; j++) {
             const float v = iscale * xb[j]; // rounded once, then to the nearest integer
-            const int r = (int)round_even(v);
+            // 0 for a NaN or an infinity (a NaN input, or a block so small that iscale overflows), as the SIMD levels
+            // narrow their conversion's INT_MIN
+            const int r = isfinite(v) ? (int)round_even(v) : 0;
             q[j] = (int8_t)(r < 127 ? r : 127);
         }
         for (int k = 0; k < 16; k++) {

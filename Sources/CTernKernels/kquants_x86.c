@@ -119,8 +119,8 @@ ROW_INLINE(TERN_ROW_AVX512) void dots_q45_K_wide(int five, const void *row, cons
     }
     const __m512i low = _mm512_set1_epi8(0x0f), one = _mm512_set1_epi8(1);
     for (int64_t b = 0; b < nb; b++) {
-        const tern_block_q4_K *x4 = (const tern_block_q4_K *)row + b;
-        const tern_block_q5_K *x5 = (const tern_block_q5_K *)row + b;
+        const tern_block_q4_K *x4 = five ? NULL : (const tern_block_q4_K *)row + b;
+        const tern_block_q5_K *x5 = five ? (const tern_block_q5_K *)row + b : NULL;
         const uint8_t *qs = five ? x5->qs : x4->qs;
         const float wd = _cvtsh_ss(load_u16(five ? &x5->d : &x4->d));
         const float wdmin = _cvtsh_ss(load_u16(five ? &x5->dmin : &x4->dmin));

@@ -47,28 +47,40 @@ import Testing
     }
 
     /// The 256-element blocks' scale comes from the first element of the largest magnitude: a later one of the same
-    /// magnitude and the other sign must not take its place at any level, and a block of zeros stays zeros.
+    /// magnitude and the other sign, in the same 16 values or further on, must not take its place at any level; a block
+    /// of zeros stays zeros; a NaN never sets the scale and becomes 0, as does every value of a block so small that its
+    /// scale overflows. (The AVX2 level quantizes these blocks with the scalar code; AVX-512 has its own.)
     @Test(arguments: [TensorType.q4_K, .q6_K])
     func activationQuantizationOfTiesAndZerosIsIdenticalAtEveryLevel(type: TensorType) {
         var random = SeededRandom(seed: 13)
-        var x = randomActivations(1024, random: &random).map { $0 / 16 }
+        let columns = 1536
+        var x = randomActivations(columns, random: &random).map { $0 / 16 }
         x[37] = -3  // the first of the largest magnitude
+        x[40] = 3
         x[200] = 3
         x[256 + 18] = 3
         x[256 + 255] = -3
         for i in 512..<768 { x[i] = i % 2 == 0 ? 0 : -0.0 }
         x[768 + 255] = 2  // the largest magnitude last
-        let bytes = tern_act_row_bytes(Int32(type.rawValue), 1024)
+        x[1024 + 9] = .nan
+        x[1024 + 100] = 1.5
+        for i in 1280..<1536 { x[i] = 0 }
+        x[1280 + 7] = 1e-45  // alone: −127 / x overflows to −infinity
+        let bytes = tern_act_row_bytes(Int32(type.rawValue), Int64(columns))
         var reference = [UInt8](repeating: 0, count: bytes)
-        table(.scalar).quantize_act(Int32(type.rawValue), x, &reference, 1024)
-        let ds = reference.withUnsafeBytes { raw in (0..<4).map { raw.load(fromByteOffset: 1024 + 4 * $0, as: Float.self) } }
+        table(.scalar).quantize_act(Int32(type.rawValue), x, &reference, Int64(columns))
+        let blocks = columns / 256
+        let ds = reference.withUnsafeBytes { raw in (0..<blocks).map { raw.load(fromByteOffset: 256 * blocks + 4 * $0, as: Float.self) } }
         // d = 1 / (−127 / max): the sign of the first element of the largest magnitude, reversed
-        let expected: [Float] = [3 / 127, -3 / 127, 0, -2 / 127]
+        let expected: [Float] = [3 / 127, -3 / 127, 0, -2 / 127, -1.5 / 127, 0]
         #expect(zip(ds, expected).allSatisfy { abs($0 - $1) <= 1e-6 * abs($1) }, "\(ds)")
+        #expect(reference[1280..<1536].allSatisfy { $0 == 0 }, "the overflowing block's quants are 0")
+        #expect(reference[1024 + 9] == 0, "a NaN's quant is 0")
+        let used = 256 * blocks + 4 * blocks + 32 * blocks
         for level in CPULevel.available where level != .scalar {
             var fast = [UInt8](repeating: 0xAA, count: bytes)
-            table(level).quantize_act(Int32(type.rawValue), x, &fast, 1024)
-            #expect(fast[..<(1024 + 16 + 4 * 32)].elementsEqual(reference[..<(1024 + 16 + 4 * 32)]), "\(level) \(type)")
+            table(level).quantize_act(Int32(type.rawValue), x, &fast, Int64(columns))
+            #expect(fast[..<used].elementsEqual(reference[..<used]), "\(level) \(type)")
         }
     }
 
@@ -101,7 +113,8 @@ import Testing
         // 48 and 70 blocks span several of the AVX-512 kernel's slices, 17 and 33 tokens several of its token tiles
         let blockCounts = type.blockElements == 256 ? [1, 2, 3, 6] : [1, 2, 3, 7, 18, 48, 70]
         for blocks in blockCounts {
-            let columns = type.blockElements == 256 ? 256 * blocks : 32 * blocks
+            // the float types also get column counts past a multiple of 16: the 512-bit f32 tiles' tail columns
+            let columns = type.blockElements == 256 ? 256 * blocks : type.blockElements == 1 ? 32 * blocks + blocks % 16 : 32 * blocks
             for tokens in [1, 2, 3, 4, 5, 6, 7, 9, 17, 33] {
                 let rows = 19
                 let weights = RandomWeights(type: type, rows: rows, columns: columns, offset: 3, random: &random)
