@@ -247,11 +247,8 @@ ROW_INLINE(TERN_ROW_AVX512) void dots_q45_K_wide(int five, const void *row, cons
         __m256 acc[4];                                                                                                  \
         __m128 accm[4];                                                                                                 \
         float summs[4];                                                                                                 \
+        k_act_rows(act, as, tokens, nb, a, ad, bsums);                                                                  \
         for (int64_t t = 0; t < tokens; t++) {                                                                          \
-            const char *at = (const char *)act + (size_t)t * as;                                                        \
-            a[t] = k_act_qs(at);                                                                                        \
-            ad[t] = k_act_d(at, nb);                                                                                    \
-            bsums[t] = k_act_bsums(at, nb);                                                                             \
             acc[t] = _mm256_setzero_ps();                                                                               \
             accm[t] = _mm_setzero_ps();                                                                                 \
             summs[t] = 0;                                                                                               \
@@ -420,13 +417,8 @@ ROW_INLINE(TERN_ROW_AVX512) void dots_q45_K_wide(int five, const void *row, cons
         const float *ad[4];                                                                                             \
         const int16_t *bsums[4];                                                                                        \
         __m256 acc[4];                                                                                                  \
-        for (int64_t t = 0; t < tokens; t++) {                                                                          \
-            const char *at = (const char *)act + (size_t)t * as;                                                        \
-            a[t] = k_act_qs(at);                                                                                        \
-            ad[t] = k_act_d(at, nb);                                                                                    \
-            bsums[t] = k_act_bsums(at, nb);                                                                             \
-            acc[t] = _mm256_setzero_ps();                                                                               \
-        }                                                                                                               \
+        k_act_rows(act, as, tokens, nb, a, ad, bsums);                                                                  \
+        for (int64_t t = 0; t < tokens; t++) acc[t] = _mm256_setzero_ps();                                              \
         const __m256i low = _mm256_set1_epi8(0x0f), three = _mm256_set1_epi8(3);                                        \
         for (int64_t b = 0; b < nb; b++) {                                                                              \
             const tern_block_q6_K *x = (const tern_block_q6_K *)row + b;                                                \

@@ -339,11 +339,10 @@ static T5 float dot_bf16_avx512(const uint16_t *x, const uint16_t *y, int64_t n)
 }
 
 /// One f32 output in the order every tile of gemm_f32_avx512 sums in: sixteen lanes accumulated over the columns, the
-/// lanes added (hsum512), then the columns past the last multiple of 16 one by one.
-INL5 float f32_output_avx512(__m512 lanes, const float *w, const float *x, int64_t from, int64_t n) {
-    float s = hsum512(lanes);
-    for (int64_t i = from; i < n; i++) s = __builtin_fmaf(w[i], x[i], s);
-    return s;
+/// lanes added with hsum512's pairings (`lanes`, their sum), then the columns past the last multiple of 16 one by one.
+INL5 float f32_output_avx512(float lanes, const float *w, const float *x, int64_t from, int64_t n) {
+    for (int64_t i = from; i < n; i++) lanes = __builtin_fmaf(w[i], x[i], lanes);
+    return lanes;
 }
 
 /// A tile of 4 rows × `T` tokens (1 to 4, a constant once inlined): sixteen independent accumulators at most, each
@@ -368,23 +367,19 @@ INL5 void f32_tile_avx512(const int T, const float *w0, size_t rf, const char *a
             c[t][3] = _mm512_fmadd_ps(v3, xt, c[t][3]);
         }
     }
+    float sums[16];
     if (T == 4) {
-        // the sixteen sums reduced at once, with hsum512's pairings: lane 4t + r is token t's row r
+        // a whole tile's sixteen sums reduced at once: lane 4t + r is token t's row r
         __m512 v[16];
         for (int t = 0; t < 4; t++)
             for (int r = 0; r < 4; r++) v[t + 4 * r] = c[t][r];
-        float sums[16];
         _mm512_storeu_ps(sums, hsum512x16(v));
-        for (int t = 0; t < 4; t++)
-            for (int r = 0; r < 4; r++) {
-                float s = sums[4 * t + r];
-                for (int64_t k = i; k < n; k++) s = __builtin_fmaf(w[r][k], x[t][k], s);
-                out[(size_t)t * os + r] = s;
-            }
-        return;
+    } else {
+        for (int t = 0; t < T; t++)
+            for (int r = 0; r < 4; r++) sums[4 * t + r] = hsum512(c[t][r]);
     }
     for (int t = 0; t < T; t++)
-        for (int r = 0; r < 4; r++) out[(size_t)t * os + r] = f32_output_avx512(c[t][r], w[r], x[t], i, n);
+        for (int r = 0; r < 4; r++) out[(size_t)t * os + r] = f32_output_avx512(sums[4 * t + r], w[r], x[t], i, n);
 }
 
 /// f32 weights × f32 activations, rows [r0, r1) for `tokens` tokens, in register tiles of 4 rows × 4 tokens (fewer
@@ -414,7 +409,7 @@ static T5 void gemm_f32_avx512(const void *w, size_t rb, int64_t r0, int64_t r1,
             __m512 c = _mm512_setzero_ps();
             int64_t i = 0;
             for (; i + 16 <= n; i += 16) c = _mm512_fmadd_ps(_mm512_loadu_ps(wr + i), _mm512_loadu_ps(x + i), c);
-            out[(size_t)t * os + r] = f32_output_avx512(c, wr, x, i, n);
+            out[(size_t)t * os + r] = f32_output_avx512(hsum512(c), wr, x, i, n);
         }
     }
 }
