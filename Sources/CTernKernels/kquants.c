@@ -11,8 +11,8 @@
 void tern_quantize_q8_256(const float *x, void *act, int64_t n) {
     const int64_t nb = n / TERN_QK_K;
     int8_t *qs = (int8_t *)act;
-    float *ds = (float *)((char *)act + 256 * nb);
-    int16_t *bsums = (int16_t *)((char *)act + 260 * nb);
+    float *ds = (float *)k_act_d(act, nb);
+    int16_t *bsums = (int16_t *)k_act_bsums(act, nb);
     for (int64_t b = 0; b < nb; b++) {
         const float *xb = x + TERN_QK_K * b;
         int8_t *q = qs + TERN_QK_K * b;

@@ -49,8 +49,8 @@ INL5 void quantize_blocks_avx512(const int wtype, const float *x, void *act, int
 INL5 void quantize_q8_256_avx512(const float *x, void *act, int64_t n) {
     const int64_t nb = n / TERN_QK_K;
     int8_t *qs = (int8_t *)act;
-    float *ds = (float *)((char *)act + 256 * nb);
-    int16_t *bsums = (int16_t *)((char *)act + 260 * nb);
+    float *ds = (float *)k_act_d(act, nb);
+    int16_t *bsums = (int16_t *)k_act_bsums(act, nb);
     for (int64_t b = 0; b < nb; b++) {
         const float *xb = x + TERN_QK_K * b;
         __m512 magnitudes = _mm512_setzero_ps();
