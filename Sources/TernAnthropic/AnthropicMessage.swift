@@ -36,8 +36,7 @@ public struct AnthropicMessage: Sendable, Equatable, Encodable {
 
     /// A new message id.
     public static func newID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return "msg_" + OpenAIIdentifier.randomBase62(count: 24, using: &generator)
+        "msg_" + OpenAIIdentifier.randomBase62(count: 24)
     }
     /// The model as the request named it.
     public var model: String
@@ -72,8 +71,7 @@ public struct AnthropicMessage: Sendable, Equatable, Encodable {
 
     /// A new tool-use id: `toolu_` and 24 letters and digits.
     public static func newToolUseID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return "toolu_" + OpenAIIdentifier.randomBase62(count: 24, using: &generator)
+        "toolu_" + OpenAIIdentifier.randomBase62(count: 24)
     }
 
     /// Anthropic's shape: no content block at the start of a stream; a `text` block (unless empty beside tool calls),

@@ -7,8 +7,7 @@ public enum OpenAIIdentifier {
 
     /// `chatcmpl-` followed by random base62.
     public static func chatCompletion() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return chatCompletion(using: &generator)
+        "chatcmpl-" + randomBase62(count: randomLength)
     }
 
     /// `chatcmpl-` followed by base62 from `generator`.
@@ -18,21 +17,18 @@ public enum OpenAIIdentifier {
 
     /// `call_` followed by 24 random base62 characters, as OpenAI's tool call ids.
     public static func toolCall() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return "call_" + randomBase62(count: 24, using: &generator)
+        "call_" + randomBase62(count: 24)
     }
 
     /// `count` random base62 characters: the tool call ids of templates that require letters and digits of one length
     /// (Mistral's, 9).
     public static func toolCall(alphanumeric count: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        return randomBase62(count: count, using: &generator)
+        randomBase62(count: count)
     }
 
     /// `cmpl-` followed by random base62.
     public static func completion() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return completion(using: &generator)
+        "cmpl-" + randomBase62(count: randomLength)
     }
 
     /// `cmpl-` followed by base62 from `generator`.
@@ -40,7 +36,13 @@ public enum OpenAIIdentifier {
         "cmpl-" + randomBase62(count: randomLength, using: &generator)
     }
 
-    /// Uniformly random base62 characters.
+    /// Uniformly random base62 characters from the system's secure generator.
+    public static func randomBase62(count: Int) -> String {
+        var generator = BufferedSystemRandom()
+        return randomBase62(count: count, using: &generator)
+    }
+
+    /// Uniformly random base62 characters from `generator`.
     public static func randomBase62(count: Int, using generator: inout some RandomNumberGenerator) -> String {
         precondition(count >= 0, "count must not be negative")
         var characters: [Character] = []

@@ -75,8 +75,7 @@ public struct ResponseObject: Sendable, Equatable {
 
     /// A new id: `prefix` (`resp_`, `msg_`, `fc_`) followed by random base62.
     public static func newID(_ prefix: String) -> String {
-        var generator = SystemRandomNumberGenerator()
-        return prefix + OpenAIIdentifier.randomBase62(count: 32, using: &generator)
+        prefix + OpenAIIdentifier.randomBase62(count: 32)
     }
 
     /// The text of the message items.

@@ -69,8 +69,7 @@ public struct AccessLogMiddleware: RouterMiddleware {
 
     /// `req_` and 24 random letters and digits.
     static func newID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return "req_" + OpenAIIdentifier.randomBase62(count: 24, using: &generator)
+        "req_" + OpenAIIdentifier.randomBase62(count: 24)
     }
 }
 

@@ -34,6 +34,19 @@ import Testing
         #expect(Set(sample).count == 62)
     }
 
+    /// The system's generator read 256 bytes at a time: across many refills every character still comes up, about
+    /// equally often, and no two ids repeat.
+    @Test func systemIdsCoverTheAlphabetAcrossRefills() {
+        let sample = OpenAIIdentifier.randomBase62(count: 62_000)
+        var counts: [Character: Int] = [:]
+        for character in sample { counts[character, default: 0] += 1 }
+        #expect(counts.count == 62)
+        // 1,000 expected per character; six standard deviations (≈ 190) either side.
+        #expect(counts.values.allSatisfy { (800...1200).contains($0) })
+        let ids = (0..<1000).map { _ in OpenAIIdentifier.randomBase62(count: 24) }
+        #expect(Set(ids).count == 1000)
+    }
+
     @Test func fingerprintSanitizesTheVersion() {
         #expect(OpenAIIdentifier.systemFingerprint(version: "0.1.0") == "fp_tern_0.1.0")
         #expect(OpenAIIdentifier.systemFingerprint(version: "1.0 beta/2") == "fp_tern_1.0_beta_2")
