@@ -8,16 +8,20 @@ public struct Model: Sendable, Equatable, Encodable {
     public var ownedBy: String
     /// Tern's extension: `loaded`, `loading` or `unloaded` (a request for an unloaded model loads it).
     public var status: String?
+    /// Tern's extension: the endpoints the model serves (`chat`, `completions`, `embeddings`); nil until the server
+    /// has read the model's file.
+    public var capabilities: [String]?
 
     /// Creates an entry.
-    public init(id: String, created: Int, ownedBy: String = "tern", status: String? = nil) {
+    public init(id: String, created: Int, ownedBy: String = "tern", status: String? = nil, capabilities: [String]? = nil) {
         self.id = id
         self.created = created
         self.ownedBy = ownedBy
         self.status = status
+        self.capabilities = capabilities
     }
 
-    private enum Keys: String, CodingKey { case id, object, created, ownedBy = "owned_by", status }
+    private enum Keys: String, CodingKey { case id, object, created, ownedBy = "owned_by", status, capabilities }
 
     /// Encodes OpenAI's shape.
     public func encode(to encoder: any Encoder) throws {
@@ -27,6 +31,7 @@ public struct Model: Sendable, Equatable, Encodable {
         try container.encode(created, forKey: .created)
         try container.encode(ownedBy, forKey: .ownedBy)
         try container.encodeIfPresent(status, forKey: .status)
+        try container.encodeIfPresent(capabilities, forKey: .capabilities)
     }
 }
 

@@ -33,7 +33,9 @@ struct InfoController: Sendable {
 
     /// The entry of `name` (an id or an alias), with where its model stands.
     private func entry(_ name: String) -> Model {
-        Model(id: name, created: created, status: fleet.names.id(of: name).flatMap(fleet.availability)?.rawValue)
+        let id = fleet.names.id(of: name)
+        return Model(
+            id: name, created: created, status: id.flatMap(fleet.availability)?.rawValue, capabilities: id.flatMap(fleet.capabilities))
     }
 
     /// `GET /health`: 200 `{"status":"ok"}` when requests can be served (the preloaded models are loaded), else 503

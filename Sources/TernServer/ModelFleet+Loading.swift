@@ -31,6 +31,8 @@ extension ModelFleet {
         /// The family of an embedding-only model, once its file has been read: requests to generate text with it are
         /// refused without loading it.
         var embeddingOnly: String?
+        /// Whether the file has been read, so that ``embeddingOnly`` is known.
+        var fileRead = false
         /// Bytes counted against the memory budget: the estimate while loading, the real figure once loaded.
         var reserved = 0
         /// When it was last asked for or seen running, for choosing which model goes first.
@@ -188,6 +190,24 @@ extension ModelFleet {
         return "\(attributes[.size] ?? "") \(attributes[.modificationDate] ?? "")"
     }
 
+    /// Reads, one at a time on a thread of their own, the files of the models not read yet: `GET /v1/models` then
+    /// tells embedding models from the others (the chat page lists only those that chat), and a request to generate
+    /// text with an embedding model is refused before it is first loaded. A file that cannot be read is left to the
+    /// first request for its model, which reports why.
+    func readFiles() async {
+        for host in hosts.values.sorted(by: { $0.id < $1.id }) {
+            guard !Task.isCancelled else { return }
+            guard state.withLock({ $0.slots[host.id]?.fileRead == false }), let path = host.source.path() else { continue }
+            guard let config = try? await onThread(named: "tern-read", { try ModelConfig(file: GGUFFile(path: path)) }) else { continue }
+            state.withLock { state in
+                guard var slot = state.slots[host.id], !slot.fileRead else { return }
+                slot.embeddingOnly = config.causal ? nil : config.architecture
+                slot.fileRead = true
+                state.slots[host.id] = slot
+            }
+        }
+    }
+
     /// Bytes the model at `path` will take: weights as packed plus its KV budget.
     static func estimate(path: String, configuration: (ModelConfig) -> SchedulerConfiguration) throws -> Estimate {
         let file = try GGUFFile(path: path)
@@ -212,6 +232,7 @@ extension ModelFleet {
             case .success(let estimate):
                 slot.estimate = estimate.bytes
                 slot.embeddingOnly = estimate.embeddingOnly
+                slot.fileRead = true
                 var refused: [Action] = []
                 if let family = estimate.embeddingOnly {
                     // Requests to generate text with an embedding model are refused without loading it.
@@ -261,6 +282,7 @@ extension ModelFleet {
                 slot.reserved = bytes
                 slot.estimate = slot.reserved
                 slot.embeddingOnly = scheduler.model.config.causal ? nil : scheduler.model.config.architecture
+                slot.fileRead = true
                 // The waiting requests hold the model from now, so that it cannot be drained before they run.
                 slot.leases += waiters.count
                 slot.lastUsed = .now

@@ -108,6 +108,14 @@ public final class ModelFleet: Service, Sendable {
         state.withLock { $0.slots[id]?.phase.availability }
     }
 
+    /// The endpoints model `id` serves, as `GET /v1/models` lists them; nil until its file has been read.
+    public func capabilities(of id: String) -> [String]? {
+        state.withLock { state in
+            guard let slot = state.slots[id], slot.fileRead else { return nil }
+            return slot.embeddingOnly == nil ? ["chat", "completions", "embeddings"] : ["embeddings"]
+        }
+    }
+
     /// The running scheduler of `id`, nil unless it is loaded.
     public func scheduler(of id: String) -> Scheduler? {
         state.withLock { $0.slots[id]?.phase.scheduler }
@@ -274,6 +282,10 @@ public final class ModelFleet: Service, Sendable {
                     }
                     state.withLock { $0.preloaded = true }
                     return .preloads
+                }
+                group.addTask { [self] in
+                    await readFiles()
+                    return nil
                 }
                 group.addTask { [self] in
                     while !Task.isCancelled {

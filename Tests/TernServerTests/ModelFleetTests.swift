@@ -65,6 +65,21 @@ extension ServerTests {
             return status
         }
 
+        /// The capabilities `GET /v1/models` lists for each model, once it lists them for all, or after ten seconds.
+        static func capabilitiesOnceRead(_ client: some TestClientProtocol) async throws -> [String: [String]] {
+            var listed: [String: [String]] = [:]
+            for _ in 0..<200 {
+                let models = try #require(try await client.execute(uri: "/v1/models", method: .get).json()["data"] as? [[String: Any]])
+                listed = Dictionary(
+                    uniqueKeysWithValues: models.compactMap { model in
+                        (model["capabilities"] as? [String]).map { (model["id"] as? String ?? "", $0) }
+                    })
+                if listed.count == models.count { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return listed
+        }
+
         /// A source of the test model called `id` whose load waits for `gate`.
         static func gated(_ id: String, _ gate: Gate) throws -> ModelSource {
             let model = try TestModel.load()
@@ -206,6 +221,11 @@ extension ServerTests {
                     // What the file says is enough: the model is not loaded to be refused.
                     #expect(try await client.metrics(model: "minilm")["tern_model_loads_total"] == 0, "round \(round)")
                 }
+                // The server reads the files from the start: /v1/models tells the embedding model from those that chat.
+                let capabilities = try await Self.capabilitiesOnceRead(client)
+                #expect(capabilities["minilm"] == ["embeddings"])
+                #expect(capabilities[Self.smol] == ["chat", "completions", "embeddings"])
+                #expect(capabilities["small"] == ["chat", "completions", "embeddings"], "an alias lists its model's")
                 let embedded = try await client.post("/v1/embeddings", json: #"{"model":"minilm","input":"Hello"}"#)
                 #expect(embedded.status == .ok)
                 #expect(try await client.metrics(model: "minilm")["tern_model_loads_total"] == 1)

@@ -378,7 +378,9 @@ function deleteConversation() {
 /** Lists the key's models in the picker; false (and the reason shown) when there are none to pick. */
 async function loadModels() {
   try {
-    const { data } = await callJSON("/v1/models");
+    const { data: all } = await callJSON("/v1/models");
+    // An embedding model cannot chat; a model whose file the server has not read yet lists no capabilities.
+    const data = all.filter((model) => !model.capabilities || model.capabilities.includes("chat"));
     const chosen = current?.model ?? localStorage.getItem("tern.model");
     ui.model.replaceChildren(...data.map((model) => element("option", { value: model.id, text: model.id })));
     if (data.some((model) => model.id === chosen)) ui.model.value = chosen;

@@ -1,13 +1,14 @@
 """The chat page at `/` in a real browser: a key asked once, a streamed answer, Stop that cancels on the server,
 conversations kept across a reload, renamed, exported and deleted, errors said plainly."""
 import json
+import os
 import re
 import time
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from conftest import by_label, request, wait
+from conftest import Server, by_label, request, wait
 
 
 def enter_key(browser, key):
@@ -77,6 +78,28 @@ def test_a_wrong_key_is_refused_in_the_dialog_and_a_good_one_lists_the_models(br
     assert browser.execute_script("return sessionStorage.getItem('tern.apiKey')") == server.admin_key
     assert server.admin_key not in json.dumps(browser.execute_script("return {...localStorage}"))
     assert server.admin_key not in browser.current_url
+
+
+def test_the_picker_leaves_out_embedding_models(browser):
+    bert = os.environ.get("TERN_TEST_BERT_MODEL")
+    assert bert, "TERN_TEST_BERT_MODEL must be set (scripts/test.sh sets it)"
+    server = Server("--model", bert)
+    try:
+        # The server reads the models' files after it starts; until then /v1/models lists no capabilities.
+        for _ in range(200):
+            models = json.loads(request(server.url + "/v1/models", server.admin_key)[2])["data"]
+            if all("capabilities" in model for model in models):
+                break
+            time.sleep(0.05)
+        capabilities = {model["id"]: model.get("capabilities") for model in models}
+        embedding = os.path.basename(bert).removesuffix(".gguf")
+        assert capabilities == {server.model: ["chat", "completions", "embeddings"], embedding: ["embeddings"]}
+        browser.get(server.url + "/")
+        enter_key(browser, server.admin_key)
+        wait(browser, lambda: len(browser.find_elements(By.CSS_SELECTOR, "#model option")) > 0)
+        assert [option.text for option in browser.find_elements(By.CSS_SELECTOR, "#model option")] == [server.model]
+    finally:
+        server.stop()
 
 
 def test_an_answer_streams_in_and_the_conversation_survives_a_reload(browser, server):
