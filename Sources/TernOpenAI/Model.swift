@@ -9,7 +9,7 @@ public struct Model: Sendable, Equatable, Encodable {
     /// Tern's extension: `loaded`, `loading` or `unloaded` (a request for an unloaded model loads it).
     public var status: String?
     /// Tern's extension: the endpoints the model serves (`chat`, `completions`, `embeddings`); nil until the server
-    /// has read the model's file.
+    /// has read the model's file, and for upstream models.
     public var capabilities: [String]?
 
     /// Creates an entry.

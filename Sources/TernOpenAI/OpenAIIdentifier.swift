@@ -7,7 +7,8 @@ public enum OpenAIIdentifier {
 
     /// `chatcmpl-` followed by random base62.
     public static func chatCompletion() -> String {
-        "chatcmpl-" + randomBase62(count: randomLength)
+        var generator = BufferedSystemRandom(words: randomLength)
+        return chatCompletion(using: &generator)
     }
 
     /// `chatcmpl-` followed by base62 from `generator`.
@@ -28,7 +29,8 @@ public enum OpenAIIdentifier {
 
     /// `cmpl-` followed by random base62.
     public static func completion() -> String {
-        "cmpl-" + randomBase62(count: randomLength)
+        var generator = BufferedSystemRandom(words: randomLength)
+        return completion(using: &generator)
     }
 
     /// `cmpl-` followed by base62 from `generator`.
@@ -38,7 +40,8 @@ public enum OpenAIIdentifier {
 
     /// Uniformly random base62 characters from the system's secure generator.
     public static func randomBase62(count: Int) -> String {
-        var generator = BufferedSystemRandom()
+        // One word per character: a draw from 0..<62 is rejected only with probability 62 / 2^64.
+        var generator = BufferedSystemRandom(words: count)
         return randomBase62(count: count, using: &generator)
     }
 

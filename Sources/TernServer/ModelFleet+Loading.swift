@@ -28,11 +28,9 @@ extension ModelFleet {
         var waiters: [Waiter] = []
         /// Bytes the model takes loaded, estimated from its file before the first load.
         var estimate: Int?
-        /// The family of an embedding-only model, once its file has been read: requests to generate text with it are
-        /// refused without loading it.
-        var embeddingOnly: String?
-        /// Whether the file has been read, so that ``embeddingOnly`` is known.
-        var fileRead = false
+        /// What the model does, once its file has been read or it has loaded: requests to generate text with an
+        /// embedding model are refused without loading it.
+        var kind: ModelKind?
         /// Bytes counted against the memory budget: the estimate while loading, the real figure once loaded.
         var reserved = 0
         /// When it was last asked for or seen running, for choosing which model goes first.
@@ -190,22 +188,32 @@ extension ModelFleet {
         return "\(attributes[.size] ?? "") \(attributes[.modificationDate] ?? "")"
     }
 
-    /// Reads, one at a time on a thread of their own, the files of the models not read yet: `GET /v1/models` then
-    /// tells embedding models from the others (the chat page lists only those that chat), and a request to generate
-    /// text with an embedding model is refused before it is first loaded. A file that cannot be read is left to the
-    /// first request for its model, which reports why.
-    func readFiles() async {
-        for host in hosts.values.sorted(by: { $0.id < $1.id }) {
-            guard !Task.isCancelled else { return }
-            guard state.withLock({ $0.slots[host.id]?.fileRead == false }), let path = host.source.path() else { continue }
-            guard let config = try? await onThread(named: "tern-read", { try ModelConfig(file: GGUFFile(path: path)) }) else { continue }
-            state.withLock { state in
-                guard var slot = state.slots[host.id], !slot.fileRead else { return }
-                slot.embeddingOnly = config.causal ? nil : config.architecture
-                slot.fileRead = true
-                state.slots[host.id] = slot
+    /// Reads, one at a time on a thread of its own, the files of the models whose kind is not known yet:
+    /// `GET /v1/models` then tells embedding models from the others (the chat page lists only those that chat), and a
+    /// request to generate text with an embedding model is refused before it is first loaded. A file that cannot be
+    /// read is left to the first request for its model, which reports why. Nothing waits for the thread: a read that
+    /// hangs (a file on a stalled mount) does not hold up shutdown.
+    func readFilesInBackground() {
+        detach(named: "tern-read") { [self] in
+            for id in names.ids {
+                guard let host = hosts[id], state.withLock({ !$0.stopped && $0.slots[id]?.kind == nil }) else { continue }
+                // Regular files only: opening a FIFO would wait for a writer and hold up the models after it.
+                guard let path = host.source.path(), Self.isRegularFile(path), let config = try? ModelConfig(file: GGUFFile(path: path)) else {
+                    continue
+                }
+                state.withLock { state in
+                    guard var slot = state.slots[id], slot.kind == nil else { return }
+                    slot.kind = ModelKind(config)
+                    state.slots[id] = slot
+                }
             }
         }
+    }
+
+    /// Whether `path` (symbolic links followed) is a regular file.
+    static func isRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
     }
 
     /// Bytes the model at `path` will take: weights as packed plus its KV budget.
@@ -213,16 +221,15 @@ extension ModelFleet {
         let file = try GGUFFile(path: path)
         let config = try ModelConfig(file: file)
         return Estimate(
-            bytes: LoadedModel.weightBytes(of: file) + configuration(config).kvMemoryBudget(for: config),
-            embeddingOnly: config.causal ? nil : config.architecture)
+            bytes: LoadedModel.weightBytes(of: file) + configuration(config).kvMemoryBudget(for: config), kind: ModelKind(config))
     }
 
     /// What a model's file says before it is loaded.
     struct Estimate {
         /// Bytes the model will take: weights as packed plus its KV budget.
         var bytes: Int
-        /// Its family, when it only embeds.
-        var embeddingOnly: String?
+        /// What it does; nil when there is no file to read.
+        var kind: ModelKind? = nil
     }
 
     private func estimated(_ host: ModelHost, _ result: Result<Estimate, any Error>) {
@@ -231,10 +238,9 @@ extension ModelFleet {
             switch result {
             case .success(let estimate):
                 slot.estimate = estimate.bytes
-                slot.embeddingOnly = estimate.embeddingOnly
-                slot.fileRead = true
+                slot.kind = estimate.kind ?? slot.kind
                 var refused: [Action] = []
-                if let family = estimate.embeddingOnly {
+                if case .embeds(let family)? = estimate.kind {
                     // Requests to generate text with an embedding model are refused without loading it.
                     for waiter in slot.waiters {
                         if let name = waiter.generatingAs { refused.append(.resume([waiter], .failure(Self.cannotGenerate(name, family: family)))) }
@@ -281,8 +287,7 @@ extension ModelFleet {
                 slot.phase = .ready(scheduler)
                 slot.reserved = bytes
                 slot.estimate = slot.reserved
-                slot.embeddingOnly = scheduler.model.config.causal ? nil : scheduler.model.config.architecture
-                slot.fileRead = true
+                slot.kind = ModelKind(scheduler.model.config)
                 // The waiting requests hold the model from now, so that it cannot be drained before they run.
                 slot.leases += waiters.count
                 slot.lastUsed = .now

@@ -96,7 +96,7 @@ public final class ModelFleet: Service, Sendable {
     ) async throws -> Value {
         guard let id = names.id(of: name), let host = hosts[id] else { throw OpenAIError.modelNotFound(name) }
         try context.access?.use(model: name, names: names.names(of: name))
-        if generating, let family = state.withLock({ $0.slots[id]?.embeddingOnly }) { throw Self.cannotGenerate(name, family: family) }
+        if generating, case .embeds(let family)? = state.withLock({ $0.slots[id]?.kind }) { throw Self.cannotGenerate(name, family: family) }
         let scheduler = try await acquire(host, generatingAs: generating ? name : nil)
         defer { release(host) }
         if generating, !scheduler.model.config.causal { throw Self.cannotGenerate(name, family: scheduler.model.config.architecture) }
@@ -110,10 +110,7 @@ public final class ModelFleet: Service, Sendable {
 
     /// The endpoints model `id` serves, as `GET /v1/models` lists them; nil until its file has been read.
     public func capabilities(of id: String) -> [String]? {
-        state.withLock { state in
-            guard let slot = state.slots[id], slot.fileRead else { return nil }
-            return slot.embeddingOnly == nil ? ["chat", "completions", "embeddings"] : ["embeddings"]
-        }
+        state.withLock { $0.slots[id]?.kind?.capabilities }
     }
 
     /// The running scheduler of `id`, nil unless it is loaded.
@@ -273,6 +270,7 @@ public final class ModelFleet: Service, Sendable {
     /// every scheduler. A preload that fails stops the server with its error.
     public func run() async throws {
         enum Ended { case preloads, shutdown }
+        readFilesInBackground()
         do {
             try await withThrowingTaskGroup(of: Ended?.self) { group in
                 group.addTask { [self] in
@@ -282,10 +280,6 @@ public final class ModelFleet: Service, Sendable {
                     }
                     state.withLock { $0.preloaded = true }
                     return .preloads
-                }
-                group.addTask { [self] in
-                    await readFiles()
-                    return nil
                 }
                 group.addTask { [self] in
                     while !Task.isCancelled {

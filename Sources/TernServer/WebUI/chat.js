@@ -384,7 +384,9 @@ async function loadModels() {
     const chosen = current?.model ?? localStorage.getItem("tern.model");
     ui.model.replaceChildren(...data.map((model) => element("option", { value: model.id, text: model.id })));
     if (data.some((model) => model.id === chosen)) ui.model.value = chosen;
-    if (data.length === 0) showError("This key may not use any model of the server.");
+    if (data.length === 0) {
+      showError(all.length === 0 ? "This key may not use any model of the server." : "None of the models this key may use can chat.");
+    }
     return data.length > 0;
   } catch (error) {
     showError(`The models could not be listed. ${describe(error)}`);
