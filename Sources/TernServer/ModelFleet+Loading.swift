@@ -198,12 +198,12 @@ extension ModelFleet {
             for id in names.ids {
                 guard let host = hosts[id], state.withLock({ !$0.stopped && $0.slots[id]?.kind == nil }) else { continue }
                 // Regular files only: opening a FIFO would wait for a writer and hold up the models after it.
-                guard let path = host.source.path(), Self.isRegularFile(path), let config = try? ModelConfig(file: GGUFFile(path: path)) else {
-                    continue
-                }
+                guard let path = host.source.path(), Self.isRegularFile(path),
+                    let kind = try? Self.estimate(path: path, configuration: makeConfiguration).kind
+                else { continue }
                 state.withLock { state in
                     guard var slot = state.slots[id], slot.kind == nil else { return }
-                    slot.kind = ModelKind(config)
+                    slot.kind = kind
                     state.slots[id] = slot
                 }
             }

@@ -34,8 +34,8 @@ import Testing
         #expect(Set(sample).count == 62)
     }
 
-    /// The system's generator read 256 bytes at a time: across many refills every character still comes up, about
-    /// equally often, and no two ids repeat.
+    /// The system's generator, read at most 64 words at a time: across many refills every character still comes up,
+    /// about equally often, and no two ids repeat.
     @Test func systemIdsCoverTheAlphabetAcrossRefills() {
         let sample = OpenAIIdentifier.randomBase62(count: 62_000)
         var counts: [Character: Int] = [:]
