@@ -96,7 +96,9 @@ let package = Package(
         .testTarget(name: "TernOpenAITests", dependencies: ["TernOpenAI", "TernJSON"], swiftSettings: strictSwift),
         .testTarget(name: "TernGrammarTests", dependencies: ["TernGrammar", "TernJSON", "TernTokenizer", "TernGGUF"], swiftSettings: strictSwift),
         .testTarget(name: "TernEngineTests", dependencies: ["TernEngine"], swiftSettings: strictSwift),
-        .testTarget(name: "TernSchedulerTests", dependencies: ["TernScheduler", "TernGrammar", "TernJSON"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "TernSchedulerTests", dependencies: ["TernScheduler", "TernGrammar", "TernJSON", "TernTensors", "TernEngine"],
+            swiftSettings: strictSwift),
         .testTarget(
             name: "TernStoreTests",
             dependencies: ["TernStore", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")],

@@ -50,6 +50,14 @@ const tern_kernels *tern_kernels_active(void) {
     return k;
 }
 
+int tern_bf16_pairs_available(void) {
+#if defined(__x86_64__)
+    return tern_kernels_active()->level == TERN_LEVEL_AVX512 && tern_avx512_bf16_pairs();
+#else
+    return 0;
+#endif
+}
+
 uint64_t tern_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

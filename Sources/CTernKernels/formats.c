@@ -13,6 +13,7 @@ static const tern_format formats[] = {
     {TERN_W_F32, 1, 4, TERN_ACT_F32, -1, NULL, {NULL}},
     {TERN_W_F16, 1, 2, TERN_ACT_F16, -1, NULL, {NULL}},
     {TERN_W_BF16, 1, 2, TERN_ACT_BF16, -1, NULL, {NULL}},
+    {TERN_W_BF16_R16, 1, 2, TERN_ACT_BF16, -1, NULL, {NULL}},
     {TERN_W_Q4_0, 32, 18, TERN_ACT_Q8_32, TERN_W_Q4_0, tern_dequantize_q4_0, {NULL}},
     {TERN_W_Q4_1, 32, 20, TERN_ACT_Q8_32, TERN_W_Q4_1, tern_dequantize_q4_1, {NULL}},
     {TERN_W_Q8_0, 32, 34, TERN_ACT_Q8_32, TERN_W_Q8_0, tern_dequantize_q8_0, {NULL}},

@@ -105,10 +105,17 @@ TERN_INLINE void rope_pairs(float *v, int64_t pairs, const float *cs, const floa
 void tern_f16_cols_dot_scalar(const uint16_t *rows, size_t stride, int64_t n, int64_t cols, const float *xs, size_t x_stride,
                               int64_t x_count, float *out, size_t out_stride, int one_token);
 
+/// Products of TERN_W_BF16_R16 weights, one output at a time: the reference, and the levels' fallback where the CPU
+/// has no bf16 pair instructions.
+void tern_gemm_bf16_r16_scalar(const void *w, int64_t r0, int64_t r1, int64_t n, const void *act, size_t act_stride, int64_t tokens,
+                               float *out, size_t out_stride);
+
 extern const tern_kernels tern_kernels_scalar;
 #if defined(__x86_64__)
 extern const tern_kernels tern_kernels_avx2;
 extern const tern_kernels tern_kernels_avx512;
+/// Whether this CPU has AVX512_BF16, which the AVX-512 level multiplies BF16 matrices with.
+int tern_avx512_bf16_pairs(void);
 #endif
 
 #endif

@@ -52,6 +52,30 @@ void tern_pack(int wtype, const void *src, size_t row_bytes, int64_t rows, int64
     }
 }
 
+size_t tern_interleaved_bf16_bytes(int64_t rows, int64_t n) {
+    if (rows <= 0 || n <= 0) return 0;
+    return (size_t)((rows + 15) / 16) * (size_t)((n + 1) / 2) * 64;
+}
+
+/// Offset in uint16s of weight (row, column): group, then pair, then row in the group, then the pair's half.
+static size_t interleaved_index(int64_t n, int64_t row, int64_t column) {
+    const int64_t pairs = (n + 1) / 2;
+    return (size_t)(((row / 16) * pairs + column / 2) * 16 + row % 16) * 2 + (size_t)(column % 2);
+}
+
+void tern_interleave_bf16(const void *src, size_t row_bytes, int64_t rows, int64_t n, void *dst) {
+    memset(dst, 0, tern_interleaved_bf16_bytes(rows, n));
+    uint16_t *out = (uint16_t *)dst;
+    for (int64_t row = 0; row < rows; row++) {
+        const uint16_t *in = (const uint16_t *)((const uint8_t *)src + (size_t)row * row_bytes);
+        for (int64_t column = 0; column < n; column++) out[interleaved_index(n, row, column)] = in[column];
+    }
+}
+
+uint16_t tern_interleaved_bf16_at(const void *w, int64_t n, int64_t row, int64_t column) {
+    return ((const uint16_t *)w)[interleaved_index(n, row, column)];
+}
+
 void tern_unpack_block(int wtype, const void *packed, int64_t n, int64_t row, int64_t block, void *dst) {
     const int64_t nb = n / 32;
     uint8_t *group = (uint8_t *)packed + (size_t)(row / 16) * (size_t)nb * (size_t)packed_block_bytes(wtype);

@@ -4,7 +4,8 @@
 // chunks with a compare-and-swap until none are left, and the caller returns once all chunks are done. Work is not
 // split in advance, so a worker that the OS has descheduled (a busy machine) delays a call by at most the one chunk
 // it holds: the other threads take the rest. Idle workers spin briefly on the work word, then sleep on a condition
-// variable; the fast path takes no lock and makes no system call.
+// variable; the fast path takes no lock and makes no system call. When the owner knows no call is coming
+// (tern_pool_rest), they sleep at once and leave the cores to other threads.
 #include "internal.h"
 #include <pthread.h>
 #include <sched.h>
@@ -24,6 +25,7 @@ struct tern_pool {
     _Alignas(64) _Atomic uint32_t done; // chunks of the current call that have finished
     _Alignas(64) _Atomic int sleepers;
     _Atomic int stop;
+    _Atomic int resting; // set by tern_pool_rest, cleared by the next call
     tern_pool_fn fn;
     void *context;
     uint32_t generation; // caller's copy of the current generation
@@ -91,6 +93,7 @@ static void *worker_main(void *raw) {
             for (unsigned spins = 1; (g = work_generation(atomic_load_explicit(&p->work, memory_order_acquire))) == seen; spins++) {
                 cpu_relax();
                 if ((spins & 255) != 0) continue;
+                if (atomic_load_explicit(&p->resting, memory_order_relaxed)) break;
                 const uint64_t now = tern_now_ns();
                 if (start == 0) start = now;
                 else if (now - start > TERN_SPIN_NS) break;
@@ -151,6 +154,8 @@ void tern_pool_destroy(tern_pool *p) {
     free(p);
 }
 
+void tern_pool_rest(tern_pool *p) { atomic_store_explicit(&p->resting, 1, memory_order_relaxed); }
+
 void tern_pool_run(tern_pool *p, tern_pool_fn fn, void *context, int chunks) {
     if (chunks <= 0) return;
     if (p->threads == 1 || chunks == 1) {
@@ -161,6 +166,7 @@ void tern_pool_run(tern_pool *p, tern_pool_fn fn, void *context, int chunks) {
     p->fn = fn;
     p->context = context;
     atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->resting, 0, memory_order_relaxed); // ordered before the publish below
     p->generation++;
     if (p->generation == 0) p->generation = 1; // workers start having seen generation 0
     // seq_cst store: either a worker about to sleep sees the new generation, or we see it among the sleepers.

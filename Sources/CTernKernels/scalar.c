@@ -62,6 +62,7 @@ static void quantize_act_scalar(int wtype, const float *x, void *act, int64_t n)
         for (int64_t i = 0; i < n; i++) ((uint16_t *)act)[i] = tern_f32_to_f16(x[i]);
         return;
     case TERN_W_BF16:
+    case TERN_W_BF16_R16:
         for (int64_t i = 0; i < n; i++) ((uint16_t *)act)[i] = tern_f32_to_bf16(x[i]);
         return;
     default: break;
@@ -143,8 +144,24 @@ static float dot_bf16_scalar(const uint16_t *x, const uint16_t *y, int64_t n) {
     return s;
 }
 
+void tern_gemm_bf16_r16_scalar(const void *w, int64_t r0, int64_t r1, int64_t n, const void *act, size_t act_stride, int64_t tokens,
+                               float *out, size_t out_stride) {
+    for (int64_t r = r0; r < r1; r++) {
+        for (int64_t t = 0; t < tokens; t++) {
+            const uint16_t *x = (const uint16_t *)((const char *)act + (size_t)t * act_stride);
+            float s = 0;
+            for (int64_t c = 0; c < n; c++) s += bf16_to_f32(tern_interleaved_bf16_at(w, n, r, c)) * bf16_to_f32(x[c]);
+            out[(size_t)t * out_stride + r] = s;
+        }
+    }
+}
+
 static void gemm_scalar(int wtype, const void *w, size_t row_bytes, int64_t r0, int64_t r1, int64_t n, const void *act,
                         size_t act_stride, int64_t tokens, float *out, size_t out_stride) {
+    if (wtype == TERN_W_BF16_R16) {
+        tern_gemm_bf16_r16_scalar(w, r0, r1, n, act, act_stride, tokens, out, out_stride);
+        return;
+    }
     const tern_row_dot dot = tern_format_of(wtype)->dot[TERN_LEVEL_SCALAR];
     if (dot) {
         row_gemm(dot, NULL, w, row_bytes, r0, r1, n, act, act_stride, tokens, out, out_stride);

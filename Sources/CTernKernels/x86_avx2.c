@@ -32,7 +32,7 @@ static T2 void quantize_act_avx2(int wtype, const float *x, void *act, int64_t n
         for (; i < n; i++) y[i] = tern_f32_to_f16(x[i]);
         return;
     }
-    if (wtype == TERN_W_BF16) {
+    if (wtype == TERN_W_BF16 || wtype == TERN_W_BF16_R16) {
         for (int64_t i = 0; i < n; i++) ((uint16_t *)act)[i] = tern_f32_to_bf16(x[i]);
         return;
     }
@@ -244,6 +244,7 @@ static T2 void gemm_avx2(int wtype, const void *w, size_t rb, int64_t r0, int64_
     case TERN_W_Q4_0: q_gemm_avx2(TERN_W_Q4_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_Q4_1: q_gemm_avx2(TERN_W_Q4_1, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_Q8_0: q_gemm_avx2(TERN_W_Q8_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
+    case TERN_W_BF16_R16: tern_gemm_bf16_r16_scalar(w, r0, r1, n, act, as, tokens, out, os); return;
     default: {
         const tern_format *format = tern_format_of(wtype);
         const tern_row_dot dot = format->dot[TERN_LEVEL_AVX2];

@@ -7,6 +7,9 @@
 
 #define T5 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
 #define INL5 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
+// The AVX-512 level on CPUs that also multiply bf16 pairs (AVX512_BF16: Zen 4 and later, Cooper Lake, Sapphire Rapids).
+#define TB5 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512bf16,avx2,fma,f16c")))
+#define INLB5 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512bf16,avx2,fma,f16c")))
 
 /// x rounded to half and back, by the F16C unit (the same nearest-even rounding as tern_f32_to_f16).
 INL5 float round_half(float x) { return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtps_ph(_mm_set_ss(x), _MM_FROUND_TO_NEAREST_INT))); }
@@ -85,6 +88,21 @@ INL5 void quantize_q8_256_avx512(const float *x, void *act, int64_t n) {
     }
 }
 
+/// tern_f32_to_bf16 sixteen at a time, bit for bit: rounded to nearest even, a NaN kept quiet.
+static T5 void f32_to_bf16_avx512(const float *x, uint16_t *y, int64_t n) {
+    const __m512i exponent = _mm512_set1_epi32(0x7f800000), magnitude = _mm512_set1_epi32(0x7fffffff);
+    const __m512i half = _mm512_set1_epi32(0x7fff), one = _mm512_set1_epi32(1), quiet = _mm512_set1_epi32(64);
+    for (int64_t i = 0; i < n; i += 16) {
+        const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        const __m512i u = _mm512_maskz_loadu_epi32(m, x + i);
+        const __m512i rounded = _mm512_srli_epi32(
+            _mm512_add_epi32(u, _mm512_add_epi32(half, _mm512_and_si512(_mm512_srli_epi32(u, 16), one))), 16);
+        const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, magnitude), exponent);
+        const __m512i result = _mm512_mask_or_epi32(rounded, nan, _mm512_srli_epi32(u, 16), quiet);
+        _mm256_mask_storeu_epi16(y + i, m, _mm512_cvtepi32_epi16(result));
+    }
+}
+
 static T5 void quantize_act_avx512(int wtype, const float *x, void *act, int64_t n) {
     switch (wtype) {
     case TERN_W_F32: memcpy(act, x, (size_t)n * 4); return;
@@ -97,8 +115,7 @@ static T5 void quantize_act_avx512(int wtype, const float *x, void *act, int64_t
         return;
     }
     case TERN_W_BF16:
-        for (int64_t i = 0; i < n; i++) ((uint16_t *)act)[i] = tern_f32_to_bf16(x[i]);
-        return;
+    case TERN_W_BF16_R16: f32_to_bf16_avx512(x, (uint16_t *)act, n); return;
     case TERN_W_Q4_0: quantize_blocks_avx512(TERN_W_Q4_0, x, act, n); return;
     case TERN_W_Q4_1: quantize_blocks_avx512(TERN_W_Q4_1, x, act, n); return;
     case TERN_W_Q5_0: quantize_blocks_avx512(TERN_W_Q5_0, x, act, n); return;
@@ -414,6 +431,87 @@ static T5 void gemm_f32_avx512(const void *w, size_t rb, int64_t r0, int64_t r1,
     }
 }
 
+/// Whether the CPU multiplies bf16 pairs (AVX512_BF16), for BF16 matrices at the AVX-512 level.
+int tern_avx512_bf16_pairs(void) {
+    static _Atomic int known = -1;
+    int value = known;
+    if (value < 0) {
+        __builtin_cpu_init();
+        value = __builtin_cpu_supports("avx512bf16") ? 1 : 0;
+        known = value;
+    }
+    return value;
+}
+
+/// Tiles of G groups of 16 rows (1 or 2) × T tokens (1 to 8), constants once inlined, of TERN_W_BF16_R16 weights: one
+/// load brings a column pair of 16 rows, each token's pair is broadcast, and `vdpbf16ps` adds both products to each
+/// row's own lane. Every output is its row's lane summed over the pairs in order, whatever the tile: no horizontal
+/// sum, and a token's result does not depend on its batch. Rows from `valid` on are not stored.
+INLB5 void bf16_r16_tile(const int G, const int T, const uint32_t *w, size_t group_words, const char *a, size_t as, int64_t n,
+                         float *out, size_t os, int64_t valid) {
+    __m512 c[2][8];
+    for (int g = 0; g < G; g++)
+        for (int t = 0; t < T; t++) c[g][t] = _mm512_setzero_ps();
+    const int64_t whole = n / 2;
+    for (int64_t j = 0; j < whole; j++) {
+        const __m512bh w0 = (__m512bh)_mm512_loadu_si512(w + 16 * j);
+        const __m512bh w1 = G == 2 ? (__m512bh)_mm512_loadu_si512(w + group_words + 16 * j) : w0;
+        for (int t = 0; t < T; t++) {
+            uint32_t pair;
+            memcpy(&pair, a + (size_t)t * as + 4 * (size_t)j, 4);
+            const __m512bh xt = (__m512bh)_mm512_set1_epi32((int)pair);
+            c[0][t] = _mm512_dpbf16_ps(c[0][t], w0, xt);
+            if (G == 2) c[1][t] = _mm512_dpbf16_ps(c[1][t], w1, xt);
+        }
+    }
+    if (n % 2) {
+        // the last column alone: its pair's other half is zero in the weights, and zero here
+        const __m512bh w0 = (__m512bh)_mm512_loadu_si512(w + 16 * whole);
+        const __m512bh w1 = G == 2 ? (__m512bh)_mm512_loadu_si512(w + group_words + 16 * whole) : w0;
+        for (int t = 0; t < T; t++) {
+            uint16_t last;
+            memcpy(&last, a + (size_t)t * as + 2 * (size_t)(n - 1), 2);
+            const __m512bh xt = (__m512bh)_mm512_set1_epi32((int)last);
+            c[0][t] = _mm512_dpbf16_ps(c[0][t], w0, xt);
+            if (G == 2) c[1][t] = _mm512_dpbf16_ps(c[1][t], w1, xt);
+        }
+    }
+    for (int g = 0; g < G; g++) {
+        const int64_t rows = valid - 16 * g;
+        const __mmask16 m = rows >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rows) - 1);
+        for (int t = 0; t < T; t++) _mm512_mask_storeu_ps(out + (size_t)t * os + 16 * g, m, c[g][t]);
+    }
+}
+
+/// TERN_W_BF16_R16 weights × bf16 activations with `vdpbf16ps`, rows [r0, r1) (r0 a multiple of 16): twice the
+/// products of an f32 FMA per instruction and half the bytes, in tiles of 32 rows × 8 tokens.
+static TB5 void gemm_bf16_r16_avx512(const void *w, int64_t r0, int64_t r1, int64_t n, const void *act, size_t as, int64_t tokens,
+                                     float *out, size_t os) {
+    const size_t group_words = (size_t)((n + 1) / 2) * 16;
+    const char *a = (const char *)act;
+    for (int64_t g = r0 / 16; 16 * g < r1; g += 2) {
+        const int64_t row = 16 * g, valid = r1 - row;
+        const uint32_t *wg = (const uint32_t *)w + (size_t)g * group_words;
+        for (int64_t t = 0; t < tokens; t += 8) {
+            const char *at = a + (size_t)t * as;
+            float *o = out + (size_t)t * os + row;
+#define R16_TILE(T)                                                                                                              \
+    (valid > 16 ? bf16_r16_tile(2, T, wg, group_words, at, as, n, o, os, valid) : bf16_r16_tile(1, T, wg, group_words, at, as, n, o, os, valid))
+            switch (tokens - t >= 8 ? 8 : tokens - t) {
+            case 8: R16_TILE(8); break;
+            case 7: R16_TILE(7); break;
+            case 6: R16_TILE(6); break;
+            case 5: R16_TILE(5); break;
+            case 4: R16_TILE(4); break;
+            case 3: R16_TILE(3); break;
+            case 2: R16_TILE(2); break;
+            default: R16_TILE(1); break;
+            }
+#undef R16_TILE
+        }
+    }
+}
+
 static T5 void gemm_avx512(int wtype, const void *w, size_t rb, int64_t r0, int64_t r1, int64_t n, const void *act,
                            size_t as, int64_t tokens, float *out, size_t os) {
     const uint8_t *wb = (const uint8_t *)w;
@@ -423,6 +521,10 @@ static T5 void gemm_avx512(int wtype, const void *w, size_t rb, int64_t r0, int6
     case TERN_W_Q4_0: q_gemm_avx512(TERN_W_Q4_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_Q4_1: q_gemm_avx512(TERN_W_Q4_1, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_Q8_0: q_gemm_avx512(TERN_W_Q8_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
+    case TERN_W_BF16_R16:
+        if (tern_avx512_bf16_pairs()) gemm_bf16_r16_avx512(w, r0, r1, n, act, as, tokens, out, os);
+        else tern_gemm_bf16_r16_scalar(w, r0, r1, n, act, as, tokens, out, os);
+        return;
     default: {
         const tern_format *format = tern_format_of(wtype);
         const tern_row_dot dot = format->dot[TERN_LEVEL_AVX512];

@@ -26,11 +26,12 @@ struct EncoderBlockWeights: @unchecked Sendable {
     let outputNormWeight: UnsafePointer<Float>
     let outputNormBias: UnsafePointer<Float>
 
-    /// Loads block `index` of a BERT file shaped as `config` says.
-    init(_ loader: WeightLoader, index: Int, config: ModelConfig) throws(EngineError) {
+    /// Loads block `index` of a BERT file shaped as `config` says; with `bf16`, its F32 matrices as bf16 copies.
+    init(_ loader: WeightLoader, index: Int, config: ModelConfig, bf16: Bool) throws(EngineError) {
         let (dim, ff) = (config.embeddingLength, config.feedForwardLength)
         func matrix(_ name: String, columns: Int, rows: Int) throws(EngineError) -> WeightMatrix {
-            try loader.matrix("blk.\(index).\(name).weight", columns: columns, rows: rows)
+            let stored = try loader.matrix("blk.\(index).\(name).weight", columns: columns, rows: rows)
+            return bf16 ? stored.bf16Copy() : stored
         }
         func vector(_ name: String, _ part: String, count: Int) throws(EngineError) -> UnsafePointer<Float> {
             try loader.vector("blk.\(index).\(name).\(part)", count: count)

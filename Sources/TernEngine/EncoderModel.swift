@@ -17,9 +17,10 @@ final class EncoderModel: LanguageModel, @unchecked Sendable {
     let config: ModelConfig
     private let weights: EncoderWeights
 
-    init(file: GGUFFile) throws(EngineError) {
+    /// - Parameter bf16Weights: round the projection matrices to bf16 (when the CPU multiplies bf16 pairs).
+    init(file: GGUFFile, bf16Weights: Bool = false) throws(EngineError) {
         config = try ModelConfig(encoderFile: file)
-        weights = try EncoderWeights(file: file, config: config)
+        weights = try EncoderWeights(file: file, config: config, bf16: bf16Weights)
     }
 
     func forward(_ batch: ForwardBatch, cache: KVCache, state: ForwardState) throws(EngineError) -> Int {

@@ -16,7 +16,8 @@ struct EncoderWeights: @unchecked Sendable {
     /// The mapped file the weights point into, kept open as long as they are used.
     private let file: GGUFFile
 
-    init(file: GGUFFile, config: ModelConfig) throws(EngineError) {
+    /// Reads the weights of `file`; with `bf16`, each block's F32 projection matrices become bf16 copies.
+    init(file: GGUFFile, config: ModelConfig, bf16: Bool) throws(EngineError) {
         self.file = file
         let loader = WeightLoader(file: file)
         let dim = config.embeddingLength
@@ -35,7 +36,7 @@ struct EncoderWeights: @unchecked Sendable {
         embeddingNormBias = try loader.vector("token_embd_norm.bias", count: dim)
         var blocks: [EncoderBlockWeights] = []
         for index in 0..<config.blockCount {
-            blocks.append(try EncoderBlockWeights(loader, index: index, config: config))
+            blocks.append(try EncoderBlockWeights(loader, index: index, config: config, bf16: bf16))
         }
         self.blocks = blocks
         try loader.requireAllUsed(architecture: config.architecture)

@@ -1,4 +1,5 @@
 public import TernGGUF
+import TernTensors
 
 /// A model's forward pass over a batch of tokens from any number of sequences.
 public protocol LanguageModel: AnyObject, Sendable {
@@ -16,8 +17,10 @@ public enum ModelArchitectures {
     /// Builds the forward pass for the model in `file`, as its family describes it.
     ///
     /// - Throws: ``EngineError``; ``EngineError/Code/unsupportedArchitecture`` names the supported families.
-    public static func load(_ file: GGUFFile) throws(EngineError) -> any LanguageModel {
-        if file.metadata["general.architecture"]?.string == ModelConfig.encoderArchitecture { return try EncoderModel(file: file) }
+    public static func load(_ file: GGUFFile, options: LoadOptions = LoadOptions()) throws(EngineError) -> any LanguageModel {
+        if file.metadata["general.architecture"]?.string == ModelConfig.encoderArchitecture {
+            return try EncoderModel(file: file, bf16Weights: options.bf16EncoderWeights && CPULevel.multipliesBF16Pairs)
+        }
         let family = try ModelFamily.of(file)
         let config = try ModelConfig(file: file, family: family)
         return try TransformerModel(file: file, config: config, family: family)

@@ -16,10 +16,10 @@ public final class LoadedModel: Sendable {
     /// runs raw prompts; ``encodeChat(_:addGenerationPrompt:limit:)`` throws this message.
     public let chatTemplateProblem: String?
 
-    /// Maps the file at `path` and builds everything needed to run it.
-    public init(path: String) throws {
+    /// Maps the file at `path` and builds everything needed to run it, its weights held as `options` say.
+    public init(path: String, options: LoadOptions = LoadOptions()) throws {
         file = try GGUFFile(path: path)
-        model = try ModelArchitectures.load(file)
+        model = try ModelArchitectures.load(file, options: options)
         tokenizer = try Tokenizer(gguf: file)
         // A template using features Tern's Jinja subset lacks must not keep the model from serving raw completions.
         if let source = file.metadata["tokenizer.chat_template"]?.string {

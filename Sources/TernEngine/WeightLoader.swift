@@ -60,8 +60,8 @@ final class WeightLoader {
             parts.append(WeightMatrix(type: info.type, rows: count, columns: columns, data: base + first * rowBytes, arena: arena))
             first += count
         }
-        // a packed matrix owns a copy; the file's pages need not stay resident beside it
-        if parts.allSatisfy(\.isPacked) { file.evict(info) }
+        // a packed or interleaved matrix owns a copy; the file's pages need not stay resident beside it
+        if parts.allSatisfy(\.ownsCopy) { file.evict(info) }
         return parts
     }
 

@@ -89,6 +89,9 @@ public final class ComputeShare: @unchecked Sendable {
         defer { condition.unlock() }
         members[member].busy = busy
         if let step { members[member].measure(tokens: step.tokens, seconds: step.seconds) }
+        // No model has work: the compute threads need not spin for a call that may be a while coming (an encoder's
+        // next texts travel through clients on these same cores).
+        if !busy && !members.contains(where: { $0.busy && !$0.left }) { pool.rest() }
         var others = false
         var slice = Double.infinity
         for (index, other) in members.enumerated() where index != member && other.busy && !other.left {

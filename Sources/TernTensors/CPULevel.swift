@@ -19,6 +19,11 @@ public enum CPULevel: Int, Sendable, CaseIterable, CustomStringConvertible {
     /// The level all kernels use in this process.
     public static let active: CPULevel = CPULevel(rawValue: Int(tern_kernels_active().pointee.level)) ?? .scalar
 
+    /// Whether the active level multiplies BF16 matrices with bf16 pair instructions (AVX-512 on a CPU with
+    /// AVX512_BF16): twice the products of f32 per instruction, so an F32 matrix is worth converting
+    /// (``WeightMatrix/bf16Copy(arena:)``) where its precision allows.
+    public static let multipliesBF16Pairs = tern_bf16_pairs_available() != 0
+
     /// Every level this CPU can run, lowest first.
     public static var available: [CPULevel] {
         allCases.filter { tern_kernels_for_level(Int32($0.rawValue)) != nil }

@@ -32,6 +32,10 @@ public final class ComputePool: @unchecked Sendable {
 
     deinit { tern_pool_destroy(pool) }
 
+    /// Lets the workers sleep until the next call instead of spinning for it (about a millisecond of a core each):
+    /// for when no work is coming, so that the cores go to the threads that will bring it.
+    public func rest() { tern_pool_rest(pool) }
+
     /// Runs `body(chunk, thread)` once for every `chunk` in `0..<chunks` (at most 65535), in parallel, and returns when
     /// all are done.
     ///

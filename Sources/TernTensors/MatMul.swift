@@ -116,7 +116,8 @@ public enum MatMul {
         // the tail of a large chunk would keep the others waiting: large chunks (2 per thread for a decode step of up
         // to 16 tokens, 8 for a prompt), then single groups that even out the end.
         let rows = (first.weight.rows, second?.weight.rows ?? 0, third?.weight.rows ?? 0)
-        let align = rowAlignment
+        // Interleaved BF16 tiles are two groups of 16 rows: chunks of one group would halve their products per load.
+        let align = first.weight.isInterleaved ? 2 * rowAlignment : rowAlignment
         let groups = ((rows.0 + align - 1) / align, (rows.1 + align - 1) / align, (rows.2 + align - 1) / align)
         let plan = ChunkPlan(
             units: groups.0 + groups.1 + groups.2, threads: pool.threadCount, largePerThread: tokens < 4 ? 4 : tokens <= 16 ? 2 : 8,
@@ -132,7 +133,7 @@ public enum MatMul {
                 let end = min(units.upperBound, base + groups) - base
                 guard let target, begin < end else { return }
                 kernels.gemm(
-                    type, target.data, target.rowBytes, Int64(begin * rowAlignment), Int64(min(target.rows, end * rowAlignment)),
+                    target.kernelType, target.data, target.rowBytes, Int64(begin * align), Int64(min(target.rows, end * align)),
                     Int64(columns), activations, stride, Int64(tokens), target.output, target.rows)
             }
             compute(targets.0, base: 0, groups: groups.0)
@@ -143,12 +144,14 @@ public enum MatMul {
 
     /// What a chunk of one product needs, without the reference to the weights' storage.
     private struct Target {
+        let kernelType: Int32
         let data: UnsafeRawPointer
         let rowBytes: Int
         let rows: Int
         let output: UnsafeMutablePointer<Float>
 
         init(_ product: Product) {
+            kernelType = product.weight.kernelType
             data = product.weight.data
             rowBytes = product.weight.rowBytes
             rows = product.weight.rows

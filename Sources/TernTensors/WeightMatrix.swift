@@ -7,6 +7,8 @@ import CTernKernels
 /// file); Q4_0, Q4_1 and Q8_0 matrices are repacked once into memory the matrix owns, rows interleaved in groups of 16
 /// so that one vector load feeds the same four bytes of 16 rows into the integer dot-product instructions
 /// (`tern_pack`). Q5_0 matrices are repacked as the Q8_0 matrices of the same values, whose products are the same sums.
+/// Where the CPU multiplies bf16 pairs (``CPULevel/multipliesBF16Pairs``), BF16 matrices are interleaved the same way,
+/// a column pair of 16 rows side by side (`tern_interleave_bf16`).
 public struct WeightMatrix: @unchecked Sendable {
     /// The format the kernels compute with: the GGUF tensor's, or the one its packed copy took (``init(type:rows:columns:data:arena:)``).
     public let type: TensorType
@@ -14,18 +16,23 @@ public struct WeightMatrix: @unchecked Sendable {
     public let rows: Int
     /// Number of elements in a row (input features).
     public let columns: Int
-    /// The weights as the kernels read them: the rows `rowBytes` apart, or the packed copy when ``isPacked``.
+    /// The weights as the kernels read them: the rows `rowBytes` apart, or the packed or interleaved copy.
     public let data: UnsafeRawPointer
     /// Bytes per row of ``type`` (for a packed matrix, as an unpacked block row of that type would take).
     public let rowBytes: Int
-    /// Owner of the packed copy, if any.
-    private let packed: PackedStorage?
+    /// Whether ``data`` holds the packed layout of `tern_pack` rather than plain rows.
+    public let isPacked: Bool
+    /// Whether ``data`` holds BF16 weights in the interleaved layout of `tern_interleave_bf16`.
+    public let isInterleaved: Bool
+    /// Owner of the packed, interleaved or converted copy, if any.
+    private let storage: PackedStorage?
 
-    /// Wraps the `rows` × `columns` matrix of `type` at `data`, packing it when `type` is one of the packed types.
+    /// Wraps the `rows` × `columns` matrix of `type` at `data`, packing it when `type` is one of the packed types (and
+    /// interleaving a BF16 matrix where the CPU multiplies bf16 pairs).
     ///
-    /// Unpacked matrices keep pointing at `data`, which must outlive them; packed ones no longer read it. The packed
-    /// copy goes into `arena` when there is one with room (a model's matrices together, in huge pages), else into
-    /// memory of its own.
+    /// Matrices left as they are keep pointing at `data`, which must outlive them; packed ones no longer read it. The
+    /// packed copy goes into `arena` when there is one with room (a model's matrices together, in huge pages), else
+    /// into memory of its own.
     ///
     /// - Precondition: `columns` is a whole number of blocks of `type`.
     public init(type: TensorType, rows: Int, columns: Int, data: UnsafeRawPointer, arena: WeightArena? = nil) {
@@ -36,27 +43,76 @@ public struct WeightMatrix: @unchecked Sendable {
         self.columns = columns
         let code = Int32(type.rawValue)
         let bytes = tern_packed_bytes(code, Int64(rows), Int64(columns))
+        isInterleaved = type == .bf16 && CPULevel.multipliesBF16Pairs && rows > 0 && columns > 0
         if bytes > 0 {
             let storage = PackedStorage(byteCount: bytes, arena: arena)
             tern_pack(code, data, rowBytes, Int64(rows), Int64(columns), storage.base)
-            packed = storage
+            self.storage = storage
+            isPacked = true
             self.type = TensorType(rawValue: UInt32(tern_packed_type(code)))!
             self.data = UnsafeRawPointer(storage.base)
             self.rowBytes = self.type.rowBytes(columns)!
+        } else if isInterleaved {
+            let storage = PackedStorage(byteCount: tern_interleaved_bf16_bytes(Int64(rows), Int64(columns)), arena: arena)
+            tern_interleave_bf16(data, rowBytes, Int64(rows), Int64(columns), storage.base)
+            self.storage = storage
+            isPacked = false
+            self.type = type
+            self.data = UnsafeRawPointer(storage.base)
+            self.rowBytes = rowBytes
         } else {
-            packed = nil
+            storage = nil
+            isPacked = false
             self.type = type
             self.data = data
             self.rowBytes = rowBytes
         }
     }
 
-    /// Whether ``data`` holds the packed layout of `tern_pack` rather than plain rows.
-    public var isPacked: Bool { packed != nil }
+    /// The weight format code the kernels' products get: ``type``'s, or the interleaved BF16 layout's.
+    var kernelType: Int32 { isInterleaved ? Int32(TERN_W_BF16_R16.rawValue) : Int32(type.rawValue) }
+
+    /// Whether the matrix holds a copy of its own, so that the weights it was made from need not stay in memory.
+    public var ownsCopy: Bool { storage != nil }
+
+    /// A BF16 copy of this F32 matrix, each weight rounded to the nearest bf16 (ties to even): half the bytes, and on
+    /// CPUs that multiply bf16 pairs (``CPULevel/multipliesBF16Pairs``) twice the products per instruction. Any other
+    /// matrix is returned as it is.
+    public func bf16Copy(arena: WeightArena? = nil) -> WeightMatrix {
+        guard type == .f32, let rowBytes = TensorType.bf16.rowBytes(columns), rows > 0 else { return self }
+        let converted = PackedStorage(byteCount: rows * rowBytes, arena: nil)
+        let convert = Kernels.active.quantizeActivations
+        for row in 0..<rows {
+            convert(
+                Int32(TensorType.bf16.rawValue), data.assumingMemoryBound(to: Float.self) + row * columns, converted.base + row * rowBytes,
+                Int64(columns))
+        }
+        let copy = WeightMatrix(type: .bf16, rows: rows, columns: columns, data: UnsafeRawPointer(converted.base), arena: arena)
+        // Interleaved, the copy has storage of its own; as plain rows it keeps the converted ones.
+        return copy.isInterleaved ? copy : WeightMatrix(bf16Rows: converted, rows: rows, columns: columns, rowBytes: rowBytes)
+    }
+
+    private init(bf16Rows storage: PackedStorage, rows: Int, columns: Int, rowBytes: Int) {
+        type = .bf16
+        self.rows = rows
+        self.columns = columns
+        data = UnsafeRawPointer(storage.base)
+        self.rowBytes = rowBytes
+        self.storage = storage
+        isPacked = false
+        isInterleaved = false
+    }
 
     /// Converts row `row` to `columns` floats (an embedding lookup), without allocating.
     public func dequantizeRow(_ row: Int, into destination: UnsafeMutablePointer<Float>) {
         precondition(row >= 0 && row < rows, "row \(row) is outside 0..<\(rows)")
+        if isInterleaved {
+            for column in 0..<columns {
+                let bits = tern_interleaved_bf16_at(data, Int64(columns), Int64(row), Int64(column))
+                destination[column] = Float(bitPattern: UInt32(bits) << 16)
+            }
+            return
+        }
         guard isPacked else {
             Dequantize.row(type, source: data + row * rowBytes, into: destination, count: columns)
             return

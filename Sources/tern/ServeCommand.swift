@@ -124,6 +124,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Do not reuse the keys and values of earlier prompts that start the same way (for benchmarks).")
     var noPrefixCache = false
 
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Keep F32 embedding models in f32. By default, on CPUs that multiply bf16 pairs (AVX512_BF16), their matrices "
+                + "are rounded to bf16: about 1.4x the texts per second, embeddings within a cosine of 1e-4 of f32 ones."))
+    var noBf16 = false
+
     @Option(
         name: .long,
         help: "Most tokens in one forward pass: one per running sequence plus prompt chunks. Smaller keeps streams smooth while prompts are read.")
@@ -305,7 +312,7 @@ struct ServeCommand: AsyncParsableCommand {
         } else {
             logger.warning("--no-auth: every request is let in without a key")
         }
-        let sources = served.sources(contextLength: ctx, logger: logger)
+        let sources = served.sources(contextLength: ctx, options: LoadOptions(bf16EncoderWeights: !noBf16), logger: logger)
         let server: TernServer
         do {
             server = try TernServer(configuration: configuration, access: access, logger: logger, models: sources)

@@ -81,8 +81,9 @@ struct ServedModels {
         entries.first { $0.id == name || $0.path == name }?.id
     }
 
-    /// The sources the server loads from; each load logs and checks the context length against the model's.
-    func sources(contextLength: Int?, logger: Logger) -> [ModelSource] {
+    /// The sources the server loads from, their weights held as `options` say; each load logs and checks the context
+    /// length against the model's.
+    func sources(contextLength: Int?, options: LoadOptions, logger: Logger) -> [ModelSource] {
         entries.map { entry in
             ModelSource(
                 // A split model is not estimated: its load says what to do with it.
@@ -101,7 +102,7 @@ struct ServedModels {
                         entry.isDefault
                         ? try DefaultModel.path(in: (entry.path as NSString).deletingLastPathComponent) { printError($0) } : entry.path
                     logger.info("loading model", metadata: ["model.id": "\(entry.id)", "model.path": "\(path)"])
-                    let model = try LoadedModel(path: path)
+                    let model = try LoadedModel(path: path, options: options)
                     if let contextLength, contextLength > model.config.contextLength {
                         logger.warning(
                             "--ctx \(contextLength) is longer than the context of \(entry.id); using \(model.config.contextLength) tokens")

@@ -1,6 +1,7 @@
 import Foundation
 import TernEngine
 import TernScheduler
+import TernTensors
 import Testing
 
 /// Embeddings through the scheduler on real models, against the vectors of llama.cpp's `llama-embedding` and of
@@ -109,6 +110,27 @@ struct EmbeddingTests {
             #expect(Self.cosine(vector, text.minilm.llama_cpp) >= 0.9999, "\(text.text)")
             #expect(Self.cosine(vector, text.minilm.sentence_transformers) >= 0.999, "\(text.text)")
         }
+    }
+
+    /// Where the CPU multiplies bf16 pairs, the encoder's F32 matrices are rounded to bf16 by default; its vectors stay
+    /// within a cosine of 1e-4 of those computed in f32 (`LoadOptions(bf16EncoderWeights: false)`, `--no-bf16`).
+    @Test func bertInBF16StaysWithTheF32Vectors() async throws {
+        let model = try Self.bert.get()
+        let exact = try LoadedModel(
+            path: ProcessInfo.processInfo.environment["TERN_TEST_BERT_MODEL"] ?? "", options: LoadOptions(bf16EncoderWeights: false))
+        let (fast, slow) = (try Self.scheduler(model), try Self.scheduler(exact))
+        defer {
+            fast.shutdown()
+            slow.shutdown()
+        }
+        var closest = 1.0
+        for text in Self.fixture.texts {
+            let (a, b) = (try await Self.embed(fast, text.minilm.ids, pooling: .mean), try await Self.embed(slow, text.minilm.ids, pooling: .mean))
+            closest = min(closest, Self.cosine(a, b))
+            #expect(Self.cosine(a, b) >= 0.9999, "\(text.text)")
+            #expect(Self.cosine(b, text.minilm.llama_cpp) >= 0.999995, "f32: \(text.text)")
+        }
+        print("bert: bf16 pairs \(CPULevel.multipliesBF16Pairs ? "used" : "not available here"); smallest cosine to f32 \(closest)")
     }
 
     /// Texts sharing batches get the vectors they get alone: attention never crosses from one text to another.

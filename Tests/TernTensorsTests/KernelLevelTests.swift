@@ -65,7 +65,7 @@ import Testing
         x[1024 + 9] = .nan
         x[1024 + 100] = 1.5
         for i in 1280..<1536 { x[i] = 0 }
-        x[1280 + 7] = 1e-45  // alone: −127 / x overflows to −infinity
+        x[1280 + 7] = .leastNonzeroMagnitude  // alone: −127 / x overflows to −infinity
         let bytes = tern_act_row_bytes(Int32(type.rawValue), Int64(columns))
         var reference = [UInt8](repeating: 0, count: bytes)
         table(.scalar).quantize_act(Int32(type.rawValue), x, &reference, Int64(columns))

@@ -32,6 +32,8 @@ typedef enum {
     TERN_W_IQ4_NL = 20,
     TERN_W_IQ4_XS = 23,
     TERN_W_BF16 = 30,
+    /// Not a GGUF type: BF16 weights interleaved for bf16 pair products (tern_interleave_bf16), with bf16 activations.
+    TERN_W_BF16_R16 = 100,
 } tern_wtype;
 
 /// One instruction-set level's kernels.
@@ -106,6 +108,20 @@ void tern_dequantize_row(int wtype, const void *src, float *dst, int64_t n);
 /// The kernels chosen once for this process: the best level the CPU supports, lowered by `TERN_CPU=scalar|avx2|avx512`.
 const tern_kernels *tern_kernels_active(void);
 
+/// Bytes of a rows × n BF16 matrix interleaved by tern_interleave_bf16.
+size_t tern_interleaved_bf16_bytes(int64_t rows, int64_t n);
+/// Writes the BF16 rows at `src` (`row_bytes` apart) in the layout of TERN_W_BF16_R16: groups of 16 rows, and in each
+/// group, for each pair of columns (2j, 2j + 1), the 16 rows' pairs side by side (64 bytes), so that one 512-bit load
+/// feeds 16 rows' pairs to `vdpbf16ps` and no output needs a horizontal sum. Rows past `rows` and the column past an
+/// odd `n` are zero.
+void tern_interleave_bf16(const void *src, size_t row_bytes, int64_t rows, int64_t n, void *dst);
+/// Weight (row, column) of a matrix in TERN_W_BF16_R16's layout, n columns wide.
+uint16_t tern_interleaved_bf16_at(const void *w, int64_t n, int64_t row, int64_t column);
+
+/// Whether the active kernels multiply BF16 matrices with bf16 pair instructions (the AVX-512 level on a CPU with
+/// AVX512_BF16), at twice the rate of f32 products.
+int tern_bf16_pairs_available(void);
+
 /// The kernels of `level`, or NULL when this CPU (or build) cannot run them.
 const tern_kernels *tern_kernels_for_level(int level);
 
@@ -128,6 +144,9 @@ void tern_pool_destroy(tern_pool *pool);
 /// Runs every chunk in [0, chunks) (at most 65535) through fn(context, chunk, thread, claim), each chunk on whichever
 /// thread claims it first; thread 0 is the caller, 1..threads-1 the workers. Returns when every chunk is done.
 void tern_pool_run(tern_pool *pool, tern_pool_fn fn, void *context, int chunks);
+/// Tells the workers that no call is coming soon: they sleep now instead of spinning for the next one. The next
+/// call wakes them (a little later than spinning workers would start).
+void tern_pool_rest(tern_pool *pool);
 /// The next chunk of the call for the thread holding `claim`, or -1 when none is left. The chunks a thread ran count as
 /// done when its fn returns: the call, and its context, last until every fn has returned.
 int tern_pool_next(tern_pool_claim *claim);
