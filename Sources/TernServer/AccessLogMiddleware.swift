@@ -5,9 +5,11 @@ import Logging
 import TernOpenAI
 
 /// The outermost middleware: gives every request an id (the client's `x-request-id` when it sent a usable one), sends
-/// it back in `x-request-id`, puts it in the request's log metadata, and writes one access-log line per request when
-/// its response has been sent, streams included: method, route, status, key id, tokens and duration. Prompts never
-/// appear here.
+/// it back in `x-request-id`, puts it in the request's log metadata, and writes one access-log line per request:
+/// method, route, status, key id, tokens and duration. Prompts never appear here.
+///
+/// A whole body (its length known) is logged when it is ready and goes out as one buffer, which Hummingbird writes
+/// with the head in one go; a stream is logged once it has been sent (499 when the client left first).
 public struct AccessLogMiddleware: RouterMiddleware {
     public typealias Context = TernRequestContext
 
@@ -33,7 +35,19 @@ public struct AccessLogMiddleware: RouterMiddleware {
         response.headers[Self.requestID] = id
         let status = Int(response.status.code)
         let body = response.body
-        response.body = ResponseBody(contentLength: body.contentLength) { writer in
+        if body.contentLength != nil {
+            let whole = WholeBody()
+            do {
+                try await body.write(whole)
+            } catch {
+                Self.log(logger, method: method, path: path, status: 500, entry: entry, since: started)
+                throw error
+            }
+            response.body = ResponseBody(byteBuffer: whole.box.buffer ?? ByteBuffer())
+            Self.log(logger, method: method, path: path, status: status, entry: entry, since: started)
+            return response
+        }
+        response.body = ResponseBody(contentLength: nil) { writer in
             do {
                 try await body.write(writer)
             } catch {
@@ -59,6 +73,24 @@ public struct AccessLogMiddleware: RouterMiddleware {
                 // One decimal, without Foundation's formatting (this runs for every request).
                 "duration.ms": .string(String((milliseconds * 10).rounded() / 10)),
             ])
+    }
+
+    /// Collects a body whose length is known into one buffer.
+    private struct WholeBody: ResponseBodyWriter {
+        final class Box: @unchecked Sendable {
+            var buffer: ByteBuffer?
+        }
+        let box = Box()
+
+        mutating func write(_ buffer: ByteBuffer) async throws {
+            if box.buffer == nil {
+                box.buffer = buffer
+            } else {
+                box.buffer!.writeImmutableBuffer(buffer)
+            }
+        }
+
+        consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
     }
 
     /// The client's id when it is 1 to 128 visible ASCII characters; anything else is replaced.
