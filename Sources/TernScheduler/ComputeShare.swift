@@ -89,9 +89,6 @@ public final class ComputeShare: @unchecked Sendable {
         defer { condition.unlock() }
         members[member].busy = busy
         if let step { members[member].measure(tokens: step.tokens, seconds: step.seconds) }
-        // No model has work: the compute threads need not spin for a call that may be a while coming (an encoder's
-        // next texts travel through clients on these same cores).
-        if !busy && !members.contains(where: { $0.busy && !$0.left }) { pool.rest() }
         var others = false
         var slice = Double.infinity
         for (index, other) in members.enumerated() where index != member && other.busy && !other.left {
@@ -104,6 +101,16 @@ public final class ComputeShare: @unchecked Sendable {
         guard slice.isFinite else { return nil }
         let tokens = (slice - (own.fixed ?? 0)) / perToken
         return tokens < Double(own.fullStepTokens) ? max(Self.manyTokens, Int(tokens)) : nil
+    }
+
+    /// `member` is about to wait for requests: unless another member has work, the compute threads sleep until the next
+    /// call instead of spinning for it, and leave the cores to the threads that bring the requests (an encoder's
+    /// clients, on the same cores, send its next texts while it waits).
+    public func waitsForWork(_ member: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        let othersBusy = members.indices.contains { $0 != member && members[$0].busy && !members[$0].left }
+        if !othersBusy { pool.rest() }
     }
 
     /// Runs `body` when every turn asked for before it has ended.

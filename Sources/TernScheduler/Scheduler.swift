@@ -248,7 +248,10 @@ public final class Scheduler: @unchecked Sendable {
             }
             condition.lock()
             published = counters
-            while inbox.isEmpty && cancelled.isEmpty && policy.isIdle && !stopping { condition.wait() }
+            while inbox.isEmpty && cancelled.isEmpty && policy.isIdle && !stopping {
+                compute.waitsForWork(member)
+                condition.wait()
+            }
             gatherForEncoder()
             if stopping && inbox.isEmpty && policy.isIdle {
                 finished = true
@@ -283,6 +286,7 @@ public final class Scheduler: @unchecked Sendable {
     private func gatherForEncoder() {
         guard !model.model.config.causal, policy.isIdle, !stopping, !inbox.isEmpty, inbox.count < lastPassSequences else { return }
         let deadline = Date(timeIntervalSinceNow: Self.gatherWindow)
+        compute.waitsForWork(member)
         while inbox.count < lastPassSequences && !stopping && condition.wait(until: deadline) {}
     }
 

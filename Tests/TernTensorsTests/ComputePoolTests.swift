@@ -3,6 +3,12 @@ import Testing
 
 @testable import TernTensors
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 @Suite struct ComputePoolTests {
     @Test(arguments: [1, 2, 3, 5])
     func everyIndexRunsExactlyOncePerCall(threads: Int) {
@@ -65,6 +71,25 @@ import Testing
         }
         #expect(callerChunks.load(ordering: .relaxed) + workerChunks.load(ordering: .relaxed) == chunks)
         #expect(workerChunks.load(ordering: .relaxed) <= 1 || callerChunks.load(ordering: .relaxed) == 0)
+    }
+
+    /// Workers told to rest sleep until the next call, and that call wakes them: every chunk runs, and the workers
+    /// take part again (each chunk waits long enough for a sleeping worker to wake and claim some).
+    @Test func restingWorkersWakeForTheNextCall() {
+        let pool = ComputePool(threadCount: 2)
+        let done = Atomic<Int>(0)
+        let byWorker = Atomic<Int>(0)
+        for _ in 0..<20 {
+            pool.rest()
+            usleep(2_000)  // past the spin: the workers are asleep
+            pool.run(chunks: 16) { _, thread in
+                usleep(200)
+                done.add(1, ordering: .relaxed)
+                if thread != 0 { byWorker.add(1, ordering: .relaxed) }
+            }
+        }
+        #expect(done.load(ordering: .relaxed) == 20 * 16)
+        #expect(byWorker.load(ordering: .relaxed) > 0, "the rested worker never woke")
     }
 
     @Test func poolsCanBeCreatedAndDroppedRepeatedly() {
