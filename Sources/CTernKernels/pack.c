@@ -65,10 +65,13 @@ static size_t interleaved_index(int64_t n, int64_t row, int64_t column) {
 
 void tern_interleave_bf16(const void *src, size_t row_bytes, int64_t rows, int64_t n, void *dst) {
     memset(dst, 0, tern_interleaved_bf16_bytes(rows, n));
-    uint16_t *out = (uint16_t *)dst;
+    const int64_t pairs = (n + 1) / 2, whole = n / 2;
     for (int64_t row = 0; row < rows; row++) {
-        const uint16_t *in = (const uint16_t *)((const uint8_t *)src + (size_t)row * row_bytes);
-        for (int64_t column = 0; column < n; column++) out[interleaved_index(n, row, column)] = in[column];
+        const uint8_t *in = (const uint8_t *)src + (size_t)row * row_bytes;
+        // this row's lane in its group: every 16th word from here
+        uint32_t *lane = (uint32_t *)dst + (size_t)(row / 16) * (size_t)pairs * 16 + (size_t)(row % 16);
+        for (int64_t j = 0; j < whole; j++) memcpy(lane + 16 * j, in + 4 * j, 4);
+        if (n % 2) memcpy(lane + 16 * whole, in + 4 * whole, 2); // the odd last column, its pair's other half zero
     }
 }
 

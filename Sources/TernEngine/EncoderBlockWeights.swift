@@ -30,8 +30,8 @@ struct EncoderBlockWeights: @unchecked Sendable {
     init(_ loader: WeightLoader, index: Int, config: ModelConfig, bf16: Bool) throws(EngineError) {
         let (dim, ff) = (config.embeddingLength, config.feedForwardLength)
         func matrix(_ name: String, columns: Int, rows: Int) throws(EngineError) -> WeightMatrix {
-            let stored = try loader.matrix("blk.\(index).\(name).weight", columns: columns, rows: rows)
-            return bf16 ? stored.bf16Copy() : stored
+            let name = "blk.\(index).\(name).weight"
+            return bf16 ? try loader.bf16Matrix(name, columns: columns, rows: rows) : try loader.matrix(name, columns: columns, rows: rows)
         }
         func vector(_ name: String, _ part: String, count: Int) throws(EngineError) -> UnsafePointer<Float> {
             try loader.vector("blk.\(index).\(name).\(part)", count: count)

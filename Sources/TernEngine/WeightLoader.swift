@@ -43,6 +43,15 @@ final class WeightLoader {
         return try slices(of: info, columns: columns, rows: rows)
     }
 
+    /// The matrix `name` as ``matrix(_:columns:rows:)`` gives it, an F32 one as its bf16 copy
+    /// (``WeightMatrix/bf16Copy(arena:)``), whose file pages are then released.
+    func bf16Matrix(_ name: String, columns: Int, rows: Int) throws(EngineError) -> WeightMatrix {
+        let stored = try matrix(name, columns: columns, rows: rows)
+        let copy = stored.bf16Copy(arena: arena)
+        if copy.ownsCopy && !stored.ownsCopy { file.evict(try tensor(name)) }
+        return copy
+    }
+
     /// Consecutive runs of `rows` rows of `info`, each as a matrix of its own.
     private func slices(of info: GGUFTensorInfo, columns: Int, rows: [Int]) throws(EngineError) -> [WeightMatrix] {
         let name = info.name

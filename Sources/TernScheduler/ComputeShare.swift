@@ -105,7 +105,8 @@ public final class ComputeShare: @unchecked Sendable {
 
     /// `member` is about to wait for requests: unless another member has work, the compute threads sleep until the next
     /// call instead of spinning for it, and leave the cores to the threads that bring the requests (an encoder's
-    /// clients, on the same cores, send its next texts while it waits).
+    /// clients, on the same cores, send its next texts while it waits). A scheduler calls it holding its own lock; the
+    /// share never calls back into a scheduler, so the two locks are always taken in that order.
     public func waitsForWork(_ member: Int) {
         condition.lock()
         defer { condition.unlock() }

@@ -77,7 +77,7 @@ public struct AccessLogMiddleware: RouterMiddleware {
 
     /// Collects a body whose length is known into one buffer.
     private struct WholeBody: ResponseBodyWriter {
-        final class Box: @unchecked Sendable {
+        final class Box {
             var buffer: ByteBuffer?
         }
         let box = Box()

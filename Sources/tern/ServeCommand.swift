@@ -128,7 +128,7 @@ struct ServeCommand: AsyncParsableCommand {
         name: .long,
         help: ArgumentHelp(
             "Keep F32 embedding models in f32. By default, on CPUs that multiply bf16 pairs (AVX512_BF16), their matrices "
-                + "are rounded to bf16: about 1.5x the texts per second, embeddings within a cosine of 1e-4 of f32 ones."))
+                + "are rounded to bf16: 1.4-1.65x the texts per second, embeddings within a cosine of 1e-4 of f32 ones."))
     var noBf16 = false
 
     @Option(

@@ -90,8 +90,11 @@ import Testing
                     let batch = product(rows: 0..<rows, tokens: 0..<tokens)
                     for t in 0..<tokens {
                         let alone = product(rows: 0..<rows, tokens: t..<(t + 1))
-                        let split =
-                            product(rows: 0..<16, tokens: t..<(t + 1)).prefix(16) + product(rows: 16..<rows, tokens: t..<(t + 1)).dropFirst(16)
+                        let (head, tail) = (product(rows: 0..<16, tokens: t..<(t + 1)), product(rows: 16..<rows, tokens: t..<(t + 1)))
+                        // a chunk writes its own rows only
+                        #expect(
+                            head.dropFirst(16).allSatisfy(\.isNaN) && tail.prefix(16).allSatisfy(\.isNaN), "\(level) \(code) wrote outside its rows")
+                        let split = head.prefix(16) + tail.dropFirst(16)
                         for r in 0..<rows {
                             let xt = rounded[(t * columns)..<((t + 1) * columns)]
                             let exact = zip(dequantized[r], xt).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }

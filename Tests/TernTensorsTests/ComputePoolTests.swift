@@ -73,8 +73,9 @@ import Testing
         #expect(workerChunks.load(ordering: .relaxed) <= 1 || callerChunks.load(ordering: .relaxed) == 0)
     }
 
-    /// Workers told to rest sleep until the next call, and that call wakes them: every chunk runs, and the workers
-    /// take part again (each chunk waits long enough for a sleeping worker to wake and claim some).
+    /// Workers asleep after a rest (and after the spin, which the 2 ms wait outlasts either way) wake for the next call:
+    /// every chunk runs, and the workers take part again (each chunk lasts long enough for a sleeping worker to wake
+    /// and claim some). A rest that lost a wake-up would leave the caller alone.
     @Test func restingWorkersWakeForTheNextCall() {
         let pool = ComputePool(threadCount: 2)
         let done = Atomic<Int>(0)

@@ -119,8 +119,8 @@ import Testing
                 let rows = 19
                 let weights = RandomWeights(type: type, rows: rows, columns: columns, offset: 3, random: &random)
                 let x = randomActivations(tokens * columns, random: &random)
-                // what the kernels compute with: a packed Q5_0 matrix is Q8_0's
-                let code = Int32(weights.matrix.type.rawValue)
+                // what the kernels compute with: a packed Q5_0 matrix is Q8_0's, an interleaved BF16 one has its own code
+                let code = weights.matrix.kernelType
                 let stride = tern_act_row_bytes(code, Int64(columns))
                 let act = UnsafeMutableRawPointer.allocate(byteCount: tokens * stride, alignment: 64)
                 defer { act.deallocate() }
