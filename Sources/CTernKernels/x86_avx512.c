@@ -443,6 +443,21 @@ int tern_avx512_bf16_pairs(void) {
     return value;
 }
 
+/// One column pair j of a tile (below): each token's pair from `bytes` bytes at `offset` in its row (2 for the odd last
+/// column, whose pair's other half is zero in the weights and here), broadcast against the pair of each row.
+INLB5 void bf16_r16_pair(const int G, const int T, __m512 c[2][8], const uint32_t *w, size_t group_words, int64_t j, const char *a,
+                         size_t as, size_t offset, size_t bytes) {
+    const __m512bh w0 = (__m512bh)_mm512_loadu_si512(w + 16 * j);
+    const __m512bh w1 = G == 2 ? (__m512bh)_mm512_loadu_si512(w + group_words + 16 * j) : w0;
+    for (int t = 0; t < T; t++) {
+        uint32_t pair = 0;
+        memcpy(&pair, a + (size_t)t * as + offset, bytes);
+        const __m512bh xt = (__m512bh)_mm512_set1_epi32((int)pair);
+        c[0][t] = _mm512_dpbf16_ps(c[0][t], w0, xt);
+        if (G == 2) c[1][t] = _mm512_dpbf16_ps(c[1][t], w1, xt);
+    }
+}
+
 /// Tiles of G groups of 16 rows (1 or 2) × T tokens (1 to 8), constants once inlined, of TERN_W_BF16_R16 weights: one
 /// load brings a column pair of 16 rows, each token's pair is broadcast, and `vdpbf16ps` adds both products to each
 /// row's own lane. Every output is its row's lane summed over the pairs in order, whatever the tile: no horizontal
@@ -453,29 +468,8 @@ INLB5 void bf16_r16_tile(const int G, const int T, const uint32_t *w, size_t gro
     for (int g = 0; g < G; g++)
         for (int t = 0; t < T; t++) c[g][t] = _mm512_setzero_ps();
     const int64_t whole = n / 2;
-    for (int64_t j = 0; j < whole; j++) {
-        const __m512bh w0 = (__m512bh)_mm512_loadu_si512(w + 16 * j);
-        const __m512bh w1 = G == 2 ? (__m512bh)_mm512_loadu_si512(w + group_words + 16 * j) : w0;
-        for (int t = 0; t < T; t++) {
-            uint32_t pair;
-            memcpy(&pair, a + (size_t)t * as + 4 * (size_t)j, 4);
-            const __m512bh xt = (__m512bh)_mm512_set1_epi32((int)pair);
-            c[0][t] = _mm512_dpbf16_ps(c[0][t], w0, xt);
-            if (G == 2) c[1][t] = _mm512_dpbf16_ps(c[1][t], w1, xt);
-        }
-    }
-    if (n % 2) {
-        // the last column alone: its pair's other half is zero in the weights, and zero here
-        const __m512bh w0 = (__m512bh)_mm512_loadu_si512(w + 16 * whole);
-        const __m512bh w1 = G == 2 ? (__m512bh)_mm512_loadu_si512(w + group_words + 16 * whole) : w0;
-        for (int t = 0; t < T; t++) {
-            uint16_t last;
-            memcpy(&last, a + (size_t)t * as + 2 * (size_t)(n - 1), 2);
-            const __m512bh xt = (__m512bh)_mm512_set1_epi32((int)last);
-            c[0][t] = _mm512_dpbf16_ps(c[0][t], w0, xt);
-            if (G == 2) c[1][t] = _mm512_dpbf16_ps(c[1][t], w1, xt);
-        }
-    }
+    for (int64_t j = 0; j < whole; j++) bf16_r16_pair(G, T, c, w, group_words, j, a, as, 4 * (size_t)j, 4);
+    if (n % 2) bf16_r16_pair(G, T, c, w, group_words, whole, a, as, 4 * (size_t)whole, 2);
     for (int g = 0; g < G; g++) {
         const int64_t rows = valid - 16 * g;
         const __mmask16 m = rows >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rows) - 1);

@@ -18,7 +18,7 @@ final class EncoderModel: LanguageModel, @unchecked Sendable {
     private let weights: EncoderWeights
 
     /// - Parameter bf16Weights: round the projection matrices to bf16 (when the CPU multiplies bf16 pairs).
-    init(file: GGUFFile, bf16Weights: Bool = false) throws(EngineError) {
+    init(file: GGUFFile, bf16Weights: Bool) throws(EngineError) {
         config = try ModelConfig(encoderFile: file)
         weights = try EncoderWeights(file: file, config: config, bf16: bf16Weights)
     }

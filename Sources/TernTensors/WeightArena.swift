@@ -51,7 +51,7 @@ public final class WeightArena: @unchecked Sendable {
     /// Bytes the packed copy of a `rows` × `columns` matrix of `type` takes in an arena (0 if it is not packed).
     public static func bytes(for type: TensorType, rows: Int, columns: Int) -> Int {
         let bytes =
-            type == .bf16 && CPULevel.multipliesBF16Pairs
+            WeightMatrix.interleaves(type)
             ? tern_interleaved_bf16_bytes(Int64(rows), Int64(columns)) : tern_packed_bytes(Int32(type.rawValue), Int64(rows), Int64(columns))
         return bytes == 0 ? 0 : (bytes + 63) / 64 * 64
     }

@@ -43,7 +43,7 @@ public struct WeightMatrix: @unchecked Sendable {
         self.columns = columns
         let code = Int32(type.rawValue)
         let bytes = tern_packed_bytes(code, Int64(rows), Int64(columns))
-        isInterleaved = type == .bf16 && CPULevel.multipliesBF16Pairs && rows > 0 && columns > 0
+        isInterleaved = Self.interleaves(type) && rows > 0 && columns > 0
         if bytes > 0 {
             let storage = PackedStorage(byteCount: bytes, arena: arena)
             tern_pack(code, data, rowBytes, Int64(rows), Int64(columns), storage.base)
@@ -69,6 +69,9 @@ public struct WeightMatrix: @unchecked Sendable {
         }
     }
 
+    /// Whether matrices of `type` are interleaved for bf16 pair products on this CPU.
+    static func interleaves(_ type: TensorType) -> Bool { type == .bf16 && CPULevel.multipliesBF16Pairs }
+
     /// The weight format code the kernels' products get: ``type``'s, or the interleaved BF16 layout's.
     var kernelType: Int32 { isInterleaved ? Int32(TERN_W_BF16_R16.rawValue) : Int32(type.rawValue) }
 
@@ -87,9 +90,9 @@ public struct WeightMatrix: @unchecked Sendable {
                 Int32(TensorType.bf16.rawValue), data.assumingMemoryBound(to: Float.self) + row * columns, converted.base + row * rowBytes,
                 Int64(columns))
         }
-        let copy = WeightMatrix(type: .bf16, rows: rows, columns: columns, data: UnsafeRawPointer(converted.base), arena: arena)
         // Interleaved, the copy has storage of its own; as plain rows it keeps the converted ones.
-        return copy.isInterleaved ? copy : WeightMatrix(bf16Rows: converted, rows: rows, columns: columns, rowBytes: rowBytes)
+        guard Self.interleaves(.bf16) else { return WeightMatrix(bf16Rows: converted, rows: rows, columns: columns, rowBytes: rowBytes) }
+        return WeightMatrix(type: .bf16, rows: rows, columns: columns, data: UnsafeRawPointer(converted.base), arena: arena)
     }
 
     private init(bf16Rows storage: PackedStorage, rows: Int, columns: Int, rowBytes: Int) {

@@ -49,8 +49,8 @@ typedef struct tern_kernels {
     /// out[t·out_stride + r] = Σ_c w[r][c]·act_t[c] for r in [row_begin, row_end), t in [0, tokens).
     /// Q4_0, Q4_1 and Q8_0 weights are packed (`tern_pack`; `row_bytes` is not used) and `row_begin` is a multiple of 16;
     /// so are TERN_W_BF16_R16 weights (`tern_interleave_bf16`); other types are GGUF rows `row_bytes` apart (n a whole
-    /// number of the type's blocks). Types that are repacked as
-    /// another (Q5_0) are passed as that type (`tern_packed_type`), never as their own.
+    /// number of the type's blocks). Types that are repacked as another (Q5_0) are passed as that type
+    /// (`tern_packed_type`), never as their own.
     void (*gemm)(int wtype, const void *w, size_t row_bytes, int64_t row_begin, int64_t row_end, int64_t n,
                  const void *act, size_t act_stride, int64_t tokens, float *out, size_t out_stride);
     float (*dot_f32)(const float *x, const float *y, int64_t n);
