@@ -101,7 +101,10 @@ let package = Package(
             swiftSettings: strictSwift),
         .testTarget(
             name: "TernStoreTests",
-            dependencies: ["TernStore", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "TernStore", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSwift),
         .testTarget(
             name: "TernServerTests",

@@ -16,8 +16,9 @@ import SQLiteNIO
 /// try await store.close()
 /// ```
 ///
-/// Every call runs on NIO's blocking-I/O thread pool, never on an event loop or Swift's cooperative pool. Each
-/// operation is one SQL statement, so a write is committed (and, with `synchronous=FULL`, on disk) when it returns.
+/// Every call runs on NIO's blocking-I/O thread pool, never on an event loop or Swift's cooperative pool, except the
+/// ledger's rows, which a thread of their own writes (``SQLiteLedgerWriter``). Each operation is one SQL statement or
+/// transaction, so a write is committed (and, with `synchronous=FULL`, on disk) when it returns.
 /// Several processes may open the same file: SQLite's locks serialise writers, and a busy database is retried.
 public final class SQLiteStore: TernDatabase {
     /// The database's file name inside the data directory.
@@ -26,17 +27,16 @@ public final class SQLiteStore: TernDatabase {
     /// The path of the database file.
     public let path: String
     private let connection: SQLiteConnection
-    /// Usage rows on their way into the ledger, written together (at most 500 a statement: 5000 of SQLite's 32766
-    /// parameters).
-    private let ledgerWrites: GroupCommit<UsageRecord>
+    /// Writes the ledger's rows, on a connection and a thread of its own.
+    private let ledgerWriter: SQLiteLedgerWriter
     /// Keys looked up, until any process changes keys (its token file is `tern.sqlite-keys`).
     private let keyCache: KeyCache
 
-    private init(path: String, connection: SQLiteConnection, keyCache: KeyCache) {
+    private init(path: String, connection: SQLiteConnection, keyCache: KeyCache, ledgerWriter: SQLiteLedgerWriter) {
         self.path = path
         self.connection = connection
         self.keyCache = keyCache
-        ledgerWrites = GroupCommit(maxBatch: 500) { entries in try await Self.insert(entries, into: connection) }
+        self.ledgerWriter = ledgerWriter
     }
 
     /// Opens (creating if needed) `directory/tern.sqlite`; the directory is created readable by its owner only.
@@ -62,19 +62,20 @@ public final class SQLiteStore: TernDatabase {
             throw TernStoreError(.database, "cannot open the database \(path): \(error)")
         }
         let keyCache: KeyCache
+        let ledgerWriter: SQLiteLedgerWriter
         do {
             keyCache = try KeyCache(tokenPath: path + "-keys")
+            do {
+                try await prepare(connection)
+            } catch {
+                throw TernStoreError(.database, "cannot prepare the database \(path): \(error)")
+            }
+            ledgerWriter = try SQLiteLedgerWriter(path: path)
         } catch {
             try? await connection.close()
             throw error
         }
-        let store = SQLiteStore(path: path, connection: connection, keyCache: keyCache)
-        do {
-            try await store.prepare()
-        } catch {
-            try? await connection.close()
-            throw TernStoreError(.database, "cannot prepare the database \(path): \(error)")
-        }
+        let store = SQLiteStore(path: path, connection: connection, keyCache: keyCache, ledgerWriter: ledgerWriter)
         // Key hashes and usage: nobody else needs to read them (also for a database made by an earlier version).
         for file in [path, path + "-wal", path + "-shm", path + "-keys"] { _ = chmod(file, 0o600) }
         return store
@@ -82,6 +83,7 @@ public final class SQLiteStore: TernDatabase {
 
     /// Closes the connection; the store must not be used afterwards.
     public func close() async throws {
+        await ledgerWriter.close()
         try await connection.close()
     }
 
@@ -92,7 +94,7 @@ public final class SQLiteStore: TernDatabase {
         InMemoryRateLimitState(ledger: self)
     }
 
-    private func prepare() async throws {
+    private static func prepare(_ connection: SQLiteConnection) async throws {
         // WAL: readers (tern keys list) never block the server's writes. FULL: a commit is on disk when it returns.
         _ = try await connection.query("PRAGMA journal_mode=WAL")
         _ = try await connection.query("PRAGMA synchronous=FULL")
@@ -101,11 +103,11 @@ public final class SQLiteStore: TernDatabase {
         // to the file (`tern keys` next to a server) until it ends. Version 1 is the schema from before versions were
         // counted.
         let applied = try await connection.query("PRAGMA user_version").first?.columns.first?.data.integer ?? 0
-        guard applied <= Self.migrations.count else {
+        guard applied <= migrations.count else {
             throw TernStoreError(
-                .database, "the database is at schema version \(applied), newer than this Tern's \(Self.migrations.count); upgrade Tern")
+                .database, "the database is at schema version \(applied), newer than this Tern's \(migrations.count); upgrade Tern")
         }
-        for (index, statements) in Self.migrations.enumerated() where index + 1 > applied {
+        for (index, statements) in migrations.enumerated() where index + 1 > applied {
             for statement in statements { _ = try await connection.query(statement) }
             _ = try await connection.query("PRAGMA user_version = \(index + 1)")
         }
@@ -217,30 +219,10 @@ public final class SQLiteStore: TernDatabase {
 
     // MARK: UsageLedger
 
-    /// Writes the row durably before returning. Rows recorded at the same time share one statement (and one sync of
-    /// the disk), so a burst of requests, refused ones included, costs a few writes.
+    /// Writes the row durably before returning. Rows recorded at the same time share one transaction (and one sync
+    /// of the disk), so a burst of requests, refused ones included, costs a few writes.
     public func record(_ entry: UsageRecord) async throws {
-        try await ledgerWrites.submit(entry)
-    }
-
-    /// One `INSERT` of `entries`: one transaction, one sync.
-    static func insert(_ entries: [UsageRecord], into connection: SQLiteConnection) async throws {
-        let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        var binds: [SQLiteData] = []
-        binds.reserveCapacity(entries.count * 10)
-        for entry in entries {
-            let duration = max(0, milliseconds(entry.finishedAt) - milliseconds(entry.startedAt))
-            binds += [
-                .text(entry.keyID), .text(entry.model), .text(entry.endpoint), .integer(entry.status), .integer(entry.promptTokens),
-                .integer(entry.cachedTokens), .integer(entry.completionTokens), .integer(milliseconds(entry.startedAt)),
-                .integer(milliseconds(entry.finishedAt)), .integer(duration),
-            ]
-        }
-        _ = try await connection.query(
-            """
-            INSERT INTO usage (key_id, model, endpoint, status, prompt_tokens, cached_tokens, completion_tokens, started_at, finished_at, \
-            duration_ms) VALUES \(Array(repeating: row, count: entries.count).joined(separator: ", "))
-            """, binds)
+        try await ledgerWriter.record(entry)
     }
 
     public func usage(since: Date?) async throws -> [KeyUsage] {
