@@ -21,9 +21,12 @@
         against a SHA-256), converts it with scripts/convert_bert_to_gguf.py to DIR/all-MiniLM-L6-v2.f32.gguf unless
         that file is there already, and prints its path (the BERT embedding model of Tern's tests).
 
-    python3 scripts/make_arch_fixtures.py greedy MODEL OUT --llama-src SRC --llama-lib LIBDIR --prompt TEXT ...
+    python3 scripts/make_arch_fixtures.py greedy MODEL OUT --llama-src SRC --llama-lib LIBDIR [--reference-kernels] --prompt TEXT ...
         Once: llama.cpp's greedy continuation of each prompt with the top-5 logits and the top-1/top-2 margin at every
         step, as a fixture of the same shape as Tests/Fixtures/smollm2-135m-instruct-q4_1.json (used for Gemma 3).
+        --reference-kernels sends every product through llama.cpp's per-row vec_dot, as a token decoded alone goes:
+        its repacked weights and its tiled K-quant products (batches of 8 tokens or more) round differently, so that
+        by default its results depend on how a prompt is split into batches.
 
 Every model has 2 blocks, a 256-wide residual stream (so K-quant rows are whole blocks), and a small byte-level BPE
 vocabulary of our own (the 256 byte tokens, a few merges and special tokens), which llama.cpp and Tern both load.
@@ -323,8 +326,13 @@ static int top(const float *logits, int n_vocab, int *ids, int k) {
 int main(int argc, char **argv) {
     // usage: reference MODEL THREADS all|greedy:STEPS|tokenize TOKEN_OR_TEXT...
     if (argc < 4) return 2;
+    // TERN_REFERENCE_KERNELS=1: every product through ggml's per-row vec_dot, as for a single token, whatever the
+    // batch: no repacked weights (Q4_K, Q4_0, IQ4_NL) and no tiled K-quant products for batches of 8 tokens or more.
+    const char *reference_kernels = getenv("TERN_REFERENCE_KERNELS");
+    if (reference_kernels && strcmp(reference_kernels, "1") == 0) setenv("GGML_CPU_TILED_MM", "0", 1);
     llama_backend_init();
     struct llama_model_params mp = llama_model_default_params();
+    if (reference_kernels && strcmp(reference_kernels, "1") == 0) mp.use_extra_bufts = false;
     struct llama_model *model = llama_model_load_from_file(argv[1], mp);
     if (!model) return 3;
     const struct llama_vocab *vocab = llama_model_get_vocab(model);
@@ -388,8 +396,10 @@ def build_reference(source_tree, lib):
     return binary
 
 
-def run_reference(binary, model, threads, mode, arguments):
-    out = subprocess.run([binary, model, str(threads), mode, *map(str, arguments)], check=True, capture_output=True, text=True).stdout
+def run_reference(binary, model, threads, mode, arguments, reference_kernels=False):
+    env = dict(os.environ, TERN_REFERENCE_KERNELS="1" if reference_kernels else "0")
+    out = subprocess.run([binary, model, str(threads), mode, *map(str, arguments)], check=True, capture_output=True, text=True,
+                         env=env).stdout
     return json.loads(out)
 
 
@@ -496,6 +506,8 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--prompt", action="append", default=[])
     parser.add_argument("--steps", type=int, default=24)
+    parser.add_argument("--reference-kernels", action="store_true",
+                        help="greedy: every product through llama.cpp's per-row vec_dot (no repacking, no tiled products)")
     parser.add_argument("--only", action="append", default=[], help="reference: record these models, keep the others' entries")
     args = parser.parse_args()
 
@@ -540,10 +552,12 @@ def main():
     cases = []
     for prompt in args.prompt:
         ids = run_reference(binary, args.path, args.threads, "tokenize", [prompt])
-        steps = run_reference(binary, args.path, args.threads, f"greedy:{args.steps}", ids)
+        steps = run_reference(binary, args.path, args.threads, f"greedy:{args.steps}", ids, args.reference_kernels)
         cases.append({"prompt": prompt, "ids": ids, "steps": steps})
-    fixture = {"model": os.path.basename(args.path), "generator": "llama.cpp (libllama, flash attention off) via "
-               "scripts/make_arch_fixtures.py greedy", "threads": args.threads, "greedy": cases}
+    kernels = ", every product through vec_dot (no repacking, GGML_CPU_TILED_MM=0)" if args.reference_kernels else ""
+    fixture = {"model": os.path.basename(args.path), "generator": f"llama.cpp (libllama, flash attention off{kernels}) via "
+               "scripts/make_arch_fixtures.py greedy" + (" --reference-kernels" if args.reference_kernels else ""),
+               "threads": args.threads, "greedy": cases}
     with open(args.out, "w") as f:
         json.dump(fixture, f, indent=1)
         f.write("\n")

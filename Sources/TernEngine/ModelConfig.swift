@@ -174,8 +174,4 @@ public struct ModelConfig: Sendable, Equatable {
         for layer in layers where !seen.contains(layer.rope) { seen.append(layer.rope) }
         return seen
     }
-    /// Most keys one query attends to in any layer, given `contextLength` positions.
-    func longestAttention(contextLength: Int) -> Int {
-        layers.map { min($0.slidingWindow ?? contextLength, contextLength) }.max() ?? contextLength
-    }
 }

@@ -38,11 +38,17 @@ extension TransformerModel {
                             let kvHead = item % kvHeads
                             // The query heads [kvHead·group, (kvHead + 1)·group) share this key/value head: one read serves them all.
                             let queryOffset = token * queries + kvHead * group * headSize
-                            // Keys at positions p0 with position − p0 ≥ window are masked on a sliding layer.
-                            let first = window.map { max(0, positions[token] - $0 + 1) } ?? 0
+                            let order: HalfDotOrder = decoding[token] ? .oneToken : .batched
+                            // Keys at positions p0 with position − p0 ≥ window are masked on a sliding layer. The reference
+                            // sums every row from position 0, masked positions as zeros, in lanes and groups of 16 (64 for
+                            // one token); the row starts at a multiple of that so each position keeps its lane, and the
+                            // masked ones before the window are zeros here too.
+                            let inWindow = window.map { max(0, positions[token] - $0 + 1) } ?? 0
+                            let lanes = order == .oneToken ? 64 : 16
+                            let first = inWindow - inWindow % lanes
+                            let masked = inWindow - first
                             let length = positions[token] + 1 - first
                             let base = cache.offset(layer: layer, slot: slots[token]) + first * kvDim + kvHead * headSize
-                            let order: HalfDotOrder = decoding[token] ? .oneToken : .batched
                             VectorMath.halfRowsDot(
                                 cache.keys + base, rowStride: kvDim, rowCount: length, columns: headSize, x: state.q + queryOffset,
                                 xStride: headSize, xCount: group, scratch: rounded, halfScratch: half, order: order, output: scores,
@@ -51,6 +57,7 @@ extension TransformerModel {
                                 let headScores = scores + head * state.scoresStride
                                 if scale != 1 { VectorMath.scale(headScores, by: scale, count: length) }
                                 if let softcap { FloatOps.softcap(headScores, count: length, cap: softcap) }
+                                for index in 0..<masked { headScores[index] = -.infinity }
                                 VectorMath.softmax(headScores, count: length)
                             }
                             VectorMath.halfColumnsDot(
