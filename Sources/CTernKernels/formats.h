@@ -41,6 +41,10 @@ typedef struct {
     tern_row_dot dot[3];
     /// The same against several tokens at once, where a level has it (NULL: `dot` serves each token).
     tern_rows_dot dots[3];
+    /// The row product in the order the reference computes a token of a prompt batch, where that differs from its
+    /// single-token order (`dot`): IQ4_NL, which llama.cpp multiplies through tinyBLAS for two tokens or more. NULL
+    /// where the orders agree.
+    tern_row_dot batched_dot[3];
 } tern_format;
 
 /// The descriptor of `wtype`, or NULL when the kernels do not compute with it.
@@ -52,9 +56,12 @@ const tern_format *tern_format_of(int wtype);
 #define TERN_ROW_TILE_TOKENS 16
 
 /// out[t·out_stride + r] for rows [r0, r1) and every token, in tiles of TERN_ROW_TILE_TOKENS tokens, through `dot`, or
-/// `dots` for groups of up to four where the level has it: a row's weights stay in L1 for all of a tile.
-TERN_INLINE void row_gemm(tern_row_dot dot, tern_rows_dot dots, const void *w, size_t row_bytes, int64_t r0, int64_t r1, int64_t n,
-                          const void *act, size_t act_stride, int64_t tokens, float *out, size_t out_stride) {
+/// `dots` for groups of up to four where the level has it: a row's weights stay in L1 for all of a tile. Tokens marked
+/// in `batched` (prompt tokens; NULL marks none) go through `batched_dot` where the format has one.
+TERN_INLINE void row_gemm(tern_row_dot dot, tern_rows_dot dots, tern_row_dot batched_dot, const void *w, size_t row_bytes, int64_t r0,
+                          int64_t r1, int64_t n, const void *act, size_t act_stride, int64_t tokens, const uint8_t *batched, float *out,
+                          size_t out_stride) {
+    if (!batched) batched_dot = NULL;
     for (int64_t t0 = 0; t0 < tokens; t0 += TERN_ROW_TILE_TOKENS) {
         const int64_t t1 = tokens - t0 < TERN_ROW_TILE_TOKENS ? tokens : t0 + TERN_ROW_TILE_TOKENS;
         for (int64_t r = r0; r < r1; r++) {
@@ -64,7 +71,10 @@ TERN_INLINE void row_gemm(tern_row_dot dot, tern_rows_dot dots, const void *w, s
                 for (; t1 - t >= 2; t += 4)
                     dots(row, (const char *)act + (size_t)t * act_stride, act_stride, t1 - t < 4 ? t1 - t : 4, n,
                          out + (size_t)t * out_stride + r, out_stride);
-            for (; t < t1; t++) out[(size_t)t * out_stride + r] = dot(row, (const char *)act + (size_t)t * act_stride, n);
+            for (; t < t1; t++) {
+                const tern_row_dot product = batched_dot && batched[t] ? batched_dot : dot;
+                out[(size_t)t * out_stride + r] = product(row, (const char *)act + (size_t)t * act_stride, n);
+            }
         }
     }
 }
@@ -95,6 +105,9 @@ TERN_FORMAT_FUNCTIONS(q4_K)
 TERN_FORMAT_FUNCTIONS(q5_K)
 TERN_FORMAT_FUNCTIONS(q6_K)
 TERN_FORMAT_FUNCTIONS(iq4_xs)
+float tern_dot_iq4_nl_batched_scalar(const void *row, const void *act, int64_t n);
+float tern_dot_iq4_nl_batched_avx2(const void *row, const void *act, int64_t n);
+float tern_dot_iq4_nl_batched_avx512(const void *row, const void *act, int64_t n);
 
 /// ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)), llama.cpp's hsum_float_8: how the 8 lane accumulators of a row
 /// product are added at every level.

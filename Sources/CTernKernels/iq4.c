@@ -66,6 +66,25 @@ float tern_dot_iq4_nl_scalar(const void *row, const void *act, int64_t n) {
     return sum;
 }
 
+/// IQ4_NL against Q8_0 activations as llama.cpp computes a token of a batch (tinyBLAS): every block into one set of
+/// lanes, then the horizontal sum.
+float tern_dot_iq4_nl_batched_scalar(const void *row, const void *act, int64_t n) {
+    const int64_t nb = n / 32;
+    const int8_t *a = act_qs(act);
+    const float *ds = act_ds(act, nb);
+    float acc[8] = {0};
+    for (int64_t b = 0; b < nb; b++) {
+        const tern_block_iq4_nl *x = (const tern_block_iq4_nl *)row + b;
+        const float d = ds[2 * b] * tern_f16_to_f32(load_u16(&x->d));
+        for (int u = 0; u < 8; u++) {
+            int32_t lane = 0;
+            for (int e = 4 * u; e < 4 * u + 4; e++) lane += tern_iq4_values[e < 16 ? x->qs[e] & 0x0f : x->qs[e - 16] >> 4] * a[32 * b + e];
+            acc[u] = fmaf(d, (float)lane, acc[u]);
+        }
+    }
+    return hsum8(acc);
+}
+
 /// IQ4_XS: lane u = Σ over the 8 sub-blocks of (ls − 32)·(its lane), one FMA by d_w·d_a per superblock.
 float tern_dot_iq4_xs_scalar(const void *row, const void *act, int64_t n) {
     const int64_t nb = n / TERN_QK_K;

@@ -1,4 +1,4 @@
-// IQ4_NL and IQ4_XS at AVX2 and AVX-512, bit-identical to iq4.c.
+// IQ4_NL (both orders) and IQ4_XS at AVX2 and AVX-512, bit-identical to iq4.c.
 #include "row_x86.h"
 
 #if defined(__x86_64__)
@@ -40,6 +40,22 @@
         return sum;                                                                                                     \
     }                                                                                                                   \
                                                                                                                         \
+    ROW_INLINE(TARGET) float dot_iq4_nl_batched_##SUFFIX(const void *row, const void *act, int64_t n) {                     \
+        const int64_t nb = n / 32;                                                                                      \
+        const int8_t *a = act_qs(act);                                                                                  \
+        const float *ds = act_ds(act, nb);                                                                              \
+        __m256 acc = _mm256_setzero_ps();                                                                               \
+        for (int64_t b = 0; b < nb; b++) {                                                                              \
+            const tern_block_iq4_nl *x = (const tern_block_iq4_nl *)row + b;                                            \
+            const float d = ds[2 * b] * _cvtsh_ss(load_u16(&x->d));                                                     \
+            const __m256i w = iq4_values_##SUFFIX(x->qs);                                                               \
+            const __m256i av = _mm256_loadu_si256((const __m256i *)(a + 32 * b));                                       \
+            const __m256i lanes = LANES(_mm256_sign_epi8(w, w), _mm256_sign_epi8(av, w));                               \
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(lanes), acc);                                   \
+        }                                                                                                               \
+        return hsum8_##SUFFIX(acc);                                                                                     \
+    }                                                                                                                   \
+                                                                                                                        \
     ROW_INLINE(TARGET) float dot_iq4_xs_##SUFFIX(const void *row, const void *act, int64_t n) {                             \
         const int64_t nb = n / TERN_QK_K;                                                                               \
         const int8_t *a = k_act_qs(act);                                                                                \
@@ -62,7 +78,8 @@
     }                                                                                                                   \
                                                                                                                         \
     __attribute__((target(TARGET))) float tern_dot_iq4_nl_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_iq4_nl_##SUFFIX(row, act, n); }\
-    __attribute__((target(TARGET))) float tern_dot_iq4_xs_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_iq4_xs_##SUFFIX(row, act, n); }
+    __attribute__((target(TARGET))) float tern_dot_iq4_xs_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_iq4_xs_##SUFFIX(row, act, n); }\
+    __attribute__((target(TARGET))) float tern_dot_iq4_nl_batched_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_iq4_nl_batched_##SUFFIX(row, act, n); }
 
 IQ4_DOTS(avx2, TERN_ROW_AVX2, LANES_AVX2, SCALED_PAIRS)
 IQ4_DOTS(avx512, TERN_ROW_AVX512, LANES_VNNI, SCALED_PAIRS)

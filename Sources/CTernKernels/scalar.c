@@ -157,14 +157,16 @@ void tern_gemm_bf16_r16_scalar(const void *w, int64_t r0, int64_t r1, int64_t n,
 }
 
 static void gemm_scalar(int wtype, const void *w, size_t row_bytes, int64_t r0, int64_t r1, int64_t n, const void *act,
-                        size_t act_stride, int64_t tokens, float *out, size_t out_stride) {
+                        size_t act_stride, int64_t tokens, const uint8_t *batched, float *out, size_t out_stride) {
     if (wtype == TERN_W_BF16_R16) {
         tern_gemm_bf16_r16_scalar(w, r0, r1, n, act, act_stride, tokens, out, out_stride);
         return;
     }
-    const tern_row_dot dot = tern_format_of(wtype)->dot[TERN_LEVEL_SCALAR];
+    const tern_format *format = tern_format_of(wtype);
+    const tern_row_dot dot = format->dot[TERN_LEVEL_SCALAR];
     if (dot) {
-        row_gemm(dot, NULL, w, row_bytes, r0, r1, n, act, act_stride, tokens, out, out_stride);
+        row_gemm(dot, NULL, format->batched_dot[TERN_LEVEL_SCALAR], w, row_bytes, r0, r1, n, act, act_stride, tokens, batched, out,
+                 out_stride);
         return;
     }
     for (int64_t r = r0; r < r1; r++) {

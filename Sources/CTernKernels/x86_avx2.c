@@ -236,7 +236,7 @@ static T2 void gemm_f32_avx2(const void *w, size_t rb, int64_t r0, int64_t r1, i
 }
 
 static T2 void gemm_avx2(int wtype, const void *w, size_t rb, int64_t r0, int64_t r1, int64_t n, const void *act,
-                         size_t as, int64_t tokens, float *out, size_t os) {
+                         size_t as, int64_t tokens, const uint8_t *batched, float *out, size_t os) {
     const uint8_t *wb = (const uint8_t *)w;
     const char *a = (const char *)act;
     switch (wtype) {
@@ -249,7 +249,8 @@ static T2 void gemm_avx2(int wtype, const void *w, size_t rb, int64_t r0, int64_
         const tern_format *format = tern_format_of(wtype);
         const tern_row_dot dot = format->dot[TERN_LEVEL_AVX2];
         if (dot) {
-            row_gemm(dot, format->dots[TERN_LEVEL_AVX2], w, rb, r0, r1, n, act, as, tokens, out, os);
+            row_gemm(dot, format->dots[TERN_LEVEL_AVX2], format->batched_dot[TERN_LEVEL_AVX2], w, rb, r0, r1, n, act, as, tokens,
+                     batched, out, os);
             return;
         }
         break;

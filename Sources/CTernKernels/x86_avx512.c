@@ -507,7 +507,7 @@ static TB5 void gemm_bf16_r16_avx512(const void *w, int64_t r0, int64_t r1, int6
 }
 
 static T5 void gemm_avx512(int wtype, const void *w, size_t rb, int64_t r0, int64_t r1, int64_t n, const void *act,
-                           size_t as, int64_t tokens, float *out, size_t os) {
+                           size_t as, int64_t tokens, const uint8_t *batched, float *out, size_t os) {
     const uint8_t *wb = (const uint8_t *)w;
     const char *a = (const char *)act;
     switch (wtype) {
@@ -523,7 +523,8 @@ static T5 void gemm_avx512(int wtype, const void *w, size_t rb, int64_t r0, int6
         const tern_format *format = tern_format_of(wtype);
         const tern_row_dot dot = format->dot[TERN_LEVEL_AVX512];
         if (dot) {
-            row_gemm(dot, format->dots[TERN_LEVEL_AVX512], w, rb, r0, r1, n, act, as, tokens, out, os);
+            row_gemm(dot, format->dots[TERN_LEVEL_AVX512], format->batched_dot[TERN_LEVEL_AVX512], w, rb, r0, r1, n, act, as, tokens,
+                     batched, out, os);
             return;
         }
         break;

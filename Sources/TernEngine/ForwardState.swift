@@ -60,6 +60,8 @@ public final class ForwardState: @unchecked Sendable {
     let hidden: UnsafeMutablePointer<Float>
     /// [maxTokens][2] the first and past-the-last batch row of each row's sequence (an encoder's attention span)
     let spans: UnsafeMutablePointer<Int>
+    /// [maxTokens] 1 for a batch row of a prompt, 0 for a token decoded alone (``markPromptTokens(_:)``)
+    let promptFlags: UnsafeMutablePointer<UInt8>
     let embeddingLength: Int
     let vocabularySize: Int
 
@@ -104,6 +106,7 @@ public final class ForwardState: @unchecked Sendable {
         logits = .allocate(capacity: config.causal ? maxTokens * config.vocabularySize : 1)
         hidden = .allocate(capacity: maxTokens * embedding)
         spans = .allocate(capacity: 2 * maxTokens)
+        promptFlags = .allocate(capacity: maxTokens)
         embeddingLength = embedding
     }
 
@@ -121,6 +124,15 @@ public final class ForwardState: @unchecked Sendable {
         expertRows.deallocate()
         halfScratch.deallocate()
         spans.deallocate()
+        promptFlags.deallocate()
+    }
+
+    /// Marks which rows of a batch belong to a prompt (`decoding[row]` false) for the products that take them in batch
+    /// order: llama.cpp multiplies some formats (IQ4_NL) in another order for a prompt batch than for a token decoded
+    /// alone, and Tern follows each row's kind, so that a row's result never depends on the rest of its batch.
+    func markPromptTokens(_ decoding: [Bool]) -> UnsafePointer<UInt8> {
+        for (row, alone) in decoding.enumerated() { promptFlags[row] = alone ? 0 : 1 }
+        return UnsafePointer(promptFlags)
     }
 
     /// The logits of the `row`-th token that asked for them in the last forward pass.

@@ -34,6 +34,8 @@ final class TransformerModel: LanguageModel, @unchecked Sendable {
         let dim = config.embeddingLength
         let ff = config.feedForwardLength
         let blocks = weights.blocks
+        // The layers' products take the batch's rows in order; the output projection and the experts' do not.
+        let prompt = state.markPromptTokens(batch.decoding)
 
         // Each pass over the token rows also converts its output into the activation format of the product that follows
         // (MatMul.prepare), and a layer's last residual add runs with the next layer's first norm: fewer hand-offs.
@@ -55,7 +57,7 @@ final class TransformerModel: LanguageModel, @unchecked Sendable {
             // Attention: queries, keys and values, made ready and the keys and values cached; then the weighted values.
             MatMul.compute(
                 .init(block.query, output: state.q), .init(block.key, output: state.k), .init(block.value, output: state.v), input: state.xb,
-                tokens: n, workspace: state.workspace, pool: state.pool, prepared: block.query.type)
+                tokens: n, workspace: state.workspace, pool: state.pool, prepared: block.query.type, promptTokens: prompt)
             batch.positions.withUnsafeBufferPointer { positions in
                 batch.slots.withUnsafeBufferPointer { slots in
                     state.eachRow(n) { i, _ in
@@ -65,7 +67,9 @@ final class TransformerModel: LanguageModel, @unchecked Sendable {
                 }
             }
             attend(layer: layer, batch: batch, cache: cache, state: state)
-            matmul(block.attentionOutput, state.attention, n, state.projected, state)
+            MatMul.compute(
+                block.attentionOutput, input: state.attention, tokens: n, output: state.projected, workspace: state.workspace,
+                pool: state.pool, promptTokens: prompt)
             // Residual add, then the feed-forward norm.
             state.eachRow(n) { i, _ in
                 addToResidual(row: i, bias: block.attentionOutputBias, postNorm: block.postAttentionNorm, state: state)
@@ -76,7 +80,8 @@ final class TransformerModel: LanguageModel, @unchecked Sendable {
             }
             switch block.feedForward {
             case .dense(let gate, let up, let down):
-                feedForward(gate: gate, up: up, down: down, input: state.xb, tokens: n, width: ff, prepared: true, state: state)
+                feedForward(
+                    gate: gate, up: up, down: down, input: state.xb, tokens: n, width: ff, prepared: true, promptTokens: prompt, state: state)
             case .experts(let experts):
                 mixExperts(experts, tokens: n, state: state)
             }
@@ -180,20 +185,22 @@ final class TransformerModel: LanguageModel, @unchecked Sendable {
     }
 
     /// `down · (act(gate · h) ⊙ (up · h))` for `tokens` rows of `input` (`[tokens][embedding]`) into `projected`, through
-    /// `width` hidden values per row; `prepared`: the input is already in `gate`'s activation format.
+    /// `width` hidden values per row; `prepared`: the input is already in `gate`'s activation format; `promptTokens`: as
+    /// for ``MatMul/compute(_:input:tokens:output:workspace:pool:prepared:promptTokens:)``.
     func feedForward(
         gate: WeightMatrix, up: WeightMatrix, down: WeightMatrix, input: UnsafeMutablePointer<Float>, tokens: Int, width: Int, prepared: Bool,
-        state: ForwardState
+        promptTokens: UnsafePointer<UInt8>? = nil, state: ForwardState
     ) {
         MatMul.compute(
             .init(gate, output: state.gate), .init(up, output: state.up), input: input, tokens: tokens, workspace: state.workspace,
-            pool: state.pool, prepared: prepared ? gate.type : nil)
+            pool: state.pool, prepared: prepared ? gate.type : nil, promptTokens: promptTokens)
         state.eachRow(tokens) { i, thread in
             activate(row: i, width: width, thread: thread, state: state)
             MatMul.prepare(state.gate + i * width, row: i, columns: width, for: down.type, workspace: state.workspace)
         }
         MatMul.compute(
-            down, input: state.gate, tokens: tokens, output: state.projected, workspace: state.workspace, pool: state.pool, prepared: down.type)
+            down, input: state.gate, tokens: tokens, output: state.projected, workspace: state.workspace, pool: state.pool, prepared: down.type,
+            promptTokens: promptTokens)
     }
 
     /// The gated activation of row `row` (`width` values), into `gate`.

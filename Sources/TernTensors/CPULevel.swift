@@ -52,7 +52,8 @@ struct Kernels {
     let quantizeActivations: @convention(c) (Int32, UnsafePointer<Float>?, UnsafeMutableRawPointer?, Int64) -> Void
     let gemm:
         @convention(c) (
-            Int32, UnsafeRawPointer?, Int, Int64, Int64, Int64, UnsafeRawPointer?, Int, Int64, UnsafeMutablePointer<Float>?, Int
+            Int32, UnsafeRawPointer?, Int, Int64, Int64, Int64, UnsafeRawPointer?, Int, Int64, UnsafePointer<UInt8>?,
+            UnsafeMutablePointer<Float>?, Int
         ) -> Void
     let dot: @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, Int64) -> Float
     let axpy: @convention(c) (Float, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64) -> Void

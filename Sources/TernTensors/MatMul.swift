@@ -28,13 +28,15 @@ public enum MatMul {
     ///   - output: `[tokens][weight.rows]` row-major.
     ///   - prepared: the activation format already in `workspace` (see ``prepare(_:row:columns:for:workspace:)``); if
     ///     it is `weight`'s type, the input is not converted again.
+    ///   - promptTokens: one byte per token, 1 for a token of a prompt batch: its products follow the reference
+    ///     engine's order for a batch where the weight's format has one (IQ4_NL); nil: every token's as decoded alone.
     public static func compute(
         _ weight: WeightMatrix, input: UnsafePointer<Float>, tokens: Int, output: UnsafeMutablePointer<Float>,
-        workspace: MatMulWorkspace, pool: ComputePool, prepared: TensorType? = nil
+        workspace: MatMulWorkspace, pool: ComputePool, prepared: TensorType? = nil, promptTokens: UnsafePointer<UInt8>? = nil
     ) {
         run(
             Product(weight, output: output), nil, nil, input: input, tokens: tokens, workspace: workspace, pool: pool, kernels: .active,
-            prepared: prepared)
+            prepared: prepared, promptTokens: promptTokens)
     }
 
     /// Converts row `row` of a batch's input (`columns` floats) into `workspace`, in the activation format of weights
@@ -67,18 +69,28 @@ public enum MatMul {
     /// Matrices must agree in ``WeightMatrix/columns``; if their types differ they are computed one after another.
     public static func compute(
         _ first: Product, _ second: Product, _ third: Product? = nil, input: UnsafePointer<Float>, tokens: Int, workspace: MatMulWorkspace,
-        pool: ComputePool, prepared: TensorType? = nil
+        pool: ComputePool, prepared: TensorType? = nil, promptTokens: UnsafePointer<UInt8>? = nil
     ) {
         precondition(first.weight.columns == second.weight.columns && (third?.weight.columns ?? first.weight.columns) == first.weight.columns)
         let kernels = Kernels.active
         if second.weight.type != first.weight.type || (third.map { $0.weight.type != first.weight.type } ?? false) {
             // Each product converts the input for itself, overwriting what was prepared: only the first may use it.
-            run(first, nil, nil, input: input, tokens: tokens, workspace: workspace, pool: pool, kernels: kernels, prepared: prepared)
-            run(second, nil, nil, input: input, tokens: tokens, workspace: workspace, pool: pool, kernels: kernels, prepared: nil)
-            if let third { run(third, nil, nil, input: input, tokens: tokens, workspace: workspace, pool: pool, kernels: kernels, prepared: nil) }
+            run(
+                first, nil, nil, input: input, tokens: tokens, workspace: workspace, pool: pool, kernels: kernels, prepared: prepared,
+                promptTokens: promptTokens)
+            run(
+                second, nil, nil, input: input, tokens: tokens, workspace: workspace, pool: pool, kernels: kernels, prepared: nil,
+                promptTokens: promptTokens)
+            if let third {
+                run(
+                    third, nil, nil, input: input, tokens: tokens, workspace: workspace, pool: pool, kernels: kernels, prepared: nil,
+                    promptTokens: promptTokens)
+            }
             return
         }
-        run(first, second, third, input: input, tokens: tokens, workspace: workspace, pool: pool, kernels: kernels, prepared: prepared)
+        run(
+            first, second, third, input: input, tokens: tokens, workspace: workspace, pool: pool, kernels: kernels, prepared: prepared,
+            promptTokens: promptTokens)
     }
 
     /// Rows per chunk of work are a multiple of this: the packed group of the quantized kernels.
@@ -86,7 +98,7 @@ public enum MatMul {
 
     private static func run(
         _ first: Product, _ second: Product?, _ third: Product?, input: UnsafePointer<Float>, tokens: Int, workspace: MatMulWorkspace,
-        pool: ComputePool, kernels: Kernels, prepared: TensorType?
+        pool: ComputePool, kernels: Kernels, prepared: TensorType?, promptTokens: UnsafePointer<UInt8>? = nil
     ) {
         let weight = first.weight
         precondition(weight.type.hasKernels, "no kernels for \(weight.type)")
@@ -134,7 +146,7 @@ public enum MatMul {
                 guard let target, begin < end else { return }
                 kernels.gemm(
                     target.kernelType, target.data, target.rowBytes, Int64(begin * align), Int64(min(target.rows, end * align)),
-                    Int64(columns), activations, stride, Int64(tokens), target.output, target.rows)
+                    Int64(columns), activations, stride, Int64(tokens), promptTokens, target.output, target.rows)
             }
             compute(targets.0, base: 0, groups: groups.0)
             compute(targets.1, base: groups.0, groups: groups.1)

@@ -83,7 +83,7 @@ import Testing
                         var out = [Float](repeating: .nan, count: tokens.count * rows)
                         kernels.gemm(
                             code, data, weights.rowBytes, Int64(range.lowerBound),
-                            Int64(range.upperBound), Int64(columns), activations + tokens.lowerBound * stride, stride, Int64(tokens.count), &out,
+                            Int64(range.upperBound), Int64(columns), activations + tokens.lowerBound * stride, stride, Int64(tokens.count), nil, &out,
                             rows)
                         return out
                     }

@@ -116,6 +116,8 @@ import Testing
             // the float types also get column counts past a multiple of 16: the 512-bit f32 tiles' tail columns
             let columns = type.blockElements == 256 ? 256 * blocks : type.blockElements == 1 ? 32 * blocks + blocks % 16 : 32 * blocks
             for tokens in [1, 2, 3, 4, 5, 6, 7, 9, 17, 33] {
+                // every other token from a prompt batch (its formats' batch order where they have one)
+                let promptTokens = (0..<tokens).map { UInt8($0 % 2) }
                 let rows = 19
                 let weights = RandomWeights(type: type, rows: rows, columns: columns, offset: 3, random: &random)
                 let x = randomActivations(tokens * columns, random: &random)
@@ -133,7 +135,7 @@ import Testing
                 var reference = [Float](repeating: 0, count: tokens * rows)
                 scalar.gemm(
                     code, weights.matrix.data, weights.matrix.rowBytes, 0, Int64(rows), Int64(columns), act, stride, Int64(tokens),
-                    &reference, rows)
+                    promptTokens, &reference, rows)
                 let magnitude = (0..<rows).map { r in
                     let w = weights.dequantized(r)
                     return (0..<tokens).map { t in absoluteSum(w, x[(t * columns)..<((t + 1) * columns)]) }
@@ -142,11 +144,11 @@ import Testing
                     var fast = [Float](repeating: .nan, count: tokens * rows)
                     // two row ranges, the second starting at the second packed group and ending inside it
                     table(level).gemm(
-                        code, weights.matrix.data, weights.matrix.rowBytes, 0, 16, Int64(columns), act, stride, Int64(tokens), &fast,
-                        rows)
+                        code, weights.matrix.data, weights.matrix.rowBytes, 0, 16, Int64(columns), act, stride, Int64(tokens),
+                        promptTokens, &fast, rows)
                     table(level).gemm(
                         code, weights.matrix.data, weights.matrix.rowBytes, 16, Int64(rows), Int64(columns), act, stride,
-                        Int64(tokens), &fast, rows)
+                        Int64(tokens), promptTokens, &fast, rows)
                     for t in 0..<tokens {
                         for r in 0..<rows {
                             let (got, want) = (fast[t * rows + r], reference[t * rows + r])
@@ -161,6 +163,39 @@ import Testing
                     }
                 }
             }
+        }
+    }
+
+    /// IQ4_NL is the one format whose products llama.cpp orders differently for a prompt batch (tinyBLAS: every block
+    /// into one set of lanes) than for a token decoded alone (even and odd blocks apart): a marked token takes the
+    /// batch order, the others stay as they were, at every level.
+    @Test func iq4NLPromptTokensTakeTheBatchOrder() {
+        var random = SeededRandom(seed: 11)
+        let (rows, columns, tokens) = (19, 32 * 7, 4)
+        let weights = RandomWeights(type: .iq4_nl, rows: rows, columns: columns, offset: 3, random: &random)
+        let x = randomActivations(tokens * columns, random: &random)
+        let code = weights.matrix.kernelType
+        let stride = tern_act_row_bytes(code, Int64(columns))
+        let act = UnsafeMutableRawPointer.allocate(byteCount: tokens * stride, alignment: 64)
+        defer { act.deallocate() }
+        x.withUnsafeBufferPointer { xs in
+            for t in 0..<tokens { table(.scalar).quantize_act(code, xs.baseAddress! + t * columns, act + t * stride, Int64(columns)) }
+        }
+        for level in CPULevel.available {
+            func product(_ promptTokens: [UInt8]?) -> [Float] {
+                var out = [Float](repeating: .nan, count: tokens * rows)
+                table(level).gemm(
+                    code, weights.matrix.data, weights.matrix.rowBytes, 0, Int64(rows), Int64(columns), act, stride, Int64(tokens),
+                    promptTokens, &out, rows)
+                return out
+            }
+            let alone = product(nil)
+            let marked = product([1, 0, 1, 0])
+            for t in [1, 3] {
+                #expect((0..<rows).allSatisfy { marked[t * rows + $0].bitPattern == alone[t * rows + $0].bitPattern }, "\(level) token \(t)")
+            }
+            let changed = [0, 2].flatMap { t in (0..<rows).filter { marked[t * rows + $0].bitPattern != alone[t * rows + $0].bitPattern } }
+            #expect(!changed.isEmpty, "\(level): no prompt token's product took the batch order")
         }
     }
 

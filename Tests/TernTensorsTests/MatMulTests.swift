@@ -72,7 +72,7 @@ import Testing
         let xq = (0..<columns).map { Float(act.load(fromByteOffset: $0, as: Int8.self)) * (kQuant ? scales[$0 / 256] : scales[2 * ($0 / 32)]) }
         for level in CPULevel.available {
             var out = [Float](repeating: 0, count: 8)
-            level.kernels.gemm(code, weights.matrix.data, weights.matrix.rowBytes, 0, 8, Int64(columns), act, 0, 1, &out, 8)
+            level.kernels.gemm(code, weights.matrix.data, weights.matrix.rowBytes, 0, 8, Int64(columns), act, 0, 1, nil, &out, 8)
             for r in 0..<8 {
                 let w = weights.dequantized(r)
                 let expected = zip(w, xq).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }

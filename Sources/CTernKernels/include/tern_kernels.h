@@ -51,8 +51,12 @@ typedef struct tern_kernels {
     /// so are TERN_W_BF16_R16 weights (`tern_interleave_bf16`); other types are GGUF rows `row_bytes` apart (n a whole
     /// number of the type's blocks). Types that are repacked as another (Q5_0) are passed as that type
     /// (`tern_packed_type`), never as their own.
+    ///
+    /// `batched` (NULL, or one byte per token) marks the tokens of prompt batches: their products follow the reference
+    /// engine's order for a batch where a format's differs from its single-token order (IQ4_NL); the others, and all
+    /// when NULL, the single-token order.
     void (*gemm)(int wtype, const void *w, size_t row_bytes, int64_t row_begin, int64_t row_end, int64_t n,
-                 const void *act, size_t act_stride, int64_t tokens, float *out, size_t out_stride);
+                 const void *act, size_t act_stride, int64_t tokens, const uint8_t *batched, float *out, size_t out_stride);
     float (*dot_f32)(const float *x, const float *y, int64_t n);
     /// y[i] += a·x[i]
     void (*axpy_f32)(float a, const float *x, float *y, int64_t n);
