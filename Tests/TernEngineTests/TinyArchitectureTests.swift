@@ -10,14 +10,15 @@ import Testing
 /// sets `TERN_TEST_TINY_MODELS=DIR`); llama.cpp's logits for them are in Tests/Fixtures/tiny-architectures.json.
 @Suite(.enabled(if: TinyModels.directory != nil, "set TERN_TEST_TINY_MODELS (scripts/test.sh does)"))
 struct TinyArchitectureTests {
-    /// Largest allowed difference between one of llama.cpp's logits and Tern's (logits reach about ±11 here).
-    ///
-    /// Tern follows llama.cpp's arithmetic, so most logits agree to the last bit; but now and then a value lands on the
-    /// other side of a rounding boundary (of an 8-bit activation block, an f16 key), and these random weights amplify
-    /// that one step: measured, at most 0.14 on a few positions. Mistakes in a description move logits much more:
-    /// Llama 3 without its `rope_freqs` by up to 5.3, Qwen 2 with llama's RoPE pairing 1.6, Gemma 3 without its sliding
-    /// window 2.8, Gemma 2 without attention soft-capping 0.48.
-    static let tolerance: Float = 0.2
+    /// Largest allowed difference between one of llama.cpp's logits and Tern's for the sequence run as one batch, as the
+    /// fixture's llama.cpp ran it (with every product through its `vec_dot`, `--reference-kernels`): Tern rounds as it
+    /// does at every operation, so this is the fixture's rounding (5 decimals) and little more; measured below 1e-4.
+    /// Mistakes in a description move logits much more: Llama 3 without its `rope_freqs` by up to 5.3, Qwen 2 with
+    /// llama's RoPE pairing 1.6, Gemma 3 without its sliding window 2.8, Gemma 2 without attention soft-capping 0.48.
+    static let batchedTolerance: Float = 0.001
+    /// The same for the sequence fed one token at a time, each a decode step: its attention sums in the order of one
+    /// token, not of a batch, which for these short rows gives the same bits except in Gemma 3 (measured 0.04).
+    static let steppedTolerance: Float = 0.05
     /// Largest allowed mean difference over all logits of a model: measured at most 0.006; the mistakes above give
     /// 0.04 to 0.35.
     static let meanTolerance: Float = 0.01
@@ -29,13 +30,13 @@ struct TinyArchitectureTests {
         #expect(model.config.architecture == reference.architecture)
         let batched = try TinyModels.logits(model, sequences: [reference.ids])[0]
         let stepped = try TinyModels.logitsOneByOne(model, reference.ids)
-        for (label, logits) in [("batched", batched), ("one by one", stepped)] {
+        for (label, logits, tolerance) in [("batched", batched, Self.batchedTolerance), ("one by one", stepped, Self.steppedTolerance)] {
             var sum: Float = 0
             for (position, expected) in reference.logits.enumerated() {
                 let differences = zip(logits[position], expected).map { abs($0 - $1) }
                 sum += differences.reduce(0, +)
                 let worst = differences.max()!
-                #expect(worst <= Self.tolerance, "\(name), \(label), after token \(position): largest logit difference \(worst)")
+                #expect(worst <= tolerance, "\(name), \(label), after token \(position): largest logit difference \(worst)")
             }
             let mean = sum / Float(reference.logits.count * reference.logits[0].count)
             #expect(mean <= Self.meanTolerance, "\(name), \(label): mean logit difference \(mean)")
