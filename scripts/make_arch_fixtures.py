@@ -25,9 +25,10 @@
     python3 scripts/make_arch_fixtures.py greedy MODEL OUT --llama-src SRC --llama-lib LIBDIR [--reference-kernels] --prompt TEXT ...
         Once: llama.cpp's greedy continuation of each prompt with the top-5 logits and the top-1/top-2 margin at every
         step, as a fixture of the same shape as Tests/Fixtures/smollm2-135m-instruct-q4_1.json (used for Gemma 3).
-        --reference-kernels sends every product through llama.cpp's per-row vec_dot, as a token decoded alone goes:
-        its repacked weights and its tiled K-quant products (batches of 8 tokens or more) round differently, so that
-        by default its results depend on how a prompt is split into batches.
+        --reference-kernels turns off llama.cpp's repacked weights and its tiled K-quant products (batches of 8 tokens
+        or more), which round differently from its per-row vec_dot, so that by default its results depend on how a
+        prompt is split into batches: the K-quants then go through vec_dot as a token decoded alone does (tinyBLAS
+        still multiplies batches of the 32-element formats, in orders Tern follows per token).
 
 Every model has 2 blocks, a 256-wide residual stream (so K-quant rows are whole blocks), and a small byte-level BPE
 vocabulary of our own (the 256 byte tokens, a few merges and special tokens), which llama.cpp and Tern both load.
@@ -327,8 +328,8 @@ static int top(const float *logits, int n_vocab, int *ids, int k) {
 int main(int argc, char **argv) {
     // usage: reference MODEL THREADS all|greedy:STEPS|tokenize TOKEN_OR_TEXT...
     if (argc < 4) return 2;
-    // TERN_REFERENCE_KERNELS=1: every product through ggml's per-row vec_dot, as for a single token, whatever the
-    // batch: no repacked weights (Q4_K, Q4_0, IQ4_NL) and no tiled K-quant products for batches of 8 tokens or more.
+    // TERN_REFERENCE_KERNELS=1: no repacked weights (Q4_K, Q4_0, IQ4_NL) and no tiled K-quant products for batches of
+    // 8 tokens or more, so that the K-quants go through ggml's per-row vec_dot whatever the batch.
     const char *reference_kernels = getenv("TERN_REFERENCE_KERNELS");
     if (reference_kernels && strcmp(reference_kernels, "1") == 0) setenv("GGML_CPU_TILED_MM", "0", 1);
     llama_backend_init();
@@ -508,7 +509,7 @@ def main():
     parser.add_argument("--prompt", action="append", default=[])
     parser.add_argument("--steps", type=int, default=24)
     parser.add_argument("--reference-kernels", action="store_true",
-                        help="every product through llama.cpp's per-row vec_dot (no repacking, no tiled products)")
+                        help="no repacked weights and no tiled K-quant products in llama.cpp (see greedy above)")
     parser.add_argument("--only", action="append", default=[], help="reference: record these models, keep the others' entries")
     args = parser.parse_args()
 
@@ -529,7 +530,7 @@ def main():
     binary = build_reference(args.llama_src, args.llama_lib)
     if args.command == "reference":
         out = args.out or os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "tiny-architectures.json")
-        kernels = ", every product through vec_dot" if args.reference_kernels else ""
+        kernels = ", no repacking, GGML_CPU_TILED_MM=0" if args.reference_kernels else ""
         fixture = {"generator": f"llama.cpp (libllama, flash attention off, one batch{kernels}) via scripts/make_arch_fixtures.py"
                    + (" --reference-kernels" if args.reference_kernels else ""), "models": []}
         kept = {}
@@ -557,7 +558,7 @@ def main():
         ids = run_reference(binary, args.path, args.threads, "tokenize", [prompt])
         steps = run_reference(binary, args.path, args.threads, f"greedy:{args.steps}", ids, args.reference_kernels)
         cases.append({"prompt": prompt, "ids": ids, "steps": steps})
-    kernels = ", every product through vec_dot (no repacking, GGML_CPU_TILED_MM=0)" if args.reference_kernels else ""
+    kernels = ", no repacking, GGML_CPU_TILED_MM=0" if args.reference_kernels else ""
     fixture = {"model": os.path.basename(args.path), "generator": f"llama.cpp (libllama, flash attention off{kernels}) via "
                "scripts/make_arch_fixtures.py greedy" + (" --reference-kernels" if args.reference_kernels else ""),
                "threads": args.threads, "greedy": cases}

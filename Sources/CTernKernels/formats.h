@@ -67,7 +67,8 @@ TERN_INLINE void row_gemm(tern_row_dot dot, tern_rows_dot dots, tern_row_dot bat
         for (int64_t r = r0; r < r1; r++) {
             const void *row = (const char *)w + (size_t)r * row_bytes;
             int64_t t = t0;
-            if (dots)
+            // `dots` has the single-token order only: not for tokens that may take the batch order.
+            if (dots && !batched_dot)
                 for (; t1 - t >= 2; t += 4)
                     dots(row, (const char *)act + (size_t)t * act_stride, act_stride, t1 - t < 4 ? t1 - t : 4, n,
                          out + (size_t)t * out_stride + r, out_stride);

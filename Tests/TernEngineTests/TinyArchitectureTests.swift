@@ -11,7 +11,7 @@ import Testing
 @Suite(.enabled(if: TinyModels.directory != nil, "set TERN_TEST_TINY_MODELS (scripts/test.sh does)"))
 struct TinyArchitectureTests {
     /// Largest allowed difference between one of llama.cpp's logits and Tern's for the sequence run as one batch, as the
-    /// fixture's llama.cpp ran it (with every product through its `vec_dot`, `--reference-kernels`): Tern rounds as it
+    /// fixture's llama.cpp ran it (without its repacked and tiled products, `--reference-kernels`): Tern rounds as it
     /// does at every operation, so this is the fixture's rounding (5 decimals) and little more; measured below 1e-4.
     /// Mistakes in a description move logits much more: Llama 3 without its `rope_freqs` by up to 5.3, Qwen 2 with
     /// llama's RoPE pairing 1.6, Gemma 3 without its sliding window 2.8, Gemma 2 without attention soft-capping 0.48.
