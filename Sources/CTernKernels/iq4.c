@@ -33,6 +33,13 @@ void tern_dequantize_iq4_xs(const void *src, float *y, int64_t n) {
     }
 }
 
+/// Lane u of IQ4_NL block `x` against its 32 activations `a`: the exact sum of elements 4u … 4u + 3.
+static inline int32_t iq4_nl_lane(const tern_block_iq4_nl *x, const int8_t *a, int u) {
+    int32_t lane = 0;
+    for (int e = 4 * u; e < 4 * u + 4; e++) lane += tern_iq4_values[e < 16 ? x->qs[e] & 0x0f : x->qs[e - 16] >> 4] * a[e];
+    return lane;
+}
+
 /// IQ4_NL against Q8_0 activations: even blocks into one set of lanes, odd ones into another, added lane by lane
 /// before the horizontal sum; an odd last block joins the sum as one scalar FMA, as llama.cpp does.
 float tern_dot_iq4_nl_scalar(const void *row, const void *act, int64_t n) {
@@ -46,12 +53,7 @@ float tern_dot_iq4_nl_scalar(const void *row, const void *act, int64_t n) {
             const tern_block_iq4_nl *x = (const tern_block_iq4_nl *)row + b + k;
             const float d = ds[2 * (b + k)] * tern_f16_to_f32(load_u16(&x->d));
             float *acc = k == 0 ? even : odd;
-            for (int u = 0; u < 8; u++) {
-                int32_t lane = 0;
-                for (int e = 4 * u; e < 4 * u + 4; e++)
-                    lane += tern_iq4_values[e < 16 ? x->qs[e] & 0x0f : x->qs[e - 16] >> 4] * a[32 * (b + k) + e];
-                acc[u] = fmaf(d, (float)lane, acc[u]);
-            }
+            for (int u = 0; u < 8; u++) acc[u] = fmaf(d, (float)iq4_nl_lane(x, a + 32 * (b + k), u), acc[u]);
         }
     }
     float lanes[8];
@@ -76,11 +78,7 @@ float tern_dot_iq4_nl_batched_scalar(const void *row, const void *act, int64_t n
     for (int64_t b = 0; b < nb; b++) {
         const tern_block_iq4_nl *x = (const tern_block_iq4_nl *)row + b;
         const float d = ds[2 * b] * tern_f16_to_f32(load_u16(&x->d));
-        for (int u = 0; u < 8; u++) {
-            int32_t lane = 0;
-            for (int e = 4 * u; e < 4 * u + 4; e++) lane += tern_iq4_values[e < 16 ? x->qs[e] & 0x0f : x->qs[e - 16] >> 4] * a[32 * b + e];
-            acc[u] = fmaf(d, (float)lane, acc[u]);
-        }
+        for (int u = 0; u < 8; u++) acc[u] = fmaf(d, (float)iq4_nl_lane(x, a + 32 * b, u), acc[u]);
     }
     return hsum8(acc);
 }

@@ -11,6 +11,14 @@
                                 _mm_shuffle_epi8(table, _mm_and_si128(q, low)));                                        \
     }                                                                                                                   \
                                                                                                                         \
+    /* the 8 exact lane sums of one block against its 32 activations, as floats */                                   \
+    ROW_INLINE(TARGET) __m256 iq4_nl_lanes_##SUFFIX(const tern_block_iq4_nl *x, const int8_t *a) {                         \
+        const __m256i w = iq4_values_##SUFFIX(x->qs);                                                                   \
+        const __m256i av = _mm256_loadu_si256((const __m256i *)a);                                                      \
+        /* signed × signed as |w| × (a with w's sign): exact lanes */                                                   \
+        return _mm256_cvtepi32_ps(LANES(_mm256_sign_epi8(w, w), _mm256_sign_epi8(av, w)));                              \
+    }                                                                                                                   \
+                                                                                                                        \
     ROW_INLINE(TARGET) float dot_iq4_nl_##SUFFIX(const void *row, const void *act, int64_t n) {                             \
         const int64_t nb = n / 32;                                                                                      \
         const int8_t *a = act_qs(act);                                                                                  \
@@ -21,12 +29,9 @@
             for (int k = 0; k < 2; k++) {                                                                               \
                 const tern_block_iq4_nl *x = (const tern_block_iq4_nl *)row + b + k;                                    \
                 const float d = ds[2 * (b + k)] * _cvtsh_ss(load_u16(&x->d));                                     \
-                const __m256i w = iq4_values_##SUFFIX(x->qs);                                                           \
-                const __m256i av = _mm256_loadu_si256((const __m256i *)(a + 32 * (b + k)));                             \
-                /* signed × signed as |w| × (a with w's sign): exact lanes */                                           \
-                const __m256i lanes = LANES(_mm256_sign_epi8(w, w), _mm256_sign_epi8(av, w));                           \
-                if (k == 0) even = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(lanes), even);                 \
-                else odd = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(lanes), odd);                          \
+                const __m256 lanes = iq4_nl_lanes_##SUFFIX(x, a + 32 * (b + k));                                        \
+                if (k == 0) even = _mm256_fmadd_ps(_mm256_set1_ps(d), lanes, even);                                     \
+                else odd = _mm256_fmadd_ps(_mm256_set1_ps(d), lanes, odd);                                              \
             }                                                                                                           \
         }                                                                                                               \
         float sum = hsum8_##SUFFIX(_mm256_add_ps(even, odd));                                                           \
@@ -48,10 +53,7 @@
         for (int64_t b = 0; b < nb; b++) {                                                                              \
             const tern_block_iq4_nl *x = (const tern_block_iq4_nl *)row + b;                                            \
             const float d = ds[2 * b] * _cvtsh_ss(load_u16(&x->d));                                                     \
-            const __m256i w = iq4_values_##SUFFIX(x->qs);                                                               \
-            const __m256i av = _mm256_loadu_si256((const __m256i *)(a + 32 * b));                                       \
-            const __m256i lanes = LANES(_mm256_sign_epi8(w, w), _mm256_sign_epi8(av, w));                               \
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(lanes), acc);                                   \
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(d), iq4_nl_lanes_##SUFFIX(x, a + 32 * b), acc);                        \
         }                                                                                                               \
         return hsum8_##SUFFIX(acc);                                                                                     \
     }                                                                                                                   \
