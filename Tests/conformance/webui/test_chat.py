@@ -189,7 +189,7 @@ def test_each_key_sees_only_its_own_conversations(browser, server):
 
 def test_a_reload_in_the_middle_of_an_answer_keeps_what_was_written(browser, server):
     cancelled = server.metric("tern_requests_total", 'outcome="cancelled"')
-    open_chat(browser, server, server.admin_key, temperature="0.8", max_tokens="1500")
+    open_chat(browser, server, server.admin_key, temperature="0", max_tokens="1500")
     by_label(browser, "Message").send_keys("Tell a long story about the sea, with many chapters." + Keys.ENTER)
     wait(browser, lambda: answers(browser) and len(answers(browser)[0].find_element(By.CSS_SELECTOR, ".content").text) > 20)
     browser.refresh()
@@ -204,7 +204,7 @@ def test_a_reload_in_the_middle_of_an_answer_keeps_what_was_written(browser, ser
 
 def test_escape_stops_a_long_answer_and_the_server_cancels_it(browser, server):
     cancelled = server.metric("tern_requests_total", 'outcome="cancelled"')
-    open_chat(browser, server, server.admin_key, temperature="0.8", max_tokens="1500")
+    open_chat(browser, server, server.admin_key, temperature="0", max_tokens="1500")
     message = by_label(browser, "Message")
     message.send_keys("Write a very long story about a tern that flies around the world, with many chapters." + Keys.ENTER)
     wait(browser, lambda: answers(browser) and len(answers(browser)[0].find_element(By.CSS_SELECTOR, ".content").text) > 0)
