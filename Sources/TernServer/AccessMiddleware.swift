@@ -16,6 +16,8 @@ import TernStore
 /// - ``RouteAccess/metered``: over the key's requests-per-minute or concurrency limit, 429 `rate_limit_exceeded` with
 ///   `retry-after` (and a ledger row); otherwise the request runs with a ``RequestAccess`` in its context, its
 ///   response carries OpenAI's `x-ratelimit-*` headers, and its ledger row is written before the last byte goes out.
+/// - ``RouteAccess/meteredWithTokens``: the same, but the request is admitted when its handler reserves its tokens
+///   (``RequestAccess/reserve(promptTokens:maxCompletionTokens:)``), whose refusal is the same 429.
 struct AccessMiddleware: RouterMiddleware {
     typealias Context = TernRequestContext
 
@@ -70,6 +72,9 @@ struct AccessMiddleware: RouterMiddleware {
             return try await next(request, context)
         case .metered:
             return try await metered(request, context: context, key: key, now: now, next: next)
+        case .meteredWithTokens:
+            return try await run(
+                request, context: context, key: key, policy: KeyPolicy(key: key, defaults: control.defaultLimits), ticket: nil, now: now, next: next)
         }
     }
 
@@ -77,7 +82,6 @@ struct AccessMiddleware: RouterMiddleware {
     private func metered(
         _ request: Request, context: Context, key: APIKey, now: Date, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        var context = context
         let policy = KeyPolicy(key: key, defaults: control.defaultLimits)
         let ticket: RequestTicket
         let admission: Result<RequestTicket, RateLimitRejection>
@@ -105,6 +109,16 @@ struct AccessMiddleware: RouterMiddleware {
             }
             return response
         }
+        return try await run(request, context: context, key: key, policy: policy, ticket: ticket, now: now, next: next)
+    }
+
+    /// Runs the handler with the request's ``RequestAccess`` (admitted with `ticket`, or when it reserves its tokens),
+    /// and writes its ledger row once, whichever way it ends.
+    private func run(
+        _ request: Request, context: Context, key: APIKey, policy: KeyPolicy, ticket: RequestTicket?, now: Date,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var context = context
         let access = RequestAccess(
             key: key, policy: policy, ticket: ticket, endpoint: endpoint, control: control, startedAt: now, log: context.requestLog,
             logger: context.logger)

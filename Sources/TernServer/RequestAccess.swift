@@ -6,10 +6,11 @@ import TernStore
 
 /// The authenticated key of one request, its admission, its token reservation, and its one ledger row.
 ///
-/// The access middleware creates it; controllers reserve tokens once the prompt is known (``reserve(promptTokens:maxCompletionTokens:)``)
+/// The access middleware creates it, with the request admitted or (``RouteAccess/meteredWithTokens``) to be admitted
+/// with its tokens; controllers reserve tokens once the prompt is known (``reserve(promptTokens:maxCompletionTokens:)``)
 /// and commit the row just before the last byte of the response (``commit(status:usage:)``). Whatever path the
-/// request takes, the row is written and the limiter settled exactly once: the middleware commits for requests
-/// that did not.
+/// request takes, the row is written and an admitted request settled exactly once: the middleware commits for
+/// requests that did not.
 final class RequestAccess: Sendable {
     /// The key.
     let key: APIKey
@@ -18,12 +19,13 @@ final class RequestAccess: Sendable {
     /// The API path.
     let endpoint: String
     private let control: AccessControl
-    private let ticket: RequestTicket
     private let startedAt: Date
     /// Told the tokens charged, for the access log.
     private let log: RequestLogEntry
 
     private struct State {
+        /// Set once the request is admitted.
+        var ticket: RequestTicket?
         var model = ""
         var promptTokens = 0
         var reservation: TokenReservation?
@@ -38,14 +40,14 @@ final class RequestAccess: Sendable {
     private let logger: Logger
 
     init(
-        key: APIKey, policy: KeyPolicy, ticket: RequestTicket, endpoint: String, control: AccessControl, startedAt: Date,
+        key: APIKey, policy: KeyPolicy, ticket: RequestTicket?, endpoint: String, control: AccessControl, startedAt: Date,
         log: RequestLogEntry = RequestLogEntry(), logger: Logger
     ) {
         self.log = log
         self.logger = logger
         self.key = key
         self.policy = policy
-        self.ticket = ticket
+        state.withLock { $0.ticket = ticket }
         self.endpoint = endpoint
         self.control = control
         self.startedAt = startedAt
@@ -61,18 +63,44 @@ final class RequestAccess: Sendable {
     }
 
     /// Holds the request's tokens (prompt plus the most it may generate) against the per-minute limit and the
-    /// budget; 429 when either cannot cover them.
+    /// budget, admitting the request in the same step if it is not yet; 429 when a limit refuses it.
     func reserve(promptTokens: Int, maxCompletionTokens: Int) async throws {
         // Saturating: an upstream request's bound comes from what the client sent.
         let (sum, overflow) = promptTokens.addingReportingOverflow(maxCompletionTokens)
         let tokens = overflow ? Int.max / 2 : sum
-        state.withLock { $0.promptTokens = promptTokens }
-        switch try await control.limits.reserveTokens(ticket, tokens: tokens, now: Date()) {
-        case .success(let reservation):
-            state.withLock { $0.reservation = reservation }
-        case .failure(let rejection):
-            throw RateLimitHeaders.error(for: rejection)
+        let admitted = state.withLock { state in
+            state.promptTokens = promptTokens
+            return state.ticket
         }
+        let outcome: TokenAdmission
+        do {
+            if let admitted {
+                switch try await control.limits.reserveTokens(admitted, tokens: tokens, now: Date()) {
+                case .success(let reservation): outcome = .admitted(admitted, reservation)
+                case .failure(let rejection): outcome = .refused(rejection, ticket: admitted)
+                }
+            } else {
+                outcome = try await control.limits.admitAndReserve(policy, tokens: tokens, now: Date())
+            }
+        } catch {
+            logger.error("rate limits unavailable", metadata: ["error": "\(error)"])
+            throw OpenAIError.internalError("The server could not check this key's rate limits; try again.")
+        }
+        let (ticket, reservation, rejection): (RequestTicket?, TokenReservation?, RateLimitRejection?)
+        switch outcome {
+        case .admitted(let admittedTicket, let held): (ticket, reservation, rejection) = (admittedTicket, held, nil)
+        case .refused(let refusal, let refusedTicket): (ticket, reservation, rejection) = (refusedTicket, nil, refusal)
+        }
+        let committed = state.withLock { state in
+            state.ticket = ticket
+            state.reservation = reservation
+            return state.committed
+        }
+        // The row was written while the limiter answered: settle what it just took, which no one else will.
+        if committed, let ticket {
+            try? await control.limits.finish(ticket, reservation: reservation, usedTokens: 0, now: Date())
+        }
+        if let rejection { throw RateLimitHeaders.error(for: rejection) }
     }
 
     /// Reserves the tokens of `plan`: every prompt plus the most every choice may generate.
@@ -132,11 +160,12 @@ final class RequestAccess: Sendable {
             completionTokens: completion, startedAt: startedAt, finishedAt: Date())
         // In a task of its own: the caller's may be cancelled (a client that hangs up cancels the run that commits),
         // and the row must be written all the same.
-        let (ledger, limits, ticket, logger) = (control.ledger, control.limits, ticket, logger)
+        let (ledger, limits, logger) = (control.ledger, control.limits, logger)
         try await Task {
             // The settlement runs beside the write (one round trip instead of two to a database), and even when the
-            // write fails: the tokens were spent either way.
+            // write fails: the tokens were spent either way. A request refused before it was admitted has none.
             async let settled: Void = {
+                guard let ticket = taken.ticket else { return }
                 do {
                     try await limits.finish(ticket, reservation: taken.reservation, usedTokens: prompt + completion, now: Date())
                 } catch {

@@ -7,6 +7,10 @@ enum RouteAccess: Sendable, Equatable {
     case anyKey
     /// A valid key within its limits, and one ledger row per request: the `/v1` API.
     case metered
+    /// As ``metered``, for the routes that generate or embed: the request is admitted when its handler reserves its
+    /// tokens, in the same step (one round trip to a shared database instead of two). The handler reserves before it
+    /// does any work, as it must for the token limits anyway.
+    case meteredWithTokens
     /// A valid admin key: the admin API.
     case admin
 }

@@ -56,16 +56,12 @@ public final class PostgresRateLimitState: RateLimitState {
         let row = try Self.single(rows)
         let (id, refusal, retryAfter) = (try row[0].decode(Int?.self), try row[1].decode(String?.self), try row[2].decode(Double?.self))
         remember(try Buckets(row, from: 3), for: policy.keyID)
-        switch refusal {
-        case nil:
+        guard let refusal else {
             guard let id else { throw TernStoreError(.database, "tern_admit returned no request") }
             running.ids.withLock { _ = $0.insert(id) }
             return .success(RequestTicket(policy: policy, id: id))
-        case "concurrency":
-            return .failure(.concurrency(limit: policy.limits.maxConcurrent ?? 0))
-        default:
-            return .failure(.requests(limit: policy.limits.requestsPerMinute ?? 0, retryAfter: retryAfter ?? 60))
         }
+        return .failure(try Self.rejection(refusal, policy: policy, tokens: 0, retryAfter: retryAfter, remaining: nil, now: now))
     }
 
     public func reserveTokens(_ ticket: RequestTicket, tokens: Int, now: Date) async throws -> Result<TokenReservation, RateLimitRejection> {
@@ -79,14 +75,49 @@ public final class PostgresRateLimitState: RateLimitState {
         let row = try Self.single(rows)
         let (refusal, retryAfter, remaining) = (try row[0].decode(String?.self), try row[1].decode(Double?.self), try row[2].decode(Int?.self))
         remember(try Buckets(row, from: 3), for: policy.keyID)
+        guard let refusal else { return .success(TokenReservation(tokens: tokens, budgetPeriodStart: periodStart)) }
+        return .failure(try Self.rejection(refusal, policy: policy, tokens: tokens, retryAfter: retryAfter, remaining: remaining, now: now))
+    }
+
+    public func admitAndReserve(_ policy: KeyPolicy, tokens: Int, now: Date) async throws -> TokenAdmission {
+        let seconds = now.timeIntervalSince1970
+        let periodStart = policy.budget.map { $0.period.start(containing: now) }
+        let rows = try await rows(
+            """
+            SELECT * FROM tern_admit_reserve(\(policy.keyID), \(policy.limits.requestsPerMinute), \(policy.limits.maxConcurrent), \(replica), \
+            \(seconds), \(seconds + Self.leaseSeconds), \(tokens), \(policy.limits.tokensPerMinute), \(policy.budget?.tokens), \
+            \(periodStart.map(StoredKeyColumns.milliseconds)))
+            """)
+        let row = try Self.single(rows)
+        let (id, refusal) = (try row[0].decode(Int?.self), try row[1].decode(String?.self))
+        let (retryAfter, remaining) = (try row[2].decode(Double?.self), try row[3].decode(Int?.self))
+        remember(try Buckets(row, from: 4), for: policy.keyID)
+        let ticket = id.map { RequestTicket(policy: policy, id: $0) }
+        if let id { running.ids.withLock { _ = $0.insert(id) } }
+        guard let refusal else {
+            guard let ticket else { throw TernStoreError(.database, "tern_admit_reserve returned no request") }
+            return .admitted(ticket, TokenReservation(tokens: tokens, budgetPeriodStart: periodStart))
+        }
+        return .refused(
+            try Self.rejection(refusal, policy: policy, tokens: tokens, retryAfter: retryAfter, remaining: remaining, now: now), ticket: ticket)
+    }
+
+    /// The rejection a limiter function named (`refusal`), with the numbers the client is told.
+    private static func rejection(
+        _ refusal: String, policy: KeyPolicy, tokens: Int, retryAfter: Double?, remaining: Int?, now: Date
+    ) throws -> RateLimitRejection {
         switch refusal {
-        case nil:
-            return .success(TokenReservation(tokens: tokens, budgetPeriodStart: periodStart))
+        case "concurrency":
+            return .concurrency(limit: policy.limits.maxConcurrent ?? 0)
+        case "requests":
+            return .requests(limit: policy.limits.requestsPerMinute ?? 0, retryAfter: retryAfter ?? 60)
+        case "tokens":
+            return .tokens(limit: policy.limits.tokensPerMinute ?? 0, requested: tokens, retryAfter: retryAfter)
         case "budget":
-            guard let budget = policy.budget else { throw TernStoreError(.database, "tern_reserve refused a budget the key has not") }
-            return .failure(.budget(budget, remaining: remaining ?? 0, requested: tokens, resetsAt: budget.period.end(containing: now)))
+            guard let budget = policy.budget else { throw TernStoreError(.database, "the database refused a budget the key has not") }
+            return .budget(budget, remaining: remaining ?? 0, requested: tokens, resetsAt: budget.period.end(containing: now))
         default:
-            return .failure(.tokens(limit: policy.limits.tokensPerMinute ?? 0, requested: tokens, retryAfter: retryAfter))
+            throw TernStoreError(.database, "a rate-limit function refused for an unknown reason: \(refusal)")
         }
     }
 

@@ -200,5 +200,31 @@ extension PostgresStore {
             END $$
             """,
         ],
+        // Version 3: admission and reservation in one call, for requests whose tokens are known when they arrive.
+        [
+            // tern_admit, then tern_reserve for the request it admitted, in one transaction. A request whose tokens are
+            // refused stays admitted (as with the two calls): its caller finishes it.
+            """
+            CREATE OR REPLACE FUNCTION tern_admit_reserve(p_key TEXT, p_rpm BIGINT, p_max_running BIGINT, p_replica TEXT,
+                p_now DOUBLE PRECISION, p_expires DOUBLE PRECISION, p_tokens BIGINT, p_tpm BIGINT, p_budget BIGINT, p_budget_start BIGINT)
+            RETURNS TABLE (request_id BIGINT, refusal TEXT, retry_after DOUBLE PRECISION, remaining BIGINT, rpm BIGINT,
+                request_level DOUBLE PRECISION, request_at DOUBLE PRECISION, tpm BIGINT, token_level DOUBLE PRECISION, token_at DOUBLE PRECISION)
+            LANGUAGE plpgsql AS $$
+            DECLARE
+                a RECORD;
+                r RECORD;
+            BEGIN
+                SELECT * INTO a FROM tern_admit(p_key, p_rpm, p_max_running, p_replica, p_now, p_expires);
+                IF a.refusal IS NOT NULL THEN
+                    RETURN QUERY SELECT NULL::BIGINT, a.refusal, a.retry_after, NULL::BIGINT, a.rpm, a.request_level, a.request_at, a.tpm,
+                        a.token_level, a.token_at;
+                    RETURN;
+                END IF;
+                SELECT * INTO r FROM tern_reserve(p_key, a.request_id, p_tokens, p_tpm, p_budget, p_budget_start, p_now);
+                RETURN QUERY SELECT a.request_id, r.refusal, r.retry_after, r.remaining, r.rpm, r.request_level, r.request_at, r.tpm,
+                    r.token_level, r.token_at;
+            END $$
+            """
+        ],
     ]
 }

@@ -14,9 +14,27 @@ public protocol RateLimitState: Sendable {
     func reserveTokens(_ ticket: RequestTicket, tokens: Int, now: Date) async throws -> Result<TokenReservation, RateLimitRejection>
     /// Ends a request: frees its slot and settles its reservation (if any) with `usedTokens`.
     func finish(_ ticket: RequestTicket, reservation: TokenReservation?, usedTokens: Int, now: Date) async throws
+    /// ``admit(_:now:)`` and then, if admitted, ``reserveTokens(_:tokens:now:)``: one round trip where the state is
+    /// in a database.
+    func admitAndReserve(_ policy: KeyPolicy, tokens: Int, now: Date) async throws -> TokenAdmission
     /// The limits and what is left of them, for the `x-ratelimit-*` headers, as this process last saw them (without
     /// asking a database).
     func snapshot(_ policy: KeyPolicy, now: Date) -> RateLimitSnapshot
+}
+
+extension RateLimitState {
+    /// The two steps one after the other: state in memory has no round trip to save.
+    public func admitAndReserve(_ policy: KeyPolicy, tokens: Int, now: Date) async throws -> TokenAdmission {
+        let ticket: RequestTicket
+        switch try await admit(policy, now: now) {
+        case .success(let admitted): ticket = admitted
+        case .failure(let rejection): return .refused(rejection, ticket: nil)
+        }
+        switch try await reserveTokens(ticket, tokens: tokens, now: now) {
+        case .success(let reservation): return .admitted(ticket, reservation)
+        case .failure(let rejection): return .refused(rejection, ticket: ticket)
+        }
+    }
 }
 
 /// The limits that apply to one key (its own, or the server's defaults).

@@ -109,12 +109,14 @@ extension ServerTests {
                 let key = try await access.key(NewAPIKey(limits: KeyLimits(requestsPerMinute: 2)))
                 try await TestServer.test(try TestServer.make(access: access.control)) { client in
                     #expect(try await client.get("/v1/models", key: key).status == .ok)
-                    #expect(try await client.get("/v1/models", key: key).status == .ok)
-                    let limited = try await client.get("/v1/models", key: key)
-                    let error = try limited.openAIError(status: .tooManyRequests)
-                    #expect(error["code"] as? String == "rate_limit_exceeded")
-                    #expect(limited.headers[.retryAfter].flatMap { Int($0) }.map { $0 >= 1 } == true)
-                    #expect(limited.headers[HTTPField.Name("x-ratelimit-remaining-requests")!] == "0")
+                    // A generation is admitted together with its tokens, and counts the same.
+                    #expect(try await client.chat(#""max_tokens": 2"#, key: key).status == .ok)
+                    for limited in [try await client.get("/v1/models", key: key), try await client.chat(#""max_tokens": 2"#, key: key)] {
+                        let error = try limited.openAIError(status: .tooManyRequests)
+                        #expect(error["code"] as? String == "rate_limit_exceeded")
+                        #expect(limited.headers[.retryAfter].flatMap { Int($0) }.map { $0 >= 1 } == true)
+                        #expect(limited.headers[HTTPField.Name("x-ratelimit-remaining-requests")!] == "0")
+                    }
                 }
             }
         }

@@ -59,6 +59,41 @@ import Testing
         }
     }
 
+    @Test(arguments: StoreKind.allCases) func admissionWithTokensTakesBothStepsAtOnce(_ kind: StoreKind) async throws {
+        try await withTemporaryDatabase(kind) { store, _ in
+            let limiter = store.makeRateLimitState()
+            let policy = KeyPolicy(keyID: "k", limits: KeyLimits(requestsPerMinute: 2, tokensPerMinute: 1000, maxConcurrent: 1))
+            guard case .admitted(let ticket, let reservation) = try await limiter.admitAndReserve(policy, tokens: 800, now: start) else {
+                Issue.record("the first request was refused")
+                return
+            }
+            #expect(reservation.tokens == 800)
+            #expect(limiter.snapshot(policy, now: start).tokens?.remaining == 200)
+            #expect(limiter.snapshot(policy, now: start).requests?.remaining == 1)
+            // Its slot is taken: the next is refused before anything of it is counted.
+            #expect(try await limiter.admitAndReserve(policy, tokens: 1, now: start) == .refused(.concurrency(limit: 1), ticket: nil))
+            #expect(limiter.snapshot(policy, now: start).requests?.remaining == 1)
+            try await limiter.finish(ticket, reservation: reservation, usedTokens: 100, now: start)
+            #expect(limiter.snapshot(policy, now: start).tokens?.remaining == 900)
+            // More tokens than the limit: the request itself was admitted, counts as one and holds the slot until it
+            // is finished.
+            guard case .refused(.tokens(1000, 1001, nil), let refused?) = try await limiter.admitAndReserve(policy, tokens: 1001, now: start)
+            else {
+                Issue.record("1001 tokens fit in a limit of 1000")
+                return
+            }
+            #expect(limiter.snapshot(policy, now: start).requests?.remaining == 0)
+            #expect(try await limiter.admitAndReserve(policy, tokens: 1, now: start) == .refused(.concurrency(limit: 1), ticket: nil))
+            try await limiter.finish(refused, reservation: nil, usedTokens: 0, now: start)
+            #expect(limiter.snapshot(policy, now: start).tokens?.remaining == 900)
+            guard case .refused(.requests(2, let retryAfter), nil) = try await limiter.admitAndReserve(policy, tokens: 1, now: start) else {
+                Issue.record("a third request in the same instant was admitted")
+                return
+            }
+            #expect(abs(retryAfter - 30) < 0.001)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func budgetStartsFromTheLedgerAndRefusesWhatItCannotCover(_ kind: StoreKind) async throws {
         try await withTemporaryDatabase(kind) { store, _ in
             let key = try await store.create(NewAPIKey(name: "b", budget: TokenBudget(tokens: 100, period: .day)))
