@@ -49,10 +49,9 @@ public final class PostgresRateLimitState: RateLimitState {
     public func admit(_ policy: KeyPolicy, now: Date) async throws -> Result<RequestTicket, RateLimitRejection> {
         let seconds = now.timeIntervalSince1970
         let rows = try await rows(
-            """
-            SELECT * FROM tern_admit(\(policy.keyID), \(policy.limits.requestsPerMinute), \(policy.limits.maxConcurrent), \(replica), \
-            \(seconds), \(seconds + Self.leaseSeconds))
-            """)
+            AdmitStatement(values: [
+                policy.keyID, policy.limits.requestsPerMinute, policy.limits.maxConcurrent, replica, seconds, seconds + Self.leaseSeconds,
+            ]))
         let row = try Self.single(rows)
         let (id, refusal, retryAfter) = (try row[0].decode(Int?.self), try row[1].decode(String?.self), try row[2].decode(Double?.self))
         remember(try Buckets(row, from: 3), for: policy.keyID)
@@ -68,10 +67,10 @@ public final class PostgresRateLimitState: RateLimitState {
         let policy = ticket.policy
         let periodStart = policy.budget.map { $0.period.start(containing: now) }
         let rows = try await rows(
-            """
-            SELECT * FROM tern_reserve(\(policy.keyID), \(ticket.id), \(tokens), \(policy.limits.tokensPerMinute), \(policy.budget?.tokens), \
-            \(periodStart.map(StoredKeyColumns.milliseconds)), \(now.timeIntervalSince1970))
-            """)
+            ReserveStatement(values: [
+                policy.keyID, ticket.id, tokens, policy.limits.tokensPerMinute, policy.budget?.tokens,
+                periodStart.map(StoredKeyColumns.milliseconds), now.timeIntervalSince1970,
+            ]))
         let row = try Self.single(rows)
         let (refusal, retryAfter, remaining) = (try row[0].decode(String?.self), try row[1].decode(Double?.self), try row[2].decode(Int?.self))
         remember(try Buckets(row, from: 3), for: policy.keyID)
@@ -83,11 +82,10 @@ public final class PostgresRateLimitState: RateLimitState {
         let seconds = now.timeIntervalSince1970
         let periodStart = policy.budget.map { $0.period.start(containing: now) }
         let rows = try await rows(
-            """
-            SELECT * FROM tern_admit_reserve(\(policy.keyID), \(policy.limits.requestsPerMinute), \(policy.limits.maxConcurrent), \(replica), \
-            \(seconds), \(seconds + Self.leaseSeconds), \(tokens), \(policy.limits.tokensPerMinute), \(policy.budget?.tokens), \
-            \(periodStart.map(StoredKeyColumns.milliseconds)))
-            """)
+            AdmitReserveStatement(values: [
+                policy.keyID, policy.limits.requestsPerMinute, policy.limits.maxConcurrent, replica, seconds, seconds + Self.leaseSeconds, tokens,
+                policy.limits.tokensPerMinute, policy.budget?.tokens, periodStart.map(StoredKeyColumns.milliseconds),
+            ]))
         let row = try Self.single(rows)
         let (id, refusal) = (try row[0].decode(Int?.self), try row[1].decode(String?.self))
         let (retryAfter, remaining) = (try row[2].decode(Double?.self), try row[3].decode(Int?.self))
@@ -127,10 +125,10 @@ public final class PostgresRateLimitState: RateLimitState {
         let policy = ticket.policy
         let periodStart = policy.budget.map { StoredKeyColumns.milliseconds($0.period.start(containing: now)) }
         let rows = try await rows(
-            """
-            SELECT * FROM tern_finish(\(policy.keyID), \(ticket.id), \(reservation?.tokens), \
-            \(reservation?.budgetPeriodStart.map(StoredKeyColumns.milliseconds)), \(usedTokens), \(periodStart), \(now.timeIntervalSince1970))
-            """)
+            FinishStatement(values: [
+                policy.keyID, ticket.id, reservation?.tokens, reservation?.budgetPeriodStart.map(StoredKeyColumns.milliseconds), usedTokens,
+                periodStart, now.timeIntervalSince1970,
+            ]))
         if let row = rows.first { remember(try Buckets(PostgresRandomAccessRow(row), from: 0), for: policy.keyID) }
     }
 
@@ -154,6 +152,16 @@ public final class PostgresRateLimitState: RateLimitState {
 
     private func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
         try await PostgresStore.rows(query, client: client, location: location)
+    }
+
+    private func rows(_ statement: some LimiterStatement) async throws -> [PostgresRow] {
+        do {
+            var rows: [PostgresRow] = []
+            for try await row in try await client.execute(statement) { rows.append(row) }
+            return rows
+        } catch {
+            throw TernStoreError(.database, "the database \(location) failed: \(PostgresStore.describe(error))")
+        }
     }
 
     private func remember(_ buckets: Buckets, for keyID: String) {

@@ -229,29 +229,8 @@ public final class PostgresStore: TernDatabase {
     }
 
     private static func insert(_ entries: [UsageRecord], into client: PostgresClient) async throws {
-        var bindings = PostgresBindings(capacity: entries.count * 10)
-        var values: [String] = []
-        values.reserveCapacity(entries.count)
-        for (index, entry) in entries.enumerated() {
-            let first = index * 10
-            values.append("(" + (1...10).map { "$\(first + $0)" }.joined(separator: ", ") + ")")
-            bindings.append(entry.keyID)
-            bindings.append(entry.model)
-            bindings.append(entry.endpoint)
-            bindings.append(entry.status)
-            bindings.append(entry.promptTokens)
-            bindings.append(entry.cachedTokens)
-            bindings.append(entry.completionTokens)
-            bindings.append(milliseconds(entry.startedAt))
-            bindings.append(milliseconds(entry.finishedAt))
-            bindings.append(max(0, milliseconds(entry.finishedAt) - milliseconds(entry.startedAt)))
-        }
-        let sql = """
-            INSERT INTO usage (key_id, model, endpoint, status, prompt_tokens, cached_tokens, completion_tokens, started_at, finished_at, \
-            duration_ms) VALUES \(values.joined(separator: ", "))
-            """
         do {
-            _ = try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings)).collect()
+            for try await _ in try await client.execute(LedgerInsertStatement(entries: entries)) {}
         } catch {
             throw TernStoreError(.database, "the usage ledger could not be written: \(describe(error))")
         }
