@@ -16,8 +16,9 @@ import TernStore
 /// - ``RouteAccess/metered``: over the key's requests-per-minute or concurrency limit, 429 `rate_limit_exceeded` with
 ///   `retry-after` (and a ledger row); otherwise the request runs with a ``RequestAccess`` in its context, its
 ///   response carries OpenAI's `x-ratelimit-*` headers, and its ledger row is written before the last byte goes out.
-/// - ``RouteAccess/meteredWithTokens``: the same, but the request is admitted when its handler reserves its tokens
-///   (``RequestAccess/reserve(promptTokens:maxCompletionTokens:)``), whose refusal is the same 429.
+/// - ``RouteAccess/meteredWithTokens``: the same, but the route admits the request once it knows whether an upstream
+///   serves it (``RequestAccess/admit()``, or with its tokens in
+///   ``RequestAccess/reserve(promptTokens:maxCompletionTokens:)``); a refusal is the same 429.
 struct AccessMiddleware: RouterMiddleware {
     typealias Context = TernRequestContext
 

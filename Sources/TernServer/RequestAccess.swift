@@ -6,8 +6,8 @@ import TernStore
 
 /// The authenticated key of one request, its admission, its token reservation, and its one ledger row.
 ///
-/// The access middleware creates it, with the request admitted or (``RouteAccess/meteredWithTokens``) to be admitted
-/// with its tokens; controllers reserve tokens once the prompt is known (``reserve(promptTokens:maxCompletionTokens:)``)
+/// The access middleware creates it, with the request admitted or (``RouteAccess/meteredWithTokens``) for the route
+/// to admit (``admit()``, or with its tokens); controllers reserve tokens once the prompt is known (``reserve(promptTokens:maxCompletionTokens:)``)
 /// and commit the row just before the last byte of the response (``commit(status:usage:)``). Whatever path the
 /// request takes, the row is written and an admitted request settled exactly once: the middleware commits for
 /// requests that did not.
@@ -62,6 +62,22 @@ final class RequestAccess: Sendable {
         }
     }
 
+    /// Admits the request (one request of the per-minute limit and a concurrency slot) if it is not yet; 429 when a
+    /// limit refuses it.
+    func admit() async throws {
+        guard state.withLock({ $0.ticket == nil }) else { return }
+        let admission: Result<RequestTicket, RateLimitRejection>
+        do {
+            admission = try await control.limits.admit(policy, now: Date())
+        } catch {
+            throw unavailable(error)
+        }
+        switch admission {
+        case .success(let ticket): try await hold(ticket, reservation: nil)
+        case .failure(let rejection): throw RateLimitHeaders.error(for: rejection)
+        }
+    }
+
     /// Holds the request's tokens (prompt plus the most it may generate) against the per-minute limit and the
     /// budget, admitting the request in the same step if it is not yet; 429 when a limit refuses it.
     func reserve(promptTokens: Int, maxCompletionTokens: Int) async throws {
@@ -83,24 +99,34 @@ final class RequestAccess: Sendable {
                 outcome = try await control.limits.admitAndReserve(policy, tokens: tokens, now: Date())
             }
         } catch {
-            logger.error("rate limits unavailable", metadata: ["error": "\(error)"])
-            throw OpenAIError.internalError("The server could not check this key's rate limits; try again.")
+            throw unavailable(error)
         }
-        let (ticket, reservation, rejection): (RequestTicket?, TokenReservation?, RateLimitRejection?)
         switch outcome {
-        case .admitted(let admittedTicket, let held): (ticket, reservation, rejection) = (admittedTicket, held, nil)
-        case .refused(let refusal, let refusedTicket): (ticket, reservation, rejection) = (refusedTicket, nil, refusal)
+        case .admitted(let ticket, let reservation):
+            try await hold(ticket, reservation: reservation)
+        case .refused(let rejection, let ticket):
+            if let ticket { try await hold(ticket, reservation: nil) }
+            throw RateLimitHeaders.error(for: rejection)
         }
+    }
+
+    /// Keeps what the limiter took for the request, for ``commit(status:usage:)`` to settle; if the request was
+    /// committed while the limiter answered, settles it at once (no one else will) and ends the request.
+    private func hold(_ ticket: RequestTicket, reservation: TokenReservation?) async throws {
         let committed = state.withLock { state in
             state.ticket = ticket
             state.reservation = reservation
             return state.committed
         }
-        // The row was written while the limiter answered: settle what it just took, which no one else will.
-        if committed, let ticket {
-            try? await control.limits.finish(ticket, reservation: reservation, usedTokens: 0, now: Date())
-        }
-        if let rejection { throw RateLimitHeaders.error(for: rejection) }
+        guard committed else { return }
+        try? await control.limits.finish(ticket, reservation: reservation, usedTokens: 0, now: Date())
+        throw CancellationError()
+    }
+
+    /// The 500 for a limiter that could not answer.
+    private func unavailable(_ error: any Error) -> OpenAIError {
+        logger.error("rate limits unavailable", metadata: ["error": "\(error)"])
+        return OpenAIError.internalError("The server could not check this key's rate limits; try again.")
     }
 
     /// Reserves the tokens of `plan`: every prompt plus the most every choice may generate.

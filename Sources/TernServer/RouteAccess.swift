@@ -7,9 +7,10 @@ enum RouteAccess: Sendable, Equatable {
     case anyKey
     /// A valid key within its limits, and one ledger row per request: the `/v1` API.
     case metered
-    /// As ``metered``, for the routes that generate or embed: the request is admitted when its handler reserves its
-    /// tokens, in the same step (one round trip to a shared database instead of two). The handler reserves before it
-    /// does any work, as it must for the token limits anyway.
+    /// As ``metered``, for the routes that an upstream may serve: the route admits the request itself once it knows
+    /// where it goes, with its tokens in the same step for an upstream (one round trip to a shared database instead
+    /// of two; ``RequestAccess/reserve(promptTokens:maxCompletionTokens:)``), and before anything else for a local
+    /// model (``RequestAccess/admit()``), whose loading and tokenizing a key over its limits must not cause.
     case meteredWithTokens
     /// A valid admin key: the admin API.
     case admin

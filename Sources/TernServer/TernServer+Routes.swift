@@ -33,22 +33,20 @@ extension TernServer {
             TernRoute(.post, "/v1/chat/completions", access: .meteredWithTokens) { request, context in
                 var request = request
                 if let answer = try await proxy?.forward(&request, context: context, endpoint: .chatCompletions) { return answer }
+                try await context.access?.admit()
                 return try await chat.handle(request, context: context)
             },
             TernRoute(.post, "/v1/completions", access: .meteredWithTokens) { request, context in
                 var request = request
                 if let answer = try await proxy?.forward(&request, context: context, endpoint: .completions) { return answer }
+                try await context.access?.admit()
                 return try await completions.handle(request, context: context)
             },
-            TernRoute(.post, "/v1/messages", access: .meteredWithTokens, errorStyle: .anthropic) { request, context in
-                try await messages.create(request, context: context)
-            },
+            TernRoute(.post, "/v1/messages", errorStyle: .anthropic) { request, context in try await messages.create(request, context: context) },
             TernRoute(.post, "/v1/messages/count_tokens", errorStyle: .anthropic) { request, context in
                 try await messages.countTokens(request, context: context)
             },
-            TernRoute(.post, "/v1/responses", access: .meteredWithTokens) { request, context in
-                try await responses.create(request, context: context)
-            },
+            TernRoute(.post, "/v1/responses") { request, context in try await responses.create(request, context: context) },
             TernRoute(.get, "/v1/responses/{id}") { _, context in try await responses.get(try context.parameters.require("id"), context: context) },
             TernRoute(.delete, "/v1/responses/{id}") { _, context in
                 try await responses.delete(try context.parameters.require("id"), context: context)
@@ -56,6 +54,7 @@ extension TernServer {
             TernRoute(.post, "/v1/embeddings", access: .meteredWithTokens) { request, context in
                 var request = request
                 if let answer = try await proxy?.forward(&request, context: context, endpoint: .embeddings) { return answer }
+                try await context.access?.admit()
                 return try await embeddings.create(request, context: context)
             },
             TernRoute(.get, "/v1/models") { _, context in info.models(for: context.key) },

@@ -91,13 +91,17 @@ public final class PostgresRateLimitState: RateLimitState {
         let (retryAfter, remaining) = (try row[2].decode(Double?.self), try row[3].decode(Int?.self))
         remember(try Buckets(row, from: 4), for: policy.keyID)
         let ticket = id.map { RequestTicket(policy: policy, id: $0) }
-        if let id { running.ids.withLock { _ = $0.insert(id) } }
-        guard let refusal else {
+        let admission: TokenAdmission
+        if let refusal {
+            admission = .refused(
+                try Self.rejection(refusal, policy: policy, tokens: tokens, retryAfter: retryAfter, remaining: remaining, now: now), ticket: ticket)
+        } else {
             guard let ticket else { throw TernStoreError(.database, "tern_admit_reserve returned no request") }
-            return .admitted(ticket, TokenReservation(tokens: tokens, budgetPeriodStart: periodStart))
+            admission = .admitted(ticket, TokenReservation(tokens: tokens, budgetPeriodStart: periodStart))
         }
-        return .refused(
-            try Self.rejection(refusal, policy: policy, tokens: tokens, retryAfter: retryAfter, remaining: remaining, now: now), ticket: ticket)
+        // Renewed from here on: only a ticket the caller gets back, which it will finish.
+        if let id { running.ids.withLock { _ = $0.insert(id) } }
+        return admission
     }
 
     /// The rejection a limiter function named (`refusal`), with the numbers the client is told.

@@ -30,8 +30,16 @@ extension RateLimitState {
         case .success(let admitted): ticket = admitted
         case .failure(let rejection): return .refused(rejection, ticket: nil)
         }
-        switch try await reserveTokens(ticket, tokens: tokens, now: now) {
-        case .success(let reservation): return .admitted(ticket, reservation)
+        let reservation: Result<TokenReservation, RateLimitRejection>
+        do {
+            reservation = try await reserveTokens(ticket, tokens: tokens, now: now)
+        } catch {
+            // The caller never sees this ticket: free its slot here.
+            try? await finish(ticket, reservation: nil, usedTokens: 0, now: now)
+            throw error
+        }
+        switch reservation {
+        case .success(let held): return .admitted(ticket, held)
         case .failure(let rejection): return .refused(rejection, ticket: ticket)
         }
     }
