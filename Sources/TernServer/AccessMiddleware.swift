@@ -71,66 +71,37 @@ struct AccessMiddleware: RouterMiddleware {
             }
             context.adminKey = key
             return try await next(request, context)
-        case .metered:
+        case .metered, .meteredWithTokens:
             return try await metered(request, context: context, key: key, now: now, next: next)
-        case .meteredWithTokens:
-            return try await run(
-                request, context: context, key: key, policy: KeyPolicy(key: key, defaults: control.defaultLimits), ticket: nil, now: now, next: next)
         }
     }
 
-    /// A `/v1` request: admitted under the key's limits, its usage written to the ledger.
+    /// A `/v1` request: admitted under the key's limits (here, or by its route for ``RouteAccess/meteredWithTokens``),
+    /// its usage written to the ledger once, whichever way it ends; a refusal is a request too.
     private func metered(
         _ request: Request, context: Context, key: APIKey, now: Date, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        let policy = KeyPolicy(key: key, defaults: control.defaultLimits)
-        let ticket: RequestTicket
-        let admission: Result<RequestTicket, RateLimitRejection>
-        do {
-            admission = try await control.limits.admit(policy, now: now)
-        } catch {
-            context.logger.error("rate limits unavailable", metadata: ["error": "\(error)"])
-            return refusal(.internalError("The server could not check this key's rate limits; try again."))
-        }
-        switch admission {
-        case .success(let admitted):
-            ticket = admitted
-        case .failure(let rejection):
-            var response = refusal(RateLimitHeaders.error(for: rejection))
-            RateLimitHeaders.apply(control.limits.snapshot(policy, now: Date()), to: &response.headers)
-            // A refusal is a request too: the ledger has one row for every request that came with a valid key.
-            let record = UsageRecord(
-                keyID: key.id, model: "", endpoint: endpoint, status: Int(response.status.code), promptTokens: 0, cachedTokens: 0,
-                completionTokens: 0, startedAt: now, finishedAt: Date())
-            do {
-                try await control.ledger.record(record)
-            } catch {
-                context.logger.error("usage not recorded", metadata: ["error": "\(error)"])
-                return refusal(Self.ledgerFailure)
-            }
-            return response
-        }
-        return try await run(request, context: context, key: key, policy: policy, ticket: ticket, now: now, next: next)
-    }
-
-    /// Runs the handler with the request's ``RequestAccess`` (admitted with `ticket`, or when it reserves its tokens),
-    /// and writes its ledger row once, whichever way it ends.
-    private func run(
-        _ request: Request, context: Context, key: APIKey, policy: KeyPolicy, ticket: RequestTicket?, now: Date,
-        next: (Request, Context) async throws -> Response
-    ) async throws -> Response {
         var context = context
+        let policy = KeyPolicy(key: key, defaults: control.defaultLimits)
         let access = RequestAccess(
-            key: key, policy: policy, ticket: ticket, endpoint: endpoint, control: control, startedAt: now, log: context.requestLog,
+            key: key, policy: policy, endpoint: endpoint, control: control, startedAt: now, log: context.requestLog,
             logger: context.logger)
         context.access = access
+        var refused: OpenAIError?
+        if self.access == .metered {
+            do { try await access.admit() } catch let error as OpenAIError { refused = error }
+        }
         var response: Response
-        do {
-            response = try await next(request, context)
-        } catch {
-            // The client went away before a response existed (the error middleware converts everything else).
-            try? await access.commit(status: 499)
-            throw error
+        if let refused {
+            response = refusal(refused)
+        } else {
+            do {
+                response = try await next(request, context)
+            } catch {
+                // The client went away before a response existed (the error middleware converts everything else).
+                try? await access.commit(status: 499)
+                throw error
+            }
         }
         RateLimitHeaders.apply(control.limits.snapshot(policy, now: Date()), to: &response.headers)
         if access.isStreaming, response.status == .ok {

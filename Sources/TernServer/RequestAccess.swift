@@ -6,8 +6,8 @@ import TernStore
 
 /// The authenticated key of one request, its admission, its token reservation, and its one ledger row.
 ///
-/// The access middleware creates it, with the request admitted or (``RouteAccess/meteredWithTokens``) for the route
-/// to admit (``admit()``, or with its tokens); controllers reserve tokens once the prompt is known (``reserve(promptTokens:maxCompletionTokens:)``)
+/// The access middleware creates it and admits the request (``admit()``), or leaves that to the route
+/// (``RouteAccess/meteredWithTokens``: ``admit()``, or with its tokens); controllers reserve tokens once the prompt is known (``reserve(promptTokens:maxCompletionTokens:)``)
 /// and commit the row just before the last byte of the response (``commit(status:usage:)``). Whatever path the
 /// request takes, the row is written and an admitted request settled exactly once: the middleware commits for
 /// requests that did not.
@@ -40,14 +40,13 @@ final class RequestAccess: Sendable {
     private let logger: Logger
 
     init(
-        key: APIKey, policy: KeyPolicy, ticket: RequestTicket?, endpoint: String, control: AccessControl, startedAt: Date,
+        key: APIKey, policy: KeyPolicy, endpoint: String, control: AccessControl, startedAt: Date,
         log: RequestLogEntry = RequestLogEntry(), logger: Logger
     ) {
         self.log = log
         self.logger = logger
         self.key = key
         self.policy = policy
-        state.withLock { $0.ticket = ticket }
         self.endpoint = endpoint
         self.control = control
         self.startedAt = startedAt
