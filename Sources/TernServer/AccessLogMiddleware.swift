@@ -27,7 +27,7 @@ public struct AccessLogMiddleware: RouterMiddleware {
         let path = request.uri.path
         var response: Response
         do {
-            response = try await next(request, context)
+            response = try await EventLoopTaskExecutor.preferring(context.channel.eventLoop) { try await next(request, context) }
         } catch {
             Self.log(logger, method: method, path: path, status: 499, entry: entry, since: started)
             throw error

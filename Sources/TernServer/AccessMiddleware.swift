@@ -133,8 +133,8 @@ struct AccessMiddleware: RouterMiddleware {
         guard let header else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : APIKeySecret(token)
+        let token = parts[1].trimmingHTTPWhitespace
+        return token.isEmpty ? nil : APIKeySecret(String(token))
     }
 
     /// `error` as a response in the route's style.
@@ -145,8 +145,8 @@ struct AccessMiddleware: RouterMiddleware {
 
     /// The key of `x-api-key: KEY`; nil when the header is missing or empty.
     static func apiKeyHeader(_ header: String?) -> APIKeySecret? {
-        guard let token = header?.trimmingCharacters(in: .whitespaces), !token.isEmpty else { return nil }
-        return APIKeySecret(token)
+        guard let token = header?.trimmingHTTPWhitespace, !token.isEmpty else { return nil }
+        return APIKeySecret(String(token))
     }
 
     /// 401 for a request without a key.

@@ -186,7 +186,7 @@ final class RequestAccess: Sendable {
         // In a task of its own: the caller's may be cancelled (a client that hangs up cancels the run that commits),
         // and the row must be written all the same.
         let (ledger, limits, logger) = (control.ledger, control.limits, logger)
-        try await Task {
+        try await Task(executorPreference: EventLoopTaskExecutor.current) {
             // The settlement runs beside the write (one round trip instead of two to a database), and even when the
             // write fails: the tokens were spent either way. A request refused before it was admitted has none.
             async let settled: Void = {

@@ -1,5 +1,7 @@
-import Foundation
 import Hummingbird
+import NIOCore
+import NIOPosix
+import Synchronization
 import TernOpenAI
 
 /// Reads a JSON request body with the checks OpenAI's API makes: a JSON content type and a size limit.
@@ -38,32 +40,45 @@ struct RequestBodyReader: Sendable {
 
     private struct BodyTimeout: Error {}
 
+    /// Whether the body's timer went off.
+    private final class Deadline: Sendable {
+        let passed = Atomic(false)
+    }
+
     /// Collects the body, giving up after ``timeout``.
+    ///
+    /// The deadline is a timer on an event loop (the connection's, when the server runs its tasks there), not a
+    /// sleeping task: `Task.sleep` arms and disarms a timer on another thread for every request.
     private func collect(_ request: inout Request) async throws -> ByteBuffer {
         guard let timeout else { return try await request.collectBody(upTo: maxBytes) }
         let limit = maxBytes
         let original = request
-        let collected = try await withThrowingTaskGroup(of: Request?.self) { group in
-            group.addTask {
-                var request = original
-                _ = try await request.collectBody(upTo: limit)
-                return request
-            }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let request = first else { throw BodyTimeout() }
+        let collecting = Task(executorPreference: EventLoopTaskExecutor.current) {
+            var request = original
+            _ = try await request.collectBody(upTo: limit)
             return request
         }
-        request = collected
+        let deadline = Deadline()
+        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(timeout)) {
+            deadline.passed.store(true, ordering: .relaxed)
+            collecting.cancel()
+        }
+        defer { timer.cancel() }
+        do {
+            request = try await withTaskCancellationHandler {
+                try await collecting.value
+            } onCancel: {
+                collecting.cancel()
+            }
+        } catch  where deadline.passed.load(ordering: .relaxed) {
+            throw BodyTimeout()
+        }
         return try await request.collectBody(upTo: maxBytes)
     }
 
     /// `application/json` or any `…+json` type, parameters such as `charset` allowed.
     static func isJSON(_ contentType: String) -> Bool {
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        let mediaType = (contentType.split(separator: ";", maxSplits: 1).first ?? "").trimmingHTTPWhitespace.lowercased()
         return mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
     }
 }

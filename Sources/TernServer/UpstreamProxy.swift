@@ -100,7 +100,7 @@ struct UpstreamProxy: Sendable {
         outgoing.body = .bytes(ByteBuffer(string: JSONValue.object(body).jsonText))
         let response: HTTPClientResponse
         do {
-            response = try await HTTPClient.shared.execute(outgoing, timeout: headTimeout)
+            response = try await UpstreamClients.current.execute(outgoing, timeout: headTimeout)
         } catch {
             throw Failure.unreachable(Self.unreachable(upstream, error))
         }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import NIOCore
+import NIOPosix
 
 @main
 struct Tern: AsyncParsableCommand {
@@ -32,6 +34,12 @@ struct Tern: AsyncParsableCommand {
         do {
             let arguments = try ConfigFile.expand(Array(CommandLine.arguments.dropFirst()))
             var command = try parseAsRoot(arguments)
+            if command is ServeCommand {
+                // The server's tasks run on NIO's event loops instead of Swift's own pool: a request is read, answered
+                // and written on its connection's thread, without a hand-over to another thread and back at each
+                // step. (Compute runs on threads of its own either way.)
+                NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+            }
             if var command = command as? any AsyncParsableCommand {
                 try await command.run()
             } else {

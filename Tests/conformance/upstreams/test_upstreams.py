@@ -214,6 +214,29 @@ def test_a_gateway_of_upstream_models_alone_loads_no_model_of_its_own(servers):
     assert alias.returncode != 0 and "--model-alias" in alias.stderr
 
 
+def test_a_deployment_that_refuses_connections_is_passed_over(servers):
+    """A deployment whose port refuses connections from the start (no pooled connection to it) fails its attempt at
+    once: the request goes to the other deployment, and with none left it is a 502 in OpenAI's shape, not a wait for
+    the upstream's head timeout (the client here gives up long before that)."""
+    upstream, _ = servers
+    closed = f"http://127.0.0.1:{free_port()}/v1"
+    gateway = Server(
+        "--upstream", f"both={closed},model={CHAT}",
+        "--upstream", f"both={upstream.url}/v1,model={CHAT},key-env=UPSTREAM_KEY",
+        "--upstream", f"down={closed},model={CHAT}",
+        env={"UPSTREAM_KEY": upstream.create_key("--name", "second-gateway")})
+    try:
+        client = gateway.client().with_options(timeout=60)
+        for _ in range(4):
+            answer = client.chat.completions.create(model="both", messages=[{"role": "user", "content": "Hi"}], max_tokens=2)
+            assert answer.choices[0].message.content is not None
+        with pytest.raises(openai.APIStatusError) as down:
+            client.chat.completions.create(model="down", messages=[{"role": "user", "content": "Hi"}], max_tokens=2)
+        assert down.value.status_code == 502 and down.value.code == "upstream_unavailable"
+    finally:
+        gateway.stop()
+
+
 def test_upstream_errors_keep_openais_shape(servers):
     upstream, gateway = servers
     with pytest.raises(openai.BadRequestError) as bad:
