@@ -47,9 +47,11 @@ public struct AccessLogMiddleware: RouterMiddleware {
             Self.log(logger, method: method, path: path, status: status, entry: entry, since: started)
             return response
         }
+        let loop = context.channel.eventLoop
         response.body = ResponseBody(contentLength: nil) { writer in
             do {
-                try await body.write(writer)
+                // A stream is written after this middleware returned: on the connection's loop too.
+                try await EventLoopTaskExecutor.preferring(loop) { try await body.write(writer) }
             } catch {
                 Self.log(logger, method: method, path: path, status: 499, entry: entry, since: started)
                 throw error
