@@ -43,7 +43,8 @@ struct UpstreamProxy: Sendable {
     /// for a local one.
     func forward(_ request: inout Request, context: TernRequestContext, endpoint: Endpoint) async throws -> Response? {
         let bytes = try await bodyReader.read(&request)
-        guard case .object(var body)? = try? JSONValue.parse(bytes), let name = body["model"]?.stringValue, pool.serves(name) else { return nil }
+        let parsed = try? await Self.offLoop(bytes.count) { try JSONValue.parse(bytes) }
+        guard case .object(var body)? = parsed, let name = body["model"]?.stringValue, pool.serves(name) else { return nil }
         try context.access?.use(model: name, names: [name])
         let streaming = body["stream"] == .bool(true)
         var clientWantsUsage = true
@@ -112,6 +113,12 @@ struct UpstreamProxy: Sendable {
         return .answered(answer)
     }
 
+    /// `work` at once for a small body, on a thread of its own for a large one: the request runs on its connection's
+    /// event loop, and a parse of megabytes there would hold up every other connection of that loop.
+    private static func offLoop<Value: Sendable>(_ bytes: Int, _ work: @escaping @Sendable () throws -> Value) async throws -> Value {
+        bytes < 256 << 10 ? try work() : try await onThread(named: "tern-parse", work)
+    }
+
     /// What ``send(_:to:endpoint:streaming:)`` got: a successful head to read on, or an answer for the client.
     private enum Sent {
         case head(HTTPClientResponse)
@@ -134,7 +141,7 @@ struct UpstreamProxy: Sendable {
             }
         }
         pool.finished(deployment)
-        let usage = (try? JSONValue.parse(answer.readableBytesView)).flatMap(Self.usage)
+        let usage = (try? await Self.offLoop(answer.readableBytes) { try JSONValue.parse(answer.readableBytesView) }).flatMap(Self.usage)
         try await access?.commitOrFail(status: 200, usage: usage ?? reservation)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: answer))
     }

@@ -11,7 +11,10 @@ public final class PostgresRateLimitState: RateLimitState {
     /// How long a running request's row outlives the last renewal by its replica.
     public static let leaseSeconds = 30.0
 
+    /// For the renewals and the cleanup at close.
     private let client: PostgresClient
+    /// For the calls of requests, on their own loops.
+    private let clients: PostgresLoopClients
     private let location: String
     /// This process's name on its rows.
     private let replica = UUID().uuidString
@@ -26,7 +29,8 @@ public final class PostgresRateLimitState: RateLimitState {
         let ids = Mutex(Set<Int>())
     }
 
-    init(client: PostgresClient, location: String) {
+    init(clients: PostgresLoopClients, client: PostgresClient, location: String) {
+        self.clients = clients
         self.client = client
         self.location = location
         let running = running
@@ -161,7 +165,7 @@ public final class PostgresRateLimitState: RateLimitState {
     private func rows(_ statement: some LimiterStatement) async throws -> [PostgresRow] {
         do {
             var rows: [PostgresRow] = []
-            for try await row in try await client.execute(statement) { rows.append(row) }
+            for try await row in try await clients.current.execute(statement) { rows.append(row) }
             return rows
         } catch {
             throw TernStoreError(.database, "the database \(location) failed: \(PostgresStore.describe(error))")

@@ -18,6 +18,8 @@ public final class PostgresStore: TernDatabase {
     /// The URL without its password.
     public let location: String
     let client: PostgresClient
+    /// The clients of the limiter's calls and the ledger's inserts.
+    private let loopClients: PostgresLoopClients
     private let running: Task<Void, Never>
     private let ledgerWrites: GroupCommit<UsageRecord>
     /// The one limiter of this process (its running requests are renewed together).
@@ -25,12 +27,22 @@ public final class PostgresStore: TernDatabase {
     /// Keys looked up, while a connection listens for changes made by any replica.
     private let keyCache: NotifiedKeyCache
 
-    private init(target: PostgresTarget, client: PostgresClient) throws {
+    private init(target: PostgresTarget) throws {
         location = target.location
+        // Of a replica's 32 connections at most, 24 serve the requests' own statements and 8 the rest.
+        var main = try target.client()
+        main.options.maximumConnections = 8
+        let client = PostgresClient(configuration: main)
+        let loopClients = PostgresLoopClients(configuration: try target.client(), connections: 24, fallback: client)
         self.client = client
-        running = Task { await client.run() }
-        ledgerWrites = GroupCommit(maxBatch: 500) { entries in try await Self.insert(entries, into: client) }
-        limiter = PostgresRateLimitState(client: client, location: target.location)
+        self.loopClients = loopClients
+        running = Task {
+            async let pool: Void = client.run()
+            async let loopPools: Void = loopClients.run()
+            _ = await (pool, loopPools)
+        }
+        ledgerWrites = GroupCommit(maxBatch: 500) { entries in try await Self.insert(entries, into: loopClients.current) }
+        limiter = PostgresRateLimitState(clients: loopClients, client: client, location: target.location)
         let configuration = try target.connection()
         keyCache = NotifiedKeyCache {
             let logger = Logger(label: "tern.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -61,7 +73,7 @@ public final class PostgresStore: TernDatabase {
         } catch {
             throw TernStoreError(.database, "cannot open the database \(target.location): \(describe(error))")
         }
-        return try PostgresStore(target: target, client: PostgresClient(configuration: try target.client()))
+        return try PostgresStore(target: target)
     }
 
     /// Frees this process's running requests and closes every connection.

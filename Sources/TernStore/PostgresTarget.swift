@@ -95,7 +95,6 @@ struct PostgresTarget {
             }
             configuration = .init(host: host, port: port, username: user, password: password, database: database, tls: tls)
         }
-        configuration.options.maximumConnections = 32
         return configuration
     }
 }

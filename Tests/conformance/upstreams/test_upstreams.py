@@ -214,6 +214,16 @@ def test_a_gateway_of_upstream_models_alone_loads_no_model_of_its_own(servers):
     assert alias.returncode != 0 and "--model-alias" in alias.stderr
 
 
+def test_a_large_body_is_read_off_the_event_loop_and_still_forwarded(servers):
+    """A body of over 256 KiB is parsed on a thread of its own: it still reaches the upstream, whose refusal (the
+    prompt is far past its context) comes back as it sent it."""
+    _, gateway = servers
+    with pytest.raises(openai.BadRequestError) as long:
+        gateway.client().chat.completions.create(model="remote", messages=[{"role": "user", "content": "word " * 80_000}],
+                                                 max_tokens=2)
+    assert long.value.code == "context_length_exceeded"
+
+
 def test_a_deployment_that_refuses_connections_is_passed_over(servers):
     """A deployment whose port refuses connections from the start (no pooled connection to it) fails its attempt at
     once: the request goes to the other deployment, and with none left it is a 502 in OpenAI's shape, not a wait for
