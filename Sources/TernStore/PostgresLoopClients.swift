@@ -12,11 +12,12 @@ final class PostgresLoopClients: Sendable {
     private let byLoop: [ObjectIdentifier: PostgresClient]
     private let fallback: PostgresClient
 
-    /// Clients that share `connections` between them.
+    /// Clients that open at most `connections` between them, whatever the number of loops: with more loops than
+    /// connections, the loops past them use `fallback`.
     init(configuration: PostgresClient.Configuration, connections: Int, fallback: PostgresClient) {
-        let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
+        let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator().prefix(connections))
         var each = configuration
-        each.options.maximumConnections = max(2, connections / max(1, loops.count))
+        each.options.maximumConnections = max(1, connections / max(1, loops.count))
         byLoop = Dictionary(
             uniqueKeysWithValues: loops.map { loop in (ObjectIdentifier(loop), PostgresClient(configuration: each, eventLoopGroup: loop)) })
         self.fallback = fallback

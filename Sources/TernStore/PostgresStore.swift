@@ -29,11 +29,12 @@ public final class PostgresStore: TernDatabase {
 
     private init(target: PostgresTarget) throws {
         location = target.location
-        // Of a replica's 32 connections at most, 24 serve the requests' own statements and 8 the rest.
+        // Of a replica's 32 connections at most, 20 serve the limiter and the ledger, 12 the rest (key lookups that
+        // miss the cache, stored responses, administration).
         var main = try target.client()
-        main.options.maximumConnections = 8
+        main.options.maximumConnections = 12
         let client = PostgresClient(configuration: main)
-        let loopClients = PostgresLoopClients(configuration: try target.client(), connections: 24, fallback: client)
+        let loopClients = PostgresLoopClients(configuration: try target.client(), connections: 20, fallback: client)
         self.client = client
         self.loopClients = loopClients
         running = Task {
