@@ -39,8 +39,8 @@ struct EmbeddingsController: Sendable {
                     return tokens
                 }
             }
-            // Many long inputs take a while to tokenize: on a thread of its own, not the cooperative pool; a short one inline.
-            let inputs = asked.textBytes < 16 << 10 ? try tokenize() : try await onThread(named: "tern-tokenize", tokenize)
+            // Many long inputs take a while to tokenize.
+            let inputs = try await onThread(named: "tern-tokenize", bytes: asked.textBytes, threshold: 16 << 10, tokenize)
             let promptTokens = inputs.reduce(0) { $0 + $1.count }
             try await context.access?.reserve(promptTokens: promptTokens, maxCompletionTokens: 0)
             let pooling = model.config.pooling

@@ -49,7 +49,7 @@ struct MessagesController: Sendable {
         let asked = try MessagesRequest.decode(from: try await bodyReader.read(&request), requireMaxTokens: false)
         let model = try await models.withModel(asked.model, context: context, generating: true) { $0.scheduler.model }
         let text = try ChatPrompt.text(for: asked.chatRequest, model: model) + (asked.prefill ?? "")
-        // A body of megabytes takes a while to tokenize: on a thread of its own, not the cooperative pool.
+        // A body of megabytes takes a while to tokenize: on a thread of its own, not the event loop.
         let count = try await onThread(named: "tern-tokenize") { model.encodeWithBOS(text, parseSpecial: true).count }
         return .json(TokenCount(input_tokens: count))
     }

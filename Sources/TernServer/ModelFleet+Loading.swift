@@ -362,7 +362,8 @@ extension ModelFleet {
     }
 }
 
-/// Runs `work` on a new thread of its own, so that loading never holds a thread of Swift's cooperative pool.
+/// Runs `work` on a new thread of its own, so that loading never holds an event loop (where `tern serve` runs its
+/// tasks) or a thread of Swift's cooperative pool.
 func detach(named name: String, _ work: @escaping @Sendable () -> Void) {
     let thread = Thread(block: work)
     thread.name = name
@@ -375,4 +376,12 @@ func onThread<Value: Sendable>(named name: String, _ work: @escaping @Sendable (
     try await withCheckedThrowingContinuation { continuation in
         detach(named: name) { continuation.resume(with: Result { try work() }) }
     }
+}
+
+/// Runs `work` at once when its input of `bytes` is under `threshold`, else on a thread of its own: long work on a
+/// request's event loop would hold up every other connection of that loop, and a thread costs more than short work.
+func onThread<Value: Sendable>(
+    named name: String, bytes: Int, threshold: Int, _ work: @escaping @Sendable () throws -> Value
+) async throws -> Value {
+    bytes < threshold ? try work() : try await onThread(named: name, work)
 }

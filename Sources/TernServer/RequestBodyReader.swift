@@ -47,8 +47,8 @@ struct RequestBodyReader: Sendable {
 
     /// Collects the body, giving up after ``timeout``.
     ///
-    /// The deadline is a timer on an event loop (the connection's, when the server runs its tasks there), not a
-    /// sleeping task: `Task.sleep` arms and disarms a timer on another thread for every request.
+    /// The deadline is a timer on the connection's event loop, not a sleeping task: `Task.sleep` arms and disarms a
+    /// timer on another thread for every request.
     private func collect(_ request: inout Request) async throws -> ByteBuffer {
         guard let timeout else { return try await request.collectBody(upTo: maxBytes) }
         let limit = maxBytes
@@ -59,7 +59,8 @@ struct RequestBodyReader: Sendable {
             return request
         }
         let deadline = Deadline()
-        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(timeout)) {
+        let loop = EventLoopTaskExecutor.current?.loop ?? MultiThreadedEventLoopGroup.singleton.any()
+        let timer = loop.scheduleTask(in: TimeAmount(timeout)) {
             deadline.passed.store(true, ordering: .relaxed)
             collecting.cancel()
         }

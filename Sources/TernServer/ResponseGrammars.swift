@@ -4,8 +4,8 @@ import TernJSON
 import TernOpenAI
 
 /// The grammars of `response_format`s and tools, compiled once per schema and kept (with the token masks they have
-/// cached) for the requests that send the same schema again. Compiling runs on a thread of its own, never on the
-/// cooperative pool.
+/// cached) for the requests that send the same schema again. Compiling runs on a thread of its own, never on an
+/// event loop.
 final class ResponseGrammars: Sendable {
     private let cache = Mutex<[String: TokenGrammar]>([:])
 

@@ -14,7 +14,7 @@ struct TokenizerController: Sendable {
         var request = request
         let asked = try TokenizeRequest.decode(from: try await bodyReader.read(&request))
         let model = try await self.model(asked.model, context: context)
-        // A body of megabytes takes a while to tokenize: on a thread of its own, not the cooperative pool.
+        // A body of megabytes takes a while to tokenize: on a thread of its own, not the event loop.
         let ids = try await onThread(named: "tern-tokenize") { () throws(OpenAIError) -> [Int32] in
             var ids: [Int32] = []
             for (index, part) in asked.content.enumerated() {

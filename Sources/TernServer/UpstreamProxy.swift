@@ -43,7 +43,7 @@ struct UpstreamProxy: Sendable {
     /// for a local one.
     func forward(_ request: inout Request, context: TernRequestContext, endpoint: Endpoint) async throws -> Response? {
         let bytes = try await bodyReader.read(&request)
-        let parsed = try? await Self.offLoop(bytes.count) { try JSONValue.parse(bytes) }
+        let parsed = try? await onThread(named: "tern-parse", bytes: bytes.count, threshold: Self.parsedInline) { try JSONValue.parse(bytes) }
         guard case .object(var body)? = parsed, let name = body["model"]?.stringValue, pool.serves(name) else { return nil }
         try context.access?.use(model: name, names: [name])
         let streaming = body["stream"] == .bool(true)
@@ -113,11 +113,8 @@ struct UpstreamProxy: Sendable {
         return .answered(answer)
     }
 
-    /// `work` at once for a small body, on a thread of its own for a large one: the request runs on its connection's
-    /// event loop, and a parse of megabytes there would hold up every other connection of that loop.
-    private static func offLoop<Value: Sendable>(_ bytes: Int, _ work: @escaping @Sendable () throws -> Value) async throws -> Value {
-        bytes < 256 << 10 ? try work() : try await onThread(named: "tern-parse", work)
-    }
+    /// The largest body parsed on the request's event loop; a larger one is parsed on a thread of its own.
+    private static let parsedInline = 256 << 10
 
     /// What ``send(_:to:endpoint:streaming:)`` got: a successful head to read on, or an answer for the client.
     private enum Sent {
@@ -141,7 +138,10 @@ struct UpstreamProxy: Sendable {
             }
         }
         pool.finished(deployment)
-        let usage = (try? await Self.offLoop(answer.readableBytes) { try JSONValue.parse(answer.readableBytesView) }).flatMap(Self.usage)
+        let parsed = try? await onThread(named: "tern-parse", bytes: answer.readableBytes, threshold: Self.parsedInline) {
+            try JSONValue.parse(answer.readableBytesView)
+        }
+        let usage = parsed.flatMap(Self.usage)
         try await access?.commitOrFail(status: 200, usage: usage ?? reservation)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: answer))
     }
