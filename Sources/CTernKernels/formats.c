@@ -10,22 +10,22 @@
 #endif
 
 static const tern_format formats[] = {
-    {TERN_W_F32, 1, 4, TERN_ACT_F32, -1, NULL, {NULL}},
-    {TERN_W_F16, 1, 2, TERN_ACT_F16, -1, NULL, {NULL}},
-    {TERN_W_BF16, 1, 2, TERN_ACT_BF16, -1, NULL, {NULL}},
-    {TERN_W_BF16_R16, 1, 2, TERN_ACT_BF16, -1, NULL, {NULL}},
-    {TERN_W_Q4_0, 32, 18, TERN_ACT_Q8_32, TERN_W_Q4_0, tern_dequantize_q4_0, {NULL}},
-    {TERN_W_Q4_1, 32, 20, TERN_ACT_Q8_32, TERN_W_Q4_1, tern_dequantize_q4_1, {NULL}},
-    {TERN_W_Q8_0, 32, 34, TERN_ACT_Q8_32, TERN_W_Q8_0, tern_dequantize_q8_0, {NULL}},
-    {TERN_W_Q5_0, 32, sizeof(tern_block_q5_0), TERN_ACT_Q8_32, TERN_W_Q8_0, tern_dequantize_q5_0, {NULL}},
-    {TERN_W_Q5_1, 32, sizeof(tern_block_q5_1), TERN_ACT_Q8_32, -1, tern_dequantize_q5_1, ROW_DOTS(q5_1), MULTI_DOTS(q5_1)},
-    {TERN_W_IQ4_NL, 32, sizeof(tern_block_iq4_nl), TERN_ACT_Q8_32, -1, tern_dequantize_iq4_nl, ROW_DOTS(iq4_nl), {NULL}, ROW_DOTS(iq4_nl_batched)},
-    {TERN_W_Q2_K, 256, sizeof(tern_block_q2_K), TERN_ACT_Q8_256, -1, tern_dequantize_q2_K, ROW_DOTS(q2_K)},
-    {TERN_W_Q3_K, 256, sizeof(tern_block_q3_K), TERN_ACT_Q8_256, -1, tern_dequantize_q3_K, ROW_DOTS(q3_K)},
-    {TERN_W_Q4_K, 256, sizeof(tern_block_q4_K), TERN_ACT_Q8_256, -1, tern_dequantize_q4_K, ROW_DOTS(q4_K), MULTI_DOTS(q4_K)},
-    {TERN_W_Q5_K, 256, sizeof(tern_block_q5_K), TERN_ACT_Q8_256, -1, tern_dequantize_q5_K, ROW_DOTS(q5_K), MULTI_DOTS(q5_K)},
-    {TERN_W_Q6_K, 256, sizeof(tern_block_q6_K), TERN_ACT_Q8_256, -1, tern_dequantize_q6_K, ROW_DOTS(q6_K), MULTI_DOTS(q6_K)},
-    {TERN_W_IQ4_XS, 256, sizeof(tern_block_iq4_xs), TERN_ACT_Q8_256, -1, tern_dequantize_iq4_xs, ROW_DOTS(iq4_xs)},
+    {TERN_W_F32, 1, 4, TERN_ACT_F32, 0, NULL, {NULL}},
+    {TERN_W_F16, 1, 2, TERN_ACT_F16, 0, NULL, {NULL}},
+    {TERN_W_BF16, 1, 2, TERN_ACT_BF16, 0, NULL, {NULL}},
+    {TERN_W_BF16_R16, 1, 2, TERN_ACT_BF16, 0, NULL, {NULL}},
+    {TERN_W_Q4_0, 32, 18, TERN_ACT_Q8_32, 1, tern_dequantize_q4_0, {NULL}},
+    {TERN_W_Q4_1, 32, 20, TERN_ACT_Q8_32, 1, tern_dequantize_q4_1, {NULL}},
+    {TERN_W_Q8_0, 32, 34, TERN_ACT_Q8_32, 1, tern_dequantize_q8_0, {NULL}},
+    {TERN_W_Q5_0, 32, sizeof(tern_block_q5_0), TERN_ACT_Q8_32, 1, tern_dequantize_q5_0, {NULL}},
+    {TERN_W_Q5_1, 32, sizeof(tern_block_q5_1), TERN_ACT_Q8_32, 0, tern_dequantize_q5_1, ROW_DOTS(q5_1), MULTI_DOTS(q5_1)},
+    {TERN_W_IQ4_NL, 32, sizeof(tern_block_iq4_nl), TERN_ACT_Q8_32, 0, tern_dequantize_iq4_nl, ROW_DOTS(iq4_nl), {NULL}, ROW_DOTS(iq4_nl_batched)},
+    {TERN_W_Q2_K, 256, sizeof(tern_block_q2_K), TERN_ACT_Q8_256, 0, tern_dequantize_q2_K, ROW_DOTS(q2_K)},
+    {TERN_W_Q3_K, 256, sizeof(tern_block_q3_K), TERN_ACT_Q8_256, 0, tern_dequantize_q3_K, ROW_DOTS(q3_K)},
+    {TERN_W_Q4_K, 256, sizeof(tern_block_q4_K), TERN_ACT_Q8_256, 0, tern_dequantize_q4_K, ROW_DOTS(q4_K), MULTI_DOTS(q4_K)},
+    {TERN_W_Q5_K, 256, sizeof(tern_block_q5_K), TERN_ACT_Q8_256, 0, tern_dequantize_q5_K, ROW_DOTS(q5_K), MULTI_DOTS(q5_K)},
+    {TERN_W_Q6_K, 256, sizeof(tern_block_q6_K), TERN_ACT_Q8_256, 0, tern_dequantize_q6_K, ROW_DOTS(q6_K), MULTI_DOTS(q6_K)},
+    {TERN_W_IQ4_XS, 256, sizeof(tern_block_iq4_xs), TERN_ACT_Q8_256, 0, tern_dequantize_iq4_xs, ROW_DOTS(iq4_xs)},
 };
 
 const tern_format *tern_format_of(int wtype) {
@@ -36,9 +36,9 @@ const tern_format *tern_format_of(int wtype) {
 
 int tern_has_kernels(int wtype) { return tern_format_of(wtype) != NULL; }
 
-int tern_packed_type(int wtype) {
+int tern_is_packed(int wtype) {
     const tern_format *format = tern_format_of(wtype);
-    return format ? format->packs_as : -1;
+    return format ? format->packed : 0;
 }
 
 void tern_dequantize_row(int wtype, const void *src, float *dst, int64_t n) {

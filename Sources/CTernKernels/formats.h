@@ -30,10 +30,9 @@ typedef struct {
     int block_elements;
     int block_bytes;
     tern_act act;
-    /// The packed layout (internal.h) a matrix of this format is repacked into at load, whose kernels then compute with
-    /// it (tern_pack): the format itself for Q4_0, Q4_1 and Q8_0, Q8_0 for Q5_0 (the same values and sums); −1 for
-    /// the formats read row by row through `dot`.
-    int packs_as;
+    /// 1 when a matrix of this format is repacked at load into groups of 16 rows (internal.h, tern_pack) and computed
+    /// by each level's own packed kernels: Q4_0, Q4_1, Q5_0 and Q8_0; 0 for the formats read row by row through `dot`.
+    int packed;
     /// Converts `n` weights (whole blocks) to floats, rounding as llama.cpp's reference does; NULL for float formats.
     void (*dequantize)(const void *src, float *dst, int64_t n);
     /// The row product at each level (TERN_LEVEL_SCALAR, _AVX2, _AVX512), all bit-identical; NULL for the float and

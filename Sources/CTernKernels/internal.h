@@ -20,15 +20,27 @@ TERN_INLINE const int8_t *act_qs(const void *act) { return (const int8_t *)act; 
 TERN_INLINE const int32_t *act_exi(const void *act, int64_t nb) { return (const int32_t *)((const char *)act + 32 * nb); }
 TERN_INLINE const float *act_ds(const void *act, int64_t nb) { return (const float *)((const char *)act + 64 * nb); }
 
-/* Packed weights. Q4_0, Q4_1 and Q8_0 matrices (and Q5_0's, as Q8_0) are repacked once at load (tern_pack) so that
- * one 512-bit load holds the same four quant bytes of 16 rows, the unit of one int32 lane of the block dot. Rows go in groups of 16 (the
+/* Packed weights. Q4_0, Q4_1, Q5_0 and Q8_0 matrices are repacked once at load (tern_pack) so that one 512-bit load
+ * holds the same four quant bytes of 16 rows, the unit of one int32 lane of the block dot. Rows go in groups of 16 (the
  * last padded with zero rows); a group's blocks follow one another, block b holding its rows' block b as
  *   f16 d[16], then (Q4_1 only) f16 m[16], then the quants as words: word j (64 bytes) = bytes 4j..4j+3 of the
- *   quants of rows 0..15 (4 words for Q4_*, whose byte k holds elements k and k+16; 8 words for Q8_0).
- * Nothing is converted but Q5_0's codes, stored as Q8_0's bytes q − 16: the rest are GGUF's bytes, moved. */
+ *   quants of rows 0..15 (4 words for Q4_* and Q5_0, whose byte k holds elements k and k+16; 8 words for Q8_0),
+ *   then (Q5_0 only) the fifth bits as eight 64-bit masks: bit 4r + k of mask j is the fifth bit of element 4j + k
+ *   of row r (element k of word j's low nibbles for j < 4, of word j − 4's high ones above).
+ * Nothing is converted: GGUF's bytes are moved, and Q5_0's 32 high bits of a row spread over the masks. */
 TERN_INLINE int packed_quant_words(int wtype) { return wtype == TERN_W_Q8_0 ? 8 : 4; }
 TERN_INLINE int packed_head_bytes(int wtype) { return wtype == TERN_W_Q4_1 ? 64 : 32; }
-TERN_INLINE int packed_block_bytes(int wtype) { return packed_head_bytes(wtype) + 64 * packed_quant_words(wtype); }
+/// Bytes of a packed block after its quant words: Q5_0's fifth bits.
+TERN_INLINE int packed_high_bytes(int wtype) { return wtype == TERN_W_Q5_0 ? 64 : 0; }
+TERN_INLINE int packed_block_bytes(int wtype) {
+    return packed_head_bytes(wtype) + 64 * packed_quant_words(wtype) + packed_high_bytes(wtype);
+}
+/// Q5_0's fifth-bit mask of word j (0–7) of a packed block `p`.
+TERN_INLINE uint64_t packed_high_mask(const uint8_t *p, int j) {
+    uint64_t m;
+    memcpy(&m, p + 32 + 64 * 4 + 8 * j, 8);
+    return m;
+}
 /// Block 0 of the group holding row `row`.
 TERN_INLINE const uint8_t *packed_group(const void *w, int wtype, int64_t nb, int64_t row) {
     return (const uint8_t *)w + (size_t)(row / 16) * (size_t)nb * (size_t)packed_block_bytes(wtype);

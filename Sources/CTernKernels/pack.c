@@ -2,17 +2,8 @@
 #include "quant_blocks.h"
 
 size_t tern_packed_bytes(int wtype, int64_t rows, int64_t n) {
-    const int packed = tern_packed_type(wtype);
-    if (packed < 0 || rows <= 0 || n <= 0) return 0;
-    return (size_t)((rows + 15) / 16) * (size_t)(n / 32) * (size_t)packed_block_bytes(packed);
-}
-
-/// A Q5_0 block as the Q8_0 block of the same values: d kept, each code q stored as q − 16. Q5_0's products are
-/// Q8_0's sums over those bytes (q5.c once had its own), so Q8_0's kernels give the same numbers, faster.
-static void q5_0_as_q8_0(const uint8_t *src, uint8_t dst[34]) {
-    const tern_block_q5_0 *x = (const tern_block_q5_0 *)src;
-    memcpy(dst, &x->d, 2);
-    for (int e = 0; e < 32; e++) dst[2 + e] = (uint8_t)(int8_t)(tern_q5_code(x->qs, x->qh, e) - 16);
+    if (!tern_is_packed(wtype) || rows <= 0 || n <= 0) return 0;
+    return (size_t)((rows + 15) / 16) * (size_t)(n / 32) * (size_t)packed_block_bytes(wtype);
 }
 
 /// Copies block `b` of row `r` (of group `group`) between GGUF's block layout `blk` and the packed group.
@@ -20,6 +11,8 @@ static void move_block(int wtype, uint8_t *group, int64_t b, int r, uint8_t *blk
     uint8_t *p = group + (size_t)b * (size_t)packed_block_bytes(wtype);
     const int head = wtype == TERN_W_Q4_1 ? 4 : 2; // GGUF: f16 d (and f16 m) before the quants
     const int words = packed_quant_words(wtype);
+    // GGUF's Q5_0: f16 d, the 32 fifth bits, then the nibbles.
+    const int quants = wtype == TERN_W_Q5_0 ? head + 4 : head;
     uint8_t *fields[2 + 8] = {p + 2 * r, p + 32 + 2 * r};
     for (int j = 0; j < words; j++) fields[2 + j] = p + packed_head_bytes(wtype) + 64 * j + 4 * r;
     for (int f = 0; f < head / 2; f++) {
@@ -27,28 +20,31 @@ static void move_block(int wtype, uint8_t *group, int64_t b, int r, uint8_t *blk
         else memcpy(blk + 2 * f, fields[f], 2);
     }
     for (int j = 0; j < words; j++) {
-        if (to_packed) memcpy(fields[2 + j], blk + head + 4 * j, 4);
-        else memcpy(blk + head + 4 * j, fields[2 + j], 4);
+        if (to_packed) memcpy(fields[2 + j], blk + quants + 4 * j, 4);
+        else memcpy(blk + quants + 4 * j, fields[2 + j], 4);
     }
+    if (wtype != TERN_W_Q5_0) return;
+    uint8_t *masks = p + packed_head_bytes(wtype) + 64 * words;
+    uint32_t high = to_packed ? load_u32(blk + head) : 0;
+    for (int j = 0; j < 8; j++) {
+        uint64_t mask;
+        memcpy(&mask, masks + 8 * j, 8);
+        const uint64_t bits = (uint64_t)0xf << (4 * r);
+        if (to_packed) mask = (mask & ~bits) | ((uint64_t)((high >> (4 * j)) & 0xf) << (4 * r));
+        else high |= (uint32_t)((mask & bits) >> (4 * r)) << (4 * j);
+        if (to_packed) memcpy(masks + 8 * j, &mask, 8);
+    }
+    if (!to_packed) memcpy(blk + head, &high, 4);
 }
 
 void tern_pack(int wtype, const void *src, size_t row_bytes, int64_t rows, int64_t n, void *dst) {
     const int64_t nb = n / 32;
-    const int packed = tern_packed_type(wtype);
     memset(dst, 0, tern_packed_bytes(wtype, rows, n)); // padding rows: zero scales and quants
     const int gguf_block = wtype == TERN_W_Q8_0 ? 34 : wtype == TERN_W_Q4_0 ? 18 : wtype == TERN_W_Q5_0 ? 22 : 20;
-    uint8_t converted[34];
     for (int64_t row = 0; row < rows; row++) {
-        uint8_t *group = (uint8_t *)dst + (size_t)(row / 16) * (size_t)nb * (size_t)packed_block_bytes(packed);
+        uint8_t *group = (uint8_t *)dst + (size_t)(row / 16) * (size_t)nb * (size_t)packed_block_bytes(wtype);
         const uint8_t *r = (const uint8_t *)src + (size_t)row * row_bytes;
-        for (int64_t b = 0; b < nb; b++) {
-            uint8_t *block = (uint8_t *)r + gguf_block * b;
-            if (packed != wtype) {
-                q5_0_as_q8_0(block, converted);
-                block = converted;
-            }
-            move_block(packed, group, b, (int)(row % 16), block, 1);
-        }
+        for (int64_t b = 0; b < nb; b++) move_block(wtype, group, b, (int)(row % 16), (uint8_t *)r + gguf_block * b, 1);
     }
 }
 

@@ -109,11 +109,17 @@ static float vec_dot_q_scalar(int wtype, const uint8_t *group, int r, const void
         if (wtype == TERN_W_Q8_0) {
             for (int j = 0; j < 32; j++) lane[j / 4] += (int8_t)q[64 * (j / 4) + j % 4] * ab[j];
         } else {
-            const int bias = wtype == TERN_W_Q4_0 ? 8 : 0;
+            const int bias = wtype == TERN_W_Q4_0 ? 8 : wtype == TERN_W_Q5_0 ? 16 : 0;
             for (int j = 0; j < 16; j++) {
                 const uint8_t byte = q[64 * (j / 4) + j % 4];
-                lane[j / 4] += ((byte & 0x0f) - bias) * ab[j];
-                lane[4 + j / 4] += ((byte >> 4) - bias) * ab[j + 16];
+                int low = byte & 0x0f, high = byte >> 4;
+                if (wtype == TERN_W_Q5_0) {
+                    const int bit = 4 * r + j % 4;
+                    low |= (int)((packed_high_mask(p, j / 4) >> bit) & 1) << 4;
+                    high |= (int)((packed_high_mask(p, 4 + j / 4) >> bit) & 1) << 4;
+                }
+                lane[j / 4] += (low - bias) * ab[j];
+                lane[4 + j / 4] += (high - bias) * ab[j + 16];
             }
             if (wtype == TERN_W_Q4_1) summs = fmaf(tern_f16_to_f32(load_u16(p + 32 + 2 * r)), ds[2 * b + 1], summs);
         }

@@ -67,12 +67,21 @@ static T2 void quantize_act_avx2(int wtype, const float *x, void *act, int64_t n
     }
 }
 
+/// Byte i of the result is 0x10 where bit i of `bits` is set, 0 elsewhere: Q5_0's fifth bits of one word of 8 rows.
+INL2 __m256i fifth_bits_avx2(uint32_t bits) {
+    const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), _mm256_setr_epi64x(0, 0x0101010101010101, 0x0202020202020202,
+                                                                                             0x0303030303030303));
+    const __m256i select = _mm256_set1_epi64x((long long)0x8040201008040201ull);
+    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, select), select), _mm256_set1_epi8(0x10));
+}
+
 /// Rows 8h..8h+7 of one packed group against the token `a`; the first `valid` of them are stored.
 ///
 /// Lane r is row 8h + r. Per block, word j of the quants gives int32 lane j (the low nibbles, or the Q8_0 bytes) and
 /// lane j + 4 (the high nibbles) of llama.cpp's 8-lane AVX2 block dot for 8 rows at once, exact (vpmaddubsw pairs
 /// cannot saturate: nibbles, or Q8_0's |w| against sign-moved activations); one FMA per lane scales it into that lane's
-/// accumulator. The lanes are added in `hsum256`'s order and Q4_1's Σ m·s comes last, as at every level.
+/// accumulator (Q5_0's fifth bits join the nibbles first). The lanes are added in `hsum256`'s order and Q4_1's Σ m·s
+/// comes last, as at every level.
 INL2 void q_half_avx2(const int wtype, const uint8_t *group, int h, int64_t nb, const char *a, float *out, int valid) {
     __m256 acc[8];
     for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_ps();
@@ -95,10 +104,11 @@ INL2 void q_half_avx2(const int wtype, const uint8_t *group, int h, int64_t nb, 
                 continue;
             }
             for (int half = 0; half < 2; half++) {
-                const __m256i w = half == 0 ? _mm256_and_si256(v, nibble) : _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
+                __m256i w = half == 0 ? _mm256_and_si256(v, nibble) : _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
                 const int lane = j + 4 * half;
+                if (wtype == TERN_W_Q5_0) w = _mm256_or_si256(w, fifth_bits_avx2((uint32_t)(packed_high_mask(p, lane) >> (32 * h))));
                 __m256i dot = _mm256_madd_epi16(_mm256_maddubs_epi16(w, _mm256_set1_epi32(aq[lane])), ones);
-                if (wtype == TERN_W_Q4_0) dot = _mm256_add_epi32(dot, _mm256_set1_epi32(bias[lane] - TERN_ACT_MAGIC));
+                if (wtype != TERN_W_Q4_1) dot = _mm256_add_epi32(dot, _mm256_set1_epi32(bias[lane] - TERN_ACT_MAGIC));
                 acc[lane] = _mm256_fmadd_ps(dd, _mm256_cvtepi32_ps(dot), acc[lane]);
             }
         }
@@ -243,6 +253,7 @@ static T2 void gemm_avx2(int wtype, const void *w, size_t rb, int64_t r0, int64_
     case TERN_W_F32: gemm_f32_avx2(w, rb, r0, r1, n, act, as, tokens, out, os); return;
     case TERN_W_Q4_0: q_gemm_avx2(TERN_W_Q4_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_Q4_1: q_gemm_avx2(TERN_W_Q4_1, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
+    case TERN_W_Q5_0: q_gemm_avx2(TERN_W_Q5_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_Q8_0: q_gemm_avx2(TERN_W_Q8_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_BF16_R16: tern_gemm_bf16_r16_scalar(w, r0, r1, n, act, as, tokens, out, os); return;
     default: {

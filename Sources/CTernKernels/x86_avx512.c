@@ -175,7 +175,8 @@ enum { FROM_PACKED, READYING, FROM_READY };
 /// `wtype` constants after inlining).
 ///
 /// Lane r of every vector is row r. Per block, word j of the quants gives, by one vpdpbusd each, int32 lane j (the low
-/// nibbles, or the Q8_0 bytes) and lane j + 4 (the high nibbles) of llama.cpp's 8-lane block dot for all 16 rows, exact
+/// nibbles, or the Q8_0 bytes) and lane j + 4 (the high nibbles; Q5_0's with their fifth bits) of llama.cpp's 8-lane
+/// block dot for all 16 rows, exact
 /// (unsigned weights, made exact by the activation row's per-lane bias); one FMA per lane scales it into that lane's
 /// accumulator A[j]. The bias also carries 1.5·2^23, so the int32 sum read as a float is 1.5·2^23 plus the dot and
 /// one subtraction gives the dot as a float, exactly, on either FMA port (a conversion would take the port vpdpbusd
@@ -191,7 +192,7 @@ INL5 void q_pass_avx512(const int wtype, const int T, const int mode, const uint
         summs[t] = first ? _mm512_setzero_ps() : spill[9 * t + 8];
     }
     const int bytes = packed_block_bytes(wtype), words = packed_quant_words(wtype);
-    const __m512i nibble = _mm512_set1_epi8(0x0f);
+    const __m512i nibble = _mm512_set1_epi8(0x0f), sixteen = _mm512_set1_epi8(16);
     const __m512 magic = _mm512_set1_ps(TERN_ACT_MAGIC_F);
     // Q4_1 read once has port 0 to spare (its nibbles keep the other port busy): a plain conversion saves the bias loads.
     const int plain = mode == FROM_PACKED && wtype == TERN_W_Q4_1;
@@ -232,8 +233,10 @@ INL5 void q_pass_avx512(const int wtype, const int T, const int mode, const uint
                 w0 = _mm512_load_si512(r->q[j]);
             } else {
                 v = _mm512_loadu_si512(q + 64 * j);
-                // Q8_0: q + 128 (unsigned); Q4_*: the low nibbles here, the high ones below
+                // Q8_0: q + 128 (unsigned); Q4_* and Q5_0: the low nibbles here, the high ones below (Q5_0's fifth bits
+                // added where its mask has them)
                 w0 = wtype == TERN_W_Q8_0 ? _mm512_xor_si512(v, _mm512_set1_epi8((char)0x80)) : _mm512_and_si512(v, nibble);
+                if (wtype == TERN_W_Q5_0) w0 = _mm512_mask_add_epi8(w0, _cvtu64_mask64(packed_high_mask(p, j)), w0, sixteen);
                 if (mode == READYING) _mm512_store_si512(r->q[j], w0);
             }
             for (int t = 0; t < T; t++) {
@@ -248,6 +251,7 @@ INL5 void q_pass_avx512(const int wtype, const int T, const int mode, const uint
                 w1 = _mm512_load_si512(r->q[j + 4]);
             } else {
                 w1 = _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble);
+                if (wtype == TERN_W_Q5_0) w1 = _mm512_mask_add_epi8(w1, _cvtu64_mask64(packed_high_mask(p, j + 4)), w1, sixteen);
                 if (mode == READYING) _mm512_store_si512(r->q[j + 4], w1);
             }
             for (int t = 0; t < T; t++) {
@@ -514,6 +518,7 @@ static T5 void gemm_avx512(int wtype, const void *w, size_t rb, int64_t r0, int6
     case TERN_W_F32: gemm_f32_avx512(w, rb, r0, r1, n, act, as, tokens, out, os); return;
     case TERN_W_Q4_0: q_gemm_avx512(TERN_W_Q4_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_Q4_1: q_gemm_avx512(TERN_W_Q4_1, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
+    case TERN_W_Q5_0: q_gemm_avx512(TERN_W_Q5_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_Q8_0: q_gemm_avx512(TERN_W_Q8_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_BF16_R16:
         if (tern_avx512_bf16_pairs()) gemm_bf16_r16_avx512(w, r0, r1, n, act, as, tokens, out, os);

@@ -4,13 +4,12 @@ import CTernKernels
 ///
 /// Row `r` holds the `columns` weights that produce output feature `r`. In GGUF terms `columns` is `ne[0]` and `rows`
 /// is `ne[1]`. F32, F16, BF16 and the K-quant matrices are views of their rows where they lie (usually the mapped GGUF
-/// file); Q4_0, Q4_1 and Q8_0 matrices are repacked once into memory the matrix owns, rows interleaved in groups of 16
-/// so that one vector load feeds the same four bytes of 16 rows into the integer dot-product instructions
-/// (`tern_pack`). Q5_0 matrices are repacked as the Q8_0 matrices of the same values, whose products are the same sums.
-/// Where the CPU multiplies bf16 pairs (``CPULevel/multipliesBF16Pairs``), BF16 matrices are interleaved the same way,
+/// file); Q4_0, Q4_1, Q5_0 and Q8_0 matrices are repacked once into memory the matrix owns, rows interleaved in groups
+/// of 16 so that one vector load feeds the same four bytes of 16 rows into the integer dot-product instructions
+/// (`tern_pack`). Where the CPU multiplies bf16 pairs (``CPULevel/multipliesBF16Pairs``), BF16 matrices are interleaved the same way,
 /// a column pair of 16 rows side by side (`tern_interleave_bf16`).
 public struct WeightMatrix: @unchecked Sendable {
-    /// The format the kernels compute with: the GGUF tensor's, or the one its packed copy took (``init(type:rows:columns:data:arena:)``).
+    /// The GGUF tensor's format, which the kernels compute with (packed or not).
     public let type: TensorType
     /// Number of rows (output features).
     public let rows: Int
@@ -18,7 +17,7 @@ public struct WeightMatrix: @unchecked Sendable {
     public let columns: Int
     /// The weights as the kernels read them: the rows `rowBytes` apart, or the packed or interleaved copy.
     public let data: UnsafeRawPointer
-    /// Bytes per row of ``type`` (for a packed matrix, as an unpacked block row of that type would take).
+    /// Bytes per row of ``type`` (for a packed matrix, as its GGUF row takes).
     public let rowBytes: Int
     /// Whether ``data`` holds the packed layout of `tern_pack` rather than plain rows.
     public let isPacked: Bool
@@ -49,9 +48,9 @@ public struct WeightMatrix: @unchecked Sendable {
             tern_pack(code, data, rowBytes, Int64(rows), Int64(columns), storage.base)
             self.storage = storage
             isPacked = true
-            self.type = TensorType(rawValue: UInt32(tern_packed_type(code)))!
+            self.type = type
             self.data = UnsafeRawPointer(storage.base)
-            self.rowBytes = self.type.rowBytes(columns)!
+            self.rowBytes = rowBytes
         } else if isInterleaved {
             let storage = PackedStorage(byteCount: tern_interleaved_bf16_bytes(Int64(rows), Int64(columns)), arena: arena)
             tern_interleave_bf16(data, rowBytes, Int64(rows), Int64(columns), storage.base)

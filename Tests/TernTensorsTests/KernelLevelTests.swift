@@ -7,8 +7,7 @@ import Testing
 @Suite struct KernelLevelTests {
     static let quantizedTypes: [TensorType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .iq4_nl, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_xs]
     static let allTypes: [TensorType] = [.f32, .f16, .bf16] + quantizedTypes
-    /// The types whose matrices are repacked in groups of 16 rows (Q5_0 as the Q8_0 of the same values); the others are
-    /// read as GGUF stores them.
+    /// The types whose matrices are repacked in groups of 16 rows; the others are read as GGUF stores them.
     static let packedTypes: [TensorType] = [.q4_0, .q4_1, .q5_0, .q8_0]
 
     private func table(_ level: CPULevel) -> tern_kernels { tern_kernels_for_level(Int32(level.rawValue)).pointee }
@@ -121,7 +120,7 @@ import Testing
                 let rows = 19
                 let weights = RandomWeights(type: type, rows: rows, columns: columns, offset: 3, random: &random)
                 let x = randomActivations(tokens * columns, random: &random)
-                // what the kernels compute with: a packed Q5_0 matrix is Q8_0's, an interleaved BF16 one has its own code
+                // what the kernels compute with: an interleaved BF16 matrix has a code of its own
                 let code = weights.matrix.kernelType
                 let stride = tern_act_row_bytes(code, Int64(columns))
                 let act = UnsafeMutableRawPointer.allocate(byteCount: tokens * stride, alignment: 64)

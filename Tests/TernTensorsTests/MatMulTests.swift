@@ -62,7 +62,7 @@ import Testing
         let blocks = columns / 32
         let weights = RandomWeights(type: type, rows: 8, columns: columns, offset: 0, random: &random)
         let x = randomActivations(columns, random: &random)
-        let code = Int32(weights.matrix.type.rawValue)  // a packed Q5_0 matrix computes as Q8_0
+        let code = Int32(weights.matrix.type.rawValue)
         let act = UnsafeMutableRawPointer.allocate(byteCount: tern_act_row_bytes(code, Int64(columns)), alignment: 64)
         defer { act.deallocate() }
         let scalar = tern_kernels_for_level(0).pointee
@@ -89,8 +89,7 @@ import Testing
         }
     }
 
-    /// Packing moves bytes and nothing else: every row of a packed matrix converts to the floats of its GGUF row (Q5_0's
-    /// rows too, repacked as the Q8_0 rows of the same values).
+    /// Packing moves bytes and nothing else: every row of a packed matrix converts to the floats of its GGUF row.
     @Test(arguments: KernelLevelTests.allTypes)
     func packedRowsDequantizeLikeTheirSource(type: TensorType) {
         var random = SeededRandom(seed: 41)
@@ -98,7 +97,7 @@ import Testing
         for (rows, columns) in shapes {
             let weights = RandomWeights(type: type, rows: rows, columns: columns, offset: 5, random: &random)
             #expect(weights.matrix.isPacked == KernelLevelTests.packedTypes.contains(type))
-            #expect(weights.matrix.type == (type == .q5_0 ? .q8_0 : type))
+            #expect(weights.matrix.type == type)
             var row = [Float](repeating: .nan, count: columns)
             for r in 0..<rows {
                 weights.matrix.dequantizeRow(r, into: &row)

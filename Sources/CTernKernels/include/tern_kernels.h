@@ -47,10 +47,9 @@ typedef struct tern_kernels {
     /// Converts `n` floats into the activation format for weights of `wtype`.
     void (*quantize_act)(int wtype, const float *x, void *act, int64_t n);
     /// out[t·out_stride + r] = Σ_c w[r][c]·act_t[c] for r in [row_begin, row_end), t in [0, tokens).
-    /// Q4_0, Q4_1 and Q8_0 weights are packed (`tern_pack`; `row_bytes` is not used) and `row_begin` is a multiple of 16;
-    /// so are TERN_W_BF16_R16 weights (`tern_interleave_bf16`); other types are GGUF rows `row_bytes` apart (n a whole
-    /// number of the type's blocks). Types that are repacked as another (Q5_0) are passed as that type
-    /// (`tern_packed_type`), never as their own.
+    /// Q4_0, Q4_1, Q5_0 and Q8_0 weights are packed (`tern_pack`; `row_bytes` is not used) and `row_begin` is a multiple
+    /// of 16; so are TERN_W_BF16_R16 weights (`tern_interleave_bf16`); other types are GGUF rows `row_bytes` apart (n a
+    /// whole number of the type's blocks).
     ///
     /// `batched` (NULL, or one byte per token) marks the tokens of prompt batches: their products follow the reference
     /// engine's order for a batch where a format's differs from its single-token order (IQ4_NL); the others, and all
@@ -89,13 +88,12 @@ typedef struct tern_kernels {
     void (*rope_f32)(float *x, int64_t heads, int64_t head_size, int64_t pairs, const float *cos, const float *sin);
 } tern_kernels;
 
-/// The type a packed matrix of `wtype` computes as: `wtype` itself for Q4_0, Q4_1 and Q8_0, Q8_0 for Q5_0 (the same
-/// values and products, in the faster kernels), −1 for the types the kernels read as GGUF stores them.
-int tern_packed_type(int wtype);
+/// 1 for the types whose matrices are packed (Q4_0, Q4_1, Q5_0, Q8_0), 0 for those the kernels read as GGUF stores them.
+int tern_is_packed(int wtype);
 /// Bytes `rows` × `n` weights of `wtype` take packed, or 0 for the types the kernels read as GGUF stores them.
 size_t tern_packed_bytes(int wtype, int64_t rows, int64_t n);
 /// Packs `rows` GGUF rows of `n` weights of `wtype`, `row_bytes` apart, into `dst` (`tern_packed_bytes` long), in
-/// the layout of `tern_packed_type(wtype)`.
+/// the packed layout.
 void tern_pack(int wtype, const void *src, size_t row_bytes, int64_t rows, int64_t n, void *dst);
 /// Copies block `block` of row `row` of packed weights of `wtype` (a packed type) back into GGUF's block layout at `dst`.
 void tern_unpack_block(int wtype, const void *packed, int64_t n, int64_t row, int64_t block, void *dst);
