@@ -36,6 +36,8 @@ const tern_format *tern_format_of(int wtype) {
 
 int tern_has_kernels(int wtype) { return tern_format_of(wtype) != NULL; }
 
+int tern_act_type(int wtype) { return wtype == TERN_W_Q5_0 ? TERN_W_Q8_0 : wtype; }
+
 int tern_is_packed(int wtype) {
     const tern_format *format = tern_format_of(wtype);
     return format ? format->packed : 0;

@@ -262,6 +262,10 @@ void tern_f16_cols_dot_scalar(const uint16_t *rows, size_t stride, int64_t n, in
     }
 }
 
+static void rope_neox_f32_scalar(float *x, int64_t heads, int64_t head_size, int64_t pairs, const float *cs, const float *sn) {
+    for (int64_t h = 0; h < heads; h++) rope_neox_pairs(x + h * head_size, pairs, cs, sn);
+}
+
 static void rope_f32_scalar(float *x, int64_t heads, int64_t head_size, int64_t pairs, const float *cs, const float *sn) {
     for (int64_t h = 0; h < heads; h++) rope_pairs(x + h * head_size, pairs, cs, sn);
 }
@@ -280,4 +284,5 @@ const tern_kernels tern_kernels_scalar = {
     .f16_rows_dot = f16_rows_dot_scalar,
     .f16_cols_dot = tern_f16_cols_dot_scalar,
     .rope_f32 = rope_f32_scalar,
+    .rope_neox_f32 = rope_neox_f32_scalar,
 };

@@ -108,7 +108,10 @@ INL2 void q_half_avx2(const int wtype, const uint8_t *group, int h, int64_t nb, 
                 const int lane = j + 4 * half;
                 if (wtype == TERN_W_Q5_0) w = _mm256_or_si256(w, fifth_bits_avx2((uint32_t)(packed_high_mask(p, lane) >> (32 * h))));
                 __m256i dot = _mm256_madd_epi16(_mm256_maddubs_epi16(w, _mm256_set1_epi32(aq[lane])), ones);
-                if (wtype != TERN_W_Q4_1) dot = _mm256_add_epi32(dot, _mm256_set1_epi32(bias[lane] - TERN_ACT_MAGIC));
+                // Q5_0 meets Q8_0's activations, whose bias is 8 times the −16·Σa its codes need (kept small here,
+                // where vpmaddubsw pairs of c + 112 could saturate).
+                if (wtype == TERN_W_Q4_0) dot = _mm256_add_epi32(dot, _mm256_set1_epi32(bias[lane] - TERN_ACT_MAGIC));
+                if (wtype == TERN_W_Q5_0) dot = _mm256_add_epi32(dot, _mm256_set1_epi32((bias[lane] - TERN_ACT_MAGIC) / 8));
                 acc[lane] = _mm256_fmadd_ps(dd, _mm256_cvtepi32_ps(dot), acc[lane]);
             }
         }
@@ -555,6 +558,10 @@ static T2 void f16_cols_dot_avx2(const uint16_t *rows, size_t stride, int64_t n,
 }
 
 /// The scalar loop, compiled with FMA so that fmaf is one instruction.
+static T2 void rope_neox_f32_avx2(float *x, int64_t heads, int64_t head_size, int64_t pairs, const float *cs, const float *sn) {
+    for (int64_t h = 0; h < heads; h++) rope_neox_pairs(x + h * head_size, pairs, cs, sn);
+}
+
 static T2 void rope_f32_avx2(float *x, int64_t heads, int64_t head_size, int64_t pairs, const float *cs, const float *sn) {
     for (int64_t h = 0; h < heads; h++) rope_pairs(x + h * head_size, pairs, cs, sn);
 }
@@ -573,5 +580,6 @@ const tern_kernels tern_kernels_avx2 = {
     .f16_rows_dot = f16_rows_dot_avx2,
     .f16_cols_dot = f16_cols_dot_avx2,
     .rope_f32 = rope_f32_avx2,
+    .rope_neox_f32 = rope_neox_f32_avx2,
 };
 #endif

@@ -175,8 +175,8 @@ enum { FROM_PACKED, READYING, FROM_READY };
 /// `wtype` constants after inlining).
 ///
 /// Lane r of every vector is row r. Per block, word j of the quants gives, by one vpdpbusd each, int32 lane j (the low
-/// nibbles, or the Q8_0 bytes) and lane j + 4 (the high nibbles; Q5_0's with their fifth bits) of llama.cpp's 8-lane
-/// block dot for all 16 rows, exact
+/// nibbles, or the Q8_0 bytes) and lane j + 4 (the high nibbles; Q5_0's with their fifth bits, as c + 112) of
+/// llama.cpp's 8-lane block dot for all 16 rows, exact
 /// (unsigned weights, made exact by the activation row's per-lane bias); one FMA per lane scales it into that lane's
 /// accumulator A[j]. The bias also carries 1.5·2^23, so the int32 sum read as a float is 1.5·2^23 plus the dot and
 /// one subtraction gives the dot as a float, exactly, on either FMA port (a conversion would take the port vpdpbusd
@@ -192,7 +192,7 @@ INL5 void q_pass_avx512(const int wtype, const int T, const int mode, const uint
         summs[t] = first ? _mm512_setzero_ps() : spill[9 * t + 8];
     }
     const int bytes = packed_block_bytes(wtype), words = packed_quant_words(wtype);
-    const __m512i nibble = _mm512_set1_epi8(0x0f), sixteen = _mm512_set1_epi8(16);
+    const __m512i nibble = _mm512_set1_epi8(0x0f), sixteen = _mm512_set1_epi8(16), offset = _mm512_set1_epi8(112);
     const __m512 magic = _mm512_set1_ps(TERN_ACT_MAGIC_F);
     // Q4_1 read once has port 0 to spare (its nibbles keep the other port busy): a plain conversion saves the bias loads.
     const int plain = mode == FROM_PACKED && wtype == TERN_W_Q4_1;
@@ -233,10 +233,15 @@ INL5 void q_pass_avx512(const int wtype, const int T, const int mode, const uint
                 w0 = _mm512_load_si512(r->q[j]);
             } else {
                 v = _mm512_loadu_si512(q + 64 * j);
-                // Q8_0: q + 128 (unsigned); Q4_* and Q5_0: the low nibbles here, the high ones below (Q5_0's fifth bits
-                // added where its mask has them)
-                w0 = wtype == TERN_W_Q8_0 ? _mm512_xor_si512(v, _mm512_set1_epi8((char)0x80)) : _mm512_and_si512(v, nibble);
-                if (wtype == TERN_W_Q5_0) w0 = _mm512_mask_add_epi8(w0, _cvtu64_mask64(packed_high_mask(p, j)), w0, sixteen);
+                // Q8_0: q + 128 (unsigned); Q4_*: the low nibbles here, the high ones below; Q5_0: its code c + 112
+                // (as Q8_0's q + 128, for Q8_0's activations), the nibble and 112 joined, 16 added where the fifth bit is
+                if (wtype == TERN_W_Q8_0) w0 = _mm512_xor_si512(v, _mm512_set1_epi8((char)0x80));
+                else if (wtype == TERN_W_Q5_0) {
+                    const __m512i code = _mm512_ternarylogic_epi32(v, nibble, offset, 0xEA); // (v & 0x0f) | 112
+                    w0 = _mm512_mask_add_epi8(code, _cvtu64_mask64(packed_high_mask(p, j)), code, sixteen);
+                } else {
+                    w0 = _mm512_and_si512(v, nibble);
+                }
                 if (mode == READYING) _mm512_store_si512(r->q[j], w0);
             }
             for (int t = 0; t < T; t++) {
@@ -250,8 +255,13 @@ INL5 void q_pass_avx512(const int wtype, const int T, const int mode, const uint
             if (mode == FROM_READY) {
                 w1 = _mm512_load_si512(r->q[j + 4]);
             } else {
-                w1 = _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble);
-                if (wtype == TERN_W_Q5_0) w1 = _mm512_mask_add_epi8(w1, _cvtu64_mask64(packed_high_mask(p, j + 4)), w1, sixteen);
+                const __m512i high = _mm512_srli_epi16(v, 4);
+                if (wtype == TERN_W_Q5_0) {
+                    const __m512i code = _mm512_ternarylogic_epi32(high, nibble, offset, 0xEA);
+                    w1 = _mm512_mask_add_epi8(code, _cvtu64_mask64(packed_high_mask(p, j + 4)), code, sixteen);
+                } else {
+                    w1 = _mm512_and_si512(high, nibble);
+                }
                 if (mode == READYING) _mm512_store_si512(r->q[j + 4], w1);
             }
             for (int t = 0; t < T; t++) {
@@ -821,6 +831,10 @@ static T5 void f16_cols_dot_avx512(const uint16_t *rows, size_t stride, int64_t 
     TERN_BY_VECTOR_GROUPS(TERN_COLS_DOT_CHUNKS)
 }
 
+static T5 void rope_neox_f32_avx512(float *x, int64_t heads, int64_t head_size, int64_t pairs, const float *cs, const float *sn) {
+    for (int64_t h = 0; h < heads; h++) rope_neox_pairs(x + h * head_size, pairs, cs, sn);
+}
+
 /// Eight pairs per vector: the even lanes fuse a·c and subtract the rounded b·s, the odd lanes fuse a·s and add the
 /// rounded b·c, so each lane is the scalar fma exactly.
 static T5 void rope_f32_avx512(float *x, int64_t heads, int64_t head_size, int64_t pairs, const float *cs, const float *sn) {
@@ -856,5 +870,6 @@ const tern_kernels tern_kernels_avx512 = {
     .f16_rows_dot = f16_rows_dot_avx512,
     .f16_cols_dot = f16_cols_dot_avx512,
     .rope_f32 = rope_f32_avx512,
+    .rope_neox_f32 = rope_neox_f32_avx512,
 };
 #endif

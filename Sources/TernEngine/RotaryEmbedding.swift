@@ -83,15 +83,7 @@ struct RotaryEmbedding: @unchecked Sendable {
         case .normal:
             VectorMath.rotate(vector, heads: heads, headSize: headSize, pairs: pairs, cosines: cosines, sines: sines)
         case .neox:
-            let half = pairs
-            for head in 0..<heads {
-                let x = vector + head * headSize
-                for i in 0..<half {
-                    let (a, b, c, s) = (x[i], x[i + half], cosines[i], sines[i])
-                    x[i] = (-(b * s)).addingProduct(a, c)
-                    x[i + half] = (b * c).addingProduct(a, s)
-                }
-            }
+            VectorMath.rotateNeox(vector, heads: heads, headSize: headSize, pairs: pairs, cosines: cosines, sines: sines)
         }
     }
 }

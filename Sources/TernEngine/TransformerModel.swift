@@ -159,14 +159,10 @@ final class TransformerModel: LanguageModel, @unchecked Sendable {
         if let bias = block.keyBias { FloatOps.add(bias, into: k, count: kvDim) }
         if let bias = block.valueBias { FloatOps.add(bias, into: state.v + row * kvDim, count: kvDim) }
         if let norm = block.queryNorm {
-            for head in 0..<config.headCount {
-                FloatOps.rmsNorm(q + head * headSize, weight: norm, epsilon: config.normEpsilon, output: q + head * headSize, count: headSize)
-            }
+            FloatOps.rmsNormRows(q, rows: config.headCount, weight: norm, epsilon: config.normEpsilon, count: headSize)
         }
         if let norm = block.keyNorm {
-            for head in 0..<config.headCountKV {
-                FloatOps.rmsNorm(k + head * headSize, weight: norm, epsilon: config.normEpsilon, output: k + head * headSize, count: headSize)
-            }
+            FloatOps.rmsNormRows(k, rows: config.headCountKV, weight: norm, epsilon: config.normEpsilon, count: headSize)
         }
         let angles = row * state.ropeStride + ropeSet * rope.pairs
         rope.rotate(q, heads: config.headCount, cosines: state.ropeCos + angles, sines: state.ropeSin + angles)

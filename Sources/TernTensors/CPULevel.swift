@@ -69,6 +69,7 @@ struct Kernels {
         @convention(c) (UnsafePointer<UInt16>?, Int, Int64, Int64, UnsafePointer<Float>?, Int, Int64, UnsafeMutablePointer<Float>?, Int, Int32) ->
             Void
     let rope: @convention(c) (UnsafeMutablePointer<Float>?, Int64, Int64, Int64, UnsafePointer<Float>?, UnsafePointer<Float>?) -> Void
+    let ropeNeox: @convention(c) (UnsafeMutablePointer<Float>?, Int64, Int64, Int64, UnsafePointer<Float>?, UnsafePointer<Float>?) -> Void
 
     init(_ table: tern_kernels) {
         quantizeActivations = table.quantize_act!
@@ -83,6 +84,7 @@ struct Kernels {
         halfRowsDot = table.f16_rows_dot!
         halfColumnsDot = table.f16_cols_dot!
         rope = table.rope_f32!
+        ropeNeox = table.rope_neox_f32!
     }
 
     /// The kernels of ``CPULevel/active``.

@@ -47,7 +47,7 @@ public enum MatMul {
     /// pool or a serial pass. Different rows may be prepared on different threads at once.
     public static func prepare(_ input: UnsafePointer<Float>, row: Int, columns: Int, for type: TensorType, workspace: MatMulWorkspace) {
         precondition(type.hasKernels && row < workspace.maxTokens && columns <= workspace.maxColumns)
-        let code = Int32(type.rawValue)
+        let code = Int32(type.activationType.rawValue)
         let stride = tern_act_row_bytes(code, Int64(columns))
         Kernels.active.quantizeActivations(code, input, workspace.activations + row * stride, Int64(columns))
     }
@@ -66,14 +66,16 @@ public enum MatMul {
     /// Two or three products of one input (a layer's query, key and value projections, say) in one call: the input is
     /// converted once and the threads share the rows of all the matrices, so that they wait for each other once.
     ///
-    /// Matrices must agree in ``WeightMatrix/columns``; if their types differ they are computed one after another.
+    /// Matrices must agree in ``WeightMatrix/columns``; if their types take different activations
+    /// (``TensorType/activationType``) they are computed one after another.
     public static func compute(
         _ first: Product, _ second: Product, _ third: Product? = nil, input: UnsafePointer<Float>, tokens: Int, workspace: MatMulWorkspace,
         pool: ComputePool, prepared: TensorType? = nil, promptTokens: UnsafePointer<UInt8>? = nil
     ) {
         precondition(first.weight.columns == second.weight.columns && (third?.weight.columns ?? first.weight.columns) == first.weight.columns)
         let kernels = Kernels.active
-        if second.weight.type != first.weight.type || (third.map { $0.weight.type != first.weight.type } ?? false) {
+        let activation = first.weight.type.activationType
+        if second.weight.type.activationType != activation || (third.map { $0.weight.type.activationType != activation } ?? false) {
             // Each product converts the input for itself, overwriting what was prepared: only the first may use it.
             run(
                 first, nil, nil, input: input, tokens: tokens, workspace: workspace, pool: pool, kernels: kernels, prepared: prepared,
@@ -104,12 +106,12 @@ public enum MatMul {
         precondition(weight.type.hasKernels, "no kernels for \(weight.type)")
         precondition(tokens >= 0 && tokens <= workspace.maxTokens && weight.columns <= workspace.maxColumns)
         if tokens == 0 { return }
-        let type = Int32(weight.type.rawValue)
+        let type = Int32(weight.type.activationType.rawValue)
         let columns = weight.columns
         let stride = tern_act_row_bytes(type, Int64(columns))
         let activations = workspace.activations
         // The input is converted here unless the pass that produced it already did, row by row.
-        if prepared != weight.type {
+        if prepared?.activationType != weight.type.activationType {
             // A few thousand values take about as long to quantize as a pool call takes to hand out and collect.
             if tokens < 2 * pool.threadCount || tokens * columns <= 8192 {
                 for t in 0..<tokens {

@@ -90,6 +90,10 @@ public enum TensorType: UInt32, Sendable, CaseIterable, CustomStringConvertible 
     /// Whether Tern has dequantize and dot-product kernels for this format.
     public var hasKernels: Bool { tern_has_kernels(Int32(rawValue)) != 0 }
 
+    /// The type whose activation format products with this type's weights take: Q8_0's for Q5_0, so that a layer's Q5_0
+    /// and Q8_0 matrices share one converted input; its own for every other type.
+    public var activationType: TensorType { TensorType(rawValue: UInt32(tern_act_type(Int32(rawValue)))) ?? self }
+
     /// The formats Tern computes with, for messages.
     public static var computable: [TensorType] { allCases.filter(\.hasKernels) }
 

@@ -60,6 +60,14 @@ public enum VectorMath {
         Kernels.active.rope(x, Int64(heads), Int64(headSize), Int64(pairs), cosines, sines)
     }
 
+    /// ``rotate(_:heads:headSize:pairs:cosines:sines:)`` in the NeoX style: pair `i` is `(x[i], x[i + pairs])`.
+    @inline(__always)
+    public static func rotateNeox(
+        _ x: UnsafeMutablePointer<Float>, heads: Int, headSize: Int, pairs: Int, cosines: UnsafePointer<Float>, sines: UnsafePointer<Float>
+    ) {
+        Kernels.active.ropeNeox(x, Int64(heads), Int64(headSize), Int64(pairs), cosines, sines)
+    }
+
     /// `output[k·outputStride + r] = Σ_c rows[r][c] · half(x[k·xStride + c])` for `r` in `0..<rowCount` and `k` in
     /// `0..<xCount`, summed in f32 in the given order.
     ///

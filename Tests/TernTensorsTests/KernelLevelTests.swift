@@ -257,6 +257,33 @@ import Testing
         }
     }
 
+    @Test func neoxRotaryEmbeddingIsTheReferenceFormulaAtEveryLevel() {
+        var random = SeededRandom(seed: 12)
+        for pairs in [1, 5, 8, 13, 32, 64, 128] {
+            for heads in 1...3 {
+                let headSize = 2 * pairs + 4  // values past the rotated ones stay as they are
+                let x = (0..<(heads * headSize)).map { _ in random.float(-50...50) }
+                let cosines = (0..<pairs).map { _ in random.float(-1...1) }
+                let sines = (0..<pairs).map { _ in random.float(-1...1) }
+                var expected = x
+                for h in 0..<heads {
+                    for i in 0..<pairs {
+                        let (a, b, c, s) = (x[h * headSize + i], x[h * headSize + i + pairs], cosines[i], sines[i])
+                        expected[h * headSize + i] = (-(b * s)).addingProduct(a, c)
+                        expected[h * headSize + i + pairs] = (b * c).addingProduct(a, s)
+                    }
+                }
+                for level in CPULevel.available {
+                    var y = x
+                    y.withUnsafeMutableBufferPointer { ys in
+                        level.kernels.ropeNeox(ys.baseAddress!, Int64(heads), Int64(headSize), Int64(pairs), cosines, sines)
+                    }
+                    #expect(y.map(\.bitPattern) == expected.map(\.bitPattern), "\(level) pairs \(pairs) heads \(heads)")
+                }
+            }
+        }
+    }
+
     @Test func vectorHelpersMatchScalarAtEveryLevel() {
         var random = SeededRandom(seed: 9)
         for count in [0, 1, 7, 16, 31, 64, 100, 577] {

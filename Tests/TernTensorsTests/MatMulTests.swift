@@ -107,12 +107,12 @@ import Testing
     }
 
     /// Products that share an input, computed in one call, equal the same products computed one by one, bit for bit,
-    /// whether the matrices share a type or not.
-    @Test(arguments: [TensorType.q4_1, .q8_0, .f16])
-    func sharedInputProductsEqualSeparateOnes(secondType: TensorType) {
+    /// whether the matrices share a type, only an activation format (Q5_0 and Q8_0), or neither.
+    @Test(arguments: zip([TensorType.q4_1, .q4_1, .q4_1, .q5_0], [TensorType.q4_1, .q8_0, .f16, .q8_0]))
+    func sharedInputProductsEqualSeparateOnes(outerType: TensorType, secondType: TensorType) {
         var random = SeededRandom(seed: 51)
         let columns = 96
-        let shapes: [(TensorType, Int)] = [(.q4_1, 40), (secondType, 16), (.q4_1, 7)]
+        let shapes: [(TensorType, Int)] = [(outerType, 40), (secondType, 16), (outerType, 7)]
         let matrices = shapes.map { RandomWeights(type: $0.0, rows: $0.1, columns: columns, offset: 0, random: &random) }
         for tokens in [1, 5, 20] {
             let x = randomActivations(tokens * columns, random: &random)
@@ -140,7 +140,7 @@ import Testing
                 MatMul.compute(matrices[0].matrix, input: other, tokens: tokens, output: &scratch, workspace: workspace, pool: pool)
                 for t in 0..<tokens {
                     MatMul.prepare(
-                        x.withUnsafeBufferPointer { $0.baseAddress! } + t * columns, row: t, columns: columns, for: .q4_1, workspace: workspace)
+                        x.withUnsafeBufferPointer { $0.baseAddress! } + t * columns, row: t, columns: columns, for: outerType, workspace: workspace)
                 }
                 d.withUnsafeMutableBufferPointer { d in
                     e.withUnsafeMutableBufferPointer { e in
@@ -148,7 +148,7 @@ import Testing
                             MatMul.compute(
                                 .init(matrices[0].matrix, output: d.baseAddress!), .init(matrices[1].matrix, output: e.baseAddress!),
                                 .init(matrices[2].matrix, output: f.baseAddress!), input: x, tokens: tokens, workspace: workspace, pool: pool,
-                                prepared: .q4_1)
+                                prepared: outerType)
                         }
                     }
                 }

@@ -86,8 +86,13 @@ typedef struct tern_kernels {
     /// first 2·pairs values becomes (a·c − b·s, a·s + b·c) with c = cos[i], s = sin[i], each product of the pair's own
     /// element fused and the other rounded, as the reference engine's compiled code computes it.
     void (*rope_f32)(float *x, int64_t heads, int64_t head_size, int64_t pairs, const float *cos, const float *sin);
+    /// rope_f32 in the NeoX style: pair i of each head is (x[i], x[i + pairs]), rounded the same way.
+    void (*rope_neox_f32)(float *x, int64_t heads, int64_t head_size, int64_t pairs, const float *cos, const float *sin);
 } tern_kernels;
 
+/// The type whose activation format (`quantize_act`) products with weights of `wtype` take: Q8_0 for Q5_0 (so that a
+/// layer's Q5_0 and Q8_0 matrices share one converted input), `wtype` itself for every other type.
+int tern_act_type(int wtype);
 /// 1 for the types whose matrices are packed (Q4_0, Q4_1, Q5_0, Q8_0), 0 for those the kernels read as GGUF stores them.
 int tern_is_packed(int wtype);
 /// Bytes `rows` × `n` weights of `wtype` take packed, or 0 for the types the kernels read as GGUF stores them.
