@@ -20,8 +20,9 @@ typedef enum {
 /// Σ over one row of `n` weights, GGUF's blocks in place, against one activation row.
 typedef float (*tern_row_dot)(const void *row, const void *act, int64_t n);
 
-/// One row against 2 to 4 activation rows `act_stride` apart, into out[0], out[out_stride], …: each block decoded once
-/// for all of them, every sum bit-identical to the format's `tern_row_dot`.
+/// One row against 2 to TERN_DOTS_TOKENS activation rows `act_stride` apart, into out[0], out[out_stride], …: each block
+/// decoded once for all of them (or for each four, where a level holds no more in registers), every sum bit-identical to
+/// the format's `tern_row_dot`.
 typedef void (*tern_rows_dot)(const void *row, const void *act, size_t act_stride, int64_t tokens, int64_t n, float *out,
                               size_t out_stride);
 
@@ -54,6 +55,9 @@ const tern_format *tern_format_of(int wtype);
 /// pass, instead of every row streaming all the tokens' from memory.
 #define TERN_ROW_TILE_TOKENS 16
 
+/// The most tokens one `tern_rows_dot` call takes.
+#define TERN_DOTS_TOKENS 8
+
 /// out[t·out_stride + r] for rows [r0, r1) and every token, in tiles of TERN_ROW_TILE_TOKENS tokens, through `dot`, or
 /// `dots` for groups of up to four where the level has it: a row's weights stay in L1 for all of a tile. Tokens marked
 /// in `batched` (prompt tokens; NULL marks none) go through `batched_dot` where the format has one.
@@ -68,8 +72,8 @@ TERN_INLINE void row_gemm(tern_row_dot dot, tern_rows_dot dots, tern_row_dot bat
             int64_t t = t0;
             // `dots` has the single-token order only: not for tokens that may take the batch order.
             if (dots && !batched_dot)
-                for (; t1 - t >= 2; t += 4)
-                    dots(row, (const char *)act + (size_t)t * act_stride, act_stride, t1 - t < 4 ? t1 - t : 4, n,
+                for (; t1 - t >= 2; t += TERN_DOTS_TOKENS)
+                    dots(row, (const char *)act + (size_t)t * act_stride, act_stride, t1 - t < TERN_DOTS_TOKENS ? t1 - t : TERN_DOTS_TOKENS, n,
                          out + (size_t)t * out_stride + r, out_stride);
             for (; t < t1; t++) {
                 const tern_row_dot product = batched_dot && batched[t] ? batched_dot : dot;

@@ -54,16 +54,17 @@ static inline __attribute__((always_inline)) void k_act_rows(const void *act, si
     }
 }
 
-/* dots_q6_K at AVX-512 in 512-bit registers: two chunks of 32 codes, their 64 activations and their scales in each, so
- * each token takes half the instructions; the halves' int32 lanes are added at the end of each block, the same sums as
- * the 256-bit lanes make. */
+/* dots_q6_K at AVX-512 in 512-bit registers, for up to 8 tokens (each block decoded once for all of them; the AVX2
+ * level, with half the registers, takes 4 at a time): two chunks of 32 codes, their 64 activations and their scales in
+ * each, so each token takes half the instructions; the halves' int32 lanes are added at the end of each block, the
+ * same sums as the 256-bit lanes make. */
 ROW_INLINE(TERN_ROW_AVX512) void dots_q6_K_wide(const void *row, const void *act, size_t as, int64_t tokens, int64_t n,
                                                 float *out, size_t os) {
     const int64_t nb = n / TERN_QK_K;
-    const int8_t *a[4];
-    const float *ad[4];
-    const int16_t *bsums[4];
-    __m256 acc[4];
+    const int8_t *a[8];
+    const float *ad[8];
+    const int16_t *bsums[8];
+    __m256 acc[8];
     k_act_rows(act, as, tokens, nb, a, ad, bsums);
     for (int64_t t = 0; t < tokens; t++) acc[t] = _mm256_setzero_ps();
     const __m512i low = _mm512_set1_epi8(0x0f), three = _mm512_set1_epi8(3);
@@ -105,12 +106,12 @@ ROW_INLINE(TERN_ROW_AVX512) void dots_q6_K_wide(const void *row, const void *act
 ROW_INLINE(TERN_ROW_AVX512) void dots_q45_K_wide(int five, const void *row, const void *act, size_t as, int64_t tokens,
                                                  int64_t n, float *out, size_t os) {
     const int64_t nb = n / TERN_QK_K;
-    const int8_t *a[4];
-    const float *ad[4];
-    const int16_t *bsums[4];
-    __m256 acc[4];
-    __m128 accm[4];
-    float summs[4];
+    const int8_t *a[8];
+    const float *ad[8];
+    const int16_t *bsums[8];
+    __m256 acc[8];
+    __m128 accm[8];
+    float summs[8];
     k_act_rows(act, as, tokens, nb, a, ad, bsums);
     for (int64_t t = 0; t < tokens; t++) {
         acc[t] = _mm256_setzero_ps();
@@ -167,7 +168,7 @@ ROW_INLINE(TERN_ROW_AVX512) void dots_q45_K_wide(int five, const void *row, cons
     }
 }
 
-#define KQUANT_DOTS(SUFFIX, TARGET, LANES, SCALED, Q45_K_DOTS, Q6_K_DOTS)                                                                      \
+#define KQUANT_DOTS(SUFFIX, TARGET, LANES, SCALED, Q45_K_DOTS, Q6_K_DOTS, MAX)                                                                      \
     ROW_INLINE(TARGET) float dot_q2_K_##SUFFIX(const void *row, const void *act, int64_t n) {                               \
         const int64_t nb = n / TERN_QK_K;                                                                               \
         const int8_t *a = k_act_qs(act);                                                                                \
@@ -454,15 +455,15 @@ ROW_INLINE(TERN_ROW_AVX512) void dots_q45_K_wide(int five, const void *row, cons
                                                                                                                         \
     __attribute__((target(TARGET))) void tern_dots_q6_K_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens, \
                                                                  int64_t n, float *out, size_t os) {                    \
-        Q6_K_DOTS(row, act, as, tokens, n, out, os);                                                           \
+        for (int64_t t = 0; t < tokens; t += MAX) Q6_K_DOTS(row, (const char *)act + (size_t)t * as, as, tokens - t < MAX ? tokens - t : MAX, n, out + (size_t)t * os, os);                                                           \
     }                                                                                                                   \
     __attribute__((target(TARGET))) void tern_dots_q4_K_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens, \
                                                                  int64_t n, float *out, size_t os) {                    \
-        Q45_K_DOTS(0, row, act, as, tokens, n, out, os);                                                       \
+        for (int64_t t = 0; t < tokens; t += MAX) Q45_K_DOTS(0, row, (const char *)act + (size_t)t * as, as, tokens - t < MAX ? tokens - t : MAX, n, out + (size_t)t * os, os);                                                       \
     }                                                                                                                   \
     __attribute__((target(TARGET))) void tern_dots_q5_K_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens, \
                                                                  int64_t n, float *out, size_t os) {                    \
-        Q45_K_DOTS(1, row, act, as, tokens, n, out, os);                                                       \
+        for (int64_t t = 0; t < tokens; t += MAX) Q45_K_DOTS(1, row, (const char *)act + (size_t)t * as, as, tokens - t < MAX ? tokens - t : MAX, n, out + (size_t)t * os, os);                                                       \
     }                                                                                                                   \
     __attribute__((target(TARGET))) float tern_dot_q2_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q2_K_##SUFFIX(row, act, n); }\
     __attribute__((target(TARGET))) float tern_dot_q3_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q3_K_##SUFFIX(row, act, n); }\
@@ -470,7 +471,7 @@ ROW_INLINE(TERN_ROW_AVX512) void dots_q45_K_wide(int five, const void *row, cons
     __attribute__((target(TARGET))) float tern_dot_q5_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q45_K1_##SUFFIX(1, row, act, n); }\
     __attribute__((target(TARGET))) float tern_dot_q6_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q6_K_##SUFFIX(row, act, n); }
 
-KQUANT_DOTS(avx2, TERN_ROW_AVX2, LANES_AVX2, SCALED_PAIRS, dots_q45_K_avx2, dots_q6_K_avx2)
-KQUANT_DOTS(avx512, TERN_ROW_AVX512, LANES_VNNI, SCALED_PAIRS, dots_q45_K_wide, dots_q6_K_wide)
+KQUANT_DOTS(avx2, TERN_ROW_AVX2, LANES_AVX2, SCALED_PAIRS, dots_q45_K_avx2, dots_q6_K_avx2, 4)
+KQUANT_DOTS(avx512, TERN_ROW_AVX512, LANES_VNNI, SCALED_PAIRS, dots_q45_K_wide, dots_q6_K_wide, 8)
 
 #endif

@@ -62,7 +62,8 @@
                                                                                                                         \
     __attribute__((target(TARGET))) void tern_dots_q5_1_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens,\
                                                                  int64_t n, float *out, size_t os) {                    \
-        dots_q5_1_##SUFFIX(row, act, as, tokens, n, out, os);                                                           \
+        for (int64_t t = 0; t < tokens; t += 4)                                                                         \
+            dots_q5_1_##SUFFIX(row, (const char *)act + (size_t)t * as, as, tokens - t < 4 ? tokens - t : 4, n, out + (size_t)t * os, os);\
     }                                                                                                                   \
     __attribute__((target(TARGET))) float tern_dot_q5_1_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q5_1_##SUFFIX(row, act, n); }
 

@@ -79,7 +79,7 @@ INL2 __m256i fifth_bits_avx2(uint32_t bits) {
 ///
 /// Lane r is row 8h + r. Per block, word j of the quants gives int32 lane j (the low nibbles, or the Q8_0 bytes) and
 /// lane j + 4 (the high nibbles) of llama.cpp's 8-lane AVX2 block dot for 8 rows at once, exact (vpmaddubsw pairs
-/// cannot saturate: nibbles, or Q8_0's |w| against sign-moved activations); one FMA per lane scales it into that lane's
+/// cannot saturate: 4- or 5-bit codes, or Q8_0's |w| against sign-moved activations); one FMA per lane scales it into that lane's
 /// accumulator (Q5_0's fifth bits join the nibbles first). The lanes are added in `hsum256`'s order and Q4_1's Σ m·s
 /// comes last, as at every level.
 INL2 void q_half_avx2(const int wtype, const uint8_t *group, int h, int64_t nb, const char *a, float *out, int valid) {

@@ -2,7 +2,7 @@ import CTernKernels
 
 /// Matrix products of stored weights with f32 activations.
 ///
-/// Numerics follow llama.cpp so that logits can be compared with it: for Q4_0 and Q8_0 weights the activations are
+/// Numerics follow llama.cpp so that logits can be compared with it: for Q4_0, Q5_0 and Q8_0 weights the activations are
 /// quantized to Q8_0 blocks (32 int8 and an f16 scale), for Q4_1 to Q8_1 blocks (the same plus the f16 sum `s`),
 /// and each block's dot product is an exact integer sum scaled by `d_w·d_a` (plus `m_w·s_a` for Q4_1). F16 and BF16
 /// weights meet activations rounded to F16 and BF16 and are summed in f32; F32 weights use f32 throughout.
@@ -27,7 +27,7 @@ public enum MatMul {
     ///   - input: `[tokens][weight.columns]` row-major.
     ///   - output: `[tokens][weight.rows]` row-major.
     ///   - prepared: the activation format already in `workspace` (see ``prepare(_:row:columns:for:workspace:)``); if
-    ///     it is `weight`'s type, the input is not converted again.
+    ///     it is `weight`'s (the same ``TensorType/activationType``), the input is not converted again.
     ///   - promptTokens: one byte per token, 1 for a token of a prompt batch: its products follow the reference
     ///     engine's order for a batch where the weight's format has one (IQ4_NL); nil: every token's as decoded alone.
     public static func compute(
@@ -43,7 +43,7 @@ public enum MatMul {
     /// of `type`.
     ///
     /// The pass that produces a row (a norm, say) can convert it at once, on the thread that has it in cache; a
-    /// ``compute`` with `prepared: type` then skips its own conversion, which would otherwise cost a hand-off to the
+    /// ``compute`` with `prepared: type` (or a type of the same ``TensorType/activationType``) then skips its own conversion, which would otherwise cost a hand-off to the
     /// pool or a serial pass. Different rows may be prepared on different threads at once.
     public static func prepare(_ input: UnsafePointer<Float>, row: Int, columns: Int, for type: TensorType, workspace: MatMulWorkspace) {
         precondition(type.hasKernels && row < workspace.maxTokens && columns <= workspace.maxColumns)
