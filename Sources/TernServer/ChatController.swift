@@ -17,9 +17,8 @@ struct ChatController: Sendable {
 
     func handle(_ request: Request, context: TernRequestContext) async throws -> Response {
         var request = request
-        let body = try await bodyReader.read(&request)
-        let chat = try ChatCompletionRequest.decode(from: body)
-        let started = try await ChatRun(chat, models: models, context: context, logPrompts: logPrompts)
+        let (chat, bytes) = try await bodyReader.decode(&request) { try ChatCompletionRequest.decode(from: $0) }
+        let started = try await ChatRun(chat, bodyBytes: bytes, models: models, context: context, logPrompts: logPrompts)
         let (plan, run, parser) = (started.plan, started.run, started.parser)
         let identity = ResponseIdentity(id: OpenAIIdentifier.chatCompletion(), model: chat.model)
         if chat.stream {

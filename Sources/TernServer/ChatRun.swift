@@ -15,25 +15,32 @@ struct ChatRun {
     let parser: AnswerParser?
 
     /// Starts `chat` on its model (loading it first if need be); `prefill` is text the answer continues (appended to the
-    /// rendered prompt).
-    init(_ chat: ChatCompletionRequest, prefill: String = "", models: ModelFleet, context: TernRequestContext, logPrompts: Bool) async throws {
+    /// rendered prompt). `bodyBytes`, the size of the request's body, says whether the prompt is rendered and tokenized
+    /// inline or on a thread of its own (``RequestBodyReader/inlineBytes``).
+    init(
+        _ chat: ChatCompletionRequest, prefill: String = "", bodyBytes: Int, models: ModelFleet, context: TernRequestContext, logPrompts: Bool
+    ) async throws {
         (plan, run, parser) = try await models.withModel(chat.model, context: context, generating: true) { lease in
-            try await Self.start(chat, prefill: prefill, lease: lease, context: context, logPrompts: logPrompts)
+            try await Self.start(chat, prefill: prefill, bodyBytes: bodyBytes, lease: lease, context: context, logPrompts: logPrompts)
         }
     }
 
     private static func start(
-        _ chat: ChatCompletionRequest, prefill: String, lease: ModelLease, context: TernRequestContext, logPrompts: Bool
+        _ chat: ChatCompletionRequest, prefill: String, bodyBytes: Int, lease: ModelLease, context: TernRequestContext, logPrompts: Bool
     ) async throws -> (GenerationPlan, GenerationRun, AnswerParser?) {
         let (host, scheduler) = (lease.host, lease.scheduler)
         if logPrompts { context.logger.info("prompt", metadata: ["prompt.messages": "\(chat.messages.map(\.text))"]) }
         let model = scheduler.model
         let template = model.chatTemplate
-        let text = try ChatPrompt.text(for: chat, model: model) + prefill
-        // Tokenizing stops past the context: a prompt far longer than it is refused for the price of one context.
-        let prompt = model.encodeWithBOS(text, parseSpecial: true, limit: scheduler.configuration.contextLength)
-        // A reasoning model's answer may open with a thinking section (the prompt may have opened it already).
-        let (startsThinking, closed) = Reasoning.promptState(text)
+        let contextLength = scheduler.configuration.contextLength
+        let (prompt, startsThinking, closed) = try await onThread(named: "tern-prompt", bytes: bodyBytes, threshold: RequestBodyReader.inlineBytes) {
+            let text = try ChatPrompt.text(for: chat, model: model) + prefill
+            // Tokenizing stops past the context: a prompt far longer than it is refused for the price of one context.
+            let prompt = model.encodeWithBOS(text, parseSpecial: true, limit: contextLength)
+            // A reasoning model's answer may open with a thinking section (the prompt may have opened it already).
+            let (startsThinking, closed) = Reasoning.promptState(text)
+            return (prompt, startsThinking, closed)
+        }
         let thinking = Reasoning.isUsed(by: template) && !closed
         // Calls are looked for (and constrained) unless the client said `tool_choice: none`.
         var toolFormat: ToolCallFormat? = chat.tools.isEmpty || chat.toolChoice == .none ? nil : ChatPrompt.format(of: template)

@@ -18,15 +18,16 @@ struct CompletionsController: Sendable {
 
     func handle(_ request: Request, context: TernRequestContext) async throws -> Response {
         var request = request
-        let body = try await bodyReader.read(&request)
-        let completion = try CompletionRequest.decode(from: body)
+        let (completion, bytes) = try await bodyReader.decode(&request) { try CompletionRequest.decode(from: $0) }
         let logPrompts = logPrompts
         let (plan, run) = try await models.withModel(completion.model, context: context, generating: true) { lease in
             if logPrompts { context.logger.info("prompt", metadata: ["prompt.text": "\(completion.prompts)"]) }
             let model = lease.scheduler.model
             // Tokenizing stops past the context: a prompt far longer than it is refused for the price of one context.
             let contextLength = lease.scheduler.configuration.contextLength
-            let prompts = completion.prompts.map { model.encodeWithBOS($0, parseSpecial: true, limit: contextLength) }
+            let prompts = try await onThread(named: "tern-tokenize", bytes: bytes, threshold: RequestBodyReader.inlineBytes) {
+                completion.prompts.map { model.encodeWithBOS($0, parseSpecial: true, limit: contextLength) }
+            }
             // The legacy API's own default of 16 tokens is already in the request.
             return try await GenerationRun.start(
                 prompts: prompts, n: completion.n, maxTokens: completion.maxTokens, sampling: completion.sampling,

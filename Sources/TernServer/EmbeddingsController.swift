@@ -16,7 +16,7 @@ struct EmbeddingsController: Sendable {
 
     func create(_ request: Request, context: TernRequestContext) async throws -> Response {
         var request = request
-        let asked = try EmbeddingsRequest.decode(from: try await bodyReader.read(&request))
+        let asked = try await bodyReader.decode(&request) { try EmbeddingsRequest.decode(from: $0) }.value
         return try await models.withModel(asked.model, context: context) { lease in
             let scheduler = lease.scheduler
             let model = scheduler.model

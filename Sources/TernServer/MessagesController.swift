@@ -17,9 +17,10 @@ struct MessagesController: Sendable {
 
     func create(_ request: Request, context: TernRequestContext) async throws -> Response {
         var request = request
-        let asked = try MessagesRequest.decode(from: try await bodyReader.read(&request))
+        let (asked, bytes) = try await bodyReader.decode(&request) { try MessagesRequest.decode(from: $0) }
         // A trailing assistant turn is continued: the answer starts where its text ends.
-        let started = try await ChatRun(asked.chatRequest, prefill: asked.prefill ?? "", models: models, context: context, logPrompts: logPrompts)
+        let started = try await ChatRun(
+            asked.chatRequest, prefill: asked.prefill ?? "", bodyBytes: bytes, models: models, context: context, logPrompts: logPrompts)
         let (plan, run) = (started.plan, started.run)
         let id = AnthropicMessage.newID()
         if asked.stream {
@@ -46,11 +47,13 @@ struct MessagesController: Sendable {
     /// `{"input_tokens": n}`: the prompt's length as `create` would read it, however long.
     func countTokens(_ request: Request, context: TernRequestContext) async throws -> Response {
         var request = request
-        let asked = try MessagesRequest.decode(from: try await bodyReader.read(&request), requireMaxTokens: false)
+        let (asked, bytes) = try await bodyReader.decode(&request) { try MessagesRequest.decode(from: $0, requireMaxTokens: false) }
         let model = try await models.withModel(asked.model, context: context, generating: true) { $0.scheduler.model }
-        let text = try ChatPrompt.text(for: asked.chatRequest, model: model) + (asked.prefill ?? "")
-        // A body of megabytes takes a while to tokenize: on a thread of its own, not the event loop.
-        let count = try await onThread(named: "tern-tokenize") { model.encodeWithBOS(text, parseSpecial: true).count }
+        // A body of megabytes takes a while to render and tokenize: on a thread of its own, not the event loop.
+        let count = try await onThread(named: "tern-tokenize", bytes: bytes, threshold: RequestBodyReader.inlineBytes) {
+            let text = try ChatPrompt.text(for: asked.chatRequest, model: model) + (asked.prefill ?? "")
+            return model.encodeWithBOS(text, parseSpecial: true).count
+        }
         return .json(TokenCount(input_tokens: count))
     }
 

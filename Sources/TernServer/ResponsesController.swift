@@ -23,7 +23,7 @@ struct ResponsesController: Sendable {
 
     func create(_ request: Request, context: TernRequestContext) async throws -> Response {
         var request = request
-        let asked = try ResponseRequest.decode(from: try await bodyReader.read(&request))
+        let (asked, bytes) = try await bodyReader.decode(&request) { try ResponseRequest.decode(from: $0) }
         let owner = context.access?.key.id ?? ""
         var history: [ChatMessage] = []
         if let previous = asked.previousResponseID {
@@ -35,7 +35,8 @@ struct ResponsesController: Sendable {
             history = Self.messages(fromConversation: stored.conversation)
         }
         let earlier = history
-        let started = try await ChatRun(asked.chatRequest(after: history), models: models, context: context, logPrompts: logPrompts)
+        let started = try await ChatRun(
+            asked.chatRequest(after: history), bodyBytes: bytes, models: models, context: context, logPrompts: logPrompts)
         let (plan, run, parser) = (started.plan, started.run, started.parser)
         let id = ResponseObject.newID("resp_")
         let created = Int(Date().timeIntervalSince1970)

@@ -12,7 +12,7 @@ struct TokenizerController: Sendable {
     /// not whole UTF-8 is given as its bytes.
     func tokenize(_ request: Request, context: TernRequestContext) async throws -> Response {
         var request = request
-        let asked = try TokenizeRequest.decode(from: try await bodyReader.read(&request))
+        let asked = try await bodyReader.decode(&request) { try TokenizeRequest.decode(from: $0) }.value
         let model = try await self.model(asked.model, context: context)
         // A body of megabytes takes a while to tokenize: on a thread of its own, not the event loop.
         let ids = try await onThread(named: "tern-tokenize") { () throws(OpenAIError) -> [Int32] in
@@ -37,19 +37,26 @@ struct TokenizerController: Sendable {
     /// `POST /detokenize`: `{"content": text}`, special tokens written out.
     func detokenize(_ request: Request, context: TernRequestContext) async throws -> Response {
         var request = request
-        let asked = try DetokenizeRequest.decode(from: try await bodyReader.read(&request))
+        let (asked, bytes) = try await bodyReader.decode(&request) { try DetokenizeRequest.decode(from: $0) }
         let model = try await self.model(asked.model, context: context)
-        var ids: [Int32] = []
-        for (index, id) in asked.tokens.enumerated() { ids.append(try Self.token(id, in: model, param: "tokens[\(index)]")) }
-        return .json(Detokenized(content: model.tokenizer.decode(ids, renderSpecial: true)))
+        let content = try await onThread(named: "tern-detokenize", bytes: bytes, threshold: RequestBodyReader.inlineBytes) {
+            var ids: [Int32] = []
+            for (index, id) in asked.tokens.enumerated() { ids.append(try Self.token(id, in: model, param: "tokens[\(index)]")) }
+            return model.tokenizer.decode(ids, renderSpecial: true)
+        }
+        return .json(Detokenized(content: content))
     }
 
     /// `POST /apply-template`: a chat completion request's prompt as the model's template renders it, `{"prompt": text}`.
     func applyTemplate(_ request: Request, context: TernRequestContext) async throws -> Response {
         var request = request
-        let chat = try ChatCompletionRequest.decode(from: try await bodyReader.read(&request), defaultModel: models.names.ids.first)
+        let first = models.names.ids.first
+        let (chat, bytes) = try await bodyReader.decode(&request) { try ChatCompletionRequest.decode(from: $0, defaultModel: first) }
         let model = try await self.model(chat.model, context: context)
-        return .json(RenderedPrompt(prompt: try ChatPrompt.text(for: chat, model: model)))
+        let prompt = try await onThread(named: "tern-render", bytes: bytes, threshold: RequestBodyReader.inlineBytes) {
+            try ChatPrompt.text(for: chat, model: model)
+        }
+        return .json(RenderedPrompt(prompt: prompt))
     }
 
     /// The model `name` (the first served one when nil), loaded, after the key's permission for it is checked.

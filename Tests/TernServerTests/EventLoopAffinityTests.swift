@@ -1,5 +1,7 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
+import Hummingbird
 import NIOCore
 import NIOPosix
 import Testing
@@ -25,6 +27,26 @@ import Testing
         }
         #expect(onLoop == [true, true, true, true])
         #expect(EventLoopTaskExecutor.current == nil)
+    }
+
+    /// A short body is decoded on the request's loop; a long one (past RequestBodyReader.inlineBytes) on a thread of its
+    /// own, so that the loop's other connections need not wait for it.
+    @Test func aLongBodyIsDecodedOffItsLoop() async throws {
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let reader = RequestBodyReader(maxBytes: 1 << 20)
+        func decodedOnLoop(_ size: Int) async throws -> Bool {
+            let json = Array("[\"\(String(repeating: "a", count: size))\"]".utf8)
+            return try await EventLoopTaskExecutor.preferring(loop) {
+                var request = Request(
+                    head: HTTPRequest(method: .post, scheme: "http", authority: "localhost", path: "/v1/chat/completions"),
+                    body: RequestBody(buffer: ByteBuffer(bytes: json)))
+                let (onLoop, bytes) = try await reader.decode(&request) { _ in MultiThreadedEventLoopGroup.currentEventLoop != nil }
+                #expect(bytes == json.count)
+                return onLoop
+            }
+        }
+        #expect(try await decodedOnLoop(100))
+        #expect(try await !decodedOnLoop(RequestBodyReader.inlineBytes))
     }
 
     @Test func upstreamRequestsUseTheClientOfTheCurrentLoop() async throws {
