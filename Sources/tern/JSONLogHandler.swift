@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 
-/// A log handler for machines (`tern serve --log-format json`): one JSON object per line on standard error, with
-/// `time`, `level`, `label`, `message` and every metadata key as a string.
+/// A log handler for machines (`tern serve --log-format json`): one JSON object per line on standard error (through
+/// ``StandardErrorWriter``), with `time`, `level`, `label`, `message` and every metadata key as a string.
 struct JSONLogHandler: LogHandler {
     let label: String
     var logLevel: Logger.Level = .info
@@ -22,6 +22,6 @@ struct JSONLogHandler: LogHandler {
         object["message"] = "\(event.message)"
         guard var line = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         line.append(0x0A)
-        FileHandle.standardError.write(line)
+        StandardErrorWriter.shared.write(line)
     }
 }

@@ -278,7 +278,13 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if logFormat == .json { LoggingSystem.bootstrap { label in JSONLogHandler(label: label) } }
+        // Log lines go out through a thread of their own: a reader of standard error that stops reading must not hold
+        // up the event loops that log.
+        switch logFormat {
+        case .json: LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
+        case .text: LoggingSystem.bootstrap { label in StreamLogHandler(label: label, stream: StandardErrorStream()) }
+        }
+        defer { StandardErrorWriter.shared.flush() }
         var logger = Logger(label: "tern")
         logger.logLevel = .info
         let served = try servedModels()

@@ -1,5 +1,6 @@
 """`tern serve` as an operator starts it: the first key, refusals at start, one server per data folder, private
 files, and a process that runs out of file descriptors without spinning."""
+import http.client
 import json
 import os
 import re
@@ -199,6 +200,44 @@ def test_out_of_file_descriptors_the_server_waits_instead_of_spinning(tmp_path):
         for client in clients:
             client.close()
         server.stop()
+
+
+def test_a_server_whose_output_nobody_reads_keeps_answering_and_loses_no_line_unsaid(tmp_path):
+    """Standard error is a pipe the test does not read while 5,000 requests go through (each logs a line, far more than
+    the pipe holds): they are all answered, and once the pipe is read every request's line is there or counted in
+    the server's note of dropped lines."""
+    port = free_port()
+    process = subprocess.Popen(
+        [BIN, "serve", "--model", MODEL, "--port", str(port), "--data-dir", str(tmp_path / "data"), "--no-auth"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for _ in range(300):
+            try:
+                connection.request("GET", "/health")
+                response = connection.getresponse()
+                response.read()
+                if response.status == 200:
+                    break
+            except ConnectionRefusedError:
+                connection.close()
+            time.sleep(0.1)
+        for _ in range(5000):
+            connection.request("GET", "/health")
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 200
+        connection.close()
+        process.terminate()
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    text = output.decode()
+    logged = len(re.findall(r"http\.route=/health http\.status=200", text))
+    dropped = sum(int(count) for count in re.findall(r"tern: (\d+) log lines dropped", text))
+    assert logged + dropped >= 5000, (logged, dropped)
+    assert logged > 0
 
 
 def chat(server, key, **fields):

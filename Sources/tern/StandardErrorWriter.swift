@@ -1,0 +1,106 @@
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Standard error as `tern serve` writes its log: a line is handed to a thread of its own and the caller goes on.
+///
+/// Written directly, a log line is a `write` on the thread that logs, most often a request's event loop: when the
+/// reader of standard error stops reading (a paused terminal, a pipe whose reader is busy), the pipe fills and that
+/// write blocks the loop, and with it every connection the loop serves (a server whose output nobody read stopped
+/// answering after 235 requests). Here only the writer thread waits. Lines that find more than `limit` bytes already
+/// waiting are dropped and counted, and the count is written once the reader catches up.
+final class StandardErrorWriter: @unchecked Sendable {
+    /// The process's writer, started on first use.
+    static let shared = StandardErrorWriter()
+
+    private let limit: Int
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var pending: [UInt8] = []
+    private var dropped = 0
+    private var writing = false
+
+    init(limit: Int = 1 << 20) {
+        self.limit = limit
+        pending.reserveCapacity(64 << 10)
+        let thread = Thread { [unowned self] in self.drain() }
+        thread.name = "tern-log"
+        thread.start()
+    }
+
+    /// Queues `line` (which ends with its newline) for standard error, or drops it when the queue is full.
+    func write(_ line: some Collection<UInt8>) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard pending.count + line.count <= limit else {
+            dropped += 1
+            return
+        }
+        pending.append(contentsOf: line)
+        condition.signal()
+    }
+
+    /// Waits until what was queued so far has been written, for at most `timeout`: before the process exits.
+    func flush(timeout: TimeInterval = 2) {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while !pending.isEmpty || dropped > 0 || writing {
+            if !condition.wait(until: deadline) { return }
+        }
+    }
+
+    private func drain() {
+        var chunk: [UInt8] = []
+        chunk.reserveCapacity(64 << 10)
+        while true {
+            condition.lock()
+            while pending.isEmpty && dropped == 0 { condition.wait() }
+            swap(&chunk, &pending)
+            let lost = dropped
+            dropped = 0
+            writing = true
+            condition.unlock()
+            Self.writeAll(chunk)
+            chunk.removeAll(keepingCapacity: true)
+            if lost > 0 {
+                Self.writeAll(Array("tern: \(lost) log lines dropped: standard error was not read as fast as they came\n".utf8))
+            }
+            condition.lock()
+            writing = false
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    /// Writes all of `bytes` to file descriptor 2, waiting as long as the reader makes it wait.
+    private static func writeAll(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                #if canImport(Glibc)
+                    let written = Glibc.write(2, raw.baseAddress! + offset, raw.count - offset)
+                #else
+                    let written = Darwin.write(2, raw.baseAddress! + offset, raw.count - offset)
+                #endif
+                if written > 0 {
+                    offset += written
+                } else if written < 0 && errno == EINTR {
+                    continue
+                } else {
+                    return  // standard error is closed or broken: nothing more can be said there
+                }
+            }
+        }
+    }
+}
+
+/// The text stream that `StreamLogHandler` writes its lines to, through ``StandardErrorWriter``.
+struct StandardErrorStream: TextOutputStream, Sendable {
+    mutating func write(_ string: String) { StandardErrorWriter.shared.write(string.utf8) }
+}
