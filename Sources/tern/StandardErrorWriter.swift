@@ -18,6 +18,9 @@ final class StandardErrorWriter: @unchecked Sendable {
     /// The process's writer, started on first use.
     static let shared = StandardErrorWriter()
 
+    /// How long the writer lets a batch gather after its first line.
+    private static let batchMicroseconds: UInt32 = 5_000
+
     private let limit: Int
     private let condition = NSCondition()
     // Guarded by `condition`.
@@ -41,8 +44,10 @@ final class StandardErrorWriter: @unchecked Sendable {
             dropped += 1
             return
         }
+        // Only the first line of a batch wakes the writer: the lines after it join the batch without a system call.
+        let wakes = pending.isEmpty
         pending.append(contentsOf: line)
-        condition.signal()
+        if wakes { condition.signal() }
     }
 
     /// Waits until what was queued so far has been written, for at most `timeout`: before the process exits.
@@ -61,6 +66,11 @@ final class StandardErrorWriter: @unchecked Sendable {
         while true {
             condition.lock()
             while pending.isEmpty && dropped == 0 { condition.wait() }
+            // Woken by a batch's first line: let the lines of the next few milliseconds join it (one wake-up and one
+            // write for all of them, instead of one each on a busy server).
+            condition.unlock()
+            usleep(Self.batchMicroseconds)
+            condition.lock()
             swap(&chunk, &pending)
             let lost = dropped
             dropped = 0
