@@ -230,35 +230,10 @@ import Testing
         #expect(tern_f32_to_bf16(.nan) & 0x7FC0 == 0x7FC0)
     }
 
-    @Test func rotaryEmbeddingIsTheReferenceFormulaAtEveryLevel() {
-        var random = SeededRandom(seed: 11)
-        for pairs in [1, 5, 8, 13, 32] {
-            for heads in 1...3 {
-                let headSize = 2 * pairs + 4  // values past the rotated ones stay as they are
-                let x = (0..<(heads * headSize)).map { _ in random.float(-50...50) }
-                let cosines = (0..<pairs).map { _ in random.float(-1...1) }
-                let sines = (0..<pairs).map { _ in random.float(-1...1) }
-                var expected = x
-                for h in 0..<heads {
-                    for i in 0..<pairs {
-                        let (a, b, c, s) = (x[h * headSize + 2 * i], x[h * headSize + 2 * i + 1], cosines[i], sines[i])
-                        expected[h * headSize + 2 * i] = (-(b * s)).addingProduct(a, c)
-                        expected[h * headSize + 2 * i + 1] = (b * c).addingProduct(a, s)
-                    }
-                }
-                for level in CPULevel.available {
-                    var y = x
-                    y.withUnsafeMutableBufferPointer { ys in
-                        level.kernels.rope(ys.baseAddress!, Int64(heads), Int64(headSize), Int64(pairs), cosines, sines)
-                    }
-                    #expect(y.map(\.bitPattern) == expected.map(\.bitPattern), "\(level) pairs \(pairs) heads \(heads)")
-                }
-            }
-        }
-    }
-
-    @Test func neoxRotaryEmbeddingIsTheReferenceFormulaAtEveryLevel() {
-        var random = SeededRandom(seed: 12)
+    /// Both pairings: (x[2i], x[2i+1]) and, NeoX's, (x[i], x[i + pairs]).
+    @Test(arguments: [false, true])
+    func rotaryEmbeddingIsTheReferenceFormulaAtEveryLevel(neox: Bool) {
+        var random = SeededRandom(seed: neox ? 12 : 11)
         for pairs in [1, 5, 8, 13, 32, 64, 128] {
             for heads in 1...3 {
                 let headSize = 2 * pairs + 4  // values past the rotated ones stay as they are
@@ -268,17 +243,19 @@ import Testing
                 var expected = x
                 for h in 0..<heads {
                     for i in 0..<pairs {
-                        let (a, b, c, s) = (x[h * headSize + i], x[h * headSize + i + pairs], cosines[i], sines[i])
-                        expected[h * headSize + i] = (-(b * s)).addingProduct(a, c)
-                        expected[h * headSize + i + pairs] = (b * c).addingProduct(a, s)
+                        let (first, second) = neox ? (h * headSize + i, h * headSize + i + pairs) : (h * headSize + 2 * i, h * headSize + 2 * i + 1)
+                        let (a, b, c, s) = (x[first], x[second], cosines[i], sines[i])
+                        expected[first] = (-(b * s)).addingProduct(a, c)
+                        expected[second] = (b * c).addingProduct(a, s)
                     }
                 }
                 for level in CPULevel.available {
                     var y = x
                     y.withUnsafeMutableBufferPointer { ys in
-                        level.kernels.ropeNeox(ys.baseAddress!, Int64(heads), Int64(headSize), Int64(pairs), cosines, sines)
+                        let rotate = neox ? level.kernels.ropeNeox : level.kernels.rope
+                        rotate(ys.baseAddress!, Int64(heads), Int64(headSize), Int64(pairs), cosines, sines)
                     }
-                    #expect(y.map(\.bitPattern) == expected.map(\.bitPattern), "\(level) pairs \(pairs) heads \(heads)")
+                    #expect(y.map(\.bitPattern) == expected.map(\.bitPattern), "\(level) neox \(neox) pairs \(pairs) heads \(heads)")
                 }
             }
         }
