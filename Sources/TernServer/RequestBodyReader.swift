@@ -11,13 +11,13 @@ struct RequestBodyReader: Sendable {
     /// How long the whole body may take to arrive (a client trickling it byte by byte holds a connection); nil for ever.
     var timeout: Duration? = nil
 
-    /// Bodies up to this size are decoded, and their prompts prepared, on the request's event loop; longer ones on a
+    /// Bodies shorter than this are decoded, and their prompts prepared, on the request's event loop; the others on a
     /// thread of their own. A JSON document of megabytes takes long to decode, render and tokenize (30,000 chat
     /// messages in 3.7 MB: about 0.2 s), and meanwhile every other connection of that loop would wait.
     static let inlineBytes = 64 << 10
 
-    /// Reads the body (as ``read(_:)``) and decodes it with `decode`: inline when it is short, on a thread of its own
-    /// when it is longer than ``inlineBytes``. Returns the value and the body's size, by which the work that follows
+    /// Reads the body (as ``read(_:)``) and decodes it with `decode`: inline when it is shorter than ``inlineBytes``,
+    /// else on a thread of its own. Returns the value and the body's size, by which the work that follows
     /// (rendering and tokenizing a prompt) chooses the same way.
     func decode<Value: Sendable>(
         _ request: inout Request, _ decode: @escaping @Sendable ([UInt8]) throws -> Value

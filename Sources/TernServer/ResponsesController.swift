@@ -26,17 +26,23 @@ struct ResponsesController: Sendable {
         let (asked, bytes) = try await bodyReader.decode(&request) { try ResponseRequest.decode(from: $0) }
         let owner = context.access?.key.id ?? ""
         var history: [ChatMessage] = []
+        // The prompt is the stored conversation and the new input: both decide where it is prepared.
+        var promptBytes = bytes
         if let previous = asked.previousResponseID {
             guard let stored = try await store.response(id: previous, keyID: owner, now: Date()) else {
                 throw OpenAIError(
                     status: 404, message: "Previous response with id '\(previous)' not found.", type: "invalid_request_error",
                     param: "previous_response_id", code: "previous_response_not_found")
             }
-            history = Self.messages(fromConversation: stored.conversation)
+            let conversation = stored.conversation
+            promptBytes += conversation.utf8.count
+            history = try await onThread(named: "tern-decode", bytes: promptBytes, threshold: RequestBodyReader.inlineBytes) {
+                Self.messages(fromConversation: conversation)
+            }
         }
         let earlier = history
         let started = try await ChatRun(
-            asked.chatRequest(after: history), bodyBytes: bytes, models: models, context: context, logPrompts: logPrompts)
+            asked.chatRequest(after: history), bodyBytes: promptBytes, models: models, context: context, logPrompts: logPrompts)
         let (plan, run, parser) = (started.plan, started.run, started.parser)
         let id = ResponseObject.newID("resp_")
         let created = Int(Date().timeIntervalSince1970)

@@ -36,12 +36,14 @@ final class StandardErrorWriter: @unchecked Sendable {
         thread.start()
     }
 
-    /// Queues `line` (which ends with its newline) for standard error, or drops it when the queue is full.
+    /// Queues `line` (which ends with its newline) for standard error, or drops it when the queue is full (a line
+    /// longer than the limit still goes out alone when nothing else waits).
     func write(_ line: some Collection<UInt8>) {
         condition.lock()
         defer { condition.unlock() }
-        guard pending.count + line.count <= limit else {
+        guard pending.isEmpty || pending.count + line.count <= limit else {
             dropped += 1
+            condition.signal()  // the count is written as soon as the writer can
             return
         }
         // Only the first line of a batch wakes the writer: the lines after it join the batch without a system call.
@@ -102,8 +104,12 @@ final class StandardErrorWriter: @unchecked Sendable {
                     offset += written
                 } else if written < 0 && errno == EINTR {
                     continue
+                } else if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    // Standard error was left non-blocking by whoever opened it: wait until it takes more.
+                    var ready = pollfd(fd: 2, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&ready, 1, -1)
                 } else {
-                    return  // standard error is closed or broken: nothing more can be said there
+                    return  // standard error is closed: nothing more can be said there
                 }
             }
         }
