@@ -9,17 +9,27 @@ enum OpenFileLimit {
     /// Descriptors kept for everything but client connections: the model, the database, logs, the listener.
     static let reserve: rlim_t = 64
 
-    /// Raises the soft limit as far as needed for `connections`, up to the hard limit.
+    /// Raises the soft limit to the hard one (at most 2^20), or at least as far as `connections` need.
+    ///
+    /// As far as allowed, not just as far as needed: upstream and database connections come on top of the clients',
+    /// and a process out of descriptors is worse off than one holding many (libdispatch, which name resolution uses,
+    /// ends the process when it cannot open a file under `/proc`).
     ///
     /// - Throws: ``CommandError`` when even the hard limit is too low, saying how many connections fit.
     static func raise(toFit connections: Int) throws {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
         let needed = rlim_t(connections) + reserve
-        if limit.rlim_cur < needed {
-            var raised = limit
-            raised.rlim_cur = min(needed, limit.rlim_max)
-            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        let wanted = max(needed, min(limit.rlim_max, 1 << 20))
+        if limit.rlim_cur < wanted {
+            for target in [wanted, needed] where limit.rlim_cur < target {
+                var raised = limit
+                raised.rlim_cur = min(target, limit.rlim_max)
+                if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 {
+                    limit = raised
+                    break
+                }
+            }
         }
         guard limit.rlim_cur >= needed else {
             let fits = limit.rlim_cur > reserve ? limit.rlim_cur - reserve : 0

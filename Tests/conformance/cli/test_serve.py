@@ -162,6 +162,24 @@ def test_max_connections_beyond_the_open_file_limit_is_refused(tmp_path):
     assert "--max-connections 192 or less" in result.stderr, result.stderr
 
 
+def test_the_open_file_limit_is_raised_as_far_as_allowed(tmp_path):
+    """Started with a soft limit far under the hard one, the server raises it to the hard one (at most 2^20), not just
+    to what its client connections need: upstream and database connections come on top."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    unlimited = hard == resource.RLIM_INFINITY
+    soft = 256 if unlimited else min(256, hard)
+
+    def low_soft_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+    server = Server(str(tmp_path / "data"), "--no-auth", "--max-connections", "100", preexec_fn=low_soft_limit).wait_ready()
+    try:
+        raised, _ = resource.prlimit(server.process.pid, resource.RLIMIT_NOFILE)
+        assert raised == (1 << 20 if unlimited else min(hard, 1 << 20)), (raised, hard)
+    finally:
+        server.stop()
+
+
 def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as stat_file:
         fields = stat_file.read().rsplit(")", 1)[1].split()
