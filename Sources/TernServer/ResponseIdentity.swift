@@ -29,6 +29,11 @@ extension Response {
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAIJSON.encode(value))))
     }
 
+    /// A 200 response of JSON text already encoded (by ``OpenAIJSON``), off the event loop where it is long.
+    static func json(encoded bytes: Data) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
     /// The headers of a Server-Sent Events response.
     static let eventStreamHeaders: HTTPFields = [.contentType: ServerSentEvents.contentType, .cacheControl: "no-cache"]
 }

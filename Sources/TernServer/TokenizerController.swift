@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import TernEngine
 import TernOpenAI
@@ -14,8 +15,8 @@ struct TokenizerController: Sendable {
         var request = request
         let asked = try await bodyReader.decode(&request) { try TokenizeRequest.decode(from: $0) }.value
         let model = try await self.model(asked.model, context: context)
-        // A body of megabytes takes a while to tokenize: on a thread of its own, not the event loop.
-        let ids = try await onThread(named: "tern-tokenize") { () throws(OpenAIError) -> [Int32] in
+        // A body of megabytes takes a while to tokenize, and its answer to encode: on a thread of its own, not the loop.
+        let answer = try await onThread(named: "tern-tokenize") { () throws(OpenAIError) -> Data in
             var ids: [Int32] = []
             for (index, part) in asked.content.enumerated() {
                 switch part {
@@ -28,10 +29,11 @@ struct TokenizerController: Sendable {
                     ids.append(try Self.token(id, in: model, param: "content[\(index)]"))
                 }
             }
-            return ids
+            guard asked.withPieces else { return OpenAIJSON.encode(TokenList(tokens: ids.map { .id($0) })) }
+            return OpenAIJSON.encode(
+                TokenList(tokens: ids.map { id in .piece(id: id, bytes: model.tokenizer.tokenBytes(id, renderSpecial: true)) }))
         }
-        guard asked.withPieces else { return .json(TokenList(tokens: ids.map { .id($0) })) }
-        return .json(TokenList(tokens: ids.map { id in .piece(id: id, bytes: model.tokenizer.tokenBytes(id, renderSpecial: true)) }))
+        return .json(encoded: answer)
     }
 
     /// `POST /detokenize`: `{"content": text}`, special tokens written out.
@@ -39,12 +41,12 @@ struct TokenizerController: Sendable {
         var request = request
         let (asked, bytes) = try await bodyReader.decode(&request) { try DetokenizeRequest.decode(from: $0) }
         let model = try await self.model(asked.model, context: context)
-        let content = try await onThread(named: "tern-detokenize", bytes: bytes, threshold: RequestBodyReader.inlineBytes) {
+        let answer = try await onThread(named: "tern-detokenize", bytes: bytes, threshold: RequestBodyReader.inlineBytes) {
             var ids: [Int32] = []
             for (index, id) in asked.tokens.enumerated() { ids.append(try Self.token(id, in: model, param: "tokens[\(index)]")) }
-            return model.tokenizer.decode(ids, renderSpecial: true)
+            return OpenAIJSON.encode(Detokenized(content: model.tokenizer.decode(ids, renderSpecial: true)))
         }
-        return .json(Detokenized(content: content))
+        return .json(encoded: answer)
     }
 
     /// `POST /apply-template`: a chat completion request's prompt as the model's template renders it, `{"prompt": text}`.
@@ -53,10 +55,10 @@ struct TokenizerController: Sendable {
         let first = models.names.ids.first
         let (chat, bytes) = try await bodyReader.decode(&request) { try ChatCompletionRequest.decode(from: $0, defaultModel: first) }
         let model = try await self.model(chat.model, context: context)
-        let prompt = try await onThread(named: "tern-render", bytes: bytes, threshold: RequestBodyReader.inlineBytes) {
-            try ChatPrompt.text(for: chat, model: model)
+        let answer = try await onThread(named: "tern-render", bytes: bytes, threshold: RequestBodyReader.inlineBytes) {
+            OpenAIJSON.encode(RenderedPrompt(prompt: try ChatPrompt.text(for: chat, model: model)))
         }
-        return .json(RenderedPrompt(prompt: prompt))
+        return .json(encoded: answer)
     }
 
     /// The model `name` (the first served one when nil), loaded, after the key's permission for it is checked.
