@@ -59,7 +59,7 @@ const tern_format *tern_format_of(int wtype);
 #define TERN_DOTS_TOKENS 8
 
 /// out[t·out_stride + r] for rows [r0, r1) and every token, in tiles of TERN_ROW_TILE_TOKENS tokens, through `dot`, or
-/// `dots` for groups of up to four where the level has it: a row's weights stay in L1 for all of a tile. Tokens marked
+/// `dots` for groups of up to TERN_DOTS_TOKENS where the level has it: a row's weights stay in L1 for all of a tile. Tokens marked
 /// in `batched` (prompt tokens; NULL marks none) go through `batched_dot` where the format has one.
 TERN_INLINE void row_gemm(tern_row_dot dot, tern_rows_dot dots, tern_row_dot batched_dot, const void *w, size_t row_bytes, int64_t r0,
                           int64_t r1, int64_t n, const void *act, size_t act_stride, int64_t tokens, const uint8_t *batched, float *out,

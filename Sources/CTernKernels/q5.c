@@ -1,7 +1,7 @@
 // Q5_0 and Q5_1: dequantization, and Q5_1's scalar product against 32-element activation blocks (Q5_0's matrices are
-// packed, pack.c, and multiplied by each level's packed kernels). Every level reproduces the product bit for bit (q5_x86.c): within a block, int32 lane u
-// is the exact sum over elements 4u..4u+3, scaled by one FMA into lane accumulator u; the lanes are added in hsum8's
-// order; Σ m·s comes last.
+// packed, pack.c, and multiplied by each level's packed kernels). Every level reproduces the product bit for bit
+// (q5_x86.c): within a block, int32 lane u is the exact sum over elements 4u..4u+3, scaled by one FMA into lane
+// accumulator u; the lanes are added in hsum8's order; Σ m·s comes last.
 #include "formats.h"
 
 // Dequantization rounds each product and sum, as the reference does; the products fuse only where fmaf says so.

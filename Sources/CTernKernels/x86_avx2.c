@@ -557,13 +557,13 @@ static T2 void f16_cols_dot_avx2(const uint16_t *rows, size_t stride, int64_t n,
     }
 }
 
-/// The scalar loop, compiled with FMA so that fmaf is one instruction.
-static T2 void rope_neox_f32_avx2(float *x, int64_t heads, int64_t head_size, int64_t pairs, const float *cs, const float *sn) {
-    for (int64_t h = 0; h < heads; h++) rope_neox_pairs(x + h * head_size, pairs, cs, sn);
-}
-
+/// The scalar loops, compiled with FMA so that fmaf is one instruction.
 static T2 void rope_f32_avx2(float *x, int64_t heads, int64_t head_size, int64_t pairs, const float *cs, const float *sn) {
     for (int64_t h = 0; h < heads; h++) rope_pairs(x + h * head_size, pairs, cs, sn);
+}
+
+static T2 void rope_neox_f32_avx2(float *x, int64_t heads, int64_t head_size, int64_t pairs, const float *cs, const float *sn) {
+    for (int64_t h = 0; h < heads; h++) rope_neox_pairs(x + h * head_size, pairs, cs, sn);
 }
 
 const tern_kernels tern_kernels_avx2 = {

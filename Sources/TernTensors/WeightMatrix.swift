@@ -6,8 +6,8 @@ import CTernKernels
 /// is `ne[1]`. F32, F16, BF16 and the K-quant matrices are views of their rows where they lie (usually the mapped GGUF
 /// file); Q4_0, Q4_1, Q5_0 and Q8_0 matrices are repacked once into memory the matrix owns, rows interleaved in groups
 /// of 16 so that one vector load feeds the same four bytes of 16 rows into the integer dot-product instructions
-/// (`tern_pack`). Where the CPU multiplies bf16 pairs (``CPULevel/multipliesBF16Pairs``), BF16 matrices are interleaved the same way,
-/// a column pair of 16 rows side by side (`tern_interleave_bf16`).
+/// (`tern_pack`). Where the CPU multiplies bf16 pairs (``CPULevel/multipliesBF16Pairs``), BF16 matrices are interleaved
+/// the same way, a column pair of 16 rows side by side (`tern_interleave_bf16`).
 public struct WeightMatrix: @unchecked Sendable {
     /// The GGUF tensor's format, which the kernels compute with (packed or not).
     public let type: TensorType

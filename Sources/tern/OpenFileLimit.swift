@@ -21,14 +21,12 @@ enum OpenFileLimit {
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
         let needed = rlim_t(connections) + reserve
         let wanted = max(needed, min(limit.rlim_max, 1 << 20))
-        if limit.rlim_cur < wanted {
-            for target in [wanted, needed] where limit.rlim_cur < target {
-                var raised = limit
-                raised.rlim_cur = min(target, limit.rlim_max)
-                if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 {
-                    limit = raised
-                    break
-                }
+        for target in [wanted, needed] where limit.rlim_cur < target {
+            var raised = limit
+            raised.rlim_cur = min(target, limit.rlim_max)
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 {
+                limit = raised
+                break
             }
         }
         guard limit.rlim_cur >= needed else {
