@@ -95,9 +95,7 @@ public struct TernServer: Sendable {
                 do {
                     try await listener.setOption(ChannelOptions.maxMessagesPerRead, value: 1)
                     try await listener.eventLoop.submit {
-                        let pause = AcceptPauseHandler { error in
-                            logger.warning("out of file descriptors; accepting paused", metadata: ["error": "\(error)"])
-                        }
+                        let pause = AcceptPauseHandler { reason in logger.warning("\(reason)") }
                         try listener.pipeline.syncOperations.addHandler(pause, position: .first)
                     }.get()
                 } catch {
