@@ -24,9 +24,11 @@ enum UpstreamClients {
     /// A connection that is refused or not made within 10 s fails its request at once (instead of being tried again
     /// until the request's own deadline), so that the deployment is cooled down and the request goes to another. An
     /// upstream may be silent for 10 minutes (a whole answer comes after its last token is generated, and the OpenAI
-    /// SDKs wait as long). Bodies are not decompressed: answers pass through.
+    /// SDKs wait as long). Bodies are not decompressed: answers pass through. No tracing: Tern sets up no tracer, and
+    /// the no-op one still costs each request its span attributes.
     static var configuration: HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
+        configuration.tracing.tracer = nil
         configuration.redirectConfiguration = .follow(max: 5, allowCycles: false)
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(600))
         configuration.connectionPool.retryConnectionEstablishment = false

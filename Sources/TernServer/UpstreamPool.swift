@@ -17,6 +17,17 @@ final class UpstreamPool: Sendable {
         let upstream: Upstream
         /// Its place in the pool.
         let index: Int
+        /// Each endpoint's URL, made once rather than per request.
+        let urls: [UpstreamProxy.Endpoint: String]
+
+        init(upstream: Upstream, index: Int) {
+            self.upstream = upstream
+            self.index = index
+            urls = Dictionary(
+                uniqueKeysWithValues: UpstreamProxy.Endpoint.allCases.map {
+                    ($0, upstream.baseURL.appendingPathComponent($0.rawValue).absoluteString)
+                })
+        }
     }
 
     private struct Health {

@@ -17,7 +17,7 @@ import TernOpenAI
 /// else is a 502 in the envelope; once a stream has begun, a failure ends it with an error event.
 struct UpstreamProxy: Sendable {
     /// The endpoints that may go upstream, as paths under the upstream's base URL.
-    enum Endpoint: String, Sendable {
+    enum Endpoint: String, Sendable, CaseIterable {
         case chatCompletions = "chat/completions"
         case completions
         case embeddings
@@ -93,7 +93,7 @@ struct UpstreamProxy: Sendable {
         -> Sent
     {
         let upstream = deployment.upstream
-        var outgoing = HTTPClientRequest(url: upstream.baseURL.appendingPathComponent(endpoint.rawValue).absoluteString)
+        var outgoing = HTTPClientRequest(url: deployment.urls[endpoint] ?? "")
         outgoing.method = .POST
         outgoing.headers.add(name: "Content-Type", value: "application/json")
         outgoing.headers.add(name: "Accept", value: streaming ? "text/event-stream" : "application/json")
