@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 public import ServiceLifecycle
 import Synchronization
 import TernEngine
@@ -271,8 +273,13 @@ public final class ModelFleet: Service, Sendable {
     public func run() async throws {
         enum Ended { case preloads, shutdown }
         readFilesInBackground()
+        // A timer on an event loop, not a sleeping task: each of Swift's sleeps wakes libdispatch's timer and a worker.
+        let sweeping = MultiThreadedEventLoopGroup.singleton.any().scheduleRepeatedTask(
+            initialDelay: .milliseconds(100), delay: .milliseconds(100)
+        ) { [self] _ in sweep() }
+        defer { sweeping.cancel() }
         do {
-            try await withThrowingTaskGroup(of: Ended?.self) { group in
+            try await withThrowingTaskGroup(of: Ended.self) { group in
                 group.addTask { [self] in
                     try await withThrowingTaskGroup(of: Void.self) { preloads in
                         for id in policy.preload { preloads.addTask { try await self.load(id) } }
@@ -280,13 +287,6 @@ public final class ModelFleet: Service, Sendable {
                     }
                     state.withLock { $0.preloaded = true }
                     return .preloads
-                }
-                group.addTask { [self] in
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .milliseconds(100))
-                        sweep()
-                    }
-                    return nil
                 }
                 // Cancellation (the grace period ran out) also ends the wait.
                 group.addTask {
