@@ -93,7 +93,7 @@ struct UpstreamProxy: Sendable {
         -> Sent
     {
         let upstream = deployment.upstream
-        var outgoing = HTTPClientRequest(url: deployment.urls[endpoint] ?? "")
+        var outgoing = HTTPClientRequest(url: deployment.urls[endpoint]!)  // made for every endpoint
         outgoing.method = .POST
         outgoing.headers.add(name: "Content-Type", value: "application/json")
         outgoing.headers.add(name: "Accept", value: streaming ? "text/event-stream" : "application/json")

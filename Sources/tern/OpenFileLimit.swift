@@ -6,8 +6,9 @@
 
 /// The process's open-file limit, which bounds the connections `tern serve` can hold.
 enum OpenFileLimit {
-    /// Descriptors kept for everything but client connections: the model, the database, logs, the listener.
-    static let reserve: rlim_t = 64
+    /// Descriptors kept for everything but client connections: the event loops, the model, the database and its
+    /// connections, logs, the listener, and the 32 the listener leaves free (`AcceptPauseHandler`).
+    static let reserve: rlim_t = 128
 
     /// Raises the soft limit to the hard one (at most 2^20), or at least as far as `connections` need.
     ///

@@ -278,9 +278,6 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        // With TZ unset glibc checks /etc/localtime again for every local time it formats (a stat per log line);
-        // named, the same file is read once.
-        if getenv("TZ") == nil { setenv("TZ", ":/etc/localtime", 0) }
         // Log lines go out through a thread of their own: a reader of standard error that stops reading must not hold
         // up the event loops that log.
         switch logFormat {

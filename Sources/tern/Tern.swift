@@ -35,6 +35,10 @@ struct Tern: AsyncParsableCommand {
             let arguments = try ConfigFile.expand(Array(CommandLine.arguments.dropFirst()))
             var command = try parseAsRoot(arguments)
             if command is ServeCommand {
+                // With TZ unset glibc checks /etc/localtime again for every local time it formats (a stat per log
+                // line); named, the file is read once (a change to it then needs a restart). Set before the server
+                // starts its threads.
+                if getenv("TZ") == nil { setenv("TZ", ":/etc/localtime", 0) }
                 // The server's tasks run on NIO's event loops instead of Swift's own pool: a request is read, answered
                 // and written on its connection's thread, without a hand-over to another thread and back at each
                 // step. (Compute runs on threads of its own either way.)

@@ -159,7 +159,7 @@ def test_max_connections_beyond_the_open_file_limit_is_refused(tmp_path):
         capture_output=True, text=True, timeout=60, preexec_fn=low_limit,
     )
     assert result.returncode != 0
-    assert "--max-connections 192 or less" in result.stderr, result.stderr
+    assert "--max-connections 128 or less" in result.stderr, result.stderr
 
 
 def test_the_open_file_limit_is_raised_as_far_as_allowed(tmp_path):
