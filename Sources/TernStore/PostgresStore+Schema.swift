@@ -226,5 +226,100 @@ extension PostgresStore {
             END $$
             """
         ],
+        // Version 4: tern_admit_reserve as one body, with the same results: the key's row locked once and written
+        // once, the request's row inserted with its tokens, and no nested set-returning calls (each materialised its
+        // result).
+        [
+            """
+            CREATE OR REPLACE FUNCTION tern_admit_reserve(p_key TEXT, p_rpm BIGINT, p_max_running BIGINT, p_replica TEXT,
+                p_now DOUBLE PRECISION, p_expires DOUBLE PRECISION, p_tokens BIGINT, p_tpm BIGINT, p_budget BIGINT, p_budget_start BIGINT)
+            RETURNS TABLE (request_id BIGINT, refusal TEXT, retry_after DOUBLE PRECISION, remaining BIGINT, rpm BIGINT,
+                request_level DOUBLE PRECISION, request_at DOUBLE PRECISION, tpm BIGINT, token_level DOUBLE PRECISION, token_at DOUBLE PRECISION)
+            LANGUAGE plpgsql AS $$
+            DECLARE
+                r rate_limits%ROWTYPE;
+                running BIGINT;
+                level DOUBLE PRECISION;
+                reserved BIGINT;
+                left_over BIGINT;
+                why TEXT;
+                retry_in DOUBLE PRECISION;
+                left_to_spend BIGINT;
+                new_id BIGINT;
+            BEGIN
+                INSERT INTO rate_limits (key_id) VALUES (p_key) ON CONFLICT (key_id) DO NOTHING;
+                SELECT * INTO r FROM rate_limits WHERE key_id = p_key FOR UPDATE;
+                -- Admission, as tern_admit.
+                IF r.rpm IS DISTINCT FROM p_rpm THEN
+                    r.request_level := CASE WHEN r.request_level IS NULL OR r.rpm IS NULL OR p_rpm IS NULL THEN p_rpm
+                        ELSE least(tern_refill(r.request_level, r.request_at, r.rpm, p_now), p_rpm) END;
+                    r.rpm := p_rpm; r.request_at := greatest(coalesce(r.request_at, p_now), p_now);
+                END IF;
+                IF p_max_running IS NOT NULL THEN
+                    DELETE FROM running_requests WHERE key_id = p_key AND expires_at <= p_now;
+                    SELECT count(*) INTO running FROM running_requests WHERE key_id = p_key;
+                    IF running >= p_max_running THEN
+                        UPDATE rate_limits SET rpm = r.rpm, request_level = r.request_level, request_at = r.request_at WHERE key_id = p_key;
+                        RETURN QUERY SELECT NULL::BIGINT, 'concurrency'::TEXT, NULL::DOUBLE PRECISION, NULL::BIGINT, r.rpm, r.request_level,
+                            r.request_at, r.tpm, r.token_level, r.token_at;
+                        RETURN;
+                    END IF;
+                END IF;
+                IF p_rpm IS NOT NULL THEN
+                    level := tern_refill(r.request_level, r.request_at, p_rpm, p_now);
+                    r.request_at := greatest(r.request_at, p_now);
+                    IF level + 1e-9 < 1 THEN
+                        r.request_level := level;
+                        UPDATE rate_limits SET rpm = r.rpm, request_level = r.request_level, request_at = r.request_at WHERE key_id = p_key;
+                        RETURN QUERY SELECT NULL::BIGINT, 'requests'::TEXT, (1 - level) / (p_rpm / 60.0), NULL::BIGINT, r.rpm, r.request_level,
+                            r.request_at, r.tpm, r.token_level, r.token_at;
+                        RETURN;
+                    END IF;
+                    r.request_level := level - 1;
+                END IF;
+                -- Reservation, as tern_reserve. A refusal leaves the request admitted, without tokens.
+                IF r.tpm IS DISTINCT FROM p_tpm THEN
+                    r.token_level := CASE WHEN r.token_level IS NULL OR r.tpm IS NULL OR p_tpm IS NULL THEN p_tpm
+                        ELSE least(tern_refill(r.token_level, r.token_at, r.tpm, p_now), p_tpm) END;
+                    r.tpm := p_tpm; r.token_at := greatest(coalesce(r.token_at, p_now), p_now);
+                END IF;
+                IF p_budget IS NOT NULL THEN
+                    IF r.budget_start IS DISTINCT FROM p_budget_start THEN
+                        r.budget_start := p_budget_start;
+                        SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) INTO r.budget_used FROM usage
+                            WHERE key_id = p_key AND finished_at >= p_budget_start;
+                    END IF;
+                    SELECT COALESCE(SUM(tokens), 0) INTO reserved FROM running_requests
+                        WHERE key_id = p_key AND budget_start IS NOT NULL AND expires_at > p_now;
+                    left_over := p_budget - r.budget_used - reserved;
+                    IF p_tokens > left_over THEN
+                        why := 'budget'; left_to_spend := greatest(0, left_over);
+                    END IF;
+                END IF;
+                IF why IS NULL AND p_tpm IS NOT NULL THEN
+                    level := tern_refill(r.token_level, r.token_at, p_tpm, p_now);
+                    r.token_at := greatest(r.token_at, p_now);
+                    IF p_tokens > level + 1e-9 THEN
+                        r.token_level := level;
+                        why := 'tokens';
+                        retry_in := CASE WHEN p_tokens > p_tpm THEN NULL ELSE (p_tokens - level) / (p_tpm / 60.0) END;
+                    ELSE
+                        r.token_level := level - p_tokens;
+                    END IF;
+                END IF;
+                UPDATE rate_limits SET rpm = r.rpm, request_level = r.request_level, request_at = r.request_at, tpm = r.tpm,
+                    token_level = r.token_level, token_at = r.token_at, budget_start = r.budget_start, budget_used = r.budget_used
+                    WHERE key_id = p_key;
+                IF why IS NULL THEN
+                    INSERT INTO running_requests (key_id, replica, expires_at, tokens, budget_start)
+                        VALUES (p_key, p_replica, p_expires, p_tokens, CASE WHEN p_budget IS NULL THEN NULL ELSE p_budget_start END)
+                        RETURNING id INTO new_id;
+                ELSE
+                    INSERT INTO running_requests (key_id, replica, expires_at) VALUES (p_key, p_replica, p_expires) RETURNING id INTO new_id;
+                END IF;
+                RETURN QUERY SELECT new_id, why, retry_in, left_to_spend, r.rpm, r.request_level, r.request_at, r.tpm, r.token_level, r.token_at;
+            END $$
+            """
+        ],
     ]
 }
