@@ -54,15 +54,16 @@ final class AcceptPauseHandler: ChannelDuplexHandler {
         context.read()
     }
 
+    /// Handles the shortages itself (not passed on: NIO's own backoff would hold accepting for a second more, and the
+    /// server would log every failed accept); passes on other errors.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let error = error as? IOError, [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error.errnoCode), !turnedReadingOff,
-            let options = context.channel.syncOptions
-        {
-            turnedReadingOff = true
-            try? options.setOption(ChannelOptions.autoRead, value: false)
-            if !waiting { pause(context, reason: "out of file descriptors or buffers (\(error)); accepting paused") }
+        guard let error = error as? IOError, [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error.errnoCode) else {
+            return context.fireErrorCaught(error)
         }
-        context.fireErrorCaught(error)
+        guard !turnedReadingOff, let options = context.channel.syncOptions else { return }
+        turnedReadingOff = true
+        try? options.setOption(ChannelOptions.autoRead, value: false)
+        if !waiting { pause(context, reason: "out of file descriptors or buffers (\(error)); accepting paused") }
     }
 
     /// Waits `delay`, then accepts again if the limit leaves room, or waits again.

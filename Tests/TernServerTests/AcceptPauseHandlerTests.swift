@@ -70,6 +70,8 @@ import Testing
         // NIO sends no read after a failed accept (its read stays pending): only reading turned off stops the retries.
         channel.pipeline.fireErrorCaught(IOError(errnoCode: EMFILE, reason: "accept"))
         #expect(!Self.autoRead(channel))
+        // Handled here: not passed on to be logged for every failed accept, or backed off from again.
+        #expect(throws: Never.self) { try channel.throwIfErrorCaught() }
         #expect(reasons.withLockedValue { $0.count == 1 && $0[0].contains("out of file descriptors") })
         // Still short of descriptors at the first try: it waits again.
         short.withLockedValue { $0 = true }
@@ -87,13 +89,10 @@ import Testing
         #expect(reasons.withLockedValue { $0.count } == 1)
         // A client that reset before it was accepted pauses nothing.
         channel.pipeline.fireErrorCaught(IOError(errnoCode: ECONNABORTED, reason: "accept"))
+        #expect(throws: IOError.self) { try channel.throwIfErrorCaught() }
         #expect(Self.autoRead(channel))
         channel.read()
         #expect(counter.reads == 1)
         _ = try? channel.finish()
-    }
-
-    @Test func thisProcessHasRoomToAccept() {
-        #expect(AcceptPauseHandler.descriptorShortage() == nil)
     }
 }
