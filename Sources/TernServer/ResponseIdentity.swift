@@ -24,14 +24,14 @@ struct ResponseIdentity: Sendable {
 extension Response {
     /// A JSON response of `value`, encoded the way OpenAI writes it.
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
-        var headers: HTTPFields = [.contentType: "application/json"]
-        headers.append(contentsOf: extra)
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAIJSON.encode(value))))
+        json(encoded: OpenAIJSON.encode(value), status: status, headers: extra)
     }
 
-    /// A 200 response of JSON text already encoded (by ``OpenAIJSON``), off the event loop where it is long.
-    static func json(encoded bytes: Data) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    /// A JSON response of text already encoded (by ``OpenAIJSON``): off the event loop, where it is long.
+    static func json(encoded bytes: Data, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        headers.append(contentsOf: extra)
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// The headers of a Server-Sent Events response.

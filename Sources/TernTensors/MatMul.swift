@@ -44,7 +44,8 @@ public enum MatMul {
     ///
     /// The pass that produces a row (a norm, say) can convert it at once, on the thread that has it in cache; a
     /// ``compute`` with `prepared: type` (or a type of the same ``TensorType/activationType``) then skips its own
-    /// conversion, which would otherwise cost a hand-off to the pool or a serial pass. Different rows may be prepared on different threads at once.
+    /// conversion, which would otherwise cost a hand-off to the pool or a serial pass. Different rows may be prepared
+    /// on different threads at once.
     public static func prepare(_ input: UnsafePointer<Float>, row: Int, columns: Int, for type: TensorType, workspace: MatMulWorkspace) {
         precondition(type.hasKernels && row < workspace.maxTokens && columns <= workspace.maxColumns)
         let code = Int32(type.activationType.rawValue)

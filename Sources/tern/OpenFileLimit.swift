@@ -13,8 +13,8 @@ enum OpenFileLimit {
     /// Raises the soft limit to the hard one (at most 2^20), or at least as far as `connections` need.
     ///
     /// As far as allowed, not just as far as needed: upstream and database connections come on top of the clients',
-    /// and a process out of descriptors is worse off than one holding many (libdispatch, which name resolution uses,
-    /// ends the process when it cannot open a file under `/proc`).
+    /// and a process out of descriptors is worse off than one holding many (libdispatch, behind Swift's timers and
+    /// name resolution, ends the process when it cannot open a file under `/proc`).
     ///
     /// - Throws: ``CommandError`` when even the hard limit is too low, saying how many connections fit.
     static func raise(toFit connections: Int) throws {
