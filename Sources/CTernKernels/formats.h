@@ -56,7 +56,7 @@ const tern_format *tern_format_of(int wtype);
 #define TERN_ROW_TILE_TOKENS 16
 
 /// The most tokens one `tern_rows_dot` call takes.
-#define TERN_DOTS_TOKENS 8
+#define TERN_DOTS_TOKENS 16
 
 /// out[t·out_stride + r] for rows [r0, r1) and every token, in tiles of TERN_ROW_TILE_TOKENS tokens, through `dot`, or
 /// `dots` for groups of up to TERN_DOTS_TOKENS where the level has it: a row's weights stay in L1 for all of a tile. Tokens marked

@@ -54,17 +54,17 @@ static inline __attribute__((always_inline)) void k_act_rows(const void *act, si
     }
 }
 
-/* dots_q6_K at AVX-512 in 512-bit registers, for up to 8 tokens (each block decoded once for all of them; the AVX2
+/* dots_q6_K at AVX-512 in 512-bit registers, for up to 16 tokens (each block decoded once for all of them; the AVX2
  * level, with half the registers, takes 4 at a time): two chunks of 32 codes, their 64 activations and their scales in
  * each, so each token takes half the instructions; the halves' int32 lanes are added at the end of each block, the
  * same sums as the 256-bit lanes make. */
 ROW_INLINE(TERN_ROW_AVX512) void dots_q6_K_wide(const void *row, const void *act, size_t as, int64_t tokens, int64_t n,
                                                 float *out, size_t os) {
     const int64_t nb = n / TERN_QK_K;
-    const int8_t *a[8];
-    const float *ad[8];
-    const int16_t *bsums[8];
-    __m256 acc[8];
+    const int8_t *a[TERN_DOTS_TOKENS];
+    const float *ad[TERN_DOTS_TOKENS];
+    const int16_t *bsums[TERN_DOTS_TOKENS];
+    __m256 acc[TERN_DOTS_TOKENS];
     k_act_rows(act, as, tokens, nb, a, ad, bsums);
     for (int64_t t = 0; t < tokens; t++) acc[t] = _mm256_setzero_ps();
     const __m512i low = _mm512_set1_epi8(0x0f), three = _mm512_set1_epi8(3);
@@ -106,12 +106,12 @@ ROW_INLINE(TERN_ROW_AVX512) void dots_q6_K_wide(const void *row, const void *act
 ROW_INLINE(TERN_ROW_AVX512) void dots_q45_K_wide(int five, const void *row, const void *act, size_t as, int64_t tokens,
                                                  int64_t n, float *out, size_t os) {
     const int64_t nb = n / TERN_QK_K;
-    const int8_t *a[8];
-    const float *ad[8];
-    const int16_t *bsums[8];
-    __m256 acc[8];
-    __m128 accm[8];
-    float summs[8];
+    const int8_t *a[TERN_DOTS_TOKENS];
+    const float *ad[TERN_DOTS_TOKENS];
+    const int16_t *bsums[TERN_DOTS_TOKENS];
+    __m256 acc[TERN_DOTS_TOKENS];
+    __m128 accm[TERN_DOTS_TOKENS];
+    float summs[TERN_DOTS_TOKENS];
     k_act_rows(act, as, tokens, nb, a, ad, bsums);
     for (int64_t t = 0; t < tokens; t++) {
         acc[t] = _mm256_setzero_ps();
@@ -472,6 +472,6 @@ ROW_INLINE(TERN_ROW_AVX512) void dots_q45_K_wide(int five, const void *row, cons
     __attribute__((target(TARGET))) float tern_dot_q6_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q6_K_##SUFFIX(row, act, n); }
 
 KQUANT_DOTS(avx2, TERN_ROW_AVX2, LANES_AVX2, SCALED_PAIRS, dots_q45_K_avx2, dots_q6_K_avx2, 4)
-KQUANT_DOTS(avx512, TERN_ROW_AVX512, LANES_VNNI, SCALED_PAIRS, dots_q45_K_wide, dots_q6_K_wide, 8)
+KQUANT_DOTS(avx512, TERN_ROW_AVX512, LANES_VNNI, SCALED_PAIRS, dots_q45_K_wide, dots_q6_K_wide, TERN_DOTS_TOKENS)
 
 #endif

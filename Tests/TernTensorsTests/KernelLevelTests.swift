@@ -109,12 +109,13 @@ import Testing
     @Test(arguments: allTypes)
     func gemmMatchesScalarAtEveryLevel(type: TensorType) {
         var random = SeededRandom(seed: 3 + UInt64(type.rawValue))
-        // 48 and 70 blocks span several of the AVX-512 kernel's slices, 17 and 33 tokens several of its token tiles
+        // 48 and 70 blocks span several of the AVX-512 kernel's slices, 17 and 33 tokens several of its token tiles;
+        // 12 and 16 tokens are one call of the K-quants' multi-token products, whole or not
         let blockCounts = type.blockElements == 256 ? [1, 2, 3, 6] : [1, 2, 3, 7, 18, 48, 70]
         for blocks in blockCounts {
             // the float types also get column counts past a multiple of 16: the 512-bit f32 tiles' tail columns
             let columns = type.blockElements == 256 ? 256 * blocks : type.blockElements == 1 ? 32 * blocks + blocks % 16 : 32 * blocks
-            for tokens in [1, 2, 3, 4, 5, 6, 7, 9, 17, 33] {
+            for tokens in [1, 2, 3, 4, 5, 6, 7, 9, 12, 16, 17, 33] {
                 // every other token from a prompt batch (its formats' batch order where they have one)
                 let promptTokens = (0..<tokens).map { UInt8($0 % 2) }
                 let rows = 19
