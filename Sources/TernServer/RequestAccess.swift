@@ -139,6 +139,7 @@ final class RequestAccess: Sendable {
         do {
             try await commit(status: status, usage: usage)
         } catch {
+            logger.error("usage not recorded", metadata: ["error": "\(error)"])
             throw AccessMiddleware.ledgerFailure
         }
     }
@@ -149,6 +150,7 @@ final class RequestAccess: Sendable {
             try await commit(status: status, usage: usage)
             return nil
         } catch {
+            logger.error("usage not recorded", metadata: ["error": "\(error)"])
             return AccessMiddleware.ledgerFailure
         }
     }
@@ -187,20 +189,11 @@ final class RequestAccess: Sendable {
         // and the row must be written all the same.
         let (ledger, limits, logger) = (control.ledger, control.limits, logger)
         try await Task(executorPreference: EventLoopTaskExecutor.current) {
-            // The settlement runs beside the write (one round trip instead of two to a database), and even when the
-            // write fails: the tokens were spent either way. A request refused before it was admitted has none.
-            async let settled: Void = {
-                guard let ticket = taken.ticket else { return }
-                do {
-                    try await limits.finish(ticket, reservation: taken.reservation, usedTokens: prompt + completion, now: Date())
-                } catch {
-                    logger.error("rate limits not settled", metadata: ["error": "\(error)"])
-                }
-            }()
-            var failure: (any Error)?
-            do { try await ledger.record(record) } catch { failure = error }
-            await settled
-            if let failure { throw failure }
+            // A request refused before it was admitted has nothing to settle.
+            guard let ticket = taken.ticket else { return try await ledger.record(record) }
+            let unsettled = try await limits.finish(
+                ticket, reservation: taken.reservation, usedTokens: prompt + completion, now: Date(), recording: record, in: ledger)
+            if let unsettled { logger.error("rate limits not settled", metadata: ["error": "\(unsettled)"]) }
         }.value
     }
 }

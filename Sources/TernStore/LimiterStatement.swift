@@ -46,3 +46,20 @@ struct FinishStatement: LimiterStatement {
     static let bindingDataTypes: [PostgresDataType] = [.text, .int8, .int8, .int8, .int8, .int8, .float8]
     var values: [(any PostgresEncodable & Sendable)?]
 }
+
+/// `tern_finish_record`: `tern_finish`, committed, then the request's ledger row (the key's, `$1`) in a transaction of
+/// its own; one round trip. Its one row is `tern_finish`'s (all NULL where that returned none).
+struct FinishRecordStatement: LimiterStatement {
+    static let sql = "CALL tern_finish_record($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, NULL, NULL, NULL, NULL, NULL)"
+    static let bindingDataTypes: [PostgresDataType] = FinishStatement.bindingDataTypes + [.text, .text] + Array(repeating: .int8, count: 6)
+    var values: [(any PostgresEncodable & Sendable)?]
+
+    /// The call with `tern_finish`'s values, then `record`'s columns.
+    init(finish: [(any PostgresEncodable & Sendable)?], record: UsageRecord) {
+        values =
+            finish + [
+                record.model, record.endpoint, record.status, record.promptTokens, record.cachedTokens, record.completionTokens,
+                StoredKeyColumns.milliseconds(record.startedAt), StoredKeyColumns.milliseconds(record.finishedAt),
+            ]
+    }
+}

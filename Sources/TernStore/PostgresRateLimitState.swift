@@ -128,16 +128,45 @@ public final class PostgresRateLimitState: RateLimitState {
     }
 
     public func finish(_ ticket: RequestTicket, reservation: TokenReservation?, usedTokens: Int, now: Date) async throws {
-        // No longer renewed, whatever happens below: if the settlement fails, the row expires with its lease.
+        let rows = try await rows(FinishStatement(values: finishValues(ticket, reservation: reservation, usedTokens: usedTokens, now: now)))
+        if let row = rows.first { remember(try Buckets(PostgresRandomAccessRow(row), from: 0), for: ticket.policy.keyID) }
+    }
+
+    /// With this limiter's own store as the ledger, one call (`tern_finish_record`) settles the request and then
+    /// inserts its row, each committed in turn: one round trip instead of two. A failure of the settlement writes no
+    /// row (the request's slot and reservation expire with its lease); a failure of the row comes after the
+    /// settlement, as when the two are apart. With another ledger, the two calls side by side.
+    public func finish(
+        _ ticket: RequestTicket, reservation: TokenReservation?, usedTokens: Int, now: Date, recording record: UsageRecord,
+        in ledger: any UsageLedger
+    ) async throws -> (any Error)? {
+        guard let store = ledger as? PostgresStore, store.keepsLimits(of: self), record.keyID == ticket.policy.keyID else {
+            return try await finishApart(ticket, reservation: reservation, usedTokens: usedTokens, now: now, recording: record, in: ledger)
+        }
+        let values = finishValues(ticket, reservation: reservation, usedTokens: usedTokens, now: now)
+        let rows: [PostgresRow]
+        do {
+            rows = try await self.rows(FinishRecordStatement(finish: values, record: record))
+        } catch {
+            throw TernStoreError(.database, "the usage ledger could not be written: \(error)")
+        }
+        // Both are committed: a row that cannot be read only leaves the headers to the buckets seen before.
+        if let row = rows.first, let buckets = try? Buckets(PostgresRandomAccessRow(row), from: 0) { remember(buckets, for: ticket.policy.keyID) }
+        return nil
+    }
+
+    /// `tern_finish`'s arguments; the request is no longer renewed from here on, whatever happens to the call (if the
+    /// settlement fails, its row expires with its lease).
+    private func finishValues(_ ticket: RequestTicket, reservation: TokenReservation?, usedTokens: Int, now: Date) -> [(
+        any PostgresEncodable & Sendable
+    )?] {
         running.ids.withLock { _ = $0.remove(ticket.id) }
         let policy = ticket.policy
         let periodStart = policy.budget.map { StoredKeyColumns.milliseconds($0.period.start(containing: now)) }
-        let rows = try await rows(
-            FinishStatement(values: [
-                policy.keyID, ticket.id, reservation?.tokens, reservation?.budgetPeriodStart.map(StoredKeyColumns.milliseconds), usedTokens,
-                periodStart, now.timeIntervalSince1970,
-            ]))
-        if let row = rows.first { remember(try Buckets(PostgresRandomAccessRow(row), from: 0), for: policy.keyID) }
+        return [
+            policy.keyID, ticket.id, reservation?.tokens, reservation?.budgetPeriodStart.map(StoredKeyColumns.milliseconds), usedTokens,
+            periodStart, now.timeIntervalSince1970,
+        ]
     }
 
     public func snapshot(_ policy: KeyPolicy, now: Date) -> RateLimitSnapshot {

@@ -321,5 +321,29 @@ extension PostgresStore {
             END $$
             """
         ],
+        // Version 5: the end of a request in one call. The settlement commits first: it touched only the unlogged
+        // tables, so its commit waits for no disk sync and the key's row is unlocked at once; the ledger row's commit,
+        // which waits for one, then holds no lock of the key. (One transaction for both would keep every request of
+        // the key waiting behind each finishing request's disk sync.)
+        [
+            """
+            CREATE PROCEDURE tern_finish_record(p_key TEXT, p_request BIGINT, p_reserved BIGINT, p_reserved_start BIGINT, p_used BIGINT,
+                p_budget_start BIGINT, p_now DOUBLE PRECISION, p_model TEXT, p_endpoint TEXT, p_status BIGINT, p_prompt BIGINT,
+                p_cached BIGINT, p_completion BIGINT, p_started BIGINT, p_finished BIGINT, INOUT o_rpm BIGINT,
+                INOUT o_request_level DOUBLE PRECISION, INOUT o_request_at DOUBLE PRECISION, INOUT o_tpm BIGINT,
+                INOUT o_token_level DOUBLE PRECISION, INOUT o_token_at DOUBLE PRECISION)
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                SELECT f.rpm, f.request_level, f.request_at, f.tpm, f.token_level, f.token_at
+                    INTO o_rpm, o_request_level, o_request_at, o_tpm, o_token_level, o_token_at
+                    FROM tern_finish(p_key, p_request, p_reserved, p_reserved_start, p_used, p_budget_start, p_now) f;
+                COMMIT;
+                INSERT INTO usage (key_id, model, endpoint, status, prompt_tokens, cached_tokens, completion_tokens, started_at, finished_at,
+                    duration_ms)
+                    VALUES (p_key, p_model, p_endpoint, p_status, p_prompt, p_cached, p_completion, p_started, p_finished,
+                        greatest(0, p_finished - p_started));
+            END $$
+            """
+        ],
     ]
 }

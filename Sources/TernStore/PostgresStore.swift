@@ -13,7 +13,8 @@ import PostgresNIO
 ///
 /// The schema is migrated at open, under an advisory lock so that replicas starting together migrate once. Every
 /// write is one statement (committed, and with PostgreSQL's default `synchronous_commit`, on disk when it returns);
-/// ledger rows that arrive together share one `INSERT`.
+/// ledger rows that arrive together share one `INSERT`, except an admitted request's, which the call that settles its
+/// limits inserts (``PostgresRateLimitState/finish(_:reservation:usedTokens:now:recording:in:)``).
 public final class PostgresStore: TernDatabase {
     /// The URL without its password.
     public let location: String
@@ -233,6 +234,9 @@ public final class PostgresStore: TernDatabase {
             revokedAt: revoked
         ).key
     }
+
+    /// Whether `limiter` is this store's own, whose state lives in this database beside the ledger.
+    func keepsLimits(of limiter: PostgresRateLimitState) -> Bool { self.limiter === limiter }
 
     // MARK: UsageLedger
 

@@ -17,12 +17,49 @@ public protocol RateLimitState: Sendable {
     /// ``admit(_:now:)`` and then, if admitted, ``reserveTokens(_:tokens:now:)``: one round trip where the state is
     /// in a database.
     func admitAndReserve(_ policy: KeyPolicy, tokens: Int, now: Date) async throws -> TokenAdmission
+    /// ``finish(_:reservation:usedTokens:now:)`` and `ledger`'s ``UsageLedger/record(_:)`` of the request's row: one
+    /// transaction (one round trip) where the state is kept in the ledger's own database, side by side elsewhere.
+    ///
+    /// Throws when the row could not be written. Returns the settlement's own failure (the row was written all the
+    /// same: the tokens were spent either way) for the caller to log, nil when both were done.
+    func finish(
+        _ ticket: RequestTicket, reservation: TokenReservation?, usedTokens: Int, now: Date, recording record: UsageRecord,
+        in ledger: any UsageLedger
+    ) async throws -> (any Error)?
     /// The limits and what is left of them, for the `x-ratelimit-*` headers, as this process last saw them (without
     /// asking a database).
     func snapshot(_ policy: KeyPolicy, now: Date) -> RateLimitSnapshot
 }
 
 extension RateLimitState {
+    public func finish(
+        _ ticket: RequestTicket, reservation: TokenReservation?, usedTokens: Int, now: Date, recording record: UsageRecord,
+        in ledger: any UsageLedger
+    ) async throws -> (any Error)? {
+        try await finishApart(ticket, reservation: reservation, usedTokens: usedTokens, now: now, recording: record, in: ledger)
+    }
+
+    /// ``finish(_:reservation:usedTokens:now:recording:in:)`` as two calls, the settlement beside the write so that
+    /// the two wait for their databases at the same time.
+    public func finishApart(
+        _ ticket: RequestTicket, reservation: TokenReservation?, usedTokens: Int, now: Date, recording record: UsageRecord,
+        in ledger: any UsageLedger
+    ) async throws -> (any Error)? {
+        async let settled: (any Error)? = {
+            do {
+                try await finish(ticket, reservation: reservation, usedTokens: usedTokens, now: now)
+                return nil
+            } catch {
+                return error
+            }
+        }()
+        var failure: (any Error)?
+        do { try await ledger.record(record) } catch { failure = error }
+        let settlement = await settled
+        if let failure { throw failure }
+        return settlement
+    }
+
     /// The two steps one after the other: state in memory has no round trip to save.
     public func admitAndReserve(_ policy: KeyPolicy, tokens: Int, now: Date) async throws -> TokenAdmission {
         let ticket: RequestTicket

@@ -109,4 +109,32 @@ import Testing
             try await store.close()
         }
     }
+
+    /// An admitted request ends in one call of `tern_finish_record`, which commits the settlement before it writes
+    /// the row: a row that cannot be written leaves the slot freed, and without the procedure nothing is done.
+    @Test func anAdmittedRequestsEndSettlesThenRecordsInOneCall() async throws {
+        try await withTemporaryPostgresDatabase { url in
+            let store = try await PostgresStore.open(url: url)
+            let limiter = store.makeRateLimitState()
+            let policy = KeyPolicy(keyID: "k", limits: KeyLimits(maxConcurrent: 1))
+            let now = Date()
+            let record = UsageRecord(
+                keyID: "k", model: "m", endpoint: "/v1/completions", status: 200, promptTokens: 4, startedAt: now, finishedAt: now)
+            func finish(_ ticket: RequestTicket) async throws -> (any Error)? {
+                try await limiter.finish(ticket, reservation: nil, usedTokens: 4, now: now, recording: record, in: store)
+            }
+            let first = try await limiter.admit(policy, now: now).get()
+            _ = try await postgresQuery(url, "ALTER TABLE usage ADD CONSTRAINT refuse_rows CHECK (false) NOT VALID")
+            await #expect(throws: TernStoreError.self) { _ = try await finish(first) }
+            let second = try await limiter.admit(policy, now: now).get()
+            _ = try await postgresQuery(url, "ALTER TABLE usage DROP CONSTRAINT refuse_rows")
+            _ = try await postgresQuery(url, "ALTER PROCEDURE tern_finish_record RENAME TO tern_finish_record_away")
+            await #expect(throws: TernStoreError.self) { _ = try await finish(second) }
+            #expect(try await limiter.admit(policy, now: now) == .failure(.concurrency(limit: 1)))
+            _ = try await postgresQuery(url, "ALTER PROCEDURE tern_finish_record_away RENAME TO tern_finish_record")
+            #expect(try await finish(second) == nil)
+            #expect(try await store.tokensUsed(keyID: "k", since: now.addingTimeInterval(-60)) == 4)
+            try await store.close()
+        }
+    }
 }

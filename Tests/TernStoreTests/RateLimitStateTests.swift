@@ -118,6 +118,54 @@ import Testing
         }
     }
 
+    @Test(arguments: StoreKind.allCases) func finishingWithTheLedgerRowWritesItAndSettles(_ kind: StoreKind) async throws {
+        try await withTemporaryDatabase(kind) { store, _ in
+            let key = try await store.create(
+                NewAPIKey(name: "f", limits: KeyLimits(maxConcurrent: 1), budget: TokenBudget(tokens: 100, period: .day)))
+            let limiter = store.makeRateLimitState()
+            let policy = KeyPolicy(key: key.key, defaults: KeyLimits())
+            let now = Date()
+            guard case .admitted(let ticket, let reservation) = try await limiter.admitAndReserve(policy, tokens: 60, now: now) else {
+                Issue.record("the first request was refused")
+                return
+            }
+            let record = UsageRecord(
+                keyID: key.key.id, model: "m", endpoint: "/v1/chat/completions", status: 200, promptTokens: 7, cachedTokens: 2, completionTokens: 5,
+                startedAt: now.addingTimeInterval(-0.25), finishedAt: now)
+            let unsettled = try await limiter.finish(ticket, reservation: reservation, usedTokens: 12, now: now, recording: record, in: store)
+            #expect(unsettled == nil)
+            let usage = try #require(try await store.usage(since: nil).first { $0.id == key.key.id })
+            #expect((usage.requests, usage.promptTokens, usage.cachedTokens, usage.completionTokens) == (1, 7, 2, 5))
+            // The slot is free again and the budget charged with the 12 used, not the 60 reserved.
+            guard case .admitted(let next, _) = try await limiter.admitAndReserve(policy, tokens: 88, now: now) else {
+                Issue.record("the slot or the 88 tokens left were not given back")
+                return
+            }
+            guard case .failure(.budget(_, remaining: 0, requested: 1, _)) = try await limiter.reserveTokens(next, tokens: 1, now: now) else {
+                Issue.record("the budget had more than 100 − 12 − 88 left")
+                return
+            }
+            try await limiter.finish(next, reservation: nil, usedTokens: 0, now: now)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases) func finishingWithAnotherLedgerWritesTheRowThere(_ kind: StoreKind) async throws {
+        try await withTemporaryDatabase(kind) { store, _ in
+            try await withTemporaryStore { other, _ in
+                let limiter = store.makeRateLimitState()
+                let policy = KeyPolicy(keyID: "k", limits: KeyLimits(maxConcurrent: 1))
+                let now = Date()
+                let ticket = try await limiter.admit(policy, now: now).get()
+                let record = UsageRecord(
+                    keyID: "k", model: "m", endpoint: "/v1/completions", status: 200, promptTokens: 3, startedAt: now, finishedAt: now)
+                #expect(try await limiter.finish(ticket, reservation: nil, usedTokens: 3, now: now, recording: record, in: other) == nil)
+                #expect(try await other.tokensUsed(keyID: "k", since: now.addingTimeInterval(-60)) == 3)
+                #expect(try await store.tokensUsed(keyID: "k", since: now.addingTimeInterval(-60)) == 0)
+                #expect((try? await limiter.admit(policy, now: now).get()) != nil)
+            }
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func racingReservationsNeverOverrunTheBudget(_ kind: StoreKind) async throws {
         try await withTemporaryDatabase(kind) { store, _ in
             let key = try await store.create(NewAPIKey(name: "race", budget: TokenBudget(tokens: 1000, period: .month)))
