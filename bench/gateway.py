@@ -316,6 +316,21 @@ def main() -> None:
             "(f30f874; alternating with the build before, four runs each: c=1 p50 1.05–1.08 ms against",
             "1.08–1.18, random pacing p50 1.52–1.67 against 1.60–1.80, p99 5.3–7.2 against 5.7–6.5, CPU 853–884 µs per",
             "request against 940–1001, 7.5 thread switches against 12–20).",
+            "",
+            "**The end of a request in one call** (0df4792, schema version 5). An admitted request's settlement and its ledger",
+            "row were two statements side by side (`tern_finish`, and an `INSERT` shared with the rows finishing at the same",
+            "time); now one call of the procedure `tern_finish_record` runs `tern_finish`, commits it (unlogged tables: no disk",
+            "sync, the key's row unlocked at once) and inserts the row in a transaction of its own. One statement and one",
+            "transaction for both (a `WITH … INSERT`) was faster still on this page's PostgreSQL, which runs with `fsync=off`,",
+            "but it would hold the key's row locked through every row's disk sync. From a Python client (six rounds of 300",
+            "admitted requests each): settle then insert 474 µs median, one statement 314, the procedure 355. Probe as above",
+            "(`--database`, three alternating runs, a slow hour of this machine): c=1 p50 1.49–1.82 ms against 1.54–1.86, CPU",
+            "1064–1345 µs per request against 1244–1512.",
+            "",
+            "Measured and left (the same probes, 2026-12-06): the access log's line, not formatted at all, changed nothing",
+            "measurable (`--no-auth` c=1 p50 421–581 µs against 462–566, random-pacing p50 0.72–0.93 against 0.71–0.78). For",
+            "scale, nginx as a proxy in front of the same nginx upstream (a second process, keep-alive) adds 50–55 µs at c=1",
+            "(p50 131–138 µs against 81–84); `fdatasync` of a 4 KiB write on this disk takes 90–130 µs at the median.",
         ]
         (ROOT / "docs" / "gateway-benchmark.md").write_text("\n".join(lines) + "\n")
         if database:
