@@ -36,7 +36,7 @@ final class RequestAccess: Sendable {
 
     private let state = Mutex(State())
 
-    /// For what cannot reach the client: a settlement of its limits that failed.
+    /// For what cannot reach the client: a settlement of its limits or a ledger row that failed.
     private let logger: Logger
 
     init(

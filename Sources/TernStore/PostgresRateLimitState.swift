@@ -148,7 +148,7 @@ public final class PostgresRateLimitState: RateLimitState {
         do {
             rows = try await self.rows(FinishRecordStatement(finish: values, record: record))
         } catch {
-            throw TernStoreError(.database, "the usage ledger could not be written: \(error)")
+            throw TernStoreError(.database, "the request could not be settled and recorded in the ledger: \(error)")
         }
         // Both are committed: a row that cannot be read only leaves the headers to the buckets seen before.
         if let row = rows.first, let buckets = try? Buckets(PostgresRandomAccessRow(row), from: 0) { remember(buckets, for: ticket.policy.keyID) }

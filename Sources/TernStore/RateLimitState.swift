@@ -18,10 +18,12 @@ public protocol RateLimitState: Sendable {
     /// in a database.
     func admitAndReserve(_ policy: KeyPolicy, tokens: Int, now: Date) async throws -> TokenAdmission
     /// ``finish(_:reservation:usedTokens:now:)`` and `ledger`'s ``UsageLedger/record(_:)`` of the request's row: one
-    /// transaction (one round trip) where the state is kept in the ledger's own database, side by side elsewhere.
+    /// round trip where the state is kept in the ledger's own database (the settlement committed, then the row),
+    /// the two side by side elsewhere.
     ///
-    /// Throws when the row could not be written. Returns the settlement's own failure (the row was written all the
-    /// same: the tokens were spent either way) for the caller to log, nil when both were done.
+    /// Throws when the row could not be written. Side by side, a settlement that failed alone is returned for the
+    /// caller to log (the row was written all the same: the tokens were spent either way); in one round trip it
+    /// throws too, having written no row. Nil when both were done.
     func finish(
         _ ticket: RequestTicket, reservation: TokenReservation?, usedTokens: Int, now: Date, recording record: UsageRecord,
         in ledger: any UsageLedger
