@@ -24,13 +24,16 @@ public final class PostgresRateLimitState: RateLimitState {
     /// without reaching the database (a failed settlement) still expires.
     private let running = Running()
     private let renewal: Task<Void, Never>
+    /// Whether an admitted request ends in one call (``finish(_:reservation:usedTokens:now:recording:in:)``).
+    let endsInOneCall: Bool
 
     private final class Running: Sendable {
         let ids = Mutex(Set<Int>())
     }
 
-    init(clients: PostgresLoopClients, client: PostgresClient, location: String) {
+    init(clients: PostgresLoopClients, client: PostgresClient, location: String, endsInOneCall: Bool) {
         self.clients = clients
+        self.endsInOneCall = endsInOneCall
         self.client = client
         self.location = location
         let running = running
@@ -132,15 +135,18 @@ public final class PostgresRateLimitState: RateLimitState {
         if let row = rows.first { remember(try Buckets(PostgresRandomAccessRow(row), from: 0), for: ticket.policy.keyID) }
     }
 
-    /// With this limiter's own store as the ledger, one call (`tern_finish_record`) settles the request and then
-    /// inserts its row, each committed in turn: one round trip instead of two. A failure of the settlement writes no
-    /// row (the request's slot and reservation expire with its lease); a failure of the row comes after the
-    /// settlement, as when the two are apart. With another ledger, the two calls side by side.
+    /// With this limiter's own store as the ledger, and where its commits do not wait for a disk (``endsInOneCall``),
+    /// one call (`tern_finish_record`) settles the request and then inserts its row, each committed in turn: one round
+    /// trip instead of two. A failure of the settlement writes no row (the request's slot and reservation expire with
+    /// its lease); a failure of the row comes after the settlement, as when the two are apart. Otherwise the two calls
+    /// side by side: the settlement needs no disk sync (the limits are in unlogged tables) and the row shares the
+    /// ledger's batch, whose one sync serves every row that came meanwhile, where one call per request would hold a
+    /// connection through a sync of its own.
     public func finish(
         _ ticket: RequestTicket, reservation: TokenReservation?, usedTokens: Int, now: Date, recording record: UsageRecord,
         in ledger: any UsageLedger
     ) async throws -> (any Error)? {
-        guard let store = ledger as? PostgresStore, store.keepsLimits(of: self), record.keyID == ticket.policy.keyID else {
+        guard let store = ledger as? PostgresStore, store.keepsLimits(of: self), record.keyID == ticket.policy.keyID, endsInOneCall else {
             return try await finishApart(ticket, reservation: reservation, usedTokens: usedTokens, now: now, recording: record, in: ledger)
         }
         let values = finishValues(ticket, reservation: reservation, usedTokens: usedTokens, now: now)

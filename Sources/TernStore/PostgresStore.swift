@@ -13,8 +13,9 @@ import PostgresNIO
 ///
 /// The schema is migrated at open, under an advisory lock so that replicas starting together migrate once. Every
 /// write is one statement (committed, and with PostgreSQL's default `synchronous_commit`, on disk when it returns);
-/// ledger rows that arrive together share one `INSERT`, except an admitted request's, which the call that settles its
-/// limits inserts (``PostgresRateLimitState/finish(_:reservation:usedTokens:now:recording:in:)``).
+/// ledger rows that arrive together share one `INSERT`, except, on a server whose commits do not wait for a disk, an
+/// admitted request's, which the call that settles its limits inserts
+/// (``PostgresRateLimitState/finish(_:reservation:usedTokens:now:recording:in:)``).
 public final class PostgresStore: TernDatabase {
     /// The URL without its password.
     public let location: String
@@ -28,7 +29,7 @@ public final class PostgresStore: TernDatabase {
     /// Keys looked up, while a connection listens for changes made by any replica.
     private let keyCache: NotifiedKeyCache
 
-    private init(target: PostgresTarget) throws {
+    private init(target: PostgresTarget, endsRequestsInOneCall: Bool) throws {
         location = target.location
         // Of a replica's 32 connections at most, 20 serve the limiter and the ledger, 12 the rest (key lookups that
         // miss the cache, stored responses, administration).
@@ -44,7 +45,7 @@ public final class PostgresStore: TernDatabase {
             _ = await (pool, loopPools)
         }
         ledgerWrites = GroupCommit(maxBatch: 500) { entries in try await Self.insert(entries, into: loopClients.current) }
-        limiter = PostgresRateLimitState(clients: loopClients, client: client, location: target.location)
+        limiter = PostgresRateLimitState(clients: loopClients, client: client, location: target.location, endsInOneCall: endsRequestsInOneCall)
         let configuration = try target.connection()
         keyCache = NotifiedKeyCache {
             let logger = Logger(label: "tern.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -61,12 +62,26 @@ public final class PostgresStore: TernDatabase {
     /// the schema. The first connection is made alone, so that a server that cannot be reached or refuses the login
     /// is an error at once, with PostgreSQL's reason, instead of a pool that keeps trying.
     public static func open(url: String) async throws -> PostgresStore {
+        try await open(url: url, endingRequestsInOneCall: nil)
+    }
+
+    /// ``open(url:)``; `endingRequestsInOneCall` chooses how admitted requests end instead of the server's settings
+    /// (``commitsWaitForDisk(fsync:synchronousCommit:)``).
+    static func open(url: String, endingRequestsInOneCall: Bool?) async throws -> PostgresStore {
         let target = try PostgresTarget(url: url)
         let logger = Logger(label: "tern.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+        let commitsWait: Bool
         do {
             let connection = try await PostgresConnection.connect(configuration: try target.connection(), id: 0, logger: logger)
             do {
                 try await migrate(connection, logger: logger)
+                var settings: (String, String) = ("on", "on")
+                for try await row in try await connection.query(
+                    "SELECT current_setting('fsync'), current_setting('synchronous_commit')", logger: logger
+                ).decode((String, String).self) {
+                    settings = row
+                }
+                commitsWait = commitsWaitForDisk(fsync: settings.0, synchronousCommit: settings.1)
                 try await connection.close()
             } catch {
                 try? await connection.close()
@@ -75,7 +90,13 @@ public final class PostgresStore: TernDatabase {
         } catch {
             throw TernStoreError(.database, "cannot open the database \(target.location): \(describe(error))")
         }
-        return try PostgresStore(target: target)
+        return try PostgresStore(target: target, endsRequestsInOneCall: endingRequestsInOneCall ?? !commitsWait)
+    }
+
+    /// Whether a commit on a server with these settings returns only once it is on disk (the default), rather than at
+    /// once (`fsync` or `synchronous_commit` off). Where it waits, ledger rows are best committed together.
+    static func commitsWaitForDisk(fsync: String, synchronousCommit: String) -> Bool {
+        fsync != "off" && synchronousCommit != "off"
     }
 
     /// Frees this process's running requests and closes every connection.

@@ -17,9 +17,9 @@ public protocol RateLimitState: Sendable {
     /// ``admit(_:now:)`` and then, if admitted, ``reserveTokens(_:tokens:now:)``: one round trip where the state is
     /// in a database.
     func admitAndReserve(_ policy: KeyPolicy, tokens: Int, now: Date) async throws -> TokenAdmission
-    /// ``finish(_:reservation:usedTokens:now:)`` and `ledger`'s ``UsageLedger/record(_:)`` of the request's row: one
-    /// round trip where the state is kept in the ledger's own database (the settlement committed, then the row),
-    /// the two side by side elsewhere.
+    /// ``finish(_:reservation:usedTokens:now:)`` and `ledger`'s ``UsageLedger/record(_:)`` of the request's row: where
+    /// the state is kept in the ledger's own database, an implementation may make them one round trip (the settlement
+    /// committed, then the row); by default the two side by side.
     ///
     /// Throws when the row could not be written. Side by side, a settlement that failed alone is returned for the
     /// caller to log (the row was written all the same: the tokens were spent either way); in one round trip it

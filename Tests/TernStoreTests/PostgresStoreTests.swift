@@ -115,7 +115,7 @@ import Testing
     /// calls side by side would write it).
     @Test func anAdmittedRequestsEndSettlesThenRecordsInOneCall() async throws {
         try await withTemporaryPostgresDatabase { url in
-            let store = try await PostgresStore.open(url: url)
+            let store = try await PostgresStore.open(url: url, endingRequestsInOneCall: true)
             let limiter = store.makeRateLimitState()
             let policy = KeyPolicy(keyID: "k", limits: KeyLimits(maxConcurrent: 1))
             let now = Date()
@@ -137,6 +137,43 @@ import Testing
             #expect(try await finish(second) == nil)
             #expect(try await store.tokensUsed(keyID: "k", since: now.addingTimeInterval(-60)) == 4)
             try await store.close()
+        }
+    }
+
+    @Test func whereCommitsWaitForADiskAnAdmittedRequestsRowJoinsTheLedgersBatch() async throws {
+        #expect(PostgresStore.commitsWaitForDisk(fsync: "on", synchronousCommit: "on"))
+        #expect(PostgresStore.commitsWaitForDisk(fsync: "on", synchronousCommit: "remote_apply"))
+        #expect(!PostgresStore.commitsWaitForDisk(fsync: "off", synchronousCommit: "on"))
+        #expect(!PostgresStore.commitsWaitForDisk(fsync: "on", synchronousCommit: "off"))
+        for oneCall in [false, true] {
+            try await withTemporaryPostgresDatabase { url in
+                let store = try await PostgresStore.open(url: url, endingRequestsInOneCall: oneCall)
+                let limiter = store.makeRateLimitState()
+                let policy = KeyPolicy(keyID: "k", limits: KeyLimits(maxConcurrent: 1))
+                let now = Date()
+                let ticket = try await limiter.admit(policy, now: now).get()
+                let record = UsageRecord(
+                    keyID: "k", model: "m", endpoint: "/v1/completions", status: 200, promptTokens: 3, startedAt: now, finishedAt: now)
+                func rows() async throws -> Int { try await postgresQuery(url, "SELECT count(*) FROM usage")[0].decode(Int.self) }
+                try await withPostgresConnection(url) { query in
+                    // The settlement waits for the key's row; apart from it, the ledger's row is written meanwhile.
+                    _ = try await query("BEGIN")
+                    _ = try await query("SELECT * FROM rate_limits WHERE key_id = 'k' FOR UPDATE")
+                    async let ended = limiter.finish(ticket, reservation: nil, usedTokens: 3, now: now, recording: record, in: store)
+                    var written = try await rows()
+                    for _ in 0..<40 where written == 0 {
+                        try await Task.sleep(for: .milliseconds(50))
+                        written = try await rows()
+                    }
+                    #expect(written == (oneCall ? 0 : 1))
+                    _ = try await query("COMMIT")
+                    #expect(try await ended == nil)
+                }
+                #expect(try await rows() == 1)
+                // The slot was freed.
+                _ = try await limiter.admit(policy, now: now).get()
+                try await store.close()
+            }
         }
     }
 }

@@ -78,6 +78,14 @@ private func administer(_ server: String, _ statement: String) async throws {
 
 /// The rows of one statement on the database at `url`, read on a connection of its own.
 func postgresQuery(_ url: String, _ statement: String) async throws -> [PostgresRow] {
+    try await withPostgresConnection(url) { query in try await query(statement) }
+}
+
+/// Runs `body` with a connection of its own to the database at `url`, given as the function that runs a statement on
+/// it: a transaction begun there stays open until `body` ends it.
+func withPostgresConnection<Value>(
+    _ url: String, _ body: (_ query: (String) async throws -> [PostgresRow]) async throws -> Value
+) async throws -> Value {
     let parts = try #require(URLComponents(string: url))
     let configuration = PostgresConnection.Configuration(
         host: parts.host ?? "127.0.0.1", port: parts.port ?? 5432, username: parts.user ?? "postgres", password: parts.password,
@@ -85,9 +93,9 @@ func postgresQuery(_ url: String, _ statement: String) async throws -> [Postgres
     let logger = Logger(label: "tern-test", factory: { _ in SwiftLogNoOpLogHandler() })
     let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
     do {
-        let rows = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).collect()
+        let value = try await body { statement in try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).collect() }
         try await connection.close()
-        return rows
+        return value
     } catch {
         try? await connection.close()
         throw error
