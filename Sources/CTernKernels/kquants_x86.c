@@ -54,10 +54,10 @@ static inline __attribute__((always_inline)) void k_act_rows(const void *act, si
     }
 }
 
-/* dots_q6_K at AVX-512 in 512-bit registers, for up to 16 tokens (each block decoded once for all of them; the AVX2
- * level, with half the registers, takes 4 at a time): two chunks of 32 codes, their 64 activations and their scales in
- * each, so each token takes half the instructions; the halves' int32 lanes are added at the end of each block, the
- * same sums as the 256-bit lanes make. */
+/* dots_q6_K at AVX-512 in 512-bit registers, for up to 16 tokens (each block decoded once for all of them, as the
+ * AVX2 level does in 256-bit registers): two chunks of 32 codes, their 64 activations and their scales in each, so
+ * each token takes half the instructions; the halves' int32 lanes are added at the end of each block, the same sums
+ * as the 256-bit lanes make. */
 ROW_INLINE(TERN_ROW_AVX512) void dots_q6_K_wide(const void *row, const void *act, size_t as, int64_t tokens, int64_t n,
                                                 float *out, size_t os) {
     const int64_t nb = n / TERN_QK_K;
@@ -235,19 +235,19 @@ ROW_INLINE(TERN_ROW_AVX512) void dots_q45_K_wide(int five, const void *row, cons
         return hsum8_##SUFFIX(acc);                                                                                     \
     }                                                                                                                   \
                                                                                                                         \
-    /* dot_q45_K for 1 to 4 activation rows: each block's codes, scales and mins decoded once for all of them, each row's\
+    /* dot_q45_K for 1 to 16 activation rows: each block's codes, scales and mins decoded once for all of them, each row's\
        sums as the scalar code makes them. The minimum terms m_g·Σa_g come in pairs of sub-blocks, exact int32 lanes of \
        one vpmaddwd (the eight mins against the eight Σa_g, packed to int16); Q4_K adds the pairs into four           \
        accumulators, Q5_K all of them into one. */                                                                      \
     ROW_INLINE(TARGET) void dots_q45_K_##SUFFIX(int five, const void *row, const void *act, size_t as, int64_t tokens, int64_t n,\
                                               float *out, size_t os) {                                                  \
         const int64_t nb = n / TERN_QK_K;                                                                               \
-        const int8_t *a[4];                                                                                             \
-        const float *ad[4];                                                                                             \
-        const int16_t *bsums[4];                                                                                        \
-        __m256 acc[4];                                                                                                  \
-        __m128 accm[4];                                                                                                 \
-        float summs[4];                                                                                                 \
+        const int8_t *a[MAX];                                                                                           \
+        const float *ad[MAX];                                                                                           \
+        const int16_t *bsums[MAX];                                                                                      \
+        __m256 acc[MAX];                                                                                                \
+        __m128 accm[MAX];                                                                                               \
+        float summs[MAX];                                                                                               \
         k_act_rows(act, as, tokens, nb, a, ad, bsums);                                                                  \
         for (int64_t t = 0; t < tokens; t++) {                                                                          \
             acc[t] = _mm256_setzero_ps();                                                                               \
@@ -410,14 +410,14 @@ ROW_INLINE(TERN_ROW_AVX512) void dots_q45_K_wide(int five, const void *row, cons
         return hsum8_##SUFFIX(acc);                                                                                     \
     }                                                                                                                   \
                                                                                                                         \
-    /* dot_q6_K for 2 to 4 activation rows: each block's codes and scales decoded once, each row's sums as there. */ \
+    /* dot_q6_K for 2 to 16 activation rows: each block's codes and scales decoded once, each row's sums as there. */ \
     ROW_INLINE(TARGET) void dots_q6_K_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens, int64_t n, float *out,\
                                              size_t os) {                                                               \
         const int64_t nb = n / TERN_QK_K;                                                                               \
-        const int8_t *a[4];                                                                                             \
-        const float *ad[4];                                                                                             \
-        const int16_t *bsums[4];                                                                                        \
-        __m256 acc[4];                                                                                                  \
+        const int8_t *a[MAX];                                                                                           \
+        const float *ad[MAX];                                                                                           \
+        const int16_t *bsums[MAX];                                                                                      \
+        __m256 acc[MAX];                                                                                                \
         k_act_rows(act, as, tokens, nb, a, ad, bsums);                                                                  \
         for (int64_t t = 0; t < tokens; t++) acc[t] = _mm256_setzero_ps();                                              \
         const __m256i low = _mm256_set1_epi8(0x0f), three = _mm256_set1_epi8(3);                                        \
@@ -471,7 +471,7 @@ ROW_INLINE(TERN_ROW_AVX512) void dots_q45_K_wide(int five, const void *row, cons
     __attribute__((target(TARGET))) float tern_dot_q5_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q45_K1_##SUFFIX(1, row, act, n); }\
     __attribute__((target(TARGET))) float tern_dot_q6_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q6_K_##SUFFIX(row, act, n); }
 
-KQUANT_DOTS(avx2, TERN_ROW_AVX2, LANES_AVX2, SCALED_PAIRS, dots_q45_K_avx2, dots_q6_K_avx2, 4)
+KQUANT_DOTS(avx2, TERN_ROW_AVX2, LANES_AVX2, SCALED_PAIRS, dots_q45_K_avx2, dots_q6_K_avx2, TERN_DOTS_TOKENS)
 KQUANT_DOTS(avx512, TERN_ROW_AVX512, LANES_VNNI, SCALED_PAIRS, dots_q45_K_wide, dots_q6_K_wide, TERN_DOTS_TOKENS)
 
 #endif

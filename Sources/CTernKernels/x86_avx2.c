@@ -124,9 +124,97 @@ INL2 void q_half_avx2(const int wtype, const uint8_t *group, int h, int64_t nb, 
     memcpy(out, lanes, (size_t)valid * 4);
 }
 
+/// Q5_0's codes of 8 rows in one block, the fifth bits joined (lane j as q_half_avx2 makes it), and their scales.
+typedef struct {
+    __m256 d;
+    __m256i w[8];
+} q5_ready_avx2;
+
+/// The blocks per slice of Q5_0's ready codes (9 KiB: they stay in L1 while a tile of tokens passes over them).
+#define Q5_SLICE_BLOCKS 32
+/// The tokens that pass over one slice of ready codes.
+#define Q5_TILE_TOKENS 16
+
+/// Rows 8h..8h+7 of blocks [b0, b0 + bn) of one packed Q5_0 group, their codes made as q_half_avx2 makes them for
+/// each token, here once for a tile of tokens.
+INL2 void q5_ready_slice_avx2(const uint8_t *group, int h, int64_t b0, int64_t bn, q5_ready_avx2 *ready) {
+    const __m256i nibble = _mm256_set1_epi8(0x0f);
+    const int bytes = packed_block_bytes(TERN_W_Q5_0);
+    const uint8_t *p = group + (size_t)b0 * (size_t)bytes;
+    for (int64_t i = 0; i < bn; i++, p += bytes) {
+        ready[i].d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + 16 * h)));
+        const uint8_t *q = p + packed_head_bytes(TERN_W_Q5_0) + 32 * h;
+        for (int j = 0; j < 4; j++) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(q + 64 * j));
+            for (int half = 0; half < 2; half++) {
+                const int lane = j + 4 * half;
+                const __m256i w = half == 0 ? _mm256_and_si256(v, nibble) : _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
+                ready[i].w[lane] = _mm256_or_si256(w, fifth_bits_avx2((uint32_t)(packed_high_mask(p, lane) >> (32 * h))));
+            }
+        }
+    }
+}
+
+/// q_half_avx2 for Q5_0 over blocks [b0, b0 + bn) from their ready codes, the same operations in the same order; the
+/// lanes' accumulators wait in `spill` (8 vectors) between slices, and the last slice stores the first `valid` rows.
+INL2 void q5_ready_pass_avx2(const q5_ready_avx2 *ready, int64_t nb, int64_t b0, int64_t bn, const char *a, __m256 *spill, int first,
+                             int last, float *out, int valid) {
+    __m256 acc[8];
+    for (int j = 0; j < 8; j++) acc[j] = first ? _mm256_setzero_ps() : spill[j];
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int64_t i = 0; i < bn; i++) {
+        const int64_t b = b0 + i;
+        const __m256 dd = _mm256_mul_ps(ready[i].d, _mm256_set1_ps(act_ds(a, nb)[2 * b]));
+        const int32_t *aq = (const int32_t *)(a + 32 * b), *bias = act_exi(a, nb) + 8 * b;
+        for (int lane = 0; lane < 8; lane++) {
+            __m256i dot = _mm256_madd_epi16(_mm256_maddubs_epi16(ready[i].w[lane], _mm256_set1_epi32(aq[lane])), ones);
+            dot = _mm256_add_epi32(dot, _mm256_set1_epi32((bias[lane] - TERN_ACT_MAGIC) / 8));
+            acc[lane] = _mm256_fmadd_ps(dd, _mm256_cvtepi32_ps(dot), acc[lane]);
+        }
+    }
+    if (!last) {
+        for (int j = 0; j < 8; j++) spill[j] = acc[j];
+        return;
+    }
+    const __m256 v = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(acc[0], acc[4]), _mm256_add_ps(acc[2], acc[6])),
+                                   _mm256_add_ps(_mm256_add_ps(acc[1], acc[5]), _mm256_add_ps(acc[3], acc[7])));
+    float lanes[8];
+    _mm256_storeu_ps(lanes, v);
+    memcpy(out, lanes, (size_t)valid * 4);
+}
+
+/// Several tokens against Q5_0 rows [r0, r1): each slice of a group's codes is made once for a tile of tokens, where
+/// q_half_avx2 would join the fifth bits again for every token.
+INL2 void q5_gemm_avx2(const uint8_t *w, int64_t r0, int64_t r1, int64_t nb, const char *act, size_t as, int64_t tokens, float *out,
+                       size_t os) {
+    _Alignas(32) q5_ready_avx2 ready[Q5_SLICE_BLOCKS];
+    _Alignas(32) __m256 spill[8 * Q5_TILE_TOKENS];
+    for (int64_t r = r0; r < r1; r += 16) {
+        const uint8_t *group = packed_group(w, TERN_W_Q5_0, nb, r);
+        for (int h = 0; h < 2 && r + 8 * h < r1; h++) {
+            const int64_t left = r1 - (r + 8 * h);
+            const int valid = left < 8 ? (int)left : 8;
+            for (int64_t t0 = 0; t0 < tokens; t0 += Q5_TILE_TOKENS) {
+                const int64_t t1 = tokens - t0 < Q5_TILE_TOKENS ? tokens : t0 + Q5_TILE_TOKENS;
+                for (int64_t b0 = 0; b0 < nb; b0 += Q5_SLICE_BLOCKS) {
+                    const int64_t bn = nb - b0 < Q5_SLICE_BLOCKS ? nb - b0 : Q5_SLICE_BLOCKS;
+                    q5_ready_slice_avx2(group, h, b0, bn, ready);
+                    for (int64_t t = t0; t < t1; t++)
+                        q5_ready_pass_avx2(ready, nb, b0, bn, act + (size_t)t * as, spill + 8 * (t - t0), b0 == 0, b0 + bn == nb,
+                                           out + (size_t)t * os + r + 8 * h, valid);
+                }
+            }
+        }
+    }
+}
+
 /// Rows [r0, r1) (r0 a multiple of 16) against every token, each group's weights reused from L1 across the tokens.
 INL2 void q_gemm_avx2(const int wtype, const uint8_t *w, int64_t r0, int64_t r1, int64_t nb, const char *act, size_t as,
                       int64_t tokens, float *out, size_t os) {
+    if (wtype == TERN_W_Q5_0 && tokens > 1) {
+        q5_gemm_avx2(w, r0, r1, nb, act, as, tokens, out, os);
+        return;
+    }
     for (int64_t r = r0; r < r1; r += 16) {
         const uint8_t *group = packed_group(w, wtype, nb, r);
         for (int64_t t = 0; t < tokens; t++)
