@@ -410,7 +410,7 @@ ROW_INLINE(TERN_ROW_AVX512) void dots_q45_K_wide(int five, const void *row, cons
         return hsum8_##SUFFIX(acc);                                                                                     \
     }                                                                                                                   \
                                                                                                                         \
-    /* dot_q6_K for 2 to 16 activation rows: each block's codes and scales decoded once, each row's sums as there. */ \
+    /* dot_q6_K for 1 to 16 activation rows: each block's codes and scales decoded once, each row's sums as there. */ \
     ROW_INLINE(TARGET) void dots_q6_K_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens, int64_t n, float *out,\
                                              size_t os) {                                                               \
         const int64_t nb = n / TERN_QK_K;                                                                               \

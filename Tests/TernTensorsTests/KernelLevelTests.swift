@@ -109,7 +109,7 @@ import Testing
     @Test(arguments: allTypes)
     func gemmMatchesScalarAtEveryLevel(type: TensorType) {
         var random = SeededRandom(seed: 3 + UInt64(type.rawValue))
-        // 48 and 70 blocks span several of the AVX-512 kernel's slices, 17 and 33 tokens several of its token tiles;
+        // 48 and 70 blocks span several of the packed kernels' slices, 17 and 33 tokens several of their token tiles;
         // 12 and 16 tokens are one call of the K-quants' multi-token products, whole or not
         let blockCounts = type.blockElements == 256 ? [1, 2, 3, 6] : [1, 2, 3, 7, 18, 48, 70]
         for blocks in blockCounts {
