@@ -75,6 +75,19 @@ INL2 __m256i fifth_bits_avx2(uint32_t bits) {
     return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, select), select), _mm256_set1_epi8(0x10));
 }
 
+/// The eight lane accumulators of 8 rows added in `hsum256`'s order: each row's product.
+INL2 __m256 lane_sum_avx2(const __m256 *acc) {
+    return _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(acc[0], acc[4]), _mm256_add_ps(acc[2], acc[6])),
+                         _mm256_add_ps(_mm256_add_ps(acc[1], acc[5]), _mm256_add_ps(acc[3], acc[7])));
+}
+
+/// The first `valid` of the 8 rows' products in `v` into `out`.
+INL2 void store_rows_avx2(__m256 v, float *out, int valid) {
+    float lanes[8];
+    _mm256_storeu_ps(lanes, v);
+    memcpy(out, lanes, (size_t)valid * 4);
+}
+
 /// Rows 8h..8h+7 of one packed group against the token `a`; the first `valid` of them are stored.
 ///
 /// Lane r is row 8h + r. Per block, word j of the quants gives int32 lane j (the low nibbles, or the Q8_0 bytes) and
@@ -116,12 +129,9 @@ INL2 void q_half_avx2(const int wtype, const uint8_t *group, int h, int64_t nb, 
             }
         }
     }
-    __m256 v = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(acc[0], acc[4]), _mm256_add_ps(acc[2], acc[6])),
-                             _mm256_add_ps(_mm256_add_ps(acc[1], acc[5]), _mm256_add_ps(acc[3], acc[7])));
+    __m256 v = lane_sum_avx2(acc);
     if (wtype == TERN_W_Q4_1) v = _mm256_add_ps(v, summs);
-    float lanes[8];
-    _mm256_storeu_ps(lanes, v);
-    memcpy(out, lanes, (size_t)valid * 4);
+    store_rows_avx2(v, out, valid);
 }
 
 /// Q5_0's codes of 8 rows in one block, the fifth bits joined (lane j as q_half_avx2 makes it), and their scales.
@@ -176,11 +186,7 @@ INL2 void q5_ready_pass_avx2(const q5_ready_avx2 *ready, int64_t nb, int64_t b0,
         for (int j = 0; j < 8; j++) spill[j] = acc[j];
         return;
     }
-    const __m256 v = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(acc[0], acc[4]), _mm256_add_ps(acc[2], acc[6])),
-                                   _mm256_add_ps(_mm256_add_ps(acc[1], acc[5]), _mm256_add_ps(acc[3], acc[7])));
-    float lanes[8];
-    _mm256_storeu_ps(lanes, v);
-    memcpy(out, lanes, (size_t)valid * 4);
+    store_rows_avx2(lane_sum_avx2(acc), out, valid);
 }
 
 /// Several tokens against Q5_0 rows [r0, r1): each slice of a group's codes is made once for a tile of tokens, where

@@ -119,8 +119,7 @@ import Testing
             let limiter = store.makeRateLimitState()
             let policy = KeyPolicy(keyID: "k", limits: KeyLimits(maxConcurrent: 1))
             let now = Date()
-            let record = UsageRecord(
-                keyID: "k", model: "m", endpoint: "/v1/completions", status: 200, promptTokens: 4, startedAt: now, finishedAt: now)
+            let record = completionsRow(promptTokens: 4, at: now)
             func finish(_ ticket: RequestTicket) async throws -> (any Error)? {
                 try await limiter.finish(ticket, reservation: nil, usedTokens: 4, now: now, recording: record, in: store)
             }
@@ -152,8 +151,7 @@ import Testing
                 let policy = KeyPolicy(keyID: "k", limits: KeyLimits(maxConcurrent: 1))
                 let now = Date()
                 let ticket = try await limiter.admit(policy, now: now).get()
-                let record = UsageRecord(
-                    keyID: "k", model: "m", endpoint: "/v1/completions", status: 200, promptTokens: 3, startedAt: now, finishedAt: now)
+                let record = completionsRow(promptTokens: 3, at: now)
                 func rows() async throws -> Int { try await postgresQuery(url, "SELECT count(*) FROM usage")[0].decode(Int.self) }
                 try await withPostgresConnection(url) { query in
                     // The settlement waits for the key's row; apart from it, the ledger's row is written meanwhile. Should

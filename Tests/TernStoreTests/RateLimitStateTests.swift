@@ -156,8 +156,7 @@ import Testing
                 let policy = KeyPolicy(keyID: "k", limits: KeyLimits(maxConcurrent: 1))
                 let now = Date()
                 let ticket = try await limiter.admit(policy, now: now).get()
-                let record = UsageRecord(
-                    keyID: "k", model: "m", endpoint: "/v1/completions", status: 200, promptTokens: 3, startedAt: now, finishedAt: now)
+                let record = completionsRow(promptTokens: 3, at: now)
                 #expect(try await limiter.finish(ticket, reservation: nil, usedTokens: 3, now: now, recording: record, in: other) == nil)
                 #expect(try await other.tokensUsed(keyID: "k", since: now.addingTimeInterval(-60)) == 3)
                 #expect(try await store.tokensUsed(keyID: "k", since: now.addingTimeInterval(-60)) == 0)

@@ -102,6 +102,11 @@ func withPostgresConnection<Value>(
     }
 }
 
+/// The ledger row of a request of key "k" to `/v1/completions` that took `promptTokens` and ended at `now`.
+func completionsRow(promptTokens: Int, at now: Date) -> UsageRecord {
+    UsageRecord(keyID: "k", model: "m", endpoint: "/v1/completions", status: 200, promptTokens: promptTokens, startedAt: now, finishedAt: now)
+}
+
 /// Opens a database again by its location: a `postgres://` URL, or a SQLite data folder.
 func openTernDatabase(_ location: String) async throws -> any TernDatabase {
     if PostgresStore.isURL(location) { return try await PostgresStore.open(url: location) }
