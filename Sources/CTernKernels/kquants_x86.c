@@ -54,6 +54,292 @@ static inline __attribute__((always_inline)) void k_act_rows(const void *act, si
     }
 }
 
+/* Adds a Q4_K or Q5_K block's minimum terms dmin·m_g·Σa_g for one token (`mins`: the eight mins as int16; `bsums`:
+ * the block's sixteen sums of 16 activations). Lane v of the pairs is m_2v·Σa_2v + m_2v+1·Σa_2v+1, Σa_g the sum of
+ * sub-block g's 32 activations (|Σa_g| ≤ 4096: int16), exact int32 lanes of one vpmaddwd; Q4_K adds the pairs into
+ * four accumulators, Q5_K all of them into one, as the scalar code does. */
+ROW_INLINE(TERN_ROW_AVX2) void k_add_mins(int five, __m128i mins, const int16_t *bsums, float dmin, __m128 *accm, float *summs) {
+    const __m256i sums = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)bsums), _mm256_set1_epi16(1));
+    const __m128i pairs = _mm_madd_epi16(mins, _mm_packs_epi32(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1)));
+    if (five) {
+        __m128i s4 = _mm_add_epi32(pairs, _mm_shuffle_epi32(pairs, 0x4e));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
+        *summs = fmaf(dmin, (float)_mm_cvtsi128_si32(s4), *summs);
+    } else {
+        *accm = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(pairs), *accm);
+    }
+}
+
+/* A Q4_K or Q5_K row product's result from its scaled sums and its minimum terms, in the scalar code's order. */
+ROW_INLINE(TERN_ROW_AVX2) float k_q45_total(int five, __m256 acc, __m128 accm, float summs) {
+    if (five) return hsum8_avx2(acc) + summs;
+    float mv[4];
+    _mm_storeu_ps(mv, accm);
+    return hsum8_avx2(acc) + ((mv[0] + mv[2]) + (mv[1] + mv[3]));
+}
+
+/* The Q2_K and Q3_K products, the same 256-bit code at both levels. */
+#define KQUANT_SHARED(SUFFIX, TARGET)                                                                                   \
+    ROW_INLINE(TARGET) float dot_q2_K_##SUFFIX(const void *row, const void *act, int64_t n) {                           \
+        const int64_t nb = n / TERN_QK_K;                                                                               \
+        const int8_t *a = k_act_qs(act);                                                                                \
+        const float *ad = k_act_d(act, nb);                                                                             \
+        const int16_t *bsums = k_act_bsums(act, nb);                                                                    \
+        __m256 acc = _mm256_setzero_ps();                                                                               \
+        const __m256i three = _mm256_set1_epi8(3);                                                                      \
+        for (int64_t b = 0; b < nb; b++) {                                                                              \
+            const tern_block_q2_K *x = (const tern_block_q2_K *)row + b;                                                \
+            prefetch_ahead(x, sizeof *x);                                                                               \
+            const float d = ad[b] * _cvtsh_ss(load_u16(&x->d));                                                         \
+            const float dmin = -(ad[b] * _cvtsh_ss(load_u16(&x->dmin)));                                                \
+            const int8_t *ab = a + TERN_QK_K * b;                                                                       \
+            const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)x->scales));                     \
+            const __m256i mins = _mm256_madd_epi16(_mm256_srli_epi16(sc16, 4),                                          \
+                                                   _mm256_loadu_si256((const __m256i *)(bsums + 16 * b)));              \
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(dmin), _mm256_cvtepi32_ps(mins), acc);                                 \
+            const __m256i nibbles = _mm256_and_si256(sc16, _mm256_set1_epi16(0x0f));                                    \
+            const __m256i scale_halves[2] = k_scale_halves(nibbles);                                                    \
+            __m256i sum = _mm256_setzero_si256();                                                                       \
+            for (int half = 0; half < 2; half++) {                                                                      \
+                const __m256i q = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * half));                             \
+                for (int j = 0; j < 4; j++) {                                                                           \
+                    const int g = 4 * half + j;                                                                         \
+                    const __m256i codes = _mm256_and_si256(_mm256_srli_epi16(q, 2 * j), three);                         \
+                    const __m256i scale = k_scale_pair(scale_halves[half], j);                                          \
+                    sum = _mm256_add_epi32(sum, SCALED_PAIRS(codes, _mm256_loadu_si256((const __m256i *)(ab + 32 * g)), scale));\
+                }                                                                                                       \
+            }                                                                                                           \
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);                                     \
+        }                                                                                                               \
+        return hsum8_##SUFFIX(acc);                                                                                     \
+    }                                                                                                                   \
+                                                                                                                        \
+    ROW_INLINE(TARGET) float dot_q3_K_##SUFFIX(const void *row, const void *act, int64_t n) {                           \
+        const int64_t nb = n / TERN_QK_K;                                                                               \
+        const int8_t *a = k_act_qs(act);                                                                                \
+        const float *ad = k_act_d(act, nb);                                                                             \
+        __m256 acc = _mm256_setzero_ps();                                                                               \
+        const __m256i three = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);                                           \
+        for (int64_t b = 0; b < nb; b++) {                                                                              \
+            const tern_block_q3_K *x = (const tern_block_q3_K *)row + b;                                                \
+            prefetch_ahead(x, sizeof *x);                                                                               \
+            const float d = ad[b] * _cvtsh_ss(load_u16(&x->d));                                                         \
+            const int8_t *ab = a + TERN_QK_K * b;                                                                       \
+            const __m256i hmask = _mm256_loadu_si256((const __m256i *)x->hmask);                                        \
+            const __m256i sc16 = _mm256_cvtepi8_epi16(q3_scales(x->scales));                                            \
+            const __m256i scale_halves[2] = k_scale_halves(sc16);                                                       \
+            __m256i sum = _mm256_setzero_si256();                                                                       \
+            for (int half = 0; half < 2; half++) {                                                                      \
+                const __m256i q = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * half));                             \
+                for (int j = 0; j < 4; j++) {                                                                           \
+                    const int g = 4 * half + j;                                                                         \
+                    /* code = low 2 bits + 4·high bit (0–7); the value is code − 4 */                                   \
+                    const __m256i high = _mm256_and_si256(_mm256_srli_epi16(hmask, 4 * half + j), one);                 \
+                    const __m256i codes = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 2 * j), three),         \
+                                                          _mm256_slli_epi16(high, 2));                                  \
+                    const __m256i scale = k_scale_pair(scale_halves[half], j);                                          \
+                    const __m256i av = _mm256_loadu_si256((const __m256i *)(ab + 32 * g));                              \
+                    sum = _mm256_add_epi32(sum, _mm256_sub_epi32(SCALED_PAIRS(codes, av, scale),                              \
+                                                                 _mm256_slli_epi32(SCALED_PAIRS(one, av, scale), 2)));        \
+                }                                                                                                       \
+            }                                                                                                           \
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);                                     \
+        }                                                                                                               \
+        return hsum8_##SUFFIX(acc);                                                                                     \
+    }
+
+KQUANT_SHARED(avx2, TERN_ROW_AVX2)
+KQUANT_SHARED(avx512, TERN_ROW_AVX512)
+
+/* dot_q45_K for 1 to 16 activation rows: each block's codes, scales and mins decoded once for all of them, each row's
+   sums as the scalar code makes them. */
+ROW_INLINE(TERN_ROW_AVX2) void dots_q45_K_avx2(int five, const void *row, const void *act, size_t as, int64_t tokens, int64_t n,
+                                          float *out, size_t os) {
+    const int64_t nb = n / TERN_QK_K;
+    const int8_t *a[TERN_DOTS_TOKENS];
+    const float *ad[TERN_DOTS_TOKENS];
+    const int16_t *bsums[TERN_DOTS_TOKENS];
+    __m256 acc[TERN_DOTS_TOKENS];
+    __m128 accm[TERN_DOTS_TOKENS];
+    float summs[TERN_DOTS_TOKENS];
+    k_act_rows(act, as, tokens, nb, a, ad, bsums);
+    for (int64_t t = 0; t < tokens; t++) {
+        acc[t] = _mm256_setzero_ps();
+        accm[t] = _mm_setzero_ps();
+        summs[t] = 0;
+    }
+    const __m256i low = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
+    for (int64_t b = 0; b < nb; b++) {
+        const tern_block_q4_K *x4 = (const tern_block_q4_K *)row + b;
+        const tern_block_q5_K *x5 = (const tern_block_q5_K *)row + b;
+        const uint8_t *scales = five ? x5->scales : x4->scales;
+        const uint8_t *qs = five ? x5->qs : x4->qs;
+        const float wd = _cvtsh_ss(load_u16(five ? &x5->d : &x4->d));
+        const float wdmin = _cvtsh_ss(load_u16(five ? &x5->dmin : &x4->dmin));
+        uint64_t scales8, mins8;
+        k_scales_mins(scales, &scales8, &mins8);
+        /* scale[g]: sub-block g's scale in every int16 lane, picked from the eight by one in-lane shuffle */
+        const __m256i scales16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)scales8)));
+        __m256i scale[8];
+        for (int g = 0; g < 8; g++)
+            scale[g] = _mm256_shuffle_epi8(scales16, _mm256_set1_epi16((short)(((2 * g + 1) << 8) | (2 * g))));
+        const __m128i mins = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)mins8));
+        const __m256i qh = five ? _mm256_loadu_si256((const __m256i *)x5->qh) : _mm256_setzero_si256();
+        __m256i lo[4], hi[4];
+        for (int c = 0; c < 4; c++) {
+            const __m256i bytes = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+            lo[c] = _mm256_and_si256(bytes, low);
+            hi[c] = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low);
+            if (five) {
+                lo[c] = _mm256_or_si256(lo[c], _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));
+                hi[c] = _mm256_or_si256(hi[c], _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));
+            }
+        }
+        for (int64_t t = 0; t < tokens; t++) {
+            const float d = ad[t][b] * wd;
+            const float dmin = -(ad[t][b] * wdmin);
+            k_add_mins(five, mins, bsums[t] + 16 * b, dmin, &accm[t], &summs[t]);
+            const int8_t *ab = a[t] + TERN_QK_K * b;
+            __m256i sum = _mm256_setzero_si256();
+            for (int c = 0; c < 4; c++) {
+                const __m256i a0 = _mm256_loadu_si256((const __m256i *)(ab + 64 * c));
+                const __m256i a1 = _mm256_loadu_si256((const __m256i *)(ab + 64 * c + 32));
+                sum = _mm256_add_epi32(sum, SCALED_PAIRS(lo[c], a0, scale[2 * c]));
+                sum = _mm256_add_epi32(sum, SCALED_PAIRS(hi[c], a1, scale[2 * c + 1]));
+            }
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc[t]);
+        }
+    }
+    for (int64_t t = 0; t < tokens; t++) out[(size_t)t * os] = k_q45_total(five, acc[t], accm[t], summs[t]);
+}
+
+/* dot_q45_K for one activation row, with the same sums in the same order: the matrix × vector product of
+   decoding, where the generic loop's per-token arrays cost a sixth of the time. */
+ROW_INLINE(TERN_ROW_AVX2) float dot_q45_K1_avx2(int five, const void *row, const void *act, int64_t n) {
+    const int64_t nb = n / TERN_QK_K;
+    const int8_t *a = k_act_qs(act);
+    const float *ad = k_act_d(act, nb);
+    const int16_t *bsums = k_act_bsums(act, nb);
+    __m256 acc = _mm256_setzero_ps();
+    __m128 accm = _mm_setzero_ps();
+    float summs = 0;
+    const __m256i low = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
+    for (int64_t b = 0; b < nb; b++) {
+        const tern_block_q4_K *x4 = (const tern_block_q4_K *)row + b;
+        const tern_block_q5_K *x5 = (const tern_block_q5_K *)row + b;
+        const uint8_t *qs = five ? x5->qs : x4->qs;
+        const int8_t *ab = a + TERN_QK_K * b;
+        prefetch_ahead(five ? (const void *)x5 : (const void *)x4, five ? sizeof *x5 : sizeof *x4);
+        uint64_t scales8, mins8;
+        k_scales_mins(five ? x5->scales : x4->scales, &scales8, &mins8);
+        const __m256i scales16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)scales8)));
+        __m256i scale[8];
+        for (int g = 0; g < 8; g++)
+            scale[g] = _mm256_shuffle_epi8(scales16, _mm256_set1_epi16((short)(((2 * g + 1) << 8) | (2 * g))));
+        const float d = ad[b] * _cvtsh_ss(load_u16(five ? &x5->d : &x4->d));
+        const float dmin = -(ad[b] * _cvtsh_ss(load_u16(five ? &x5->dmin : &x4->dmin)));
+        k_add_mins(five, _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)mins8)), bsums + 16 * b, dmin, &accm, &summs);
+        const __m256i qh = five ? _mm256_loadu_si256((const __m256i *)x5->qh) : _mm256_setzero_si256();
+        __m256i sum = _mm256_setzero_si256();
+        for (int c = 0; c < 4; c++) {
+            const __m256i bytes = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+            __m256i lo = _mm256_and_si256(bytes, low), hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low);
+            if (five) {
+                lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));
+                hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));
+            }
+            sum = _mm256_add_epi32(sum, SCALED_PAIRS(lo, _mm256_loadu_si256((const __m256i *)(ab + 64 * c)), scale[2 * c]));
+            sum = _mm256_add_epi32(sum, SCALED_PAIRS(hi, _mm256_loadu_si256((const __m256i *)(ab + 64 * c + 32)), scale[2 * c + 1]));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);
+    }
+    return k_q45_total(five, acc, accm, summs);
+}
+
+ROW_INLINE(TERN_ROW_AVX2) float dot_q6_K_avx2(const void *row, const void *act, int64_t n) {
+    const int64_t nb = n / TERN_QK_K;
+    const int8_t *a = k_act_qs(act);
+    const float *ad = k_act_d(act, nb);
+    const int16_t *bsums = k_act_bsums(act, nb);
+    __m256 acc = _mm256_setzero_ps();
+    const __m256i low = _mm256_set1_epi8(0x0f), three = _mm256_set1_epi8(3);
+    for (int64_t b = 0; b < nb; b++) {
+        const tern_block_q6_K *x = (const tern_block_q6_K *)row + b;
+        prefetch_ahead(x, sizeof *x);
+        const float d = ad[b] * _cvtsh_ss(load_u16(&x->d));
+        const int8_t *ab = a + TERN_QK_K * b;
+        /* −32·(sc·Σa) of sub-blocks 2u and 2u + 1 in lane u */
+        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->scales));
+        const __m256i bs = _mm256_loadu_si256((const __m256i *)(bsums + 16 * b));
+        __m256i sum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 5));
+        const __m256i scale_halves[2] = k_scale_halves(sc16);
+        for (int half = 0; half < 2; half++) {
+            const __m256i l0 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * half));
+            const __m256i l1 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * half + 32));
+            const __m256i h = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * half));
+            const __m256i parts[4] = {
+                _mm256_or_si256(_mm256_and_si256(l0, low), _mm256_slli_epi16(_mm256_and_si256(h, three), 4)),
+                _mm256_or_si256(_mm256_and_si256(l1, low),
+                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), three), 4)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low),
+                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), three), 4)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low),
+                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), three), 4)),
+            };
+            for (int p = 0; p < 4; p++) {
+                const int g = 4 * half + p;
+                const __m256i scale = k_scale_pair(scale_halves[half], p);
+                sum = _mm256_add_epi32(sum, SCALED_PAIRS(parts[p], _mm256_loadu_si256((const __m256i *)(ab + 32 * g)), scale));
+            }
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);
+    }
+    return hsum8_avx2(acc);
+}
+
+/* dot_q6_K for 1 to 16 activation rows: each block's codes and scales decoded once, each row's sums as there. */
+ROW_INLINE(TERN_ROW_AVX2) void dots_q6_K_avx2(const void *row, const void *act, size_t as, int64_t tokens, int64_t n, float *out,
+                                         size_t os) {
+    const int64_t nb = n / TERN_QK_K;
+    const int8_t *a[TERN_DOTS_TOKENS];
+    const float *ad[TERN_DOTS_TOKENS];
+    const int16_t *bsums[TERN_DOTS_TOKENS];
+    __m256 acc[TERN_DOTS_TOKENS];
+    k_act_rows(act, as, tokens, nb, a, ad, bsums);
+    for (int64_t t = 0; t < tokens; t++) acc[t] = _mm256_setzero_ps();
+    const __m256i low = _mm256_set1_epi8(0x0f), three = _mm256_set1_epi8(3);
+    for (int64_t b = 0; b < nb; b++) {
+        const tern_block_q6_K *x = (const tern_block_q6_K *)row + b;
+        const float wd = _cvtsh_ss(load_u16(&x->d));
+        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->scales));
+        __m256i parts[8], scale[8];
+        for (int half = 0; half < 2; half++) {
+            const __m256i l0 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * half));
+            const __m256i l1 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * half + 32));
+            const __m256i h = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * half));
+            parts[4 * half] = _mm256_or_si256(_mm256_and_si256(l0, low), _mm256_slli_epi16(_mm256_and_si256(h, three), 4));
+            parts[4 * half + 1] = _mm256_or_si256(_mm256_and_si256(l1, low),
+                                                  _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), three), 4));
+            parts[4 * half + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low),
+                                                  _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), three), 4));
+            parts[4 * half + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low),
+                                                  _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), three), 4));
+        }
+        const __m256i scale_halves[2] = k_scale_halves(sc16);
+        for (int g = 0; g < 8; g++) scale[g] = k_scale_pair(scale_halves[g / 4], g % 4);
+        for (int64_t t = 0; t < tokens; t++) {
+            const float d = ad[t][b] * wd;
+            const int8_t *ab = a[t] + TERN_QK_K * b;
+            const __m256i bs = _mm256_loadu_si256((const __m256i *)(bsums[t] + 16 * b));
+            __m256i sum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 5));
+            for (int g = 0; g < 8; g++)
+                sum = _mm256_add_epi32(sum, SCALED_PAIRS(parts[g], _mm256_loadu_si256((const __m256i *)(ab + 32 * g)), scale[g]));
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc[t]);
+        }
+    }
+    for (int64_t t = 0; t < tokens; t++) out[(size_t)t * os] = hsum8_avx2(acc[t]);
+}
+
 /* dots_q6_K at AVX-512 in 512-bit registers, for up to 16 tokens (each block decoded once for all of them, as the
  * AVX2 level does in 256-bit registers): two chunks of 32 codes, their 64 activations and their scales in each, so
  * each token takes half the instructions; the halves' int32 lanes are added at the end of each block, the same sums
@@ -144,15 +430,7 @@ ROW_INLINE(TERN_ROW_AVX512) void dots_q45_K_wide(int five, const void *row, cons
         for (int64_t t = 0; t < tokens; t++) {
             const float d = ad[t][b] * wd;
             const float dmin = -(ad[t][b] * wdmin);
-            const __m256i sums = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(bsums[t] + 16 * b)), _mm256_set1_epi16(1));
-            const __m128i pairs = _mm_madd_epi16(mins, _mm_packs_epi32(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1)));
-            if (five) {
-                __m128i s4 = _mm_add_epi32(pairs, _mm_shuffle_epi32(pairs, 0x4e));
-                s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
-                summs[t] = fmaf(dmin, (float)_mm_cvtsi128_si32(s4), summs[t]);
-            } else {
-                accm[t] = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(pairs), accm[t]);
-            }
+            k_add_mins(five, mins, bsums[t] + 16 * b, dmin, &accm[t], &summs[t]);
             const int8_t *ab = a[t] + TERN_QK_K * b;
             __m512i wide = _mm512_setzero_si512();
             for (int c = 0; c < 4; c++)
@@ -161,317 +439,109 @@ ROW_INLINE(TERN_ROW_AVX512) void dots_q45_K_wide(int five, const void *row, cons
             acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc[t]);
         }
     }
-    for (int64_t t = 0; t < tokens; t++) {
-        float mv[4];
-        _mm_storeu_ps(mv, accm[t]);
-        out[(size_t)t * os] = five ? hsum8_avx512(acc[t]) + summs[t] : hsum8_avx512(acc[t]) + ((mv[0] + mv[2]) + (mv[1] + mv[3]));
-    }
+    for (int64_t t = 0; t < tokens; t++) out[(size_t)t * os] = k_q45_total(five, acc[t], accm[t], summs[t]);
 }
 
-#define KQUANT_DOTS(SUFFIX, TARGET, LANES, SCALED, Q45_K_DOTS, Q6_K_DOTS, MAX)                                                                      \
-    ROW_INLINE(TARGET) float dot_q2_K_##SUFFIX(const void *row, const void *act, int64_t n) {                               \
-        const int64_t nb = n / TERN_QK_K;                                                                               \
-        const int8_t *a = k_act_qs(act);                                                                                \
-        const float *ad = k_act_d(act, nb);                                                                             \
-        const int16_t *bsums = k_act_bsums(act, nb);                                                                    \
-        __m256 acc = _mm256_setzero_ps();                                                                               \
-        const __m256i three = _mm256_set1_epi8(3);                                                                      \
-        for (int64_t b = 0; b < nb; b++) {                                                                              \
-            const tern_block_q2_K *x = (const tern_block_q2_K *)row + b;                                                \
-            const float d = ad[b] * _cvtsh_ss(load_u16(&x->d));                                                   \
-            const float dmin = -(ad[b] * _cvtsh_ss(load_u16(&x->dmin)));                                          \
-            const int8_t *ab = a + TERN_QK_K * b;                                                                       \
-            const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)x->scales));                     \
-            const __m256i mins = _mm256_madd_epi16(_mm256_srli_epi16(sc16, 4),                                          \
-                                                   _mm256_loadu_si256((const __m256i *)(bsums + 16 * b)));              \
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(dmin), _mm256_cvtepi32_ps(mins), acc);                                 \
-            const __m256i nibbles = _mm256_and_si256(sc16, _mm256_set1_epi16(0x0f));                                    \
-            const __m256i scale_halves[2] = k_scale_halves(nibbles);                                                    \
-            __m256i sum = _mm256_setzero_si256();                                                                       \
-            for (int half = 0; half < 2; half++) {                                                                      \
-                const __m256i q = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * half));                             \
-                for (int j = 0; j < 4; j++) {                                                                           \
-                    const int g = 4 * half + j;                                                                         \
-                    const __m256i codes = _mm256_and_si256(_mm256_srli_epi16(q, 2 * j), three);                         \
-                    const __m256i scale = k_scale_pair(scale_halves[half], j);                                         \
-                    sum = _mm256_add_epi32(sum, SCALED(codes, _mm256_loadu_si256((const __m256i *)(ab + 32 * g)), scale));\
-                }                                                                                                       \
-            }                                                                                                           \
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);                                     \
-        }                                                                                                               \
-        return hsum8_##SUFFIX(acc);                                                                                     \
-    }                                                                                                                   \
-                                                                                                                        \
-    ROW_INLINE(TARGET) float dot_q3_K_##SUFFIX(const void *row, const void *act, int64_t n) {                               \
-        const int64_t nb = n / TERN_QK_K;                                                                               \
-        const int8_t *a = k_act_qs(act);                                                                                \
-        const float *ad = k_act_d(act, nb);                                                                             \
-        __m256 acc = _mm256_setzero_ps();                                                                               \
-        const __m256i three = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);                                           \
-        for (int64_t b = 0; b < nb; b++) {                                                                              \
-            const tern_block_q3_K *x = (const tern_block_q3_K *)row + b;                                                \
-            const float d = ad[b] * _cvtsh_ss(load_u16(&x->d));                                                   \
-            const int8_t *ab = a + TERN_QK_K * b;                                                                       \
-            const __m256i hmask = _mm256_loadu_si256((const __m256i *)x->hmask);                                        \
-            const __m256i sc16 = _mm256_cvtepi8_epi16(q3_scales(x->scales));                                           \
-            const __m256i scale_halves[2] = k_scale_halves(sc16);                                                       \
-            __m256i sum = _mm256_setzero_si256();                                                                       \
-            for (int half = 0; half < 2; half++) {                                                                      \
-                const __m256i q = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * half));                             \
-                for (int j = 0; j < 4; j++) {                                                                           \
-                    const int g = 4 * half + j;                                                                         \
-                    /* code = low 2 bits + 4·high bit (0–7); the value is code − 4 */                                   \
-                    const __m256i high = _mm256_and_si256(_mm256_srli_epi16(hmask, 4 * half + j), one);                 \
-                    const __m256i codes = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 2 * j), three),         \
-                                                          _mm256_slli_epi16(high, 2));                                  \
-                    const __m256i scale = k_scale_pair(scale_halves[half], j);                                         \
-                    const __m256i av = _mm256_loadu_si256((const __m256i *)(ab + 32 * g));                              \
-                    sum = _mm256_add_epi32(sum, _mm256_sub_epi32(SCALED(codes, av, scale),                              \
-                                                                 _mm256_slli_epi32(SCALED(one, av, scale), 2)));        \
-                }                                                                                                       \
-            }                                                                                                           \
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);                                     \
-        }                                                                                                               \
-        return hsum8_##SUFFIX(acc);                                                                                     \
-    }                                                                                                                   \
-                                                                                                                        \
-    /* dot_q45_K for 1 to 16 activation rows: each block's codes, scales and mins decoded once for all of them, each row's\
-       sums as the scalar code makes them. The minimum terms m_g·Σa_g come in pairs of sub-blocks, exact int32 lanes of \
-       one vpmaddwd (the eight mins against the eight Σa_g, packed to int16); Q4_K adds the pairs into four           \
-       accumulators, Q5_K all of them into one. */                                                                      \
-    ROW_INLINE(TARGET) void dots_q45_K_##SUFFIX(int five, const void *row, const void *act, size_t as, int64_t tokens, int64_t n,\
-                                              float *out, size_t os) {                                                  \
-        const int64_t nb = n / TERN_QK_K;                                                                               \
-        const int8_t *a[MAX];                                                                                           \
-        const float *ad[MAX];                                                                                           \
-        const int16_t *bsums[MAX];                                                                                      \
-        __m256 acc[MAX];                                                                                                \
-        __m128 accm[MAX];                                                                                               \
-        float summs[MAX];                                                                                               \
-        k_act_rows(act, as, tokens, nb, a, ad, bsums);                                                                  \
-        for (int64_t t = 0; t < tokens; t++) {                                                                          \
-            acc[t] = _mm256_setzero_ps();                                                                               \
-            accm[t] = _mm_setzero_ps();                                                                                 \
-            summs[t] = 0;                                                                                               \
-        }                                                                                                               \
-        const __m256i low = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);                                          \
-        for (int64_t b = 0; b < nb; b++) {                                                                              \
-            const tern_block_q4_K *x4 = (const tern_block_q4_K *)row + b;                                               \
-            const tern_block_q5_K *x5 = (const tern_block_q5_K *)row + b;                                               \
-            const uint8_t *scales = five ? x5->scales : x4->scales;                                                     \
-            const uint8_t *qs = five ? x5->qs : x4->qs;                                                                 \
-            const float wd = _cvtsh_ss(load_u16(five ? &x5->d : &x4->d));                                               \
-            const float wdmin = _cvtsh_ss(load_u16(five ? &x5->dmin : &x4->dmin));                                      \
-            uint64_t scales8, mins8;                                                                                    \
-            k_scales_mins(scales, &scales8, &mins8);                                                                    \
-            /* scale[g]: sub-block g's scale in every int16 lane, picked from the eight by one in-lane shuffle */       \
-            const __m256i scales16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)scales8)));\
-            __m256i scale[8];                                                                                           \
-            for (int g = 0; g < 8; g++)                                                                                 \
-                scale[g] = _mm256_shuffle_epi8(scales16, _mm256_set1_epi16((short)(((2 * g + 1) << 8) | (2 * g))));      \
-            const __m128i mins = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)mins8));                                \
-            const __m256i qh = five ? _mm256_loadu_si256((const __m256i *)x5->qh) : _mm256_setzero_si256();             \
-            __m256i lo[4], hi[4];                                                                                       \
-            for (int c = 0; c < 4; c++) {                                                                               \
-                const __m256i bytes = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));                               \
-                lo[c] = _mm256_and_si256(bytes, low);                                                                   \
-                hi[c] = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low);                                             \
-                if (five) {                                                                                             \
-                    lo[c] = _mm256_or_si256(lo[c], _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));\
-                    hi[c] = _mm256_or_si256(hi[c], _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));\
-                }                                                                                                       \
-            }                                                                                                           \
-            for (int64_t t = 0; t < tokens; t++) {                                                                      \
-                const float d = ad[t][b] * wd;                                                                          \
-                const float dmin = -(ad[t][b] * wdmin);                                                                 \
-                /* lane v: m_2v·Σa_2v + m_2v+1·Σa_2v+1, Σa_g the sum of sub-block g's 32 activations (|Σa_g| ≤ 4096:\
-                   int16), made from the sums of 16 */                                                                  \
-                const __m256i sums = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(bsums[t] + 16 * b)),        \
-                                                       _mm256_set1_epi16(1));                                           \
-                const __m128i pairs = _mm_madd_epi16(                                                                   \
-                    mins, _mm_packs_epi32(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1)));            \
-                if (five) {                                                                                             \
-                    __m128i s4 = _mm_add_epi32(pairs, _mm_shuffle_epi32(pairs, 0x4e));                                  \
-                    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));                                                \
-                    summs[t] = fmaf(dmin, (float)_mm_cvtsi128_si32(s4), summs[t]);                                      \
-                } else {                                                                                                \
-                    accm[t] = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(pairs), accm[t]);                         \
-                }                                                                                                       \
-                const int8_t *ab = a[t] + TERN_QK_K * b;                                                                \
-                __m256i sum = _mm256_setzero_si256();                                                                   \
-                for (int c = 0; c < 4; c++) {                                                                           \
-                    const __m256i a0 = _mm256_loadu_si256((const __m256i *)(ab + 64 * c));                              \
-                    const __m256i a1 = _mm256_loadu_si256((const __m256i *)(ab + 64 * c + 32));                         \
-                    sum = _mm256_add_epi32(sum, SCALED(lo[c], a0, scale[2 * c]));                                       \
-                    sum = _mm256_add_epi32(sum, SCALED(hi[c], a1, scale[2 * c + 1]));                                   \
-                }                                                                                                       \
-                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc[t]);                           \
-            }                                                                                                           \
-        }                                                                                                               \
-        for (int64_t t = 0; t < tokens; t++) {                                                                          \
-            float mv[4];                                                                                                \
-            _mm_storeu_ps(mv, accm[t]);                                                                                 \
-            out[(size_t)t * os] = five ? hsum8_##SUFFIX(acc[t]) + summs[t] : hsum8_##SUFFIX(acc[t]) + ((mv[0] + mv[2]) + (mv[1] + mv[3]));\
-        }                                                                                                               \
-    }                                                                                                                   \
-                                                                                                                        \
-    /* dot_q45_K for one activation row, with the same sums in the same order: the matrix × vector product of       \
-       decoding, where the generic loop's per-token arrays cost a sixth of the time. */                                 \
-    ROW_INLINE(TARGET) float dot_q45_K1_##SUFFIX(int five, const void *row, const void *act, int64_t n) {               \
-        const int64_t nb = n / TERN_QK_K;                                                                               \
-        const int8_t *a = k_act_qs(act);                                                                                \
-        const float *ad = k_act_d(act, nb);                                                                             \
-        const int16_t *bsums = k_act_bsums(act, nb);                                                                    \
-        __m256 acc = _mm256_setzero_ps();                                                                               \
-        __m128 accm = _mm_setzero_ps();                                                                                 \
-        float summs = 0;                                                                                                \
-        const __m256i low = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);                                          \
-        for (int64_t b = 0; b < nb; b++) {                                                                              \
-            const tern_block_q4_K *x4 = (const tern_block_q4_K *)row + b;                                               \
-            const tern_block_q5_K *x5 = (const tern_block_q5_K *)row + b;                                               \
-            const uint8_t *qs = five ? x5->qs : x4->qs;                                                                 \
-            const int8_t *ab = a + TERN_QK_K * b;                                                                       \
-            uint64_t scales8, mins8;                                                                                    \
-            k_scales_mins(five ? x5->scales : x4->scales, &scales8, &mins8);                                            \
-            const __m256i scales16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)scales8)));\
-            __m256i scale[8];                                                                                           \
-            for (int g = 0; g < 8; g++)                                                                                 \
-                scale[g] = _mm256_shuffle_epi8(scales16, _mm256_set1_epi16((short)(((2 * g + 1) << 8) | (2 * g))));      \
-            const __m256i sums = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(bsums + 16 * b)),               \
-                                                   _mm256_set1_epi16(1));                                               \
-            const __m128i pairs = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)mins8)),                \
-                                                 _mm_packs_epi32(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1)));\
-            const float d = ad[b] * _cvtsh_ss(load_u16(five ? &x5->d : &x4->d));                                        \
-            const float dmin = -(ad[b] * _cvtsh_ss(load_u16(five ? &x5->dmin : &x4->dmin)));                            \
-            if (five) {                                                                                                 \
-                __m128i s4 = _mm_add_epi32(pairs, _mm_shuffle_epi32(pairs, 0x4e));                                      \
-                s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));                                                    \
-                summs = fmaf(dmin, (float)_mm_cvtsi128_si32(s4), summs);                                                \
-            } else {                                                                                                    \
-                accm = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(pairs), accm);                                   \
-            }                                                                                                           \
-            const __m256i qh = five ? _mm256_loadu_si256((const __m256i *)x5->qh) : _mm256_setzero_si256();             \
-            __m256i sum = _mm256_setzero_si256();                                                                       \
-            for (int c = 0; c < 4; c++) {                                                                               \
-                const __m256i bytes = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));                               \
-                __m256i lo = _mm256_and_si256(bytes, low), hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low);     \
-                if (five) {                                                                                             \
-                    lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4)); \
-                    hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));\
-                }                                                                                                       \
-                sum = _mm256_add_epi32(sum, SCALED(lo, _mm256_loadu_si256((const __m256i *)(ab + 64 * c)), scale[2 * c]));\
-                sum = _mm256_add_epi32(sum, SCALED(hi, _mm256_loadu_si256((const __m256i *)(ab + 64 * c + 32)), scale[2 * c + 1]));\
-            }                                                                                                           \
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);                                     \
-        }                                                                                                               \
-        if (five) return hsum8_##SUFFIX(acc) + summs;                                                                   \
-        float mv[4];                                                                                                    \
-        _mm_storeu_ps(mv, accm);                                                                                        \
-        return hsum8_##SUFFIX(acc) + ((mv[0] + mv[2]) + (mv[1] + mv[3]));                                               \
-    }                                                                                                                   \
-                                                                                                                        \
-    ROW_INLINE(TARGET) float dot_q6_K_##SUFFIX(const void *row, const void *act, int64_t n) {                               \
-        const int64_t nb = n / TERN_QK_K;                                                                               \
-        const int8_t *a = k_act_qs(act);                                                                                \
-        const float *ad = k_act_d(act, nb);                                                                             \
-        const int16_t *bsums = k_act_bsums(act, nb);                                                                    \
-        __m256 acc = _mm256_setzero_ps();                                                                               \
-        const __m256i low = _mm256_set1_epi8(0x0f), three = _mm256_set1_epi8(3);                                        \
-        for (int64_t b = 0; b < nb; b++) {                                                                              \
-            const tern_block_q6_K *x = (const tern_block_q6_K *)row + b;                                                \
-            const float d = ad[b] * _cvtsh_ss(load_u16(&x->d));                                                   \
-            const int8_t *ab = a + TERN_QK_K * b;                                                                       \
-            /* −32·(sc·Σa) of sub-blocks 2u and 2u + 1 in lane u */                                                     \
-            const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->scales));                     \
-            const __m256i bs = _mm256_loadu_si256((const __m256i *)(bsums + 16 * b));                                   \
-            __m256i sum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 5));  \
-            const __m256i scale_halves[2] = k_scale_halves(sc16);                                                       \
-            for (int half = 0; half < 2; half++) {                                                                      \
-                const __m256i l0 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * half));                            \
-                const __m256i l1 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * half + 32));                       \
-                const __m256i h = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * half));                             \
-                const __m256i parts[4] = {                                                                              \
-                    _mm256_or_si256(_mm256_and_si256(l0, low), _mm256_slli_epi16(_mm256_and_si256(h, three), 4)),       \
-                    _mm256_or_si256(_mm256_and_si256(l1, low),                                                          \
-                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), three), 4)),            \
-                    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low),                                    \
-                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), three), 4)),            \
-                    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low),                                    \
-                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), three), 4)),            \
-                };                                                                                                      \
-                for (int p = 0; p < 4; p++) {                                                                           \
-                    const int g = 4 * half + p;                                                                         \
-                    const __m256i scale = k_scale_pair(scale_halves[half], p);                                         \
-                    sum = _mm256_add_epi32(sum, SCALED(parts[p], _mm256_loadu_si256((const __m256i *)(ab + 32 * g)), scale));\
-                }                                                                                                       \
-            }                                                                                                           \
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);                                     \
-        }                                                                                                               \
-        return hsum8_##SUFFIX(acc);                                                                                     \
-    }                                                                                                                   \
-                                                                                                                        \
-    /* dot_q6_K for 1 to 16 activation rows: each block's codes and scales decoded once, each row's sums as there. */ \
-    ROW_INLINE(TARGET) void dots_q6_K_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens, int64_t n, float *out,\
-                                             size_t os) {                                                               \
-        const int64_t nb = n / TERN_QK_K;                                                                               \
-        const int8_t *a[MAX];                                                                                           \
-        const float *ad[MAX];                                                                                           \
-        const int16_t *bsums[MAX];                                                                                      \
-        __m256 acc[MAX];                                                                                                \
-        k_act_rows(act, as, tokens, nb, a, ad, bsums);                                                                  \
-        for (int64_t t = 0; t < tokens; t++) acc[t] = _mm256_setzero_ps();                                              \
-        const __m256i low = _mm256_set1_epi8(0x0f), three = _mm256_set1_epi8(3);                                        \
-        for (int64_t b = 0; b < nb; b++) {                                                                              \
-            const tern_block_q6_K *x = (const tern_block_q6_K *)row + b;                                                \
-            const float wd = _cvtsh_ss(load_u16(&x->d));                                                                \
-            const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->scales));                     \
-            __m256i parts[8], scale[8];                                                                                 \
-            for (int half = 0; half < 2; half++) {                                                                      \
-                const __m256i l0 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * half));                            \
-                const __m256i l1 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * half + 32));                       \
-                const __m256i h = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * half));                             \
-                parts[4 * half] = _mm256_or_si256(_mm256_and_si256(l0, low), _mm256_slli_epi16(_mm256_and_si256(h, three), 4));\
-                parts[4 * half + 1] = _mm256_or_si256(_mm256_and_si256(l1, low),                                        \
-                                                      _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), three), 4));\
-                parts[4 * half + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low),                  \
-                                                      _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), three), 4));\
-                parts[4 * half + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low),                  \
-                                                      _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), three), 4));\
-            }                                                                                                           \
-            const __m256i scale_halves[2] = k_scale_halves(sc16);                                                       \
-            for (int g = 0; g < 8; g++) scale[g] = k_scale_pair(scale_halves[g / 4], g % 4);                           \
-            for (int64_t t = 0; t < tokens; t++) {                                                                      \
-                const float d = ad[t][b] * wd;                                                                          \
-                const int8_t *ab = a[t] + TERN_QK_K * b;                                                                \
-                const __m256i bs = _mm256_loadu_si256((const __m256i *)(bsums[t] + 16 * b));                            \
-                __m256i sum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 5));\
-                for (int g = 0; g < 8; g++)                                                                             \
-                    sum = _mm256_add_epi32(sum, SCALED(parts[g], _mm256_loadu_si256((const __m256i *)(ab + 32 * g)), scale[g]));\
-                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc[t]);                           \
-            }                                                                                                           \
-        }                                                                                                               \
-        for (int64_t t = 0; t < tokens; t++) out[(size_t)t * os] = hsum8_##SUFFIX(acc[t]);                              \
-    }                                                                                                                   \
-                                                                                                                        \
-    __attribute__((target(TARGET))) void tern_dots_q6_K_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens, \
+/* dot_q6_K at AVX-512 in 512-bit registers, as dots_q6_K_wide makes each token's sums. */
+ROW_INLINE(TERN_ROW_AVX512) float dot_q6_K_wide(const void *row, const void *act, int64_t n) {
+    const int64_t nb = n / TERN_QK_K;
+    const int8_t *a = k_act_qs(act);
+    const float *ad = k_act_d(act, nb);
+    const int16_t *bsums = k_act_bsums(act, nb);
+    __m256 acc = _mm256_setzero_ps();
+    const __m512i low = _mm512_set1_epi8(0x0f), three = _mm512_set1_epi8(3);
+    for (int64_t b = 0; b < nb; b++) {
+        const tern_block_q6_K *x = (const tern_block_q6_K *)row + b;
+        prefetch_ahead(x, sizeof *x);
+        const float d = ad[b] * _cvtsh_ss(load_u16(&x->d));
+        const int8_t *ab = a + TERN_QK_K * b;
+        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->scales));
+        const __m256i scale_halves[2] = k_scale_halves(sc16);
+        const __m256i bs = _mm256_loadu_si256((const __m256i *)(bsums + 16 * b));
+        __m512i wide = _mm512_setzero_si512();
+        for (int half = 0; half < 2; half++) {
+            const __m512i l = _mm512_loadu_si512((const void *)(x->ql + 64 * half));
+            const __m256i h = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * half));
+            const __m512i h2 = _mm512_inserti64x4(_mm512_castsi256_si512(h), _mm256_srli_epi16(h, 2), 1);
+            const __m512i codes[2] = {
+                _mm512_or_si512(_mm512_and_si512(l, low), _mm512_slli_epi16(_mm512_and_si512(h2, three), 4)),
+                _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), low),
+                                _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(h2, 4), three), 4))};
+            for (int q = 0; q < 2; q++) {
+                const __m512i scale = _mm512_inserti64x4(_mm512_castsi256_si512(k_scale_pair(scale_halves[half], 2 * q)),
+                                                         k_scale_pair(scale_halves[half], 2 * q + 1), 1);
+                const __m512i av = _mm512_loadu_si512((const void *)(ab + 128 * half + 64 * q));
+                wide = _mm512_add_epi32(wide, _mm512_madd_epi16(_mm512_maddubs_epi16(codes[q], av), scale));
+            }
+        }
+        __m256i sum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 5));
+        sum = _mm256_add_epi32(sum, _mm256_add_epi32(_mm512_castsi512_si256(wide), _mm512_extracti64x4_epi64(wide, 1)));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);
+    }
+    return hsum8_avx512(acc);
+}
+
+/* dot_q45_K1 at AVX-512 in 512-bit registers, as dots_q45_K_wide makes each token's sums: the one-token product of
+ * decoding, whose codes, scales and products take half the instructions of the 256-bit loop. */
+ROW_INLINE(TERN_ROW_AVX512) float dot_q45_K1_wide(int five, const void *row, const void *act, int64_t n) {
+    const int64_t nb = n / TERN_QK_K;
+    const int8_t *a = k_act_qs(act);
+    const float *ad = k_act_d(act, nb);
+    const int16_t *bsums = k_act_bsums(act, nb);
+    __m256 acc = _mm256_setzero_ps();
+    __m128 accm = _mm_setzero_ps();
+    float summs = 0;
+    const __m512i low = _mm512_set1_epi8(0x0f), one = _mm512_set1_epi8(1);
+    for (int64_t b = 0; b < nb; b++) {
+        const tern_block_q4_K *x4 = five ? NULL : (const tern_block_q4_K *)row + b;
+        const tern_block_q5_K *x5 = five ? (const tern_block_q5_K *)row + b : NULL;
+        const uint8_t *qs = five ? x5->qs : x4->qs;
+        const int8_t *ab = a + TERN_QK_K * b;
+        prefetch_ahead(five ? (const void *)x5 : (const void *)x4, five ? sizeof *x5 : sizeof *x4);
+        uint64_t scales8, mins8;
+        k_scales_mins(five ? x5->scales : x4->scales, &scales8, &mins8);
+        const __m512i scales16 = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)scales8)));
+        const float d = ad[b] * _cvtsh_ss(load_u16(five ? &x5->d : &x4->d));
+        const float dmin = -(ad[b] * _cvtsh_ss(load_u16(five ? &x5->dmin : &x4->dmin)));
+        k_add_mins(five, _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)mins8)), bsums + 16 * b, dmin, &accm, &summs);
+        const __m256i qh = five ? _mm256_loadu_si256((const __m256i *)x5->qh) : _mm256_setzero_si256();
+        const __m512i qh2 = _mm512_inserti64x4(_mm512_castsi256_si512(qh), _mm256_srli_epi16(qh, 1), 1);
+        __m512i wide = _mm512_setzero_si512();
+        for (int c = 0; c < 4; c++) {
+            const __m256i bytes = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+            __m512i codes = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(bytes), _mm256_srli_epi16(bytes, 4), 1), low);
+            if (five) codes = _mm512_or_si512(codes, _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(qh2, 2 * c), one), 4));
+            const short lo = (short)(((4 * c + 1) << 8) | (4 * c)), hi = (short)(((4 * c + 3) << 8) | (4 * c + 2));
+            const __m512i scale = _mm512_shuffle_epi8(scales16, _mm512_inserti64x4(_mm512_set1_epi16(lo), _mm256_set1_epi16(hi), 1));
+            wide = _mm512_add_epi32(wide, _mm512_madd_epi16(_mm512_maddubs_epi16(codes, _mm512_loadu_si512((const void *)(ab + 64 * c))), scale));
+        }
+        const __m256i sum = _mm256_add_epi32(_mm512_castsi512_si256(wide), _mm512_extracti64x4_epi64(wide, 1));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);
+    }
+    return k_q45_total(five, acc, accm, summs);
+}
+
+/* The exported products of each level, from its one-token and multi-token functions. */
+#define KQUANT_EXPORTS(SUFFIX, TARGET, Q45_K_DOT, Q45_K_DOTS, Q6_K_DOT, Q6_K_DOTS)                                      \
+    __attribute__((target(TARGET))) void tern_dots_q6_K_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens,\
                                                                  int64_t n, float *out, size_t os) {                    \
-        for (int64_t t = 0; t < tokens; t += MAX) Q6_K_DOTS(row, (const char *)act + (size_t)t * as, as, tokens - t < MAX ? tokens - t : MAX, n, out + (size_t)t * os, os);                                                           \
+        for (int64_t t = 0; t < tokens; t += TERN_DOTS_TOKENS) Q6_K_DOTS(row, (const char *)act + (size_t)t * as, as, tokens - t < TERN_DOTS_TOKENS ? tokens - t : TERN_DOTS_TOKENS, n, out + (size_t)t * os, os);\
     }                                                                                                                   \
-    __attribute__((target(TARGET))) void tern_dots_q4_K_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens, \
+    __attribute__((target(TARGET))) void tern_dots_q4_K_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens,\
                                                                  int64_t n, float *out, size_t os) {                    \
-        for (int64_t t = 0; t < tokens; t += MAX) Q45_K_DOTS(0, row, (const char *)act + (size_t)t * as, as, tokens - t < MAX ? tokens - t : MAX, n, out + (size_t)t * os, os);                                                       \
+        for (int64_t t = 0; t < tokens; t += TERN_DOTS_TOKENS) Q45_K_DOTS(0, row, (const char *)act + (size_t)t * as, as, tokens - t < TERN_DOTS_TOKENS ? tokens - t : TERN_DOTS_TOKENS, n, out + (size_t)t * os, os);\
     }                                                                                                                   \
-    __attribute__((target(TARGET))) void tern_dots_q5_K_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens, \
+    __attribute__((target(TARGET))) void tern_dots_q5_K_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens,\
                                                                  int64_t n, float *out, size_t os) {                    \
-        for (int64_t t = 0; t < tokens; t += MAX) Q45_K_DOTS(1, row, (const char *)act + (size_t)t * as, as, tokens - t < MAX ? tokens - t : MAX, n, out + (size_t)t * os, os);                                                       \
+        for (int64_t t = 0; t < tokens; t += TERN_DOTS_TOKENS) Q45_K_DOTS(1, row, (const char *)act + (size_t)t * as, as, tokens - t < TERN_DOTS_TOKENS ? tokens - t : TERN_DOTS_TOKENS, n, out + (size_t)t * os, os);\
     }                                                                                                                   \
     __attribute__((target(TARGET))) float tern_dot_q2_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q2_K_##SUFFIX(row, act, n); }\
     __attribute__((target(TARGET))) float tern_dot_q3_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q3_K_##SUFFIX(row, act, n); }\
-    __attribute__((target(TARGET))) float tern_dot_q4_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q45_K1_##SUFFIX(0, row, act, n); }\
-    __attribute__((target(TARGET))) float tern_dot_q5_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q45_K1_##SUFFIX(1, row, act, n); }\
-    __attribute__((target(TARGET))) float tern_dot_q6_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q6_K_##SUFFIX(row, act, n); }
+    __attribute__((target(TARGET))) float tern_dot_q4_K_##SUFFIX(const void *row, const void *act, int64_t n) { return Q45_K_DOT(0, row, act, n); }\
+    __attribute__((target(TARGET))) float tern_dot_q5_K_##SUFFIX(const void *row, const void *act, int64_t n) { return Q45_K_DOT(1, row, act, n); }\
+    __attribute__((target(TARGET))) float tern_dot_q6_K_##SUFFIX(const void *row, const void *act, int64_t n) { return Q6_K_DOT(row, act, n); }
 
-KQUANT_DOTS(avx2, TERN_ROW_AVX2, LANES_AVX2, SCALED_PAIRS, dots_q45_K_avx2, dots_q6_K_avx2, TERN_DOTS_TOKENS)
-KQUANT_DOTS(avx512, TERN_ROW_AVX512, LANES_VNNI, SCALED_PAIRS, dots_q45_K_wide, dots_q6_K_wide, TERN_DOTS_TOKENS)
+KQUANT_EXPORTS(avx2, TERN_ROW_AVX2, dot_q45_K1_avx2, dots_q45_K_avx2, dot_q6_K_avx2, dots_q6_K_avx2)
+KQUANT_EXPORTS(avx512, TERN_ROW_AVX512, dot_q45_K1_wide, dots_q45_K_wide, dot_q6_K_wide, dots_q6_K_wide)
 
 #endif
