@@ -54,6 +54,9 @@ static inline __attribute__((always_inline)) void k_act_rows(const void *act, si
     }
 }
 
+/* The next two serve both levels: compiled for AVX2 and inlined into the AVX-512 functions too, the same instructions
+ * (hsum8_avx2 and hsum8_avx512 are one order of additions). */
+
 /* Adds a Q4_K or Q5_K block's minimum terms dmin·m_g·Σa_g for one token (`mins`: the eight mins as int16; `bsums`:
  * the block's sixteen sums of 16 activations). Lane v of the pairs is m_2v·Σa_2v + m_2v+1·Σa_2v+1, Σa_g the sum of
  * sub-block g's 32 activations (|Σa_g| ≤ 4096: int16), exact int32 lanes of one vpmaddwd; Q4_K adds the pairs into
@@ -387,8 +390,8 @@ ROW_INLINE(TERN_ROW_AVX512) void dots_q6_K_wide(const void *row, const void *act
     for (int64_t t = 0; t < tokens; t++) out[(size_t)t * os] = hsum8_avx512(acc[t]);
 }
 
-/* dots_q45_K at AVX-512 in 512-bit registers, as dots_q6_K_wide: each register holds the codes of sub-blocks 2c and
- * 2c + 1, their 64 activations and their two scales; the mins as dots_q45_K takes them. */
+/* dots_q45_K_avx2 at AVX-512 in 512-bit registers, as dots_q6_K_wide: each register holds the codes of sub-blocks 2c
+ * and 2c + 1, their 64 activations and their two scales; the minimum terms by k_add_mins. */
 ROW_INLINE(TERN_ROW_AVX512) void dots_q45_K_wide(int five, const void *row, const void *act, size_t as, int64_t tokens,
                                                  int64_t n, float *out, size_t os) {
     const int64_t nb = n / TERN_QK_K;

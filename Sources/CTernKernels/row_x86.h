@@ -27,8 +27,9 @@
 /* Asks for the cache lines of the `bytes`-long block TERN_ROW_PREFETCH_BYTES bytes past `block`; consecutive blocks' calls
  * cover every line of the blocks ahead. */
 static inline __attribute__((always_inline)) void prefetch_ahead(const void *block, size_t bytes) {
-    const char *ahead = (const char *)block + TERN_ROW_PREFETCH_BYTES;
-    for (size_t offset = 0; offset < bytes; offset += 64) _mm_prefetch(ahead + offset, _MM_HINT_T0);
+    // The address may lie past the matrix: prefetches never fault, and it is formed as an integer, not a pointer.
+    const uintptr_t ahead = (uintptr_t)block + TERN_ROW_PREFETCH_BYTES;
+    for (size_t offset = 0; offset < bytes; offset += 64) _mm_prefetch((const char *)(ahead + offset), _MM_HINT_T0);
 }
 
 /* A block's f16 scales are read with F16C's _cvtsh_ss (exact, as tern_f16_to_f32 is) rather than a call per block. */
