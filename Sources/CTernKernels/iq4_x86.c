@@ -65,6 +65,7 @@
         __m256 acc = _mm256_setzero_ps();                                                                               \
         for (int64_t b = 0; b < nb; b++) {                                                                              \
             const tern_block_iq4_xs *x = (const tern_block_iq4_xs *)row + b;                                            \
+            prefetch_ahead(x, sizeof *x);                                                                               \
             const float d = _cvtsh_ss(load_u16(&x->d)) * ad[b];                                                   \
             const int8_t *ab = a + TERN_QK_K * b;                                                                       \
             __m256i sum = _mm256_setzero_si256();                                                                       \
