@@ -19,13 +19,13 @@ static const tern_format formats[] = {
     {TERN_W_Q8_0, 32, 34, TERN_ACT_Q8_32, 1, tern_dequantize_q8_0, {NULL}},
     {TERN_W_Q5_0, 32, sizeof(tern_block_q5_0), TERN_ACT_Q8_32, 1, tern_dequantize_q5_0, {NULL}},
     {TERN_W_Q5_1, 32, sizeof(tern_block_q5_1), TERN_ACT_Q8_32, 0, tern_dequantize_q5_1, ROW_DOTS(q5_1), MULTI_DOTS(q5_1)},
-    {TERN_W_IQ4_NL, 32, sizeof(tern_block_iq4_nl), TERN_ACT_Q8_32, 0, tern_dequantize_iq4_nl, ROW_DOTS(iq4_nl), {NULL}, ROW_DOTS(iq4_nl_batched)},
-    {TERN_W_Q2_K, 256, sizeof(tern_block_q2_K), TERN_ACT_Q8_256, 0, tern_dequantize_q2_K, ROW_DOTS(q2_K)},
-    {TERN_W_Q3_K, 256, sizeof(tern_block_q3_K), TERN_ACT_Q8_256, 0, tern_dequantize_q3_K, ROW_DOTS(q3_K)},
+    {TERN_W_IQ4_NL, 32, sizeof(tern_block_iq4_nl), TERN_ACT_Q8_32, 0, tern_dequantize_iq4_nl, ROW_DOTS(iq4_nl), {NULL}, ROW_DOTS(iq4_nl_batched), MULTI_DOTS(iq4_nl_batched)},
+    {TERN_W_Q2_K, 256, sizeof(tern_block_q2_K), TERN_ACT_Q8_256, 0, tern_dequantize_q2_K, ROW_DOTS(q2_K), MULTI_DOTS(q2_K)},
+    {TERN_W_Q3_K, 256, sizeof(tern_block_q3_K), TERN_ACT_Q8_256, 0, tern_dequantize_q3_K, ROW_DOTS(q3_K), MULTI_DOTS(q3_K)},
     {TERN_W_Q4_K, 256, sizeof(tern_block_q4_K), TERN_ACT_Q8_256, 0, tern_dequantize_q4_K, ROW_DOTS(q4_K), MULTI_DOTS(q4_K)},
     {TERN_W_Q5_K, 256, sizeof(tern_block_q5_K), TERN_ACT_Q8_256, 0, tern_dequantize_q5_K, ROW_DOTS(q5_K), MULTI_DOTS(q5_K)},
     {TERN_W_Q6_K, 256, sizeof(tern_block_q6_K), TERN_ACT_Q8_256, 0, tern_dequantize_q6_K, ROW_DOTS(q6_K), MULTI_DOTS(q6_K)},
-    {TERN_W_IQ4_XS, 256, sizeof(tern_block_iq4_xs), TERN_ACT_Q8_256, 0, tern_dequantize_iq4_xs, ROW_DOTS(iq4_xs)},
+    {TERN_W_IQ4_XS, 256, sizeof(tern_block_iq4_xs), TERN_ACT_Q8_256, 0, tern_dequantize_iq4_xs, ROW_DOTS(iq4_xs), MULTI_DOTS(iq4_xs)},
 };
 
 const tern_format *tern_format_of(int wtype) {

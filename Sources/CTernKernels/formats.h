@@ -45,6 +45,8 @@ typedef struct {
     /// single-token order (`dot`): IQ4_NL, which llama.cpp multiplies through tinyBLAS for two tokens or more. NULL
     /// where the orders agree.
     tern_row_dot batched_dot[3];
+    /// `batched_dot` against several prompt tokens at once, where a level has it.
+    tern_rows_dot batched_dots[3];
 } tern_format;
 
 /// The descriptor of `wtype`, or NULL when the kernels do not compute with it.
@@ -58,13 +60,15 @@ const tern_format *tern_format_of(int wtype);
 /// The most tokens one `tern_rows_dot` call takes.
 #define TERN_DOTS_TOKENS 16
 
-/// out[t·out_stride + r] for rows [r0, r1) and every token, in tiles of TERN_ROW_TILE_TOKENS tokens, through `dot`, or
-/// `dots` for groups of up to TERN_DOTS_TOKENS where the level has it: a row's weights stay in L1 for all of a tile. Tokens marked
-/// in `batched` (prompt tokens; NULL marks none) go through `batched_dot` where the format has one.
-TERN_INLINE void row_gemm(tern_row_dot dot, tern_rows_dot dots, tern_row_dot batched_dot, const void *w, size_t row_bytes, int64_t r0,
-                          int64_t r1, int64_t n, const void *act, size_t act_stride, int64_t tokens, const uint8_t *batched, float *out,
+/// out[t·out_stride + r] for rows [r0, r1) and every token, in tiles of TERN_ROW_TILE_TOKENS tokens, through the
+/// format's products at `level`: `dot`, or `dots` for groups of up to TERN_DOTS_TOKENS where the level has it; a row's
+/// weights stay in L1 for all of a tile. Tokens marked in `batched` (prompt tokens; NULL marks none) go through
+/// `batched_dot`, or `batched_dots` for runs of them, where the format has those.
+TERN_INLINE void row_gemm(const tern_format *format, int level, const void *w, size_t row_bytes, int64_t r0, int64_t r1,
+                          int64_t n, const void *act, size_t act_stride, int64_t tokens, const uint8_t *batched, float *out,
                           size_t out_stride) {
-    if (!batched) batched_dot = NULL;
+    const tern_row_dot dot = format->dot[level], batched_dot = batched ? format->batched_dot[level] : NULL;
+    const tern_rows_dot dots = format->dots[level], batched_dots = batched_dot ? format->batched_dots[level] : NULL;
     for (int64_t t0 = 0; t0 < tokens; t0 += TERN_ROW_TILE_TOKENS) {
         const int64_t t1 = tokens - t0 < TERN_ROW_TILE_TOKENS ? tokens : t0 + TERN_ROW_TILE_TOKENS;
         for (int64_t r = r0; r < r1; r++) {
@@ -75,9 +79,19 @@ TERN_INLINE void row_gemm(tern_row_dot dot, tern_rows_dot dots, tern_row_dot bat
                 for (; t1 - t >= 2; t += TERN_DOTS_TOKENS)
                     dots(row, (const char *)act + (size_t)t * act_stride, act_stride, t1 - t < TERN_DOTS_TOKENS ? t1 - t : TERN_DOTS_TOKENS, n,
                          out + (size_t)t * out_stride + r, out_stride);
-            for (; t < t1; t++) {
-                const tern_row_dot product = batched_dot && batched[t] ? batched_dot : dot;
-                out[(size_t)t * out_stride + r] = product(row, (const char *)act + (size_t)t * act_stride, n);
+            while (t < t1) {
+                const int prompt = batched_dot && batched[t];
+                int64_t end = t + 1;
+                if (prompt && batched_dots)
+                    while (end < t1 && batched[end]) end++;
+                if (end - t >= 2) {
+                    batched_dots(row, (const char *)act + (size_t)t * act_stride, act_stride, end - t, n, out + (size_t)t * out_stride + r,
+                                 out_stride);
+                } else {
+                    const tern_row_dot product = prompt ? batched_dot : dot;
+                    out[(size_t)t * out_stride + r] = product(row, (const char *)act + (size_t)t * act_stride, n);
+                }
+                t = end;
             }
         }
     }
@@ -112,6 +126,10 @@ TERN_FORMAT_FUNCTIONS(iq4_xs)
 float tern_dot_iq4_nl_batched_scalar(const void *row, const void *act, int64_t n);
 float tern_dot_iq4_nl_batched_avx2(const void *row, const void *act, int64_t n);
 float tern_dot_iq4_nl_batched_avx512(const void *row, const void *act, int64_t n);
+void tern_dots_iq4_nl_batched_avx2(const void *row, const void *act, size_t act_stride, int64_t tokens, int64_t n, float *out,
+                                   size_t out_stride);
+void tern_dots_iq4_nl_batched_avx512(const void *row, const void *act, size_t act_stride, int64_t tokens, int64_t n, float *out,
+                                     size_t out_stride);
 
 /// ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)), llama.cpp's hsum_float_8: how the 8 lane accumulators of a row
 /// product are added at every level.

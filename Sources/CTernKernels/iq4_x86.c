@@ -87,4 +87,114 @@
 IQ4_DOTS(avx2, TERN_ROW_AVX2, LANES_AVX2, SCALED_PAIRS)
 IQ4_DOTS(avx512, TERN_ROW_AVX512, LANES_VNNI, SCALED_PAIRS)
 
+/* dot_iq4_nl_batched for 1 to 16 prompt tokens: each block's values decoded once for all of them, each token's lanes
+ * and FMAs as there. */
+ROW_INLINE(TERN_ROW_AVX2) void dots_iq4_nl_batched_avx2(const void *row, const void *act, size_t as, int64_t tokens, int64_t n,
+                                                        float *out, size_t os) {
+    const int64_t nb = n / 32;
+    const int8_t *a[TERN_DOTS_TOKENS];
+    const float *ds[TERN_DOTS_TOKENS];
+    __m256 acc[TERN_DOTS_TOKENS];
+    for (int64_t t = 0; t < tokens; t++) {
+        a[t] = act_qs((const char *)act + (size_t)t * as);
+        ds[t] = act_ds((const char *)act + (size_t)t * as, nb);
+        acc[t] = _mm256_setzero_ps();
+    }
+    for (int64_t b = 0; b < nb; b++) {
+        const tern_block_iq4_nl *x = (const tern_block_iq4_nl *)row + b;
+        const __m256i w = iq4_values_avx2(x->qs), magnitude = _mm256_sign_epi8(w, w);
+        const float wd = _cvtsh_ss(load_u16(&x->d));
+        for (int64_t t = 0; t < tokens; t++) {
+            const __m256i av = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(a[t] + 32 * b)), w);
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(ds[t][2 * b] * wd), _mm256_cvtepi32_ps(LANES_AVX2(magnitude, av)), acc[t]);
+        }
+    }
+    for (int64_t t = 0; t < tokens; t++) out[(size_t)t * os] = hsum8_avx2(acc[t]);
+}
+
+/* The same at AVX-512, two tokens to a 512-bit register (the block's values in both halves): each half's lanes and
+ * FMAs are one token's, as at AVX2. */
+ROW_INLINE(TERN_ROW_AVX512) void dots_iq4_nl_batched_wide(const void *row, const void *act, size_t as, int64_t tokens, int64_t n,
+                                                          float *out, size_t os) {
+    const int64_t nb = n / 32, pairs = (tokens + 1) / 2;
+    const int8_t *a[TERN_DOTS_TOKENS + 1];
+    const float *ds[TERN_DOTS_TOKENS + 1];
+    __m512 acc[TERN_DOTS_TOKENS / 2];
+    for (int64_t t = 0; t < tokens; t++) {
+        a[t] = act_qs((const char *)act + (size_t)t * as);
+        ds[t] = act_ds((const char *)act + (size_t)t * as, nb);
+    }
+    a[tokens] = a[tokens - 1]; /* an odd count's last pair repeats its token, whose second result is not stored */
+    ds[tokens] = ds[tokens - 1];
+    for (int64_t p = 0; p < pairs; p++) acc[p] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const tern_block_iq4_nl *x = (const tern_block_iq4_nl *)row + b;
+        const __m256i w = iq4_values_avx2(x->qs);
+        const __m512i magnitude = _mm512_broadcast_i64x4(_mm256_abs_epi8(w));
+        const __mmask64 negative = _mm512_movepi8_mask(_mm512_broadcast_i64x4(w));
+        const __m512 wd = _mm512_set1_ps(_cvtsh_ss(load_u16(&x->d)));
+        for (int64_t p = 0; p < pairs; p++) {
+            const int8_t *a0 = a[2 * p] + 32 * b, *a1 = a[2 * p + 1] + 32 * b;
+            __m512i av = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)a0)),
+                                            _mm256_loadu_si256((const __m256i *)a1), 1);
+            av = _mm512_mask_sub_epi8(av, negative, _mm512_setzero_si512(), av);
+            const __m512 lanes = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), magnitude, av));
+            const __m512 ad = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_broadcast_ss(&ds[2 * p][2 * b])),
+                                                 _mm256_broadcast_ss(&ds[2 * p + 1][2 * b]), 1);
+            acc[p] = _mm512_fmadd_ps(_mm512_mul_ps(ad, wd), lanes, acc[p]);
+        }
+    }
+    for (int64_t t = 0; t < tokens; t++)
+        out[(size_t)t * os] = hsum8_avx512(t % 2 ? _mm512_extractf32x8_ps(acc[t / 2], 1) : _mm512_castps512_ps256(acc[t / 2]));
+}
+
+/* The exported multi-token IQ4_NL products, TERN_DOTS_TOKENS tokens per call. */
+#define IQ4_NL_BATCHED_DOTS(SUFFIX, TARGET, DOTS)                                                                       \
+    __attribute__((target(TARGET))) void tern_dots_iq4_nl_batched_##SUFFIX(const void *row, const void *act, size_t as, \
+                                                                           int64_t tokens, int64_t n, float *out,       \
+                                                                           size_t os) {                                 \
+        ROW_DOTS_IN_RUNS(DOTS, );                                                                                       \
+    }
+
+IQ4_NL_BATCHED_DOTS(avx2, TERN_ROW_AVX2, dots_iq4_nl_batched_avx2)
+IQ4_NL_BATCHED_DOTS(avx512, TERN_ROW_AVX512, dots_iq4_nl_batched_wide)
+
+/* An IQ4_XS block's eight sub-blocks of 32 values, each with its scale (ls − 32) in every int16 lane. */
+ROW_INLINE(TERN_ROW_AVX2) void iq4_xs_groups(const tern_block_iq4_xs *x, __m256i values[8], __m256i scale[8]) {
+    for (int s = 0; s < 8; s++) {
+        values[s] = iq4_values_avx2(x->qs + 16 * s);
+        scale[s] = _mm256_set1_epi16((short)(tern_iq4_xs_scale(x, s) - 32));
+    }
+}
+
+/* dot_iq4_xs for 1 to 16 activation rows: each block decoded once for all of them, each row's sums as there; at
+ * AVX-512 (WIDE) two sub-blocks to a 512-bit register. */
+#define IQ4_XS_DOTS(SUFFIX, TARGET, WIDE)                                                                               \
+    ROW_INLINE(TARGET) void dots_iq4_xs_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens, int64_t n, \
+                                                 float *out, size_t os) {                                               \
+        K_DOTS_ROWS                                                                                                     \
+        for (int64_t b = 0; b < nb; b++) {                                                                              \
+            const tern_block_iq4_xs *x = (const tern_block_iq4_xs *)row + b;                                            \
+            __m256i values[8], magnitude[8], scale[8];                                                                  \
+            iq4_xs_groups(x, values, scale);                                                                            \
+            for (int g = 0; g < 8; g++) magnitude[g] = _mm256_abs_epi8(values[g]);                                      \
+            ROW_WIDEN_##SUFFIX(values, scale)                                                                           \
+            const float wd = _cvtsh_ss(load_u16(&x->d));                                                                \
+            for (int64_t t = 0; t < tokens; t++) {                                                                      \
+                const int8_t *ab = a[t] + TERN_QK_K * b;                                                                \
+                const __m256i sum = WIDE;                                                                               \
+                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(wd * ad[t][b]), _mm256_cvtepi32_ps(sum), acc[t]);               \
+            }                                                                                                           \
+        }                                                                                                               \
+        for (int64_t t = 0; t < tokens; t++) out[(size_t)t * os] = hsum8_##SUFFIX(acc[t]);                              \
+    }                                                                                                                   \
+                                                                                                                        \
+    __attribute__((target(TARGET))) void tern_dots_iq4_xs_##SUFFIX(const void *row, const void *act, size_t as,         \
+                                                                   int64_t tokens, int64_t n, float *out, size_t os) {  \
+        ROW_DOTS_IN_RUNS(dots_iq4_xs_##SUFFIX, );                                                                       \
+    }
+
+IQ4_XS_DOTS(avx2, TERN_ROW_AVX2, signed_groups_avx2(values, magnitude, scale, ab))
+IQ4_XS_DOTS(avx512, TERN_ROW_AVX512, signed_groups_wide(&w, ab))
+
 #endif

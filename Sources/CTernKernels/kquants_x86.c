@@ -43,17 +43,6 @@ static inline __attribute__((always_inline)) __m128i q3_scales(const uint8_t q[1
     return _mm_sub_epi8(_mm_setr_epi32((int)s0, (int)s1, (int)s2, (int)s3), _mm_set1_epi8(32));
 }
 
-/* The quants, scales and sums of 16 of each of `tokens` 256-element activation rows `as` bytes apart. */
-static inline __attribute__((always_inline)) void k_act_rows(const void *act, size_t as, int64_t tokens, int64_t nb,
-                                                             const int8_t **a, const float **ad, const int16_t **bsums) {
-    for (int64_t t = 0; t < tokens; t++) {
-        const char *at = (const char *)act + (size_t)t * as;
-        a[t] = k_act_qs(at);
-        ad[t] = k_act_d(at, nb);
-        bsums[t] = k_act_bsums(at, nb);
-    }
-}
-
 /* The next two serve both levels: compiled for AVX2 and inlined into the AVX-512 functions too, the same instructions
  * (hsum8_avx2 and hsum8_avx512 are one order of additions). */
 
@@ -154,20 +143,133 @@ ROW_INLINE(TERN_ROW_AVX2) float k_q45_total(int five, __m256 acc, __m128 accm, f
 KQUANT_SHARED(avx2, TERN_ROW_AVX2)
 KQUANT_SHARED(avx512, TERN_ROW_AVX512)
 
+/* A Q2_K block's eight groups of codes (0–3) with their scale pairs and its sixteen mins as int16, or a Q3_K block's
+ * groups of codes (0–7: the values are code − 4) with their scale pairs, as the one-token products read them. */
+ROW_INLINE(TERN_ROW_AVX2) void q2_K_groups(const tern_block_q2_K *x, __m256i codes[8], __m256i scale[8], __m256i *mins) {
+    const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)x->scales));
+    *mins = _mm256_srli_epi16(sc16, 4);
+    const __m256i scale_halves[2] = k_scale_halves(_mm256_and_si256(sc16, _mm256_set1_epi16(0x0f)));
+    for (int half = 0; half < 2; half++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * half));
+        for (int j = 0; j < 4; j++) {
+            codes[4 * half + j] = _mm256_and_si256(_mm256_srli_epi16(q, 2 * j), _mm256_set1_epi8(3));
+            scale[4 * half + j] = k_scale_pair(scale_halves[half], j);
+        }
+    }
+}
+
+ROW_INLINE(TERN_ROW_AVX2) void q3_K_groups(const tern_block_q3_K *x, __m256i codes[8], __m256i scale[8]) {
+    const __m256i three = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
+    const __m256i hmask = _mm256_loadu_si256((const __m256i *)x->hmask);
+    const __m256i scale_halves[2] = k_scale_halves(_mm256_cvtepi8_epi16(q3_scales(x->scales)));
+    for (int half = 0; half < 2; half++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * half));
+        for (int j = 0; j < 4; j++) {
+            const __m256i high = _mm256_and_si256(_mm256_srli_epi16(hmask, 4 * half + j), one);
+            codes[4 * half + j] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 2 * j), three), _mm256_slli_epi16(high, 2));
+            scale[4 * half + j] = k_scale_pair(scale_halves[half], j);
+        }
+    }
+}
+
+/* Groups 2k and 2k + 1 of a Q2_K or Q3_K block for vpdpbusd: each value times its sub-block's scale, which fits a
+ * byte (Q2_K: code·scale ≤ 3·15; Q3_K: |code − 4|·|scale| ≤ 4·32), as a magnitude and where it is negative. */
+typedef struct {
+    __m512i magnitude[4];
+    __mmask64 negative[4];
+} scaled_groups;
+
+/* `codes` as q2_K_groups and q3_K_groups make them; `scales`: the sixteen sub-blocks' scales as signed bytes (a
+ * 128-bit lane of a widened pair is one sub-block of 16). Each lane's products come from a table of 8 bytes. */
+ROW_INLINE(TERN_ROW_AVX512) void scale_codes_wide(int three, const __m256i codes[8], __m128i scales, scaled_groups *w) {
+    const __m512i magnitudes = _mm512_zextsi256_si512(_mm256_abs_epi16(_mm256_cvtepi8_epi16(scales)));
+    const __m512i steps = three ? _mm512_broadcast_i32x4(_mm_setr_epi16(4, 3, 2, 1, 0, 1, 2, 3))
+                                : _mm512_broadcast_i32x4(_mm_setr_epi16(0, 1, 2, 3, 0, 0, 0, 0));
+    const __m512i signs = _mm512_broadcast_i32x4(scales);
+    /* in 128-bit lane i, every word and every byte i */
+    const __m512i lane_words = _mm512_set_epi32(0x30003, 0x30003, 0x30003, 0x30003, 0x20002, 0x20002, 0x20002, 0x20002,
+                                                0x10001, 0x10001, 0x10001, 0x10001, 0, 0, 0, 0);
+    const __m512i lane_bytes = _mm512_mullo_epi16(lane_words, _mm512_set1_epi16(0x101));
+    for (int k = 0; k < 4; k++) {
+        const __m512i c = widen_pair(codes, k);
+        const __m512i scale = _mm512_permutexvar_epi16(_mm512_add_epi16(lane_words, _mm512_set1_epi16((short)(4 * k))), magnitudes);
+        const __m512i table = _mm512_packus_epi16(_mm512_mullo_epi16(scale, steps), _mm512_setzero_si512());
+        w->magnitude[k] = _mm512_shuffle_epi8(table, c);
+        w->negative[k] = 0;
+        if (three) {
+            const __m512i sign = _mm512_shuffle_epi8(signs, _mm512_add_epi8(lane_bytes, _mm512_set1_epi8((char)(4 * k))));
+            w->negative[k] = _mm512_cmplt_epu8_mask(c, _mm512_set1_epi8(4)) ^ _mm512_movepi8_mask(sign);
+        }
+    }
+}
+
+/* The lanes of signed_groups_avx2 from scaled groups: one vpdpbusd per 64 values (and a negation of the activations
+ * where the values are negative). */
+ROW_INLINE(TERN_ROW_AVX512) __m256i scaled_groups_wide(int signs, const scaled_groups *w, const int8_t *ab) {
+    __m512i wide = _mm512_setzero_si512();
+    for (int k = 0; k < 4; k++) {
+        __m512i av = _mm512_loadu_si512((const void *)(ab + 64 * k));
+        if (signs) av = _mm512_mask_sub_epi8(av, w->negative[k], _mm512_setzero_si512(), av);
+        wide = _mm512_dpbusd_epi32(wide, w->magnitude[k], av);
+    }
+    return _mm256_add_epi32(_mm512_castsi512_si256(wide), _mm512_extracti64x4_epi64(wide, 1));
+}
+
+/* dot_q2_K or dot_q3_K (`three`) for 1 to 16 activation rows: each block decoded once for all of them (DECODE, the
+ * level's), each row's sums as the one-token product makes them (Q2_K: the minimum terms first, then the scaled sums,
+ * from PRODUCT). */
+#define DOTS_Q23_K(SUFFIX, TARGET, DECODE, PRODUCT)                                                                     \
+    ROW_INLINE(TARGET) void dots_q23_K_##SUFFIX(int three, const void *row, const void *act, size_t as, int64_t tokens, \
+                                                int64_t n, float *out, size_t os) {                                     \
+        K_DOTS_ROWS                                                                                                     \
+        for (int64_t b = 0; b < nb; b++) {                                                                              \
+            const tern_block_q2_K *x2 = (const tern_block_q2_K *)row + b;                                               \
+            const tern_block_q3_K *x3 = (const tern_block_q3_K *)row + b;                                               \
+            __m256i codes[8], scale[8], mins = _mm256_setzero_si256();                                                  \
+            if (three) q3_K_groups(x3, codes, scale);                                                                   \
+            else q2_K_groups(x2, codes, scale, &mins);                                                                  \
+            DECODE                                                                                                      \
+            const float wd = _cvtsh_ss(load_u16(three ? &x3->d : &x2->d));                                              \
+            const float wdmin = three ? 0 : _cvtsh_ss(load_u16(&x2->dmin));                                             \
+            for (int64_t t = 0; t < tokens; t++) {                                                                      \
+                const int8_t *ab = a[t] + TERN_QK_K * b;                                                                \
+                if (!three) {                                                                                           \
+                    const __m256i m = _mm256_madd_epi16(mins, _mm256_loadu_si256((const __m256i *)(bsums[t] + 16 * b)));\
+                    acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(-(ad[t][b] * wdmin)), _mm256_cvtepi32_ps(m), acc[t]);        \
+                }                                                                                                       \
+                const __m256i sum = PRODUCT;                                                                            \
+                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(ad[t][b] * wd), _mm256_cvtepi32_ps(sum), acc[t]);               \
+            }                                                                                                           \
+        }                                                                                                               \
+        for (int64_t t = 0; t < tokens; t++) out[(size_t)t * os] = hsum8_##SUFFIX(acc[t]);                              \
+    }
+
+/* AVX2: Q3_K's values signed, as |value| and the value */
+#define Q23_K_DECODE_AVX2                                                                                               \
+    __m256i magnitude[8];                                                                                               \
+    for (int g = 0; g < 8; g++) {                                                                                       \
+        if (three) codes[g] = _mm256_sub_epi8(codes[g], _mm256_set1_epi8(4));                                           \
+        magnitude[g] = _mm256_abs_epi8(codes[g]);                                                                       \
+    }
+#define Q23_K_DECODE_AVX512                                                                                             \
+    scaled_groups w;                                                                                                    \
+    scale_codes_wide(three, codes,                                                                                      \
+                     three ? q3_scales(x3->scales)                                                                      \
+                           : _mm_and_si128(_mm_loadu_si128((const __m128i *)x2->scales), _mm_set1_epi8(0x0f)),          \
+                     &w);
+
+DOTS_Q23_K(avx2, TERN_ROW_AVX2, Q23_K_DECODE_AVX2,
+           three ? signed_groups_avx2(codes, magnitude, scale, ab) : unsigned_groups_avx2(codes, scale, ab))
+DOTS_Q23_K(avx512, TERN_ROW_AVX512, Q23_K_DECODE_AVX512, scaled_groups_wide(three, &w, ab))
+
 /* dot_q45_K for 1 to 16 activation rows: each block's codes, scales and mins decoded once for all of them, each row's
    sums as the scalar code makes them. */
 ROW_INLINE(TERN_ROW_AVX2) void dots_q45_K_avx2(int five, const void *row, const void *act, size_t as, int64_t tokens, int64_t n,
                                           float *out, size_t os) {
-    const int64_t nb = n / TERN_QK_K;
-    const int8_t *a[TERN_DOTS_TOKENS];
-    const float *ad[TERN_DOTS_TOKENS];
-    const int16_t *bsums[TERN_DOTS_TOKENS];
-    __m256 acc[TERN_DOTS_TOKENS];
+    K_DOTS_ROWS
     __m128 accm[TERN_DOTS_TOKENS];
     float summs[TERN_DOTS_TOKENS];
-    k_act_rows(act, as, tokens, nb, a, ad, bsums);
     for (int64_t t = 0; t < tokens; t++) {
-        acc[t] = _mm256_setzero_ps();
         accm[t] = _mm_setzero_ps();
         summs[t] = 0;
     }
@@ -303,13 +405,7 @@ ROW_INLINE(TERN_ROW_AVX2) float dot_q6_K_avx2(const void *row, const void *act, 
 /* dot_q6_K for 1 to 16 activation rows: each block's codes and scales decoded once, each row's sums as there. */
 ROW_INLINE(TERN_ROW_AVX2) void dots_q6_K_avx2(const void *row, const void *act, size_t as, int64_t tokens, int64_t n, float *out,
                                          size_t os) {
-    const int64_t nb = n / TERN_QK_K;
-    const int8_t *a[TERN_DOTS_TOKENS];
-    const float *ad[TERN_DOTS_TOKENS];
-    const int16_t *bsums[TERN_DOTS_TOKENS];
-    __m256 acc[TERN_DOTS_TOKENS];
-    k_act_rows(act, as, tokens, nb, a, ad, bsums);
-    for (int64_t t = 0; t < tokens; t++) acc[t] = _mm256_setzero_ps();
+    K_DOTS_ROWS
     const __m256i low = _mm256_set1_epi8(0x0f), three = _mm256_set1_epi8(3);
     for (int64_t b = 0; b < nb; b++) {
         const tern_block_q6_K *x = (const tern_block_q6_K *)row + b;
@@ -349,13 +445,7 @@ ROW_INLINE(TERN_ROW_AVX2) void dots_q6_K_avx2(const void *row, const void *act, 
  * as the 256-bit lanes make. */
 ROW_INLINE(TERN_ROW_AVX512) void dots_q6_K_wide(const void *row, const void *act, size_t as, int64_t tokens, int64_t n,
                                                 float *out, size_t os) {
-    const int64_t nb = n / TERN_QK_K;
-    const int8_t *a[TERN_DOTS_TOKENS];
-    const float *ad[TERN_DOTS_TOKENS];
-    const int16_t *bsums[TERN_DOTS_TOKENS];
-    __m256 acc[TERN_DOTS_TOKENS];
-    k_act_rows(act, as, tokens, nb, a, ad, bsums);
-    for (int64_t t = 0; t < tokens; t++) acc[t] = _mm256_setzero_ps();
+    K_DOTS_ROWS
     const __m512i low = _mm512_set1_epi8(0x0f), three = _mm512_set1_epi8(3);
     for (int64_t b = 0; b < nb; b++) {
         const tern_block_q6_K *x = (const tern_block_q6_K *)row + b;
@@ -394,16 +484,10 @@ ROW_INLINE(TERN_ROW_AVX512) void dots_q6_K_wide(const void *row, const void *act
  * and 2c + 1, their 64 activations and their two scales; the minimum terms by k_add_mins. */
 ROW_INLINE(TERN_ROW_AVX512) void dots_q45_K_wide(int five, const void *row, const void *act, size_t as, int64_t tokens,
                                                  int64_t n, float *out, size_t os) {
-    const int64_t nb = n / TERN_QK_K;
-    const int8_t *a[TERN_DOTS_TOKENS];
-    const float *ad[TERN_DOTS_TOKENS];
-    const int16_t *bsums[TERN_DOTS_TOKENS];
-    __m256 acc[TERN_DOTS_TOKENS];
+    K_DOTS_ROWS
     __m128 accm[TERN_DOTS_TOKENS];
     float summs[TERN_DOTS_TOKENS];
-    k_act_rows(act, as, tokens, nb, a, ad, bsums);
     for (int64_t t = 0; t < tokens; t++) {
-        acc[t] = _mm256_setzero_ps();
         accm[t] = _mm_setzero_ps();
         summs[t] = 0;
     }
@@ -528,15 +612,23 @@ ROW_INLINE(TERN_ROW_AVX512) float dot_q45_K1_wide(int five, const void *row, con
 #define KQUANT_EXPORTS(SUFFIX, TARGET, Q45_K_DOT, Q45_K_DOTS, Q6_K_DOT, Q6_K_DOTS)                                      \
     __attribute__((target(TARGET))) void tern_dots_q6_K_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens,\
                                                                  int64_t n, float *out, size_t os) {                    \
-        for (int64_t t = 0; t < tokens; t += TERN_DOTS_TOKENS) Q6_K_DOTS(row, (const char *)act + (size_t)t * as, as, tokens - t < TERN_DOTS_TOKENS ? tokens - t : TERN_DOTS_TOKENS, n, out + (size_t)t * os, os);\
+        ROW_DOTS_IN_RUNS(Q6_K_DOTS, );                                                                                  \
     }                                                                                                                   \
     __attribute__((target(TARGET))) void tern_dots_q4_K_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens,\
                                                                  int64_t n, float *out, size_t os) {                    \
-        for (int64_t t = 0; t < tokens; t += TERN_DOTS_TOKENS) Q45_K_DOTS(0, row, (const char *)act + (size_t)t * as, as, tokens - t < TERN_DOTS_TOKENS ? tokens - t : TERN_DOTS_TOKENS, n, out + (size_t)t * os, os);\
+        ROW_DOTS_IN_RUNS(Q45_K_DOTS, 0,);                                                                               \
     }                                                                                                                   \
     __attribute__((target(TARGET))) void tern_dots_q5_K_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens,\
                                                                  int64_t n, float *out, size_t os) {                    \
-        for (int64_t t = 0; t < tokens; t += TERN_DOTS_TOKENS) Q45_K_DOTS(1, row, (const char *)act + (size_t)t * as, as, tokens - t < TERN_DOTS_TOKENS ? tokens - t : TERN_DOTS_TOKENS, n, out + (size_t)t * os, os);\
+        ROW_DOTS_IN_RUNS(Q45_K_DOTS, 1,);                                                                               \
+    }                                                                                                                   \
+    __attribute__((target(TARGET))) void tern_dots_q2_K_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens,\
+                                                                 int64_t n, float *out, size_t os) {                    \
+        ROW_DOTS_IN_RUNS(dots_q23_K_##SUFFIX, 0,);                                                                      \
+    }                                                                                                                   \
+    __attribute__((target(TARGET))) void tern_dots_q3_K_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens,\
+                                                                 int64_t n, float *out, size_t os) {                    \
+        ROW_DOTS_IN_RUNS(dots_q23_K_##SUFFIX, 1,);                                                                      \
     }                                                                                                                   \
     __attribute__((target(TARGET))) float tern_dot_q2_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q2_K_##SUFFIX(row, act, n); }\
     __attribute__((target(TARGET))) float tern_dot_q3_K_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_q3_K_##SUFFIX(row, act, n); }\

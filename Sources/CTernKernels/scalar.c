@@ -169,10 +169,8 @@ static void gemm_scalar(int wtype, const void *w, size_t row_bytes, int64_t r0, 
         return;
     }
     const tern_format *format = tern_format_of(wtype);
-    const tern_row_dot dot = format->dot[TERN_LEVEL_SCALAR];
-    if (dot) {
-        row_gemm(dot, NULL, format->batched_dot[TERN_LEVEL_SCALAR], w, row_bytes, r0, r1, n, act, act_stride, tokens, batched, out,
-                 out_stride);
+    if (format->dot[TERN_LEVEL_SCALAR]) {
+        row_gemm(format, TERN_LEVEL_SCALAR, w, row_bytes, r0, r1, n, act, act_stride, tokens, batched, out, out_stride);
         return;
     }
     for (int64_t r = r0; r < r1; r++) {

@@ -355,10 +355,8 @@ static T2 void gemm_avx2(int wtype, const void *w, size_t rb, int64_t r0, int64_
     case TERN_W_BF16_R16: tern_gemm_bf16_r16_scalar(w, r0, r1, n, act, as, tokens, out, os); return;
     default: {
         const tern_format *format = tern_format_of(wtype);
-        const tern_row_dot dot = format->dot[TERN_LEVEL_AVX2];
-        if (dot) {
-            row_gemm(dot, format->dots[TERN_LEVEL_AVX2], format->batched_dot[TERN_LEVEL_AVX2], w, rb, r0, r1, n, act, as, tokens,
-                     batched, out, os);
+        if (format->dot[TERN_LEVEL_AVX2]) {
+            row_gemm(format, TERN_LEVEL_AVX2, w, rb, r0, r1, n, act, as, tokens, batched, out, os);
             return;
         }
         break;

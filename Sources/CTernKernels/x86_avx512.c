@@ -536,10 +536,8 @@ static T5 void gemm_avx512(int wtype, const void *w, size_t rb, int64_t r0, int6
         return;
     default: {
         const tern_format *format = tern_format_of(wtype);
-        const tern_row_dot dot = format->dot[TERN_LEVEL_AVX512];
-        if (dot) {
-            row_gemm(dot, format->dots[TERN_LEVEL_AVX512], format->batched_dot[TERN_LEVEL_AVX512], w, rb, r0, r1, n, act, as, tokens,
-                     batched, out, os);
+        if (format->dot[TERN_LEVEL_AVX512]) {
+            row_gemm(format, TERN_LEVEL_AVX512, w, rb, r0, r1, n, act, as, tokens, batched, out, os);
             return;
         }
         break;

@@ -116,8 +116,9 @@ import Testing
             // the float types also get column counts past a multiple of 16: the 512-bit f32 tiles' tail columns
             let columns = type.blockElements == 256 ? 256 * blocks : type.blockElements == 1 ? 32 * blocks + blocks % 16 : 32 * blocks
             for tokens in [1, 2, 3, 4, 5, 6, 7, 9, 12, 16, 17, 33] {
-                // every other token from a prompt batch (its formats' batch order where they have one)
-                let promptTokens = (0..<tokens).map { UInt8($0 % 2) }
+                // runs of four tokens from a prompt batch (its formats' batch order where they have one, alone or
+                // several at once) between single decoded ones
+                let promptTokens = (0..<tokens).map { UInt8($0 % 5 == 4 ? 0 : 1) }
                 let rows = 19
                 let weights = RandomWeights(type: type, rows: rows, columns: columns, offset: 3, random: &random)
                 let x = randomActivations(tokens * columns, random: &random)
