@@ -22,7 +22,7 @@ typedef float (*tern_row_dot)(const void *row, const void *act, int64_t n);
 
 /// One row against 2 to TERN_DOTS_TOKENS activation rows `act_stride` apart, into out[0], out[out_stride], …: each block
 /// decoded once for all of them (or for each four, where a level holds no more in registers), every sum bit-identical to
-/// the format's `tern_row_dot`.
+/// the format's `tern_row_dot` (its `batched_dot`, for `batched_dots`).
 typedef void (*tern_rows_dot)(const void *row, const void *act, size_t act_stride, int64_t tokens, int64_t n, float *out,
                               size_t out_stride);
 
@@ -85,8 +85,8 @@ TERN_INLINE void row_gemm(const tern_format *format, int level, const void *w, s
                 if (prompt && batched_dots)
                     while (end < t1 && batched[end]) end++;
                 if (end - t >= 2) {
-                    batched_dots(row, (const char *)act + (size_t)t * act_stride, act_stride, end - t, n, out + (size_t)t * out_stride + r,
-                                 out_stride);
+                    batched_dots(row, (const char *)act + (size_t)t * act_stride, act_stride, end - t, n,
+                                 out + (size_t)t * out_stride + r, out_stride);
                 } else {
                     const tern_row_dot product = prompt ? batched_dot : dot;
                     out[(size_t)t * out_stride + r] = product(row, (const char *)act + (size_t)t * act_stride, n);

@@ -148,7 +148,7 @@ ROW_INLINE(TERN_ROW_AVX512) void dots_iq4_nl_batched_wide(const void *row, const
         out[(size_t)t * os] = hsum8_avx512(t % 2 ? _mm512_extractf32x8_ps(acc[t / 2], 1) : _mm512_castps512_ps256(acc[t / 2]));
 }
 
-/* The exported multi-token IQ4_NL products, TERN_DOTS_TOKENS tokens per call. */
+/* The exported multi-token IQ4_NL products, at most TERN_DOTS_TOKENS tokens per call. */
 #define IQ4_NL_BATCHED_DOTS(SUFFIX, TARGET, DOTS)                                                                       \
     __attribute__((target(TARGET))) void tern_dots_iq4_nl_batched_##SUFFIX(const void *row, const void *act, size_t as, \
                                                                            int64_t tokens, int64_t n, float *out,       \
@@ -168,8 +168,8 @@ ROW_INLINE(TERN_ROW_AVX2) void iq4_xs_groups(const tern_block_iq4_xs *x, __m256i
 }
 
 /* dot_iq4_xs for 1 to 16 activation rows: each block decoded once for all of them, each row's sums as there; at
- * AVX-512 (WIDE) two sub-blocks to a 512-bit register. */
-#define IQ4_XS_DOTS(SUFFIX, TARGET, WIDE)                                                                               \
+ * AVX-512 two sub-blocks to a 512-bit register (PRODUCT, the level's lane sums). */
+#define IQ4_XS_DOTS(SUFFIX, TARGET, PRODUCT)                                                                               \
     ROW_INLINE(TARGET) void dots_iq4_xs_##SUFFIX(const void *row, const void *act, size_t as, int64_t tokens, int64_t n, \
                                                  float *out, size_t os) {                                               \
         K_DOTS_ROWS                                                                                                     \
@@ -182,7 +182,7 @@ ROW_INLINE(TERN_ROW_AVX2) void iq4_xs_groups(const tern_block_iq4_xs *x, __m256i
             const float wd = _cvtsh_ss(load_u16(&x->d));                                                                \
             for (int64_t t = 0; t < tokens; t++) {                                                                      \
                 const int8_t *ab = a[t] + TERN_QK_K * b;                                                                \
-                const __m256i sum = WIDE;                                                                               \
+                const __m256i sum = PRODUCT;                                                                            \
                 acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(wd * ad[t][b]), _mm256_cvtepi32_ps(sum), acc[t]);               \
             }                                                                                                           \
         }                                                                                                               \

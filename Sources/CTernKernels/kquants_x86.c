@@ -203,7 +203,7 @@ ROW_INLINE(TERN_ROW_AVX512) void scale_codes_wide(int three, const __m256i codes
     }
 }
 
-/* The lanes of signed_groups_avx2 from scaled groups: one vpdpbusd per 64 values (and a negation of the activations
+/* The lanes of signed_groups_avx2 (unsigned_groups_avx2 for Q2_K) from scaled groups: one vpdpbusd per 64 values (and a negation of the activations
  * where the values are negative). */
 ROW_INLINE(TERN_ROW_AVX512) __m256i scaled_groups_wide(int signs, const scaled_groups *w, const int8_t *ab) {
     __m512i wide = _mm512_setzero_si512();
@@ -223,8 +223,8 @@ ROW_INLINE(TERN_ROW_AVX512) __m256i scaled_groups_wide(int signs, const scaled_g
                                                 int64_t n, float *out, size_t os) {                                     \
         K_DOTS_ROWS                                                                                                     \
         for (int64_t b = 0; b < nb; b++) {                                                                              \
-            const tern_block_q2_K *x2 = (const tern_block_q2_K *)row + b;                                               \
-            const tern_block_q3_K *x3 = (const tern_block_q3_K *)row + b;                                               \
+            const tern_block_q2_K *x2 = three ? NULL : (const tern_block_q2_K *)row + b;                                \
+            const tern_block_q3_K *x3 = three ? (const tern_block_q3_K *)row + b : NULL;                                \
             __m256i codes[8], scale[8], mins = _mm256_setzero_si256();                                                  \
             if (three) q3_K_groups(x3, codes, scale);                                                                   \
             else q2_K_groups(x2, codes, scale, &mins);                                                                  \
@@ -234,7 +234,8 @@ ROW_INLINE(TERN_ROW_AVX512) __m256i scaled_groups_wide(int signs, const scaled_g
             for (int64_t t = 0; t < tokens; t++) {                                                                      \
                 const int8_t *ab = a[t] + TERN_QK_K * b;                                                                \
                 if (!three) {                                                                                           \
-                    const __m256i m = _mm256_madd_epi16(mins, _mm256_loadu_si256((const __m256i *)(bsums[t] + 16 * b)));\
+                    const __m256i bs = _mm256_loadu_si256((const __m256i *)(bsums[t] + 16 * b));                        \
+                    const __m256i m = _mm256_madd_epi16(mins, bs);                                                      \
                     acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(-(ad[t][b] * wdmin)), _mm256_cvtepi32_ps(m), acc[t]);        \
                 }                                                                                                       \
                 const __m256i sum = PRODUCT;                                                                            \

@@ -72,8 +72,8 @@ static inline __attribute__((always_inline)) void k_act_rows(const void *act, si
  * most TERN_DOTS_TOKENS of the `tokens` activation rows. */
 #define ROW_DOTS_IN_RUNS(dots, ...)                                                                                     \
     for (int64_t t = 0; t < tokens; t += TERN_DOTS_TOKENS)                                                              \
-    dots(__VA_ARGS__ row, (const char *)act + (size_t)t * as, as, tokens - t < TERN_DOTS_TOKENS ? tokens - t : TERN_DOTS_TOKENS, n, \
-         out + (size_t)t * os, os)
+    dots(__VA_ARGS__ row, (const char *)act + (size_t)t * as, as,                                                       \
+         tokens - t < TERN_DOTS_TOKENS ? tokens - t : TERN_DOTS_TOKENS, n, out + (size_t)t * os, os)
 
 /* The multi-token products of the 256-element formats decode a block into eight groups of 32 values (group g: elements
  * 32g..32g+31) with an int16 scale per pair of values, once for all tokens. Each token's lanes are then those of the

@@ -167,12 +167,12 @@ import Testing
         }
     }
 
-    /// IQ4_NL is the one format whose products llama.cpp orders differently for a prompt batch (tinyBLAS: every block
-    /// into one set of lanes) than for a token decoded alone (even and odd blocks apart): a marked token takes the
-    /// batch order, the others stay as they were, at every level.
-    @Test func iq4NLPromptTokensTakeTheBatchOrder() {
-        var random = SeededRandom(seed: 11)
-        let (rows, columns, tokens) = (19, 32 * 7, 4)
+    /// Random IQ4_NL weights (`rows` × `columns`) against `tokens` random activation rows: `body` gets the product of
+    /// all of them at a level, with the given tokens marked as prompt tokens.
+    private func withIQ4NLProducts(
+        seed: UInt64, rows: Int, columns: Int, tokens: Int, _ body: (_ product: (CPULevel, [UInt8]?) -> [Float]) -> Void
+    ) {
+        var random = SeededRandom(seed: seed)
         let weights = RandomWeights(type: .iq4_nl, rows: rows, columns: columns, offset: 3, random: &random)
         let x = randomActivations(tokens * columns, random: &random)
         let code = weights.matrix.kernelType
@@ -182,21 +182,46 @@ import Testing
         x.withUnsafeBufferPointer { xs in
             for t in 0..<tokens { table(.scalar).quantize_act(code, xs.baseAddress! + t * columns, act + t * stride, Int64(columns)) }
         }
-        for level in CPULevel.available {
-            func product(_ promptTokens: [UInt8]?) -> [Float] {
-                var out = [Float](repeating: .nan, count: tokens * rows)
-                table(level).gemm(
-                    code, weights.matrix.data, weights.matrix.rowBytes, 0, Int64(rows), Int64(columns), act, stride, Int64(tokens),
-                    promptTokens, &out, rows)
-                return out
+        body { level, promptTokens in
+            var out = [Float](repeating: .nan, count: tokens * rows)
+            table(level).gemm(
+                code, weights.matrix.data, weights.matrix.rowBytes, 0, Int64(rows), Int64(columns), act, stride, Int64(tokens),
+                promptTokens, &out, rows)
+            return out
+        }
+    }
+
+    /// IQ4_NL is the one format whose products llama.cpp orders differently for a prompt batch (tinyBLAS: every block
+    /// into one set of lanes) than for a token decoded alone (even and odd blocks apart): a marked token takes the
+    /// batch order, the others stay as they were, at every level.
+    @Test func iq4NLPromptTokensTakeTheBatchOrder() {
+        let rows = 19
+        withIQ4NLProducts(seed: 11, rows: rows, columns: 32 * 7, tokens: 4) { product in
+            for level in CPULevel.available {
+                let alone = product(level, nil)
+                let marked = product(level, [1, 0, 1, 0])
+                for t in [1, 3] {
+                    #expect((0..<rows).allSatisfy { marked[t * rows + $0].bitPattern == alone[t * rows + $0].bitPattern }, "\(level) token \(t)")
+                }
+                let changed = [0, 2].flatMap { t in (0..<rows).filter { marked[t * rows + $0].bitPattern != alone[t * rows + $0].bitPattern } }
+                #expect(!changed.isEmpty, "\(level): no prompt token's product took the batch order")
             }
-            let alone = product(nil)
-            let marked = product([1, 0, 1, 0])
-            for t in [1, 3] {
-                #expect((0..<rows).allSatisfy { marked[t * rows + $0].bitPattern == alone[t * rows + $0].bitPattern }, "\(level) token \(t)")
+        }
+    }
+
+    /// Long runs of IQ4_NL prompt tokens (a whole tile of 16, odd runs, a run ending a tile) go through the levels'
+    /// multi-token batch-order products: every token as the scalar level computes it, bit for bit.
+    @Test func iq4NLRunsOfPromptTokensAreIdenticalAtEveryLevel() {
+        let (rows, tokens) = (19, 37)
+        // runs 0–15, 16–19, 21–31 and 32–36; token 20 decoded alone
+        let promptTokens = (0..<tokens).map { UInt8($0 == 20 ? 0 : 1) }
+        withIQ4NLProducts(seed: 17, rows: rows, columns: 32 * 9, tokens: tokens) { product in
+            let reference = product(.scalar, promptTokens)
+            for level in CPULevel.available where level != .scalar {
+                let fast = product(level, promptTokens)
+                let firstDiffering = (0..<(tokens * rows)).first { fast[$0].bitPattern != reference[$0].bitPattern }
+                #expect(firstDiffering == nil, "\(level): token \(firstDiffering.map { $0 / rows } ?? -1) differs")
             }
-            let changed = [0, 2].flatMap { t in (0..<rows).filter { marked[t * rows + $0].bitPattern != alone[t * rows + $0].bitPattern } }
-            #expect(!changed.isEmpty, "\(level): no prompt token's product took the batch order")
         }
     }
 
