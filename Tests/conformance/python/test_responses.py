@@ -55,8 +55,9 @@ def test_stream_sends_openai_event_sequence_with_sequence_numbers(client, model)
 
 
 class Person(pydantic.BaseModel):
-    name: str
-    age: int
+    # bounded, so that a sampled answer always closes within max_output_tokens (an unbounded name can run on)
+    name: str = pydantic.Field(max_length=24)
+    age: int = pydantic.Field(ge=0, le=130)
 
 
 def test_parse_with_a_pydantic_model_follows_the_schema(client, model):
