@@ -61,11 +61,12 @@ TERN_INLINE float round_even(float v) {
 #define TERN_ACT_MAGIC_F 12582912.0f
 
 /// The per-lane bias unit of the 32-element activation blocks for weights of `wtype`: minus the offset that makes the
-/// weights' codes unsigned (Q4_0: q − 8; Q8_0: q + 128 read as unsigned), 0 for the formats with a sum. Q5_0 takes
+/// weights' codes unsigned (Q4_0: q − 8; Q8_0: q + 128 read as unsigned; IQ4_NL: its values + 128 in the one-token
+/// product at AVX-512), 0 for the formats with a sum. Q5_0 takes
 /// Q8_0's activations, so that a layer's Q5_0 and Q8_0 matrices share one converted input: its codes c (value c − 16)
 /// meet them as c + 112 at AVX-512, and at AVX2 with an eighth of the bias.
 TERN_INLINE int32_t act_bias_unit(int wtype) {
-    return wtype == TERN_W_Q4_0 ? -8 : wtype == TERN_W_Q5_0 || wtype == TERN_W_Q8_0 ? -128 : 0;
+    return wtype == TERN_W_Q4_0 ? -8 : wtype == TERN_W_Q5_0 || wtype == TERN_W_Q8_0 || wtype == TERN_W_IQ4_NL ? -128 : 0;
 }
 
 /// Whether the weights of `wtype` have a minimum, which meets the activation block's sum `s` (llama.cpp's Q8_1).

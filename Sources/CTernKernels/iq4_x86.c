@@ -19,32 +19,6 @@
         return _mm256_cvtepi32_ps(LANES(_mm256_sign_epi8(w, w), _mm256_sign_epi8(av, w)));                              \
     }                                                                                                                   \
                                                                                                                         \
-    ROW_INLINE(TARGET) float dot_iq4_nl_##SUFFIX(const void *row, const void *act, int64_t n) {                             \
-        const int64_t nb = n / 32;                                                                                      \
-        const int8_t *a = act_qs(act);                                                                                  \
-        const float *ds = act_ds(act, nb);                                                                              \
-        __m256 even = _mm256_setzero_ps(), odd = _mm256_setzero_ps();                                                   \
-        int64_t b = 0;                                                                                                  \
-        for (; b + 1 < nb; b += 2) {                                                                                    \
-            for (int k = 0; k < 2; k++) {                                                                               \
-                const tern_block_iq4_nl *x = (const tern_block_iq4_nl *)row + b + k;                                    \
-                const float d = ds[2 * (b + k)] * _cvtsh_ss(load_u16(&x->d));                                     \
-                const __m256 lanes = iq4_nl_lanes_##SUFFIX(x, a + 32 * (b + k));                                        \
-                if (k == 0) even = _mm256_fmadd_ps(_mm256_set1_ps(d), lanes, even);                                     \
-                else odd = _mm256_fmadd_ps(_mm256_set1_ps(d), lanes, odd);                                              \
-            }                                                                                                           \
-        }                                                                                                               \
-        float sum = hsum8_##SUFFIX(_mm256_add_ps(even, odd));                                                           \
-        for (; b < nb; b++) {                                                                                           \
-            const tern_block_iq4_nl *x = (const tern_block_iq4_nl *)row + b;                                            \
-            int32_t total = 0;                                                                                          \
-            for (int e = 0; e < 32; e++)                                                                                \
-                total += tern_iq4_values[e < 16 ? x->qs[e] & 0x0f : x->qs[e - 16] >> 4] * a[32 * b + e];                \
-            sum = fmaf(ds[2 * b] * _cvtsh_ss(load_u16(&x->d)), (float)total, sum);                                \
-        }                                                                                                               \
-        return sum;                                                                                                     \
-    }                                                                                                                   \
-                                                                                                                        \
     ROW_INLINE(TARGET) float dot_iq4_nl_batched_##SUFFIX(const void *row, const void *act, int64_t n) {                     \
         const int64_t nb = n / 32;                                                                                      \
         const int8_t *a = act_qs(act);                                                                                  \
@@ -80,12 +54,82 @@
         return hsum8_##SUFFIX(acc);                                                                                     \
     }                                                                                                                   \
                                                                                                                         \
-    __attribute__((target(TARGET))) float tern_dot_iq4_nl_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_iq4_nl_##SUFFIX(row, act, n); }\
     __attribute__((target(TARGET))) float tern_dot_iq4_xs_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_iq4_xs_##SUFFIX(row, act, n); }\
     __attribute__((target(TARGET))) float tern_dot_iq4_nl_batched_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_iq4_nl_batched_##SUFFIX(row, act, n); }
 
+/* An odd last block of a one-token IQ4_NL product, added to the lanes' `sum` as one scalar FMA (as llama.cpp does). */
+ROW_INLINE(TERN_ROW_AVX2) float iq4_nl_last_block(const void *row, const void *act, int64_t nb, float sum) {
+    const tern_block_iq4_nl *x = (const tern_block_iq4_nl *)row + nb - 1;
+    const int8_t *a = act_qs(act) + 32 * (nb - 1);
+    int32_t total = 0;
+    for (int e = 0; e < 32; e++) total += tern_iq4_values[e < 16 ? x->qs[e] & 0x0f : x->qs[e - 16] >> 4] * a[e];
+    return fmaf(act_ds(act, nb)[2 * (nb - 1)] * _cvtsh_ss(load_u16(&x->d)), (float)total, sum);
+}
+
+/* dot_iq4_nl at AVX-512: blocks 2i and 2i + 1 side by side in 512-bit registers, so that the low half's lanes are the
+ * even blocks' accumulator and the high half's the odd blocks', each block's lanes scaled by its own d in the one FMA;
+ * the halves are added lane by lane before the horizontal sum, and an odd last block joins as at AVX2. The values meet
+ * vpdpbusd as value + 128, unsigned, and each lane starts from the activations' bias (−128·Σa + 1.5·2^23, as Q8_0's
+ * do), so that the lane read as a float, less 1.5·2^23, is its exact sum. Weights from memory are asked for ahead, as
+ * the K-quants' one-token products ask. */
+ROW_INLINE(TERN_ROW_AVX512) float dot_iq4_nl_wide(const void *row, const void *act, int64_t n) {
+    const int64_t nb = n / 32;
+    const int8_t *a = act_qs(act);
+    const int32_t *bias = act_exi(act, nb);
+    const float *ds = act_ds(act, nb);
+    const __m128i values = _mm_loadu_si128((const __m128i *)tern_iq4_values);
+    const __m512i table = _mm512_broadcast_i32x4(_mm_xor_si128(values, _mm_set1_epi8((char)0x80)));
+    const __m512i low = _mm512_set1_epi8(0x0f);
+    const __m512 magic = _mm512_set1_ps(TERN_ACT_MAGIC_F);
+    const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2);
+    __m512 acc = _mm512_setzero_ps();
+    int64_t b = 0;
+    for (; b + 1 < nb; b += 2) {
+        const tern_block_iq4_nl *x = (const tern_block_iq4_nl *)row + b;
+        prefetch_ahead(x, 2 * sizeof *x);
+        /* each block's 16 code bytes in two 128-bit lanes: the low nibbles of the first, the high nibbles of the second */
+        __m512i codes = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)x[0].qs));
+        codes = _mm512_mask_broadcast_i32x4(codes, 0xff00, _mm_loadu_si128((const __m128i *)x[1].qs));
+        codes = _mm512_and_si512(_mm512_mask_srli_epi16(codes, 0xff00ff00, codes, 4), low);
+        const __m512i init = _mm512_loadu_si512((const void *)(bias + 8 * b));
+        const __m512i dot = _mm512_dpbusd_epi32(init, _mm512_shuffle_epi8(table, codes), _mm512_loadu_si512((const void *)(a + 32 * b)));
+        const __m512 lanes = _mm512_sub_ps(_mm512_castsi512_ps(dot), magic);
+        /* d_a·d_w of both blocks, in elements 0 and 2, spread over the halves */
+        const __m128i wd = _mm_insert_epi16(_mm_cvtsi32_si128(load_u16(&x[0].d)), load_u16(&x[1].d), 2);
+        const __m128 d = _mm_mul_ps(_mm_loadu_ps(ds + 2 * b), _mm_cvtph_ps(wd));
+        acc = _mm512_fmadd_ps(_mm512_permutexvar_ps(spread, _mm512_castps128_ps512(d)), lanes, acc);
+    }
+    const float sum = hsum8_avx512(_mm256_add_ps(_mm512_castps512_ps256(acc), _mm512_extractf32x8_ps(acc, 1)));
+    return b < nb ? iq4_nl_last_block(row, act, nb, sum) : sum;
+}
+
 IQ4_DOTS(avx2, TERN_ROW_AVX2, LANES_AVX2, SCALED_PAIRS)
 IQ4_DOTS(avx512, TERN_ROW_AVX512, LANES_VNNI, SCALED_PAIRS)
+
+/* IQ4_NL against Q8_0 activations at AVX2: even blocks into one set of lanes, odd ones into another, added lane by lane
+ * before the horizontal sum; an odd last block joins the sum as one scalar FMA. */
+ROW_INLINE(TERN_ROW_AVX2) float dot_iq4_nl_avx2(const void *row, const void *act, int64_t n) {
+    const int64_t nb = n / 32;
+    const int8_t *a = act_qs(act);
+    const float *ds = act_ds(act, nb);
+    __m256 even = _mm256_setzero_ps(), odd = _mm256_setzero_ps();
+    int64_t b = 0;
+    for (; b + 1 < nb; b += 2) {
+        const tern_block_iq4_nl *x = (const tern_block_iq4_nl *)row + b;
+        const float d0 = ds[2 * b] * _cvtsh_ss(load_u16(&x[0].d)), d1 = ds[2 * b + 2] * _cvtsh_ss(load_u16(&x[1].d));
+        even = _mm256_fmadd_ps(_mm256_set1_ps(d0), iq4_nl_lanes_avx2(&x[0], a + 32 * b), even);
+        odd = _mm256_fmadd_ps(_mm256_set1_ps(d1), iq4_nl_lanes_avx2(&x[1], a + 32 * b + 32), odd);
+    }
+    const float sum = hsum8_avx2(_mm256_add_ps(even, odd));
+    return b < nb ? iq4_nl_last_block(row, act, nb, sum) : sum;
+}
+
+__attribute__((target(TERN_ROW_AVX2))) float tern_dot_iq4_nl_avx2(const void *row, const void *act, int64_t n) {
+    return dot_iq4_nl_avx2(row, act, n);
+}
+__attribute__((target(TERN_ROW_AVX512))) float tern_dot_iq4_nl_avx512(const void *row, const void *act, int64_t n) {
+    return dot_iq4_nl_wide(row, act, n);
+}
 
 /* dot_iq4_nl_batched for 1 to 16 prompt tokens: each block's values decoded once for all of them, each token's lanes
  * and FMAs as there. */
