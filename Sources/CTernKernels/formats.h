@@ -130,6 +130,10 @@ void tern_dots_iq4_nl_batched_avx2(const void *row, const void *act, size_t act_
                                    size_t out_stride);
 void tern_dots_iq4_nl_batched_avx512(const void *row, const void *act, size_t act_stride, int64_t tokens, int64_t n, float *out,
                                      size_t out_stride);
+/// IQ4_NL at AVX-512, as row_gemm computes it (rows [r0, r1), every token, prompt tokens marked in `batched` in the batch
+/// order): the prompt tokens of each tile of 16 go through the batch order together, the tokens in the vector lanes.
+void tern_gemm_iq4_nl_avx512(const void *w, size_t row_bytes, int64_t r0, int64_t r1, int64_t n, const void *act,
+                             size_t act_stride, int64_t tokens, const uint8_t *batched, float *out, size_t out_stride);
 
 /// ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)), llama.cpp's hsum_float_8: how the 8 lane accumulators of a row
 /// product are added at every level.

@@ -1,6 +1,9 @@
 // IQ4_NL (both orders) and IQ4_XS at AVX2 and AVX-512, bit-identical to iq4.c.
 #include "row_x86.h"
 
+#include <pthread.h>
+#include <stdlib.h>
+
 #if defined(__x86_64__)
 
 #define IQ4_DOTS(SUFFIX, TARGET, LANES, SCALED)                                                                         \
@@ -240,5 +243,164 @@ ROW_INLINE(TERN_ROW_AVX2) void iq4_xs_groups(const tern_block_iq4_xs *x, __m256i
 
 IQ4_XS_DOTS(avx2, TERN_ROW_AVX2, signed_groups_avx2(values, magnitude, scale, ab))
 IQ4_XS_DOTS(avx512, TERN_ROW_AVX512, signed_groups_wide(&w, ab))
+
+/* IQ4_NL's batch order at AVX-512 for 2 to 16 prompt tokens at once, the tokens in the lanes of 512-bit registers (as
+ * the packed Q8_0 kernel has rows there): per block, word j of the weights (4 values + 128) is broadcast and meets
+ * every token's word j of activations in one vpdpbusd, each lane starting from that token's bias, so lane t is token
+ * t's exact lane j; one FMA by d_w·d_a per word adds it to A[j], and the lanes are added in hsum8's order at the end.
+ * The tokens' words, biases and scales are first laid out side by side, block by block (a tile, IQ4_NL_TILE_DWORDS
+ * per block). */
+#define IQ4_NL_TILE_DWORDS 272 /* 8 words of activations, 8 biases and a scale for each of 16 tokens */
+
+/* Sixteen rows of eight dwords (`row[l]`) as eight columns of sixteen (`column[j]` lane l = row[l] word j), stored at
+ * `to + 16·j`: rows l and l + 8 share a register, whose halves are then transposed as two 8×8 blocks at once. */
+ROW_INLINE(TERN_ROW_AVX512) void transpose_16x8(const int32_t *const row[16], int32_t *to) {
+    __m512i r[8], u[8], v[8];
+    for (int k = 0; k < 8; k++)
+        r[k] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)row[k])),
+                                  _mm256_loadu_si256((const __m256i *)row[k + 8]), 1);
+    for (int k = 0; k < 4; k++) {
+        u[2 * k] = _mm512_unpacklo_epi32(r[2 * k], r[2 * k + 1]);
+        u[2 * k + 1] = _mm512_unpackhi_epi32(r[2 * k], r[2 * k + 1]);
+    }
+    for (int k = 0; k < 2; k++)
+        for (int h = 0; h < 2; h++) {
+            v[4 * k + 2 * h] = _mm512_unpacklo_epi64(u[4 * k + h], u[4 * k + h + 2]);
+            v[4 * k + 2 * h + 1] = _mm512_unpackhi_epi64(u[4 * k + h], u[4 * k + h + 2]);
+        }
+    /* v[4k + c] holds, in each 128-bit lane, column c (of the lane's four) of rows 4k..4k + 3 (of the half) */
+    const __m512i low = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13), high = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+    for (int c = 0; c < 4; c++) {
+        _mm512_store_si512((void *)(to + 16 * c), _mm512_permutex2var_epi64(v[c], low, v[c + 4]));
+        _mm512_store_si512((void *)(to + 16 * (c + 4)), _mm512_permutex2var_epi64(v[c], high, v[c + 4]));
+    }
+}
+
+/* The tile of the `count` tokens at `act + index[i]·as` (lanes past `count` repeat the first token; never stored). */
+ROW_INLINE(TERN_ROW_AVX512) void iq4_nl_tile(const char *act, size_t as, const int64_t *index, int count, int64_t nb, int32_t *tile) {
+    const char *a[16];
+    for (int l = 0; l < 16; l++) a[l] = act + (size_t)index[l < count ? l : 0] * as;
+    for (int64_t b = 0; b < nb; b++) {
+        int32_t *q = tile + IQ4_NL_TILE_DWORDS * b;
+        const int32_t *words[16], *biases[16];
+        for (int l = 0; l < 16; l++) {
+            words[l] = (const int32_t *)(act_qs(a[l]) + 32 * b);
+            biases[l] = act_exi(a[l], nb) + 8 * b;
+            ((float *)q)[256 + l] = act_ds(a[l], nb)[2 * b];
+        }
+        transpose_16x8(words, q);
+        transpose_16x8(biases, q + 128);
+    }
+}
+
+/* Blocks of a row decoded at a time by iq4_nl_tile_row: their values + 128 and scales, 2.3 KiB, in L1. */
+#define IQ4_NL_ROW_CHUNK 64
+
+/* One row against a tile: token t's product in lane t. Each chunk of the row is decoded first, so that the loop over
+ * its blocks broadcasts each word and scale straight from memory. */
+ROW_INLINE(TERN_ROW_AVX512) __m512 iq4_nl_tile_row(const void *row, const int32_t *tile, int64_t nb) {
+    const __m128i table = _mm_xor_si128(_mm_loadu_si128((const __m128i *)tern_iq4_values), _mm_set1_epi8((char)0x80));
+    const __m128i low = _mm_set1_epi8(0x0f);
+    const __m512 magic = _mm512_set1_ps(TERN_ACT_MAGIC_F);
+    _Alignas(64) uint32_t words[IQ4_NL_ROW_CHUNK][8];
+    float scales[IQ4_NL_ROW_CHUNK];
+    __m512 A[8];
+    for (int j = 0; j < 8; j++) A[j] = _mm512_setzero_ps();
+    for (int64_t b0 = 0; b0 < nb; b0 += IQ4_NL_ROW_CHUNK) {
+        const int64_t bn = nb - b0 < IQ4_NL_ROW_CHUNK ? nb - b0 : IQ4_NL_ROW_CHUNK;
+        for (int64_t i = 0; i < bn; i++) {
+            const tern_block_iq4_nl *x = (const tern_block_iq4_nl *)row + b0 + i;
+            const __m128i codes = _mm_loadu_si128((const __m128i *)x->qs);
+            /* words 0–3: the low nibbles' values + 128, words 4–7: the high nibbles' */
+            _mm_store_si128((__m128i *)words[i], _mm_shuffle_epi8(table, _mm_and_si128(codes, low)));
+            _mm_store_si128((__m128i *)(words[i] + 4), _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(codes, 4), low)));
+            scales[i] = _cvtsh_ss(load_u16(&x->d));
+        }
+        for (int64_t i = 0; i < bn; i++) {
+            const int32_t *q = tile + IQ4_NL_TILE_DWORDS * (b0 + i), *e = q + 128;
+            const __m512 d = _mm512_mul_ps(_mm512_loadu_ps((const float *)(q + 256)), _mm512_set1_ps(scales[i]));
+            for (int j = 0; j < 8; j++) {
+                const __m512i dot = _mm512_dpbusd_epi32(_mm512_loadu_si512((const void *)(e + 16 * j)),
+                                                        _mm512_set1_epi32((int)words[i][j]), _mm512_loadu_si512((const void *)(q + 16 * j)));
+                A[j] = _mm512_fmadd_ps(d, _mm512_sub_ps(_mm512_castsi512_ps(dot), magic), A[j]);
+            }
+        }
+    }
+    return _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(A[0], A[4]), _mm512_add_ps(A[2], A[6])),
+                         _mm512_add_ps(_mm512_add_ps(A[1], A[5]), _mm512_add_ps(A[3], A[7])));
+}
+
+/* Each thread's tile, kept for its next calls (prompts only: decoding never takes this path) and freed when it exits. */
+typedef struct {
+    int64_t blocks;
+    int32_t *dwords;
+} iq4_nl_tile_buffer;
+
+static pthread_key_t iq4_nl_tile_key;
+static pthread_once_t iq4_nl_tile_once = PTHREAD_ONCE_INIT;
+
+static void iq4_nl_tile_free(void *p) {
+    iq4_nl_tile_buffer *buffer = p;
+    free(buffer->dwords);
+    free(buffer);
+}
+
+static void iq4_nl_tile_key_create(void) { pthread_key_create(&iq4_nl_tile_key, iq4_nl_tile_free); }
+
+/* This thread's tile for `nb` blocks; NULL when memory runs out (the tokens then go one by one). */
+static int32_t *iq4_nl_scratch(int64_t nb) {
+    pthread_once(&iq4_nl_tile_once, iq4_nl_tile_key_create);
+    iq4_nl_tile_buffer *buffer = pthread_getspecific(iq4_nl_tile_key);
+    if (!buffer) {
+        buffer = calloc(1, sizeof *buffer);
+        if (!buffer || pthread_setspecific(iq4_nl_tile_key, buffer) != 0) {
+            free(buffer);
+            return NULL;
+        }
+    }
+    if (nb > buffer->blocks) {
+        free(buffer->dwords);
+        buffer->dwords = aligned_alloc(64, (size_t)nb * IQ4_NL_TILE_DWORDS * 4);
+        buffer->blocks = buffer->dwords ? nb : 0;
+    }
+    return buffer->dwords;
+}
+
+/* Laying out a tile costs about what the products of 8 to 16 rows against it save: calls of fewer rows (a matrix's
+ * last few) take the prompt tokens in pairs instead (row_gemm). */
+#define IQ4_NL_TILE_ROWS 16
+
+__attribute__((target(TERN_ROW_AVX512))) void tern_gemm_iq4_nl_avx512(const void *w, size_t rb, int64_t r0, int64_t r1, int64_t n,
+                                                                     const void *act, size_t as, int64_t tokens,
+                                                                     const uint8_t *batched, float *out, size_t os) {
+    if (!batched || r1 - r0 < IQ4_NL_TILE_ROWS) {
+        row_gemm(tern_format_of(TERN_W_IQ4_NL), TERN_LEVEL_AVX512, w, rb, r0, r1, n, act, as, tokens, batched, out, os);
+        return;
+    }
+    const int64_t nb = n / 32;
+    const char *a = (const char *)act;
+    for (int64_t t0 = 0; t0 < tokens; t0 += 16) {
+        const int64_t t1 = tokens - t0 < 16 ? tokens : t0 + 16;
+        int64_t prompt[16];
+        int count = 0;
+        for (int64_t t = t0; t < t1; t++)
+            if (batched[t]) prompt[count++] = t;
+        int32_t *tile = count >= 2 ? iq4_nl_scratch(nb) : NULL;
+        if (tile) iq4_nl_tile(a, as, prompt, count, nb, tile);
+        for (int64_t r = r0; r < r1; r++) {
+            const char *row = (const char *)w + (size_t)r * rb;
+            if (tile) {
+                float sums[16];
+                _mm512_storeu_ps(sums, iq4_nl_tile_row(row, tile, nb));
+                for (int i = 0; i < count; i++) out[(size_t)prompt[i] * os + r] = sums[i];
+            }
+            for (int64_t t = t0; t < t1; t++) {
+                if (tile && batched[t]) continue;
+                const char *at = a + (size_t)t * as;
+                out[(size_t)t * os + r] = batched[t] ? dot_iq4_nl_batched_avx512(row, at, n) : dot_iq4_nl_wide(row, at, n);
+            }
+        }
+    }
+}
 
 #endif

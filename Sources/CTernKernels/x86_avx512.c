@@ -530,6 +530,7 @@ static T5 void gemm_avx512(int wtype, const void *w, size_t rb, int64_t r0, int6
     case TERN_W_Q4_1: q_gemm_avx512(TERN_W_Q4_1, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_Q5_0: q_gemm_avx512(TERN_W_Q5_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
     case TERN_W_Q8_0: q_gemm_avx512(TERN_W_Q8_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
+    case TERN_W_IQ4_NL: tern_gemm_iq4_nl_avx512(w, rb, r0, r1, n, act, as, tokens, batched, out, os); return;
     case TERN_W_BF16_R16:
         if (tern_avx512_bf16_pairs()) gemm_bf16_r16_avx512(w, r0, r1, n, act, as, tokens, out, os);
         else tern_gemm_bf16_r16_scalar(w, r0, r1, n, act, as, tokens, out, os);

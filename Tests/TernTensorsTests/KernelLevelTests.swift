@@ -225,6 +225,25 @@ import Testing
         }
     }
 
+    /// A call of many rows lays a tile's prompt tokens side by side (AVX-512): a tile of 14 prompt tokens between two
+    /// decoded ones, a tile with a single prompt token, a short last tile with two; rows past a chunk of the row's
+    /// decoding (70 blocks) too. Every token as the scalar level computes it, bit for bit.
+    @Test(arguments: [9, 70])
+    func iq4NLPromptTilesAreIdenticalAtEveryLevel(blocks: Int) {
+        let (rows, tokens) = (67, 37)
+        // tile 0–15: all but 5 and 9; tile 16–31: only 20; tile 32–36: 33 and 35
+        let prompt: Set<Int> = Set(0..<16).subtracting([5, 9]).union([20, 33, 35])
+        let promptTokens = (0..<tokens).map { UInt8(prompt.contains($0) ? 1 : 0) }
+        withIQ4NLProducts(seed: 23 + UInt64(blocks), rows: rows, columns: 32 * blocks, tokens: tokens) { product in
+            let reference = product(.scalar, promptTokens)
+            for level in CPULevel.available where level != .scalar {
+                let fast = product(level, promptTokens)
+                let firstDiffering = (0..<(tokens * rows)).first { fast[$0].bitPattern != reference[$0].bitPattern }
+                #expect(firstDiffering == nil, "\(level): token \(firstDiffering.map { $0 / rows } ?? -1) differs")
+            }
+        }
+    }
+
     @Test func halfConversionsAreExactAtEveryLevel() {
         // every half bit pattern except NaNs widens exactly
         let halves = (0...UInt16.max).filter { !Float16(bitPattern: $0).isNaN }
