@@ -10,7 +10,7 @@
 
 /* Quantized activation row of nb = n/32 blocks (offsets in bytes):
  *   [0, 32nb)       int8 qs[nb][32]    q = round-half-even(x·127/amax)
- *   [32nb, 64nb)    int32 ex[nb][8]    TERN_ACT_MAGIC plus act_bias_unit·Σq (Q4_0: −8, Q5_0 and Q8_0: −128), lane j summing
+ *   [32nb, 64nb)    int32 ex[nb][8]    TERN_ACT_MAGIC plus act_bias_unit·Σq (Q4_0: −8, Q5_0, Q8_0, IQ4_NL: −128), lane j summing
  *                                      q[4j..4j+3]: the bias for unsigned weights, per lane so that each int32 lane of
  *                                      a block dot equals llama.cpp's lane of four signed products; the magic makes the
  *                                      biased sum, read as a float, 1.5·2^23 + that lane (exact for |lane| < 2^22)
@@ -61,10 +61,10 @@ TERN_INLINE float round_even(float v) {
 #define TERN_ACT_MAGIC_F 12582912.0f
 
 /// The per-lane bias unit of the 32-element activation blocks for weights of `wtype`: minus the offset that makes the
-/// weights' codes unsigned (Q4_0: q − 8; Q8_0: q + 128 read as unsigned; IQ4_NL: its values + 128 in the one-token
-/// product at AVX-512), 0 for the formats with a sum. Q5_0 takes
-/// Q8_0's activations, so that a layer's Q5_0 and Q8_0 matrices share one converted input: its codes c (value c − 16)
-/// meet them as c + 112 at AVX-512, and at AVX2 with an eighth of the bias.
+/// weights' codes unsigned (Q4_0: q − 8; Q8_0: q + 128 read as unsigned; IQ4_NL: its values + 128, in the AVX-512
+/// products), 0 for the formats with a sum. Q5_0 takes Q8_0's activations, so that a layer's Q5_0 and Q8_0 matrices
+/// share one converted input: its codes c (value c − 16) meet them as c + 112 at AVX-512, and at AVX2 with an eighth
+/// of the bias.
 TERN_INLINE int32_t act_bias_unit(int wtype) {
     return wtype == TERN_W_Q4_0 ? -8 : wtype == TERN_W_Q5_0 || wtype == TERN_W_Q8_0 || wtype == TERN_W_IQ4_NL ? -128 : 0;
 }

@@ -6,7 +6,7 @@
 
 #if defined(__x86_64__)
 
-#define IQ4_DOTS(SUFFIX, TARGET, LANES, SCALED)                                                                         \
+#define IQ4_DOTS(SUFFIX, TARGET, LANES)                                                                                 \
     ROW_INLINE(TARGET) __m256i iq4_values_##SUFFIX(const uint8_t qs[16]) {                                                  \
         const __m128i q = _mm_loadu_si128((const __m128i *)qs), low = _mm_set1_epi8(0x0f);                              \
         const __m128i table = _mm_loadu_si128((const __m128i *)tern_iq4_values);                                        \
@@ -35,29 +35,6 @@
         return hsum8_##SUFFIX(acc);                                                                                     \
     }                                                                                                                   \
                                                                                                                         \
-    ROW_INLINE(TARGET) float dot_iq4_xs_##SUFFIX(const void *row, const void *act, int64_t n) {                             \
-        const int64_t nb = n / TERN_QK_K;                                                                               \
-        const int8_t *a = k_act_qs(act);                                                                                \
-        const float *ad = k_act_d(act, nb);                                                                             \
-        __m256 acc = _mm256_setzero_ps();                                                                               \
-        for (int64_t b = 0; b < nb; b++) {                                                                              \
-            const tern_block_iq4_xs *x = (const tern_block_iq4_xs *)row + b;                                            \
-            prefetch_ahead(x, sizeof *x);                                                                               \
-            const float d = _cvtsh_ss(load_u16(&x->d)) * ad[b];                                                   \
-            const int8_t *ab = a + TERN_QK_K * b;                                                                       \
-            __m256i sum = _mm256_setzero_si256();                                                                       \
-            for (int s = 0; s < 8; s++) {                                                                               \
-                const __m256i w = iq4_values_##SUFFIX(x->qs + 16 * s);                                                  \
-                const __m256i av = _mm256_loadu_si256((const __m256i *)(ab + 32 * s));                                  \
-                const __m256i scale = _mm256_set1_epi16((short)(tern_iq4_xs_scale(x, s) - 32));                         \
-                sum = _mm256_add_epi32(sum, SCALED(_mm256_sign_epi8(w, w), _mm256_sign_epi8(av, w), scale));            \
-            }                                                                                                           \
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);                                     \
-        }                                                                                                               \
-        return hsum8_##SUFFIX(acc);                                                                                     \
-    }                                                                                                                   \
-                                                                                                                        \
-    __attribute__((target(TARGET))) float tern_dot_iq4_xs_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_iq4_xs_##SUFFIX(row, act, n); }\
     __attribute__((target(TARGET))) float tern_dot_iq4_nl_batched_##SUFFIX(const void *row, const void *act, int64_t n) { return dot_iq4_nl_batched_##SUFFIX(row, act, n); }
 
 /* An odd last block of a one-token IQ4_NL product, added to the lanes' `sum` as one scalar FMA (as llama.cpp does). */
@@ -106,8 +83,8 @@ ROW_INLINE(TERN_ROW_AVX512) float dot_iq4_nl_wide(const void *row, const void *a
     return b < nb ? iq4_nl_last_block(row, act, nb, sum) : sum;
 }
 
-IQ4_DOTS(avx2, TERN_ROW_AVX2, LANES_AVX2, SCALED_PAIRS)
-IQ4_DOTS(avx512, TERN_ROW_AVX512, LANES_VNNI, SCALED_PAIRS)
+IQ4_DOTS(avx2, TERN_ROW_AVX2, LANES_AVX2)
+IQ4_DOTS(avx512, TERN_ROW_AVX512, LANES_VNNI)
 
 /* IQ4_NL against Q8_0 activations at AVX2: even blocks into one set of lanes, odd ones into another, added lane by lane
  * before the horizontal sum; an odd last block joins the sum as one scalar FMA. */
@@ -127,6 +104,78 @@ ROW_INLINE(TERN_ROW_AVX2) float dot_iq4_nl_avx2(const void *row, const void *act
     return b < nb ? iq4_nl_last_block(row, act, nb, sum) : sum;
 }
 
+/* IQ4_XS: lane u = Σ over the 8 sub-blocks of (ls − 32)·(its lane), one FMA by d_w·d_a per superblock. */
+ROW_INLINE(TERN_ROW_AVX2) float dot_iq4_xs_avx2(const void *row, const void *act, int64_t n) {
+    const int64_t nb = n / TERN_QK_K;
+    const int8_t *a = k_act_qs(act);
+    const float *ad = k_act_d(act, nb);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const tern_block_iq4_xs *x = (const tern_block_iq4_xs *)row + b;
+        prefetch_ahead(x, sizeof *x);
+        const float d = _cvtsh_ss(load_u16(&x->d)) * ad[b];
+        const int8_t *ab = a + TERN_QK_K * b;
+        __m256i sum = _mm256_setzero_si256();
+        for (int s = 0; s < 8; s++) {
+            const __m256i w = iq4_values_avx2(x->qs + 16 * s);
+            const __m256i av = _mm256_loadu_si256((const __m256i *)(ab + 32 * s));
+            const __m256i scale = _mm256_set1_epi16((short)(tern_iq4_xs_scale(x, s) - 32));
+            sum = _mm256_add_epi32(sum, SCALED_PAIRS(_mm256_sign_epi8(w, w), _mm256_sign_epi8(av, w), scale));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);
+    }
+    return hsum8_avx2(acc);
+}
+
+/* dot_iq4_xs_avx2 at AVX-512: sub-blocks 2k and 2k + 1 side by side in a 512-bit register, their lanes added when the
+ * block ends; the eight scales decoded together. */
+ROW_INLINE(TERN_ROW_AVX512) float dot_iq4_xs_wide(const void *row, const void *act, int64_t n) {
+    const int64_t nb = n / TERN_QK_K;
+    const int8_t *a = k_act_qs(act);
+    const float *ad = k_act_d(act, nb);
+    const __m512i table = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)tern_iq4_values));
+    const __m512i low = _mm512_set1_epi8(0x0f);
+    /* word lanes 0–15 take scale 2k, 16–31 scale 2k + 1 */
+    const long long ones = 0x0001000100010001;
+    const __m512i pick = _mm512_set_epi64(ones, ones, ones, ones, 0, 0, 0, 0);
+    const __m128i shifts = _mm_setr_epi16(0, 2, 4, 6, 8, 10, 12, 14);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const tern_block_iq4_xs *x = (const tern_block_iq4_xs *)row + b;
+        prefetch_ahead(x, sizeof *x);
+        const float d = _cvtsh_ss(load_u16(&x->d)) * ad[b];
+        const int8_t *ab = a + TERN_QK_K * b;
+        /* ls − 32 of sub-blocks 0–7 as int16: a nibble of scales_l below two bits of scales_h */
+        const uint32_t l = load_u32(x->scales_l);
+        const __m128i nibbles = _mm_cvtepu8_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128((int)(l & 0x0f0f0f0f)),
+                                                                    _mm_cvtsi32_si128((int)((l >> 4) & 0x0f0f0f0f))));
+        const __m128i high = _mm_and_si128(_mm_srlv_epi16(_mm_set1_epi16((short)load_u16(&x->scales_h)), shifts), _mm_set1_epi16(3));
+        const __m512i scales = _mm512_castsi128_si512(_mm_sub_epi16(_mm_or_si128(nibbles, _mm_slli_epi16(high, 4)), _mm_set1_epi16(32)));
+        __m512i sum = _mm512_setzero_si512();
+        for (int k = 0; k < 4; k++) {
+            /* sub-block 2k's 16 code bytes in 128-bit lanes 0 and 1, 2k + 1's in lanes 2 and 3; high nibbles in 1 and 3 */
+            const __m512i bytes = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(x->qs + 32 * k)));
+            __m512i codes = _mm512_shuffle_i64x2(bytes, bytes, 0x50);
+            codes = _mm512_and_si512(_mm512_mask_srli_epi16(codes, 0xff00ff00, codes, 4), low);
+            const __m512i w = _mm512_shuffle_epi8(table, codes);
+            /* signed × signed as |w| × (a with w's sign): exact lanes */
+            __m512i av = _mm512_loadu_si512((const void *)(ab + 64 * k));
+            av = _mm512_mask_sub_epi8(av, _mm512_movepi8_mask(w), _mm512_setzero_si512(), av);
+            const __m512i scale = _mm512_permutexvar_epi16(_mm512_add_epi16(pick, _mm512_set1_epi16((short)(2 * k))), scales);
+            sum = _mm512_add_epi32(sum, _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_abs_epi8(w), av), scale));
+        }
+        const __m256i lanes = _mm256_add_epi32(_mm512_castsi512_si256(sum), _mm512_extracti64x4_epi64(sum, 1));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(lanes), acc);
+    }
+    return hsum8_avx512(acc);
+}
+
+__attribute__((target(TERN_ROW_AVX2))) float tern_dot_iq4_xs_avx2(const void *row, const void *act, int64_t n) {
+    return dot_iq4_xs_avx2(row, act, n);
+}
+__attribute__((target(TERN_ROW_AVX512))) float tern_dot_iq4_xs_avx512(const void *row, const void *act, int64_t n) {
+    return dot_iq4_xs_wide(row, act, n);
+}
 __attribute__((target(TERN_ROW_AVX2))) float tern_dot_iq4_nl_avx2(const void *row, const void *act, int64_t n) {
     return dot_iq4_nl_avx2(row, act, n);
 }
@@ -276,7 +325,8 @@ ROW_INLINE(TERN_ROW_AVX512) void transpose_16x8(const int32_t *const row[16], in
     }
 }
 
-/* The tile of the `count` tokens at `act + index[i]·as` (lanes past `count` repeat the first token; never stored). */
+/* The tile of the `count` tokens at `act + index[i]·as`: their words, biases and scales (lanes past `count` repeat the
+ * first token; never stored). */
 ROW_INLINE(TERN_ROW_AVX512) void iq4_nl_tile(const char *act, size_t as, const int64_t *index, int count, int64_t nb, int32_t *tile) {
     const char *a[16];
     for (int l = 0; l < 16; l++) a[l] = act + (size_t)index[l < count ? l : 0] * as;
@@ -330,13 +380,15 @@ ROW_INLINE(TERN_ROW_AVX512) __m512 iq4_nl_tile_row(const void *row, const int32_
                          _mm512_add_ps(_mm512_add_ps(A[1], A[5]), _mm512_add_ps(A[3], A[7])));
 }
 
-/* Each thread's tile, kept for its next calls (prompts only: decoding never takes this path) and freed when it exits. */
+/* Each thread's tile (nb·1088 bytes: 490 KB for rows of 14,336), kept for its next calls and freed when the thread
+ * exits. Only calls with prompt tokens allocate: decoding alone never takes this path. */
 typedef struct {
     int64_t blocks;
     int32_t *dwords;
 } iq4_nl_tile_buffer;
 
 static pthread_key_t iq4_nl_tile_key;
+static int iq4_nl_tile_key_made;
 static pthread_once_t iq4_nl_tile_once = PTHREAD_ONCE_INIT;
 
 static void iq4_nl_tile_free(void *p) {
@@ -345,11 +397,11 @@ static void iq4_nl_tile_free(void *p) {
     free(buffer);
 }
 
-static void iq4_nl_tile_key_create(void) { pthread_key_create(&iq4_nl_tile_key, iq4_nl_tile_free); }
+static void iq4_nl_tile_key_create(void) { iq4_nl_tile_key_made = pthread_key_create(&iq4_nl_tile_key, iq4_nl_tile_free) == 0; }
 
 /* This thread's tile for `nb` blocks; NULL when memory runs out (the tokens then go one by one). */
 static int32_t *iq4_nl_scratch(int64_t nb) {
-    pthread_once(&iq4_nl_tile_once, iq4_nl_tile_key_create);
+    if (pthread_once(&iq4_nl_tile_once, iq4_nl_tile_key_create) != 0 || !iq4_nl_tile_key_made) return NULL;
     iq4_nl_tile_buffer *buffer = pthread_getspecific(iq4_nl_tile_key);
     if (!buffer) {
         buffer = calloc(1, sizeof *buffer);
@@ -366,8 +418,9 @@ static int32_t *iq4_nl_scratch(int64_t nb) {
     return buffer->dwords;
 }
 
-/* Laying out a tile costs about what the products of 8 to 16 rows against it save: calls of fewer rows (a matrix's
- * last few) take the prompt tokens in pairs instead (row_gemm). */
+/* Laying out a tile costs about what the products of 16 rows against it save (measured: even at 16 rows, ahead at 32;
+ * MatMul hands out a prompt's rows in large chunks, then single groups of 16): calls of fewer rows, a matrix's last
+ * few, take the prompt tokens in pairs instead (row_gemm). */
 #define IQ4_NL_TILE_ROWS 16
 
 __attribute__((target(TERN_ROW_AVX512))) void tern_gemm_iq4_nl_avx512(const void *w, size_t rb, int64_t r0, int64_t r1, int64_t n,

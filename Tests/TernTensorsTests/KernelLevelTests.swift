@@ -210,9 +210,10 @@ import Testing
     }
 
     /// Long runs of IQ4_NL prompt tokens (a whole tile of 16, odd runs, a run ending a tile) go through the levels'
-    /// multi-token batch-order products: every token as the scalar level computes it, bit for bit.
+    /// multi-token batch-order products (at AVX-512, for a call of fewer than 16 rows, two tokens to a register): every
+    /// token as the scalar level computes it, bit for bit.
     @Test func iq4NLRunsOfPromptTokensAreIdenticalAtEveryLevel() {
-        let (rows, tokens) = (19, 37)
+        let (rows, tokens) = (13, 37)
         // runs 0–15, 16–19, 21–31 and 32–36; token 20 decoded alone
         let promptTokens = (0..<tokens).map { UInt8($0 == 20 ? 0 : 1) }
         withIQ4NLProducts(seed: 17, rows: rows, columns: 32 * 9, tokens: tokens) { product in
@@ -225,8 +226,8 @@ import Testing
         }
     }
 
-    /// A call of many rows lays a tile's prompt tokens side by side (AVX-512): a tile of 14 prompt tokens between two
-    /// decoded ones, a tile with a single prompt token, a short last tile with two; rows past a chunk of the row's
+    /// A call of 16 rows or more lays a tile's prompt tokens side by side (AVX-512): a tile of 14 prompt tokens between
+    /// two decoded ones, a tile with a single prompt token, a short last tile with two; rows past a chunk of the row's
     /// decoding (70 blocks) too. Every token as the scalar level computes it, bit for bit.
     @Test(arguments: [9, 70])
     func iq4NLPromptTilesAreIdenticalAtEveryLevel(blocks: Int) {
