@@ -67,12 +67,13 @@ ROW_INLINE(TERN_ROW_AVX512) float dot_iq4_nl_wide(const void *row, const void *a
     for (; b + 1 < nb; b += 2) {
         const tern_block_iq4_nl *x = (const tern_block_iq4_nl *)row + b;
         prefetch_ahead(x, 2 * sizeof *x);
-        /* each block's 16 code bytes in two 128-bit lanes: the low nibbles of the first, the high nibbles of the second */
+        /* each block's 16 code bytes in two 128-bit lanes: low nibbles in the first, high nibbles in the second */
         __m512i codes = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)x[0].qs));
         codes = _mm512_mask_broadcast_i32x4(codes, 0xff00, _mm_loadu_si128((const __m128i *)x[1].qs));
         codes = _mm512_and_si512(_mm512_mask_srli_epi16(codes, 0xff00ff00, codes, 4), low);
         const __m512i init = _mm512_loadu_si512((const void *)(bias + 8 * b));
-        const __m512i dot = _mm512_dpbusd_epi32(init, _mm512_shuffle_epi8(table, codes), _mm512_loadu_si512((const void *)(a + 32 * b)));
+        const __m512i av = _mm512_loadu_si512((const void *)(a + 32 * b));
+        const __m512i dot = _mm512_dpbusd_epi32(init, _mm512_shuffle_epi8(table, codes), av);
         const __m512 lanes = _mm512_sub_ps(_mm512_castsi512_ps(dot), magic);
         /* d_a·d_w of both blocks, in elements 0 and 2, spread over the halves */
         const __m128i wd = _mm_insert_epi16(_mm_cvtsi32_si128(load_u16(&x[0].d)), load_u16(&x[1].d), 2);
@@ -149,11 +150,12 @@ ROW_INLINE(TERN_ROW_AVX512) float dot_iq4_xs_wide(const void *row, const void *a
         const uint32_t l = load_u32(x->scales_l);
         const __m128i nibbles = _mm_cvtepu8_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128((int)(l & 0x0f0f0f0f)),
                                                                     _mm_cvtsi32_si128((int)((l >> 4) & 0x0f0f0f0f))));
-        const __m128i high = _mm_and_si128(_mm_srlv_epi16(_mm_set1_epi16((short)load_u16(&x->scales_h)), shifts), _mm_set1_epi16(3));
-        const __m512i scales = _mm512_castsi128_si512(_mm_sub_epi16(_mm_or_si128(nibbles, _mm_slli_epi16(high, 4)), _mm_set1_epi16(32)));
+        const __m128i h = _mm_srlv_epi16(_mm_set1_epi16((short)load_u16(&x->scales_h)), shifts);
+        const __m128i ls = _mm_or_si128(nibbles, _mm_slli_epi16(_mm_and_si128(h, _mm_set1_epi16(3)), 4));
+        const __m512i scales = _mm512_castsi128_si512(_mm_sub_epi16(ls, _mm_set1_epi16(32)));
         __m512i sum = _mm512_setzero_si512();
         for (int k = 0; k < 4; k++) {
-            /* sub-block 2k's 16 code bytes in 128-bit lanes 0 and 1, 2k + 1's in lanes 2 and 3; high nibbles in 1 and 3 */
+            /* sub-block 2k's 16 code bytes in 128-bit lanes 0 and 1, 2k + 1's in 2 and 3; high nibbles in 1 and 3 */
             const __m512i bytes = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(x->qs + 32 * k)));
             __m512i codes = _mm512_shuffle_i64x2(bytes, bytes, 0x50);
             codes = _mm512_and_si512(_mm512_mask_srli_epi16(codes, 0xff00ff00, codes, 4), low);
@@ -161,7 +163,8 @@ ROW_INLINE(TERN_ROW_AVX512) float dot_iq4_xs_wide(const void *row, const void *a
             /* signed × signed as |w| × (a with w's sign): exact lanes */
             __m512i av = _mm512_loadu_si512((const void *)(ab + 64 * k));
             av = _mm512_mask_sub_epi8(av, _mm512_movepi8_mask(w), _mm512_setzero_si512(), av);
-            const __m512i scale = _mm512_permutexvar_epi16(_mm512_add_epi16(pick, _mm512_set1_epi16((short)(2 * k))), scales);
+            const __m512i index = _mm512_add_epi16(pick, _mm512_set1_epi16((short)(2 * k)));
+            const __m512i scale = _mm512_permutexvar_epi16(index, scales);
             sum = _mm512_add_epi32(sum, _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_abs_epi8(w), av), scale));
         }
         const __m256i lanes = _mm256_add_epi32(_mm512_castsi512_si256(sum), _mm512_extracti64x4_epi64(sum, 1));
@@ -318,7 +321,8 @@ ROW_INLINE(TERN_ROW_AVX512) void transpose_16x8(const int32_t *const row[16], in
             v[4 * k + 2 * h + 1] = _mm512_unpackhi_epi64(u[4 * k + h], u[4 * k + h + 2]);
         }
     /* v[4k + c] holds, in each 128-bit lane, column c (of the lane's four) of rows 4k..4k + 3 (of the half) */
-    const __m512i low = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13), high = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+    const __m512i low = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
+    const __m512i high = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
     for (int c = 0; c < 4; c++) {
         _mm512_store_si512((void *)(to + 16 * c), _mm512_permutex2var_epi64(v[c], low, v[c + 4]));
         _mm512_store_si512((void *)(to + 16 * (c + 4)), _mm512_permutex2var_epi64(v[c], high, v[c + 4]));
@@ -327,7 +331,8 @@ ROW_INLINE(TERN_ROW_AVX512) void transpose_16x8(const int32_t *const row[16], in
 
 /* The tile of the `count` tokens at `act + index[i]·as`: their words, biases and scales (lanes past `count` repeat the
  * first token; never stored). */
-ROW_INLINE(TERN_ROW_AVX512) void iq4_nl_tile(const char *act, size_t as, const int64_t *index, int count, int64_t nb, int32_t *tile) {
+ROW_INLINE(TERN_ROW_AVX512) void iq4_nl_tile(const char *act, size_t as, const int64_t *index, int count, int64_t nb,
+                                             int32_t *tile) {
     const char *a[16];
     for (int l = 0; l < 16; l++) a[l] = act + (size_t)index[l < count ? l : 0] * as;
     for (int64_t b = 0; b < nb; b++) {
@@ -363,15 +368,17 @@ ROW_INLINE(TERN_ROW_AVX512) __m512 iq4_nl_tile_row(const void *row, const int32_
             const __m128i codes = _mm_loadu_si128((const __m128i *)x->qs);
             /* words 0–3: the low nibbles' values + 128, words 4–7: the high nibbles' */
             _mm_store_si128((__m128i *)words[i], _mm_shuffle_epi8(table, _mm_and_si128(codes, low)));
-            _mm_store_si128((__m128i *)(words[i] + 4), _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(codes, 4), low)));
+            const __m128i high = _mm_and_si128(_mm_srli_epi16(codes, 4), low);
+            _mm_store_si128((__m128i *)(words[i] + 4), _mm_shuffle_epi8(table, high));
             scales[i] = _cvtsh_ss(load_u16(&x->d));
         }
         for (int64_t i = 0; i < bn; i++) {
             const int32_t *q = tile + IQ4_NL_TILE_DWORDS * (b0 + i), *e = q + 128;
             const __m512 d = _mm512_mul_ps(_mm512_loadu_ps((const float *)(q + 256)), _mm512_set1_ps(scales[i]));
             for (int j = 0; j < 8; j++) {
-                const __m512i dot = _mm512_dpbusd_epi32(_mm512_loadu_si512((const void *)(e + 16 * j)),
-                                                        _mm512_set1_epi32((int)words[i][j]), _mm512_loadu_si512((const void *)(q + 16 * j)));
+                const __m512i init = _mm512_loadu_si512((const void *)(e + 16 * j));
+                const __m512i dot = _mm512_dpbusd_epi32(init, _mm512_set1_epi32((int)words[i][j]),
+                                                        _mm512_loadu_si512((const void *)(q + 16 * j)));
                 A[j] = _mm512_fmadd_ps(d, _mm512_sub_ps(_mm512_castsi512_ps(dot), magic), A[j]);
             }
         }
@@ -397,7 +404,9 @@ static void iq4_nl_tile_free(void *p) {
     free(buffer);
 }
 
-static void iq4_nl_tile_key_create(void) { iq4_nl_tile_key_made = pthread_key_create(&iq4_nl_tile_key, iq4_nl_tile_free) == 0; }
+static void iq4_nl_tile_key_create(void) {
+    iq4_nl_tile_key_made = pthread_key_create(&iq4_nl_tile_key, iq4_nl_tile_free) == 0;
+}
 
 /* This thread's tile for `nb` blocks; NULL when memory runs out (the tokens then go one by one). */
 static int32_t *iq4_nl_scratch(int64_t nb) {
@@ -423,8 +432,8 @@ static int32_t *iq4_nl_scratch(int64_t nb) {
  * few, take the prompt tokens in pairs instead (row_gemm). */
 #define IQ4_NL_TILE_ROWS 16
 
-__attribute__((target(TERN_ROW_AVX512))) void tern_gemm_iq4_nl_avx512(const void *w, size_t rb, int64_t r0, int64_t r1, int64_t n,
-                                                                     const void *act, size_t as, int64_t tokens,
+__attribute__((target(TERN_ROW_AVX512))) void tern_gemm_iq4_nl_avx512(const void *w, size_t rb, int64_t r0, int64_t r1,
+                                                                     int64_t n, const void *act, size_t as, int64_t tokens,
                                                                      const uint8_t *batched, float *out, size_t os) {
     if (!batched || r1 - r0 < IQ4_NL_TILE_ROWS) {
         row_gemm(tern_format_of(TERN_W_IQ4_NL), TERN_LEVEL_AVX512, w, rb, r0, r1, n, act, as, tokens, batched, out, os);
@@ -450,7 +459,8 @@ __attribute__((target(TERN_ROW_AVX512))) void tern_gemm_iq4_nl_avx512(const void
             for (int64_t t = t0; t < t1; t++) {
                 if (tile && batched[t]) continue;
                 const char *at = a + (size_t)t * as;
-                out[(size_t)t * os + r] = batched[t] ? dot_iq4_nl_batched_avx512(row, at, n) : dot_iq4_nl_wide(row, at, n);
+                const float v = batched[t] ? dot_iq4_nl_batched_avx512(row, at, n) : dot_iq4_nl_wide(row, at, n);
+                out[(size_t)t * os + r] = v;
             }
         }
     }
