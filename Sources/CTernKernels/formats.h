@@ -130,6 +130,12 @@ void tern_dots_iq4_nl_batched_avx2(const void *row, const void *act, size_t act_
                                    size_t out_stride);
 void tern_dots_iq4_nl_batched_avx512(const void *row, const void *act, size_t act_stride, int64_t tokens, int64_t n, float *out,
                                      size_t out_stride);
+/// One token's product of Q4_K (`five` 0) or Q5_K (1) rows [r0, r1) at AVX-512, as row_gemm computes it (bit for bit),
+/// its activations made ready once for all the rows (kquants_x86.c); returns 0, computing nothing, for rows of more
+/// than 32,768 columns.
+int tern_gemm_q45_K1_avx512(int five, const void *w, size_t row_bytes, int64_t r0, int64_t r1, int64_t n,
+                            const void *act, float *out);
+
 /// IQ4_NL at AVX-512, as row_gemm computes it (rows [r0, r1), every token, prompt tokens marked in `batched` in the batch
 /// order): the prompt tokens of each tile of 16 go through the batch order together, the tokens in the vector lanes.
 void tern_gemm_iq4_nl_avx512(const void *w, size_t row_bytes, int64_t r0, int64_t r1, int64_t n, const void *act,

@@ -46,13 +46,13 @@ static inline __attribute__((always_inline)) __m128i q3_scales(const uint8_t q[1
 /* The next two serve both levels: compiled for AVX2 and inlined into the AVX-512 functions too, the same instructions
  * (hsum8_avx2 and hsum8_avx512 are one order of additions). */
 
-/* Adds a Q4_K or Q5_K block's minimum terms dmin·m_g·Σa_g for one token (`mins`: the eight mins as int16; `bsums`:
- * the block's sixteen sums of 16 activations). Lane v of the pairs is m_2v·Σa_2v + m_2v+1·Σa_2v+1, Σa_g the sum of
+/* Adds a Q4_K or Q5_K block's minimum terms dmin·m_g·Σa_g for one token (`mins`: the eight mins as int16; `sums`:
+ * the eight Σa_g, k_sub_block_sums). Lane v of the pairs is m_2v·Σa_2v + m_2v+1·Σa_2v+1, Σa_g the sum of
  * sub-block g's 32 activations (|Σa_g| ≤ 4096: int16), exact int32 lanes of one vpmaddwd; Q4_K adds the pairs into
  * four accumulators, Q5_K all of them into one, as the scalar code does. */
-ROW_INLINE(TERN_ROW_AVX2) void k_add_mins(int five, __m128i mins, const int16_t *bsums, float dmin, __m128 *accm, float *summs) {
-    const __m256i sums = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)bsums), _mm256_set1_epi16(1));
-    const __m128i pairs = _mm_madd_epi16(mins, _mm_packs_epi32(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1)));
+ROW_INLINE(TERN_ROW_AVX2) void k_add_min_sums(int five, __m128i mins, __m128i sums, float dmin, __m128 *accm,
+                                              float *summs) {
+    const __m128i pairs = _mm_madd_epi16(mins, sums);
     if (five) {
         __m128i s4 = _mm_add_epi32(pairs, _mm_shuffle_epi32(pairs, 0x4e));
         s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
@@ -60,6 +60,18 @@ ROW_INLINE(TERN_ROW_AVX2) void k_add_mins(int five, __m128i mins, const int16_t 
     } else {
         *accm = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(pairs), *accm);
     }
+}
+
+/* The eight sub-blocks' sums of 32 activations as int16, from a block's sixteen sums of 16 (`bsums`). */
+ROW_INLINE(TERN_ROW_AVX2) __m128i k_sub_block_sums(const int16_t *bsums) {
+    const __m256i sums = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)bsums), _mm256_set1_epi16(1));
+    return _mm_packs_epi32(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1));
+}
+
+/* k_add_min_sums from the block's sixteen sums of 16 activations (`bsums`). */
+ROW_INLINE(TERN_ROW_AVX2) void k_add_mins(int five, __m128i mins, const int16_t *bsums, float dmin, __m128 *accm,
+                                          float *summs) {
+    k_add_min_sums(five, mins, k_sub_block_sums(bsums), dmin, accm, summs);
 }
 
 /* A Q4_K or Q5_K row product's result from its scaled sums and its minimum terms, in the scalar code's order. */
@@ -607,6 +619,109 @@ ROW_INLINE(TERN_ROW_AVX512) float dot_q45_K1_wide(int five, const void *row, con
         acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);
     }
     return k_q45_total(five, acc, accm, summs);
+}
+
+/* The activations of a one-token Q4_K or Q5_K product at AVX-512, made ready once per call instead of once per row:
+ * in each 128 bytes of a block the middle two quarters swapped (sub-blocks 4p, 4p + 2, 4p + 1, 4p + 3), so that the
+ * low and the high nibbles of one 64-byte load of codes (sub-blocks 4p and 4p + 2, 4p + 1 and 4p + 3) each meet their
+ * activations in one load; and each sub-block's sum of 32 activations as int16 (k_sub_block_sums). */
+#define Q45_K1_READY_BLOCKS 128
+
+ROW_INLINE(TERN_ROW_AVX512) void q45_K1_ready(const void *act, int64_t nb, int8_t *qs, int16_t *sums) {
+    const int8_t *a = k_act_qs(act);
+    const int16_t *bsums = k_act_bsums(act, nb);
+    for (int64_t b = 0; b < nb; b++) {
+        for (int p = 0; p < 2; p++) {
+            const int8_t *from = a + TERN_QK_K * b + 128 * p;
+            int8_t *to = qs + TERN_QK_K * b + 128 * p;
+            static const int quarter[4] = {0, 2, 1, 3};
+            for (int k = 0; k < 4; k++) {
+                const __m256i quarter_k = _mm256_loadu_si256((const __m256i *)(from + 32 * quarter[k]));
+                _mm256_storeu_si256((__m256i *)(to + 32 * k), quarter_k);
+            }
+        }
+        _mm_storeu_si128((__m128i *)(sums + 8 * b), k_sub_block_sums(bsums + 16 * b));
+    }
+}
+
+/* dot_q45_K1_wide against activations made ready by q45_K1_ready: per block two 64-byte loads of codes and a few
+ * operations each give all four registers of codes (the 256-bit loads took three per register for Q4_K, seven for
+ * Q5_K), and the minimum terms take their sums ready. Each int32 lane sums the same exact products as
+ * dot_q45_K1_wide's (its halves hold other sub-blocks, and they are added before the conversion), so every result is
+ * bit for bit the same. */
+ROW_INLINE(TERN_ROW_AVX512) float dot_q45_K1_ready(int five, const void *row, const int8_t *qs, const int16_t *sums,
+                                                   const float *ad, int64_t nb) {
+    __m256 acc = _mm256_setzero_ps();
+    __m128 accm = _mm_setzero_ps();
+    float summs = 0;
+    const __m512i low = _mm512_set1_epi8(0x0f), fifth = _mm512_set1_epi8(0x10);
+    // Which sub-block each half of the four registers of codes holds: 4p + q in the low half, 4p + q + 2 above; the
+    // scales are picked by it, and Q5_K's fifth bits are bit `sub-block` of each byte of qh.
+    __m512i pick[4];
+    for (int k = 0; k < 4; k++) {
+        const int first = 4 * (k / 2) + k % 2;
+        pick[k] = _mm512_inserti64x4(_mm512_set1_epi16((short)first), _mm256_set1_epi16((short)(first + 2)), 1);
+    }
+    for (int64_t b = 0; b < nb; b++) {
+        const tern_block_q4_K *x4 = five ? NULL : (const tern_block_q4_K *)row + b;
+        const tern_block_q5_K *x5 = five ? (const tern_block_q5_K *)row + b : NULL;
+        const uint8_t *codes_at = five ? x5->qs : x4->qs;
+        prefetch_ahead(five ? (const void *)x5 : (const void *)x4, five ? sizeof *x5 : sizeof *x4);
+        uint64_t scales8, mins8;
+        k_scales_mins(five ? x5->scales : x4->scales, &scales8, &mins8);
+        const __m512i scales16 = _mm512_zextsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)scales8)));
+        const float d = ad[b] * _cvtsh_ss(load_u16(five ? &x5->d : &x4->d));
+        const float dmin = -(ad[b] * _cvtsh_ss(load_u16(five ? &x5->dmin : &x4->dmin)));
+        k_add_min_sums(five, _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)mins8)),
+                       _mm_loadu_si128((const __m128i *)(sums + 8 * b)), dmin, &accm, &summs);
+        const __m512i qh =
+            five ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)x5->qh)) : _mm512_setzero_si512();
+        const int8_t *ab = qs + TERN_QK_K * b;
+        __m512i wide = _mm512_setzero_si512();
+        for (int p = 0; p < 2; p++) {
+            const __m512i v = _mm512_loadu_si512((const void *)(codes_at + 64 * p));
+            __m512i codes[2] = {_mm512_and_si512(v, low), _mm512_and_si512(_mm512_srli_epi16(v, 4), low)};
+            for (int q = 0; q < 2; q++) {
+                const __m512i sub = pick[2 * p + q];
+                if (five) { // the sub-block's bit of each qh byte, moved to bit 4, joins the nibble (0xF8: A | B & C)
+                    const __m512i bit = _mm512_slli_epi16(_mm512_srlv_epi16(qh, sub), 4);
+                    codes[q] = _mm512_ternarylogic_epi32(codes[q], bit, fifth, 0xF8);
+                }
+                const __m512i av = _mm512_loadu_si512((const void *)(ab + 128 * p + 64 * q));
+                const __m512i scale = _mm512_permutexvar_epi16(sub, scales16);
+                wide = _mm512_add_epi32(wide, _mm512_madd_epi16(_mm512_maddubs_epi16(codes[q], av), scale));
+            }
+        }
+        const __m256i sum = _mm256_add_epi32(_mm512_castsi512_si256(wide), _mm512_extracti64x4_epi64(wide, 1));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);
+    }
+    return k_q45_total(five, acc, accm, summs);
+}
+
+/* The rows are read as two streams, the first half's and the second's in turn: with the products this fast, two
+ * sequential streams per core keep more of memory's bandwidth busy than one (the plain read loops of
+ * bench/bandwidth.c show the same). */
+__attribute__((target(TERN_ROW_AVX512))) int tern_gemm_q45_K1_avx512(int five, const void *w, size_t rb, int64_t r0,
+                                                                    int64_t r1, int64_t n, const void *act,
+                                                                    float *out) {
+    const int64_t nb = n / TERN_QK_K;
+    if (nb > Q45_K1_READY_BLOCKS) return 0;
+    _Alignas(64) int8_t qs[Q45_K1_READY_BLOCKS * TERN_QK_K];
+    _Alignas(16) int16_t sums[Q45_K1_READY_BLOCKS * 8];
+    q45_K1_ready(act, nb, qs, sums);
+    const float *ad = k_act_d(act, nb);
+    const int64_t half = (r1 - r0 + 1) / 2;
+    for (int64_t r = r0; r < r0 + half; r++) {
+        const int64_t other = r + half;
+        if (five) {
+            out[r] = dot_q45_K1_ready(1, (const char *)w + (size_t)r * rb, qs, sums, ad, nb);
+            if (other < r1) out[other] = dot_q45_K1_ready(1, (const char *)w + (size_t)other * rb, qs, sums, ad, nb);
+        } else {
+            out[r] = dot_q45_K1_ready(0, (const char *)w + (size_t)r * rb, qs, sums, ad, nb);
+            if (other < r1) out[other] = dot_q45_K1_ready(0, (const char *)w + (size_t)other * rb, qs, sums, ad, nb);
+        }
+    }
+    return 1;
 }
 
 /* The exported products of each level, from its one-token and multi-token functions. */

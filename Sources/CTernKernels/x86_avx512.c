@@ -524,6 +524,9 @@ static T5 void gemm_avx512(int wtype, const void *w, size_t rb, int64_t r0, int6
                            size_t as, int64_t tokens, const uint8_t *batched, float *out, size_t os) {
     const uint8_t *wb = (const uint8_t *)w;
     const char *a = (const char *)act;
+    if ((wtype == TERN_W_Q4_K || wtype == TERN_W_Q5_K) && tokens == 1 &&
+        tern_gemm_q45_K1_avx512(wtype == TERN_W_Q5_K, w, rb, r0, r1, n, act, out))
+        return;
     switch (wtype) {
     case TERN_W_F32: gemm_f32_avx512(w, rb, r0, r1, n, act, as, tokens, out, os); return;
     case TERN_W_Q4_0: q_gemm_avx512(TERN_W_Q4_0, wb, r0, r1, n / 32, a, as, tokens, out, os); return;
