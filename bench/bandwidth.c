@@ -5,9 +5,10 @@
 //
 // Each thread sums its share of a buffer (default 1 GiB, far larger than any cache) in 64-byte vectors, four of them
 // per step. How many loads a core keeps in flight depends on how many sequential streams its prefetchers follow, so
-// each share is read as 1, 2 and 4 streams (its parts read side by side), over 4 KiB pages and over 2 MiB pages where
-// the kernel grants them. Every variant prints the best of 10 passes in GB/s (10^9 bytes); the last line is the best
-// of them all, the figure to compare a decode's weight stream with.
+// each share is read as 1, 2 and 4 streams (its parts read side by side), once over 4 KiB pages (MADV_NOHUGEPAGE) and
+// once asking for 2 MiB pages (MADV_HUGEPAGE; the line says how much of the buffer the kernel granted in them). Every
+// variant prints the best of 10 passes in GB/s (10^9 bytes); the last line is the best of them all, the figure to
+// compare a decode's weight stream with.
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdint.h>
@@ -71,35 +72,49 @@ static double measure(const lane *buffer, size_t bytes, int threads, int streams
     return (double)read / best / 1e9;
 }
 
+/// MiB of anonymous memory in 2 MiB pages in this process (AnonHugePages of /proc/self/smaps_rollup), or -1.
+static long huge_mib(void) {
+    FILE *file = fopen("/proc/self/smaps_rollup", "r");
+    if (!file) return -1;
+    char line[256];
+    long kib = -1;
+    while (fgets(line, sizeof line, file))
+        if (sscanf(line, "AnonHugePages: %ld kB", &kib) == 1) break;
+    fclose(file);
+    return kib < 0 ? -1 : kib / 1024;
+}
+
 int main(int argc, char **argv) {
-    int threads = argc > 1 ? atoi(argv[1]) : 1;
-    size_t bytes = (argc > 2 ? (size_t)atol(argv[2]) : 1024) << 20;
-    if (threads < 1 || threads > 256 || bytes < ((size_t)1 << 20)) {
-        fprintf(stderr, "usage: bandwidth [threads 1-256] [MiB >= 1]\n");
+    const long threads = argc > 1 ? strtol(argv[1], NULL, 10) : 1;
+    const long mib = argc > 2 ? strtol(argv[2], NULL, 10) : 1024;
+    if (threads < 1 || threads > 256 || mib < 1 || mib > (1L << 20)) {
+        fprintf(stderr, "usage: bandwidth [threads 1-256] [MiB 1-1048576]\n");
         return 2;
     }
+    const size_t bytes = (size_t)mib << 20, page = (size_t)2 << 20;
     double best = 0;
     uint64_t check = 0;
     for (int huge = 0; huge < 2; huge++) {
-        lane *buffer = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (buffer == MAP_FAILED) return 1;
-#ifdef MADV_HUGEPAGE
-        if (huge && madvise(buffer, bytes, MADV_HUGEPAGE) != 0) {
-            munmap(buffer, bytes);
-            break;
+        // One 2 MiB page more than needed, so that the buffer can start on a 2 MiB boundary.
+        char *mapping = mmap(NULL, bytes + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (mapping == MAP_FAILED) {
+            perror("bandwidth: mmap");
+            return 1;
         }
-#else
-        if (huge) break;
+        lane *buffer = (lane *)(((uintptr_t)mapping + page - 1) & ~(uintptr_t)(page - 1));
+#if defined(MADV_HUGEPAGE) && defined(MADV_NOHUGEPAGE)
+        madvise(buffer, bytes, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 #endif
         memset(buffer, 1, bytes);
+        const long granted = huge_mib();
         for (int streams = 1; streams <= 4; streams *= 2) {
-            const double rate = measure(buffer, bytes, threads, streams, &check);
+            const double rate = measure(buffer, bytes, (int)threads, streams, &check);
             if (rate > best) best = rate;
-            printf("%d thread(s), %zu MiB, %s pages, %d stream(s) per thread: %.1f GB/s\n", threads, bytes >> 20,
-                   huge ? "2 MiB" : "4 KiB", streams, rate);
+            printf("%ld thread(s), %ld MiB (%ld MiB of it in 2 MiB pages), %d stream(s) per thread: %.1f GB/s\n",
+                   threads, mib, granted, streams, rate);
         }
-        munmap(buffer, bytes);
+        munmap(mapping, bytes + page);
     }
-    printf("%d thread(s), best: %.1f GB/s  [check %llu]\n", threads, best, (unsigned long long)(check & 0xff));
+    printf("%ld thread(s), best: %.1f GB/s  [check %llu]\n", threads, best, (unsigned long long)(check & 0xff));
     return 0;
 }
