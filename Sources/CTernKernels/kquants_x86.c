@@ -43,7 +43,7 @@ static inline __attribute__((always_inline)) __m128i q3_scales(const uint8_t q[1
     return _mm_sub_epi8(_mm_setr_epi32((int)s0, (int)s1, (int)s2, (int)s3), _mm_set1_epi8(32));
 }
 
-/* The next two serve both levels: compiled for AVX2 and inlined into the AVX-512 functions too, the same instructions
+/* The next four serve both levels: compiled for AVX2 and inlined into the AVX-512 functions too, the same instructions
  * (hsum8_avx2 and hsum8_avx512 are one order of additions). */
 
 /* Adds a Q4_K or Q5_K block's minimum terms dmin·m_g·Σa_g for one token (`mins`: the eight mins as int16; `sums`:
